@@ -1,0 +1,67 @@
+# Two commands for a new machine: `make run` and `make test` (README).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test venv install migrate seed serve worker lint format diagram messages bench clean check-deploy
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	@PYTHON_BIN=$$(scripts/find-python) || exit 1; \
+	  if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PYTHON_BIN"; $$PYTHON_BIN -m venv $(VENV); fi
+	$(PIP) install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
+	$(PY) -c "import django, django_fsm, guardian, rest_framework, storages, pytest_django" 
+	@touch $@
+
+venv install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --no-input
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+## Start the service on SQLite with demo data, its background worker, and print the logins.
+run: seed
+	$(PY) manage.py collectstatic --no-input -v 0
+	@$(PY) manage.py demo_logins
+	@echo "Open http://$(HOST):$(PORT)/"
+	@set -m; $(PY) manage.py db_worker --interval 2 & WORKER=$$!; \
+	  trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	  DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+## Install everything and run the whole suite (SQLite unless DATABASE_URL says otherwise).
+test: install
+	$(PY) manage.py makemigrations --check --dry-run >/dev/null || (echo "Models changed without a migration: run manage.py makemigrations" && exit 1)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+worker: install
+	$(PY) manage.py db_worker
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## Regenerate docs/workflow.svg from the django-fsm definition.
+diagram: install
+	$(PY) manage.py workflow_diagram docs/workflow.svg
+
+messages: install
+	$(PY) manage.py makemessages -l sr_Latn -l sq --ignore=.venv --ignore=tests --no-obsolete
+	$(PY) manage.py compilemessages --ignore=.venv
+
+check-deploy: install
+	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n') ALLOWED_HOSTS=grants.example.org \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles artifacts

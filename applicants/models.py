@@ -1,0 +1,249 @@
+"""People and places: countries, integration centres, staff assignments, applicants.
+
+Sensitive facts (criminal-record referral, return details, ethnicity) live in
+ApplicantSensitive, a separate table, so that no ordinary query or serializer reaches them
+by accident; `applicants.sensitivity` says which class each field has and who may see it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class TargetGroup(models.TextChoices):
+    RETURNEE = "returnee", _("Returnee")
+    FORMER_INMATE = "former_inmate", _("Former inmate")
+    SOCIALLY_DISADVANTAGED = "socially_disadvantaged", _("Socially disadvantaged")
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", _("English")
+    SERBIAN_LATIN = "sr-latn", _("Serbian (Latin)")
+    ALBANIAN = "sq", _("Albanian")
+
+
+class Country(models.Model):
+    code = models.CharField(max_length=2, unique=True, help_text=_("ISO 3166-1 alpha-2"))
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = _("countries")
+
+    def __str__(self):
+        return self.name
+
+
+class IntegrationCentre(models.Model):
+    class Kind(models.TextChoices):
+        INTEGRATION_CENTRE = "integration_centre", _("Integration centre")
+        PRISON_SERVICE = "prison_service", _("Prison social service")
+
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="centres")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=Kind, default=Kind.INTEGRATION_CENTRE)
+    municipality = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "name"], name="centre_unique_name"),
+        ]
+        permissions = [
+            ("access_centre", "Work with this centre's records"),
+            ("role_applicant", "Role: applicant"),
+            ("role_field_officer", "Role: field officer"),
+            ("role_programme_manager", "Role: programme manager"),
+            ("role_finance_officer", "Role: finance officer"),
+            ("role_auditor", "Role: auditor"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class IntegrationCentreUserObjectPermission(UserObjectPermissionBase):
+    """Direct-FK guardian table: permission lists are indexed joins, not generic scans."""
+
+    content_object = models.ForeignKey(IntegrationCentre, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "content_object"])]
+
+
+class IntegrationCentreGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(IntegrationCentre, on_delete=models.CASCADE)
+
+
+class StaffAssignment(models.Model):
+    """A staff member works for a centre. The single source of the centre permissions:
+    `applicants.services.assign_staff` / `unassign_staff` keep guardian's rows in step."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    centre = models.ForeignKey(IntegrationCentre, on_delete=models.CASCADE, related_name="assignments")
+    assigned_at = models.DateTimeField(default=timezone.now)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "centre"], name="assignment_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.centre}"
+
+
+class Applicant(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applicant",
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    date_of_birth = models.DateField(_("date of birth"))
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    national_id = models.CharField(_("national ID"), max_length=30, blank=True, db_index=True)
+    email = models.EmailField(_("email"), blank=True)
+    municipality = models.CharField(_("municipality"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    centre = models.ForeignKey(IntegrationCentre, on_delete=models.PROTECT, related_name="applicants")
+    is_returnee = models.BooleanField(_("returnee"), default=False)
+    is_former_inmate = models.BooleanField(_("former inmate"), default=False)
+    is_socially_disadvantaged = models.BooleanField(_("socially disadvantaged"), default=False)
+    household_size = models.PositiveSmallIntegerField(_("household size"), default=1)
+    dependants = models.PositiveSmallIntegerField(_("dependants"), default=0)
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language, default=Language.SERBIAN_LATIN
+    )
+    # Lower-case ASCII "first last" (Cyrillic transliterated, accents dropped) for
+    # duplicate detection across scripts.
+    name_key = models.CharField(max_length=210, db_index=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    pseudonymised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(household_size__gte=1), name="applicant_household_positive"),
+            models.CheckConstraint(
+                condition=Q(is_returnee=True) | Q(is_former_inmate=True) | Q(is_socially_disadvantaged=True),
+                name="applicant_has_target_group",
+            ),
+        ]
+        indexes = [models.Index(fields=["date_of_birth", "name_key"])]
+        permissions = [
+            ("export_personal_data", "Export personal data in bulk"),
+            ("decide_duplicate", "Decide whether two registrations are the same person"),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def target_groups(self):
+        groups = []
+        if self.is_returnee:
+            groups.append(TargetGroup.RETURNEE.value)
+        if self.is_former_inmate:
+            groups.append(TargetGroup.FORMER_INMATE.value)
+        if self.is_socially_disadvantaged:
+            groups.append(TargetGroup.SOCIALLY_DISADVANTAGED.value)
+        return groups
+
+    @staticmethod
+    def target_group_flags(groups):
+        groups = set(groups or [])
+        return {
+            "is_returnee": TargetGroup.RETURNEE in groups,
+            "is_former_inmate": TargetGroup.FORMER_INMATE in groups,
+            "is_socially_disadvantaged": TargetGroup.SOCIALLY_DISADVANTAGED in groups,
+        }
+
+
+class ApplicantUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Applicant, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "content_object"])]
+
+
+class ApplicantGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Applicant, on_delete=models.CASCADE)
+
+
+class ApplicantSensitive(models.Model):
+    """Special-category and criminal-record facts, minimised: never offences, sentences
+    or free text about them. Field classes are in applicants.sensitivity."""
+
+    applicant = models.OneToOneField(
+        Applicant, primary_key=True, on_delete=models.CASCADE, related_name="sensitive"
+    )
+    referral_institution = models.CharField(
+        _("referring prison or probation service"), max_length=200, blank=True
+    )
+    release_month = models.DateField(_("release month"), null=True, blank=True)
+    returned_from = models.CharField(_("country returned from"), max_length=100, blank=True)
+    return_date = models.DateField(_("return date"), null=True, blank=True)
+    ethnicity = models.CharField(_("ethnicity (optional self-identification)"), max_length=100, blank=True)
+
+    def __str__(self):
+        return f"sensitive facts of applicant {self.applicant_id}"
+
+
+class ConsentRecord(models.Model):
+    applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="consents")
+    wording = models.TextField()
+    version = models.CharField(max_length=20)
+    language = models.CharField(max_length=10, choices=Language)
+    given_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at"]
+
+    def __str__(self):
+        return f"consent {self.version} of applicant {self.applicant_id}"
+
+
+class DuplicateFlag(models.Model):
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("To decide")
+        SAME_PERSON = "same_person", _("Same person")
+        DIFFERENT_PERSON = "different_person", _("Different person")
+
+    applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="duplicate_flags")
+    other = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="+")
+    reasons = models.JSONField(default=list)
+    decision = models.CharField(max_length=20, choices=Decision, default=Decision.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["applicant", "other"], name="duplicate_flag_unique"),
+            models.CheckConstraint(condition=~Q(applicant=models.F("other")), name="duplicate_flag_not_self"),
+        ]
+
+    def __str__(self):
+        return f"{self.applicant_id} ~ {self.other_id}: {self.decision}"

@@ -1,0 +1,242 @@
+"""REST API v1: training cohorts, enrolment, attendance, assessments, monitoring visits."""
+
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from applicants.selectors import centre_ids
+from grants.api import NoAuditor, get_application
+from grants.errors import NotVisible
+from grants.selectors import programmes_for
+
+from . import selectors, services
+from .models import MonitoringVisit, TrainingCohort
+
+
+class SessionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    date = serializers.DateField()
+    hours = serializers.DecimalField(
+        max_digits=4, decimal_places=1, required=False, min_value=Decimal("0.5"), max_value=Decimal("24")
+    )
+
+
+class CohortSerializer(serializers.ModelSerializer):
+    sessions = SessionSerializer(many=True)
+    enrolled = serializers.IntegerField(read_only=True, source="enrolled_count", default=0)
+
+    class Meta:
+        model = TrainingCohort
+        fields = ["id", "programme", "centre", "title", "sessions", "enrolled"]
+
+
+class CohortCreateSerializer(serializers.Serializer):
+    programme = serializers.IntegerField()
+    centre = serializers.IntegerField()
+    title = serializers.CharField(max_length=200)
+    sessions = SessionSerializer(many=True, allow_empty=False)
+
+
+class CohortListCreate(NoAuditor, ListAPIView):
+    serializer_class = CohortSerializer
+
+    def get_queryset(self):
+        return selectors.cohorts_for(self.request.user)
+
+    @extend_schema(request=CohortCreateSerializer, responses={201: CohortSerializer})
+    def post(self, request):
+        data = CohortCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if values["centre"] not in centre_ids(request.user):
+            raise serializers.ValidationError({"centre": ["Choose one of your centres."]})
+        programme = programmes_for(request.user).filter(pk=values["programme"]).first()
+        if programme is None:
+            raise serializers.ValidationError({"programme": ["Unknown programme."]})
+        from applicants.models import IntegrationCentre
+
+        cohort = services.create_cohort(
+            by=request.user,
+            programme=programme,
+            centre=IntegrationCentre.objects.get(pk=values["centre"]),
+            title=values["title"],
+            session_dates=[s["date"] for s in values["sessions"]],
+        )
+        cohort = selectors.cohorts_for(request.user).get(pk=cohort.pk)
+        return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED)
+
+
+def _cohort(user, pk):
+    cohort = selectors.cohorts_for(user).filter(pk=pk).first()
+    if cohort is None:
+        raise NotVisible()
+    return cohort
+
+
+class EnrolmentSerializer(serializers.Serializer):
+    application = serializers.IntegerField()
+
+
+class Enrolments(NoAuditor, APIView):
+    @extend_schema(request=EnrolmentSerializer, responses={201: EnrolmentSerializer})
+    def post(self, request, pk):
+        cohort = _cohort(request.user, pk)
+        data = EnrolmentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        application = get_application(request.user, data.validated_data["application"])
+        enrolment = services.enrol(by=request.user, cohort=cohort, application=application)
+        return Response(
+            {"id": enrolment.pk, "cohort": cohort.pk, "application": application.pk},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AttendanceSerializer(serializers.Serializer):
+    session = serializers.IntegerField()
+    application = serializers.IntegerField()
+    present = serializers.BooleanField()
+
+
+class AttendanceView(NoAuditor, APIView):
+    @extend_schema(request=AttendanceSerializer, responses={201: AttendanceSerializer})
+    def post(self, request, pk):
+        cohort = _cohort(request.user, pk)
+        data = AttendanceSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        session = cohort.sessions.filter(pk=values["session"]).first()
+        if session is None:
+            raise serializers.ValidationError({"session": ["This session is not in this cohort."]})
+        application = get_application(request.user, values["application"])
+        services.record_attendance(
+            by=request.user, session=session, application=application, present=values["present"]
+        )
+        return Response(
+            {"session": session.pk, "application": application.pk, "present": values["present"]},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AssessmentInSerializer(serializers.Serializer):
+    scores = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5))
+    recommendation = serializers.ChoiceField(choices=["approve", "reject", "revise"])
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=8000)
+    site_visit_on = serializers.DateField(required=False, allow_null=True)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=8000)
+
+
+class AssessmentOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    scores = serializers.DictField(child=serializers.IntegerField())
+    recommendation = serializers.CharField()
+    comment = serializers.CharField(source="reasons")
+    weighted_score = serializers.DecimalField(max_digits=4, decimal_places=2, allow_null=True)
+    passes = serializers.BooleanField()
+    complete = serializers.BooleanField()
+    assessor = serializers.CharField(source="assessor.username")
+    site_visit_on = serializers.DateField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    is_current = serializers.BooleanField()
+
+
+def assessment_data(assessment):
+    data = AssessmentOutSerializer(assessment).data
+    data["scores"] = {s.criterion.criterion: s.score for s in assessment.scores.all()}
+    return data
+
+
+class AssessmentView(NoAuditor, APIView):
+    @extend_schema(responses=AssessmentOutSerializer)
+    def get(self, request, pk):
+        application = get_application(request.user, pk)
+        assessment = selectors.current_assessment(application)
+        if assessment is None:
+            raise NotVisible()
+        return Response(assessment_data(assessment))
+
+    @extend_schema(request=AssessmentInSerializer, responses={201: AssessmentOutSerializer})
+    def post(self, request, pk):
+        application = get_application(request.user, pk)
+        data = AssessmentInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        services.record_assessment(
+            by=request.user,
+            application=application,
+            scores=dict(values["scores"]),
+            recommendation=values["recommendation"],
+            reasons=values.get("comment", ""),
+            site_visit_on=values.get("site_visit_on"),
+            notes=values.get("notes", ""),
+        )
+        return Response(
+            assessment_data(selectors.current_assessment(application)), status=status.HTTP_201_CREATED
+        )
+
+
+class VisitSerializer(serializers.ModelSerializer):
+    jobs = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = MonitoringVisit
+        fields = [
+            "id",
+            "application",
+            "months",
+            "due_on",
+            "visited_on",
+            "operating",
+            "equipment_in_use",
+            "monthly_revenue",
+            "jobs",
+            "jobs_owner",
+            "jobs_family",
+            "jobs_employees",
+            "notes",
+        ]
+        read_only_fields = fields
+
+
+class VisitList(NoAuditor, ListAPIView):
+    serializer_class = VisitSerializer
+
+    def get_queryset(self):
+        application = get_application(self.request.user, self.kwargs["pk"])
+        return application.visits.order_by("due_on", "id")
+
+
+class VisitRecordSerializer(serializers.Serializer):
+    visited_on = serializers.DateField()
+    operating = serializers.BooleanField()
+    equipment_in_use = serializers.BooleanField()
+    monthly_revenue = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    jobs = serializers.JSONField(required=False, help_text='An integer, or {"owner", "family", "employees"}.')
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=8000)
+
+
+class VisitRecord(NoAuditor, APIView):
+    @extend_schema(request=VisitRecordSerializer, responses=VisitSerializer)
+    def post(self, request, pk):
+        visit = selectors.visits_for(request.user).filter(pk=pk).first()
+        if visit is None:
+            raise NotVisible()
+        data = VisitRecordSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        visit = services.record_visit(
+            by=request.user,
+            visit=visit,
+            visited_on=values["visited_on"],
+            operating=values["operating"],
+            equipment_in_use=values["equipment_in_use"],
+            monthly_revenue=values.get("monthly_revenue"),
+            jobs=values.get("jobs"),
+            notes=values.get("notes", ""),
+        )
+        return Response(VisitSerializer(visit).data)

@@ -1,0 +1,230 @@
+"""What field officers observe and score: rubrics, assessments, business-training cohorts
+with attendance, and monitoring visits after delivery."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from grants.models import MONEY, GrantApplication, Programme
+
+
+class RubricCriterion(models.Model):
+    class Code(models.TextChoices):
+        VIABILITY = "viability", _("Viability")
+        SKILLS = "skills", _("Skills and experience")
+        MARKET = "market", _("Market")
+        NEED = "need", _("Need")
+        COMMITMENT = "commitment", _("Commitment")
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="rubric")
+    criterion = models.CharField(max_length=30)
+    label = models.CharField(max_length=100)
+    weight = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["programme", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "criterion"], name="rubric_unique"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="rubric_weight_positive"),
+        ]
+        verbose_name_plural = _("rubric criteria")
+
+    def __str__(self):
+        return f"{self.label} ({self.weight})"
+
+
+class Assessment(models.Model):
+    class Recommendation(models.TextChoices):
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Reject")
+        REVISE = "revise", _("Revise")
+
+    application = models.ForeignKey(GrantApplication, on_delete=models.CASCADE, related_name="assessments")
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assessments"
+    )
+    site_visit_on = models.DateField(_("site visit date"), null=True, blank=True)
+    notes = models.TextField(_("site visit notes"), blank=True, max_length=8000)
+    recommendation = models.CharField(_("recommendation"), max_length=10, choices=Recommendation)
+    reasons = models.TextField(_("reasons"), blank=True, max_length=8000)
+    weighted_score = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
+    # False when a criterion of the rubric has no score: the approve guard says so.
+    complete = models.BooleanField(default=False)
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(is_current=True),
+                name="one_current_assessment",
+            ),
+        ]
+
+    def __str__(self):
+        return f"assessment of {self.application_id} by {self.assessor_id}"
+
+    @property
+    def passes(self):
+        return (
+            self.complete
+            and self.weighted_score is not None
+            and self.weighted_score >= self.application.programme.pass_mark
+        )
+
+    def compute_weighted_score(self):
+        rubric = list(self.application.programme.rubric.all())
+        scores = {s.criterion_id: s.score for s in self.scores.all()}
+        if not rubric or any(c.pk not in scores for c in rubric):
+            return None
+        total_weight = sum(c.weight for c in rubric)
+        weighted = sum(c.weight * scores[c.pk] for c in rubric) / total_weight
+        return weighted.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+class AssessmentScore(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "criterion"], name="score_unique"),
+            models.CheckConstraint(condition=Q(score__gte=1) & Q(score__lte=5), name="score_one_to_five"),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion_id}: {self.score}"
+
+
+class TrainingCohort(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="cohorts")
+    centre = models.ForeignKey(
+        "applicants.IntegrationCentre", on_delete=models.PROTECT, related_name="cohorts"
+    )
+    title = models.CharField(_("course title"), max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
+
+
+class TrainingSession(models.Model):
+    cohort = models.ForeignKey(TrainingCohort, on_delete=models.CASCADE, related_name="sessions")
+    date = models.DateField()
+    hours = models.DecimalField(max_digits=4, decimal_places=1, default=Decimal("3.0"))
+
+    class Meta:
+        ordering = ["date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(hours__gt=0), name="session_hours_positive"),
+            # Target of the composite foreign key that keeps attendance in its cohort.
+            models.UniqueConstraint(fields=["id", "cohort"], name="session_id_cohort"),
+        ]
+
+    def __str__(self):
+        return f"{self.cohort} {self.date}"
+
+
+class Enrolment(models.Model):
+    cohort = models.ForeignKey(TrainingCohort, on_delete=models.PROTECT, related_name="enrolments")
+    application = models.ForeignKey(GrantApplication, on_delete=models.CASCADE, related_name="enrolments")
+    enrolled_at = models.DateTimeField(default=timezone.now)
+    # An applicant moved to another cohort keeps the old enrolment, inactive.
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-enrolled_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application"], condition=Q(active=True), name="one_active_enrolment"
+            ),
+            models.UniqueConstraint(fields=["id", "cohort"], name="enrolment_id_cohort"),
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} in {self.cohort_id}"
+
+    def attendance_share(self):
+        total = self.cohort.sessions.count()
+        if total == 0:
+            return Decimal("0")
+        present = self.attendance.filter(present=True).count()
+        return Decimal(present) / Decimal(total)
+
+    def is_completed(self):
+        if not self.cohort.sessions.exists():
+            return False
+        return self.attendance_share() >= self.application.programme.training_threshold
+
+
+class Attendance(models.Model):
+    """Attendance of one enrolment at one session. `cohort` is repeated so that the
+    database (composite foreign keys, see migration 0002) refuses attendance for a
+    session of another cohort."""
+
+    cohort = models.ForeignKey(TrainingCohort, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(TrainingSession, on_delete=models.CASCADE, related_name="attendance")
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="attendance")
+    present = models.BooleanField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "enrolment"], name="attendance_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.enrolment_id}@{self.session_id}: {self.present}"
+
+
+class MonitoringVisit(models.Model):
+    application = models.ForeignKey(GrantApplication, on_delete=models.CASCADE, related_name="visits")
+    months = models.PositiveSmallIntegerField()
+    due_on = models.DateField(db_index=True)
+    visited_on = models.DateField(_("visited on"), null=True, blank=True)
+    operating = models.BooleanField(_("business operating"), null=True)
+    equipment_in_use = models.BooleanField(_("equipment in use"), null=True)
+    monthly_revenue = models.DecimalField(_("monthly revenue"), null=True, blank=True, **MONEY)
+    jobs_owner = models.PositiveSmallIntegerField(_("jobs: owner"), default=0)
+    jobs_family = models.PositiveSmallIntegerField(_("jobs: family members"), default=0)
+    jobs_employees = models.PositiveSmallIntegerField(_("jobs: employees"), default=0)
+    notes = models.TextField(_("notes"), blank=True, max_length=8000)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "months"], name="visit_unique"),
+            models.CheckConstraint(
+                condition=Q(monthly_revenue__isnull=True) | Q(monthly_revenue__gte=0),
+                name="visit_revenue_nonneg",
+            ),
+        ]
+        indexes = [models.Index(fields=["visited_on", "due_on"])]
+
+    def __str__(self):
+        return f"{self.months}-month visit of {self.application_id}"
+
+    @property
+    def jobs(self):
+        return self.jobs_owner + self.jobs_family + self.jobs_employees

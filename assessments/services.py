@@ -1,0 +1,246 @@
+"""Writes of what field officers observe: cohorts, enrolment, attendance, assessments,
+monitoring visits. Each checks that the officer works at the centre concerned."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applicants import roles
+from applicants.selectors import centre_ids
+from grants import audit, permissions
+from grants.dates import add_months
+from grants.errors import Conflict, NotAllowed, NotVisible, ServiceError
+from grants.workflow import State
+
+from .models import (
+    Assessment,
+    AssessmentScore,
+    Attendance,
+    Enrolment,
+    MonitoringVisit,
+    TrainingCohort,
+    TrainingSession,
+)
+
+
+def _officer_at(user, centre_id):
+    if not roles.has_role(user, roles.FIELD_OFFICER):
+        if centre_id in centre_ids(user):
+            raise NotAllowed(_("Only field officers do this."))
+        raise NotVisible()
+    if centre_id not in centre_ids(user):
+        raise NotVisible()
+
+
+@transaction.atomic
+def create_cohort(*, by, programme, centre, title, session_dates, hours=Decimal("3.0")):
+    _officer_at(by, centre.pk)
+    if not str(title).strip():
+        raise ServiceError(_("Give the course a title."), details={"title": [_("Required.")]})
+    cohort = TrainingCohort.objects.create(programme=programme, centre=centre, title=str(title).strip()[:200])
+    TrainingSession.objects.bulk_create(
+        [TrainingSession(cohort=cohort, date=d, hours=hours) for d in sorted(session_dates)]
+    )
+    audit.record(action="cohort_created", actor=by, data={"cohort": cohort.pk})
+    return cohort
+
+
+@transaction.atomic
+def enrol(*, by, cohort, application):
+    """Enrol an application in a cohort; an earlier enrolment elsewhere becomes inactive
+    (moving between cohorts keeps the history)."""
+    _officer_at(by, cohort.centre_id)
+    if application.centre_id != cohort.centre_id and application.centre_id not in centre_ids(by):
+        raise NotVisible()
+    if application.programme_id != cohort.programme_id:
+        raise ServiceError(
+            _("The cohort belongs to another programme."), details={"application": [_("Other programme.")]}
+        )
+    if application.state not in (State.SUBMITTED, State.BUSINESS_TRAINING):
+        raise Conflict(
+            _("Only submitted applications or those in training can be enrolled."), code="wrong_state"
+        )
+    current = Enrolment.objects.select_for_update().filter(application=application, active=True).first()
+    if current is not None and current.cohort_id == cohort.pk:
+        return current
+    if current is not None:
+        current.active = False
+        current.save(update_fields=["active"])
+    enrolment = Enrolment.objects.create(cohort=cohort, application=application)
+    audit.record(
+        action="enrolled",
+        actor=by,
+        application=application,
+        from_state=application.state,
+        to_state=application.state,
+        data={"cohort": cohort.pk, "moved_from": current.cohort_id if current else None},
+    )
+    return enrolment
+
+
+@transaction.atomic
+def record_attendance(*, by, session, application, present):
+    cohort = session.cohort
+    _officer_at(by, cohort.centre_id)
+    enrolment = Enrolment.objects.filter(cohort=cohort, application=application, active=True).first()
+    if enrolment is None:
+        raise ServiceError(
+            _("This application is not enrolled in the session's cohort."),
+            details={"application": [_("Not enrolled in this cohort.")]},
+        )
+    attendance, _created = Attendance.objects.update_or_create(
+        session=session,
+        enrolment=enrolment,
+        defaults={"cohort": cohort, "present": bool(present), "recorded_by": by},
+    )
+    return attendance
+
+
+@transaction.atomic
+def record_assessment(*, by, application, scores, recommendation, reasons="", site_visit_on=None, notes=""):
+    """A new assessment becomes current; an earlier one stays in history."""
+    decision = permissions.can_view_application(by, application)
+    if not decision:
+        raise NotVisible()
+    if not roles.has_role(by, roles.FIELD_OFFICER) or not by.has_perm("assessments.add_assessment"):
+        raise NotAllowed(_("Only field officers assess applications."))
+    if permissions.is_party(by, application):
+        raise NotAllowed(_("You cannot act on your own application."))
+    if application.state not in (State.SUBMITTED, State.BUSINESS_TRAINING):
+        raise Conflict(_("Applications are assessed while submitted or in training."), code="wrong_state")
+    if recommendation not in Assessment.Recommendation.values:
+        raise ServiceError(
+            _("The recommendation is approve, reject or revise."),
+            details={"recommendation": [_("Choose approve, reject or revise.")]},
+        )
+    if site_visit_on and site_visit_on > timezone.localdate():
+        raise ServiceError(
+            _("The site visit cannot be in the future."), details={"site_visit_on": [_("In the future.")]}
+        )
+    rubric = {c.criterion: c for c in application.programme.rubric.all()}
+    if not isinstance(scores, dict):
+        raise ServiceError(
+            _("Scores are given per criterion."), details={"scores": [_("Give a score per criterion.")]}
+        )
+    unknown = set(scores) - set(rubric)
+    if unknown:
+        raise ServiceError(
+            _("Unknown criteria: %(names)s.") % {"names": ", ".join(sorted(map(str, unknown)))},
+            details={"scores": [_("Unknown criterion.")]},
+        )
+    clean = {}
+    for code, value in scores.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+            raise ServiceError(
+                _("Scores are whole numbers from 1 to 5 (%(criterion)s).") % {"criterion": code},
+                details={"scores": [_("Scores are whole numbers from 1 to 5.")]},
+            )
+        clean[code] = value
+    Assessment.objects.filter(application=application, is_current=True).update(is_current=False)
+    assessment = Assessment.objects.create(
+        application=application,
+        assessor=by,
+        site_visit_on=site_visit_on,
+        notes=str(notes or "")[:8000],
+        recommendation=recommendation,
+        reasons=str(reasons or "")[:8000],
+    )
+    AssessmentScore.objects.bulk_create(
+        [AssessmentScore(assessment=assessment, criterion=rubric[c], score=v) for c, v in clean.items()]
+    )
+    assessment.weighted_score = assessment.compute_weighted_score()
+    assessment.complete = assessment.weighted_score is not None
+    if assessment.weighted_score is None and clean:
+        total_weight = sum(rubric[c].weight for c in clean)
+        partial = sum(rubric[c].weight * v for c, v in clean.items()) / total_weight
+        assessment.weighted_score = partial.quantize(Decimal("0.01"))
+    assessment.save(update_fields=["weighted_score", "complete"])
+    audit.record(
+        action="assessed",
+        actor=by,
+        application=application,
+        from_state=application.state,
+        to_state=application.state,
+        comment=assessment.reasons,
+        data={"recommendation": recommendation, "score": str(assessment.weighted_score)},
+    )
+    return assessment
+
+
+def missing_criteria(assessment):
+    scored = set(assessment.scores.values_list("criterion__criterion", flat=True))
+    return [c for c in assessment.application.programme.rubric.all() if c.criterion not in scored]
+
+
+def schedule_visits(*, application):
+    """Monitoring visits at the programme's months after the (last) delivery."""
+    last = application.deliveries.order_by("-delivered_on").first()
+    start = last.delivered_on if last else timezone.localdate()
+    months = sorted({int(m) for m in application.programme.visit_months or [3, 6, 12]})
+    try:
+        with transaction.atomic():
+            MonitoringVisit.objects.bulk_create(
+                [
+                    MonitoringVisit(application=application, months=m, due_on=add_months(start, m))
+                    for m in months
+                ]
+            )
+    except IntegrityError:
+        raise Conflict(_("Visits are already scheduled.")) from None
+
+
+@transaction.atomic
+def record_visit(
+    *, by, visit, visited_on, operating, equipment_in_use, monthly_revenue=None, jobs=None, notes=""
+):
+    visit = MonitoringVisit.objects.select_for_update().select_related("application").get(pk=visit.pk)
+    application = visit.application
+    if not permissions.can_view_application(by, application):
+        raise NotVisible()
+    if not roles.has_role(by, roles.FIELD_OFFICER):
+        raise NotAllowed(_("Only field officers record visits."))
+    if permissions.is_party(by, application):
+        raise NotAllowed(_("You cannot act on your own application."))
+    if application.state != State.FOLLOW_UP:
+        raise Conflict(_("Visits are recorded during follow-up."), code="wrong_state")
+    if visited_on > timezone.localdate():
+        raise ServiceError(
+            _("A visit cannot be dated in the future."), details={"visited_on": [_("In the future.")]}
+        )
+    jobs = jobs or {}
+    if isinstance(jobs, int):
+        jobs = {"owner": jobs}
+    try:
+        counts = {k: int(jobs.get(k, 0) or 0) for k in ("owner", "family", "employees")}
+    except (TypeError, ValueError, AttributeError):
+        raise ServiceError(_("Jobs are whole numbers."), details={"jobs": [_("Whole numbers.")]}) from None
+    if any(v < 0 or v > 1000 for v in counts.values()):
+        raise ServiceError(_("Jobs are whole numbers."), details={"jobs": [_("Whole numbers.")]})
+    from grants.services import _money
+
+    visit.visited_on = visited_on
+    visit.operating = bool(operating)
+    visit.equipment_in_use = bool(equipment_in_use)
+    visit.monthly_revenue = (
+        None if monthly_revenue in (None, "") else _money(monthly_revenue, "monthly_revenue")
+    )
+    visit.jobs_owner, visit.jobs_family, visit.jobs_employees = (
+        counts["owner"],
+        counts["family"],
+        counts["employees"],
+    )
+    visit.notes = str(notes or "")[:8000]
+    visit.recorded_by = by
+    visit.recorded_at = timezone.now()
+    visit.save()
+    audit.record(
+        action="visit_recorded",
+        actor=by,
+        application=application,
+        from_state=application.state,
+        to_state=application.state,
+        data={"visit": visit.pk, "months": visit.months, "operating": visit.operating},
+    )
+    return visit

@@ -1,0 +1,84 @@
+"""API conventions shared by every endpoint (API.md): pagination and JSON errors with a
+`detail` sentence, field errors by field name, never a 500 for bad input."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from grants.errors import NotAllowed, NotVisible, RuleNotMet, ServiceError
+
+log = logging.getLogger(__name__)
+
+
+class Pagination(PageNumberPagination):
+    page_size = 50
+    page_query_param = "page"
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+def _first_message(data):
+    if isinstance(data, list) and data:
+        return _first_message(data[0])
+    if isinstance(data, dict) and data:
+        key, value = next(iter(data.items()))
+        message = _first_message(value)
+        return message if key in ("non_field_errors", "detail") else f"{key}: {message}"
+    return str(data)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, NotVisible | Http404):
+        return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, NotAllowed):
+        return Response({"detail": str(exc.reason)}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, PermissionDenied) and not isinstance(exc, exceptions.APIException):
+        return Response(
+            {"detail": str(exc) or "You are not allowed to do this."}, status=status.HTTP_403_FORBIDDEN
+        )
+    if isinstance(exc, RuleNotMet):
+        return Response(
+            {
+                "detail": exc.message,
+                "rules": [{"code": code, "message": str(message)} for code, message in exc.rules],
+            },
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, ServiceError):
+        body = {"detail": str(exc.message), "code": exc.code}
+        body.update({k: [str(m) for m in v] for k, v in exc.details.items()})
+        return Response(body, status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return Response({"detail": _first_message(detail), **detail}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        log.warning("integrity error answered as 409: %s", exc)
+        return Response(
+            {"detail": "The record changed meanwhile or conflicts with another; reload and try again."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, DatabaseError):
+        log.error("database unavailable: %s", exc)
+        return Response(
+            {"detail": "The database is not reachable right now. Nothing was saved; try again shortly."},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        data = response.data
+        if isinstance(data, dict):
+            response.data = {"detail": _first_message(data), **data}
+        else:
+            response.data = {"detail": _first_message(data), "non_field_errors": data}
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        response.data["detail"] = str(response.data["detail"])
+    return response

@@ -1,0 +1,60 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from applicants import api as applicants_api
+from assessments import api as assessments_api
+from grants import api as grants_api
+
+from . import auth_api, health
+
+api_v1 = [
+    path("auth/token/", auth_api.ObtainToken.as_view(), name="token"),
+    path("programmes/", grants_api.ProgrammeList.as_view(), name="programmes"),
+    path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
+    path("applicants/<int:pk>/", applicants_api.ApplicantDetail.as_view(), name="applicant"),
+    path("applications/", grants_api.ApplicationListCreate.as_view(), name="applications"),
+    path("applications/<int:pk>/", grants_api.ApplicationDetail.as_view(), name="application"),
+    path(
+        "applications/<int:pk>/transitions/",
+        grants_api.TransitionList.as_view(),
+        name="application-transitions",
+    ),
+    path(
+        "applications/<int:pk>/transitions/<str:name>/",
+        grants_api.TransitionTake.as_view(),
+        name="application-transition",
+    ),
+    path("applications/<int:pk>/history/", grants_api.History.as_view(), name="application-history"),
+    path(
+        "applications/<int:pk>/documents/",
+        grants_api.DocumentListCreate.as_view(),
+        name="application-documents",
+    ),
+    path("documents/<int:pk>/download/", grants_api.DocumentDownload.as_view(), name="document-download"),
+    path("cohorts/", assessments_api.CohortListCreate.as_view(), name="cohorts"),
+    path("cohorts/<int:pk>/enrollments/", assessments_api.Enrolments.as_view(), name="cohort-enrollments"),
+    path("cohorts/<int:pk>/attendance/", assessments_api.AttendanceView.as_view(), name="cohort-attendance"),
+    path(
+        "applications/<int:pk>/assessment/",
+        assessments_api.AssessmentView.as_view(),
+        name="application-assessment",
+    ),
+    path(
+        "applications/<int:pk>/deliveries/",
+        grants_api.DeliveryListCreate.as_view(),
+        name="application-deliveries",
+    ),
+    path("applications/<int:pk>/visits/", assessments_api.VisitList.as_view(), name="application-visits"),
+    path("visits/<int:pk>/record/", assessments_api.VisitRecord.as_view(), name="visit-record"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("api/v1/", include((api_v1, "api"))),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("grants.urls")),
+]

@@ -1,0 +1,465 @@
+"""REST API v1 for programmes, applications, transitions, history, documents, deliveries
+and visits (API.md). Thin: permission-filtered selectors to read, services to write."""
+
+from django.http import FileResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from applicants import roles
+from applicants.models import Applicant
+from applicants.selectors import applicants_for
+
+from . import documents as document_service
+from . import selectors, services
+from .errors import NotVisible
+from .models import Delivery, Document, DocumentKind, GrantApplication, Programme, Sector
+
+
+class ItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(required=False)
+    description = serializers.CharField(max_length=300)
+    quantity = serializers.IntegerField(min_value=1, max_value=100000)
+    unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    line_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+
+
+class PlanSerializer(serializers.Serializer):
+    activity = serializers.CharField(max_length=4000, allow_blank=True, required=False)
+    market = serializers.CharField(max_length=4000, allow_blank=True, required=False)
+    experience = serializers.CharField(max_length=4000, allow_blank=True, required=False)
+    expected_monthly_revenue = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    expected_monthly_costs = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
+    jobs_planned = serializers.IntegerField(min_value=0, max_value=1000, required=False)
+
+
+class ApplicationSerializer(serializers.ModelSerializer):
+    programme_name = serializers.CharField(source="programme.name", read_only=True)
+    currency = serializers.CharField(source="programme.currency", read_only=True)
+    applicant_name = serializers.CharField(source="applicant.full_name", read_only=True)
+    centre_name = serializers.CharField(source="centre.name", read_only=True)
+    plan = serializers.SerializerMethodField()
+    items = ItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = GrantApplication
+        fields = [
+            "id",
+            "state",
+            "applicant",
+            "applicant_name",
+            "programme",
+            "programme_name",
+            "currency",
+            "centre",
+            "centre_name",
+            "business_name",
+            "sector",
+            "is_cooperative",
+            "plan",
+            "items",
+            "requested_total",
+            "approved_amount",
+            "assigned_officer",
+            "created_at",
+            "submitted_at",
+            "approved_at",
+            "delivered_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema(responses=PlanSerializer)
+    def get_plan(self, obj) -> dict:
+        return PlanSerializer(obj).data
+
+
+class ApplicationListSerializer(ApplicationSerializer):
+    """The list: same keys as the detail minus the plan's long texts."""
+
+    class Meta(ApplicationSerializer.Meta):
+        fields = [f for f in ApplicationSerializer.Meta.fields if f != "plan"]
+        read_only_fields = fields
+
+
+class ApplicationCreateSerializer(serializers.Serializer):
+    programme = serializers.IntegerField()
+    applicant = serializers.IntegerField(required=False)
+    business_name = serializers.CharField(max_length=200)
+    sector = serializers.ChoiceField(choices=Sector.choices)
+    is_cooperative = serializers.BooleanField(required=False, default=False)
+    plan = PlanSerializer(required=False)
+    items = ItemSerializer(many=True, required=False)
+
+
+class ApplicationUpdateSerializer(serializers.Serializer):
+    business_name = serializers.CharField(max_length=200, required=False)
+    sector = serializers.ChoiceField(choices=Sector.choices, required=False)
+    plan = PlanSerializer(required=False)
+    items = ItemSerializer(many=True, required=False)
+
+
+class ProgrammeSerializer(serializers.ModelSerializer):
+    country = serializers.CharField(source="country.code", read_only=True)
+    call_open = serializers.SerializerMethodField()
+    rubric = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Programme
+        fields = [
+            "id",
+            "name",
+            "donor",
+            "country",
+            "currency",
+            "budget",
+            "ceiling",
+            "target_groups",
+            "training_threshold",
+            "pass_mark",
+            "call_opens",
+            "call_closes",
+            "call_open",
+            "visit_months",
+            "rubric",
+        ]
+
+    def get_call_open(self, obj) -> bool:
+        return obj.call_is_open()
+
+    @extend_schema(
+        responses=inline_serializer(
+            "RubricCriterion",
+            {
+                "criterion": serializers.CharField(),
+                "label": serializers.CharField(),
+                "weight": serializers.DecimalField(max_digits=5, decimal_places=2),
+            },
+            many=True,
+        )
+    )
+    def get_rubric(self, obj) -> list:
+        return [
+            {"criterion": c.criterion, "label": c.label, "weight": str(c.weight)} for c in obj.rubric.all()
+        ]
+
+
+class ProgrammeList(ListAPIView):
+    serializer_class = ProgrammeSerializer
+
+    def get_queryset(self):
+        return selectors.programmes_for(self.request.user).prefetch_related("rubric")
+
+
+class NoAuditor:
+    """The auditor reads reports only: 403 on applications and everything below them."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        user = request.user
+        if (
+            user.is_authenticated
+            and roles.has_role(user, roles.AUDITOR)
+            and not roles.has_role(user, roles.PROGRAMME_MANAGER)
+        ):
+            from .errors import NotAllowed
+
+            raise NotAllowed("Auditors see aggregate reports only.")
+
+
+def get_application(user, pk):
+    """One application the user may see, or 404 (never a hint that it exists)."""
+    application = (
+        selectors.applications_for(user)
+        .select_related("programme", "applicant", "centre")
+        .filter(pk=pk)
+        .first()
+    )
+    if application is None:
+        raise NotVisible()
+    return application
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("state", str),
+        OpenApiParameter("programme", int),
+        OpenApiParameter("centre", int),
+        OpenApiParameter("q", str),
+    ]
+)
+class ApplicationListCreate(NoAuditor, ListAPIView):
+    serializer_class = ApplicationListSerializer
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.application_list(
+            self.request.user,
+            state=params.get("state"),
+            programme=params.get("programme"),
+            centre=params.get("centre"),
+            q=params.get("q"),
+        )
+
+    @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationSerializer})
+    def post(self, request):
+        data = ApplicationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        programme = selectors.programmes_for(request.user).filter(pk=values["programme"]).first()
+        if programme is None:
+            raise serializers.ValidationError({"programme": ["Unknown programme."]})
+        if "applicant" in values:
+            applicant = applicants_for(request.user).filter(pk=values["applicant"]).first()
+            if applicant is None:
+                raise serializers.ValidationError({"applicant": ["Unknown applicant."]})
+        else:
+            applicant = Applicant.objects.filter(user=request.user).first()
+            if applicant is None:
+                raise serializers.ValidationError(
+                    {"applicant": ["Staff give the applicant the application is for."]}
+                )
+        application = services.create_application(
+            by=request.user,
+            applicant=applicant,
+            programme=programme,
+            business_name=values["business_name"],
+            sector=values["sector"],
+            plan=values.get("plan") or {},
+            items=[dict(i) for i in values.get("items", [])],
+            is_cooperative=values.get("is_cooperative", False),
+        )
+        application = get_application(request.user, application.pk)
+        return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+
+
+class ApplicationDetail(NoAuditor, APIView):
+    @extend_schema(responses=ApplicationSerializer)
+    def get(self, request, pk):
+        application = get_application(request.user, pk)
+        return Response(ApplicationSerializer(application).data)
+
+    @extend_schema(request=ApplicationUpdateSerializer, responses=ApplicationSerializer)
+    def patch(self, request, pk):
+        application = get_application(request.user, pk)
+        data = ApplicationUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        services.update_draft(
+            application=application,
+            by=request.user,
+            business_name=values.get("business_name"),
+            sector=values.get("sector"),
+            plan=values.get("plan"),
+            items=[dict(i) for i in values["items"]] if "items" in values else None,
+        )
+        return Response(ApplicationSerializer(get_application(request.user, pk)).data)
+
+
+class TransitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    target = serializers.CharField()
+    allowed = serializers.BooleanField()
+    reason = serializers.CharField()
+
+
+class TransitionList(NoAuditor, APIView):
+    pagination_class = None
+
+    @extend_schema(responses=TransitionSerializer(many=True))
+    def get(self, request, pk):
+        application = get_application(request.user, pk)
+        rows = services.available_transitions(application, request.user)
+        return Response([{k: r[k] for k in ("name", "target", "allowed", "reason")} for r in rows])
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class TransitionTake(NoAuditor, APIView):
+    @extend_schema(request=CommentSerializer, responses=ApplicationSerializer)
+    def post(self, request, pk, name):
+        application = get_application(request.user, pk)
+        data = CommentSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.take_transition(
+            application=application,
+            name=name,
+            by=request.user,
+            comment=data.validated_data.get("comment", ""),
+        )
+        return Response(ApplicationSerializer(get_application(request.user, pk)).data)
+
+
+class HistorySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_username")
+    on_behalf_of = serializers.SerializerMethodField()
+    action = serializers.CharField()
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    comment = serializers.CharField()
+
+    def get_on_behalf_of(self, obj) -> str | None:
+        return obj.on_behalf_of.full_name if obj.on_behalf_of_id else None
+
+
+class History(NoAuditor, ListAPIView):
+    serializer_class = HistorySerializer
+
+    def get_queryset(self):
+        application = get_application(self.request.user, self.kwargs["pk"])
+        return selectors.history_for(self.request.user, application)
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "application",
+            "kind",
+            "original_name",
+            "size",
+            "content_type",
+            "sha256",
+            "created_at",
+            "download_url",
+        ]
+
+    def get_download_url(self, obj) -> str:
+        return f"/api/v1/documents/{obj.pk}/download/"
+
+
+class DocumentUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    file = serializers.FileField()
+
+
+class DocumentListCreate(NoAuditor, ListAPIView):
+    serializer_class = DocumentSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        application = get_application(self.request.user, self.kwargs["pk"])
+        return application.documents.order_by("-created_at", "-id")
+
+    @extend_schema(request=DocumentUploadSerializer, responses={201: DocumentSerializer})
+    def post(self, request, pk):
+        application = get_application(request.user, pk)
+        upload = request.FILES.get("file")
+        kind = request.data.get("kind", "")
+        if upload is None:
+            raise serializers.ValidationError({"file": ["Attach a file."]})
+        document = document_service.upload_document(
+            application=application, by=request.user, kind=kind, uploaded_file=upload
+        )
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+class DocumentDownload(NoAuditor, APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes, 302: None})
+    def get(self, request, pk):
+        document = get_object_or_404(
+            Document.objects.select_related("application__applicant"),
+            pk=pk,
+            application__in=selectors.applications_for(request.user),
+        )
+        document_service.record_download(document=document, by=request.user)
+        return serve_document(document)
+
+
+def serve_document(document):
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+
+    filename = document_service.download_filename(document)
+    if settings.STORAGE_BACKEND == "s3":
+        url = default_storage.url(
+            document.file.name,
+            parameters={
+                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                "ResponseContentType": document.content_type,
+            },
+            expire=settings.PRESIGNED_URL_SECONDS,
+        )
+        response = HttpResponseRedirect(url)
+    else:
+        response = FileResponse(
+            default_storage.open(document.file.name, "rb"),
+            as_attachment=True,
+            filename=filename,
+            content_type=document.content_type,
+        )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class DeliveryLineSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=1, max_value=100000)
+    actual_unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+
+
+class DeliverySerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    delivered_on = serializers.DateField()
+    supplier = serializers.CharField(max_length=200)
+    invoice_number = serializers.CharField(max_length=100)
+    lines = DeliveryLineSerializer(many=True)
+
+
+class DeliveryReadSerializer(serializers.ModelSerializer):
+    lines = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Delivery
+        fields = ["id", "application", "delivered_on", "supplier", "invoice_number", "lines"]
+
+    def get_lines(self, obj) -> list:
+        return [
+            {
+                "item": line.item_id,
+                "quantity": line.quantity,
+                "actual_unit_cost": str(line.actual_unit_cost),
+                "amount": str(line.amount),
+                "amount_eur": str(line.amount_eur),
+            }
+            for line in obj.lines.all()
+        ]
+
+
+class DeliveryListCreate(NoAuditor, ListAPIView):
+    serializer_class = DeliveryReadSerializer
+
+    def get_queryset(self):
+        application = get_application(self.request.user, self.kwargs["pk"])
+        return application.deliveries.prefetch_related("lines").order_by("delivered_on", "id")
+
+    @extend_schema(request=DeliverySerializer, responses={201: DeliveryReadSerializer})
+    def post(self, request, pk):
+        application = get_application(request.user, pk)
+        data = DeliverySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        delivery = services.record_delivery_lines(
+            application=application,
+            by=request.user,
+            delivered_on=values["delivered_on"],
+            supplier=values["supplier"],
+            invoice_number=values["invoice_number"],
+            lines=[dict(line) for line in values["lines"]],
+        )
+        return Response(DeliveryReadSerializer(delivery).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,516 @@
+"""Demo data: invented people, realistic equipment and prices, every workflow state.
+
+Everything goes through the services, so the demo's audit trail, commitments and
+permissions are exactly what real use produces."""
+
+import base64
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from applicants import roles
+from applicants.models import Country, IntegrationCentre
+from applicants.services import assign_staff, register_applicant
+from assessments.models import RubricCriterion
+from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
+from grants import documents, services
+from grants.models import ExchangeRate, GrantApplication, Programme
+from grants.workflow import State
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only, README says so
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - base32, API.md; demo accounts only
+
+FIRST = [
+    "Marko",
+    "Jelena",
+    "Dragan",
+    "Milica",
+    "Nenad",
+    "Ivana",
+    "Bojan",
+    "Sanja",
+    "Arben",
+    "Drita",
+    "Besnik",
+    "Vlora",
+    "Fatmir",
+    "Teuta",
+    "Ilir",
+    "Mirela",
+    "Zoran",
+    "Danijela",
+    "Goran",
+    "Ljiljana",
+]
+LAST = [
+    "Petrović",
+    "Jovanović",
+    "Nikolić",
+    "Stanković",
+    "Ilić",
+    "Marković",
+    "Đorđević",
+    "Pavlović",
+    "Krasniqi",
+    "Gashi",
+    "Berisha",
+    "Hoxha",
+    "Shala",
+    "Morina",
+    "Bajrami",
+    "Kelmendi",
+    "Stojanović",
+]
+BUSINESSES = [
+    (
+        "Tailoring workshop",
+        "crafts",
+        [("Industrial sewing machine", 1, "620.00"), ("Overlock machine", 1, "480.00")],
+    ),
+    (
+        "Carpentry shop",
+        "crafts",
+        [("Table saw", 1, "890.00"), ("Hand tool set", 1, "260.00"), ("Workbench", 2, "140.00")],
+    ),
+    ("Village bakery", "food", [("Bakery oven", 1, "1450.00"), ("Dough mixer", 1, "700.00")]),
+    (
+        "Greenhouse vegetables",
+        "agriculture",
+        [("Greenhouse 8 x 20 m", 1, "1600.00"), ("Drip irrigation kit", 1, "310.00")],
+    ),
+    ("Goat farm", "livestock", [("Dairy goats", 6, "210.00"), ("Milking equipment", 1, "380.00")]),
+    (
+        "Horse care services",
+        "services",
+        [("Saddle and tack set", 1, "540.00"), ("Farrier tools", 1, "420.00")],
+    ),
+    (
+        "Bicycle repair",
+        "services",
+        [("Repair stand", 1, "180.00"), ("Tool kit", 1, "350.00"), ("Spare parts stock", 1, "400.00")],
+    ),
+    ("Hair salon", "services", [("Salon chair", 2, "260.00"), ("Hair dryer hood", 1, "330.00")]),
+    ("Beekeeping", "agriculture", [("Beehives", 10, "95.00"), ("Honey extractor", 1, "410.00")]),
+    ("Welding workshop", "construction", [("Inverter welder", 1, "760.00"), ("Angle grinder", 2, "120.00")]),
+]
+# How many demo applications end in each state (sum ≥ 40).
+PLAN = {
+    State.DRAFT: 5,
+    State.SUBMITTED: 5,
+    State.BUSINESS_TRAINING: 6,
+    State.APPROVED: 5,
+    State.EQUIPMENT_DELIVERED: 3,
+    State.FOLLOW_UP: 4,
+    State.COMPLETED: 4,
+    State.REJECTED: 3,
+    State.WITHDRAWN: 2,
+    State.CANCELLED: 2,
+    State.DISCONTINUED: 2,
+}
+RUBRIC = [
+    ("viability", "Viability", "0.30"),
+    ("skills", "Skills and experience", "0.20"),
+    ("market", "Market", "0.20"),
+    ("need", "Need", "0.15"),
+    ("commitment", "Commitment", "0.15"),
+]
+
+TINY_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def totp_key_hex(secret=DEMO_TOTP_SECRET):
+    return base64.b32decode(secret).hex()
+
+
+def make_user(username, role, *, email=None, first_name="", last_name=""):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "email": email or f"{username}@demo.invalid",
+            "first_name": first_name,
+            "last_name": last_name,
+        },
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    group = Group.objects.get(permissions__codename=f"role_{role}")
+    user.groups.add(group)
+    if role in roles.STAFF_ROLES:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        TOTPDevice.objects.get_or_create(
+            user=user, name="demo", defaults={"key": totp_key_hex(), "confirmed": True}
+        )
+    return user
+
+
+def already_seeded():
+    return get_user_model().objects.filter(username="officer").exists()
+
+
+@transaction.atomic
+def seed(stdout=None):
+    if already_seeded():
+        return False
+    rnd = random.Random(20261127)  # noqa: S311 - reproducible demo data
+    today = timezone.localdate()
+
+    serbia = Country.objects.create(code="RS", name="Serbia")
+    kosovo = Country.objects.create(code="XK", name="Kosovo")
+    nis = IntegrationCentre.objects.create(country=serbia, name="Integration Centre Niš", municipality="Niš")
+    sremska = IntegrationCentre.objects.create(
+        country=serbia,
+        name="Sremska Mitrovica Correctional Institution – social service",
+        kind=IntegrationCentre.Kind.PRISON_SERVICE,
+        municipality="Sremska Mitrovica",
+    )
+    prizren = IntegrationCentre.objects.create(
+        country=kosovo, name="Integration Centre Prizren", municipality="Prizren"
+    )
+    centres = [nis, sremska, prizren]
+
+    opens, closes = today - timedelta(days=500), today + timedelta(days=120)
+    resocialisation = Programme.objects.create(
+        name="Resocialisation: income after release",
+        donor="Federal Foreign Office",
+        country=serbia,
+        currency="RSD",
+        budget=Decimal("12000000.00"),
+        ceiling=Decimal("350000.00"),
+        target_groups=["former_inmate"],
+        call_opens=opens,
+        call_closes=closes,
+    )
+    returnees = Programme.objects.create(
+        name="Prospects at home: returnees' micro enterprises",
+        donor="Ministry for Economic Cooperation",
+        country=kosovo,
+        currency="EUR",
+        budget=Decimal("150000.00"),
+        ceiling=Decimal("3500.00"),
+        target_groups=["returnee", "socially_disadvantaged"],
+        call_opens=opens,
+        call_closes=closes,
+    )
+    for programme in (resocialisation, returnees):
+        for position, (code, label, weight) in enumerate(RUBRIC):
+            RubricCriterion.objects.create(
+                programme=programme, criterion=code, label=label, weight=Decimal(weight), position=position
+            )
+    for month in range(0, 30):
+        day = today.replace(day=1) - timedelta(days=30 * month)
+        ExchangeRate.objects.get_or_create(
+            currency="RSD",
+            date=day,
+            defaults={"units_per_eur": Decimal("117.100000") + Decimal(month % 5) / 10},
+        )
+
+    officer = make_user("officer", roles.FIELD_OFFICER, first_name="Ana", last_name="Officer")
+    officer_prison = make_user("officer3", roles.FIELD_OFFICER, first_name="Petar", last_name="Officer")
+    officer2 = make_user("officer2", roles.FIELD_OFFICER, first_name="Blerta", last_name="Officer")
+    manager = make_user("manager", roles.PROGRAMME_MANAGER, first_name="Mila", last_name="Manager")
+    finance = make_user("finance", roles.FINANCE_OFFICER, first_name="Fran", last_name="Finance")
+    auditor = make_user("auditor", roles.AUDITOR, first_name="Aud", last_name="Auditor")
+    assign_staff(user=officer, centre=nis)
+    assign_staff(user=officer_prison, centre=sremska)
+    assign_staff(user=officer2, centre=prizren)
+    for user in (manager, finance, auditor):
+        for centre in centres:
+            assign_staff(user=user, centre=centre)
+
+    applicant_user = make_user("applicant", roles.APPLICANT, first_name="Marko", last_name="Demić")
+    applicant2_user = make_user("applicant2", roles.APPLICANT, first_name="Arta", last_name="Demaj")
+    people = [
+        register_applicant(
+            by=officer,
+            user=applicant_user,
+            first_name="Marko",
+            last_name="Demić",
+            date_of_birth=today.replace(year=today.year - 34, day=1),
+            centre=nis,
+            target_groups=["former_inmate", "socially_disadvantaged"],
+            phone="064 123 4567",
+            email="applicant@demo.invalid",
+            municipality="Niš",
+            consent_given=True,
+            language="sr-latn",
+            sensitive={
+                "referral_institution": "Sremska Mitrovica Correctional Institution",
+                "release_month": today.replace(day=1) - timedelta(days=200),
+            },
+        ),
+        register_applicant(
+            by=officer2,
+            user=applicant2_user,
+            first_name="Arta",
+            last_name="Demaj",
+            date_of_birth=today.replace(year=today.year - 29, day=1),
+            centre=prizren,
+            target_groups=["returnee"],
+            phone="+383 44 123 456",
+            email="applicant2@demo.invalid",
+            municipality="Prizren",
+            consent_given=True,
+            language="sq",
+            sensitive={"returned_from": "Germany", "return_date": today - timedelta(days=400)},
+        ),
+    ]
+
+    def new_person(centre, officer_user, index):
+        groups = ["former_inmate"] + (["socially_disadvantaged"] if index % 2 else [])
+        referral = (
+            "Sremska Mitrovica Correctional Institution" if centre == sremska else "Probation service Niš"
+        )
+        sensitive = {
+            "referral_institution": referral,
+            "release_month": today.replace(day=1) - timedelta(days=60 + index),
+        }
+        if centre == prizren:
+            groups = ["returnee"] if index % 3 else ["socially_disadvantaged"]
+            sensitive = (
+                {"returned_from": "Germany", "return_date": today - timedelta(days=200 + index)}
+                if index % 3
+                else {}
+            )
+        return register_applicant(
+            by=officer_user,
+            first_name=rnd.choice(FIRST),
+            last_name=rnd.choice(LAST),
+            date_of_birth=today.replace(year=today.year - rnd.randint(20, 55), day=rnd.randint(1, 28)),
+            centre=centre,
+            target_groups=groups,
+            phone=f"+3816{rnd.randint(10000000, 99999999)}"
+            if centre != prizren
+            else f"+38344{rnd.randint(100000, 999999)}",
+            household_size=rnd.randint(1, 7),
+            dependants=rnd.randint(0, 4),
+            municipality=centre.municipality,
+            consent_given=True,
+            language="sq" if centre == prizren else "sr-latn",
+            sensitive=sensitive,
+        )
+
+    officers = {nis.pk: officer, sremska.pk: officer_prison, prizren.pk: officer2}
+    cohorts = {}
+    for centre in centres:
+        programme = returnees if centre == prizren else resocialisation
+        dates = [today - timedelta(days=d) for d in (70, 63, 56, 49, 42)]
+        cohorts[centre.pk] = create_cohort(
+            by=officers[centre.pk],
+            programme=programme,
+            centre=centre,
+            title="Start and run your business",
+            session_dates=dates,
+        )
+
+    index = 0
+    used = set()
+    for state, count in PLAN.items():
+        for n in range(count):
+            centre = centres[index % 3]
+            officer_user = officers[centre.pk]
+            programme = returnees if centre == prizren else resocialisation
+            own = people[0] if centre == nis else people[1] if centre == prizren else None
+            if own is not None and own.pk not in used:
+                person = own
+                used.add(own.pk)
+            else:
+                person = new_person(centre, officer_user, index)
+            name, sector, items = BUSINESSES[index % len(BUSINESSES)]
+            scale = Decimal("117") if programme.currency == "RSD" else Decimal("1")
+            drive(
+                state=state,
+                person=person,
+                programme=programme,
+                officer=officer_user,
+                manager=manager,
+                finance=finance,
+                cohort=cohorts[centre.pk],
+                business=f"{name} {person.last_name}",
+                sector=sector,
+                items=[
+                    {
+                        "description": d,
+                        "quantity": q,
+                        "unit_cost": str((Decimal(c) * scale).quantize(Decimal("0.01"))),
+                    }
+                    for d, q, c in items
+                ],
+                rnd=rnd,
+                variant=n,
+            )
+            index += 1
+    return True
+
+
+def drive(
+    *, state, person, programme, officer, manager, finance, cohort, business, sector, items, rnd, variant
+):
+    """Create one application and take it through the workflow to `state`."""
+    today = timezone.localdate()
+    by = person.user if person.user and variant % 2 == 0 else officer
+    app = services.create_application(
+        by=by,
+        applicant=person,
+        programme=programme,
+        business_name=business,
+        sector=sector,
+        plan={
+            "activity": f"{business}: production and sale in the municipality.",
+            "market": "Neighbours, local shops and the weekly market.",
+            "experience": "Vocational training and several years of informal work in the trade.",
+            "expected_monthly_revenue": str(
+                Decimal(rnd.randint(300, 1200)) * (117 if programme.currency == "RSD" else 1)
+            ),
+            "expected_monthly_costs": str(
+                Decimal(rnd.randint(100, 400)) * (117 if programme.currency == "RSD" else 1)
+            ),
+            "jobs_planned": rnd.randint(1, 3),
+        },
+        items=items,
+    )
+    if app.assigned_officer_id is None:
+        GrantApplication.objects.filter(pk=app.pk).update(assigned_officer=officer)
+        app.refresh_from_db()
+    if state == State.DRAFT:
+        return app
+    if state == State.WITHDRAWN and variant == 0:
+        return services.take_transition(application=app, name="withdraw", by=by)
+    app = services.take_transition(application=app, name="submit", by=by)
+    if state == State.SUBMITTED:
+        return app
+    if state == State.WITHDRAWN:
+        return services.take_transition(application=app, name="withdraw", by=officer)
+    if state == State.REJECTED and variant == 0:
+        return services.take_transition(
+            application=app,
+            name="reject",
+            by=officer,
+            comment="The plan does not show a market for the product.",
+        )
+    enrol(by=officer, cohort=cohort, application=app)
+    app = services.take_transition(application=app, name="admit_to_training", by=officer)
+    sessions = list(cohort.sessions.all())
+    attended = len(sessions) if state != State.BUSINESS_TRAINING or variant % 3 else len(sessions) - 2
+    for i, session in enumerate(sessions):
+        record_attendance(by=officer, session=session, application=app, present=i < attended)
+    if state == State.BUSINESS_TRAINING and variant % 2 == 0:
+        return app
+    recommendation = "reject" if state == State.REJECTED else "approve"
+    record_assessment(
+        by=officer,
+        application=app,
+        scores={code: rnd.randint(3, 5) if recommendation == "approve" else 2 for code, _l, _w in RUBRIC},
+        recommendation=recommendation,
+        reasons="Site visited; premises and skills fit the plan."
+        if recommendation == "approve"
+        else "Premises unsuitable.",
+        site_visit_on=today - timedelta(days=20),
+    )
+    if state in (State.BUSINESS_TRAINING,):
+        return app
+    if state == State.REJECTED:
+        return services.take_transition(
+            application=app, name="reject", by=manager, comment="The assessment does not support the plan."
+        )
+    app = services.take_transition(
+        application=app, name="approve", by=manager, comment="Approved by the grant committee."
+    )
+    if state == State.APPROVED:
+        if variant == 0:
+            item = app.items.first()
+            services.record_delivery_lines(
+                application=app,
+                by=finance,
+                delivered_on=today - timedelta(days=3),
+                supplier="Tehno Alat d.o.o.",
+                invoice_number=f"INV-{app.pk}-1",
+                lines=[{"item": item.pk, "quantity": 1, "actual_unit_cost": str(item.unit_cost)}],
+            )
+        return app
+    if state == State.CANCELLED:
+        return services.take_transition(
+            application=app, name="cancel", by=manager, comment="The beneficiary moved abroad."
+        )
+    months_ago = {
+        State.EQUIPMENT_DELIVERED: 0,
+        State.FOLLOW_UP: 4 + variant * 2,
+        State.COMPLETED: 13,
+        State.DISCONTINUED: 7,
+    }[state]
+    delivered_on = today - timedelta(days=30 * months_ago + 2)
+    services.record_delivery_lines(
+        application=app,
+        by=finance,
+        delivered_on=delivered_on,
+        supplier=rnd.choice(["Tehno Alat d.o.o.", "Agro Centar", "Mega Market sh.p.k."]),
+        invoice_number=f"INV-{app.pk}",
+        lines=[
+            {
+                "item": item.pk,
+                "quantity": item.quantity,
+                "actual_unit_cost": str(
+                    (item.unit_cost * Decimal(rnd.choice(["0.95", "1.00", "1.04"]))).quantize(Decimal("0.01"))
+                ),
+            }
+            for item in app.items.all()
+        ],
+    )
+    protocol = SimpleUploadedFile(
+        "handover-protocol-signed.pdf", TINY_PDF + f"%{app.pk}\n".encode(), "application/pdf"
+    )
+    documents.upload_document(application=app, by=finance, kind="handover_protocol", uploaded_file=protocol)
+    app.refresh_from_db()
+    if app.state == State.APPROVED:
+        app = services.take_transition(application=app, name="record_delivery", by=finance)
+    if state == State.EQUIPMENT_DELIVERED:
+        return app
+    app = services.take_transition(application=app, name="start_follow_up", by=officer)
+    for visit in app.visits.order_by("months"):
+        if visit.due_on > today:
+            break
+        operating = not (state == State.DISCONTINUED and visit.months >= 6)
+        record_visit(
+            by=officer,
+            visit=visit,
+            visited_on=visit.due_on,
+            operating=operating,
+            equipment_in_use=operating,
+            monthly_revenue=str(Decimal(rnd.randint(200, 900)) * (117 if programme.currency == "RSD" else 1))
+            if operating
+            else "0",
+            jobs={"owner": 1, "family": rnd.randint(0, 2), "employees": rnd.randint(0, 1)}
+            if operating
+            else {},
+            notes="Business running; equipment in daily use." if operating else "Workshop closed.",
+        )
+    if state == State.FOLLOW_UP:
+        return app
+    if state == State.DISCONTINUED:
+        return services.take_transition(
+            application=app, name="discontinue", by=officer, comment="The business closed after six months."
+        )
+    return services.take_transition(application=app, name="complete", by=officer)
+
+
+DEMO_LOGINS = [
+    ("applicant", "applicant", "Integration Centre Niš (Serbia)"),
+    ("officer", "field officer", "Integration Centre Niš (Serbia)"),
+    ("applicant2", "applicant", "Integration Centre Prizren (Kosovo)"),
+    ("officer2", "field officer", "Integration Centre Prizren (Kosovo)"),
+    ("officer3", "field officer", "Sremska Mitrovica prison social service"),
+    ("manager", "programme manager", "all centres"),
+    ("finance", "finance officer", "all centres"),
+    ("auditor", "auditor", "reports only"),
+]

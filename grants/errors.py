@@ -1,0 +1,39 @@
+"""Errors the services raise; the API and views turn them into 400/403/404/409."""
+
+from django.core.exceptions import PermissionDenied
+
+
+class ServiceError(Exception):
+    status = 400
+
+    def __init__(self, message, *, code="invalid", details=None):
+        super().__init__(str(message))
+        self.message = message
+        self.code = code
+        self.details = details or {}
+
+
+class RuleNotMet(ServiceError):
+    """A workflow guard failed; `rules` lists (code, message) of every unmet rule."""
+
+    def __init__(self, rules):
+        self.rules = list(rules)
+        message = " ".join(str(m) for _, m in self.rules)
+        super().__init__(message, code=self.rules[0][0] if self.rules else "rule")
+
+
+class Conflict(ServiceError):
+    status = 409
+
+    def __init__(self, message, *, code="conflict"):
+        super().__init__(message, code=code)
+
+
+class NotAllowed(PermissionDenied):
+    def __init__(self, reason):
+        super().__init__(str(reason))
+        self.reason = reason
+
+
+class NotVisible(Exception):
+    """The object does not exist for this user (404, no hint that it exists)."""

@@ -1,0 +1,81 @@
+"""Telling people: the applicant on every state change, in their language.
+
+Called after commit. The message is stored in the outbox (Notification) and a task
+sends it; a failed send is retried by the task, never blocking the workflow."""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from .models import AuditEvent, Notification
+
+log = logging.getLogger(__name__)
+
+STATE_MESSAGES = {
+    "submitted": lambda: _("Your application has been submitted. A field officer will contact you."),
+    "draft": lambda: _("Your application was returned for changes. Please read the comment and edit it."),
+    "business_training": lambda: _("You have been admitted to the business training."),
+    "approved": lambda: _("Your grant has been approved. We will now buy the equipment."),
+    "rejected": lambda: _("Your application was not approved."),
+    "withdrawn": lambda: _("Your application has been withdrawn."),
+    "cancelled": lambda: _("Your approved grant has been cancelled."),
+    "equipment_delivered": lambda: _("Your equipment has been delivered. Good luck with your business!"),
+    "follow_up": lambda: _("Follow-up visits have been scheduled for your business."),
+    "completed": lambda: _("Your grant is completed. Thank you for taking part."),
+    "discontinued": lambda: _("Your grant has been closed."),
+}
+
+
+def render_state_change(event, language):
+    with translation.override(language):
+        subject = _("Your application “%(name)s”: %(state)s") % {
+            "name": event.application.business_name,
+            "state": event.application.get_state_display(),
+        }
+        lines = [STATE_MESSAGES.get(event.to_state, lambda: "")()]
+        if event.comment:
+            lines.append(_("Comment: %(comment)s") % {"comment": event.comment})
+        return subject, "\n\n".join(line for line in lines if line)
+
+
+def state_changed(event_id):
+    event = AuditEvent.objects.select_related("application__applicant__user").get(pk=event_id)
+    applicant = event.application.applicant
+    email = applicant.email or getattr(applicant.user, "email", "")
+    if not email:
+        return None
+    subject, body = render_state_change(event, applicant.language)
+    return queue(
+        key=f"state:{event.pk}",
+        recipient=applicant.user,
+        email=email,
+        language=applicant.language,
+        subject=subject,
+        body=body,
+    )
+
+
+def queue(*, key, recipient, email, language, subject, body):
+    """Store once (the key makes it idempotent) and hand to the worker."""
+    from .tasks import send_notification
+
+    try:
+        with transaction.atomic():
+            notification = Notification.objects.create(
+                key=key,
+                recipient=recipient,
+                email=email,
+                language=language,
+                subject=subject[:255],
+                body=body,
+            )
+    except IntegrityError:
+        return None
+    try:
+        send_notification.enqueue(notification.pk)
+    except Exception:
+        # The outbox row stays pending; `manage.py send_pending_notifications` retries.
+        log.exception("could not enqueue notification %s", notification.pk)
+    return notification

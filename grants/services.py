@@ -1,0 +1,474 @@
+"""Writes to applications: creating and editing drafts, taking workflow transitions,
+recording deliveries. Each runs in one transaction, checks the permission first, writes
+an audit event, and leaves notifications to `transaction.on_commit`."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+from guardian.shortcuts import assign_perm
+
+from applicants import roles
+from applicants.models import Applicant
+from applicants.selectors import centre_ids
+
+from . import audit, notify, permissions
+from .errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
+from .models import (
+    TRANSITION_NAMES,
+    Commitment,
+    Delivery,
+    DeliveryLine,
+    EquipmentItem,
+    ExchangeRate,
+    GrantApplication,
+    Programme,
+)
+from .workflow import COMMENT_REQUIRED, State
+
+PLAN_FIELDS = (
+    "activity",
+    "market",
+    "experience",
+    "expected_monthly_revenue",
+    "expected_monthly_costs",
+    "jobs_planned",
+)
+CENT = Decimal("0.01")
+
+
+def _raise_for(decision):
+    if decision.allowed:
+        return
+    if not decision.visible:
+        raise NotVisible()
+    raise NotAllowed(decision.reason)
+
+
+def _money(value, field):
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise ServiceError(
+            _("Enter an amount such as 120.50."),
+            code="invalid",
+            details={field: [_("Enter an amount such as 120.50.")]},
+        ) from None
+    if not amount.is_finite() or amount < 0:
+        raise ServiceError(
+            _("Amounts cannot be negative."), details={field: [_("Amounts cannot be negative.")]}
+        )
+    if amount != amount.quantize(CENT) or amount >= Decimal("1e12"):
+        raise ServiceError(
+            _("Use at most two decimal places."), details={field: [_("Use at most two decimal places.")]}
+        )
+    return amount.quantize(CENT)
+
+
+def _replace_items(application, items):
+    """Replace the equipment list; items given with an `id` keep it."""
+    if not isinstance(items, list):
+        raise ServiceError(_("Items must be a list."), details={"items": [_("Items must be a list.")]})
+    existing = {item.pk: item for item in application.items.all()}
+    keep = set()
+    for position, row in enumerate(items):
+        description = str(row.get("description", "")).strip()
+        if not description:
+            raise ServiceError(
+                _("Every item needs a description."),
+                details={"items": [_("Every item needs a description.")]},
+            )
+        try:
+            quantity = int(row.get("quantity", 0))
+        except (TypeError, ValueError):
+            quantity = 0
+        if quantity < 1 or quantity > 100000:
+            raise ServiceError(
+                _("Quantities are whole numbers from 1."),
+                details={"items": [_("Quantities are whole numbers from 1.")]},
+            )
+        unit_cost = _money(row.get("unit_cost"), "items")
+        item_id = row.get("id")
+        if item_id is not None and item_id in existing:
+            item = existing[item_id]
+            item.description, item.quantity, item.unit_cost, item.position = (
+                description[:300],
+                quantity,
+                unit_cost,
+                position,
+            )
+            item.save(update_fields=["description", "quantity", "unit_cost", "position"])
+            keep.add(item.pk)
+        else:
+            item = EquipmentItem.objects.create(
+                application=application,
+                position=position,
+                description=description[:300],
+                quantity=quantity,
+                unit_cost=unit_cost,
+            )
+            keep.add(item.pk)
+    application.items.exclude(pk__in=keep).delete()
+
+
+def _apply_plan(application, plan):
+    for field in PLAN_FIELDS:
+        if field not in plan:
+            continue
+        value = plan[field]
+        if field in ("expected_monthly_revenue", "expected_monthly_costs"):
+            value = None if value in (None, "") else _money(value, field)
+        elif field == "jobs_planned":
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                raise ServiceError(
+                    _("Jobs planned is a whole number."),
+                    details={field: [_("Jobs planned is a whole number.")]},
+                ) from None
+            if not 0 <= value <= 1000:
+                raise ServiceError(
+                    _("Jobs planned is a whole number."),
+                    details={field: [_("Jobs planned is a whole number.")]},
+                )
+        else:
+            value = str(value or "")[:4000]
+        setattr(application, field, value)
+
+
+def can_create_for(user, applicant):
+    """Applicants create their own drafts; field officers those of their centres' applicants."""
+    if not user.is_authenticated:
+        return permissions.NOT_VISIBLE
+    if applicant.user_id == user.pk and roles.has_role(user, roles.APPLICANT):
+        return permissions.ALLOWED
+    if roles.has_role(user, roles.FIELD_OFFICER) and user.has_perm("grants.add_grantapplication"):
+        if applicant.centre_id not in centre_ids(user):
+            return permissions.NOT_VISIBLE
+        if applicant.user_id == user.pk:
+            return permissions.Decision(False, _("You cannot act on your own application."))
+        return permissions.ALLOWED
+    return permissions.Decision(False, _("Your role cannot create applications."))
+
+
+@transaction.atomic
+def create_application(
+    *, by, applicant, programme, business_name, sector, plan=None, items=(), is_cooperative=False, members=()
+):
+    _raise_for(can_create_for(by, applicant))
+    if not programme.call_is_open():
+        raise ServiceError(
+            _(
+                "The programme's call for applications is not open; a draft can only be created in an open call."
+            ),
+            code="call_closed",
+            details={"programme": [_("The call is not open.")]},
+        )
+    application = GrantApplication(
+        applicant=applicant,
+        programme=programme,
+        centre_id=applicant.centre_id,
+        business_name=str(business_name).strip()[:200],
+        sector=sector,
+        is_cooperative=is_cooperative,
+        created_by=by,
+        assigned_officer=by if roles.has_role(by, roles.FIELD_OFFICER) else None,
+    )
+    _apply_plan(application, plan or {})
+    application.save()
+    if members:
+        application.members.set(members)
+    _replace_items(application, list(items))
+    application.requested_total = application.compute_requested_total()
+    application.save(update_fields=["requested_total"])
+    grant_owner_permissions(application)
+    audit.record(
+        action="create",
+        actor=by,
+        application=application,
+        on_behalf_of=applicant if by.pk != applicant.user_id else None,
+        to_state=application.state,
+    )
+    return application
+
+
+def grant_owner_permissions(application):
+    """The applicant (and cooperative members with accounts) hold object permissions on it."""
+    users = [application.applicant.user] + [m.user for m in application.members.all()]
+    for user in filter(None, users):
+        for codename in ("view_grantapplication", "change_grantapplication"):
+            assign_perm(f"grants.{codename}", user, application)
+
+
+@transaction.atomic
+def update_draft(*, application, by, business_name=None, sector=None, plan=None, items=None):
+    application = _locked(application)
+    _raise_for(permissions.can_edit_application(by, application))
+    if business_name is not None:
+        application.business_name = str(business_name).strip()[:200]
+    if sector is not None:
+        application.sector = sector
+    if plan:
+        _apply_plan(application, plan)
+    if items is not None:
+        _replace_items(application, items)
+    application.requested_total = application.compute_requested_total()
+    try:
+        application.save()
+    except ConcurrentTransition:
+        raise Conflict(_("The application changed meanwhile; reload it and try again.")) from None
+    audit.record(
+        action="edit",
+        actor=by,
+        application=application,
+        on_behalf_of=application.applicant if permissions.acts_on_behalf(by, application) else None,
+        from_state=application.state,
+        to_state=application.state,
+    )
+    return application
+
+
+def _locked(application):
+    try:
+        return (
+            GrantApplication.objects.select_for_update(of=("self",))
+            .select_related("programme", "applicant")
+            .get(pk=application.pk)
+        )
+    except GrantApplication.DoesNotExist:
+        raise NotVisible() from None
+
+
+def unmet_rules(application, name):
+    """(code, message) for every guard of `name` that the application does not meet now."""
+    meta = permissions.transition_meta(name)
+    transition = meta.get_transition(application.state) if meta else None
+    if transition is None:
+        return []
+    return [(rule.code, rule.message) for rule in transition.conditions if not rule(application)]
+
+
+def available_transitions(application, user):
+    """What the transitions endpoint and the application page show: every transition
+    possible from the current state, whether this user may take it now, and why not."""
+    result = []
+    for name in TRANSITION_NAMES:
+        meta = permissions.transition_meta(name)
+        transition = meta.get_transition(application.state)
+        if transition is None:
+            continue
+        decision = permissions.can_transition(user, application, name)
+        reason = "" if decision.allowed else str(decision.reason)
+        if decision.allowed:
+            failed = unmet_rules(application, name)
+            if failed:
+                decision = permissions.Decision(False)
+                reason = " ".join(str(m) for _, m in failed)
+        result.append(
+            {
+                "name": name,
+                "target": transition.target,
+                "allowed": decision.allowed,
+                "reason": reason,
+                "comment_required": name in COMMENT_REQUIRED,
+            }
+        )
+    return result
+
+
+@transaction.atomic
+def take_transition(*, application, name, by, comment=""):
+    """Take workflow transition `name`. Raises NotVisible (404), NotAllowed (403),
+    Conflict (409: not in a state that allows it any more) or RuleNotMet (400)."""
+    if name not in TRANSITION_NAMES:
+        raise NotVisible()
+    application = _locked(application)
+    _raise_for(permissions.can_transition(by, application, name))
+    meta = permissions.transition_meta(name)
+    if not meta.has_transition(application.state):
+        raise Conflict(
+            _("This application is now “%(state)s”; this step is no longer possible.")
+            % {"state": application.get_state_display()},
+            code="wrong_state",
+        )
+    comment = (comment or "").strip()
+    if name in COMMENT_REQUIRED and not comment:
+        raise RuleNotMet([("comment_required", COMMENT_REQUIRED[name])])
+    if name == "approve":
+        # Serialises approvals of one programme: the budget check and the commitment
+        # below see every commitment made before this one.
+        Programme.objects.select_for_update().get(pk=application.programme_id)
+    failed = unmet_rules(application, name)
+    if failed:
+        raise RuleNotMet(failed)
+
+    source = application.state
+    method = getattr(application, name)
+    if name == "approve":
+        method(by=by)
+    elif name in ("reject", "cancel", "discontinue"):
+        method(reason=comment)
+    else:
+        method()
+    try:
+        application.save()
+    except ConcurrentTransition:
+        raise Conflict(_("Someone else changed this application meanwhile; reload it.")) from None
+
+    if name == "approve":
+        _commit_budget(application, by)
+    elif name == "cancel":
+        _release_commitment(application, by, comment)
+    elif name == "start_follow_up":
+        from assessments.services import schedule_visits
+
+        schedule_visits(application=application)
+
+    event = audit.record(
+        action=name,
+        actor=by,
+        application=application,
+        on_behalf_of=application.applicant
+        if name in permissions.ON_BEHALF_TRANSITIONS and permissions.acts_on_behalf(by, application)
+        else None,
+        from_state=source,
+        to_state=application.state,
+        comment=comment,
+    )
+    event_id = event.pk
+    transaction.on_commit(lambda: notify.state_changed(event_id))
+    return application
+
+
+def _commit_budget(application, by):
+    try:
+        with transaction.atomic():
+            Commitment.objects.create(
+                application=application,
+                programme_id=application.programme_id,
+                amount=application.approved_amount,
+                created_by=by,
+            )
+    except IntegrityError:
+        raise Conflict(_("This grant already has a budget commitment.")) from None
+
+
+def _release_commitment(application, by, reason):
+    from django.utils import timezone
+
+    Commitment.objects.filter(application=application, status=Commitment.Status.ACTIVE).update(
+        status=Commitment.Status.RELEASED,
+        released_at=timezone.now(),
+        released_by=by,
+        release_reason=reason,
+    )
+
+
+def eur_rate(currency, on):
+    """Units of `currency` per euro on the latest published day not after `on`."""
+    if currency == "EUR":
+        return Decimal("1")
+    rate = ExchangeRate.objects.filter(currency=currency, date__lte=on).order_by("-date").first()
+    if rate is None:
+        raise ServiceError(
+            _("No exchange rate for %(currency)s on or before %(date)s; load the rates first.")
+            % {"currency": currency, "date": on.isoformat()},
+            code="no_rate",
+        )
+    return rate.units_per_eur
+
+
+@transaction.atomic
+def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_number, lines):
+    """Record one (possibly partial) delivery. When the last item is handed over and the
+    signed handover protocol is on file, the application moves to equipment_delivered."""
+    from django.utils import timezone
+
+    application = _locked(application)
+    _raise_for(permissions.can_record_delivery_lines(by, application))
+    if application.state != State.APPROVED:
+        raise Conflict(_("Deliveries are recorded for approved grants only."), code="wrong_state")
+    if delivered_on > timezone.localdate():
+        raise ServiceError(
+            _("A delivery cannot be dated in the future."),
+            details={"delivered_on": [_("A delivery cannot be dated in the future.")]},
+        )
+    if not str(supplier).strip() or not str(invoice_number).strip():
+        raise ServiceError(
+            _("Give the supplier and the invoice number."), details={"supplier": [_("Required.")]}
+        )
+    if not lines:
+        raise ServiceError(
+            _("A delivery has at least one line."), details={"lines": [_("Add at least one line.")]}
+        )
+    items = {item.pk: item for item in application.items.all()}
+    delivered = dict(
+        DeliveryLine.objects.filter(item__application=application)
+        .values("item")
+        .annotate(total=Sum("quantity"))
+        .values_list("item", "total")
+    )
+    rate = eur_rate(application.programme.currency, delivered_on)
+    delivery = Delivery.objects.create(
+        application=application,
+        delivered_on=delivered_on,
+        supplier=str(supplier).strip()[:200],
+        invoice_number=str(invoice_number).strip()[:100],
+        recorded_by=by,
+    )
+    for row in lines:
+        item = items.get(row.get("item"))
+        if item is None:
+            raise ServiceError(
+                _("A line names an item that is not in this application."),
+                details={"lines": [_("Unknown item.")]},
+            )
+        try:
+            quantity = int(row.get("quantity"))
+        except (TypeError, ValueError):
+            quantity = 0
+        due = item.quantity - delivered.get(item.pk, 0)
+        if quantity < 1 or quantity > due:
+            raise ServiceError(
+                _("Item “%(item)s”: %(due)s still to deliver.") % {"item": item.description, "due": due},
+                details={"lines": [_("Quantity above what is still due.")]},
+            )
+        delivered[item.pk] = delivered.get(item.pk, 0) + quantity
+        unit = _money(row.get("actual_unit_cost"), "lines")
+        amount = (unit * quantity).quantize(CENT)
+        DeliveryLine.objects.create(
+            delivery=delivery,
+            item=item,
+            quantity=quantity,
+            actual_unit_cost=unit,
+            amount=amount,
+            units_per_eur=rate,
+            amount_eur=(amount / rate).quantize(CENT),
+        )
+    audit.record(
+        action="delivery",
+        actor=by,
+        application=application,
+        from_state=application.state,
+        to_state=application.state,
+        data={"delivery": delivery.pk, "invoice": delivery.invoice_number},
+    )
+    maybe_complete_delivery(application=application, by=by)
+    return delivery
+
+
+def maybe_complete_delivery(*, application, by):
+    """Take record_delivery once every item is delivered and the protocol is on file."""
+    if application.state != State.APPROVED:
+        return application
+    if unmet_rules(application, "record_delivery"):
+        return application
+    if not permissions.can_transition(by, application, "record_delivery"):
+        return application
+    return take_transition(application=application, name="record_delivery", by=by)
+
+
+def applicant_of(user):
+    return Applicant.objects.filter(user=user).first()

@@ -1,0 +1,198 @@
+"""The rules of the workflow, each with the sentence a field officer reads when it fails.
+
+Transitions on GrantApplication list these as django-fsm `conditions`; the service layer
+asks `unmet_rules` first so that a refusal names every rule that is not met.
+"""
+
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class State:
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    BUSINESS_TRAINING = "business_training"
+    APPROVED = "approved"
+    EQUIPMENT_DELIVERED = "equipment_delivered"
+    FOLLOW_UP = "follow_up"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+    DISCONTINUED = "discontinued"
+
+    CHOICES = [
+        (DRAFT, _("Draft")),
+        (SUBMITTED, _("Submitted")),
+        (BUSINESS_TRAINING, _("Business training")),
+        (APPROVED, _("Approved")),
+        (EQUIPMENT_DELIVERED, _("Equipment delivered")),
+        (FOLLOW_UP, _("Follow-up")),
+        (COMPLETED, _("Completed")),
+        (REJECTED, _("Rejected")),
+        (WITHDRAWN, _("Withdrawn")),
+        (CANCELLED, _("Cancelled")),
+        (DISCONTINUED, _("Discontinued")),
+    ]
+    ENDS = {COMPLETED, REJECTED, WITHDRAWN, CANCELLED, DISCONTINUED}
+    # States in which the grant reached the beneficiary (counted as "supported").
+    DELIVERED_OR_LATER = {EQUIPMENT_DELIVERED, FOLLOW_UP, COMPLETED, DISCONTINUED}
+
+
+# Transitions whose comment is the reason a person is told: refused without one.
+COMMENT_REQUIRED = {
+    "return_for_changes": _("Say what the applicant should change."),
+    "reject": _("Give the reason for the rejection; the applicant is told."),
+    "cancel": _("Give the reason for the cancellation."),
+    "discontinue": _("Give the reason (for example: the business closed)."),
+}
+
+
+class Rule:
+    """A guard: callable on the application like any django-fsm condition, with a message."""
+
+    def __init__(self, code, message, check):
+        self.code = code
+        self.message = message
+        self.check = check
+        self.__name__ = code
+
+    def __call__(self, application):
+        return bool(self.check(application))
+
+    def __repr__(self):
+        return f"Rule({self.code})"
+
+
+def _required_fields(app):
+    return all(
+        [
+            app.business_name.strip(),
+            app.sector,
+            app.activity.strip(),
+            app.market.strip(),
+            app.expected_monthly_revenue is not None,
+            app.expected_monthly_costs is not None,
+        ]
+    )
+
+
+def _has_items(app):
+    return app.items.exists()
+
+
+def _within_ceiling(app):
+    return app.compute_requested_total() <= app.programme.ceiling
+
+
+def _consent_given(app):
+    return app.applicant.consents.filter(withdrawn_at__isnull=True).exists()
+
+
+def _target_group_eligible(app):
+    return bool(set(app.applicant.target_groups) & set(app.programme.target_groups))
+
+
+def _call_open(app):
+    return app.programme.call_is_open()
+
+
+def _enrolled(app):
+    return app.enrolments.filter(active=True).exists()
+
+
+def _training_completed(app):
+    enrolment = app.enrolments.filter(active=True).select_related("cohort").first()
+    return enrolment is not None and enrolment.is_completed()
+
+
+def _assessment_recommends(app):
+    assessment = app.current_assessment()
+    return assessment is not None and assessment.recommendation == "approve"
+
+
+def _assessment_passes(app):
+    assessment = app.current_assessment()
+    return assessment is not None and assessment.passes
+
+
+def _budget_left(app):
+    return app.programme.remaining_budget() >= app.compute_requested_total()
+
+
+def _all_items_delivered(app):
+    return app.undelivered_items() == []
+
+
+def _handover_protocol(app):
+    return app.documents.filter(kind="handover_protocol").exists()
+
+
+def _last_visit_done(app):
+    last = app.visits.order_by("-months").first()
+    return last is not None and last.visited_on is not None
+
+
+REQUIRED_FIELDS = Rule(
+    "required_fields",
+    _("Fill in the business name, sector, activity, market and expected revenue and costs."),
+    _required_fields,
+)
+HAS_ITEMS = Rule("has_items", _("Add at least one equipment item."), _has_items)
+WITHIN_CEILING = Rule(
+    "within_ceiling",
+    _("The requested total is above the programme's ceiling per grant."),
+    _within_ceiling,
+)
+CONSENT_GIVEN = Rule(
+    "consent_given", _("The applicant has not given consent to the use of their data."), _consent_given
+)
+TARGET_GROUP_ELIGIBLE = Rule(
+    "target_group_eligible",
+    _("The applicant's target group is not eligible for this programme."),
+    _target_group_eligible,
+)
+CALL_OPEN = Rule("call_open", _("The programme's call for applications is not open."), _call_open)
+ENROLLED = Rule("enrolled", _("Enrol the applicant in a business-training cohort first."), _enrolled)
+TRAINING_COMPLETED = Rule(
+    "training_completed",
+    _("The business training is not completed (attendance below the programme's threshold)."),
+    _training_completed,
+)
+ASSESSMENT_RECOMMENDS = Rule(
+    "assessment_recommends",
+    _("There is no assessment recommending approval."),
+    _assessment_recommends,
+)
+ASSESSMENT_PASSES = Rule(
+    "assessment_passes",
+    _("The assessment's weighted score is below the programme's pass mark, or a score is missing."),
+    _assessment_passes,
+)
+BUDGET_LEFT = Rule(
+    "budget_left",
+    _("The programme budget is exhausted: not enough is left for this grant."),
+    _budget_left,
+)
+ALL_ITEMS_DELIVERED = Rule(
+    "all_items_delivered",
+    _("Not every approved equipment item has been delivered."),
+    _all_items_delivered,
+)
+HANDOVER_PROTOCOL = Rule(
+    "handover_protocol",
+    _("Upload the handover protocol signed by the beneficiary."),
+    _handover_protocol,
+)
+LAST_VISIT_DONE = Rule(
+    "last_visit_done", _("The 12-month monitoring visit has not been recorded."), _last_visit_done
+)
+
+
+def today():
+    return timezone.localdate()
+
+
+ZERO = Decimal("0.00")

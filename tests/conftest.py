@@ -1,0 +1,88 @@
+import pyotp
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from applicants import roles
+from grants.demo import DEMO_TOTP_SECRET
+
+from .factories import ApplicantFactory, ApplicationFactory, CentreFactory, CountryFactory, ProgrammeFactory, staff
+
+
+@pytest.fixture(autouse=True)
+def _isolated_services(settings, tmp_path):
+    """Each test: local files in its own folder, tasks run at once, mail kept in memory."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+    settings.STORAGE_BACKEND = "local"
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.AXES_ENABLED = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+
+
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+def pytest_collection_modifyitems(config, items):
+    if on_postgres():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def otp_now():
+    return pyotp.TOTP(DEMO_TOTP_SECRET).now()
+
+
+class World:
+    """Two centres in two countries, with a person of every role, as the demo has."""
+
+    def __init__(self):
+        self.serbia = CountryFactory(code="RS", name="Serbia")
+        self.kosovo = CountryFactory(code="XK", name="Kosovo")
+        self.centre = CentreFactory(country=self.serbia, name="Integration Centre Niš")
+        self.other_centre = CentreFactory(country=self.kosovo, name="Integration Centre Prizren")
+        self.programme = ProgrammeFactory(country=self.serbia)
+        self.other_programme = ProgrammeFactory(country=self.kosovo)
+        self.officer = staff(roles.FIELD_OFFICER, self.centre, username="officer")
+        self.officer2 = staff(roles.FIELD_OFFICER, self.other_centre, username="officer2")
+        self.colleague = staff(roles.FIELD_OFFICER, self.centre, username="colleague")
+        self.manager = staff(roles.PROGRAMME_MANAGER, self.centre, self.other_centre, username="manager")
+        self.finance = staff(roles.FINANCE_OFFICER, self.centre, self.other_centre, username="finance")
+        self.auditor = staff(roles.AUDITOR, self.centre, self.other_centre, username="auditor")
+        self.person = ApplicantFactory(centre=self.centre, with_user=True, first_name="Marko", last_name="Demić")
+        self.person2 = ApplicantFactory(centre=self.other_centre, with_user=True, first_name="Arta", last_name="Demaj")
+        self.applicant = self.person.user
+        self.applicant2 = self.person2.user
+
+    def application(self, **kwargs):
+        kwargs.setdefault("applicant", self.person)
+        kwargs.setdefault("programme", self.programme)
+        kwargs.setdefault("assigned_officer", self.officer)
+        return ApplicationFactory(**kwargs)
+
+
+@pytest.fixture
+def world(db):
+    return World()
+
+
+@pytest.fixture
+def api():
+    def client_for(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return client_for
