@@ -210,16 +210,12 @@ def upload_document(*, application, by, kind, uploaded_file):
             code="storage_unavailable",
         ) from exc
     if kind == DocumentKind.HANDOVER_PROTOCOL:
-        transaction.on_commit(lambda: _after_protocol(application.pk, by))
+        # The signed protocol may be the last thing missing: take record_delivery now.
+        from .services import maybe_complete_delivery
+
+        application.refresh_from_db()
+        maybe_complete_delivery(application=application, by=by)
     return document
-
-
-def _after_protocol(application_id, by):
-    from .models import GrantApplication
-    from .services import maybe_complete_delivery
-
-    application = GrantApplication.objects.get(pk=application_id)
-    maybe_complete_delivery(application=application, by=by)
 
 
 def _delete_object(name):
