@@ -7,9 +7,11 @@ from .roles import GROUP_NAMES, ROLE_PERMISSIONS
 
 def sync_role_groups(apps, schema_editor=None):
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
+        # Migration states have no models module, which create_permissions needs.
+        original = getattr(app_config, "models_module", None)
+        app_config.models_module = original or True
+        create_permissions(app_config, verbosity=0, apps=apps)
+        app_config.models_module = original
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, codes in ROLE_PERMISSIONS.items():

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -131,7 +131,7 @@ class AssessmentInSerializer(serializers.Serializer):
 
 class AssessmentOutSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    scores = serializers.DictField(child=serializers.IntegerField())
+    scores = serializers.SerializerMethodField()
     recommendation = serializers.CharField()
     comment = serializers.CharField(source="reasons")
     weighted_score = serializers.DecimalField(max_digits=4, decimal_places=2, allow_null=True)
@@ -142,11 +142,13 @@ class AssessmentOutSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     is_current = serializers.BooleanField()
 
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"}})
+    def get_scores(self, obj):
+        return {s.criterion.criterion: s.score for s in obj.scores.all()}
+
 
 def assessment_data(assessment):
-    data = AssessmentOutSerializer(assessment).data
-    data["scores"] = {s.criterion.criterion: s.score for s in assessment.scores.all()}
-    return data
+    return AssessmentOutSerializer(assessment).data
 
 
 class AssessmentView(NoAuditor, APIView):

@@ -64,6 +64,19 @@ def today():
     return timezone.localdate()
 
 
+def role_group(role):
+    """The role's group; transactional tests flush the data migration's rows, so recreate."""
+    group = Group.objects.filter(permissions__codename=f"role_{role}").first()
+    if group is None:
+        from django.apps import apps
+
+        from applicants.role_setup import sync_role_groups
+
+        sync_role_groups(apps)
+        group = Group.objects.get(permissions__codename=f"role_{role}")
+    return group
+
+
 class UserFactory(DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -81,7 +94,7 @@ class UserFactory(DjangoModelFactory):
     def with_role(self, create, extracted, **kwargs):
         role = extracted
         if role:
-            self.groups.add(Group.objects.get(permissions__codename=f"role_{role}"))
+            self.groups.add(role_group(role))
         self.save()
 
 
@@ -198,7 +211,9 @@ class ApplicationFactory(DjangoModelFactory):
         skip_postgeneration_save = True
 
     applicant = factory.SubFactory(ApplicantFactory)
-    programme = factory.SubFactory(ProgrammeFactory, country=factory.SelfAttribute("..applicant.centre.country"))
+    programme = factory.SubFactory(
+        ProgrammeFactory, country=factory.SelfAttribute("..applicant.centre.country")
+    )
     centre = factory.LazyAttribute(lambda a: a.applicant.centre)
     business_name = factory.Sequence(lambda n: f"Tailoring workshop {n}")
     sector = "crafts"
@@ -214,10 +229,14 @@ class ApplicationFactory(DjangoModelFactory):
         submitted = factory.Trait(state="submitted", submitted_at=factory.LazyFunction(timezone.now))
         training = factory.Trait(state="business_training", submitted_at=factory.LazyFunction(timezone.now))
         ready = factory.Trait(
-            state="business_training", submitted_at=factory.LazyFunction(timezone.now), state_facts__assessed=True
+            state="business_training",
+            submitted_at=factory.LazyFunction(timezone.now),
+            state_facts__assessed=True,
         )
         approved = factory.Trait(state="approved", submitted_at=factory.LazyFunction(timezone.now))
-        delivered = factory.Trait(state="equipment_delivered", submitted_at=factory.LazyFunction(timezone.now))
+        delivered = factory.Trait(
+            state="equipment_delivered", submitted_at=factory.LazyFunction(timezone.now)
+        )
         follow_up = factory.Trait(state="follow_up", submitted_at=factory.LazyFunction(timezone.now))
         completed = factory.Trait(state="completed", submitted_at=factory.LazyFunction(timezone.now))
 
@@ -225,7 +244,11 @@ class ApplicationFactory(DjangoModelFactory):
     def items(self, create, extracted, **kwargs):
         if not create:
             return
-        rows = extracted if extracted is not None else [("Industrial sewing machine", 1, "620.00"), ("Overlock machine", 1, "480.00")]
+        rows = (
+            extracted
+            if extracted is not None
+            else [("Industrial sewing machine", 1, "620.00"), ("Overlock machine", 1, "480.00")]
+        )
         for position, (description, quantity, unit_cost) in enumerate(rows):
             EquipmentItem.objects.create(
                 application=self,
@@ -260,7 +283,9 @@ class ApplicationFactory(DjangoModelFactory):
             approved_amount=amount, approved_by=approver, approved_at=timezone.now()
         )
         self.approved_amount, self.approved_by = amount, approver
-        Commitment.objects.create(application=self, programme=self.programme, amount=amount, created_by=approver)
+        Commitment.objects.create(
+            application=self, programme=self.programme, amount=amount, created_by=approver
+        )
         if self.state == "approved":
             return
         delivered_on = kwargs.get("delivered_on") or today() - datetime.timedelta(days=10)
@@ -268,13 +293,17 @@ class ApplicationFactory(DjangoModelFactory):
         if self.state == "equipment_delivered":
             return
         for months in self.programme.visit_months:
-            MonitoringVisit.objects.create(application=self, months=months, due_on=add_months(delivered_on, months))
+            MonitoringVisit.objects.create(
+                application=self, months=months, due_on=add_months(delivered_on, months)
+            )
         if self.state == "completed":
             self.visits.update(visited_on=today(), operating=True, equipment_in_use=True, jobs_owner=1)
 
 
 def make_training_done(application, *, complete=True, sessions=5):
-    cohort = TrainingCohortFactory(programme=application.programme, centre=application.centre, sessions=sessions)
+    cohort = TrainingCohortFactory(
+        programme=application.programme, centre=application.centre, sessions=sessions
+    )
     enrolment = Enrolment.objects.create(cohort=cohort, application=application)
     for session in cohort.sessions.all():
         Attendance.objects.create(cohort=cohort, session=session, enrolment=enrolment, present=complete)
@@ -290,7 +319,9 @@ def make_assessment(application, *, assessor=None, scores=None, recommendation="
     scores = scores or {code: 4 for code, _l, _w in RUBRIC}
     for criterion in application.programme.rubric.all():
         if criterion.criterion in scores:
-            AssessmentScore.objects.create(assessment=assessment, criterion=criterion, score=scores[criterion.criterion])
+            AssessmentScore.objects.create(
+                assessment=assessment, criterion=criterion, score=scores[criterion.criterion]
+            )
     assessment.weighted_score = assessment.compute_weighted_score()
     assessment.complete = assessment.weighted_score is not None
     assessment.save()
@@ -299,7 +330,10 @@ def make_assessment(application, *, assessor=None, scores=None, recommendation="
 
 def make_full_delivery(application, *, delivered_on, protocol=True):
     delivery = Delivery.objects.create(
-        application=application, delivered_on=delivered_on, supplier="Tehno Alat", invoice_number=f"INV-{application.pk}"
+        application=application,
+        delivered_on=delivered_on,
+        supplier="Tehno Alat",
+        invoice_number=f"INV-{application.pk}",
     )
     for item in application.items.all():
         amount = item.unit_cost * item.quantity
@@ -333,7 +367,9 @@ class TrainingCohortFactory(DjangoModelFactory):
             return
         count = 5 if extracted is None else extracted
         for i in range(count):
-            TrainingSession.objects.create(cohort=self, date=today() - datetime.timedelta(days=7 * (count - i)))
+            TrainingSession.objects.create(
+                cohort=self, date=today() - datetime.timedelta(days=7 * (count - i))
+            )
 
 
 class TrainingSessionFactory(DjangoModelFactory):
@@ -450,7 +486,9 @@ class DocumentFactory(DjangoModelFactory):
 
     application = factory.SubFactory(ApplicationFactory)
     kind = "business_plan"
-    file = factory.LazyAttribute(lambda d: ContentFile(PDF_BYTES + d.original_name.encode(), name="upload.pdf"))
+    file = factory.LazyAttribute(
+        lambda d: ContentFile(PDF_BYTES + d.original_name.encode(), name="upload.pdf")
+    )
     original_name = factory.Sequence(lambda n: f"plan-{n}.pdf")
     size = len(PDF_BYTES)
     content_type = "application/pdf"
@@ -477,4 +515,6 @@ class NotificationFactory(DjangoModelFactory):
 
 
 def audit_actions(application):
-    return list(AuditEvent.objects.filter(application=application).order_by("id").values_list("action", flat=True))
+    return list(
+        AuditEvent.objects.filter(application=application).order_by("id").values_list("action", flat=True)
+    )
