@@ -61,29 +61,8 @@ def applicants_for(user):
     return Applicant.objects.filter(Q(user=user))
 
 
-def possible_duplicates(*, first_name, last_name, date_of_birth, phone="", national_id="", exclude=None):
-    """Applicants who may be the same person: same national ID, same normalised phone,
-    or the same transliterated name with the same birth date."""
-    from .normalise import name_key, normalise_phone
+def possible_duplicates(**kwargs):
+    """Kept for callers of the first version: see applicants.duplicates."""
+    from .duplicates import find_possible_duplicates
 
-    conditions = Q(name_key=name_key(first_name, last_name), date_of_birth=date_of_birth)
-    if national_id:
-        conditions |= Q(national_id=national_id.strip())
-    phone = normalise_phone(phone) if phone else ""
-    if phone:
-        conditions |= Q(phone=phone)
-    qs = Applicant.objects.filter(conditions).filter(pseudonymised_at__isnull=True)
-    if exclude is not None:
-        qs = qs.exclude(pk=exclude.pk)
-    found = []
-    key = name_key(first_name, last_name)
-    for other in qs.order_by("pk")[:20]:
-        reasons = []
-        if national_id and other.national_id == national_id.strip():
-            reasons.append("same_national_id")
-        if phone and other.phone == phone:
-            reasons.append("same_phone")
-        if other.name_key == key and other.date_of_birth == date_of_birth:
-            reasons.append("same_name_and_birth_date")
-        found.append((other, reasons))
-    return found
+    return find_possible_duplicates(**kwargs)

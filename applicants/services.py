@@ -1,6 +1,10 @@
 """Writes to people and places: registering applicants, consent, staff assignments."""
 
+import datetime
+
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -8,16 +12,19 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from . import roles
 from .consent import CONSENT_VERSION, consent_wording
+from .duplicates import find_possible_duplicates
 from .models import (
     Applicant,
     ApplicantSensitive,
     ConsentRecord,
     DuplicateFlag,
     IntegrationCentreUserObjectPermission,
+    Language,
     StaffAssignment,
+    TargetGroup,
 )
-from .normalise import name_key, normalise_phone
-from .selectors import possible_duplicates
+from .normalise import InvalidPhone, name_key, normalise_national_id, normalise_phone
+from .selectors import centre_ids
 
 SENSITIVE_FIELDS = ("referral_institution", "release_month", "returned_from", "return_date", "ethnicity")
 
@@ -62,6 +69,96 @@ def _record(**kwargs):
     return audit.record(**kwargs)
 
 
+def can_register(user, centre):
+    """Field officers register people at their centres; a person may register themselves."""
+    from grants.permissions import ALLOWED, NOT_VISIBLE, Decision
+
+    if user is None or not user.is_authenticated:
+        return NOT_VISIBLE
+    if not (roles.has_role(user, roles.FIELD_OFFICER) and user.has_perm("applicants.add_applicant")):
+        return Decision(False, _("Only field officers register applicants."))
+    if centre.pk not in centre_ids(user):
+        return Decision(False, _("Choose one of your centres."))
+    return ALLOWED
+
+
+def _invalid(field, message):
+    from grants.errors import ServiceError
+
+    return ServiceError(message, details={field: [message]})
+
+
+def clean_registration(
+    *,
+    first_name,
+    last_name,
+    date_of_birth,
+    centre,
+    target_groups,
+    phone="",
+    national_id="",
+    email="",
+    municipality="",
+    address="",
+    household_size=1,
+    dependants=0,
+    language="sr-latn",
+):
+    """The registration's values, normalised, or ServiceError naming the field: shared by
+    the form, the API and the spreadsheet import so that all three refuse the same input."""
+    names = {}
+    for field, value in (("first_name", first_name), ("last_name", last_name)):
+        value = str(value or "").strip()
+        if not value or any(ord(ch) < 32 for ch in value) or not any(ch.isalpha() for ch in value):
+            raise _invalid(field, _("Write the name in letters."))
+        if len(value) > 100:
+            raise _invalid(field, _("Names have at most 100 characters."))
+        names[field] = value
+    if not isinstance(date_of_birth, datetime.date) or isinstance(date_of_birth, datetime.datetime):
+        raise _invalid("date_of_birth", _("Enter the date of birth as a date, such as 1990-03-02."))
+    if date_of_birth > timezone.localdate() or date_of_birth.year < 1900:
+        raise _invalid("date_of_birth", _("Enter a real date of birth."))
+    groups = list(dict.fromkeys(target_groups or []))
+    if not groups or any(g not in TargetGroup.values for g in groups):
+        raise _invalid(
+            "target_groups",
+            _("Choose at least one target group: returnee, former inmate or socially disadvantaged."),
+        )
+    try:
+        phone = normalise_phone(phone, centre.country.code)
+    except InvalidPhone as exc:
+        raise _invalid("phone", str(exc)) from None
+    email = str(email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise _invalid("email", _("Enter a valid email address.")) from None
+    try:
+        household_size, dependants = int(household_size), int(dependants)
+    except (TypeError, ValueError):
+        raise _invalid("household_size", _("Household size and dependants are whole numbers.")) from None
+    if not 1 <= household_size <= 50:
+        raise _invalid("household_size", _("The household has from 1 to 50 people."))
+    if not 0 <= dependants < household_size:
+        raise _invalid("dependants", _("Dependants are fewer than the people in the household."))
+    if language not in Language.values:
+        raise _invalid("language", _("The language is en, sr-latn or sq."))
+    return {
+        **names,
+        "date_of_birth": date_of_birth,
+        "phone": phone,
+        "national_id": normalise_national_id(national_id),
+        "email": email,
+        "municipality": str(municipality or "").strip()[:100],
+        "address": str(address or "").strip()[:255],
+        "household_size": household_size,
+        "dependants": dependants,
+        "language": language,
+        "target_groups": groups,
+    }
+
+
 @transaction.atomic
 def register_applicant(
     *,
@@ -83,30 +180,43 @@ def register_applicant(
     sensitive=None,
     user=None,
 ):
-    """Register a person (an officer for them, or themselves at sign-up). Possible
-    duplicates are flagged for an officer to decide, never merged."""
-    applicant = Applicant(
-        user=user,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
+    """Register a person: a field officer for them (often), or the person themselves.
+
+    Refuses without consent: nothing is stored before the person agreed. Possible
+    duplicates are flagged (DuplicateFlag, pending) for an officer to decide, never
+    merged; they are also on the returned object as `possible_duplicates`."""
+    if user is None or by is None or by.pk != user.pk:
+        decision = can_register(by, centre)
+        if not decision.allowed:
+            from grants.errors import NotAllowed, NotVisible
+
+            raise NotVisible() if not decision.visible else NotAllowed(decision.reason)
+    values = clean_registration(
+        first_name=first_name,
+        last_name=last_name,
         date_of_birth=date_of_birth,
-        phone=normalise_phone(phone),
-        national_id=(national_id or "").strip(),
+        centre=centre,
+        target_groups=target_groups,
+        phone=phone,
+        national_id=national_id,
         email=email or (user.email if user else ""),
         municipality=municipality,
         address=address,
-        centre=centre,
         household_size=household_size,
         dependants=dependants,
         language=language,
-        created_by=by,
-        **Applicant.target_group_flags(target_groups),
+    )
+    if not consent_given:
+        raise _invalid("consent_given", _("The applicant's consent is needed before their data is stored."))
+    groups = values.pop("target_groups")
+    applicant = Applicant(
+        user=user, centre=centre, created_by=by, **values, **Applicant.target_group_flags(groups)
     )
     applicant.name_key = name_key(applicant.first_name, applicant.last_name)
-    duplicates = possible_duplicates(
+    duplicates = find_possible_duplicates(
         first_name=applicant.first_name,
         last_name=applicant.last_name,
-        date_of_birth=date_of_birth,
+        date_of_birth=applicant.date_of_birth,
         phone=applicant.phone,
         national_id=applicant.national_id,
     )
@@ -114,10 +224,10 @@ def register_applicant(
     sensitive = {k: v for k, v in (sensitive or {}).items() if k in SENSITIVE_FIELDS and v}
     if sensitive:
         ApplicantSensitive.objects.create(applicant=applicant, **sensitive)
-    for other, reasons in duplicates:
-        DuplicateFlag.objects.create(applicant=applicant, other=other, reasons=reasons)
-    if consent_given:
-        record_consent(applicant=applicant, by=by)
+    DuplicateFlag.objects.bulk_create(
+        [DuplicateFlag(applicant=applicant, other=other, reasons=reasons) for other, reasons in duplicates]
+    )
+    record_consent(applicant=applicant, by=by)
     if user is not None:
         assign_perm("applicants.view_applicant", user, applicant)
     _record(
@@ -143,12 +253,30 @@ def record_consent(*, applicant, by):
     )
 
 
-@transaction.atomic
-def decide_duplicate(*, flag, decision, by):
-    if decision not in (DuplicateFlag.Decision.SAME_PERSON, DuplicateFlag.Decision.DIFFERENT_PERSON):
-        from grants.errors import ServiceError
+def can_decide_duplicate(user, flag):
+    from grants.permissions import ALLOWED, NOT_VISIBLE, Decision
 
-        raise ServiceError(_("Choose “same person” or “different person”."))
+    if not user.is_authenticated or flag.applicant.centre_id not in centre_ids(user):
+        return NOT_VISIBLE
+    if not (roles.is_staff_member(user) and user.has_perm("applicants.decide_duplicate")):
+        return Decision(False, _("Your role cannot decide on duplicates."))
+    return ALLOWED
+
+
+@transaction.atomic
+def decide_duplicate(*, flag, decision, by, comment=""):
+    """Record the officer's decision on a possible duplicate. Nothing is merged: "same
+    person" is a fact for the officers (one person, one grant), kept with who said it.
+    A decision may be corrected; the audit trail keeps both."""
+    from grants.errors import NotAllowed, NotVisible
+
+    flag = DuplicateFlag.objects.select_for_update().select_related("applicant").get(pk=flag.pk)
+    allowed = can_decide_duplicate(by, flag)
+    if not allowed:
+        raise NotVisible() if not allowed.visible else NotAllowed(allowed.reason)
+    if decision not in (DuplicateFlag.Decision.SAME_PERSON, DuplicateFlag.Decision.DIFFERENT_PERSON):
+        raise _invalid("decision", _("Choose “same person” or “different person”."))
+    previous = flag.decision
     flag.decision = decision
     flag.decided_by = by
     flag.decided_at = timezone.now()
@@ -157,7 +285,8 @@ def decide_duplicate(*, flag, decision, by):
         action="duplicate_decided",
         actor=by,
         applicant=flag.applicant,
-        data={"other": flag.other_id, "decision": decision},
+        comment=comment,
+        data={"flag": flag.pk, "other": flag.other_id, "decision": decision, "previous": previous},
     )
     return flag
 
