@@ -1,5 +1,13 @@
 """Roles are groups; a role is recognised by a marker permission's codename, never by the
-group's (translatable) name. The data migration grants each group exactly these."""
+group's (translatable) name. The data migrations grant each group exactly these.
+
+Each list follows DESIGN.md's role table, verb by verb; the model permissions say what
+kind of thing a role does, guardian's object permissions (see docs/permissions.md) say on
+which records. Two rules the lists keep by leaving permissions out:
+- finance never sees criminal-record or ethnicity data: no `grants.view_sensitive`, no
+  `applicants.view_applicant` (the applicant records), no certificates of release or return;
+- the auditor reads aggregate reports and the audit trail only: no personal data at all.
+"""
 
 APPLICANT = "applicant"
 FIELD_OFFICER = "field_officer"
@@ -10,6 +18,7 @@ AUDITOR = "auditor"
 STAFF_ROLES = (FIELD_OFFICER, PROGRAMME_MANAGER, FINANCE_OFFICER, AUDITOR)
 ALL_ROLES = (APPLICANT, *STAFF_ROLES)
 
+# Default display names only: access never depends on them.
 GROUP_NAMES = {
     APPLICANT: "Applicants",
     FIELD_OFFICER: "Field officers",
@@ -18,22 +27,9 @@ GROUP_NAMES = {
     AUDITOR: "Auditors",
 }
 
-_VIEW_WORK = [
-    "applicants.view_applicant",
-    "applicants.view_integrationcentre",
-    "grants.view_programme",
-    "grants.view_grantapplication",
-    "grants.view_equipmentitem",
-    "grants.view_document",
-    "grants.view_delivery",
-    "grants.view_commitment",
-    "grants.view_auditevent",
-    "assessments.view_assessment",
-    "assessments.view_trainingcohort",
-    "assessments.view_monitoringvisit",
-]
-
 ROLE_PERMISSIONS = {
+    # registers, writes the business plan with an equipment list, uploads documents,
+    # submits, follows the status, withdraws (on their own records only)
     APPLICANT: [
         "applicants.role_applicant",
         "applicants.view_applicant",
@@ -41,53 +37,96 @@ ROLE_PERMISSIONS = {
         "grants.view_grantapplication",
         "grants.add_grantapplication",
         "grants.change_grantapplication",
+        "grants.view_equipmentitem",
         "grants.submit_application",
         "grants.withdraw_application",
         "grants.view_document",
         "grants.add_document",
     ],
+    # registers applicants, screens, enrols in business training, records attendance,
+    # visits the site, scores, recommends, records delivery and follow-up visits; does
+    # every applicant action on the applicant's behalf
     FIELD_OFFICER: [
         "applicants.role_field_officer",
-        *_VIEW_WORK,
+        "applicants.view_integrationcentre",
+        "applicants.view_applicant",
         "applicants.add_applicant",
         "applicants.change_applicant",
+        "applicants.add_consentrecord",
+        "applicants.view_duplicateflag",
         "applicants.decide_duplicate",
+        "grants.view_sensitive",
+        "grants.view_programme",
+        "grants.view_grantapplication",
         "grants.add_grantapplication",
         "grants.change_grantapplication",
+        "grants.view_equipmentitem",
+        "grants.view_document",
         "grants.add_document",
-        "grants.add_delivery",
+        "grants.view_auditevent",
         "grants.submit_application",
+        "grants.withdraw_application",
         "grants.return_application",
         "grants.admit_application",
         "grants.reject_application",
-        "grants.withdraw_application",
+        "grants.view_delivery",
+        "grants.add_delivery",
         "grants.record_delivery",
         "grants.start_follow_up",
         "grants.complete_application",
         "grants.discontinue_application",
-        "grants.view_sensitive",
-        "assessments.add_assessment",
+        "assessments.view_trainingcohort",
         "assessments.add_trainingcohort",
         "assessments.change_trainingcohort",
+        "assessments.view_enrolment",
+        "assessments.add_enrolment",
+        "assessments.view_attendance",
         "assessments.add_attendance",
+        "assessments.change_attendance",
+        "assessments.view_assessment",
+        "assessments.add_assessment",
+        "assessments.view_monitoringvisit",
         "assessments.change_monitoringvisit",
     ],
+    # runs programmes and calls, approves or rejects (never their own assessment),
+    # reassigns work; sees the centre's sensitive facts and may export personal data
     PROGRAMME_MANAGER: [
         "applicants.role_programme_manager",
-        *_VIEW_WORK,
-        "applicants.export_personal_data",
+        "applicants.view_integrationcentre",
+        "applicants.view_applicant",
+        "applicants.view_duplicateflag",
         "applicants.decide_duplicate",
+        "applicants.export_personal_data",
+        "applicants.view_staffassignment",
+        "applicants.add_staffassignment",
+        "applicants.delete_staffassignment",
+        "grants.view_sensitive",
+        "grants.view_programme",
         "grants.add_programme",
         "grants.change_programme",
+        "grants.view_grantapplication",
+        # the administrative fields only (the assigned officer): drafts are edited by
+        # the applicant or a field officer (grants.permissions.can_edit_application)
+        "grants.change_grantapplication",
+        "grants.view_equipmentitem",
+        "grants.view_document",
+        "grants.view_auditevent",
         "grants.approve_application",
         "grants.reject_application",
         "grants.cancel_application",
-        "grants.view_sensitive",
+        "grants.view_commitment",
+        "grants.view_delivery",
         "grants.view_reports",
         "grants.view_finance",
-        "assessments.change_rubriccriterion",
+        "assessments.view_rubriccriterion",
         "assessments.add_rubriccriterion",
+        "assessments.change_rubriccriterion",
+        "assessments.view_trainingcohort",
+        "assessments.view_assessment",
+        "assessments.view_monitoringvisit",
     ],
+    # sees budgets, commitments and deliveries, records procurement and handover,
+    # reconciles, exports donor reports; never criminal-record or ethnicity data
     FINANCE_OFFICER: [
         "applicants.role_finance_officer",
         "applicants.view_integrationcentre",
@@ -96,17 +135,20 @@ ROLE_PERMISSIONS = {
         "grants.view_equipmentitem",
         "grants.view_document",
         "grants.add_document",
+        "grants.view_commitment",
         "grants.view_delivery",
         "grants.add_delivery",
-        "grants.view_commitment",
         "grants.record_delivery",
+        "grants.view_exchangerate",
+        "grants.add_exchangerate",
+        "grants.change_exchangerate",
         "grants.view_reports",
         "grants.view_finance",
-        "grants.add_exchangerate",
-        "grants.view_exchangerate",
     ],
+    # read-only: aggregate reports and the audit trail, no personal data
     AUDITOR: [
         "applicants.role_auditor",
+        "grants.view_programme",
         "grants.view_reports",
         "grants.view_auditevent",
     ],
@@ -123,3 +165,8 @@ def roles_of(user):
 
 def is_staff_member(user):
     return any(has_role(user, role) for role in STAFF_ROLES)
+
+
+def sees_personal_data(user):
+    """Staff whose role reads applicants' personal records (not finance, not the auditor)."""
+    return has_role(user, FIELD_OFFICER) or has_role(user, PROGRAMME_MANAGER)

@@ -1,10 +1,15 @@
-"""Each applicant field's sensitivity class, and who may see the sensitive ones.
+"""Each applicant field's sensitivity class, and who may see what.
 
-ordinary: staff of the centre (masked in lists and exports where personal);
-special_category (return details, ethnicity) and criminal (prison referral): only the
-assigned field officer and the centre's programme managers, and the person themselves.
-Finance and auditors never receive them: the API omits the keys, the UI the sections.
+- ordinary (name, birth date, contact, household): the staff of the applicant's centre
+  whose role reads personal records (field officers, programme managers); lists and
+  exports show them masked unless the user asks for them and may have them;
+- special_category (return details, ethnicity) and criminal (prison or probation
+  referral): only the assigned field officer, the centre's programme managers and the
+  person themselves. Finance and auditors never receive them (the API omits the keys,
+  the UI the sections), and no export contains them.
 """
+
+from django.utils.translation import gettext_lazy as _
 
 from . import roles
 from .selectors import centre_ids
@@ -31,23 +36,32 @@ FIELD_CLASSES = {
     "release_month": CRIMINAL,
 }
 SENSITIVE_FIELDS = [name for name, cls in FIELD_CLASSES.items() if cls != ORDINARY]
+# Ordinary fields that identify a person: masked in lists and exports by default.
+MASKED_FIELDS = ["first_name", "last_name", "phone", "national_id", "email", "address"]
+
+
+def sensitive_access(user, applicant):
+    """(allowed, reason) for the special-category and criminal facts of `applicant`.
+    The reason is a sentence the UI can show next to the missing section."""
+    if not user.is_authenticated:
+        return False, _("Not allowed.")
+    if applicant.user_id is not None and applicant.user_id == user.pk:
+        return True, ""
+    if not user.has_perm("grants.view_sensitive"):
+        return False, _("Your role does not see sensitive facts.")
+    if applicant.centre_id not in centre_ids(user):
+        return False, _("Not your centre.")
+    if roles.has_role(user, roles.PROGRAMME_MANAGER):
+        return True, ""
+    if roles.has_role(user, roles.FIELD_OFFICER) and (
+        applicant.created_by_id == user.pk or applicant.applications.filter(assigned_officer=user).exists()
+    ):
+        return True, ""
+    return False, _("Only the assigned field officer and the centre's managers see this.")
 
 
 def can_see_sensitive(user, applicant):
-    if not user.is_authenticated:
-        return False
-    if applicant.user_id is not None and applicant.user_id == user.pk:
-        return True
-    if not user.has_perm("grants.view_sensitive") or applicant.centre_id not in centre_ids(user):
-        return False
-    if roles.has_role(user, roles.PROGRAMME_MANAGER):
-        return True
-    if roles.has_role(user, roles.FIELD_OFFICER):
-        return (
-            applicant.created_by_id == user.pk
-            or applicant.applications.filter(assigned_officer=user).exists()
-        )
-    return False
+    return sensitive_access(user, applicant)[0]
 
 
 def sensitive_payload(user, applicant, *, audit=True):
@@ -74,3 +88,16 @@ def mask(value):
         return ""
     text = str(value)
     return text[0] + "•" * max(len(text) - 1, 2)
+
+
+def masked(applicant, field):
+    """A field of `applicant` as lists show it: identifying fields masked, the birth date
+    as its year, everything else as it is. Sensitive fields are never shown in lists."""
+    if FIELD_CLASSES.get(field, ORDINARY) != ORDINARY:
+        raise ValueError(f"{field} is never shown in a list")
+    value = getattr(applicant, field)
+    if field in MASKED_FIELDS:
+        return mask(value)
+    if field == "date_of_birth":
+        return str(value.year) if value else ""
+    return value

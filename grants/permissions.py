@@ -3,7 +3,8 @@
 Two layers, both required: the role's model permission (from its group) says what kind
 of action a user may take; the object permission (guardian: the applicant's own grant,
 or staff's `access_centre` on the application's centre) says on which records.
-A Decision carries the reason the UI and the API show.
+A Decision carries the reason the UI and the API show, and whether the object may even
+be acknowledged (404 rather than 403). docs/permissions.md has the whole picture.
 """
 
 from dataclasses import dataclass
@@ -11,10 +12,10 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 from guardian.core import ObjectPermissionChecker
 
-from applicants import roles
+from applicants import roles, sensitivity
 from applicants.selectors import centre_ids
 
-from .models import GrantApplication
+from .models import DocumentKind, GrantApplication
 from .workflow import COMMENT_REQUIRED  # noqa: F401  (re-exported for views)
 
 
@@ -31,11 +32,20 @@ class Decision:
 
 ALLOWED = Decision(True)
 NOT_VISIBLE = Decision(False, _("Not found."), visible=False)
+OWN_APPLICATION = _("You cannot act on your own application.")
 
 # Transitions an applicant may take on their own application.
 OWNER_TRANSITIONS = {"submit", "withdraw"}
 # Transitions that staff take for the applicant, recorded as "on behalf of".
 ON_BEHALF_TRANSITIONS = {"submit", "withdraw"}
+
+# Documents whose mere existence reveals a sensitive fact (a release certificate says
+# the person was in prison): shown only to those who see the sensitive section.
+DOCUMENT_CLASSES = {
+    DocumentKind.RELEASE_CERTIFICATE: sensitivity.CRIMINAL,
+    DocumentKind.RETURN_CERTIFICATE: sensitivity.SPECIAL,
+}
+SENSITIVE_DOCUMENT_KINDS = sorted(str(kind) for kind in DOCUMENT_CLASSES)
 
 
 def _checker(user):
@@ -78,13 +88,13 @@ def can_edit_application(user, application):
     seen = can_view_application(user, application)
     if not seen:
         return seen
+    if roles.is_staff_member(user) and is_party(user, application):
+        return Decision(False, OWN_APPLICATION)
     if application.state != "draft":
         return Decision(False, _("Only a draft can be edited."))
     if is_own(user, application) and user.has_perm("grants.change_grantapplication"):
         return ALLOWED
     if roles.has_role(user, roles.FIELD_OFFICER) and user.has_perm("grants.change_grantapplication"):
-        if is_party(user, application):
-            return Decision(False, _("You cannot act on your own application."))
         return ALLOWED
     return Decision(False, _("Your role cannot edit applications."))
 
@@ -92,19 +102,34 @@ def can_edit_application(user, application):
 def can_view_sensitive(user, application):
     """Referral, return details and ethnicity: the assigned field officer and the
     centre's programme managers only (and the person themselves)."""
-    if not user.is_authenticated:
-        return Decision(False, _("Not allowed."))
-    if application.applicant.user_id == user.pk:
-        return ALLOWED
-    if not user.has_perm("grants.view_sensitive"):
-        return Decision(False, _("Your role does not see sensitive facts."))
-    if not works_at_centre(user, application.centre_id):
-        return Decision(False, _("Not your centre."))
-    if roles.has_role(user, roles.PROGRAMME_MANAGER):
-        return ALLOWED
-    if roles.has_role(user, roles.FIELD_OFFICER) and application.assigned_officer_id == user.pk:
-        return ALLOWED
-    return Decision(False, _("Only the assigned field officer and the centre's managers see this."))
+    allowed, reason = sensitivity.sensitive_access(user, application.applicant)
+    return ALLOWED if allowed else Decision(False, reason)
+
+
+def can_view_document(user, document):
+    """Open or download one document: whoever sees its application and whose role reads
+    documents; release and return certificates only with the sensitive section."""
+    seen = can_view_application(user, document.application)
+    if not seen:
+        return seen
+    if not user.has_perm("grants.view_document"):
+        return Decision(False, _("Your role cannot open documents."))
+    if document.kind in DOCUMENT_CLASSES:
+        allowed, _reason = sensitivity.sensitive_access(user, document.application.applicant)
+        if not allowed:
+            # Its existence is the sensitive fact: answer as if there were no such document.
+            return NOT_VISIBLE
+    return ALLOWED
+
+
+def visible_documents(user, application, documents):
+    """Narrow a queryset of `application`'s documents to those the user may open, in the
+    database (a list never loads what it then hides)."""
+    if not user.has_perm("grants.view_document") and not is_own(user, application):
+        return documents.none()
+    if not sensitivity.can_see_sensitive(user, application.applicant):
+        return documents.exclude(kind__in=SENSITIVE_DOCUMENT_KINDS)
+    return documents
 
 
 def can_transition(user, application, name):
@@ -122,13 +147,11 @@ def can_transition(user, application, name):
             return ALLOWED
         return Decision(False, _("Only staff can take this step."))
     if is_party(user, application):
-        return Decision(False, _("You cannot act on your own application."))
+        return Decision(False, OWN_APPLICATION)
     if not user.has_perm(permission):
         return Decision(False, _("Your role cannot take this step."))
-    if name == "approve":
-        assessment = application.current_assessment()
-        if assessment is not None and assessment.assessor_id == user.pk:
-            return Decision(False, _("You assessed this application; another person must approve it."))
+    if name == "approve" and application.assessments.filter(assessor=user).exists():
+        return Decision(False, _("You assessed this application; another person must approve it."))
     if name == "record_delivery" and application.approved_by_id == user.pk:
         return Decision(False, _("You approved this grant; another person must record its delivery."))
     return ALLOWED
@@ -139,9 +162,31 @@ def can_record_delivery_lines(user, application):
     return can_transition(user, application, "record_delivery")
 
 
+def can_reassign(user, application, officer=None):
+    """A programme manager of the centre gives the application to another field officer
+    of that centre (DESIGN.md: managers reassign work)."""
+    seen = can_view_application(user, application)
+    if not seen:
+        return seen
+    if not (
+        roles.has_role(user, roles.PROGRAMME_MANAGER) and user.has_perm("grants.change_grantapplication")
+    ):
+        return Decision(False, _("Only programme managers reassign applications."))
+    if is_party(user, application):
+        return Decision(False, OWN_APPLICATION)
+    if officer is not None:
+        if not roles.has_role(officer, roles.FIELD_OFFICER) or application.centre_id not in centre_ids(
+            officer
+        ):
+            return Decision(False, _("Choose a field officer of the application's centre."))
+        if is_party(officer, application):
+            return Decision(False, _("The officer is the applicant of this application."))
+    return ALLOWED
+
+
 def acts_on_behalf(user, application):
-    """Staff doing an applicant's action: the audit row names the applicant."""
-    return roles.is_staff_member(user) and not is_own(user, application)
+    """A field officer doing an applicant's action: the audit row names the applicant."""
+    return roles.has_role(user, roles.FIELD_OFFICER) and not is_own(user, application)
 
 
 def _transition(application, name):
