@@ -247,7 +247,9 @@ def unmet_rules(application, name):
     transition = meta.get_transition(application.state) if meta else None
     if transition is None:
         return []
-    return [(rule.code, rule.message) for rule in transition.conditions if not rule(application)]
+    return [
+        (rule.code, rule.message_for(application)) for rule in transition.conditions if not rule(application)
+    ]
 
 
 def available_transitions(application, user):

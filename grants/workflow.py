@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 
 class State:
@@ -53,14 +54,19 @@ COMMENT_REQUIRED = {
 class Rule:
     """A guard: callable on the application like any django-fsm condition, with a message."""
 
-    def __init__(self, code, message, check):
+    def __init__(self, code, message, check, explain=None):
         self.code = code
         self.message = message
         self.check = check
+        # Optional: a sentence about this application (which criterion is missing ...).
+        self.explain = explain
         self.__name__ = code
 
     def __call__(self, application):
         return bool(self.check(application))
+
+    def message_for(self, application):
+        return self.explain(application) if self.explain else self.message
 
     def __repr__(self):
         return f"Rule({self.code})"
@@ -114,8 +120,31 @@ def _assessment_recommends(app):
 
 
 def _assessment_passes(app):
+    # Computed from the rubric as it is now: a criterion added since the assessment
+    # counts as missing.
     assessment = app.current_assessment()
-    return assessment is not None and assessment.passes
+    if assessment is None:
+        return False
+    score = assessment.compute_weighted_score()
+    return score is not None and score >= app.programme.pass_mark
+
+
+def _explain_assessment(app):
+    assessment = app.current_assessment()
+    if assessment is None:
+        return _("There is no assessment yet.")
+    scored = set(assessment.scores.values_list("criterion_id", flat=True))
+    missing = [str(c.label) for c in app.programme.rubric.all() if c.pk not in scored]
+    if missing:
+        return ngettext(
+            "A score is missing for the criterion “%(names)s”.",
+            "Scores are missing for the criteria “%(names)s”.",
+            len(missing),
+        ) % {"names": "”, “".join(missing)}
+    return _("The assessment's weighted score %(score)s is below the programme's pass mark %(mark)s.") % {
+        "score": assessment.compute_weighted_score(),
+        "mark": app.programme.pass_mark,
+    }
 
 
 def _budget_left(app):
@@ -170,6 +199,7 @@ ASSESSMENT_PASSES = Rule(
     "assessment_passes",
     _("The assessment's weighted score is below the programme's pass mark, or a score is missing."),
     _assessment_passes,
+    explain=_explain_assessment,
 )
 BUDGET_LEFT = Rule(
     "budget_left",
