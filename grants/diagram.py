@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import TRANSITION_NAMES, GrantApplication
@@ -285,11 +285,11 @@ def workflow_svg(current_state=None):
     layout = Layout(current_state)
     ports = _attachments(layout)
     nodes = layout.nodes
-    title = _g("Workflow of a grant application")
+    title = gettext("Workflow of a grant application")
     lines = []
     for e in layout.edges:
         lines.append(
-            _g("%(transition)s: from %(source)s to %(target)s")
+            gettext("%(transition)s: from %(source)s to %(target)s")
             % {
                 "transition": layout.label(e.name),
                 "source": nodes[e.source].label,
@@ -298,7 +298,7 @@ def workflow_svg(current_state=None):
         )
     desc = "; ".join(lines) + "."
     if current_state in nodes:
-        desc = _g("Current state: %(state)s.") % {"state": nodes[current_state].label} + " " + desc
+        desc = gettext("Current state: %(state)s.") % {"state": nodes[current_state].label} + " " + desc
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="workflow-diagram" role="img" '

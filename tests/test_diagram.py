@@ -122,6 +122,16 @@ def test_without_a_current_state_nothing_is_highlighted():
     assert "Current state" not in root.find("svg:desc", NS).text
 
 
+def test_labels_follow_the_active_language():
+    with translation.override("sr-latn"):
+        svg = workflow_svg(current_state=State.DRAFT)
+    root = parse(svg)
+    assert root.find(".//svg:g[@data-state='draft']/svg:text", NS).text == "Nacrt"
+    assert root.find("svg:title", NS).text == "Tok prijave za grant"
+    labels = {t.text for t in root.iterfind(".//svg:g[@class='edge']/svg:text", NS)}
+    assert "vrati na izmene" in labels
+
+
 def test_labels_are_escaped():
     svg = english_svg()
     parse(svg)  # well-formed XML even with the quotes in font-family
