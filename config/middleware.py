@@ -1,22 +1,60 @@
-"""Cross-cutting request handling: idle timeout for staff, and a clear 503 while the
-database is away (no partial writes: every write runs in a transaction)."""
+"""Cross-cutting request handling: idle timeout and two-factor for staff, and a clear
+503 while the database is away (nothing half-written: requests are atomic)."""
 
 import logging
+import sys
 import time
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from django.shortcuts import redirect
 from django.template.response import SimpleTemplateResponse
+from django.urls import reverse
+from django.views import defaults
 
-from applicants import roles
+from .security_views import is_staff_account, needs_two_factor
 
 log = logging.getLogger(__name__)
 
+DATABASE_AWAY = "The database is not reachable right now. Nothing was saved; try again shortly."
+
+
+def _is_api(request):
+    return request.path_info.startswith("/api/")
+
 
 class StaffSessionTimeoutMiddleware:
+    """Staff sessions end after STAFF_IDLE_TIMEOUT seconds without a request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if user is not None and session is not None and session.session_key and is_staff_account(user):
+            now = int(time.time())
+            last = session.get("last_seen")
+            if last and now - last > settings.STAFF_IDLE_TIMEOUT:
+                logout(request)
+                message = "Your session ended after a while without activity; log in again."
+                if _is_api(request):
+                    return JsonResponse({"detail": message}, status=401)
+                return redirect_to_login(request.get_full_path())
+            session["last_seen"] = now
+        return self.get_response(request)
+
+
+class StaffTwoFactorMiddleware:
+    """A staff session opens nothing but the code page (and logout) until a TOTP code
+    has verified it. Token requests are not affected: tokens are only issued with a code."""
+
+    EXEMPT_PREFIXES = ("/static/", "/i18n/", "/healthz", "/api/v1/auth/token/")
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -24,20 +62,38 @@ class StaffSessionTimeoutMiddleware:
         user = getattr(request, "user", None)
         if (
             user is not None
-            and user.is_authenticated
-            and hasattr(request, "session")
-            and request.session.session_key
+            and needs_two_factor(user)
+            and not user.is_verified()
+            and not self._exempt(request)
         ):
-            now = int(time.time())
-            last = request.session.get("last_seen")
-            if last and now - last > settings.STAFF_IDLE_TIMEOUT and roles.is_staff_member(user):
-                logout(request)
-                return redirect_to_login(request.get_full_path())
-            request.session["last_seen"] = now
+            if _is_api(request):
+                return JsonResponse(
+                    {"detail": "Confirm your two-factor code in the browser first, or use a token."},
+                    status=403,
+                )
+            return redirect(f"{reverse('otp-verify')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+    def _exempt(self, request):
+        path = request.path_info
+        if path.startswith(self.EXEMPT_PREFIXES):
+            return True
+        return path in (reverse("logout"), reverse("otp-verify"), reverse("otp-setup"))
+
+
+def database_unavailable(request):
+    if _is_api(request) or request.path_info == "/healthz":
+        response = JsonResponse({"detail": DATABASE_AWAY}, status=503)
+    else:
+        response = SimpleTemplateResponse("503.html", {"message": DATABASE_AWAY}, status=503)
+        response.render()
+    response["Retry-After"] = "10"
+    return response
 
 
 class DatabaseUnavailableMiddleware:
+    """A view that loses the database answers 503 (handler500 below covers middleware)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -48,10 +104,16 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         log.error("database unavailable during %s %s: %s", request.method, request.path, exception)
-        message = "The database is not reachable right now. Nothing was saved; try again shortly."
-        if request.path.startswith("/api/") or request.path == "/healthz":
-            response = JsonResponse({"detail": message}, status=503)
-        else:
-            response = SimpleTemplateResponse("503.html", {"message": message}, status=503)
-        response["Retry-After"] = "10"
-        return response
+        return database_unavailable(request)
+
+
+def server_error(request):
+    """handler500: the database going away anywhere (sessions, authentication, the view)
+    is a 503 with a clear message; anything else a plain 500, JSON under /api/."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, OperationalError | InterfaceError):
+        log.error("database unavailable during %s %s: %s", request.method, request.path, exception)
+        return database_unavailable(request)
+    if _is_api(request):
+        return JsonResponse({"detail": "Something went wrong on our side; it has been logged."}, status=500)
+    return defaults.server_error(request)

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "config.middleware.StaffSessionTimeoutMiddleware",
+    "config.middleware.StaffTwoFactorMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -134,6 +135,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a writer instead of failing at once, and take the write lock at BEGIN so
     # two transactions never deadlock upgrading a read lock.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+# A request's writes commit together or not at all: if the database goes away halfway,
+# nothing of that request is left behind (and the 503 answer can say so).
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
 if not DATABASES["default"]["TEST"]["NAME"]:
     del DATABASES["default"]["TEST"]["NAME"]
@@ -172,11 +176,20 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# Behind a proxy every request comes from the proxy's address: the client's is the
+# TRUSTED_PROXY_COUNT-th entry from the right of X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if env_bool("BEHIND_PROXY", False) else 0)
+AXES_CLIENT_IP_CALLABLE = "config.security_views.client_ip"
+AXES_LOCKOUT_CALLABLE = "config.security_views.locked_out"
 
 # Staff sessions end after this many idle seconds.
 STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT", 30 * 60)
 # Two-factor for staff (TOTP); can be switched off only for local experiments.
 REQUIRE_STAFF_OTP = env_bool("REQUIRE_STAFF_OTP", True)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Micro-enterprise grants")
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "otp", "code"]
+# API tokens of staff accounts stop working this many hours after they were issued.
+STAFF_TOKEN_HOURS = env_int("STAFF_TOKEN_HOURS", 12)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
@@ -296,7 +309,7 @@ RETENTION_DAYS = env_int("RETENTION_DAYS", 365 * 10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -335,10 +348,14 @@ CSRF_COOKIE_HTTPONLY = True
 _secure = not DEVELOPMENT and not DEBUG and env_bool("SECURE_COOKIES", True)
 SESSION_COOKIE_SECURE = _secure
 CSRF_COOKIE_SECURE = _secure
+if _secure:
+    # "__Host-": the browser only accepts them over HTTPS, for this exact host, path /.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _secure)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _secure else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE_HSTS_SECONDS > 0)
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

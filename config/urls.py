@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from applicants import api as applicants_api
+from applicants import privacy_views
 from assessments import api as assessments_api
 from grants import api as grants_api
 
@@ -51,10 +52,14 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
 
+handler500 = "config.middleware.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", include((api_v1, "api"))),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("config.account_urls")),
+    path("applicants/<int:pk>/export.zip", privacy_views.export_zip, name="applicant-export"),
     path("", include("grants.urls")),
 ]

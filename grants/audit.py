@@ -43,3 +43,43 @@ def record(
         event.save()
         AuditChainHead.objects.filter(pk=1).update(last_hash=event.hash)
         return event
+
+
+def verify_chain(*, anchor=None):
+    """Walk the chain in the order it was written and return what breaks it: an event
+    whose content no longer matches its hash (edited), whose link does not point at the
+    event before it (inserted or deleted before it), or a head that does not name the
+    last event (events removed from, or added at, the end). `anchor`: a head hash noted
+    earlier (see `manage.py verify_audit --anchor`), which must still be in the chain."""
+    problems = []
+    previous = None
+    count = 0
+    anchor_seen = anchor is None
+    events = AuditEvent.objects.order_by("id").iterator(chunk_size=2000)
+    for event in events:
+        count += 1
+        if event.compute_hash() != event.hash:
+            problems.append(
+                f"event {event.pk} ({event.action}, {event.at:%Y-%m-%d %H:%M}) was changed after it was written"
+            )
+        expected_prev = previous.hash if previous is not None else ""
+        if event.prev_hash != expected_prev:
+            after = f"event {previous.pk}" if previous is not None else "the start"
+            problems.append(
+                f"event {event.pk} does not follow {after}: an event was deleted or inserted between them"
+            )
+        if event.hash == anchor:
+            anchor_seen = True
+        previous = event
+    head = AuditChainHead.objects.filter(pk=1).values_list("last_hash", flat=True).first() or ""
+    last = previous.hash if previous is not None else ""
+    if head != last:
+        problems.append(
+            "the newest event is not the one the chain head names: events were deleted from "
+            "or inserted at the end"
+        )
+    if not anchor_seen:
+        problems.append(
+            "the anchor hash is no longer in the chain: the trail was rewritten since it was noted"
+        )
+    return count, last, problems

@@ -86,3 +86,24 @@ def api():
         return client
 
     return client_for
+
+
+def verified_login(client, user):
+    """Log `user` in to the browser client as after both sign-in steps: the password,
+    and for staff the TOTP code (a confirmed device, named in the session as django-otp
+    does). Staff logged in with a bare `client.force_login` are sent to the code page."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from config.security_views import is_staff_account
+    from grants.demo import totp_key_hex
+
+    client.force_login(user)
+    if is_staff_account(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="test", key=totp_key_hex(), confirmed=True)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+    return client

@@ -1,0 +1,429 @@
+"""Data-subject rights and retention: everything about one applicant in one ZIP, erasure
+by pseudonymisation, and the retention rule that pseudonymises people whose grants ended
+long ago. Financial and aggregate facts stay (amounts, items, deliveries, target groups,
+household, scores, visit figures); what identifies the person, their sensitive facts,
+free texts about them and their documents go. The audit trail is append-only and keeps
+its rows: they point at the pseudonymised record."""
+
+import io
+import json
+import logging
+import zipfile
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Max, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import roles
+from .models import Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
+from .selectors import centre_ids
+from .sensitivity import SENSITIVE_FIELDS, sensitive_payload
+
+log = logging.getLogger(__name__)
+
+ENDED_STATES = ("completed", "rejected", "withdrawn", "cancelled", "discontinued")
+ERASED = "(erased)"
+PERSONAL_FIELDS = [
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "phone",
+    "national_id",
+    "email",
+    "municipality",
+    "address",
+    "target_groups",
+    "household_size",
+    "dependants",
+    "language",
+    "created_at",
+    "pseudonymised_at",
+]
+
+
+def can_export(user, applicant):
+    """(allowed, visible, reason): the centre's programme managers, with the export
+    permission, export one person's data; nobody else learns the export exists."""
+    if not user.is_authenticated or not roles.is_staff_member(user):
+        return False, False, _("Not found.")
+    if applicant.centre_id not in centre_ids(user):
+        return False, False, _("Not found.")
+    if not (
+        roles.has_role(user, roles.PROGRAMME_MANAGER) and user.has_perm("applicants.export_personal_data")
+    ):
+        return False, True, _("Only the centre's programme managers export a person's data.")
+    return True, True, ""
+
+
+# ---- export ---------------------------------------------------------------------------
+
+
+def applicant_data(applicant):
+    """Everything stored about `applicant`, as plain data (documents as metadata)."""
+    from grants.models import AuditEvent
+
+    sensitive = ApplicantSensitive.objects.filter(applicant=applicant).first()
+    applications = (
+        applicant.applications.select_related("programme", "centre")
+        .prefetch_related(
+            "items",
+            "deliveries__lines",
+            "documents",
+            "assessments__scores__criterion",
+            "visits",
+            "enrolments__cohort",
+            "enrolments__attendance__session",
+        )
+        .order_by("id")
+    )
+    user = applicant.user
+    return {
+        "exported_at": timezone.now(),
+        "applicant": {"id": applicant.pk, **{f: getattr(applicant, f) for f in PERSONAL_FIELDS}},
+        "account": None
+        if user is None
+        else {
+            "username": user.username,
+            "email": user.email,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+        },
+        "sensitive": None
+        if sensitive is None
+        else {name: getattr(sensitive, name) for name in SENSITIVE_FIELDS},
+        "centre": applicant.centre.name,
+        "consents": [
+            {
+                "version": c.version,
+                "language": c.language,
+                "wording": c.wording,
+                "given_at": c.given_at,
+                "withdrawn_at": c.withdrawn_at,
+            }
+            for c in ConsentRecord.objects.filter(applicant=applicant).order_by("given_at")
+        ],
+        "applications": [_application_data(a) for a in applications],
+        "history": [
+            {
+                "at": e.at,
+                "actor": e.actor_username,
+                "action": e.action,
+                "application": e.application_id,
+                "from_state": e.from_state,
+                "to_state": e.to_state,
+                "comment": e.comment,
+            }
+            for e in AuditEvent.objects.filter(Q(applicant=applicant) | Q(application__applicant=applicant))
+            .order_by("at", "id")
+            .only("at", "actor_username", "action", "application", "from_state", "to_state", "comment")
+        ],
+    }
+
+
+def _application_data(application):
+    return {
+        "id": application.pk,
+        "programme": application.programme.name,
+        "centre": application.centre.name,
+        "state": application.state,
+        "business_name": application.business_name,
+        "sector": application.sector,
+        "is_cooperative": application.is_cooperative,
+        "plan": {
+            "activity": application.activity,
+            "market": application.market,
+            "experience": application.experience,
+            "expected_monthly_revenue": application.expected_monthly_revenue,
+            "expected_monthly_costs": application.expected_monthly_costs,
+            "jobs_planned": application.jobs_planned,
+        },
+        "items": [
+            {"description": i.description, "quantity": i.quantity, "unit_cost": i.unit_cost}
+            for i in application.items.all()
+        ],
+        "requested_total": application.requested_total,
+        "approved_amount": application.approved_amount,
+        "submitted_at": application.submitted_at,
+        "approved_at": application.approved_at,
+        "delivered_at": application.delivered_at,
+        "closed_at": application.closed_at,
+        "closing_reason": application.closing_reason,
+        "training": [
+            {
+                "course": e.cohort.title,
+                "sessions": [{"date": a.session.date, "present": a.present} for a in e.attendance.all()],
+            }
+            for e in application.enrolments.all()
+        ],
+        "assessments": [
+            {
+                "recommendation": a.recommendation,
+                "reasons": a.reasons,
+                "notes": a.notes,
+                "weighted_score": a.weighted_score,
+                "scores": {s.criterion.criterion: s.score for s in a.scores.all()},
+            }
+            for a in application.assessments.all()
+        ],
+        "deliveries": [
+            {
+                "delivered_on": d.delivered_on,
+                "supplier": d.supplier,
+                "invoice_number": d.invoice_number,
+                "lines": [
+                    {
+                        "item": line.item_id,
+                        "quantity": line.quantity,
+                        "actual_unit_cost": line.actual_unit_cost,
+                    }
+                    for line in d.lines.all()
+                ],
+            }
+            for d in application.deliveries.all()
+        ],
+        "visits": [
+            {
+                "months": v.months,
+                "due_on": v.due_on,
+                "visited_on": v.visited_on,
+                "operating": v.operating,
+                "equipment_in_use": v.equipment_in_use,
+                "monthly_revenue": v.monthly_revenue,
+                "notes": v.notes,
+            }
+            for v in application.visits.all()
+        ],
+        "documents": [
+            {
+                "file": _document_path(doc),
+                "kind": doc.kind,
+                "original_name": doc.original_name,
+                "content_type": doc.content_type,
+                "size": doc.size,
+                "sha256": doc.sha256,
+                "uploaded_at": doc.created_at,
+            }
+            for doc in application.documents.all()
+        ],
+    }
+
+
+def _document_path(document):
+    from grants.documents import download_filename
+
+    return f"documents/{document.application_id}/{document.pk}-{download_filename(document)}"
+
+
+README = """Personal data export
+
+data.json   every record stored about this person: personal details, sensitive facts
+            (referral, return, ethnicity) if any, consents with their wording, each
+            application with its plan, equipment, training, assessment, deliveries and
+            visits, and the history of what was done and by whom.
+documents/  every uploaded document, by application, as it was uploaded.
+"""
+
+
+def write_export(applicant, out, *, by=None, via="manager"):
+    """Write the ZIP of everything about `applicant` to the binary file `out` and audit
+    the export. Documents are copied from storage in chunks (no whole file in memory)."""
+    from grants import audit
+    from grants.models import Document
+
+    data = applicant_data(applicant)
+    documents = list(Document.objects.filter(application__applicant=applicant).order_by("id"))
+    missing = []
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", README)
+        archive.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False))
+        for document in documents:
+            try:
+                with default_storage.open(document.file.name, "rb") as source:
+                    with archive.open(_document_path(document), "w", force_zip64=True) as target:
+                        for chunk in iter(lambda: source.read(1024 * 1024), b""):
+                            target.write(chunk)
+            except (FileNotFoundError, OSError) as exc:
+                log.error(
+                    "export of applicant %s: document %s unreadable: %s", applicant.pk, document.pk, exc
+                )
+                missing.append(document.pk)
+        if missing:
+            archive.writestr(
+                "MISSING.txt",
+                "These documents could not be read from storage: " + ", ".join(map(str, missing)) + "\n",
+            )
+    audit.record(
+        action="personal_data_exported",
+        actor=by,
+        applicant=applicant,
+        data={"documents": len(documents) - len(missing), "missing": missing, "via": via},
+    )
+    return len(documents) - len(missing)
+
+
+def export_bytes(applicant, *, by=None, via="manager"):
+    buffer = io.BytesIO()
+    write_export(applicant, buffer, by=by, via=via)
+    return buffer.getvalue()
+
+
+# ---- erasure ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def erase_applicant(*, applicant, by=None, reason):
+    """Pseudonymise `applicant`: identifying details, sensitive facts, free texts and
+    documents go; amounts, items, deliveries, target groups, household and scores stay,
+    so budgets and reports add up as before. Refused while an application is open."""
+    from assessments.models import Assessment, MonitoringVisit
+    from grants import audit
+    from grants.errors import ServiceError
+    from grants.models import Document, GrantApplication, Notification
+
+    applicant = Applicant.objects.select_for_update().get(pk=applicant.pk)
+    if applicant.pseudonymised_at is not None:
+        raise ServiceError(_("This person's data was already erased."), code="already_erased")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("Give the reason for the erasure (request, retention)."), code="reason_required")
+    open_ids = list(applicant.applications.exclude(state__in=ENDED_STATES).values_list("pk", flat=True))
+    if open_ids:
+        raise ServiceError(
+            _("Applications %(ids)s are still open: withdraw or close them before erasing.")
+            % {"ids": ", ".join(f"#{pk}" for pk in open_ids)},
+            code="open_applications",
+        )
+
+    old_email, user = applicant.email, applicant.user
+    applications = GrantApplication.objects.filter(applicant=applicant)
+    documents = list(Document.objects.filter(application__applicant=applicant))
+    names = [d.file.name for d in documents]
+    Document.objects.filter(pk__in=[d.pk for d in documents]).delete()
+    for application in applications:
+        GrantApplication.objects.filter(pk=application.pk).update(
+            business_name=f"{application.get_sector_display()} business #{application.pk}",
+            activity="",
+            market="",
+            experience="",
+            closing_reason=ERASED if application.closing_reason else "",
+        )
+    Assessment.objects.filter(application__applicant=applicant).update(notes="", reasons="")
+    MonitoringVisit.objects.filter(application__applicant=applicant).update(notes="")
+    ApplicantSensitive.objects.filter(applicant=applicant).delete()
+    DuplicateFlag.objects.filter(Q(applicant=applicant) | Q(other=applicant)).delete()
+    now = timezone.now()
+    ConsentRecord.objects.filter(applicant=applicant, withdrawn_at__isnull=True).update(withdrawn_at=now)
+
+    applicant.first_name = "Erased"
+    applicant.last_name = f"applicant {applicant.pk}"
+    applicant.name_key = ""
+    applicant.date_of_birth = applicant.date_of_birth.replace(month=1, day=1)
+    applicant.phone = applicant.national_id = applicant.email = applicant.address = applicant.municipality = (
+        ""
+    )
+    applicant.pseudonymised_at = now
+    applicant.save()
+
+    notifications = Q(email=old_email) if old_email else Q(pk__in=[])
+    if user is not None:
+        notifications |= Q(recipient=user)
+        _erase_account(user)
+    Notification.objects.filter(notifications).update(email="", subject=ERASED, body=ERASED)
+
+    audit.record(
+        action="applicant_pseudonymised",
+        actor=by,
+        applicant=applicant,
+        comment=reason,
+        data={
+            "documents_deleted": len(documents),
+            "applications": list(applications.values_list("pk", flat=True)),
+        },
+    )
+    transaction.on_commit(lambda: _delete_objects(names))
+    return {"documents_deleted": len(documents)}
+
+
+def _erase_account(user):
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from rest_framework.authtoken.models import Token
+
+    for model in (AccessAttempt, AccessLog, AccessFailureLog):
+        model.objects.filter(username=user.username).delete()
+    Token.objects.filter(user=user).delete()
+    TOTPDevice.objects.filter(user=user).delete()
+    user.username = f"erased-{user.pk}"
+    user.email = user.first_name = user.last_name = ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
+
+
+def _delete_objects(names):
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # noqa: BLE001 - logged; sweep_orphans removes what is left
+            log.exception("could not delete the stored document %s", name)
+
+
+# ---- retention --------------------------------------------------------------------------
+
+
+def retention_due(*, now=None):
+    """Applicants not yet pseudonymised whose every application ended more than
+    RETENTION_DAYS ago (or who never applied and registered that long ago)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
+    return (
+        Applicant.objects.filter(pseudonymised_at__isnull=True, created_at__lt=cutoff)
+        .exclude(applications__in=_open_applications())
+        .annotate(last_ended=Max(Coalesce("applications__closed_at", "applications__updated_at")))
+        .filter(Q(last_ended__isnull=True) | Q(last_ended__lt=cutoff))
+        .order_by("pk")
+    )
+
+
+def _open_applications():
+    from grants.models import GrantApplication
+
+    return GrantApplication.objects.exclude(state__in=ENDED_STATES)
+
+
+def apply_retention(*, now=None, dry_run=False):
+    """Pseudonymise everyone `retention_due`, one transaction each. Returns their ids."""
+    ids = list(retention_due(now=now).values_list("pk", flat=True))
+    if dry_run:
+        return ids
+    done = []
+    for pk in ids:
+        erase_applicant(
+            applicant=Applicant(pk=pk),
+            reason=_("Retention: the grant ended more than %(days)s days ago.")
+            % {"days": settings.RETENTION_DAYS},
+        )
+        done.append(pk)
+    return done
+
+
+# ---- sensitive sections in pages -------------------------------------------------------
+
+
+def sensitive_section(user, applicant):
+    """What a page shows of the special-category and criminal facts: [(label, value)]
+    for someone who may see them (the viewing is audited, like the API's), else None and
+    the page leaves the section out."""
+    payload = sensitive_payload(user, applicant)
+    if payload is None:
+        return None
+    return [
+        (ApplicantSensitive._meta.get_field(name).verbose_name, payload[name])
+        for name in SENSITIVE_FIELDS
+        if payload[name]
+    ]

@@ -1,0 +1,187 @@
+"""Browser sign-in for every role: password (throttled by django-axes), then, for staff,
+a TOTP code (django-otp) before any page opens; first-time staff enrol an authenticator
+app here. Also the answers axes gives once an account+address is locked."""
+
+import base64
+import logging
+import secrets
+from urllib.parse import urlencode
+
+import segno
+from django import forms
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.signals import user_login_failed
+from django.contrib.auth.views import LoginView
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from applicants import roles
+
+log = logging.getLogger(__name__)
+
+LOCKED_MESSAGE = gettext_lazy(
+    "Too many failed sign-in attempts from this address: the account is locked here for "
+    "%(minutes)s minutes. Ask your centre's administrator if you need in sooner."
+)
+
+
+def is_staff_account(user):
+    """Every staff role, and anyone who can reach the admin site."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or user.is_superuser or roles.is_staff_member(user)
+
+
+def needs_two_factor(user):
+    return settings.REQUIRE_STAFF_OTP and is_staff_account(user)
+
+
+def client_ip(request):
+    """The client's address for lockouts: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT
+    proxies the address the outermost trusted proxy saw (never a client-chosen entry)."""
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= count:
+            return hops[-count]
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def locked_out(request, original_response=None, credentials=None):
+    minutes = int(settings.AXES_COOLOFF_TIME * 60)
+    message = str(LOCKED_MESSAGE % {"minutes": minutes})
+    log.warning("sign-in locked for %s from %s", (credentials or {}).get("username"), client_ip(request))
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": message}, status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"message": message}, status=429)
+    response["Retry-After"] = str(minutes * 60)
+    return response
+
+
+def _safe_next(request, fallback=None):
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback or reverse(settings.LOGIN_REDIRECT_URL)
+
+
+class Login(LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if needs_two_factor(self.request.user):
+            return redirect(f"{reverse('otp-verify')}?{urlencode({'next': self.get_success_url()})}")
+        return response
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=gettext_lazy("Six-digit code from your authenticator app"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].replace(" ", "")
+        if not (code.isascii() and code.isdigit() and len(code) == 6):
+            raise forms.ValidationError(_("Enter the six digits your app shows."))
+        return code
+
+
+def _count_failure(request):
+    """A wrong code counts like a wrong password: axes locks the account for this address."""
+    user_login_failed.send(
+        sender=__name__, credentials={"username": request.user.get_username()}, request=request
+    )
+    if getattr(request, "axes_locked_out", False):
+        logout(request)
+        return True
+    return False
+
+
+@never_cache
+@login_required
+def verify(request):
+    """Second step for staff: the current TOTP code marks the session as verified."""
+    user = request.user
+    if not needs_two_factor(user) or user.is_verified():
+        return redirect(_safe_next(request))
+    devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
+    if not devices:
+        return redirect(f"{reverse('otp-setup')}?{urlencode({'next': _safe_next(request)})}")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = next((d for d in devices if _verify(d, form.cleaned_data["code"])), None)
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_safe_next(request))
+        if _count_failure(request):
+            return locked_out(request, credentials={"username": user.get_username()})
+        form.add_error("code", _("That code is wrong or expired; wait for the next one and try again."))
+    return render(request, "registration/otp_verify.html", {"form": form, "next": _safe_next(request)})
+
+
+def _verify(device, code):
+    from django.db import transaction
+
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        return device.verify_token(code)
+
+
+SETUP_SESSION_KEY = "otp_setup_key"
+
+
+@never_cache
+@login_required
+def setup(request):
+    """First sign-in of a staff member without a device: show a new secret (and its QR
+    code), and keep it only once a code from the app proves it was copied."""
+    user = request.user
+    if not needs_two_factor(user):
+        return redirect(_safe_next(request))
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return redirect(f"{reverse('otp-verify')}?{urlencode({'next': _safe_next(request)})}")
+    key = request.session.get(SETUP_SESSION_KEY)
+    if not key:
+        key = secrets.token_hex(20)
+        request.session[SETUP_SESSION_KEY] = key
+    device = TOTPDevice(user=user, name="authenticator", key=key, confirmed=False)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["code"]):
+            device.confirmed = True
+            device.save()
+            del request.session[SETUP_SESSION_KEY]
+            otp_login(request, device)
+            from grants import audit
+
+            audit.record(action="two_factor_enrolled", actor=user, data={"device": device.persistent_id})
+            return redirect(_safe_next(request))
+        if _count_failure(request):
+            return locked_out(request, credentials={"username": user.get_username()})
+        form.add_error("code", _("That code does not match; check the app shows this account and try again."))
+    secret = base64.b32encode(bytes.fromhex(key)).decode()
+    uri = device.config_url
+    qr = segno.make(uri, error="m").svg_data_uri(scale=4)
+    return render(
+        request,
+        "registration/otp_setup.html",
+        {"form": form, "secret": secret, "qr": qr, "next": _safe_next(request)},
+    )
