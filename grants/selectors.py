@@ -89,3 +89,151 @@ def history_for(user, application):
 def approvals_queue(user):
     """Applications in training that a manager could approve now or soon."""
     return application_list(user, state=State.BUSINESS_TRAINING)
+
+
+def approvals_ready(user):
+    """Applications in training whose training is completed and that have a current
+    assessment: the programme manager's queue. Annotated with the assessment's
+    recommendation, score and assessor, and the programme's budget left (as the approval
+    guard computes it, grants.ledger), all in one query."""
+    from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Subquery, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from assessments.models import Assessment, Attendance, TrainingSession
+
+    from .ledger import at_cost_lines, open_commitments
+
+    current = Assessment.objects.filter(application=OuterRef("pk"), is_current=True)
+    present = (
+        Attendance.objects.filter(enrolment__application=OuterRef("pk"), enrolment__active=True, present=True)
+        .order_by()
+        .values("enrolment__application")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    sessions = (
+        TrainingSession.objects.filter(
+            cohort__enrolments__application=OuterRef("pk"), cohort__enrolments__active=True
+        )
+        .order_by()
+        .values("cohort__enrolments__application")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    committed = (
+        open_commitments()
+        .filter(programme=OuterRef("programme_id"))
+        .order_by()
+        .values("programme")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    spent = (
+        at_cost_lines()
+        .filter(delivery__application__programme=OuterRef("programme_id"))
+        .order_by()
+        .values("delivery__application__programme")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return (
+        applications_for(user)
+        .filter(state=State.BUSINESS_TRAINING)
+        .annotate(
+            sessions_count=Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0)),
+            present_count=Coalesce(Subquery(present, output_field=IntegerField()), Value(0)),
+            recommendation=Subquery(current.values("recommendation")[:1]),
+            weighted_score=Subquery(current.values("weighted_score")[:1]),
+            assessment_complete=Subquery(current.values("complete")[:1]),
+            assessor_id=Subquery(current.values("assessor_id")[:1]),
+            committed_open=Coalesce(Subquery(committed, output_field=money), Value(0), output_field=money),
+            spent_at_cost=Coalesce(Subquery(spent, output_field=money), Value(0), output_field=money),
+        )
+        .annotate(budget_left=F("programme__budget") - F("committed_open") - F("spent_at_cost"))
+        .filter(recommendation__isnull=False, sessions_count__gt=0)
+        .annotate(present_pct=F("present_count") * Value(100))
+        .filter(present_pct__gte=F("programme__training_threshold") * Value(100) * F("sessions_count"))
+        .select_related("programme", "applicant", "centre")
+        .order_by("submitted_at", "id")
+    )
+
+
+def awaiting_delivery(user):
+    """Approved grants of the user's centres, with how much is still to hand over and
+    whether the signed handover protocol is on file."""
+    from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from .models import DeliveryLine, Document
+
+    delivered = (
+        DeliveryLine.objects.filter(item__application=OuterRef("pk"))
+        .order_by()
+        .values("item__application")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    ordered = (
+        EquipmentItem.objects.filter(application=OuterRef("pk"))
+        .order_by()
+        .values("application")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    protocol = Document.objects.filter(application=OuterRef("pk"), kind="handover_protocol")
+    return (
+        applications_for(user)
+        .filter(state=State.APPROVED)
+        .annotate(
+            quantity_ordered=Coalesce(Subquery(ordered, output_field=IntegerField()), Value(0)),
+            quantity_delivered=Coalesce(Subquery(delivered, output_field=IntegerField()), Value(0)),
+            has_protocol=Exists(protocol),
+        )
+        .select_related("programme", "centre")
+        .order_by("approved_at", "id")
+    )
+
+
+def deliveries_for(user):
+    """Deliveries of the applications the user may open, newest first, with their totals
+    in the programme's currency and in EUR and whether a handover protocol is on file."""
+    from django.db.models import DecimalField, Exists, OuterRef, Sum
+
+    from .models import Delivery, Document
+
+    money = DecimalField(max_digits=14, decimal_places=2)
+    protocol = Document.objects.filter(application=OuterRef("application_id"), kind="handover_protocol")
+    return (
+        Delivery.objects.filter(application__in=applications_for(user))
+        .annotate(
+            total=Sum("lines__amount", output_field=money),
+            total_eur=Sum("lines__amount_eur", output_field=money),
+            has_protocol=Exists(protocol),
+        )
+        .select_related("application__programme")
+        .order_by("-delivered_on", "-id")
+    )
+
+
+def commitments_for(user):
+    """The commitments ledger: every commitment of the applications the user may open,
+    newest first, with what has been delivered to that grant so far."""
+    from django.db.models import DecimalField, OuterRef, Subquery, Sum
+
+    from .models import Commitment, DeliveryLine
+
+    money = DecimalField(max_digits=14, decimal_places=2)
+    delivered = (
+        DeliveryLine.objects.filter(delivery__application=OuterRef("application_id"))
+        .order_by()
+        .values("delivery__application")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return (
+        Commitment.objects.filter(application__in=applications_for(user))
+        .annotate(delivered=Subquery(delivered, output_field=money))
+        .select_related("application__programme", "created_by", "released_by")
+        .order_by("-created_at", "-id")
+    )

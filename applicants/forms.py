@@ -1,0 +1,185 @@
+"""Forms for signing up and for registering a person. They check the shape of the input;
+applicants.services.clean_registration applies the rules (and names the field it refuses)."""
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.utils.translation import gettext_lazy as _
+
+from .models import IntegrationCentre, Language, TargetGroup
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class PersonForm(forms.Form):
+    first_name = forms.CharField(label=_("First name"), max_length=100)
+    last_name = forms.CharField(label=_("Last name"), max_length=100)
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DATE)
+    phone = forms.CharField(
+        label=_("Phone"), max_length=30, required=False, widget=forms.TextInput(attrs={"type": "tel"})
+    )
+    email = forms.EmailField(label=_("Email (optional)"), required=False)
+    municipality = forms.CharField(label=_("Municipality"), max_length=100, required=False)
+    centre = forms.ModelChoiceField(label=_("Integration centre"), queryset=IntegrationCentre.objects.none())
+    target_groups = forms.MultipleChoiceField(
+        label=_("Which of these describes you?"),
+        choices=TargetGroup.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    household_size = forms.IntegerField(
+        label=_("People in the household"), min_value=1, max_value=50, initial=1
+    )
+    dependants = forms.IntegerField(
+        label=_("Of them, people who depend on you"), min_value=0, max_value=49, initial=0
+    )
+
+    def __init__(self, *args, centres=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["centre"].queryset = centres if centres is not None else IntegrationCentre.objects.all()
+
+    def add_service_error(self, exc):
+        """Put a ServiceError's message on the field it names, else on the form."""
+        placed = False
+        for field, messages in getattr(exc, "details", {}).items():
+            if field in self.fields:
+                for message in messages:
+                    self.add_error(field, str(message))
+                placed = True
+        if not placed:
+            self.add_error(None, str(exc.message))
+
+
+class SignUpForm(PersonForm):
+    username = forms.CharField(
+        label=_("Choose a user name"),
+        max_length=150,
+        help_text=_("Letters, digits and @ . + - _ only. You log in with it."),
+    )
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters; not only digits."),
+    )
+    password2 = forms.CharField(
+        label=_("The same password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    consent = forms.BooleanField(
+        label=_("I have read the text above and agree that my data is used this way."),
+        error_messages={"required": _("We can only register you if you agree.")},
+    )
+
+    field_order = [
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "phone",
+        "email",
+        "municipality",
+        "centre",
+        "target_groups",
+        "household_size",
+        "dependants",
+        "username",
+        "password1",
+        "password2",
+        "consent",
+    ]
+
+    LOGIN_FIELDS = ("username", "password1", "password2", "consent")
+
+    def person_fields(self):
+        return [self[name] for name in self.fields if name not in self.LOGIN_FIELDS]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        User = get_user_model()
+        User.username_validator(username)
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This user name is taken; choose another."))
+        return username
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif first:
+            probe = get_user_model()(
+                username=data.get("username", ""),
+                first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""),
+                email=data.get("email", ""),
+            )
+            try:
+                password_validation.validate_password(first, probe)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data
+
+
+class RegisterApplicantForm(PersonForm):
+    """The short form an officer fills in with the person. The sensitive facts are
+    optional and stored apart (applicants.sensitivity)."""
+
+    national_id = forms.CharField(label=_("National ID number (optional)"), max_length=30, required=False)
+    language = forms.ChoiceField(label=_("Language for letters"), choices=Language.choices)
+    consent_given = forms.BooleanField(
+        label=_("The person has read (or heard) the consent text and agrees."),
+        error_messages={"required": _("The applicant's consent is needed before their data is stored.")},
+    )
+    returned_from = forms.CharField(label=_("Country returned from"), max_length=100, required=False)
+    return_date = forms.DateField(label=_("Return date"), required=False, widget=DATE)
+    referral_institution = forms.CharField(
+        label=_("Referring prison or probation service"), max_length=200, required=False
+    )
+    release_month = forms.DateField(
+        label=_("Release month"),
+        required=False,
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    ethnicity = forms.CharField(
+        label=_("Ethnicity (only if the person wants to say)"), max_length=100, required=False
+    )
+
+    field_order = [
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "phone",
+        "national_id",
+        "email",
+        "municipality",
+        "centre",
+        "target_groups",
+        "household_size",
+        "dependants",
+        "language",
+        "consent_given",
+    ]
+    SENSITIVE = ("returned_from", "return_date", "referral_institution", "release_month", "ethnicity")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target_groups"].label = _("Target groups")
+        self.fields["household_size"].label = _("People in the household")
+        self.fields["dependants"].label = _("Dependants")
+
+    def clean_release_month(self):
+        value = self.cleaned_data.get("release_month")
+        return value.replace(day=1) if value else value
+
+    def ordinary_fields(self):
+        return [self[name] for name in self.fields if name not in self.SENSITIVE]
+
+    def sensitive_fields(self):
+        return [self[name] for name in self.SENSITIVE]
+
+    def sensitive(self):
+        return {name: self.cleaned_data.get(name) for name in self.SENSITIVE if self.cleaned_data.get(name)}
+
+
+class ApplicantSearchForm(forms.Form):
+    q = forms.CharField(label=_("Search by name or phone"), max_length=100, required=False)

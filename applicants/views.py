@@ -1,0 +1,213 @@
+"""People in the web interface: signing up as an applicant, an officer registering a
+person (possible duplicates shown before anything is saved), and the list of people."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from grants.errors import NotVisible, ServiceError
+from grants.views.common import paginate, role_required
+
+from . import roles, services
+from .consent import consent_wording
+from .duplicates import find_possible_duplicates
+from .forms import ApplicantSearchForm, RegisterApplicantForm, SignUpForm
+from .models import IntegrationCentre, Language
+from .normalise import fold
+from .selectors import applicants_for, centres_for
+
+REASONS = {
+    "same_national_id": gettext_lazy("same national ID"),
+    "same_phone": gettext_lazy("same phone number"),
+    "same_name_and_birth_date": gettext_lazy("same name and date of birth"),
+    "similar_name_and_birth_date": gettext_lazy("similar name and same date of birth"),
+}
+
+
+def _current_language():
+    code = translation.get_language() or "en"
+    return code if code in Language.values else "en"
+
+
+def _consent_paragraphs():
+    return [line for line in consent_wording().split("\n") if line.strip()]
+
+
+@transaction.atomic
+def _create_account(form, language):
+    """The login and the applicant record together, or neither: a refused registration
+    (ServiceError) rolls the new login back."""
+    data = form.cleaned_data
+    user = get_user_model().objects.create_user(
+        username=data["username"],
+        email=data["email"],
+        password=data["password1"],
+        first_name=data["first_name"].strip()[:150],
+        last_name=data["last_name"].strip()[:150],
+    )
+    user.groups.add(
+        Group.objects.get(
+            permissions__codename=f"role_{roles.APPLICANT}", permissions__content_type__app_label="applicants"
+        )
+    )
+    services.register_applicant(
+        by=user,
+        user=user,
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        date_of_birth=data["date_of_birth"],
+        centre=data["centre"],
+        target_groups=data["target_groups"],
+        phone=data["phone"],
+        email=data["email"],
+        municipality=data["municipality"],
+        household_size=data["household_size"],
+        dependants=data["dependants"],
+        language=language,
+        consent_given=data["consent"],
+    )
+    return user
+
+
+def signup(request):
+    """Anyone may register themselves: consent in plain words first, then the account."""
+    if request.user.is_authenticated:
+        return redirect("home")
+    centres = IntegrationCentre.objects.select_related("country").order_by("country__name", "name")
+    status = 200
+    if request.method == "POST":
+        form = SignUpForm(request.POST, centres=centres)
+        if form.is_valid():
+            try:
+                user = _create_account(form, _current_language())
+            except ServiceError as exc:
+                form.add_service_error(exc)
+                status = 400
+            else:
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(request, _("Welcome! You can now start your application."))
+                return redirect("my-applications")
+        else:
+            status = 400
+    else:
+        form = SignUpForm(centres=centres)
+    return render(
+        request,
+        "applicants/applicant_signup.html",
+        {"form": form, "consent": _consent_paragraphs()},
+        status=status,
+    )
+
+
+def _duplicates(user, form):
+    """Possible duplicates of what was typed, before saving. People of other centres are
+    not named: the officer only learns that a match exists there."""
+    data = form.cleaned_data
+    found = find_possible_duplicates(
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        date_of_birth=data["date_of_birth"],
+        phone=data["phone"],
+        national_id=data["national_id"],
+        region=data["centre"].country.code,
+    )
+    visible = set(applicants_for(user).filter(pk__in=[o.pk for o, _r in found]).values_list("pk", flat=True))
+    return [
+        {
+            "pk": other.pk,
+            "applicant": other if other.pk in visible else None,
+            "reasons": [REASONS.get(r, r) for r in reasons],
+        }
+        for other, reasons in found
+    ]
+
+
+def _confirmed_ids(request):
+    ids = set()
+    for raw in request.POST.getlist("confirmed"):
+        if raw.isdigit():
+            ids.add(int(raw))
+    return ids
+
+
+@role_required(roles.FIELD_OFFICER)
+def register(request):
+    """Register a person with them. Possible duplicates are shown before saving; the
+    officer confirms that this is someone else (the match is then flagged for review)."""
+    user = request.user
+    centres = centres_for(user).select_related("country").order_by("name")
+    duplicates = []
+    status = 200
+    if request.method == "POST":
+        form = RegisterApplicantForm(request.POST, centres=centres)
+        if form.is_valid():
+            duplicates = _duplicates(user, form)
+            unconfirmed = {d["pk"] for d in duplicates} - _confirmed_ids(request)
+            if not (duplicates and unconfirmed):
+                data = form.cleaned_data
+                try:
+                    applicant = services.register_applicant(
+                        by=user,
+                        first_name=data["first_name"],
+                        last_name=data["last_name"],
+                        date_of_birth=data["date_of_birth"],
+                        centre=data["centre"],
+                        target_groups=data["target_groups"],
+                        phone=data["phone"],
+                        national_id=data["national_id"],
+                        email=data["email"],
+                        municipality=data["municipality"],
+                        household_size=data["household_size"],
+                        dependants=data["dependants"],
+                        language=data["language"],
+                        consent_given=data["consent_given"],
+                        sensitive=form.sensitive(),
+                    )
+                except NotVisible:
+                    raise Http404 from None
+                except ServiceError as exc:
+                    form.add_service_error(exc)
+                    status = 400
+                else:
+                    if duplicates:
+                        messages.warning(
+                            request,
+                            _("Registered. The possible duplicate is flagged for a colleague to decide."),
+                        )
+                    else:
+                        messages.success(request, _("Registered. Now fill in the application with them."))
+                    return redirect(f"{reverse('application-new')}?applicant={applicant.pk}")
+        else:
+            status = 400
+    else:
+        form = RegisterApplicantForm(centres=centres, initial={"language": "sr-latn"})
+    return render(
+        request,
+        "applicants/applicant_register.html",
+        {"form": form, "duplicates": duplicates, "consent": _consent_paragraphs()},
+        status=status,
+    )
+
+
+@role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)
+def applicant_list(request):
+    user = request.user
+    form = ApplicantSearchForm(request.GET or None)
+    people = applicants_for(user).select_related("centre").annotate(application_count=Count("applications"))
+    q = form.cleaned_data.get("q") if form.is_valid() else ""
+    if q:
+        digits = "".join(ch for ch in q if ch.isdigit())
+        condition = Q(name_key__contains=fold(q))
+        if len(digits) >= 6:
+            condition |= Q(phone__contains=digits)
+        people = people.filter(condition)
+    page = paginate(request, people.order_by("last_name", "first_name", "id"))
+    return render(request, "applicants/applicant_list.html", {"form": form, "page": page})

@@ -1,0 +1,136 @@
+"""Forms for what field officers record: cohorts, enrolment, assessments and visits."""
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Assessment
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+SCORES = [(n, str(n)) for n in range(1, 6)]
+
+
+def _not_future(value, message):
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(message)
+    return value
+
+
+class CohortForm(forms.Form):
+    title = forms.CharField(label=_("Course title"), max_length=200)
+    programme = forms.ModelChoiceField(label=_("Programme"), queryset=None)
+    centre = forms.ModelChoiceField(label=_("Centre"), queryset=None)
+
+    def __init__(self, *args, programmes, centres, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes
+        self.fields["centre"].queryset = centres
+
+
+class SessionForm(forms.Form):
+    date = forms.DateField(label=_("Session date"), widget=DATE)
+
+
+class BaseSessionFormSet(forms.BaseFormSet):
+    def dates(self):
+        return sorted({f.cleaned_data["date"] for f in self.forms if f.cleaned_data.get("date")})
+
+    def clean(self):
+        super().clean()
+        if not any(self.errors) and not self.dates():
+            raise forms.ValidationError(_("Give the date of at least one session."))
+
+
+SessionFormSet = forms.formset_factory(
+    SessionForm, formset=BaseSessionFormSet, extra=0, max_num=60, absolute_max=60
+)
+
+
+class EnrolForm(forms.Form):
+    application = forms.TypedChoiceField(label=_("Application"), coerce=int)
+
+    def __init__(self, *args, applications, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["application"].choices = [
+            (a.pk, f"#{a.pk} {a.applicant.full_name}: {a.business_name}") for a in applications
+        ]
+
+
+class CohortChoiceForm(forms.Form):
+    cohort = forms.TypedChoiceField(label=_("Training course"), coerce=int)
+
+    def __init__(self, *args, cohorts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cohort"].choices = [(c.pk, str(c)) for c in cohorts]
+
+
+class AssessmentForm(forms.Form):
+    """One 1-5 score per criterion of the programme's rubric, then the recommendation."""
+
+    site_visit_on = forms.DateField(label=_("Date of the site visit"), required=False, widget=DATE)
+    notes = forms.CharField(
+        label=_("What you saw at the site"),
+        required=False,
+        max_length=8000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"), choices=Assessment.Recommendation.choices, widget=forms.RadioSelect
+    )
+    reasons = forms.CharField(
+        label=_("Reasons"), required=False, max_length=8000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, rubric, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rubric = list(rubric)
+        scores = {}
+        for criterion in self.rubric:
+            scores[f"score_{criterion.criterion}"] = forms.TypedChoiceField(
+                label=criterion.label,
+                choices=SCORES,
+                coerce=int,
+                widget=forms.RadioSelect(attrs={"class": "scale"}),
+                help_text=_("1 = very weak, 5 = very strong (weight %(weight)s)")
+                % {"weight": criterion.weight},
+            )
+        self.fields = {**scores, **self.fields}
+
+    def clean_site_visit_on(self):
+        return _not_future(
+            self.cleaned_data.get("site_visit_on"), _("The site visit cannot be in the future.")
+        )
+
+    def score_fields(self):
+        return [self[f"score_{c.criterion}"] for c in self.rubric]
+
+    def scores(self):
+        return {c.criterion: self.cleaned_data[f"score_{c.criterion}"] for c in self.rubric}
+
+
+class VisitForm(forms.Form):
+    visited_on = forms.DateField(label=_("Visited on"), widget=DATE)
+    operating = forms.TypedChoiceField(
+        label=_("Is the business operating?"),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    equipment_in_use = forms.TypedChoiceField(
+        label=_("Is the equipment in use?"),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    monthly_revenue = forms.DecimalField(
+        label=_("Money coming in per month"), required=False, min_value=0, max_digits=12, decimal_places=2
+    )
+    jobs_owner = forms.IntegerField(label=_("Jobs: the owner"), min_value=0, max_value=1000, initial=1)
+    jobs_family = forms.IntegerField(label=_("Jobs: family members"), min_value=0, max_value=1000, initial=0)
+    jobs_employees = forms.IntegerField(label=_("Jobs: employees"), min_value=0, max_value=1000, initial=0)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=8000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def clean_visited_on(self):
+        return _not_future(self.cleaned_data.get("visited_on"), _("A visit cannot be dated in the future."))

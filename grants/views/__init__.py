@@ -1,0 +1,2 @@
+"""The web interface of grants: one module per audience (applications, manager,
+finance, dashboard); shared helpers in `common`."""

@@ -1,0 +1,86 @@
+"""The dashboard for managers, finance and auditors: the programme figures as numbers
+and bars, per programme, centre, country or target group, and quarter by quarter.
+Everything comes from grants.reports (aggregates only: no personal data)."""
+
+import dataclasses
+
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from applicants import roles
+from applicants.selectors import centres_for
+
+from .. import reports
+from ..forms import DashboardFilterForm
+from . import charts
+from .common import deny, role_required
+
+FIGURES = {
+    "enterprises_supported": _("Enterprises supported"),
+    "cooperatives_supported": _("Cooperatives supported"),
+    "families_with_non_cash_benefits": _("Families with non-cash benefits"),
+    "people_trained": _("People trained"),
+    "investment_eur": _("Investment (EUR)"),
+    "survival_rate_12m": _("Businesses operating after 12 months"),
+    "jobs_created": _("Jobs"),
+}
+BREAKDOWN_LABELS = {
+    "programme": _("Per programme"),
+    "centre": _("Per centre"),
+    "country": _("Per country"),
+    "target_group": _("Per target group"),
+}
+
+
+@role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR)
+def dashboard(request):
+    user = request.user
+    deny(reports.can_view_reports(user))
+    programmes = list(reports.reportable_programmes(user).only("id", "name").order_by("name"))
+    centres = list(centres_for(user).only("id", "name").order_by("name"))
+    form = DashboardFilterForm(request.GET or None, programmes=programmes, centres=centres)
+    filters = reports.NO_FILTERS
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = reports.ReportFilters(
+            programme=data["programme"],
+            centre=data["centre"],
+            target_group=data["target_group"] or None,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+    by = request.GET.get("by") if request.GET.get("by") in BREAKDOWN_LABELS else "programme"
+    figure = request.GET.get("figure") if request.GET.get("figure") in FIGURES else "enterprises_supported"
+
+    totals = reports.impact_figures(user, filters)
+    breakdown = reports.impact_breakdown(user, filters, by)
+    periods = []
+    for label, start, end in charts.quarters(timezone.localdate()):
+        if (filters.date_from and end < filters.date_from) or (filters.date_to and start > filters.date_to):
+            continue
+        period = dataclasses.replace(
+            filters,
+            date_from=max(start, filters.date_from) if filters.date_from else start,
+            date_to=min(end, filters.date_to) if filters.date_to else end,
+        )
+        periods.append({"label": label, **reports.impact_figures(user, period)})
+    return render(
+        request,
+        "grants/dashboard.html",
+        {
+            "form": form,
+            "totals": totals,
+            "figures": FIGURES,
+            "figure": figure,
+            "figure_label": FIGURES[figure],
+            "by": by,
+            "by_label": BREAKDOWN_LABELS[by],
+            "can_export": reports.can_export_lines(user).allowed,
+            "breakdowns": BREAKDOWN_LABELS,
+            "breakdown": breakdown,
+            "breakdown_bars": charts.bars(breakdown, figure),
+            "period_bars": charts.bars(periods, figure),
+            "periods": periods,
+        },
+    )

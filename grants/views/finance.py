@@ -1,0 +1,158 @@
+"""Finance pages: the budget per programme, deliveries with their handover protocols,
+recording a delivery, the commitments ledger and the exports."""
+
+from django.contrib import messages
+from django.db.models import IntegerField, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from applicants import roles
+
+from .. import ledger, permissions, reports, selectors, services
+from ..errors import NotVisible, ServiceError
+from ..forms import DeliveryForm, DeliveryLineFormSet
+from ..workflow import State
+from .common import deny, error_messages, paginate, role_required, visible_application
+
+FINANCE_ROLES = (roles.FINANCE_OFFICER, roles.PROGRAMME_MANAGER)
+
+
+def _require_finance(user):
+    if not user.has_perm("grants.view_finance"):
+        deny(permissions.Decision(False, _("Your role does not see budgets and deliveries.")))
+
+
+@role_required(*FINANCE_ROLES)
+def budget(request):
+    user = request.user
+    _require_finance(user)
+    report = reports.budget_report(user)
+    for row in report["results"]:
+        row["committed_share"] = _share(row["committed"], row["budget"])
+        row["delivered_share"] = _share(row["delivered"], row["budget"])
+    return render(request, "grants/finance_budget.html", {"report": report})
+
+
+def _share(part, whole):
+    """Per cent for the bar, clamped to 0..100."""
+    if not whole:
+        return 0
+    return max(0, min(100, round(part * 100 / whole)))
+
+
+@role_required(*FINANCE_ROLES)
+def deliveries(request):
+    user = request.user
+    _require_finance(user)
+    waiting = list(selectors.awaiting_delivery(user)[:100])
+    page = paginate(request, selectors.deliveries_for(user))
+    return render(request, "grants/delivery_list.html", {"waiting": waiting, "page": page})
+
+
+@role_required(roles.FINANCE_OFFICER, roles.FIELD_OFFICER)
+def delivery_new(request, pk):
+    """Record one delivery (some or all of the items still due). The grant moves to
+    "equipment delivered" by itself once everything is handed over and the signed
+    handover protocol is on file."""
+    user = request.user
+    application = visible_application(user, pk)
+    deny(permissions.can_record_delivery_lines(user, application))
+    if application.state != State.APPROVED:
+        messages.error(request, _("Deliveries are recorded for approved grants only."))
+        return redirect("application-detail", pk=pk)
+    items = [
+        item
+        for item in application.items.annotate(
+            delivered=Coalesce(Sum("delivery_lines__quantity"), Value(0), output_field=IntegerField())
+        ).order_by("position", "id")
+        if item.delivered < item.quantity
+    ]
+    by_id = {item.pk: item for item in items}
+    initial = [{"item": item.pk, "quantity": item.quantity - item.delivered} for item in items]
+    errors = []
+    status = 200
+    if request.method == "POST":
+        form = DeliveryForm(request.POST)
+        formset = DeliveryLineFormSet(request.POST, initial=initial, prefix="lines")
+        if form.is_valid() and formset.is_valid():
+            lines = [
+                {
+                    "item": line.cleaned_data["item"],
+                    "quantity": line.cleaned_data["quantity"],
+                    "actual_unit_cost": line.cleaned_data["actual_unit_cost"],
+                }
+                for line in formset.forms
+                if line.cleaned_data.get("quantity")
+            ]
+            if not lines:
+                errors, status = [_("Enter the quantity of at least one item delivered now.")], 400
+            else:
+                try:
+                    services.record_delivery_lines(
+                        application=application, by=user, lines=lines, **form.cleaned_data
+                    )
+                except NotVisible:
+                    raise Http404 from None
+                except ServiceError as exc:
+                    errors, status = error_messages(exc), exc.status
+                else:
+                    application.refresh_from_db(fields=["state"])
+                    if application.state == State.EQUIPMENT_DELIVERED:
+                        messages.success(request, _("Delivery recorded. Everything is handed over."))
+                    else:
+                        messages.success(
+                            request,
+                            _(
+                                "Delivery recorded. The grant moves on once every item is handed over "
+                                "and the signed handover protocol is uploaded."
+                            ),
+                        )
+                    return redirect("application-detail", pk=pk)
+        else:
+            status = 400
+    else:
+        form = DeliveryForm()
+        formset = DeliveryLineFormSet(initial=initial, prefix="lines")
+    rows = []
+    for line in formset.forms:
+        raw = line["item"].value()
+        try:
+            item = by_id.get(int(raw))
+        except (TypeError, ValueError):
+            item = None
+        rows.append({"form": line, "item": item})
+    return render(
+        request,
+        "grants/delivery_form.html",
+        {
+            "application": application,
+            "form": form,
+            "formset": formset,
+            "rows": rows,
+            "errors": errors,
+            "has_protocol": application.documents.filter(kind="handover_protocol").exists(),
+        },
+        status=status,
+    )
+
+
+@role_required(*FINANCE_ROLES)
+def commitments(request):
+    user = request.user
+    _require_finance(user)
+    page = paginate(request, selectors.commitments_for(user))
+    return render(request, "grants/commitment_ledger.html", {"page": page})
+
+
+@role_required(*FINANCE_ROLES)
+def application_ledger(request, pk):
+    user = request.user
+    application = visible_application(user, pk)
+    deny(ledger.can_view_ledger(user, application))
+    return render(
+        request,
+        "grants/application_ledger.html",
+        {"application": application, "ledger": ledger.application_ledger(application)},
+    )
