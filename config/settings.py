@@ -210,51 +210,93 @@ MEDIA_URL = None
 
 # Documents: local files by default, S3 (or any S3-compatible server) when
 # STORAGE_BACKEND=s3. Objects are private and reached only through the download view.
+# docs/storage.md describes every variable, for AWS S3 and for MinIO and the like.
 STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local")
 AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL") or None
 AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
 AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "eu-central-1")
 AWS_S3_ADDRESSING_STYLE = env_str("AWS_S3_ADDRESSING_STYLE", "auto")
 AWS_S3_SSE = env_str("AWS_S3_SSE", "AES256")
-PRESIGNED_URL_SECONDS = min(env_int("PRESIGNED_URL_SECONDS", 300), 300)
+PRESIGNED_URL_SECONDS = env_int("PRESIGNED_URL_SECONDS", 300)
+if not 1 <= PRESIGNED_URL_SECONDS <= 300:
+    raise ImproperlyConfigured("PRESIGNED_URL_SECONDS must be between 1 and 300 (five minutes at most).")
 
 
-def _s3_options():
+def s3_storage_options(
+    *,
+    bucket_name,
+    endpoint_url=None,
+    region_name="eu-central-1",
+    addressing_style="auto",
+    sse="AES256",
+    access_key=None,
+    secret_key=None,
+    proxy=None,
+    max_attempts=3,
+    connect_timeout=5,
+    read_timeout=30,
+):
+    """OPTIONS for django-storages' S3Storage; the tests build theirs with it too."""
+    from boto3.s3.transfer import TransferConfig
     from botocore.config import Config
 
     options = {
-        "bucket_name": AWS_STORAGE_BUCKET_NAME,
-        "endpoint_url": AWS_S3_ENDPOINT_URL,
-        "region_name": AWS_S3_REGION_NAME,
+        "bucket_name": bucket_name,
+        "endpoint_url": endpoint_url,
+        "region_name": region_name,
+        # No ACL header at all: the bucket stays private (and buckets with ACLs
+        # disabled refuse any ACL header).
         "default_acl": None,
         "querystring_auth": True,
         "querystring_expire": PRESIGNED_URL_SECONDS,
         "file_overwrite": False,
+        # A custom domain would make url() return unsigned links.
         "custom_domain": None,
-        # django-storages ignores signature_version/addressing_style once client_config
-        # is given, so they live in the botocore Config itself; the checksum settings
-        # keep S3-compatible servers (MinIO, Ceph, ...) working with new boto3.
+        # django-storages ignores signature_version, addressing_style and proxies once
+        # client_config is given, so they live in the botocore Config itself (without
+        # it presigned URLs come out SigV2). The checksum settings keep S3-compatible
+        # servers (MinIO, Ceph, ...) working with new boto3.
         "client_config": Config(
             signature_version="s3v4",
-            s3={"addressing_style": AWS_S3_ADDRESSING_STYLE},
+            s3={"addressing_style": addressing_style},
+            proxies={"http": proxy, "https": proxy} if proxy else None,
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
-            retries={"max_attempts": env_int("AWS_S3_MAX_ATTEMPTS", 3), "mode": "standard"},
-            connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 5),
-            read_timeout=env_int("AWS_S3_READ_TIMEOUT", 30),
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
         ),
-        "object_parameters": {"ServerSideEncryption": AWS_S3_SSE} if AWS_S3_SSE else {},
+        # One PUT streamed from the spooled upload: no part buffers in memory and no
+        # half-finished multipart upload left behind when the connection drops.
+        "transfer_config": TransferConfig(multipart_threshold=5 * 1024**3 - 1, use_threads=False),
+        "object_parameters": {"ServerSideEncryption": sse} if sse else {},
     }
-    if os.environ.get("AWS_ACCESS_KEY_ID"):
-        options["access_key"] = os.environ["AWS_ACCESS_KEY_ID"]
-        options["secret_key"] = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+    if access_key:
+        options["access_key"] = access_key
+        options["secret_key"] = secret_key or ""
     return options
 
 
 if STORAGE_BACKEND == "s3":
     if not AWS_STORAGE_BUCKET_NAME:
         raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
-    _documents_storage = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": _s3_options()}
+    _documents_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": s3_storage_options(
+            bucket_name=AWS_STORAGE_BUCKET_NAME,
+            endpoint_url=AWS_S3_ENDPOINT_URL,
+            region_name=AWS_S3_REGION_NAME,
+            addressing_style=AWS_S3_ADDRESSING_STYLE,
+            sse=AWS_S3_SSE,
+            # Without keys boto3 looks further: AWS_SESSION_TOKEN, ~/.aws, instance roles.
+            access_key=env_str("AWS_ACCESS_KEY_ID"),
+            secret_key=env_str("AWS_SECRET_ACCESS_KEY"),
+            proxy=env_str("AWS_S3_PROXY") or None,
+            max_attempts=env_int("AWS_S3_MAX_ATTEMPTS", 3),
+            connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 5),
+            read_timeout=env_int("AWS_S3_READ_TIMEOUT", 30),
+        ),
+    }
 elif STORAGE_BACKEND == "local":
     _documents_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -272,10 +314,25 @@ STORAGES = {
     },
 }
 
+
+def _bytes_per_kind(name):
+    """Size limits for some document kinds: "photo=20971520,business_plan=5242880"."""
+    limits = {}
+    for item in env_list(name):
+        kind, _sep, value = item.partition("=")
+        if not value.strip().isdigit():
+            raise ImproperlyConfigured(f"{name} takes kind=bytes pairs separated by commas, not {item!r}")
+        limits[kind.strip()] = int(value)
+    return limits
+
+
 DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
-# Uploads are streamed to a temporary file beyond this, so memory stays flat.
+DOCUMENT_MAX_BYTES_PER_KIND = _bytes_per_kind("DOCUMENT_MAX_BYTES_PER_KIND")
+# Uploads beyond this are spooled to a temporary file (FILE_UPLOAD_TEMP_DIR), so memory
+# stays flat whatever the size; the file is gone when the request ends.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = env_str("FILE_UPLOAD_TEMP_DIR") or None
 
 # Background work: Django's tasks framework with a database-backed worker
 # (`manage.py db_worker`); TASKS_BACKEND may point elsewhere in production.

@@ -1,8 +1,10 @@
 """REST API v1 for programmes, applications, transitions, history, documents, deliveries
 and visits (API.md). Thin: permission-filtered selectors to read, services to write."""
 
+from django.db import transaction
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -16,7 +18,7 @@ from applicants.selectors import applicants_for
 
 from . import documents as document_service
 from . import selectors, services
-from .errors import NotVisible
+from .errors import NotVisible, ServiceError
 from .models import Delivery, Document, DocumentKind, GrantApplication, Programme, Sector
 
 
@@ -347,21 +349,35 @@ class DocumentUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
 class DocumentListCreate(NoAuditor, ListAPIView):
+    """Uploads manage their own transactions (grants.documents): no lock is held while
+    the file travels to storage, and a failed save can remove the object again."""
+
     serializer_class = DocumentSerializer
     parser_classes = [MultiPartParser, FormParser]
 
+    def initial(self, request, *args, **kwargs):
+        if request.method == "POST":
+            # Before authentication parses the body: a body too large for any document
+            # is refused unread (413).
+            document_service.check_request_size(request.META.get("CONTENT_LENGTH"))
+        super().initial(request, *args, **kwargs)
+
     def get_queryset(self):
         application = get_application(self.request.user, self.kwargs["pk"])
-        return application.documents.order_by("-created_at", "-id")
+        return document_service.visible_documents(self.request.user, application)
 
-    @extend_schema(request=DocumentUploadSerializer, responses={201: DocumentSerializer})
+    @extend_schema(
+        request=DocumentUploadSerializer,
+        responses={201: DocumentSerializer, 413: None, 415: None, 503: None},
+    )
     def post(self, request, pk):
         application = get_application(request.user, pk)
         upload = request.FILES.get("file")
         kind = request.data.get("kind", "")
         if upload is None:
-            raise serializers.ValidationError({"file": ["Attach a file."]})
+            raise ServiceError("Attach a file.", code="required", details={"file": ["Attach a file."]})
         document = document_service.upload_document(
             application=application, by=request.user, kind=kind, uploaded_file=upload
         )
@@ -376,34 +392,29 @@ class DocumentDownload(NoAuditor, APIView):
             pk=pk,
             application__in=selectors.applications_for(request.user),
         )
-        document_service.record_download(document=document, by=request.user)
-        return serve_document(document)
+        return download_response(document_service.download_document(document=document, by=request.user))
 
 
 def serve_document(document):
-    from django.conf import settings
-    from django.core.files.storage import default_storage
+    """The response for a document whose permission check and audit are done."""
+    return download_response(document_service.prepare_download(document))
 
-    filename = document_service.download_filename(document)
-    if settings.STORAGE_BACKEND == "s3":
-        url = default_storage.url(
-            document.file.name,
-            parameters={
-                "ResponseContentDisposition": f'attachment; filename="{filename}"',
-                "ResponseContentType": document.content_type,
-            },
-            expire=settings.PRESIGNED_URL_SECONDS,
-        )
-        response = HttpResponseRedirect(url)
+
+def download_response(download):
+    """302 to the presigned URL (S3) or the file streamed in blocks (local); either way
+    the browser saves it under its cleaned name and never sniffs its type."""
+    if download.url is not None:
+        response = HttpResponseRedirect(download.url)
     else:
         response = FileResponse(
-            default_storage.open(document.file.name, "rb"),
+            download.file,
             as_attachment=True,
-            filename=filename,
-            content_type=document.content_type,
+            filename=download.filename,
+            content_type=download.content_type,
         )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "no-referrer"
     return response
 
 
