@@ -140,8 +140,8 @@ def clean_registration(
         raise _invalid("household_size", _("Household size and dependants are whole numbers.")) from None
     if not 1 <= household_size <= 50:
         raise _invalid("household_size", _("The household has from 1 to 50 people."))
-    if not 0 <= dependants < household_size:
-        raise _invalid("dependants", _("Dependants are fewer than the people in the household."))
+    if not 0 <= dependants <= 50:
+        raise _invalid("dependants", _("Dependants are from 0 to 50 people."))
     if language not in Language.values:
         raise _invalid("language", _("The language is en, sr-latn or sq."))
     return {

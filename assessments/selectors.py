@@ -1,13 +1,21 @@
-"""Shared reads of cohorts, assessments and visits, filtered by permission in the database."""
+"""Shared reads of cohorts, assessments and visits, filtered by permission in the
+database, and the outcome indicators that the monitoring visits give."""
 
-from django.db.models import Count, Prefetch, Q
+import datetime
+import statistics
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.utils import timezone
 
 from applicants import roles
 from applicants.selectors import centre_ids_query
 from grants.selectors import applications_for
+from grants.workflow import State
 
-from .models import Assessment, MonitoringVisit, TrainingCohort, TrainingSession
+from .models import Assessment, AssessmentScore, Enrolment, MonitoringVisit, TrainingCohort, TrainingSession
+
+SURVIVAL_MONTHS = 12
 
 
 def cohorts_for(user):
@@ -23,6 +31,67 @@ def cohorts_for(user):
     )
 
 
+# ---- training -----------------------------------------------------------------------
+
+
+def attendance_sheet(cohort, *, today=None):
+    """(sessions, rows) for the cohort's active enrolments, in three queries whatever
+    the size of the cohort.
+
+    Completion is the rule of `Enrolment.is_completed`, which the approve guard uses:
+    sessions attended / all sessions of the cohort ≥ the programme's threshold. Someone
+    enrolled after the first sessions is counted against all of them: a session missed
+    is missed whatever the reason, and the threshold (80 % by default) is the
+    programme's allowance for missed sessions; the certificate says they completed this
+    course. `can_still_complete` tells the officer early when the sessions left are not
+    enough, so that the person can be moved to the next cohort (a move keeps the old
+    enrolment and its marks in history; they do not count in the new cohort)."""
+    today = today or timezone.localdate()
+    sessions = list(cohort.sessions.order_by("date", "id"))
+    enrolments = list(
+        cohort.enrolments.filter(active=True)
+        .select_related("application__applicant", "application__programme")
+        .prefetch_related("attendance")
+        .order_by("application__applicant__last_name", "application__applicant__first_name", "id")
+    )
+    threshold = cohort.programme.training_threshold
+    total = len(sessions)
+    still_to_come = sum(1 for s in sessions if s.date > today)
+    rows = []
+    for enrolment in enrolments:
+        marks = {a.session_id: a.present for a in enrolment.attendance.all()}
+        attended = [s for s in sessions if marks.get(s.pk)]
+        share = Decimal(len(attended)) / Decimal(total) if total else Decimal("0")
+        best = Decimal(len(attended) + still_to_come) / Decimal(total) if total else Decimal("0")
+        rows.append(
+            {
+                "enrolment": enrolment,
+                "application": enrolment.application,
+                "marks": marks,
+                "present": len(attended),
+                "hours": sum((s.hours for s in attended), Decimal("0")),
+                "share": share,
+                "completed": bool(total) and share >= threshold,
+                "can_still_complete": bool(total) and best >= threshold,
+            }
+        )
+    return sessions, rows
+
+
+def enrolment_history(application):
+    """Every enrolment of the application, the active one first, with its cohort and the
+    number of sessions attended there."""
+    return (
+        Enrolment.objects.filter(application=application)
+        .select_related("cohort")
+        .annotate(attended=Count("attendance", filter=Q(attendance__present=True)))
+        .order_by("-active", "-enrolled_at", "-id")
+    )
+
+
+# ---- assessment ---------------------------------------------------------------------
+
+
 def current_assessment(application):
     return (
         Assessment.objects.filter(application=application, is_current=True)
@@ -32,44 +101,149 @@ def current_assessment(application):
     )
 
 
+def assessment_history(application):
+    """All assessments of an application, newest first; the earlier ones stay after a
+    return for changes and a second assessment."""
+    return (
+        Assessment.objects.filter(application=application)
+        .select_related("assessor")
+        .prefetch_related(Prefetch("scores", queryset=AssessmentScore.objects.select_related("criterion")))
+        .order_by("-created_at", "-id")
+    )
+
+
+# ---- follow-up ----------------------------------------------------------------------
+
+
 def visits_for(user):
     return MonitoringVisit.objects.filter(application__in=applications_for(user))
 
 
-def due_visits(user, *, within_days=7):
-    today = timezone.localdate()
+def _open_visits(user):
     return (
         visits_for(user)
-        .filter(visited_on__isnull=True, due_on__lte=today + timezone.timedelta(days=within_days))
-        .select_related("application__applicant", "application__centre")
+        .filter(visited_on__isnull=True, application__state=State.FOLLOW_UP)
+        .select_related("application__applicant", "application__centre", "application__assigned_officer")
         .order_by("due_on", "id")
     )
 
 
-def attendance_sheet(cohort):
-    """Rows (enrolment, {session_id: present}) for the cohort's active enrolments:
-    three queries whatever the size of the cohort."""
-    sessions = list(cohort.sessions.order_by("date", "id"))
-    enrolments = list(
-        cohort.enrolments.filter(active=True)
-        .select_related("application__applicant", "application__programme")
-        .prefetch_related("attendance")
-        .order_by("application__applicant__last_name", "id")
+def due_visits(user, *, within_days=7, today=None):
+    """Visits not yet made that are due within `within_days`, overdue ones included."""
+    today = today or timezone.localdate()
+    return _open_visits(user).filter(due_on__lte=today + datetime.timedelta(days=within_days))
+
+
+def upcoming_visits(user, *, within_days=7, today=None):
+    """Visits due from today to `within_days` ahead."""
+    today = today or timezone.localdate()
+    return _open_visits(user).filter(
+        due_on__gte=today, due_on__lte=today + datetime.timedelta(days=within_days)
     )
-    threshold = cohort.programme.training_threshold
-    rows = []
-    for enrolment in enrolments:
-        marks = {a.session_id: a.present for a in enrolment.attendance.all()}
-        present = sum(1 for s in sessions if marks.get(s.pk))
-        share = (present / len(sessions)) if sessions else 0
-        rows.append(
-            {
-                "enrolment": enrolment,
-                "application": enrolment.application,
-                "marks": marks,
-                "present": present,
-                "share": share,
-                "completed": bool(sessions) and share >= float(threshold),
-            }
+
+
+def overdue_visits(user, *, today=None):
+    today = today or timezone.localdate()
+    return _open_visits(user).filter(due_on__lt=today)
+
+
+# ---- outcome indicators -------------------------------------------------------------
+
+
+def _ratio(part, whole, places="0.001"):
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
+
+
+def outcome_indicators(applications, *, today=None):
+    """What the monitoring visits say about the grants in `applications` (any queryset of
+    GrantApplication, already filtered by permission, programme, centre, period ...).
+
+    - Survival at 12 months: of the businesses whose fate at 12 months is known, the
+      share still operating at the 12-month visit. Known means the 12-month visit was
+      recorded, or the grant was discontinued (the business closed) before it.
+      Businesses whose 12-month visit is due but not made yet are counted apart
+      (`awaiting_12m_visit`), not guessed.
+    - Jobs created: owner, family members and employees at each business's latest
+      recorded visit (a closed business counts the jobs its last visit found, 0).
+    - Change in monthly revenue: from the first to the latest visit that recorded a
+      revenue (businesses with two such visits). The median is given in percent (the
+      programmes use different currencies) and, per currency, in money.
+
+    Counting happens in the database (three queries); only the median is taken in
+    Python, over one number per business."""
+    today = today or timezone.localdate()
+    applications = applications.order_by()
+    recorded = MonitoringVisit.objects.filter(application=OuterRef("pk"), visited_on__isnull=False)
+    at_survival = recorded.filter(months=SURVIVAL_MONTHS)
+    due_survival = MonitoringVisit.objects.filter(
+        application=OuterRef("pk"), months=SURVIVAL_MONTHS, visited_on__isnull=True, due_on__lte=today
+    )
+    survival = applications.aggregate(
+        survived=Count("pk", filter=Exists(at_survival.filter(operating=True))),
+        closed=Count(
+            "pk",
+            filter=Exists(at_survival.filter(operating=False))
+            | (Q(state=State.DISCONTINUED) & ~Exists(at_survival)),
+        ),
+        awaiting=Count("pk", filter=Q(state=State.FOLLOW_UP) & Exists(due_survival)),
+    )
+
+    latest = recorded.order_by("-visited_on", "-months", "-id")
+    jobs = (
+        applications.annotate(
+            last_owner=Subquery(latest.values("jobs_owner")[:1], output_field=IntegerField()),
+            last_family=Subquery(latest.values("jobs_family")[:1], output_field=IntegerField()),
+            last_employees=Subquery(latest.values("jobs_employees")[:1], output_field=IntegerField()),
         )
-    return sessions, rows
+        .values("last_owner", "last_family", "last_employees")
+        .aggregate(
+            owner=Sum("last_owner"),
+            family=Sum("last_family"),
+            employees=Sum("last_employees"),
+            businesses_visited=Count("pk", filter=Q(last_owner__isnull=False)),
+        )
+    )
+
+    with_revenue = recorded.filter(monthly_revenue__isnull=False)
+    first = with_revenue.order_by("visited_on", "months", "id")
+    last = with_revenue.order_by("-visited_on", "-months", "-id")
+    pairs = (
+        applications.annotate(
+            first_id=Subquery(first.values("id")[:1]),
+            last_id=Subquery(last.values("id")[:1]),
+            first_revenue=Subquery(first.values("monthly_revenue")[:1]),
+            last_revenue=Subquery(last.values("monthly_revenue")[:1]),
+        )
+        .filter(first_id__isnull=False)
+        .exclude(first_id=F("last_id"))
+        .values_list("programme__currency", "first_revenue", "last_revenue")
+    )
+    by_currency, percents = {}, []
+    for currency, before, after in pairs:
+        by_currency.setdefault(currency, []).append(after - before)
+        if before > 0:
+            percents.append((after - before) / before * 100)
+
+    survived, closed = survival["survived"], survival["closed"]
+    owner, family, employees = (jobs[k] or 0 for k in ("owner", "family", "employees"))
+    return {
+        "survived_12m": survived,
+        "closed_by_12m": closed,
+        "awaiting_12m_visit": survival["awaiting"],
+        "survival_rate_12m": _ratio(survived, survived + closed),
+        "businesses_visited": jobs["businesses_visited"],
+        "jobs_created": owner + family + employees,
+        "jobs_owner": owner,
+        "jobs_family": family,
+        "jobs_employees": employees,
+        "revenue_changes": sum(len(v) for v in by_currency.values()),
+        "median_revenue_change_pct": Decimal(statistics.median(percents)).quantize(Decimal("0.1"))
+        if percents
+        else None,
+        "median_revenue_change": {
+            currency: Decimal(statistics.median(changes)).quantize(Decimal("0.01"))
+            for currency, changes in sorted(by_currency.items())
+        },
+    }

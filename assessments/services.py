@@ -39,6 +39,15 @@ def create_cohort(*, by, programme, centre, title, session_dates, hours=Decimal(
     _officer_at(by, centre.pk)
     if not str(title).strip():
         raise ServiceError(_("Give the course a title."), details={"title": [_("Required.")]})
+    session_dates = list(session_dates or [])
+    if not session_dates:
+        raise ServiceError(
+            _("A course has at least one session."), details={"sessions": [_("Add the session dates.")]}
+        )
+    if len(set(session_dates)) != len(session_dates):
+        raise ServiceError(
+            _("Two sessions are on the same day."), details={"sessions": [_("One session per day.")]}
+        )
     cohort = TrainingCohort.objects.create(programme=programme, centre=centre, title=str(title).strip()[:200])
     TrainingSession.objects.bulk_create(
         [TrainingSession(cohort=cohort, date=d, hours=hours) for d in sorted(session_dates)]
@@ -82,8 +91,17 @@ def enrol(*, by, cohort, application):
 
 @transaction.atomic
 def record_attendance(*, by, session, application, present):
+    """Mark one person present or absent at one session (a correction overwrites).
+
+    Only the active enrolment takes attendance: after a move to another cohort the old
+    cohort's marks stay as they were, in history, and do not count for the new one."""
     cohort = session.cohort
     _officer_at(by, cohort.centre_id)
+    if session.date > timezone.localdate():
+        raise ServiceError(
+            _("Attendance is recorded on or after the day of the session."),
+            details={"session": [_("This session has not taken place yet.")]},
+        )
     enrolment = Enrolment.objects.filter(cohort=cohort, application=application, active=True).first()
     if enrolment is None:
         raise ServiceError(
@@ -114,6 +132,11 @@ def record_assessment(*, by, application, scores, recommendation, reasons="", si
         raise ServiceError(
             _("The recommendation is approve, reject or revise."),
             details={"recommendation": [_("Choose approve, reject or revise.")]},
+        )
+    if recommendation != Assessment.Recommendation.APPROVE and not str(reasons or "").strip():
+        raise ServiceError(
+            _("Give the reasons for recommending rejection or revision."),
+            details={"reasons": [_("Required for reject and revise.")]},
         )
     if site_visit_on and site_visit_on > timezone.localdate():
         raise ServiceError(
@@ -174,17 +197,31 @@ def missing_criteria(assessment):
     return [c for c in assessment.application.programme.rubric.all() if c.criterion not in scored]
 
 
+def visit_dates(start, months):
+    """Due dates `months` after `start`, each clamped to the month's end (delivered on
+    31 August: the 6-month visit is due on 28 or 29 February)."""
+    return [(m, add_months(start, m)) for m in months]
+
+
 def schedule_visits(*, application):
-    """Monitoring visits at the programme's months after the (last) delivery."""
+    """Monitoring visits at the programme's months after the (last) delivery; 3, 6 and
+    12 unless the programme says otherwise."""
     last = application.deliveries.order_by("-delivered_on").first()
     start = last.delivered_on if last else timezone.localdate()
-    months = sorted({int(m) for m in application.programme.visit_months or [3, 6, 12]})
+    try:
+        months = sorted({int(m) for m in application.programme.visit_months or [3, 6, 12]})
+    except (TypeError, ValueError):
+        months = []
+    if not months or months[0] < 1 or months[-1] > 120:
+        raise ServiceError(
+            _("The programme's visit months must be whole numbers from 1 to 120; ask its manager.")
+        )
     try:
         with transaction.atomic():
             MonitoringVisit.objects.bulk_create(
                 [
-                    MonitoringVisit(application=application, months=m, due_on=add_months(start, m))
-                    for m in months
+                    MonitoringVisit(application=application, months=m, due_on=due)
+                    for m, due in visit_dates(start, months)
                 ]
             )
     except IntegrityError:
@@ -208,6 +245,15 @@ def record_visit(
     if visited_on > timezone.localdate():
         raise ServiceError(
             _("A visit cannot be dated in the future."), details={"visited_on": [_("In the future.")]}
+        )
+    first_delivery = (
+        application.deliveries.order_by("delivered_on").values_list("delivered_on", flat=True).first()
+    )
+    if first_delivery is not None and visited_on < first_delivery:
+        raise ServiceError(
+            _("A monitoring visit comes after the equipment was delivered (%(date)s).")
+            % {"date": first_delivery.isoformat()},
+            details={"visited_on": [_("Before the delivery.")]},
         )
     jobs = jobs or {}
     if isinstance(jobs, int):

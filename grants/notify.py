@@ -29,18 +29,32 @@ STATE_MESSAGES = {
 
 
 def render_state_change(event, language):
+    """(subject, body) of the email about `event`, in `language` (en, sr-latn, sq)."""
     with translation.override(language):
+        application = event.application
         subject = _("Your application “%(name)s”: %(state)s") % {
-            "name": event.application.business_name,
-            "state": event.application.get_state_display(),
+            "name": application.business_name,
+            "state": application.get_state_display(),
         }
         lines = [STATE_MESSAGES.get(event.to_state, lambda: "")()]
         if event.comment:
             lines.append(_("Comment: %(comment)s") % {"comment": event.comment})
+        lines.append(_("This message was sent automatically; for questions, contact your field officer."))
         return subject, "\n\n".join(line for line in lines if line)
 
 
 def state_changed(event_id):
+    """Queue the applicant's email about a transition; runs after commit. Never raises:
+    the transition is done whatever happens to its email (the outbox row, once written,
+    is retried; a failure before that is logged)."""
+    try:
+        return _queue_state_change(event_id)
+    except Exception:
+        log.exception("could not queue the notification of audit event %s", event_id)
+        return None
+
+
+def _queue_state_change(event_id):
     event = AuditEvent.objects.select_related("application__applicant__user").get(pk=event_id)
     applicant = event.application.applicant
     email = applicant.email or getattr(applicant.user, "email", "")

@@ -1,4 +1,9 @@
-"""Background work (Django's tasks framework; `manage.py db_worker` runs it)."""
+"""Background work (Django's tasks framework; `manage.py db_worker` runs it).
+
+Sending an outbox row: claimed by a conditional update, so two workers never send the
+same message; a failure is retried later with a growing delay (2, 4, 8 ... minutes) on
+backends that can defer, and by the sweep (`manage.py send_pending_notifications`,
+`retry_pending_notifications`) everywhere, until MAX_ATTEMPTS."""
 
 import logging
 from datetime import timedelta
@@ -14,33 +19,59 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 
 
+def deliver(notification_id):
+    """Try to send one notification once. True when sent now."""
+    notification = Notification.objects.filter(pk=notification_id).first()
+    if notification is None or notification.status != Notification.Status.PENDING:
+        return False
+    attempts = notification.attempts + 1
+    claimed = Notification.objects.filter(
+        pk=notification.pk, status=Notification.Status.PENDING, attempts=notification.attempts
+    ).update(attempts=attempts)
+    if not claimed:
+        return False
+    try:
+        send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [notification.email])
+    except Exception as exc:  # noqa: BLE001 - any transport error is retried later
+        status = Notification.Status.FAILED if attempts >= MAX_ATTEMPTS else Notification.Status.PENDING
+        Notification.objects.filter(pk=notification.pk).update(last_error=str(exc)[:2000], status=status)
+        log.warning("notification %s failed (attempt %s): %s", notification.pk, attempts, exc)
+        if status == Notification.Status.PENDING:
+            _retry_later(notification.pk, attempts)
+        return False
+    Notification.objects.filter(pk=notification.pk).update(
+        status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    return True
+
+
+def _retry_later(notification_id, attempts):
+    if not send_notification.get_backend().supports_defer:
+        return  # the sweep retries
+    run_after = timezone.now() + timedelta(minutes=2**attempts)
+    try:
+        send_notification.using(run_after=run_after).enqueue(notification_id)
+    except Exception:  # noqa: BLE001 - the sweep retries
+        log.exception("could not schedule the retry of notification %s", notification_id)
+
+
+def send_pending(*, older_than=timedelta(minutes=5)):
+    """The sweep: try every pending notification created more than `older_than` ago
+    (younger ones are still with their first task). Returns how many were sent."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        Notification.objects.filter(status=Notification.Status.PENDING, created_at__lte=cutoff)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
+    )
+    return sum(1 for pk in ids if deliver(pk))
+
+
 @task()
 def send_notification(notification_id):
-    notification = Notification.objects.filter(pk=notification_id).first()
-    if notification is None or notification.status == Notification.Status.SENT:
-        return
-    notification.attempts += 1
-    try:
-        send_mail(
-            notification.subject,
-            notification.body,
-            settings.DEFAULT_FROM_EMAIL,
-            [notification.email],
-        )
-    except Exception as exc:  # noqa: BLE001 - any transport error is retried later
-        notification.last_error = str(exc)[:2000]
-        if notification.attempts >= MAX_ATTEMPTS:
-            notification.status = Notification.Status.FAILED
-        notification.save(update_fields=["attempts", "last_error", "status"])
-        log.warning("notification %s failed (attempt %s): %s", notification.pk, notification.attempts, exc)
-        if notification.status != Notification.Status.FAILED:
-            delay = timedelta(minutes=2**notification.attempts)
-            try:
-                send_notification.using(run_after=timezone.now() + delay).enqueue(notification.pk)
-            except Exception:  # noqa: BLE001 - backends without defer: the sweep retries
-                log.info("retry of %s left to send_pending_notifications", notification.pk)
-        return
-    notification.status = Notification.Status.SENT
-    notification.sent_at = timezone.now()
-    notification.last_error = ""
-    notification.save(update_fields=["attempts", "last_error", "status", "sent_at"])
+    deliver(notification_id)
+
+
+@task()
+def retry_pending_notifications():
+    return send_pending()

@@ -228,7 +228,7 @@ class TestRegistration:
             ("target_groups", {"target_groups": ["tourist"]}),
             ("first_name", {"first_name": "  "}),
             ("email", {"email": "not-an-email"}),
-            ("dependants", {"household_size": 2, "dependants": 2}),
+            ("dependants", {"dependants": -1}),
             ("consent_given", {"consent_given": False}),
         ],
     )

@@ -1,0 +1,131 @@
+"""Reminders to field officers: monitoring visits due within a week, and overdue ones.
+
+Each visit gets at most one "due" and one "overdue" reminder per officer and due date,
+however often the job runs (`manage.py send_reminders`, or the `send_reminders` task):
+the outbox key names the visit, its due date, the kind and the officer, and the outbox
+refuses a second row with the same key. A visit first seen already overdue gets only the
+overdue reminder.
+"""
+
+import datetime
+
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+
+from applicants import roles
+from applicants.models import StaffAssignment
+from grants.models import Notification
+from grants.notify import queue
+from grants.workflow import State
+
+from .models import MonitoringVisit
+
+DUE_WITHIN_DAYS = 7
+DUE = "due"
+OVERDUE = "overdue"
+# Staff have no language setting of their own: reminders speak the language of the
+# centre's country, English elsewhere.
+COUNTRY_LANGUAGES = {"RS": "sr-latn", "BA": "sr-latn", "ME": "sr-latn", "XK": "sq", "AL": "sq"}
+
+
+def reminder_key(visit, kind, officer):
+    return f"visit-{kind}:{visit.pk}:{visit.due_on.isoformat()}:{officer.pk}"
+
+
+class Recipients:
+    """Who is reminded of a visit: the assigned field officer while they work at the
+    centre; otherwise every field officer of the centre, so that no visit goes
+    unnoticed. Caches per run, so the job's queries do not grow with the visits."""
+
+    def __init__(self):
+        self.by_centre = {}
+        self.eligible = {}
+
+    def _can_receive(self, user):
+        if user.pk not in self.eligible:
+            self.eligible[user.pk] = bool(
+                user.is_active and user.email and roles.has_role(user, roles.FIELD_OFFICER)
+            )
+        return self.eligible[user.pk]
+
+    def _centre_officers(self, centre_id):
+        if centre_id not in self.by_centre:
+            staff = (
+                StaffAssignment.objects.filter(centre_id=centre_id).select_related("user").order_by("user_id")
+            )
+            self.by_centre[centre_id] = [a.user for a in staff if self._can_receive(a.user)]
+        return self.by_centre[centre_id]
+
+    def __call__(self, visit):
+        application = visit.application
+        officers = self._centre_officers(application.centre_id)
+        assigned = [o for o in officers if o.pk == application.assigned_officer_id]
+        return assigned or officers
+
+
+def render_visit_reminder(visit, kind, language):
+    application = visit.application
+    with translation.override(language):
+        values = {
+            "months": visit.months,
+            "business": application.business_name,
+            "person": application.applicant.full_name,
+            "number": application.pk,
+            "date": formats.date_format(visit.due_on, "DATE_FORMAT"),
+        }
+        if kind == OVERDUE:
+            subject = _("Overdue monitoring visit: %(business)s (due %(date)s)") % values
+            first = _(
+                "The %(months)s-month monitoring visit of “%(business)s” (%(person)s, application "
+                "#%(number)s) was due on %(date)s and has not been recorded."
+            )
+        else:
+            subject = _("Monitoring visit due %(date)s: %(business)s") % values
+            first = _(
+                "The %(months)s-month monitoring visit of “%(business)s” (%(person)s, application "
+                "#%(number)s) is due on %(date)s."
+            )
+        body = "\n\n".join(
+            [
+                first % values,
+                _(
+                    "After the visit, record whether the business operates, whether the equipment is "
+                    "in use, the monthly revenue and the jobs."
+                ),
+            ]
+        )
+    return subject, body
+
+
+def send_visit_reminders(*, today=None):
+    """Queue the reminders not yet queued; returns how many were queued now."""
+    today = today or timezone.localdate()
+    visits = list(
+        MonitoringVisit.objects.filter(
+            visited_on__isnull=True,
+            application__state=State.FOLLOW_UP,
+            due_on__lte=today + datetime.timedelta(days=DUE_WITHIN_DAYS),
+        )
+        .select_related(
+            "application__applicant", "application__assigned_officer", "application__centre__country"
+        )
+        .order_by("due_on", "id")
+    )
+    recipients = Recipients()
+    planned = []
+    for visit in visits:
+        kind = OVERDUE if visit.due_on < today else DUE
+        for officer in recipients(visit):
+            planned.append((reminder_key(visit, kind, officer), visit, kind, officer))
+    already = set(Notification.objects.filter(key__in=[p[0] for p in planned]).values_list("key", flat=True))
+    queued = 0
+    for key, visit, kind, officer in planned:
+        if key in already:
+            continue
+        language = COUNTRY_LANGUAGES.get(visit.application.centre.country.code, "en")
+        subject, body = render_visit_reminder(visit, kind, language)
+        if queue(
+            key=key, recipient=officer, email=officer.email, language=language, subject=subject, body=body
+        ):
+            queued += 1
+    return queued
