@@ -7,31 +7,16 @@ A Decision carries the reason the UI and the API show, and whether the object ma
 be acknowledged (404 rather than 403). docs/permissions.md has the whole picture.
 """
 
-from dataclasses import dataclass
-
 from django.utils.translation import gettext_lazy as _
 from guardian.core import ObjectPermissionChecker
 
 from applicants import roles, sensitivity
+from applicants.permissions import ALLOWED, NOT_VISIBLE, Decision  # noqa: F401  (re-exported)
 from applicants.selectors import centre_ids
 
 from .models import DocumentKind, GrantApplication
 from .workflow import COMMENT_REQUIRED  # noqa: F401  (re-exported for views)
 
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason: str = ""
-    # False when the object must not even be acknowledged (answer 404, not 403).
-    visible: bool = True
-
-    def __bool__(self):
-        return self.allowed
-
-
-ALLOWED = Decision(True)
-NOT_VISIBLE = Decision(False, _("Not found."), visible=False)
 OWN_APPLICATION = _("You cannot act on your own application.")
 
 # Transitions an applicant may take on their own application.

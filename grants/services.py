@@ -474,3 +474,24 @@ def maybe_complete_delivery(*, application, by):
 
 def applicant_of(user):
     return Applicant.objects.filter(user=user).first()
+
+
+@transaction.atomic
+def reassign_application(*, application, officer, by):
+    """A programme manager gives the application to another field officer of its centre."""
+    application = _locked(application)
+    _raise_for(permissions.can_reassign(by, application, officer))
+    previous = application.assigned_officer_id
+    if previous == officer.pk:
+        return application
+    application.assigned_officer = officer
+    application.save(update_fields=["assigned_officer", "updated_at"])
+    audit.record(
+        action="reassigned",
+        actor=by,
+        application=application,
+        from_state=application.state,
+        to_state=application.state,
+        data={"from_officer": previous, "to_officer": officer.pk},
+    )
+    return application

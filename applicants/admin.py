@@ -1,0 +1,286 @@
+"""People and places in the admin site.
+
+Staff see only what their permissions allow: lists come from the permission-filtered
+selectors, and every object page asks the object permission. Assigning a staff member
+to a centre (or removing them) is one action, from the centre's page or the user's,
+going through applicants.services so that guardian's permission changes with it.
+Applicant records are read-only here (they are written by the registration services,
+which validate and audit); their sensitive facts are never shown in the admin.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdmin
+
+from . import roles, services
+from .models import Applicant, ConsentRecord, Country, IntegrationCentre, StaffAssignment
+from .permissions import can_assign_staff
+from .selectors import applicants_for, centre_ids, centres_for, forget_permissions
+from .sensitivity import masked
+
+User = get_user_model()
+STAFF_ROLE_CODENAMES = [f"role_{role}" for role in roles.STAFF_ROLES]
+
+
+def may_manage_staff(user, centre=None):
+    """Superusers; programme managers with the assignment permissions, at their centres."""
+    if user.is_superuser:
+        return True
+    if not (
+        roles.has_role(user, roles.PROGRAMME_MANAGER)
+        and user.has_perm("applicants.add_staffassignment")
+        and user.has_perm("applicants.delete_staffassignment")
+    ):
+        return False
+    return centre is None or centre.pk in centre_ids(user)
+
+
+class AssignmentFormSet(forms.BaseInlineFormSet):
+    """Refuses a new assignment the admin user may not make (named on the row)."""
+
+    by = None
+
+    def clean(self):
+        super().clean()
+        for form in self.forms:
+            if not form.has_changed() or form.instance.pk or not form.is_valid():
+                continue
+            if form.cleaned_data.get("DELETE"):
+                continue
+            user = form.cleaned_data.get("user") or form.instance.user
+            centre = form.cleaned_data.get("centre") or form.instance.centre
+            decision = can_assign_staff(self.by, user=user, centre=centre)
+            if not decision:
+                form.add_error(None, str(decision.reason))
+
+
+class AssignmentInline(admin.TabularInline):
+    """Rows are never edited in place: a person starts (add) or stops (delete)."""
+
+    model = StaffAssignment
+    formset = AssignmentFormSet
+    extra = 0
+    readonly_fields = ["assigned_at", "assigned_by"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type("AssignmentFormSetForRequest", (formset,), {"by": request.user})
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or request.user.has_perm("applicants.view_staffassignment")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return may_manage_staff(request.user, obj if isinstance(obj, IntegrationCentre) else None)
+
+    def has_delete_permission(self, request, obj=None):
+        return may_manage_staff(request.user, obj if isinstance(obj, IntegrationCentre) else None)
+
+
+class CentreStaffInline(AssignmentInline):
+    fk_name = "centre"
+    fields = ["user", "assigned_at", "assigned_by"]
+    verbose_name = "staff member"
+    verbose_name_plural = "staff working for this centre"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = (
+                User.objects.filter(
+                    is_active=True,
+                    groups__permissions__content_type__app_label="applicants",
+                    groups__permissions__codename__in=STAFF_ROLE_CODENAMES,
+                )
+                .distinct()
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class UserCentresInline(AssignmentInline):
+    fk_name = "user"
+    fields = ["centre", "assigned_at", "assigned_by"]
+    verbose_name = "centre"
+    verbose_name_plural = "centres this person works for"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "centre" and not request.user.is_superuser:
+            kwargs["queryset"] = centres_for(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SavesAssignmentsThroughServices:
+    """The inline's rows become services.assign_staff / unassign_staff calls: the
+    assignment, guardian's permission and the audit row change together."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StaffAssignment:
+            return super().save_formset(request, form, formset, change)
+        new_rows = formset.save(commit=False)
+        for row in formset.deleted_objects:
+            services.unassign_staff(user=row.user, centre=row.centre, by=request.user)
+            forget_permissions(row.user)
+            messages.info(request, f"{row.user} no longer works for {row.centre}.")
+        for row in new_rows:
+            if row.pk is None:
+                services.assign_staff(user=row.user, centre=row.centre, by=request.user)
+                forget_permissions(row.user)
+                messages.info(request, f"{row.user} now works for {row.centre}.")
+        forget_permissions(request.user)
+
+
+class CentreUserPermissionsForm(AdminUserObjectPermissionsForm):
+    """Guardian's per-object page may not hand out a centre's access or a role: those
+    come from staff assignments and groups, so that they always agree."""
+
+    MANAGED_ELSEWHERE = {"access_centre", *(f"role_{role}" for role in roles.ALL_ROLES)}
+
+    def get_obj_perms_field_choices(self):
+        return [c for c in super().get_obj_perms_field_choices() if c[0] not in self.MANAGED_ELSEWHERE]
+
+
+@admin.register(IntegrationCentre)
+class IntegrationCentreAdmin(SavesAssignmentsThroughServices, ReinforcedGuardedModelAdmin):
+    list_display = ["name", "kind", "country", "municipality"]
+    list_filter = ["kind", ("country", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "municipality"]
+    inlines = [CentreStaffInline]
+
+    def get_queryset(self, request):
+        if request.user.is_superuser:
+            return super().get_queryset(request).select_related("country")
+        return centres_for(request.user).select_related("country")
+
+    def get_obj_perms_manage_user_form(self, request):
+        return CentreUserPermissionsForm
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.has_perm("applicants.change_integrationcentre"):
+            return []
+        return ["country", "name", "kind", "municipality"]
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        if user.is_superuser:
+            return True
+        if not user.has_perm("applicants.view_integrationcentre"):
+            return False
+        return obj is None or obj.pk in centre_ids(user)
+
+    def has_change_permission(self, request, obj=None):
+        # Managers "change" a centre only to start or stop its staff (the inline).
+        user = request.user
+        if user.is_superuser:
+            return True
+        if obj is not None and obj.pk not in centre_ids(user):
+            return False
+        return user.has_perm("applicants.change_integrationcentre") or may_manage_staff(user, obj)
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("applicants.add_integrationcentre")
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+@admin.register(Country)
+class CountryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name"]
+    search_fields = ["code", "name"]
+
+
+class ConsentInline(admin.TabularInline):
+    model = ConsentRecord
+    fields = ["version", "language", "given_at", "withdrawn_at", "recorded_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Applicant)
+class ApplicantAdmin(admin.ModelAdmin):
+    """Read-only: the list masks identifying fields; the page shows the ordinary fields
+    to the staff of the applicant's centre, never the sensitive facts."""
+
+    list_display = ["id", "masked_name", "birth_year", "masked_phone", "centre", "created_at"]
+    list_filter = [("centre", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name_key", "=national_id", "=phone"]
+    fields = [
+        "first_name",
+        "last_name",
+        "date_of_birth",
+        "phone",
+        "national_id",
+        "email",
+        "municipality",
+        "address",
+        "centre",
+        "is_returnee",
+        "is_former_inmate",
+        "is_socially_disadvantaged",
+        "household_size",
+        "dependants",
+        "language",
+        "created_at",
+        "created_by",
+        "pseudonymised_at",
+    ]
+    readonly_fields = fields
+    inlines = [ConsentInline]
+    actions = None
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request) if request.user.is_superuser else applicants_for(request.user)
+        return qs.select_related("centre")
+
+    @admin.display(description="name")
+    def masked_name(self, obj):
+        return f"{masked(obj, 'first_name')} {masked(obj, 'last_name')}"
+
+    @admin.display(description="born")
+    def birth_year(self, obj):
+        return masked(obj, "date_of_birth")
+
+    @admin.display(description="phone")
+    def masked_phone(self, obj):
+        return masked(obj, "phone")
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        if user.is_superuser:
+            return True
+        if not (roles.sees_personal_data(user) and user.has_perm("applicants.view_applicant")):
+            return False
+        return obj is None or obj.centre_id in centre_ids(user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class StaffUserAdmin(SavesAssignmentsThroughServices, UserAdmin):
+    inlines = [*UserAdmin.inlines, UserCentresInline]
+
+    def get_inlines(self, request, obj):
+        # A person gets a role (group) first, then centres: not on the add page.
+        return self.inlines if obj is not None else []
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, StaffUserAdmin)

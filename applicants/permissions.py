@@ -1,0 +1,68 @@
+"""Who may do what to people and places: `can_<verb>(...) -> Decision`.
+
+Decision lives here, at the bottom of the app dependencies, so that applicants and
+grants (which re-exports it) give the same answers: an allowed flag, a reason the UI can
+show, and whether the object may even be acknowledged (404 rather than 403).
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from . import roles
+from .selectors import centre_ids
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str = ""
+    # False when the object must not even be acknowledged (answer 404, not 403).
+    visible: bool = True
+
+    def __bool__(self):
+        return self.allowed
+
+
+ALLOWED = Decision(True)
+NOT_VISIBLE = Decision(False, _("Not found."), visible=False)
+
+
+def can_assign_staff(by, *, user, centre, remove=False):
+    """Make `user` work for `centre`, or stop (`remove`): superusers anywhere, programme
+    managers at their own centres (DESIGN.md: managers reassign work). `by=None` is the
+    operator at the command line. Only people with a staff role can start at a centre."""
+    if by is not None:
+        if not by.is_authenticated:
+            return NOT_VISIBLE
+        if not by.is_superuser:
+            if centre.pk not in centre_ids(by):
+                return NOT_VISIBLE
+            if not (
+                roles.has_role(by, roles.PROGRAMME_MANAGER)
+                and by.has_perm("applicants.add_staffassignment")
+                and by.has_perm("applicants.delete_staffassignment")
+            ):
+                return Decision(False, _("Only programme managers assign staff to their centres."))
+    if not remove and not roles.is_staff_member(user):
+        return Decision(
+            False,
+            _("%(user)s has no staff role; give them a role (group) first.") % {"user": user.get_username()},
+        )
+    return ALLOWED
+
+
+def can_export_personal_data(user):
+    """A bulk export with names and contact details unmasked: its own permission."""
+    if not roles.sees_personal_data(user):
+        return Decision(False, _("Your role does not see applicants' personal data."))
+    if not user.has_perm("applicants.export_personal_data"):
+        return Decision(False, _("Exporting personal data needs its own permission."))
+    return ALLOWED
+
+
+def can_export_applicants(user):
+    """A masked export (the default): whoever may list the applicants of their centres."""
+    if not roles.sees_personal_data(user) or not user.has_perm("applicants.view_applicant"):
+        return Decision(False, _("Your role does not see applicants' personal data."))
+    return ALLOWED

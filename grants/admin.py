@@ -1,0 +1,278 @@
+"""Programmes, applications and the audit trail in the admin site.
+
+Staff see only what their permissions allow: each list is the permission-filtered
+selector (filtered in the database), each object page asks the object permission
+(grants.permissions). Applications move through the workflow services only: here a
+programme manager may reassign one to another field officer, nothing else. The audit
+trail is read-only for everyone, and the auditor sees it without personal data.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from guardian.admin import ReinforcedGuardedModelAdmin
+
+from applicants import roles
+from applicants.models import Country
+from applicants.selectors import centre_ids_query
+from applicants.sensitivity import mask
+
+from . import permissions, selectors, services
+from .errors import NotAllowed, NotVisible, ServiceError
+from .models import AuditEvent, EquipmentItem, GrantApplication, Programme
+
+User = get_user_model()
+
+
+def sees_personal_data(user):
+    return user.is_superuser or roles.sees_personal_data(user)
+
+
+def audit_events_for(user):
+    """The audit trail the user may read: every event of the applications and applicants
+    of their centres (superusers: all), for roles that read the audit trail."""
+    if not user.is_authenticated:
+        return AuditEvent.objects.none()
+    if user.is_superuser:
+        return AuditEvent.objects.all()
+    if not (roles.is_staff_member(user) and user.has_perm("grants.view_auditevent")):
+        return AuditEvent.objects.none()
+    centres = centre_ids_query(user)
+    return AuditEvent.objects.filter(
+        Q(application__isnull=False, application__centre_id__in=centres)
+        | Q(application__isnull=True, applicant__centre_id__in=centres)
+    )
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    """Managers run programmes and calls in the countries of their centres. Other apps
+    add their inlines to `ProgrammeAdmin.inlines` (assessments: the rubric)."""
+
+    list_display = ["name", "donor", "country", "currency", "budget", "ceiling", "call_opens", "call_closes"]
+    list_filter = [("country", admin.RelatedOnlyFieldListFilter), "currency"]
+    search_fields = ["name", "donor"]
+    inlines = []
+
+    def get_queryset(self, request):
+        if request.user.is_superuser:
+            return super().get_queryset(request).select_related("country")
+        return selectors.programmes_for(request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "country" and not request.user.is_superuser:
+            kwargs["queryset"] = Country.objects.filter(centres__in=centre_ids_query(request.user)).distinct()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _in_reach(self, request, obj):
+        return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) and (
+            request.user.is_superuser or self._in_reach(request, obj)
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and (
+            request.user.is_superuser or self._in_reach(request, obj)
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class ItemInline(admin.TabularInline):
+    model = EquipmentItem
+    fields = ["position", "description", "quantity", "unit_cost"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return True
+
+
+@admin.register(GrantApplication)
+class GrantApplicationAdmin(ReinforcedGuardedModelAdmin):
+    """Read-only but for the assigned officer, which a programme manager may change."""
+
+    list_display = [
+        "id",
+        "business_name",
+        "applicant_masked",
+        "state",
+        "centre",
+        "programme",
+        "assigned_officer",
+        "requested_total",
+        "created_at",
+    ]
+    list_filter = [
+        "state",
+        ("programme", admin.RelatedOnlyFieldListFilter),
+        ("centre", admin.RelatedOnlyFieldListFilter),
+    ]
+    search_fields = ["business_name", "=id"]
+    list_select_related = ["applicant", "centre", "programme", "assigned_officer"]
+    fields = [
+        "applicant",
+        "programme",
+        "centre",
+        "business_name",
+        "sector",
+        "is_cooperative",
+        "state",
+        "assigned_officer",
+        "requested_total",
+        "approved_amount",
+        "approved_by",
+        "created_at",
+        "submitted_at",
+        "approved_at",
+        "delivered_at",
+        "closed_at",
+    ]
+    inlines = [ItemInline]
+    actions = None
+
+    def get_queryset(self, request):
+        if request.user.is_superuser:
+            return super().get_queryset(request)
+        return selectors.applications_for(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and permissions.can_reassign(request.user, obj):
+            return [f for f in self.fields if f != "assigned_officer"]
+        return self.fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "assigned_officer":
+            application_id = request.resolver_match.kwargs.get("object_id")
+            centre = GrantApplication.objects.filter(pk=application_id).values("centre_id")
+            officers = User.objects.filter(
+                groups__permissions__content_type__app_label="applicants",
+                groups__permissions__codename=f"role_{roles.FIELD_OFFICER}",
+                integrationcentreuserobjectpermission__permission__codename="access_centre",
+                integrationcentreuserobjectpermission__content_object_id__in=centre,
+            )
+            kwargs["queryset"] = officers.distinct().order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="applicant")
+    def applicant_masked(self, obj):
+        return f"{mask(obj.applicant.first_name)} {mask(obj.applicant.last_name)}"
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        if user.is_superuser:
+            return True
+        if obj is None:
+            return user.has_perm("grants.view_grantapplication") and roles.is_staff_member(user)
+        return permissions.can_view_application(user, obj).allowed
+
+    def has_change_permission(self, request, obj=None):
+        user = request.user
+        if obj is None:
+            return user.is_superuser or (
+                roles.has_role(user, roles.PROGRAMME_MANAGER)
+                and user.has_perm("grants.change_grantapplication")
+            )
+        return permissions.can_reassign(user, obj).allowed
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if "assigned_officer" not in form.changed_data or obj.assigned_officer is None:
+            return
+        try:
+            services.reassign_application(application=obj, officer=obj.assigned_officer, by=request.user)
+        except (ServiceError, NotAllowed) as exc:
+            messages.error(request, str(exc))
+        except NotVisible:
+            messages.error(request, "Not found.")
+
+
+class AuditEventAdmin(admin.ModelAdmin):
+    """Append-only: no add, change or delete for anyone, superusers included."""
+
+    date_hierarchy = "at"
+    list_filter = ["action"]
+    list_select_related = ["applicant"]
+    actions = None
+    PERSONAL = ["applicant", "on_behalf_of", "comment", "data"]
+    ALL_FIELDS = [
+        "at",
+        "actor_shown",
+        "action",
+        "application_id",
+        "from_state",
+        "to_state",
+        "applicant",
+        "on_behalf_of",
+        "comment",
+        "data",
+        "prev_hash",
+        "hash",
+    ]
+
+    def get_queryset(self, request):
+        return audit_events_for(request.user).select_related("applicant")
+
+    def _fields_for(self, request):
+        if sees_personal_data(request.user):
+            return self.ALL_FIELDS
+        return [f for f in self.ALL_FIELDS if f not in self.PERSONAL]
+
+    def get_list_display(self, request):
+        shown = ["at", "actor_shown", "action", "application_id", "from_state", "to_state"]
+        return [*shown, "on_behalf_of"] if sees_personal_data(request.user) else shown
+
+    def get_fields(self, request, obj=None):
+        return self._fields_for(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self._fields_for(request)
+
+    def get_search_fields(self, request):
+        return ["actor_username", "action", "comment"] if sees_personal_data(request.user) else ["action"]
+
+    @admin.display(description="actor")
+    def actor_shown(self, obj):
+        # The applicant's own username is personal data: those who may not see it read
+        # "the applicant" instead.
+        if obj.actor_id is not None and obj.applicant_id and obj.actor_id == obj.applicant.user_id:
+            return "the applicant"
+        return obj.actor_username or "the system"
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        if user.is_superuser:
+            return True
+        if not (roles.is_staff_member(user) and user.has_perm("grants.view_auditevent")):
+            return False
+        return obj is None or audit_events_for(user).filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# grants.admin_audit may have registered a plainer read-only admin first.
+if admin.site.is_registered(AuditEvent):
+    admin.site.unregister(AuditEvent)
+admin.site.register(AuditEvent, AuditEventAdmin)
