@@ -9,11 +9,11 @@ overdue reminder.
 
 import datetime
 
+from django.contrib.auth import get_user_model
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from applicants import roles
-from applicants.models import StaffAssignment
 from grants.models import Notification
 from grants.notify import queue
 from grants.workflow import State
@@ -35,25 +35,25 @@ def reminder_key(visit, kind, officer):
 class Recipients:
     """Who is reminded of a visit: the assigned field officer while they work at the
     centre; otherwise every field officer of the centre, so that no visit goes
-    unnoticed. Caches per run, so the job's queries do not grow with the visits."""
+    unnoticed. One query per centre, whatever the number of visits."""
 
     def __init__(self):
         self.by_centre = {}
-        self.eligible = {}
-
-    def _can_receive(self, user):
-        if user.pk not in self.eligible:
-            self.eligible[user.pk] = bool(
-                user.is_active and user.email and roles.has_role(user, roles.FIELD_OFFICER)
-            )
-        return self.eligible[user.pk]
 
     def _centre_officers(self, centre_id):
         if centre_id not in self.by_centre:
-            staff = (
-                StaffAssignment.objects.filter(centre_id=centre_id).select_related("user").order_by("user_id")
+            self.by_centre[centre_id] = list(
+                get_user_model()
+                .objects.filter(
+                    assignments__centre_id=centre_id,
+                    is_active=True,
+                    groups__permissions__content_type__app_label="applicants",
+                    groups__permissions__codename=f"role_{roles.FIELD_OFFICER}",
+                )
+                .exclude(email="")
+                .distinct()
+                .order_by("pk")
             )
-            self.by_centre[centre_id] = [a.user for a in staff if self._can_receive(a.user)]
         return self.by_centre[centre_id]
 
     def __call__(self, visit):
