@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 from grants.errors import NotAllowed, NotVisible
 
 from . import roles, services
-from .models import Applicant, TargetGroup
-from .normalise import InvalidPhone, normalise_phone
+from .duplicates import find_possible_duplicates, pending_flags_for
+from .models import Applicant, DuplicateFlag, IntegrationCentre, TargetGroup
 from .selectors import applicants_for, centre_ids
 from .sensitivity import sensitive_payload
 
@@ -80,12 +80,6 @@ class ApplicantCreateSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=["en", "sr-latn", "sq"], required=False, default="sr-latn")
     consent_given = serializers.BooleanField()
     sensitive = SensitiveInSerializer(required=False)
-
-    def validate_phone(self, value):
-        try:
-            return normalise_phone(value)
-        except InvalidPhone as exc:
-            raise serializers.ValidationError(str(exc)) from None
 
     def validate_date_of_birth(self, value):
         from django.utils import timezone
@@ -179,3 +173,109 @@ class ApplicantDetail(APIView):
         if applicant is None:
             raise NotVisible()
         return Response(ApplicantDetailSerializer(applicant, context={"request": request}).data)
+
+
+def _refuse_unless_officer(user):
+    if not (roles.has_role(user, roles.FIELD_OFFICER) and user.has_perm("applicants.add_applicant")):
+        raise NotAllowed("Only field officers register applicants.")
+
+
+class DuplicateCheckSerializer(serializers.Serializer):
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100)
+    date_of_birth = serializers.DateField()
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    national_id = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    centre = serializers.IntegerField(
+        required=False, help_text="Reads national phone numbers in its country."
+    )
+
+
+class PossibleDuplicateSerializer(serializers.Serializer):
+    applicant = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+    first_name = serializers.CharField(required=False, help_text="Only for people of your centres.")
+    last_name = serializers.CharField(required=False)
+    date_of_birth = serializers.DateField(required=False)
+    centre_name = serializers.CharField(required=False)
+
+
+class PossibleDuplicatesOut(serializers.Serializer):
+    possible_duplicates = PossibleDuplicateSerializer(many=True)
+
+
+class PossibleDuplicates(APIView):
+    """Who may already be registered, asked before saving a registration. People of
+    other centres are named only by id and reasons."""
+
+    @extend_schema(request=DuplicateCheckSerializer, responses=PossibleDuplicatesOut)
+    def post(self, request):
+        user = request.user
+        _refuse_unless_officer(user)
+        data = DuplicateCheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        centre = None
+        if values.get("centre") in centre_ids(user):
+            centre = IntegrationCentre.objects.select_related("country").get(pk=values["centre"])
+        found = find_possible_duplicates(
+            first_name=values["first_name"],
+            last_name=values["last_name"],
+            date_of_birth=values["date_of_birth"],
+            phone=values.get("phone", ""),
+            national_id=values.get("national_id", ""),
+            region=centre.country.code if centre else None,
+        )
+        visible = set(
+            applicants_for(user).filter(pk__in=[o.pk for o, _r in found]).values_list("pk", flat=True)
+        )
+        rows = []
+        for other, reasons in found:
+            row = {"applicant": other.pk, "reasons": reasons}
+            if other.pk in visible:
+                row.update(
+                    first_name=other.first_name,
+                    last_name=other.last_name,
+                    date_of_birth=other.date_of_birth,
+                    centre_name=other.centre.name,
+                )
+            rows.append(row)
+        return Response(PossibleDuplicatesOut({"possible_duplicates": rows}).data)
+
+
+class DuplicateFlagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DuplicateFlag
+        fields = ["id", "applicant", "other", "reasons", "decision", "created_at"]
+        read_only_fields = fields
+
+
+class DuplicateFlagList(ListAPIView):
+    """Possible duplicates still to decide, at the caller's centres."""
+
+    serializer_class = DuplicateFlagSerializer
+
+    def get_queryset(self):
+        return pending_flags_for(self.request.user)
+
+
+class DuplicateDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["same_person", "different_person"])
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class DuplicateDecision(APIView):
+    @extend_schema(request=DuplicateDecisionSerializer, responses=DuplicateFlagSerializer)
+    def post(self, request, pk):
+        flag = DuplicateFlag.objects.filter(pk=pk, applicant__centre_id__in=centre_ids(request.user)).first()
+        if flag is None:
+            raise NotVisible()
+        data = DuplicateDecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        flag = services.decide_duplicate(
+            flag=flag,
+            decision=data.validated_data["decision"],
+            by=request.user,
+            comment=data.validated_data.get("comment", ""),
+        )
+        return Response(DuplicateFlagSerializer(flag).data)

@@ -2,7 +2,9 @@
 
 from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -14,6 +16,7 @@ from grants.errors import NotVisible
 from grants.selectors import programmes_for
 
 from . import selectors, services
+from .certificates import completion_certificate
 from .models import MonitoringVisit, TrainingCohort
 
 
@@ -242,3 +245,16 @@ class VisitRecord(NoAuditor, APIView):
             notes=values.get("notes", ""),
         )
         return Response(VisitSerializer(visit).data)
+
+
+class Certificate(NoAuditor, APIView):
+    """The completion certificate (PDF) once the business training is completed."""
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request, pk):
+        application = get_application(request.user, pk)
+        name, pdf = completion_certificate(by=request.user, application=application)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "private, no-store"
+        return response

@@ -14,6 +14,17 @@ api_v1 = [
     path("programmes/", grants_api.ProgrammeList.as_view(), name="programmes"),
     path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
     path("applicants/<int:pk>/", applicants_api.ApplicantDetail.as_view(), name="applicant"),
+    path(
+        "applicants/possible-duplicates/",
+        applicants_api.PossibleDuplicates.as_view(),
+        name="applicant-possible-duplicates",
+    ),
+    path("applicants/duplicates/", applicants_api.DuplicateFlagList.as_view(), name="applicant-duplicates"),
+    path(
+        "applicants/duplicates/<int:pk>/decision/",
+        applicants_api.DuplicateDecision.as_view(),
+        name="applicant-duplicate-decision",
+    ),
     path("applications/", grants_api.ApplicationListCreate.as_view(), name="applications"),
     path("applications/<int:pk>/", grants_api.ApplicationDetail.as_view(), name="application"),
     path(
@@ -48,6 +59,11 @@ api_v1 = [
     ),
     path("applications/<int:pk>/visits/", assessments_api.VisitList.as_view(), name="application-visits"),
     path("visits/<int:pk>/record/", assessments_api.VisitRecord.as_view(), name="visit-record"),
+    path(
+        "applications/<int:pk>/certificate/",
+        assessments_api.Certificate.as_view(),
+        name="application-certificate",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -257,3 +257,87 @@ class TestRegistration:
         assert person.user == user
         assert person.email == "self@example.test"
         assert user.has_perm("applicants.view_applicant", person)
+
+
+class TestApi:
+    def test_a_bad_phone_is_a_400_naming_the_field_and_saves_nothing(self, world, api):
+        before = Applicant.objects.count()
+        response = api(world.officer).post(
+            "/api/v1/applicants/",
+            {
+                "first_name": "Ana",
+                "last_name": "Ilić",
+                "date_of_birth": "1990-01-01",
+                "phone": "12",
+                "centre": world.centre.pk,
+                "target_groups": ["returnee"],
+                "consent_given": True,
+            },
+            format="json",
+        )
+        assert response.status_code == 400
+        assert response.json()["phone"] == ["This phone number has the wrong number of digits."]
+        assert Applicant.objects.count() == before
+
+    def test_the_form_asks_before_saving_and_other_centres_stay_anonymous(self, world, marko, api):
+        elsewhere = ApplicantFactory(
+            centre=world.other_centre, first_name="Marko", last_name="Petrović", date_of_birth=BORN
+        )
+        before = Applicant.objects.count()
+        response = api(world.officer).post(
+            "/api/v1/applicants/possible-duplicates/",
+            {
+                "first_name": "Марко",
+                "last_name": "Петровић",
+                "date_of_birth": "1990-03-02",
+                "centre": world.centre.pk,
+            },
+            format="json",
+        )
+        assert response.status_code == 200, response.content
+        assert response.json()["possible_duplicates"] == [
+            {
+                "applicant": marko.pk,
+                "reasons": ["same_name_and_birth_date"],
+                "first_name": "Marko",
+                "last_name": "Petrovic",
+                "date_of_birth": "1990-03-02",
+                "centre_name": world.centre.name,
+            },
+            {"applicant": elsewhere.pk, "reasons": ["same_name_and_birth_date"]},
+        ]
+        assert Applicant.objects.count() == before
+        for user, status in ((world.finance, 403), (world.applicant, 403), (world.manager, 403)):
+            assert (
+                api(user)
+                .post(
+                    "/api/v1/applicants/possible-duplicates/",
+                    {"first_name": "M", "last_name": "P", "date_of_birth": "1990-03-02"},
+                    format="json",
+                )
+                .status_code
+                == status
+            )
+
+    def test_flags_are_listed_and_decided_through_the_api(
+        self, world, marko, api, django_assert_max_num_queries
+    ):
+        person = register(world, first_name="Марко", last_name="Петровић", date_of_birth=BORN)
+        flag = DuplicateFlag.objects.get(applicant=person)
+        client = api(world.officer)
+        with django_assert_max_num_queries(8):
+            listed = client.get("/api/v1/applicants/duplicates/").json()
+        assert [(r["id"], r["applicant"], r["other"], r["decision"]) for r in listed["results"]] == [
+            (flag.pk, person.pk, marko.pk, "pending")
+        ]
+        assert api(world.officer2).get("/api/v1/applicants/duplicates/").json()["count"] == 0
+        url = f"/api/v1/applicants/duplicates/{flag.pk}/decision/"
+        assert api(world.officer2).post(url, {"decision": "same_person"}, format="json").status_code == 404
+        assert client.post(url, {"decision": "merge"}, format="json").status_code == 400
+
+        response = client.post(url, {"decision": "same_person", "comment": "Same ID card."}, format="json")
+
+        assert response.status_code == 200, response.content
+        assert response.json()["decision"] == "same_person"
+        assert AuditEvent.objects.get(action="duplicate_decided").comment == "Same ID card."
+        assert client.get("/api/v1/applicants/duplicates/").json()["count"] == 0

@@ -372,3 +372,22 @@ class TestCertificate:
         with pytest.raises(NotAllowed):
             completion_certificate(by=staff(roles.FINANCE_OFFICER, prison["centre"]), application=app)
         assert not AuditEvent.objects.filter(action="certificate_issued").exists()
+
+
+def test_the_api_serves_the_certificate_to_the_person_and_their_officers(world, prison, api, cohort):
+    app = prison["application"]
+    url = f"/api/v1/applications/{app.pk}/certificate/"
+    response = api(prison["person"].user).get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith('attachment; filename="certificate-')
+    assert "Đorđe Čavić" in pdf_text(response.content)
+    assert api(prison["officer"]).get(url).status_code == 200
+    assert api(world.officer).get(url).status_code == 404
+    assert api(world.auditor).get(url).status_code == 403
+
+    unfinished = world.application(submitted=True)
+    enrol(by=world.officer, cohort=cohort, application=unfinished)
+    response = api(world.officer).get(f"/api/v1/applications/{unfinished.pk}/certificate/")
+    assert response.status_code == 400
+    assert response.json()["code"] == "training_not_completed"
