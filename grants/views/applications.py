@@ -18,7 +18,7 @@ from applicants.selectors import applicants_for, centres_for
 from assessments import selectors as assessment_selectors
 from assessments.models import MonitoringVisit
 
-from .. import documents, permissions, selectors, services
+from .. import documents, handover, permissions, selectors, services
 from ..api import serve_document
 from ..errors import NotVisible, ServiceError
 from ..forms import ApplicationForm, DocumentForm, InboxFilterForm, ItemFormSet, TransitionForm
@@ -87,7 +87,7 @@ def home(request):
 def inbox(request):
     user = request.user
     centres = list(centres_for(user).only("id", "name"))
-    programmes = list(selectors.programmes_for(user).only("id", "name"))
+    programmes = list(selectors.programmes_for(user).select_related(None).only("id", "name"))
     form = InboxFilterForm(request.GET or None, programmes=programmes, centres=centres)
     filters = form.cleaned_data if form.is_valid() else {}
     today = timezone.localdate()
@@ -436,6 +436,8 @@ def _detail_context(request, application, *, transition_form=None, document_form
             "can_deliver": application.state == State.APPROVED
             and permissions.can_record_delivery_lines(user, application).allowed,
             "can_record_visit": is_officer and application.state == State.FOLLOW_UP,
+            "can_print_protocol": application.state in handover.PRINTABLE_STATES
+            and handover.can_print_protocol(user, application).allowed,
             "today": timezone.localdate(),
         }
     )

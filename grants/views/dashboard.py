@@ -37,7 +37,9 @@ BREAKDOWN_LABELS = {
 def dashboard(request):
     user = request.user
     deny(reports.can_view_reports(user))
-    programmes = list(reports.reportable_programmes(user).only("id", "name").order_by("name"))
+    programmes = list(
+        reports.reportable_programmes(user).select_related(None).only("id", "name").order_by("name")
+    )
     centres = list(centres_for(user).only("id", "name").order_by("name"))
     form = DashboardFilterForm(request.GET or None, programmes=programmes, centres=centres)
     filters = reports.NO_FILTERS

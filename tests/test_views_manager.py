@@ -1,0 +1,143 @@
+"""The programme manager's pages: the approvals queue with the budget left beside each
+application, approving and rejecting from it (four eyes kept), programmes and calls."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from grants.models import AuditEvent, Commitment
+
+from .conftest import verified_login
+from .factories import (
+    ApplicantFactory,
+    ApplicationFactory,
+    ProgrammeFactory,
+    make_assessment,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(client, world):
+    return verified_login(client, world.manager)
+
+
+class TestApprovalsQueue:
+    def test_it_lists_only_trained_and_assessed_applications(self, manager, world):
+        world.application(ready=True, business_name="Ready bakery")
+        world.application(training=True, business_name="Not assessed yet")
+        world.application(submitted=True, business_name="Only submitted")
+
+        body = manager.get(reverse("approvals")).content.decode()
+
+        assert "Ready bakery" in body
+        assert "Not assessed yet" not in body
+        assert "Only submitted" not in body
+
+    def test_training_below_the_threshold_keeps_it_out(self, manager, world):
+        application = world.application(training=True, business_name="Missed sessions")
+        enrolment = application.enrolments.get()
+        enrolment.attendance.filter(pk__in=enrolment.attendance.values("pk")[:2]).update(present=False)
+        make_assessment(application)
+        assert "Missed sessions" not in manager.get(reverse("approvals")).content.decode()
+
+    def test_the_budget_left_is_beside_each(self, manager, world):
+        programme = ProgrammeFactory(country=world.serbia, budget=Decimal("2000.00"), name="Small fund")
+        ApplicationFactory(
+            applicant=ApplicantFactory(centre=world.centre), programme=programme, approved=True
+        )
+        world.application(ready=True, programme=programme, business_name="Needs 1100")
+        world.application(ready=True, business_name="Big fund")
+
+        body = manager.get(reverse("approvals")).content.decode()
+
+        assert programme.remaining_budget() == Decimal("900.00")  # 2000 − the 1100 committed
+        small = body.split("Needs 1100")[1].split("</article>")[0]
+        big = body.split("Big fund")[1].split("</article>")[0]
+        assert "900.00 EUR — not enough for this grant" in small
+        assert "100,000.00 EUR" in big
+        assert "not enough" not in big
+
+    def test_approving_from_the_queue_commits_and_comes_back(self, manager, world):
+        application = world.application(ready=True)
+
+        response = manager.post(
+            reverse("application-step", args=[application.pk]),
+            {"transition": "approve", "next": reverse("approvals")},
+        )
+
+        assert response.url == reverse("approvals")
+        application.refresh_from_db()
+        assert application.state == "approved"
+        commitment = Commitment.objects.get(application=application)
+        assert (commitment.amount, commitment.status) == (application.approved_amount, "active")
+        event = AuditEvent.objects.filter(application=application).latest("id")
+        assert (event.action, event.actor) == ("approve", world.manager)
+
+    def test_rejecting_needs_a_reason(self, manager, world):
+        application = world.application(ready=True)
+        url = reverse("application-step", args=[application.pk])
+
+        refused = manager.post(url, {"transition": "reject", "next": reverse("approvals")})
+        assert refused.status_code == 400
+        assert "Give the reason for the rejection" in refused.content.decode()
+        application.refresh_from_db()
+        assert application.state == "business_training"
+
+        manager.post(url, {"transition": "reject", "comment": "The market is saturated."})
+        application.refresh_from_db()
+        assert (application.state, application.closing_reason) == ("rejected", "The market is saturated.")
+
+    def test_whoever_assessed_it_does_not_approve_it(self, manager, world):
+        application = world.application(ready=True, state_facts__assessor=world.manager)
+
+        body = manager.get(reverse("approvals")).content.decode()
+        assert "another person must approve it" in body
+        assert f'action="{reverse("application-step", args=[application.pk])}"' not in body
+
+        response = manager.post(reverse("application-step", args=[application.pk]), {"transition": "approve"})
+        assert response.status_code == 403
+        application.refresh_from_db()
+        assert application.state == "business_training"
+
+    def test_the_queue_has_a_bounded_number_of_queries(self, manager, world, django_assert_max_num_queries):
+        for _ in range(8):
+            world.application(ready=True, applicant=ApplicantFactory(centre=world.centre))
+        with django_assert_max_num_queries(14):
+            response = manager.get(reverse("approvals"))
+        assert response.content.decode().count('name="transition" value="approve"') == 8
+
+
+class TestProgrammes:
+    def test_it_lists_the_programmes_and_their_calls(self, manager, world):
+        ProgrammeFactory(
+            country=world.serbia, name="Closed call fund", call_opens="2020-01-01", call_closes="2020-12-31"
+        )
+        body = manager.get(reverse("programme-list")).content.decode()
+        assert world.programme.name in body
+        assert world.other_programme.name in body
+        assert "Closed call fund" in body
+        assert ">open<" in body and ">closed<" in body
+
+
+class TestManagerSees:
+    def test_the_inbox_and_the_application_page_with_its_sensitive_section(self, manager, world):
+        application = world.application(submitted=True, business_name="Seen by manager")
+        assert "Seen by manager" in manager.get(reverse("inbox")).content.decode()
+        body = manager.get(reverse("application-detail", args=[application.pk])).content.decode()
+        assert "Show sensitive facts" in body
+        assert 'value="reject"' in body
+        assert 'value="return_for_changes"' not in body  # a field officer's step
+
+    def test_the_home_page_is_the_queue(self, manager):
+        assert manager.get(reverse("home")).url == reverse("approvals")
+
+    @pytest.mark.parametrize("name", ["applicant-register", "cohort-new", "my-applications"])
+    def test_field_officer_and_applicant_pages_answer_403(self, manager, name):
+        assert manager.get(reverse(name)).status_code == 403
+
+    def test_recording_a_delivery_is_not_the_managers(self, manager, world):
+        application = world.application(approved=True)
+        assert manager.get(reverse("delivery-new", args=[application.pk])).status_code == 403
