@@ -8,17 +8,26 @@ PORT ?= 8000
 
 .PHONY: run test venv install migrate seed serve worker lint format diagram messages bench clean check-deploy
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(PY):
 	@PYTHON_BIN=$$(scripts/find-python) || exit 1; \
-	  if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PYTHON_BIN"; $$PYTHON_BIN -m venv $(VENV); fi
-	$(PIP) install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	$(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "^WARNING: Location" || true
-	$(PY) -c "import django, django_fsm, guardian, rest_framework, storages, pytest_django" 
+	  echo "Creating $(VENV) with $$PYTHON_BIN"; $$PYTHON_BIN -m venv $(VENV)
+	@$(PIP) install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
+
+# What the service needs to run.
+$(VENV)/.runtime: requirements.txt | $(PY)
+	@echo "Installing the service's dependencies into $(VENV)"
+	@set -o pipefail; $(PIP) install --quiet --disable-pip-version-check -r requirements.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
+	@touch $@
+
+# What the tests need on top.
+$(VENV)/.installed: requirements.txt requirements-dev.txt $(VENV)/.runtime
+	@echo "Installing the test dependencies into $(VENV)"
+	@set -o pipefail; $(PIP) install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@touch $@
 
 venv install: $(VENV)/.installed
 
-migrate: install
+migrate: $(VENV)/.runtime
 	$(PY) manage.py migrate --no-input
 
 seed: migrate
