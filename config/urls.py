@@ -6,6 +6,7 @@ from applicants import api as applicants_api
 from applicants import privacy_views
 from assessments import api as assessments_api
 from grants import api as grants_api
+from grants import reports_api as grants_reports_api
 
 from . import auth_api, health
 
@@ -63,6 +64,33 @@ api_v1 = [
         "applications/<int:pk>/certificate/",
         assessments_api.Certificate.as_view(),
         name="application-certificate",
+    ),
+    path("reports/impact/", grants_reports_api.ImpactReport.as_view(), name="report-impact"),
+    path(
+        "reports/impact/export.<str:fmt>",
+        grants_reports_api.ImpactExport.as_view(),
+        name="report-impact-export",
+    ),
+    path("reports/budget/", grants_reports_api.BudgetReport.as_view(), name="report-budget"),
+    path(
+        "reports/budget/export.<str:fmt>",
+        grants_reports_api.BudgetExport.as_view(),
+        name="report-budget-export",
+    ),
+    path(
+        "reports/ledger/export.<str:fmt>",
+        grants_reports_api.LedgerExport.as_view(),
+        name="report-ledger-export",
+    ),
+    path(
+        "applications/<int:pk>/ledger/",
+        grants_reports_api.ApplicationLedger.as_view(),
+        name="application-ledger",
+    ),
+    path(
+        "applications/<int:pk>/handover-protocol.pdf",
+        grants_reports_api.HandoverProtocol.as_view(),
+        name="application-handover-protocol",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

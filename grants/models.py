@@ -101,9 +101,11 @@ class Programme(models.Model):
         return self.call_opens <= on <= self.call_closes
 
     def committed_amount(self):
-        return Commitment.objects.filter(programme=self, status=Commitment.Status.ACTIVE).aggregate(
-            total=Sum("amount")
-        )["total"] or Decimal("0.00")
+        """Approved grants at their commitment, settled ones at their delivered cost
+        (grants.ledger has the definition, shared with the budget report)."""
+        from .ledger import programme_committed
+
+        return programme_committed(self.pk)
 
     def remaining_budget(self):
         return self.budget - self.committed_amount()

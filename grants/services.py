@@ -2,7 +2,7 @@
 recording deliveries. Each runs in one transaction, checks the permission first, writes
 an audit event, and leaves notifications to `transaction.on_commit`."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -37,6 +37,9 @@ PLAN_FIELDS = (
     "jobs_planned",
 )
 CENT = Decimal("0.01")
+# Approval commits, cancellation releases, and settling a grant swaps its commitment for
+# its delivered cost (grants.ledger): each of these changes what is left of the budget.
+BUDGET_TRANSITIONS = {"approve", "cancel", "record_delivery"}
 
 
 def _raise_for(decision):
@@ -298,9 +301,9 @@ def take_transition(*, application, name, by, comment=""):
     comment = (comment or "").strip()
     if name in COMMENT_REQUIRED and not comment:
         raise RuleNotMet([("comment_required", COMMENT_REQUIRED[name])])
-    if name == "approve":
-        # Serialises approvals of one programme: the budget check and the commitment
-        # below see every commitment made before this one.
+    if name in BUDGET_TRANSITIONS:
+        # Serialises the steps that change a programme's committed amount: the budget
+        # check and the commitment of an approval see every change made before it.
         Programme.objects.select_for_update().get(pk=application.programme_id)
     failed = unmet_rules(application, name)
     if failed:
@@ -447,7 +450,7 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
             actual_unit_cost=unit,
             amount=amount,
             units_per_eur=rate,
-            amount_eur=(amount / rate).quantize(CENT),
+            amount_eur=(amount / rate).quantize(CENT, rounding=ROUND_HALF_UP),
         )
     audit.record(
         action="delivery",

@@ -1,0 +1,352 @@
+"""The handover protocol: a PDF listing the equipment of a grant, to print, have the
+beneficiary sign on handover, and upload back (kind `handover_protocol`).
+
+Written in the beneficiary's language (en, sr-latn, sq). The wording is a fixed form,
+kept here beside its layout rather than in the interface's message catalogue: a signed
+legal text changes with the layout and is reviewed as a whole. It names the grant, the
+business, the beneficiary and the equipment, never the centre or the target group.
+"""
+
+import logging
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+from applicants import roles
+
+from . import audit, permissions
+from .errors import Conflict
+from .ledger import ZERO, cents
+from .models import DeliveryLine
+from .workflow import State
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+# fpdf2 subsets the fonts with fontTools, which logs every glyph table at INFO.
+logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
+PRINTABLE_STATES = {State.APPROVED} | set(State.DELIVERED_OR_LATER)
+
+TEXT = {
+    "en": {
+        "title": "Handover protocol",
+        "subtitle": "Grant in kind: equipment handed over to the beneficiary",
+        "programme": "Programme",
+        "donor": "Donor",
+        "grant": "Grant no.",
+        "business": "Business",
+        "beneficiary": "Beneficiary",
+        "members": "Cooperative members",
+        "national_id": "ID number",
+        "municipality": "Municipality",
+        "no": "No.",
+        "item": "Equipment",
+        "date": "Delivered on",
+        "quantity": "Quantity",
+        "unit": "Unit value",
+        "value": "Value",
+        "total": "Total",
+        "estimate": "* not delivered yet: value at the approved estimate",
+        "statement": (
+            "The beneficiary confirms having received the equipment listed above, complete and "
+            "in working order. The equipment is a grant in kind: it is to be used for the business "
+            "named above and is not to be sold, rented out or pledged during the monitoring period. "
+            "Programme staff will visit the business {months} months after the handover."
+        ),
+        "and": "and",
+        "place_date": "Place and date",
+        "beneficiary_sign": "Beneficiary (name and signature)",
+        "officer_sign": "Handed over by (name and signature)",
+        "page": "Grant {grant} · page {page}/{pages}",
+    },
+    "sr-latn": {
+        "title": "Zapisnik o primopredaji opreme",
+        "subtitle": "Bespovratna pomoć u naturi: oprema predata korisniku",
+        "programme": "Program",
+        "donor": "Donator",
+        "grant": "Broj granta",
+        "business": "Delatnost",
+        "beneficiary": "Korisnik",
+        "members": "Članovi zadruge",
+        "national_id": "Broj lične isprave",
+        "municipality": "Opština",
+        "no": "R. br.",
+        "item": "Oprema",
+        "date": "Datum isporuke",
+        "quantity": "Količina",
+        "unit": "Jedinična vrednost",
+        "value": "Vrednost",
+        "total": "Ukupno",
+        "estimate": "* još nije isporučeno: vrednost prema odobrenoj proceni",
+        "statement": (
+            "Korisnik potvrđuje da je primio gore navedenu opremu, kompletnu i ispravnu. Oprema je "
+            "bespovratna pomoć u naturi: koristi se za gore navedenu delatnost i ne sme se prodati, "
+            "iznajmiti niti založiti tokom perioda praćenja. Predstavnici programa posetiće korisnika "
+            "{months} meseci nakon primopredaje."
+        ),
+        "and": "i",
+        "place_date": "Mesto i datum",
+        "beneficiary_sign": "Korisnik (ime, prezime i potpis)",
+        "officer_sign": "Predao/la (ime, prezime i potpis)",
+        "page": "Grant {grant} · strana {page}/{pages}",
+    },
+    "sq": {
+        "title": "Procesverbal i dorëzimit të pajisjeve",
+        "subtitle": "Grant në natyrë: pajisjet iu dorëzuan përfituesit",
+        "programme": "Programi",
+        "donor": "Donatori",
+        "grant": "Numri i grantit",
+        "business": "Biznesi",
+        "beneficiary": "Përfituesi",
+        "members": "Anëtarët e kooperativës",
+        "national_id": "Numri personal",
+        "municipality": "Komuna",
+        "no": "Nr.",
+        "item": "Pajisja",
+        "date": "Data e dorëzimit",
+        "quantity": "Sasia",
+        "unit": "Vlera për njësi",
+        "value": "Vlera",
+        "total": "Gjithsej",
+        "estimate": "* ende e padorëzuar: vlera sipas vlerësimit të miratuar",
+        "statement": (
+            "Përfituesi konfirmon se ka pranuar pajisjet e renditura më sipër, të plota dhe në "
+            "gjendje pune. Pajisjet janë grant në natyrë: përdoren për biznesin e përmendur më sipër "
+            "dhe nuk lejohet të shiten, të jepen me qira apo të lihen peng gjatë periudhës së "
+            "monitorimit. Stafi i programit do ta vizitojë biznesin {months} muaj pas dorëzimit."
+        ),
+        "and": "dhe",
+        "place_date": "Vendi dhe data",
+        "beneficiary_sign": "Përfituesi (emri, mbiemri dhe nënshkrimi)",
+        "officer_sign": "Dorëzoi (emri, mbiemri dhe nënshkrimi)",
+        "page": "Granti {grant} · faqja {page}/{pages}",
+    },
+}
+# Thousands and decimal separators as each language writes amounts.
+SEPARATORS = {"en": (",", "."), "sr-latn": (".", ","), "sq": (".", ",")}
+
+
+def language_of(application):
+    language = application.applicant.language
+    return language if language in TEXT else "en"
+
+
+def format_money(amount, language):
+    """1234.5 → "1,234.50" (en) or "1.234,50" (sr-latn, sq), from the Decimal's digits."""
+    thousands, decimal_mark = SEPARATORS[language]
+    whole, fraction = f"{cents(amount):f}".split(".")
+    sign = "-" if whole.startswith("-") else ""
+    whole = whole.lstrip("-")
+    groups = []
+    while whole:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    return f"{sign}{thousands.join(groups) or '0'}{decimal_mark}{fraction}"
+
+
+def _months(months, language):
+    months = [str(m) for m in sorted(months or [])]
+    if len(months) <= 1:
+        return "".join(months)
+    return f"{', '.join(months[:-1])} {TEXT[language]['and']} {months[-1]}"
+
+
+def protocol_rows(application):
+    """What the protocol lists: each delivery line recorded so far (date, actual unit
+    cost), then whatever is still to deliver of each item at its approved estimate.
+    Rows are (description, delivered_on or None, quantity, unit value, value, estimate?)."""
+    lines = list(
+        DeliveryLine.objects.filter(delivery__application=application)
+        .select_related("delivery", "item")
+        .order_by("item__position", "item_id", "delivery__delivered_on", "id")
+    )
+    delivered = {}
+    by_item = {}
+    for line in lines:
+        delivered[line.item_id] = delivered.get(line.item_id, 0) + line.quantity
+        by_item.setdefault(line.item_id, []).append(line)
+    rows = []
+    for item in application.items.order_by("position", "id"):
+        for line in by_item.get(item.pk, []):
+            rows.append(
+                (
+                    item.description,
+                    line.delivery.delivered_on,
+                    line.quantity,
+                    cents(line.actual_unit_cost),
+                    cents(line.amount),
+                    False,
+                )
+            )
+        due = item.quantity - delivered.get(item.pk, 0)
+        if due > 0:
+            rows.append(
+                (item.description, None, due, cents(item.unit_cost), cents(item.unit_cost * due), True)
+            )
+    return rows
+
+
+class _Protocol(FPDF):
+    def __init__(self, text, grant):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.text_for = text
+        self.grant = grant
+        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        self.set_auto_page_break(auto=True, margin=18)
+        self.alias_nb_pages("{nb}")
+
+    def footer(self):
+        self.set_y(-12)
+        self.set_font("DejaVu", "", 8)
+        self.cell(
+            0,
+            5,
+            self.text_for["page"].format(grant=self.grant, page=self.page_no(), pages="{nb}"),
+            align="C",
+        )
+
+
+def render(application, *, officer_name=""):
+    """The protocol of `application` as PDF bytes."""
+    language = language_of(application)
+    text = TEXT[language]
+    programme, applicant = application.programme, application.applicant
+    currency = programme.currency
+    pdf = _Protocol(text, application.pk)
+    pdf.set_title(f"{text['title']} – {application.pk}")
+    pdf.set_lang(language)
+    pdf.set_creator("micro-grants")
+    pdf.add_page()
+
+    pdf.set_font("DejaVu", "B", 15)
+    pdf.cell(0, 8, text["title"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("DejaVu", "", 10)
+    pdf.cell(0, 6, text["subtitle"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
+
+    facts = [
+        (text["programme"], programme.name),
+        (text["donor"], programme.donor),
+        (text["grant"], str(application.pk)),
+        (text["business"], application.business_name),
+        (text["beneficiary"], applicant.full_name),
+    ]
+    if applicant.national_id:
+        facts.append((text["national_id"], applicant.national_id))
+    if applicant.municipality:
+        facts.append((text["municipality"], applicant.municipality))
+    if application.is_cooperative:
+        members = ", ".join(m.full_name for m in application.members.order_by("last_name", "first_name"))
+        if members:
+            facts.append((text["members"], members))
+    for label, value in facts:
+        pdf.set_font("DejaVu", "B", 10)
+        pdf.cell(45, 6, label)
+        pdf.set_font("DejaVu", "", 10)
+        pdf.multi_cell(0, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+
+    rows = protocol_rows(application)
+    total = sum((row[4] for row in rows), ZERO)
+    pdf.set_font("DejaVu", "", 9)
+    with pdf.table(
+        col_widths=(10, 66, 26, 18, 30, 32),
+        text_align=("RIGHT", "LEFT", "CENTER", "RIGHT", "RIGHT", "RIGHT"),
+        line_height=6,
+    ) as table:
+        table.row(
+            [
+                text["no"],
+                text["item"],
+                text["date"],
+                text["quantity"],
+                f"{text['unit']} ({currency})",
+                f"{text['value']} ({currency})",
+            ]
+        )
+        for number, (description, delivered_on, quantity, unit, value, estimate) in enumerate(rows, 1):
+            table.row(
+                [
+                    str(number),
+                    description + (" *" if estimate else ""),
+                    delivered_on.strftime("%d.%m.%Y") if delivered_on else "",
+                    str(quantity),
+                    format_money(unit, language),
+                    format_money(value, language),
+                ]
+            )
+        table.row(["", text["total"], "", "", "", f"{format_money(total, language)} {currency}"])
+    if any(row[5] for row in rows):
+        pdf.set_font("DejaVu", "", 8)
+        pdf.cell(0, 6, text["estimate"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(4)
+
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(
+        0,
+        5.5,
+        text["statement"].format(months=_months(programme.visit_months, language)),
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+    pdf.ln(10)
+    pdf.cell(
+        0, 6, f"{text['place_date']}: ______________________________", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.ln(16)
+
+    left, width = pdf.l_margin, 80
+    right = pdf.w - pdf.r_margin - width
+    y = pdf.get_y()
+    pdf.line(left, y, left + width, y)
+    pdf.line(right, y, right + width, y)
+    pdf.set_xy(left, y + 1)
+    pdf.cell(width, 5, text["beneficiary_sign"])
+    pdf.set_xy(right, y + 1)
+    pdf.cell(width, 5, text["officer_sign"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("DejaVu", "B", 10)
+    pdf.set_x(left)
+    pdf.cell(width, 6, applicant.full_name)
+    pdf.set_x(right)
+    pdf.cell(width, 6, officer_name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())
+
+
+def can_print_protocol(user, application):
+    """Staff who record deliveries or see the grant's finances, at its centre."""
+    seen = permissions.can_view_application(user, application)
+    if not seen:
+        return seen
+    if not roles.is_staff_member(user) or not (
+        user.has_perm("grants.record_delivery") or user.has_perm("grants.view_finance")
+    ):
+        return permissions.Decision(False, _("Your role does not print handover protocols."))
+    if permissions.is_party(user, application):
+        return permissions.Decision(False, _("You cannot act on your own application."))
+    return permissions.ALLOWED
+
+
+def protocol_for(*, application, by):
+    """The PDF for `by`, audited as a document of the application being produced.
+    Raises NotAllowed/NotVisible, or Conflict before approval and after cancellation."""
+    from .services import _raise_for
+
+    _raise_for(can_print_protocol(by, application))
+    if application.state not in PRINTABLE_STATES:
+        raise Conflict(
+            _("A handover protocol is printed for approved grants only."),
+            code="wrong_state",
+        )
+    officer = application.assigned_officer
+    officer_name = (officer.get_full_name() or officer.username) if officer else ""
+    content = render(application, officer_name=officer_name)
+    audit.record(
+        action="handover_protocol_printed",
+        actor=by,
+        application=application,
+        from_state=application.state,
+        to_state=application.state,
+        data={"language": language_of(application)},
+    )
+    return content

@@ -1,0 +1,156 @@
+"""The non-cash benefit ledger: what each grant committed and what its equipment cost.
+
+One definition of "committed", shared by the approval guard (`Programme.remaining_budget`),
+the budget report and the ledger of one application (docs/reports.md):
+
+- a grant that is approved and not yet fully delivered counts at its active commitment
+  (the approved amount, committed on approval, released on cancellation);
+- a *settled* grant (it reached equipment_delivered, so every item was handed over and the
+  signed protocol is on file) counts at its delivered cost: the difference to the approved
+  amount goes back to, or comes out of, the programme budget;
+- a grant cancelled after a partial delivery counts at the cost of what was delivered:
+  money spent on equipment already handed over cannot be released.
+
+Amounts are Decimal throughout; every figure is rounded to the cent only where it is
+stored (delivery lines) or shown.
+"""
+
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils.translation import gettext_lazy as _
+
+from applicants import roles
+
+from . import permissions
+from .models import Commitment, DeliveryLine
+from .workflow import State
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+SETTLED_STATES = frozenset(State.DELIVERED_OR_LATER)
+# Grants that count at the cost of what was delivered to them.
+AT_COST_STATES = SETTLED_STATES | {State.CANCELLED}
+
+
+def cents(value):
+    """A Decimal rounded to the cent; None and missing sums are zero."""
+    if value is None:
+        return ZERO
+    return Decimal(value).quantize(CENT)
+
+
+def open_commitments():
+    """Active commitments of grants that still count at their approved amount."""
+    return Commitment.objects.filter(status=Commitment.Status.ACTIVE).exclude(
+        application__state__in=AT_COST_STATES
+    )
+
+
+def at_cost_lines():
+    """Delivery lines of grants that count at their delivered cost."""
+    return DeliveryLine.objects.filter(delivery__application__state__in=AT_COST_STATES)
+
+
+def programme_committed(programme_id):
+    """Committed amount of one programme, in its currency (two aggregate queries)."""
+    open_amount = open_commitments().filter(programme_id=programme_id).aggregate(total=Sum("amount"))["total"]
+    spent = (
+        at_cost_lines()
+        .filter(delivery__application__programme_id=programme_id)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    return cents(open_amount) + cents(spent)
+
+
+def can_view_ledger(user, application):
+    """The grant's money (commitment, invoices, costs): finance officers and programme
+    managers of the application's centre."""
+    seen = permissions.can_view_application(user, application)
+    if not seen:
+        return seen
+    if not roles.is_staff_member(user) or not user.has_perm("grants.view_finance"):
+        return permissions.Decision(False, _("Your role does not see the grant's finances."))
+    return permissions.ALLOWED
+
+
+def application_ledger(application):
+    """The ledger of one grant: its commitments, each delivery line in the programme's
+    currency and in EUR, and the variance between what was committed and what the
+    equipment actually cost. Three queries.
+
+    - `delivered`: Σ line amounts (quantity × actual unit cost), programme currency;
+    - `delivered_eur`: Σ line amounts in EUR at each delivery date's rate, as recorded;
+    - `delivered_at_estimate`: the same quantities at the unit costs approved;
+    - `variance` = delivered − delivered_at_estimate (negative: cheaper than approved);
+      once everything is delivered it equals delivered − approved_amount;
+    - `still_to_deliver_at_estimate` = approved_amount − delivered_at_estimate;
+    - `committed`: what the grant counts for in the programme budget (module docstring).
+    """
+    commitments = list(application.commitments.order_by("created_at", "id"))
+    lines = list(
+        DeliveryLine.objects.filter(delivery__application=application)
+        .select_related("delivery", "item")
+        .order_by("delivery__delivered_on", "delivery_id", "id")
+    )
+    rows = []
+    delivered = delivered_eur = at_estimate = ZERO
+    for line in lines:
+        estimate = cents(line.item.unit_cost * line.quantity)
+        rows.append(
+            {
+                "delivery": line.delivery_id,
+                "delivered_on": line.delivery.delivered_on,
+                "supplier": line.delivery.supplier,
+                "invoice_number": line.delivery.invoice_number,
+                "item": line.item_id,
+                "description": line.item.description,
+                "quantity": line.quantity,
+                "estimated_unit_cost": cents(line.item.unit_cost),
+                "actual_unit_cost": cents(line.actual_unit_cost),
+                "amount": cents(line.amount),
+                "units_per_eur": line.units_per_eur,
+                "amount_eur": cents(line.amount_eur),
+                "estimate": estimate,
+                "variance": cents(line.amount) - estimate,
+            }
+        )
+        delivered += cents(line.amount)
+        delivered_eur += cents(line.amount_eur)
+        at_estimate += estimate
+
+    active = next((c for c in commitments if c.status == Commitment.Status.ACTIVE), None)
+    if application.state in AT_COST_STATES:
+        committed = delivered
+    elif active is not None:
+        committed = cents(active.amount)
+    else:
+        committed = ZERO
+    approved = cents(application.approved_amount) if application.approved_amount is not None else None
+    return {
+        "application": application.pk,
+        "business_name": application.business_name,
+        "state": application.state,
+        "programme": application.programme_id,
+        "programme_name": application.programme.name,
+        "currency": application.programme.currency,
+        "approved_amount": approved,
+        "commitments": [
+            {
+                "id": c.pk,
+                "amount": cents(c.amount),
+                "status": c.status,
+                "created_at": c.created_at,
+                "released_at": c.released_at,
+                "release_reason": c.release_reason,
+            }
+            for c in commitments
+        ],
+        "lines": rows,
+        "committed": committed,
+        "delivered": delivered,
+        "delivered_eur": delivered_eur,
+        "delivered_at_estimate": at_estimate,
+        "variance": delivered - at_estimate,
+        "still_to_deliver_at_estimate": (approved - at_estimate) if approved is not None else None,
+    }

@@ -1,0 +1,463 @@
+"""The budget report and the programme figures (DESIGN.md "Numbers the service must
+report"; API.md `reports/budget/` and `reports/impact/`; definitions in docs/reports.md).
+
+Every figure is an aggregate computed by the database over the records the user may
+report on: the applications of the centres they are assigned to, and the programmes of
+those centres' countries. Nothing is loaded into Python to be filtered or summed; the
+few rows that come back are already totals. Money is Decimal, in the programme's
+currency unless the name says EUR.
+"""
+
+import dataclasses
+from datetime import date
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Round
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from applicants import roles
+from applicants.models import Country, IntegrationCentre, TargetGroup
+from applicants.selectors import centre_ids_query
+from assessments.models import Attendance, Enrolment, TrainingSession
+from assessments.selectors import outcome_indicators
+
+from . import permissions, selectors
+from .errors import ServiceError
+from .ledger import AT_COST_STATES, cents, open_commitments
+from .models import Currency, Delivery, DeliveryLine, GrantApplication, Programme
+from .workflow import State
+
+SUPPORTED_STATES = frozenset(State.DELIVERED_OR_LATER)
+TARGET_GROUP_FIELDS = {
+    TargetGroup.RETURNEE.value: "applicant__is_returnee",
+    TargetGroup.FORMER_INMATE.value: "applicant__is_former_inmate",
+    TargetGroup.SOCIALLY_DISADVANTAGED.value: "applicant__is_socially_disadvantaged",
+}
+BREAKDOWNS = ("programme", "centre", "country", "target_group")
+IMPACT_FIGURES = (
+    "enterprises_supported",
+    "cooperatives_supported",
+    "families_with_non_cash_benefits",
+    "people_trained",
+    "investment_eur",
+    "survival_rate_12m",
+    "jobs_created",
+)
+
+
+# ---- who may see reports ------------------------------------------------------------
+
+
+def can_view_reports(user):
+    """Programme managers, finance officers and auditors (grants.view_reports)."""
+    if not user.is_authenticated:
+        return permissions.NOT_VISIBLE
+    if not roles.is_staff_member(user) or not user.has_perm("grants.view_reports"):
+        return permissions.Decision(False, gettext_lazy("Your role does not see programme reports."))
+    return permissions.ALLOWED
+
+
+def can_export_lines(user):
+    """Row-level money exports name grants and suppliers: finance and managers, not
+    auditors (who get aggregates only)."""
+    seen = can_view_reports(user)
+    if not seen:
+        return seen
+    if not user.has_perm("grants.view_finance"):
+        return permissions.Decision(False, gettext_lazy("Your role sees aggregate reports only."))
+    return permissions.ALLOWED
+
+
+def reportable_applications(user):
+    """Applications of the centres the user is assigned to."""
+    return GrantApplication.objects.filter(centre_id__in=centre_ids_query(user))
+
+
+def reportable_programmes(user):
+    """Programmes of the countries of the centres the user is assigned to."""
+    return selectors.programmes_for(user)
+
+
+# ---- filters ------------------------------------------------------------------------
+
+
+def _invalid(field, message):
+    return ServiceError(message, details={field: [message]})
+
+
+def _id(params, field):
+    raw = params.get(field)
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise _invalid(field, _("%(field)s: give an id (a whole number).") % {"field": field}) from None
+    if not 0 < value < 2**31:
+        raise _invalid(field, _("%(field)s: give an id (a whole number).") % {"field": field})
+    return value
+
+
+def _date(params, field):
+    raw = params.get(field)
+    if raw in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise _invalid(field, _("%(field)s: give a date as YYYY-MM-DD.") % {"field": field}) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportFilters:
+    """What a report is restricted to. `country` is an id or an ISO 3166 code; the
+    period [date_from, date_to] is inclusive and each figure says which date it uses."""
+
+    programme: int | None = None
+    country: int | str | None = None
+    centre: int | None = None
+    target_group: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    donor: str | None = None
+    currency: str | None = None
+
+    @classmethod
+    def from_params(cls, params):
+        """From query parameters `programme`, `country`, `centre`, `target_group`,
+        `from`, `to`, `donor`, `currency`; bad values raise ServiceError (400)."""
+        country = params.get("country")
+        if country in (None, ""):
+            country = None
+        elif str(country).isdigit():
+            country = _id(params, "country")
+        elif len(str(country)) == 2 and str(country).isalpha():
+            country = str(country).upper()
+        else:
+            raise _invalid("country", _("country: give a country id or its two-letter code."))
+        target_group = params.get("target_group") or None
+        if target_group is not None and target_group not in TARGET_GROUP_FIELDS:
+            raise _invalid(
+                "target_group",
+                _("target_group: one of %(groups)s.") % {"groups": ", ".join(TARGET_GROUP_FIELDS)},
+            )
+        currency = params.get("currency") or None
+        if currency is not None and currency not in Currency.values:
+            raise _invalid(
+                "currency", _("currency: one of %(codes)s.") % {"codes": ", ".join(Currency.values)}
+            )
+        date_from, date_to = _date(params, "from"), _date(params, "to")
+        if date_from and date_to and date_from > date_to:
+            raise _invalid("from", _("The period starts after it ends."))
+        donor = str(params.get("donor") or "").strip()[:200] or None
+        return cls(
+            programme=_id(params, "programme"),
+            country=country,
+            centre=_id(params, "centre"),
+            target_group=target_group,
+            date_from=date_from,
+            date_to=date_to,
+            donor=donor,
+            currency=currency,
+        )
+
+    def as_params(self):
+        """The filters as they were understood, for the response and the export."""
+        values = {
+            "programme": self.programme,
+            "country": self.country,
+            "centre": self.centre,
+            "target_group": self.target_group,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "donor": self.donor,
+            "currency": self.currency,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+    def country_q(self, prefix=""):
+        if self.country is None:
+            return Q()
+        if isinstance(self.country, int):
+            return Q(**{f"{prefix}country_id": self.country})
+        return Q(**{f"{prefix}country__code": self.country})
+
+    def period_q(self, field):
+        """`field` within the period (a date field or a `__date` transform)."""
+        q = Q()
+        if self.date_from:
+            q &= Q(**{f"{field}__gte": self.date_from})
+        if self.date_to:
+            q &= Q(**{f"{field}__lte": self.date_to})
+        return q
+
+
+NO_FILTERS = ReportFilters()
+
+
+def parse_breakdown(value):
+    if value in (None, ""):
+        return None
+    if value not in BREAKDOWNS:
+        raise _invalid("by", _("by: one of %(values)s.") % {"values": ", ".join(BREAKDOWNS)})
+    return value
+
+
+# ---- the programme figures ----------------------------------------------------------
+
+
+def filtered_applications(user, filters):
+    """The applications the user reports on, restricted by `filters` (not by period:
+    each figure applies the period to its own date)."""
+    apps = reportable_applications(user)
+    if filters.programme:
+        apps = apps.filter(programme_id=filters.programme)
+    if filters.centre:
+        apps = apps.filter(centre_id=filters.centre)
+    if filters.target_group:
+        apps = apps.filter(**{TARGET_GROUP_FIELDS[filters.target_group]: True})
+    return apps.filter(filters.country_q("centre__"))
+
+
+def _supported(apps, filters):
+    """Applications that reached equipment_delivered (or a later state), with the date
+    of their last delivery: the day the last item was handed over."""
+    last_delivery = (
+        Delivery.objects.filter(application=OuterRef("pk"))
+        .order_by("-delivered_on")
+        .values("delivered_on")[:1]
+    )
+    return (
+        apps.filter(state__in=SUPPORTED_STATES)
+        .annotate(supported_on=Subquery(last_delivery))
+        .filter(filters.period_q("supported_on"))
+    )
+
+
+def _families(supported):
+    """Distinct people reached: the applicants of supported grants and the members of
+    supported cooperatives (one person, one household)."""
+    from applicants.models import Applicant
+
+    members = GrantApplication.members.through.objects.filter(
+        grantapplication_id__in=supported.values("pk")
+    ).values("applicant_id")
+    return Applicant.objects.filter(Q(pk__in=supported.values("applicant_id")) | Q(pk__in=members)).count()
+
+
+def _people_trained(apps, filters):
+    """Distinct applicants with a completed business-training enrolment: present at a
+    share of their cohort's sessions at least the programme's threshold. Compared in
+    whole numbers (present × 100 ≥ threshold × 100 × sessions) so that no binary
+    fraction decides a boundary case. Dated by the cohort's last session."""
+    sessions = (
+        TrainingSession.objects.filter(cohort=OuterRef("cohort"))
+        .order_by()
+        .values("cohort")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    present = (
+        Attendance.objects.filter(enrolment=OuterRef("pk"), present=True)
+        .order_by()
+        .values("enrolment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last_session = (
+        TrainingSession.objects.filter(cohort=OuterRef("cohort")).order_by("-date").values("date")[:1]
+    )
+    completed = (
+        Enrolment.objects.filter(application__in=apps)
+        .annotate(
+            sessions=Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0)),
+            present=Coalesce(Subquery(present, output_field=IntegerField()), Value(0)),
+            finished_on=Subquery(last_session),
+        )
+        .annotate(
+            present_pct=F("present") * Value(100),
+            needed_pct=Round(F("application__programme__training_threshold") * Value(100)) * F("sessions"),
+        )
+        .filter(sessions__gt=0, present_pct__gte=F("needed_pct"))
+        .filter(filters.period_q("finished_on"))
+    )
+    return completed.values("application__applicant_id").distinct().count()
+
+
+def _investment_eur(apps, filters):
+    """Σ EUR amounts of every delivery line (partial deliveries included), at each
+    delivery date's rate as recorded, dated by the delivery."""
+    total = (
+        DeliveryLine.objects.filter(delivery__application__in=apps)
+        .filter(filters.period_q("delivery__delivered_on"))
+        .aggregate(total=Sum("amount_eur"))["total"]
+    )
+    return cents(total)
+
+
+def impact_figures(user, filters=NO_FILTERS):
+    """The programme figures for `user`'s centres, restricted by `filters` (eight
+    aggregate queries). Definitions, each with the date the period applies to:
+
+    - enterprises_supported: applications in equipment_delivered, follow_up, completed
+      or discontinued (they reached equipment_delivered); dated by their last delivery,
+      the day the last item was handed over.
+    - cooperatives_supported: those of them that are cooperatives.
+    - families_with_non_cash_benefits: distinct people among the applicants of those
+      grants and the members of those cooperatives (one person stands for one household).
+    - people_trained: distinct applicants who completed business training (attendance
+      share ≥ the programme's threshold), whatever became of their application; dated
+      by their cohort's last session.
+    - investment_eur: Σ EUR amount of every delivery line, partial deliveries and those
+      of grants cancelled afterwards included; dated by the delivery.
+    - survival_rate_12m and jobs_created: what the monitoring visits say about those
+      same enterprises (`assessments.selectors.outcome_indicators`): of the businesses
+      whose fate at 12 months is known (12-month visit recorded, or discontinued before
+      it), the share operating at the 12-month visit (None while none is known); and
+      the jobs (owner, family members, employees) at each one's latest recorded visit.
+    """
+    apps = filtered_applications(user, filters)
+    supported = _supported(apps, filters)
+    counts = supported.aggregate(
+        enterprises=Count("pk"), cooperatives=Count("pk", filter=Q(is_cooperative=True))
+    )
+    outcomes = outcome_indicators(supported)
+    return {
+        "enterprises_supported": counts["enterprises"],
+        "cooperatives_supported": counts["cooperatives"],
+        "families_with_non_cash_benefits": _families(supported),
+        "people_trained": _people_trained(apps, filters),
+        "investment_eur": _investment_eur(apps, filters),
+        "survival_rate_12m": outcomes["survival_rate_12m"],
+        "survived_12m": outcomes["survived_12m"],
+        "closed_by_12m": outcomes["closed_by_12m"],
+        "assessed_12m": outcomes["survived_12m"] + outcomes["closed_by_12m"],
+        "awaiting_12m_visit": outcomes["awaiting_12m_visit"],
+        "jobs_created": outcomes["jobs_created"],
+        "jobs_owner": outcomes["jobs_owner"],
+        "jobs_family": outcomes["jobs_family"],
+        "jobs_employees": outcomes["jobs_employees"],
+    }
+
+
+def breakdown_groups(user, filters, by):
+    """(key, label) of each programme, centre, country or target group that has
+    applications in the user's scope and the filters."""
+    if by == "target_group":
+        groups = [(value, str(label)) for value, label in TargetGroup.choices]
+        if filters.target_group:
+            groups = [g for g in groups if g[0] == filters.target_group]
+        return groups
+    apps = filtered_applications(user, filters)
+    if by == "programme":
+        rows = Programme.objects.filter(pk__in=apps.values("programme_id")).order_by("name", "pk")
+        return [(p.pk, p.name) for p in rows]
+    if by == "centre":
+        rows = IntegrationCentre.objects.filter(pk__in=apps.values("centre_id")).order_by("name", "pk")
+        return [(c.pk, c.name) for c in rows]
+    rows = Country.objects.filter(pk__in=apps.values("centre__country_id")).order_by("name", "pk")
+    return [(c.pk, c.name) for c in rows]
+
+
+def impact_breakdown(user, filters, by):
+    """The figures per programme, centre, country or target group: one row per group
+    with `key`, `label` and the figures of `impact_figures` for that group (a person in
+    two target groups counts in both). 1 + 7 queries per group, whatever the data size."""
+    rows = []
+    for key, label in breakdown_groups(user, filters, by):
+        figures = impact_figures(user, dataclasses.replace(filters, **{by: key}))
+        rows.append({"key": key, "label": label, **figures})
+    return rows
+
+
+# ---- the budget ---------------------------------------------------------------------
+
+BUDGET_LEVELS = {
+    # level: (fields that group, fields that describe the group)
+    "programme": (("id",), ("name", "donor", "currency", "country", "country__code", "country__name")),
+    "country": (("country", "currency"), ("country__code", "country__name")),
+    "donor": (("donor", "currency"), ()),
+}
+
+
+def budget_programmes(user, filters=NO_FILTERS):
+    programmes = reportable_programmes(user).filter(filters.country_q())
+    if filters.programme:
+        programmes = programmes.filter(pk=filters.programme)
+    if filters.donor:
+        programmes = programmes.filter(donor=filters.donor)
+    if filters.currency:
+        programmes = programmes.filter(currency=filters.currency)
+    return programmes
+
+
+def budget_table(programmes, level):
+    """Rows of budget, committed, delivered (and in EUR) and remaining for `programmes`
+    grouped by programme, country (and currency) or donor (and currency): three
+    grouped aggregate queries.
+
+    - budget: Σ programme budgets;
+    - committed: active commitments of grants still approved, plus the delivered cost
+      of settled grants and of grants cancelled after a partial delivery
+      (grants.ledger);
+    - delivered: Σ quantity × actual unit cost of every delivery line (as stored per
+      line, rounded to the cent); delivered_eur the same lines in EUR;
+    - remaining = budget − committed.
+    """
+    group, describe = BUDGET_LEVELS[level]
+    base = (
+        programmes.order_by()
+        .values(*group, *describe)
+        .annotate(budget=Sum("budget"), programmes=Count("pk", distinct=True))
+    )
+    open_amounts = {
+        tuple(row[f"programme__{g}"] for g in group): row["total"]
+        for row in open_commitments()
+        .filter(programme__in=programmes.values("pk"))
+        .order_by()
+        .values(*[f"programme__{g}" for g in group])
+        .annotate(total=Sum("amount"))
+    }
+    prefix = "delivery__application__programme__"
+    lines = {
+        tuple(row[prefix + g] for g in group): row
+        for row in DeliveryLine.objects.filter(delivery__application__programme__in=programmes.values("pk"))
+        .order_by()
+        .values(*[prefix + g for g in group])
+        .annotate(
+            delivered=Sum("amount"),
+            delivered_eur=Sum("amount_eur"),
+            at_cost=Sum("amount", filter=Q(delivery__application__state__in=AT_COST_STATES)),
+        )
+    }
+    rows = []
+    for row in base:
+        key = tuple(row[g] for g in group)
+        spent = lines.get(key, {})
+        committed = cents(open_amounts.get(key)) + cents(spent.get("at_cost"))
+        budget = cents(row["budget"])
+        rows.append(
+            {
+                **{k: row[k] for k in (*group, *describe)},
+                "programmes": row["programmes"],
+                "budget": budget,
+                "committed": committed,
+                "delivered": cents(spent.get("delivered")),
+                "delivered_eur": cents(spent.get("delivered_eur")),
+                "remaining": budget - committed,
+            }
+        )
+    return rows
+
+
+def budget_report(user, filters=NO_FILTERS):
+    """The budget per programme (`results`, API.md), per country and currency
+    (`by_country`) and per donor and currency (`by_donor`). Nine queries."""
+    programmes = budget_programmes(user, filters)
+    results = sorted(budget_table(programmes, "programme"), key=lambda r: (r["name"], r["id"]))
+    by_country = sorted(
+        budget_table(programmes, "country"), key=lambda r: (r["country__name"], r["currency"])
+    )
+    by_donor = sorted(budget_table(programmes, "donor"), key=lambda r: (r["donor"], r["currency"]))
+    return {"results": results, "by_country": by_country, "by_donor": by_donor}

@@ -1,0 +1,270 @@
+"""REST endpoints of the reports (API.md `reports/impact/`, `reports/budget/`), their
+CSV/XLSX exports, the ledger of one application and its handover protocol. Thin: the
+figures come from grants.reports, the files from grants.exports and grants.handover."""
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import exports, handover, ledger, reports
+from .api import NoAuditor, get_application
+from .services import _raise_for
+
+EXPORT_FORMATS = ("csv", "xlsx")
+FILTER_PARAMETERS = [
+    OpenApiParameter("programme", int, description="programme id"),
+    OpenApiParameter("country", str, description="country id or ISO 3166 code"),
+    OpenApiParameter("centre", int, description="integration centre id"),
+    OpenApiParameter("target_group", str, enum=list(reports.TARGET_GROUP_FIELDS)),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="first day of the period"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="last day of the period"),
+]
+BUDGET_PARAMETERS = [
+    OpenApiParameter("programme", int),
+    OpenApiParameter("country", str, description="country id or ISO 3166 code"),
+    OpenApiParameter("donor", str),
+    OpenApiParameter("currency", str),
+]
+BY_PARAMETER = OpenApiParameter("by", str, enum=list(reports.BREAKDOWNS), description="add a breakdown")
+FILE_RESPONSES = {
+    (200, "text/csv"): OpenApiTypes.BINARY,
+    (200, exports.XLSX_TYPE): OpenApiTypes.BINARY,
+}
+
+
+def money(value):
+    return None if value is None else str(ledger.cents(value))
+
+
+def share(value):
+    return None if value is None else str(value)
+
+
+def figures_json(figures):
+    return {
+        **figures,
+        "investment_eur": money(figures["investment_eur"]),
+        "survival_rate_12m": share(figures["survival_rate_12m"]),
+    }
+
+
+def budget_row_json(row, level):
+    amounts = {k: money(row[k]) for k in ("budget", "committed", "delivered", "delivered_eur", "remaining")}
+    if level == "programme":
+        return {
+            "programme": row["id"],
+            "programme_name": row["name"],
+            "donor": row["donor"],
+            "country": row["country__code"],
+            "currency": row["currency"],
+            **amounts,
+        }
+    if level == "country":
+        return {
+            "country": row["country__code"],
+            "country_name": row["country__name"],
+            "currency": row["currency"],
+            "programmes": row["programmes"],
+            **amounts,
+        }
+    return {"donor": row["donor"], "currency": row["currency"], "programmes": row["programmes"], **amounts}
+
+
+class ReportsOnly:
+    """grants.view_reports: programme managers, finance officers, auditors."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        _raise_for(reports.can_view_reports(request.user))
+
+
+class AnyAccept(BaseContentNegotiation):
+    """File downloads answer whatever the client accepts; errors stay JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
+
+
+def export_format(fmt):
+    if fmt not in EXPORT_FORMATS:
+        raise Http404
+    return fmt
+
+
+MONEY = serializers.CharField(help_text="decimal string, 2 places")
+IMPACT_SCHEMA = inline_serializer(
+    "ImpactReport",
+    {
+        "enterprises_supported": serializers.IntegerField(),
+        "cooperatives_supported": serializers.IntegerField(),
+        "families_with_non_cash_benefits": serializers.IntegerField(),
+        "people_trained": serializers.IntegerField(),
+        "investment_eur": MONEY,
+        "survival_rate_12m": serializers.CharField(allow_null=True, help_text="share 0..1, 4 places"),
+        "survived_12m": serializers.IntegerField(),
+        "assessed_12m": serializers.IntegerField(),
+        "jobs_created": serializers.IntegerField(),
+        "filters": serializers.DictField(),
+        "breakdown": serializers.ListField(child=serializers.DictField(), required=False),
+    },
+)
+BUDGET_ROW = inline_serializer(
+    "BudgetRow",
+    {
+        "programme": serializers.IntegerField(),
+        "programme_name": serializers.CharField(),
+        "donor": serializers.CharField(),
+        "country": serializers.CharField(),
+        "currency": serializers.CharField(),
+        "budget": MONEY,
+        "committed": MONEY,
+        "delivered": MONEY,
+        "delivered_eur": MONEY,
+        "remaining": MONEY,
+    },
+    many=True,
+)
+BUDGET_SCHEMA = inline_serializer(
+    "BudgetReport",
+    {
+        "count": serializers.IntegerField(),
+        "results": BUDGET_ROW,
+        "by_country": serializers.ListField(child=serializers.DictField()),
+        "by_donor": serializers.ListField(child=serializers.DictField()),
+        "filters": serializers.DictField(),
+    },
+)
+
+
+class ImpactReport(ReportsOnly, APIView):
+    @extend_schema(parameters=[*FILTER_PARAMETERS, BY_PARAMETER], responses=IMPACT_SCHEMA)
+    def get(self, request):
+        filters = reports.ReportFilters.from_params(request.query_params)
+        by = reports.parse_breakdown(request.query_params.get("by"))
+        body = figures_json(reports.impact_figures(request.user, filters))
+        body["filters"] = filters.as_params()
+        if by:
+            body["breakdown"] = [
+                figures_json(row) for row in reports.impact_breakdown(request.user, filters, by)
+            ]
+        return Response(body)
+
+
+class BudgetReport(ReportsOnly, APIView):
+    @extend_schema(parameters=BUDGET_PARAMETERS, responses=BUDGET_SCHEMA)
+    def get(self, request):
+        filters = reports.ReportFilters.from_params(request.query_params)
+        report = reports.budget_report(request.user, filters)
+        return Response(
+            {
+                "count": len(report["results"]),
+                "results": [budget_row_json(r, "programme") for r in report["results"]],
+                "by_country": [budget_row_json(r, "country") for r in report["by_country"]],
+                "by_donor": [budget_row_json(r, "donor") for r in report["by_donor"]],
+                "filters": filters.as_params(),
+            }
+        )
+
+
+class ImpactExport(ReportsOnly, APIView):
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(parameters=[*FILTER_PARAMETERS, BY_PARAMETER], responses=FILE_RESPONSES)
+    def get(self, request, fmt):
+        fmt = export_format(fmt)
+        filters = reports.ReportFilters.from_params(request.query_params)
+        by = reports.parse_breakdown(request.query_params.get("by"))
+        return exports.response(exports.impact_export(request.user, filters, by), "programme-figures", fmt)
+
+
+class BudgetExport(ReportsOnly, APIView):
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(parameters=BUDGET_PARAMETERS, responses=FILE_RESPONSES)
+    def get(self, request, fmt):
+        fmt = export_format(fmt)
+        filters = reports.ReportFilters.from_params(request.query_params)
+        return exports.response(exports.budget_export(request.user, filters), "budget", fmt)
+
+
+class LedgerExport(ReportsOnly, APIView):
+    """Every delivery line of the caller's centres: finance and managers only."""
+
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(parameters=FILTER_PARAMETERS, responses=FILE_RESPONSES)
+    def get(self, request, fmt):
+        fmt = export_format(fmt)
+        _raise_for(reports.can_export_lines(request.user))
+        filters = reports.ReportFilters.from_params(request.query_params)
+        return exports.response(exports.ledger_export(request.user, filters), "ledger", fmt)
+
+
+def ledger_json(entry):
+    lines = [
+        {
+            **line,
+            "delivered_on": line["delivered_on"].isoformat(),
+            "units_per_eur": str(line["units_per_eur"]),
+            **{
+                k: money(line[k])
+                for k in (
+                    "estimated_unit_cost",
+                    "actual_unit_cost",
+                    "amount",
+                    "amount_eur",
+                    "estimate",
+                    "variance",
+                )
+            },
+        }
+        for line in entry["lines"]
+    ]
+    commitments = [
+        {
+            **c,
+            "amount": money(c["amount"]),
+            "created_at": c["created_at"].isoformat(),
+            "released_at": c["released_at"].isoformat() if c["released_at"] else None,
+        }
+        for c in entry["commitments"]
+    ]
+    amounts = (
+        "approved_amount",
+        "committed",
+        "delivered",
+        "delivered_eur",
+        "delivered_at_estimate",
+        "variance",
+        "still_to_deliver_at_estimate",
+    )
+    return {**entry, **{k: money(entry[k]) for k in amounts}, "lines": lines, "commitments": commitments}
+
+
+class ApplicationLedger(NoAuditor, APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, pk):
+        application = get_application(request.user, pk)
+        _raise_for(ledger.can_view_ledger(request.user, application))
+        return Response(ledger_json(ledger.application_ledger(application)))
+
+
+class HandoverProtocol(NoAuditor, APIView):
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        application = get_application(request.user, pk)
+        content = handover.protocol_for(application=application, by=request.user)
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="handover-protocol-{application.pk}.pdf"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
