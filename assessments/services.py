@@ -61,6 +61,8 @@ def enrol(*, by, cohort, application):
     """Enrol an application in a cohort; an earlier enrolment elsewhere becomes inactive
     (moving between cohorts keeps the history)."""
     _officer_at(by, cohort.centre_id)
+    if permissions.is_party(by, application):
+        raise NotAllowed(_("You cannot act on your own application."))
     if application.centre_id != cohort.centre_id and application.centre_id not in centre_ids(by):
         raise NotVisible()
     if application.programme_id != cohort.programme_id:
@@ -97,6 +99,8 @@ def record_attendance(*, by, session, application, present):
     cohort's marks stay as they were, in history, and do not count for the new one."""
     cohort = session.cohort
     _officer_at(by, cohort.centre_id)
+    if permissions.is_party(by, application):
+        raise NotAllowed(_("You cannot act on your own application."))
     if session.date > timezone.localdate():
         raise ServiceError(
             _("Attendance is recorded on or after the day of the session."),
