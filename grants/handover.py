@@ -285,7 +285,7 @@ def render(application, *, officer_name=""):
     pdf.set_font("DejaVu", "", 10)
     pdf.multi_cell(
         0,
-        5.5,
+        6,
         text["statement"].format(months=_months(programme.visit_months, language)),
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,

@@ -297,8 +297,8 @@ def _investment_eur(apps, filters):
 
 
 def impact_figures(user, filters=NO_FILTERS):
-    """The programme figures for `user`'s centres, restricted by `filters` (eight
-    aggregate queries). Definitions, each with the date the period applies to:
+    """The programme figures for `user`'s centres, restricted by `filters` (seven
+    aggregate queries; docs/reports.md). Definitions, each with the date the period applies to:
 
     - enterprises_supported: applications in equipment_delivered, follow_up, completed
       or discontinued (they reached equipment_delivered); dated by their last delivery,

@@ -30,6 +30,7 @@ BUDGET_PARAMETERS = [
     OpenApiParameter("currency", str),
 ]
 BY_PARAMETER = OpenApiParameter("by", str, enum=list(reports.BREAKDOWNS), description="add a breakdown")
+FORMAT_PARAMETER = OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(EXPORT_FORMATS))
 FILE_RESPONSES = {
     (200, "text/csv"): OpenApiTypes.BINARY,
     (200, exports.XLSX_TYPE): OpenApiTypes.BINARY,
@@ -176,7 +177,11 @@ class BudgetReport(ReportsOnly, APIView):
 class ImpactExport(ReportsOnly, APIView):
     content_negotiation_class = AnyAccept
 
-    @extend_schema(parameters=[*FILTER_PARAMETERS, BY_PARAMETER], responses=FILE_RESPONSES)
+    @extend_schema(
+        operation_id="reports_impact_export",
+        parameters=[FORMAT_PARAMETER, *FILTER_PARAMETERS, BY_PARAMETER],
+        responses=FILE_RESPONSES,
+    )
     def get(self, request, fmt):
         fmt = export_format(fmt)
         filters = reports.ReportFilters.from_params(request.query_params)
@@ -187,7 +192,11 @@ class ImpactExport(ReportsOnly, APIView):
 class BudgetExport(ReportsOnly, APIView):
     content_negotiation_class = AnyAccept
 
-    @extend_schema(parameters=BUDGET_PARAMETERS, responses=FILE_RESPONSES)
+    @extend_schema(
+        operation_id="reports_budget_export",
+        parameters=[FORMAT_PARAMETER, *BUDGET_PARAMETERS],
+        responses=FILE_RESPONSES,
+    )
     def get(self, request, fmt):
         fmt = export_format(fmt)
         filters = reports.ReportFilters.from_params(request.query_params)
@@ -199,7 +208,11 @@ class LedgerExport(ReportsOnly, APIView):
 
     content_negotiation_class = AnyAccept
 
-    @extend_schema(parameters=FILTER_PARAMETERS, responses=FILE_RESPONSES)
+    @extend_schema(
+        operation_id="reports_ledger_export",
+        parameters=[FORMAT_PARAMETER, *FILTER_PARAMETERS],
+        responses=FILE_RESPONSES,
+    )
     def get(self, request, fmt):
         fmt = export_format(fmt)
         _raise_for(reports.can_export_lines(request.user))
@@ -259,7 +272,10 @@ class ApplicationLedger(NoAuditor, APIView):
 class HandoverProtocol(NoAuditor, APIView):
     content_negotiation_class = AnyAccept
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        operation_id="applications_handover_protocol",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
     def get(self, request, pk):
         application = get_application(request.user, pk)
         content = handover.protocol_for(application=application, by=request.user)

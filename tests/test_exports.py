@@ -225,7 +225,7 @@ def test_a_100000_row_export_streams_with_flat_memory(world, api):
 
     assert size_xlsx_10k > 512 * 1024
     assert peak_xlsx_10k < 8 * 1024 * 1024, peak_xlsx_10k
-    assert peak_xlsx_10k < peak_xlsx_1k * 1.25, (peak_xlsx_1k, peak_xlsx_10k)
+    assert peak_xlsx_10k - peak_xlsx_1k < 1024 * 1024, (peak_xlsx_1k, peak_xlsx_10k)
     response = api(world.finance).get(f"{API}/ledger/export.xlsx")
     assert isinstance(response, StreamingHttpResponse)
     content = body_of(response)
@@ -244,10 +244,11 @@ def test_a_100000_row_export_streams_with_flat_memory(world, api):
     assert DeliveryLine.objects.count() == 100_000
     peak_csv, size_csv = peak_while_consuming(csv_export())
 
-    # A hundred times the rows (17 MB of CSV) in the memory of 1,000 of them.
+    # A hundred times the rows (17 MB of CSV) in the memory of 1,000 of them: what one
+    # chunk of rows from the cursor takes, whatever the total.
     assert size_csv > 99 * size_csv_1k > 16 * 1024 * 1024
     assert peak_csv < 4 * 1024 * 1024, peak_csv
-    assert peak_csv < peak_csv_1k * 1.25, (peak_csv_1k, peak_csv)
+    assert peak_csv - peak_csv_1k < 1024 * 1024, (peak_csv_1k, peak_csv)
     response = api(world.finance).get(f"{API}/ledger/export.csv")
     assert isinstance(response, StreamingHttpResponse)
     assert next(iter(response.streaming_content)).decode("utf-8-sig").startswith("application,business_name,")
