@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from openpyxl import Workbook
 
 from applicants.models import Applicant, ConsentRecord, DuplicateFlag
@@ -112,7 +113,8 @@ def test_one_bad_row_imports_nothing_and_the_report_says_why(world, tmp_path):
     )
     before = Applicant.objects.count()
 
-    out, error = run_failing(path, world)
+    with translation.override("sr-latn"):  # whatever the caller's language, the report is English
+        out, error = run_failing(path, world)
 
     assert Applicant.objects.count() == before
     assert not AuditEvent.objects.filter(action__in=["register_applicant", "applicants_imported"]).exists()

@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 from django.db import transaction
 from tqdm import tqdm
 
@@ -224,6 +224,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Check and report; save nothing.")
         parser.add_argument("--encoding", default="utf-8-sig", help="CSV encoding (default UTF-8).")
 
+    @no_translations  # the report is a log for whoever runs it: one language, English
     def handle(self, *args, **options):
         path = options["file"]
         if not path.is_file():
