@@ -364,6 +364,12 @@ class DocumentListCreate(NoAuditor, ListAPIView):
             document_service.check_request_size(request.META.get("CONTENT_LENGTH"))
         super().initial(request, *args, **kwargs)
 
+    def handle_exception(self, exc):
+        # DRF marks the innermost transaction for rollback on the errors it answers
+        # (ATOMIC_REQUESTS); outside a request transaction that would be a caller's.
+        with transaction.atomic():
+            return super().handle_exception(exc)
+
     def get_queryset(self):
         application = get_application(self.request.user, self.kwargs["pk"])
         return document_service.visible_documents(self.request.user, application)
@@ -385,7 +391,12 @@ class DocumentListCreate(NoAuditor, ListAPIView):
 
 
 class DocumentDownload(NoAuditor, APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): bytes, 302: None})
+    @extend_schema(
+        responses={
+            **{(200, content_type): bytes for content_type in sorted(document_service.EXTENSIONS)},
+            302: None,
+        }
+    )
     def get(self, request, pk):
         document = get_object_or_404(
             Document.objects.select_related("application__applicant"),

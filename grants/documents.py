@@ -104,7 +104,7 @@ def max_bytes(kind):
     return settings.DOCUMENT_MAX_BYTES_PER_KIND.get(kind, settings.DOCUMENT_MAX_BYTES)
 
 
-def _size(nbytes):
+def human_size(nbytes):
     return filesizeformat(nbytes).replace("\xa0", " ")
 
 
@@ -121,7 +121,8 @@ def check_request_size(content_length):
     limit = largest_upload()
     if length > limit + MULTIPART_OVERHEAD:
         raise UploadTooLarge(
-            _("The upload is larger than %(limit)s, the most any document may be.") % {"limit": _size(limit)},
+            _("The upload is larger than %(limit)s, the most any document may be.")
+            % {"limit": human_size(limit)},
             code="too_large",
         )
 
@@ -211,6 +212,8 @@ def can_download(user, document):
 
 
 def can_delete(user, document):
+    """The uploader takes back their own upload, and the centre's field officers tidy
+    up any, while the application is open; delivery evidence always stays."""
     application = document.application
     seen = can_download(user, document)
     if not seen:
@@ -219,11 +222,14 @@ def can_delete(user, document):
         return permissions.Decision(False, _("The signed handover protocol of a delivery stays on file."))
     if application.state in CLOSED_STATES:
         return permissions.Decision(False, _("This application is closed; its documents stay on file."))
-    if permissions.is_own(user, application) and not roles.is_staff_member(user):
-        if document.uploaded_by_id != user.pk:
-            return permissions.Decision(False, _("You can remove only the documents you added."))
-        return permissions.ALLOWED
-    return can_upload(user, application, document.kind)
+    may_upload = can_upload(user, application, document.kind)
+    if not may_upload:
+        return may_upload
+    if document.uploaded_by_id != user.pk and not (
+        roles.is_staff_member(user) and roles.has_role(user, roles.FIELD_OFFICER)
+    ):
+        return permissions.Decision(False, _("You can remove only the documents you added."))
+    return permissions.ALLOWED
 
 
 def visible_documents(user, application):
@@ -283,8 +289,8 @@ def upload_document(*, application, by, kind, uploaded_file):
             _("A %(kind)s may be at most %(limit)s; this file is %(size)s.")
             % {
                 "kind": DocumentKind(kind).label.lower(),
-                "limit": _size(limit),
-                "size": _size(size),
+                "limit": human_size(limit),
+                "size": human_size(size),
             },
             code="too_large",
         )

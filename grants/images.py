@@ -45,7 +45,7 @@ def strip_metadata(fileobj, content_type):
             if width * height > MAX_PIXELS:
                 raise UnreadableImage(
                     _("The photo has %(mp)s megapixels; at most %(max)s are accepted.")
-                    % {"mp": floatformat(width * height / 1e6, 1), "max": MAX_PIXELS // 1_000_000},
+                    % {"mp": floatformat(width * height / 1e6, 1), "max": floatformat(MAX_PIXELS / 1e6, 1)},
                     code="too_many_pixels",
                 )
             orientation = image.getexif().get(ExifTags.Base.Orientation, 1)

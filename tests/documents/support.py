@@ -95,7 +95,10 @@ HTML = b"<!DOCTYPE html><html><body><script>fetch('/api/v1/applications/')</scri
 HOME = ((43, 1), (19, 1), (1234, 100))  # degrees, minutes, seconds as rationals
 
 
-def jpeg(size=(64, 48), *, gps=True, orientation=None, comment=None):
+XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:Description exif:GPSLatitude="43,19.2N"/></x:xmpmeta>'
+
+
+def jpeg(size=(64, 48), *, gps=True, orientation=None, comment=None, xmp=None):
     image = Image.new("RGB", size, (200, 40, 40))
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = "PhoneMaker"
@@ -113,6 +116,8 @@ def jpeg(size=(64, 48), *, gps=True, orientation=None, comment=None):
     options = {"exif": exif}
     if comment:
         options["comment"] = comment
+    if xmp:
+        options["xmp"] = xmp
     image.save(out, format="JPEG", quality=85, **options)
     return out.getvalue()
 

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from grants import documents
@@ -111,8 +111,7 @@ OK = "ok"
 def test_role_by_role(world, api, store, who, kind, answer):
     app = world.application(submitted=True)
     document = upload(world, app, kind=kind)
-    with transaction.atomic():
-        response = api(getattr(world, who)).get(download_url(document))
+    response = api(getattr(world, who)).get(download_url(document))
     if answer == OK:
         assert response.status_code == (302 if store.backend == "s3" else 200)
         assert downloads(document).get().actor == getattr(world, who)
@@ -125,8 +124,7 @@ def test_role_by_role(world, api, store, who, kind, answer):
 
 def test_anonymous_gets_401(world, api, store):
     document = upload(world, world.application())
-    with transaction.atomic():
-        response = api().get(download_url(document))
+    response = api().get(download_url(document))
     assert response.status_code == 401
     assert not downloads(document).exists()
 
