@@ -6,7 +6,7 @@ asks `unmet_rules` first so that a refusal names every rule that is not met.
 
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -129,12 +129,24 @@ def _assessment_passes(app):
     return score is not None and score >= app.programme.pass_mark
 
 
+def _criterion_label(criterion):
+    """The programme's own label; the standard criteria's default labels in the reader's
+    language."""
+    codes = type(criterion).Code
+    if criterion.criterion not in codes.values:
+        return criterion.label
+    standard = codes(criterion.criterion).label
+    with translation.override("en"):
+        is_default = criterion.label == str(standard)
+    return str(standard) if is_default else criterion.label
+
+
 def _explain_assessment(app):
     assessment = app.current_assessment()
     if assessment is None:
         return _("There is no assessment yet.")
     scored = set(assessment.scores.values_list("criterion_id", flat=True))
-    missing = [str(c.label) for c in app.programme.rubric.all() if c.pk not in scored]
+    missing = [_criterion_label(c) for c in app.programme.rubric.all() if c.pk not in scored]
     if missing:
         return ngettext(
             "A score is missing for the criterion “%(names)s”.",

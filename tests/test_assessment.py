@@ -8,6 +8,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
+from django.utils import translation
 
 from assessments.admin import RubricCriterionInline
 from assessments.models import Assessment, RubricCriterion
@@ -76,6 +77,20 @@ class TestScore:
         ]
         app.refresh_from_db()
         assert app.state == "business_training"
+
+    def test_the_missing_criterion_is_named_in_the_readers_language(self, world):
+        app = world.application(training=True)
+        assess(world, app, scores={k: 5 for k in ALL if k != "market"})
+        RubricCriterion.objects.filter(programme=world.programme, criterion="market").update(label="Market")
+        with translation.override("sr-latn"), pytest.raises(RuleNotMet) as excinfo:
+            approve(world, app)
+        assert excinfo.value.rules == [("assessment_passes", "Nedostaje ocena za kriterijum „Tržište”.")]
+        RubricCriterion.objects.filter(programme=world.programme, criterion="market").update(
+            label="Buyers nearby"
+        )
+        with translation.override("sq"), pytest.raises(RuleNotMet) as excinfo:
+            approve(world, app)
+        assert "Buyers nearby" in str(excinfo.value)  # a programme's own label stays as written
 
     def test_several_missing_scores_are_all_named(self, world, api):
         app = world.application(training=True)
