@@ -1,0 +1,730 @@
+"""One table: role × action × object → the answer, run against every API endpoint and
+every web page.
+
+Objects are seen from the caller: an applicant's `own` application, another applicant's
+at the same centre, one at another centre; a staff member's `own` (an application where
+they are the applicant: staff never act on it), one at their centre (`same`), one at
+another centre (`other`). Every staff member works for centre A only.
+
+Answers: a status code, `login` (302 to the sign-in page), `ok` (a web form that let
+the person through: 200, 302 elsewhere than the sign-in page, or 400 with the form's
+errors) or `-` (does not apply). Adding a URL without a row here fails
+`test_every_url_has_a_row`.
+
+The objects are built once for the module, inside a transaction that is rolled back at
+the end; every test runs in a savepoint of its own, so a POST that succeeds changes
+nothing for the next test.
+"""
+
+import copy
+import datetime
+import io
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from guardian.shortcuts import assign_perm
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
+
+from applicants import roles
+from grants.workflow import State
+
+from .conftest import verified_login
+from .factories import (
+    PDF_BYTES,
+    ApplicantFactory,
+    ApplicantSensitiveFactory,
+    ApplicationFactory,
+    CentreFactory,
+    CountryFactory,
+    DocumentFactory,
+    DuplicateFlagFactory,
+    ProgrammeFactory,
+    TrainingCohortFactory,
+    make_full_delivery,
+    make_training_done,
+    staff,
+)
+
+User = get_user_model()
+TODAY = datetime.date.today()
+
+# ---- the table ----------------------------------------------------------------------
+#
+# (url name, method, object, anonymous, applicant, field officer, manager, finance, auditor)
+#
+# object: what the URL's id names, for the application in that state of each owner:
+#   an application state (draft, submitted, enrolled, ready, approved, approved_full,
+#   delivered, follow_up), `person` (the owner's applicant record), `doc` (a business
+#   plan of the draft), `doc_sensitive` (a release certificate of the draft), `visit`
+#   (of the follow-up), `cohort` (a course at the owner's centre), `enrolled_cohort`
+#   (the course the enrolled application is in), `flag` (a possible duplicate at the
+#   owner's centre), or None (no id: one answer per role).
+# columns with an object: applicant "own other-applicant other-centre", officer and
+#   manager "own same other", finance and auditor "same other".
+
+A = "api:"
+# fmt: off
+MATRIX = [
+    # -- API: lists and registration
+    (A + "token", "POST", None, 400, "400", "400", "400", "400", "400"),
+    (A + "programmes", "GET", None, 401, "200", "200", "200", "200", "200"),
+    (A + "applicants", "GET", None, 401, "200", "200", "200", "403", "403"),
+    (A + "applicants", "POST", None, 401, "403", "201", "403", "403", "403"),
+    (A + "applicant", "GET", "person", 401, "200 404 404", "200 200 404", "200 200 404", "403 403", "403 403"),
+    (A + "applications", "GET", None, 401, "200", "200", "200", "200", "403"),
+    (A + "applications", "POST", "person", 401, "201 400 400", "403 201 400", "403 403 400", "400 400", "403 403"),
+    (A + "applicant-possible-duplicates", "POST", None, 401, "403", "200", "403", "403", "403"),
+    (A + "applicant-duplicates", "GET", None, 401, "200", "200", "200", "200", "200"),
+    (A + "applicant-duplicate-decision", "POST", "flag", 401, "404 404 404", "200 200 404", "200 200 404", "403 404", "403 404"),
+    (A + "cohorts", "GET", None, 401, "200", "200", "200", "200", "403"),
+    (A + "cohorts", "POST", None, 401, "400", "201", "403", "403", "403"),
+    # -- API: one application
+    (A + "application", "GET", "draft", 401, "200 404 404", "200 200 404", "200 200 404", "200 404", "403 403"),
+    (A + "application", "PATCH", "draft", 401, "200 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    (A + "application-transitions", "GET", "draft", 401, "200 404 404", "200 200 404", "200 200 404", "200 404", "403 403"),
+    (A + "application-history", "GET", "draft", 401, "200 404 404", "200 200 404", "200 200 404", "200 404", "403 403"),
+    (A + "application-documents", "GET", "draft", 401, "200 404 404", "200 200 404", "200 200 404", "200 404", "403 403"),
+    (A + "application-documents", "POST", "draft", 401, "201 404 404", "403 201 404", "403 403 404", "201 404", "403 403"),
+    (A + "document-download", "GET", "doc", 401, "200 404 404", "200 200 404", "200 200 404", "200 404", "403 403"),
+    (A + "document-download", "GET", "doc_sensitive", 401, "200 404 404", "200 200 404", "200 200 404", "404 404", "403 403"),
+    (A + "application-certificate", "GET", "ready", 401, "200 404 404", "200 200 404", "200 200 404", "403 404", "403 403"),
+    (A + "application-assessment", "GET", "ready", 401, "200 404 404", "200 200 404", "200 200 404", "200 404", "403 403"),
+    (A + "application-assessment", "POST", "submitted", 401, "403 404 404", "403 201 404", "403 403 404", "403 404", "403 403"),
+    (A + "application-deliveries", "GET", "approved_full", 401, "200 404 404", "200 200 404", "200 200 404", "200 404", "403 403"),
+    (A + "application-deliveries", "POST", "approved", 401, "403 404 404", "403 201 404", "403 403 404", "201 404", "403 403"),
+    (A + "application-visits", "GET", "follow_up", 401, "200 404 404", "200 200 404", "200 200 404", "200 404", "403 403"),
+    (A + "visit-record", "POST", "visit", 401, "403 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    (A + "cohort-enrollments", "POST", "cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
+    (A + "cohort-attendance", "POST", "enrolled_cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
+    (A + "application-ledger", "GET", "approved_full", 401, "403 404 404", "403 403 404", "200 200 404", "200 404", "403 403"),
+    (A + "application-handover-protocol", "GET", "approved", 401, "403 404 404", "403 200 404", "403 200 404", "200 404", "403 403"),
+    # -- API: reports (aggregates; row-level money only for finance and managers)
+    (A + "report-impact", "GET", None, 401, "403", "403", "200", "200", "200"),
+    (A + "report-impact-export", "GET", None, 401, "403", "403", "200", "200", "200"),
+    (A + "report-budget", "GET", None, 401, "403", "403", "200", "200", "200"),
+    (A + "report-budget-export", "GET", None, 401, "403", "403", "200", "200", "200"),
+    (A + "report-ledger-export", "GET", None, 401, "403", "403", "200", "200", "403"),
+    # -- web: accounts and public pages
+    ("healthz", "GET", None, 200, "200", "200", "200", "200", "200"),
+    ("login", "GET", None, 200, "302", "302", "302", "302", "302"),
+    ("logout", "POST", None, 302, "302", "302", "302", "302", "302"),
+    ("otp-verify", "GET", None, "login", "ok", "ok", "ok", "ok", "ok"),
+    ("otp-setup", "GET", None, "login", "ok", "ok", "ok", "ok", "ok"),
+    ("password_change", "GET", None, "login", "200", "200", "200", "200", "200"),
+    ("password_change_done", "GET", None, "login", "200", "200", "200", "200", "200"),
+    ("signup", "GET", None, 200, "ok", "ok", "ok", "ok", "ok"),
+    ("home", "GET", None, "login", "302", "302", "302", "302", "302"),
+    # -- web: applicants
+    ("my-applications", "GET", None, "login", "200", "403", "403", "403", "403"),
+    ("applicant-list", "GET", None, "login", "403", "200", "200", "403", "403"),
+    ("applicant-register", "GET", None, "login", "403", "200", "403", "403", "403"),
+    ("applicant-register", "POST", None, "login", "403", "ok", "403", "403", "403"),
+    ("duplicate-list", "GET", None, "login", "403", "200", "200", "403", "403"),
+    ("duplicate-decide", "POST", "flag", "login", "403 403 403", "ok ok 404", "ok ok 404", "403 403", "403 403"),
+    ("applicant-export", "GET", "person", "login", "404 404 404", "403 403 404", "200 200 404", "404 404", "404 404"),
+    # -- web: applications
+    ("inbox", "GET", None, "login", "403", "200", "200", "403", "403"),
+    ("application-new", "GET", "person", "login", "200 200 200", "403 200 404", "403 403 403", "404 404", "404 404"),
+    ("application-detail", "GET", "draft", "login", "200 404 404", "200 200 404", "200 200 404", "200 404", "404 404"),
+    ("application-edit", "GET", "draft", "login", "200 404 404", "403 200 404", "403 403 404", "403 404", "404 404"),
+    ("application-edit", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
+    ("application-step", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
+    ("application-reassign", "POST", "draft", "login", "403 403 403", "403 403 403", "403 ok 404", "403 403", "403 403"),
+    ("document-upload", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "ok 404", "404 404"),
+    ("document-download-page", "GET", "doc", "login", "200 404 404", "200 200 404", "200 200 404", "200 404", "404 404"),
+    ("document-download-page", "GET", "doc_sensitive", "login", "200 404 404", "200 200 404", "200 200 404", "404 404", "404 404"),
+    ("delivery-new", "GET", "approved", "login", "403 403 403", "403 200 404", "403 403 403", "200 404", "403 403"),
+    ("application-ledger-page", "GET", "approved_full", "login", "403 403 403", "403 403 403", "200 200 404", "200 404", "403 403"),
+    # -- web: training, assessment, visits
+    ("cohort-list", "GET", None, "login", "403", "200", "200", "403", "403"),
+    ("cohort-new", "GET", None, "login", "403", "200", "403", "403", "403"),
+    ("cohort-detail", "GET", "cohort", "login", "403 403 403", "200 200 404", "200 200 404", "403 403", "403 403"),
+    ("cohort-attendance", "POST", "enrolled_cohort", "login", "403 403 403", "403 ok 404", "403 403 403", "403 403", "403 403"),
+    ("cohort-enrol", "POST", "cohort", "login", "403 403 403", "403 ok 404", "403 403 403", "403 403", "403 403"),
+    ("application-enrol", "POST", "submitted", "login", "403 403 403", "403 ok 404", "403 403 403", "403 403", "403 403"),
+    # (the forms show; saving one on your own application is refused)
+    ("assessment-form", "GET", "submitted", "login", "403 403 403", "200 200 404", "403 403 403", "403 403", "403 403"),
+    ("assessment-form", "POST", "submitted", "login", "403 403 403", "403 ok 404", "403 403 403", "403 403", "403 403"),
+    ("visit-form", "GET", "visit", "login", "403 403 403", "200 200 404", "403 403 403", "403 403", "403 403"),
+    ("visit-form", "POST", "visit", "login", "403 403 403", "403 ok 404", "403 403 403", "403 403", "403 403"),
+    # -- web: manager, finance, dashboard
+    ("approvals", "GET", None, "login", "403", "403", "200", "403", "403"),
+    ("programme-list", "GET", None, "login", "403", "403", "200", "200", "403"),
+    ("finance-budget", "GET", None, "login", "403", "403", "200", "200", "403"),
+    ("finance-deliveries", "GET", None, "login", "403", "403", "200", "200", "403"),
+    ("finance-commitments", "GET", None, "login", "403", "403", "200", "200", "403"),
+    ("dashboard", "GET", None, "login", "403", "403", "200", "200", "200"),
+]
+# fmt: on
+
+# Every transition, on an application in a state it starts from.
+# fmt: off
+TRANSITION_MATRIX = [
+    # (transition, object, applicant, officer, manager, finance, auditor)
+    ("submit", "draft", "200 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    ("withdraw", "draft", "200 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    ("return_for_changes", "submitted", "403 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    ("admit_to_training", "enrolled", "403 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    ("reject", "submitted", "403 404 404", "403 200 404", "403 200 404", "403 404", "403 403"),
+    ("approve", "ready", "403 404 404", "403 403 404", "403 200 404", "403 404", "403 403"),
+    ("cancel", "approved", "403 404 404", "403 403 404", "403 200 404", "403 404", "403 403"),
+    ("record_delivery", "approved_full", "403 404 404", "403 200 404", "403 403 404", "200 404", "403 403"),
+    ("start_follow_up", "delivered", "403 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    ("complete", "follow_up", "403 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    ("discontinue", "follow_up", "403 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    ("no_such_step", "draft", "404 404 404", "404 404 404", "404 404 404", "404 404", "403 403"),
+]
+# fmt: on
+
+# URLs no row is needed for: the admin (its own tests), static files, the language
+# switch, the API schema and its browsable docs.
+ALLOWLIST_PREFIXES = ("admin:", "static", "set_language", "api:schema", "api:docs")
+
+ROLES = ["anonymous", "applicant", "officer", "manager", "finance", "auditor"]
+RELATIONS = {
+    "applicant": ["own", "other_applicant", "other_centre"],
+    "officer": ["own", "same", "other"],
+    "manager": ["own", "same", "other"],
+    "finance": ["same", "other"],
+    "auditor": ["same", "other"],
+    "anonymous": ["same"],
+}
+# Whose objects each relation means, for each role.
+OWNER_OF = {
+    ("applicant", "own"): "P",
+    ("applicant", "other_applicant"): "Q",
+    ("applicant", "other_centre"): "R",
+    ("officer", "own"): "O",
+    ("manager", "own"): "M",
+}
+
+
+# ---- the world ----------------------------------------------------------------------
+
+
+@dataclass
+class Owned:
+    """One owner's objects: an application in each state, and what hangs off them."""
+
+    person: object
+    apps: dict
+    cohort: object
+    doc: object
+    doc_sensitive: object
+    visit: object
+    enrolled_cohort: object
+    flag: object = None
+
+
+def build_owned(person, programme, *, officer, assessor, cohort):
+    def app(**traits):
+        return ApplicationFactory(
+            applicant=person,
+            programme=programme,
+            assigned_officer=officer,
+            state_facts__assessor=assessor,
+            **traits,
+        )
+
+    apps = {
+        "draft": app(),
+        "submitted": app(submitted=True),
+        "enrolled": app(submitted=True),
+        "ready": app(ready=True),
+        "approved": app(approved=True),
+        "approved_full": app(approved=True),
+        "delivered": app(delivered=True),
+        "follow_up": app(follow_up=True),
+    }
+    enrolled_cohort = make_training_done(apps["enrolled"], complete=False)
+    make_full_delivery(apps["approved_full"], delivered_on=TODAY - datetime.timedelta(days=3))
+    apps["follow_up"].visits.update(visited_on=TODAY, operating=True, equipment_in_use=True, jobs_owner=1)
+    return Owned(
+        person=person,
+        apps=apps,
+        cohort=cohort,
+        doc=DocumentFactory(application=apps["draft"], kind="business_plan"),
+        doc_sensitive=DocumentFactory(application=apps["draft"], kind="release_certificate"),
+        visit=apps["follow_up"].visits.order_by("months").first(),
+        enrolled_cohort=enrolled_cohort,
+    )
+
+
+class MatrixWorld:
+    def __init__(self):
+        serbia = CountryFactory(code="RS", name="Serbia")
+        self.centre = CentreFactory(country=serbia, name="Centre A")
+        self.other_centre = CentreFactory(country=serbia, name="Centre B")
+        self.programme = ProgrammeFactory(country=serbia)
+        self.users = {
+            "officer": staff(roles.FIELD_OFFICER, self.centre, username="m-officer"),
+            "manager": staff(roles.PROGRAMME_MANAGER, self.centre, username="m-manager"),
+            "finance": staff(roles.FINANCE_OFFICER, self.centre, username="m-finance"),
+            "auditor": staff(roles.AUDITOR, self.centre, username="m-auditor"),
+        }
+        colleague = self.colleague = staff(roles.FIELD_OFFICER, self.centre, username="m-colleague")
+        officer_b = staff(roles.FIELD_OFFICER, self.other_centre, username="m-officer-b")
+        cohort_a = TrainingCohortFactory(programme=self.programme, centre=self.centre, sessions=3)
+        cohort_b = TrainingCohortFactory(programme=self.programme, centre=self.other_centre, sessions=3)
+
+        people = {
+            "P": ApplicantFactory(centre=self.centre, with_user=True, first_name="Marko", last_name="Own"),
+            "Q": ApplicantFactory(centre=self.centre, with_user=True, first_name="Jelena", last_name="Other"),
+            "R": ApplicantFactory(
+                centre=self.other_centre, with_user=True, first_name="Arta", last_name="Far"
+            ),
+            "O": ApplicantFactory(centre=self.centre, user=self.users["officer"], last_name="Officer"),
+            "M": ApplicantFactory(centre=self.centre, user=self.users["manager"], last_name="Manager"),
+        }
+        for key in ("O", "M"):
+            assign_perm("applicants.view_applicant", people[key].user, people[key])
+        self.users["applicant"] = people["P"].user
+        # Signed in once (both steps for staff); each test sends the session cookie.
+        self.sessions = {role: verified_login(Client(), user).cookies for role, user in self.users.items()}
+        for person in people.values():
+            ApplicantSensitiveFactory(applicant=person)
+        flags = {
+            self.centre.pk: DuplicateFlagFactory(applicant=people["P"], other=people["Q"]),
+            self.other_centre.pk: DuplicateFlagFactory(applicant=people["R"], other=people["P"]),
+        }
+        self.owned = {}
+        for key, person in people.items():
+            at_a = person.centre_id == self.centre.pk
+            self.owned[key] = build_owned(
+                person,
+                self.programme,
+                officer=(colleague if key == "O" else self.users["officer"]) if at_a else officer_b,
+                assessor=colleague if at_a else officer_b,
+                cohort=cohort_a if at_a else cohort_b,
+            )
+            self.owned[key].flag = flags[person.centre_id]
+
+    def owner(self, role, relation):
+        if (role, relation) in OWNER_OF:
+            return OWNER_OF[(role, relation)]
+        return "R" if relation == "other" else "P"
+
+
+@pytest.fixture(scope="module")
+def matrix_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("matrix-media")
+
+
+def _point_storage_at(settings, media):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media)},
+        },
+    }
+    settings.STORAGE_BACKEND = "local"
+    settings.MEDIA_ROOT = str(media)
+
+
+@pytest.fixture(scope="module")
+def mworld(django_db_setup, django_db_blocker, matrix_media):
+    from django.conf import settings as django_settings
+    from django.test.utils import override_settings
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(
+            STORAGES={
+                **django_settings.STORAGES,
+                "default": {
+                    "BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": str(matrix_media)},
+                },
+            },
+            MEDIA_ROOT=str(matrix_media),
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        ):
+            world = MatrixWorld()
+        yield world
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(autouse=True)
+def _matrix_storage(_isolated_services, settings, matrix_media):
+    """The module's documents live in the module's folder (the world outlives a test)."""
+    _point_storage_at(settings, matrix_media)
+
+
+# ---- requests -----------------------------------------------------------------------
+
+
+def fresh(user):
+    """The user as a new request sees it: no permission caches from earlier tests."""
+    return User.objects.get(pk=user.pk) if user is not None else None
+
+
+def api_client(user):
+    client = APIClient()
+    if user is not None:
+        client.force_authenticate(fresh(user))
+    return client
+
+
+def web_client(world, role):
+    client = Client()
+    if role != "anonymous":
+        client.cookies = copy.deepcopy(world.sessions[role])
+    return client
+
+
+def pdf_upload():
+    upload = io.BytesIO(PDF_BYTES + b"% matrix upload\n")
+    upload.name = "plan.pdf"
+    return upload
+
+
+def body_for(name, method, owned, world):
+    """A valid request body for the row, so that `allowed` is the success answer."""
+    apps = owned.apps if owned else None
+    if method in ("GET",) or name in ("logout",):
+        return None
+    if name == "api:token":
+        return {"username": "nobody", "password": "wrong password"}
+    if name == "api:applicants":
+        return {
+            "first_name": "Nova",
+            "last_name": "Osoba",
+            "date_of_birth": "1991-04-05",
+            "centre": world.centre.pk,
+            "target_groups": ["returnee"],
+            "consent_given": True,
+        }
+    if name == "api:applications":
+        body = {"programme": world.programme.pk, "business_name": "Bakery", "sector": "food"}
+        return body
+    if name == "api:cohorts":
+        return {
+            "programme": world.programme.pk,
+            "centre": world.centre.pk,
+            "title": "Evening course",
+            "sessions": [{"date": TODAY.isoformat()}],
+        }
+    if name == "api:application":
+        return {"business_name": "Renamed workshop"}
+    if name == "api:application-documents":
+        return {"kind": "business_plan", "file": pdf_upload()}
+    if name == "api:application-assessment":
+        return {
+            "scores": {"viability": 4, "skills": 4, "market": 4, "need": 4, "commitment": 4},
+            "recommendation": "approve",
+            "comment": "Visited.",
+        }
+    if name == "api:application-deliveries":
+        app = apps["approved"]
+        return {
+            "delivered_on": TODAY.isoformat(),
+            "supplier": "Tehno Alat",
+            "invoice_number": "INV-M-1",
+            "lines": [
+                {"item": i.pk, "quantity": 1, "actual_unit_cost": "600.00"} for i in app.items.all()[:1]
+            ],
+        }
+    if name == "api:visit-record":
+        return {"visited_on": TODAY.isoformat(), "operating": True, "equipment_in_use": True, "jobs": 2}
+    if name == "api:cohort-enrollments":
+        return {"application": apps["submitted"].pk}
+    if name == "api:cohort-attendance":
+        return {
+            "session": owned.enrolled_cohort.sessions.order_by("date").first().pk,
+            "application": apps["enrolled"].pk,
+            "present": True,
+        }
+    if name == "api:application-transition":
+        return {"comment": "Reason given in the matrix test."}
+    if name == "application-step":
+        return {"transition": "submit", "comment": ""}
+    if name == "application-reassign":
+        return {"officer": world.colleague.pk}
+    if name in ("api:applicant-duplicate-decision", "duplicate-decide"):
+        return {"decision": "different_person"}
+    if name == "api:applicant-possible-duplicates":
+        return {"first_name": "Marko", "last_name": "Own", "date_of_birth": "1990-03-02"}
+    if name == "assessment-form":
+        scores = {f"score_{c.criterion}": "4" for c in apps["submitted"].programme.rubric.all()}
+        return {**scores, "recommendation": "approve", "reasons": "Visited."}
+    if name == "visit-form":
+        return {
+            "visited_on": TODAY.isoformat(),
+            "operating": "yes",
+            "equipment_in_use": "yes",
+            "jobs_owner": "1",
+            "jobs_family": "0",
+            "jobs_employees": "0",
+        }
+    if name == "application-edit":
+        return {"business_name": "Renamed"}
+    if name == "document-upload":
+        return {"kind": "business_plan", "file": pdf_upload()}
+    if name == "cohort-enrol":
+        return {"application": apps["submitted"].pk}
+    if name == "application-enrol":
+        return {"cohort": owned.cohort.pk}
+    if name == "cohort-attendance":
+        enrolment = apps["enrolled"].enrolments.get(active=True)
+        session = owned.enrolled_cohort.sessions.order_by("date").first()
+        return {f"present-{enrolment.pk}-{session.pk}": "on"}
+    return {}
+
+
+# Rows whose object goes in the request (body or query), not in the URL.
+OBJECT_IN_REQUEST = {"api:applications", "application-new"}
+
+
+def url_for(name, obj_kind, owned, extra=None):
+    kwargs = dict(extra or {})
+    if obj_kind is None or name in OBJECT_IN_REQUEST:
+        pass
+    elif obj_kind == "person":
+        kwargs["pk"] = owned.person.pk
+    elif obj_kind in ("doc", "doc_sensitive", "visit", "cohort", "enrolled_cohort", "flag"):
+        kwargs["pk"] = getattr(owned, obj_kind).pk
+    else:
+        kwargs["pk"] = owned.apps[obj_kind].pk
+    if name.endswith("-export") and name.startswith("api:report"):
+        kwargs["fmt"] = "csv"
+    return reverse(name, kwargs=kwargs)
+
+
+def query_for(name, owned):
+    """Officers name the person a new application is for (applicants apply for themselves)."""
+    if name == "application-new":
+        return {"applicant": owned.person.pk}
+    return None
+
+
+def perform(name, method, obj_kind, role, relation, world, extra=None):
+    user = None if role == "anonymous" else world.users[role]
+    owned = world.owned[world.owner(role, relation)] if obj_kind else world.owned["P"]
+    url = url_for(name, obj_kind, owned if obj_kind else None, extra)
+    body = body_for(name, method, owned, world)
+    if name == "api:applications" and method == "POST" and not (role == "applicant" and relation == "own"):
+        body["applicant"] = owned.person.pk
+    query = query_for(name, owned)
+    if name.startswith("api:"):
+        client = api_client(user)
+        if method == "GET":
+            return client.get(url, query)
+        multipart = name == "api:application-documents"
+        return getattr(client, method.lower())(url, body, format="multipart" if multipart else "json")
+    client = web_client(world, role)
+    if method == "GET":
+        return client.get(url, query)
+    return client.post(url, body or {})
+
+
+def meets(response, expected):
+    status = response.status_code
+    location = response.get("Location", "") if status == 302 else ""
+    if expected == "login":
+        return status == 302 and reverse("login") in location
+    if expected == "ok":
+        return status in (200, 201, 204, 400) or (status == 302 and reverse("login") not in location)
+    return status == int(expected)
+
+
+def expand(rows):
+    """(id, name, method, object, role, relation, expected) for every cell of the table."""
+    for name, method, obj_kind, anon, *by_role in rows:
+        cells = {"anonymous": str(anon)}
+        cells.update(zip(["applicant", "officer", "manager", "finance", "auditor"], by_role, strict=True))
+        for role in ROLES:
+            values = cells[role].split()
+            relations = RELATIONS[role] if obj_kind else ["-"]
+            if role == "anonymous":
+                relations = ["same"] if obj_kind else ["-"]
+            assert len(values) == len(relations), f"{name} {method} {role}: {values} for {relations}"
+            for relation, value in zip(relations, values, strict=True):
+                if value == "-":
+                    continue
+                yield pytest.param(
+                    name,
+                    method,
+                    obj_kind,
+                    role,
+                    relation,
+                    value,
+                    id=f"{method} {name} {obj_kind} {role} {relation}",
+                )
+
+
+def expand_transitions():
+    for step, obj_kind, *by_role in TRANSITION_MATRIX:
+        row = ("api:application-transition", "POST", obj_kind, 401, *by_role)
+        for param in expand([row]):
+            name, method, kind, role, relation, value = param.values
+            yield pytest.param(step, kind, role, relation, value, id=f"{step} {kind} {role} {relation}")
+
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(("name", "method", "obj_kind", "role", "relation", "expected"), list(expand(MATRIX)))
+def test_matrix(mworld, name, method, obj_kind, role, relation, expected):
+    response = perform(name, method, obj_kind, role, relation, mworld)
+    assert meets(response, expected), (
+        f"{role} ({relation}) {method} {name}: expected {expected}, got {response.status_code} "
+        f"{getattr(response, 'data', '') or response.get('Location', '')}"
+    )
+
+
+@pytest.mark.parametrize(("step", "obj_kind", "role", "relation", "expected"), list(expand_transitions()))
+def test_transition_matrix(mworld, step, obj_kind, role, relation, expected):
+    response = perform(
+        "api:application-transition", "POST", obj_kind, role, relation, mworld, extra={"name": step}
+    )
+    assert meets(response, expected), (
+        f"{role} ({relation}) {step}: expected {expected}, got {response.status_code} "
+        f"{getattr(response, 'data', '')}"
+    )
+    if expected == "200":
+        assert response.json()["state"] != State.DRAFT or step == "return_for_changes"
+
+
+# ---- coverage: a new URL without a row fails ----------------------------------------
+
+
+def url_patterns(patterns=None, namespace=""):
+    """(name, view) of every URL the project serves, with its namespace."""
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_patterns(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            yield f"{namespace}{pattern.name or pattern.pattern}", pattern.callback
+
+
+def test_every_url_has_a_row():
+    rows = {(name, method) for name, method, *_rest in MATRIX}
+    rows |= {("api:application-transition", "POST")}
+    named = {name for name, _method in rows}
+    missing = []
+    for name, view in url_patterns():
+        if name.startswith(ALLOWLIST_PREFIXES):
+            continue
+        view_class = getattr(view, "cls", None)
+        if view_class is not None and issubclass(view_class, APIView):
+            for method in ("get", "post", "put", "patch", "delete"):
+                if hasattr(view_class, method) and (name, method.upper()) not in rows:
+                    missing.append(f"{method.upper()} {name}")
+        elif name not in named:
+            missing.append(name)
+    assert missing == [], f"add rows to MATRIX in {__name__} for: {missing}"
+
+
+# ---- an applicant trying other people's ids -----------------------------------------
+
+ID_KINDS = {
+    name: obj_kind for name, _m, obj_kind, *_r in MATRIX if obj_kind and name not in OBJECT_IN_REQUEST
+}
+ID_KINDS["api:application-transition"] = "draft"
+NO_SUCH_ID = 987654
+
+
+def id_urls():
+    for name, view in url_patterns():
+        if name.startswith(ALLOWLIST_PREFIXES) or name not in ID_KINDS:
+            continue
+        methods = [m for (m,) in {(m,) for n, m, *_r in MATRIX if n == name}] or ["POST"]
+        for method in methods:
+            yield pytest.param(name, method, id=f"{method} {name}")
+
+
+@pytest.mark.parametrize(("name", "method"), list(id_urls()))
+def test_an_applicant_trying_other_ids_learns_nothing(mworld, name, method):
+    """Another applicant's id (at the same centre or another) answers exactly as an id
+    that does not exist: 404 on every application, document, visit and history URL;
+    pages that are not for applicants at all answer 403 whatever the id."""
+    kind = ID_KINDS[name]
+    extra = {"name": "submit"} if name == "api:application-transition" else {}
+    answers = {}
+    for owner in ("Q", "R", None):
+        if owner is None:
+            kwargs = {**extra, "pk": NO_SUCH_ID}
+            if name.startswith("api:report") and name.endswith("-export"):
+                kwargs["fmt"] = "csv"
+            url = reverse(name, kwargs=kwargs)
+        else:
+            url = url_for(name, kind, mworld.owned[owner], extra)
+        body = body_for(name, method, mworld.owned[owner or "P"], mworld)
+        if name.startswith("api:"):
+            client = api_client(mworld.users["applicant"])
+            fmt = "multipart" if name == "api:application-documents" else "json"
+            response = (
+                client.get(url) if method == "GET" else getattr(client, method.lower())(url, body, format=fmt)
+            )
+        else:
+            client = web_client(mworld, "applicant")
+            response = client.get(url) if method == "GET" else client.post(url, body or {})
+        # API bodies must match to the byte; a web page carries its own form token.
+        same_body = response.content if name.startswith("api:") else b""
+        answers[owner or "no such id"] = (response.status_code, same_body)
+    statuses = {status for status, _body in answers.values()}
+    assert len(set(answers.values())) == 1, f"{method} {name}: {answers}"
+    if name.startswith("api:") or name in (
+        "application-detail",
+        "application-edit",
+        "document-download-page",
+    ):
+        assert statuses == {404}
+    else:
+        assert statuses <= {403, 404}
+
+
+# ---- finance and the auditor never receive sensitive facts --------------------------
+
+SENSITIVE_KEYS = {"referral_institution", "release_month", "returned_from", "return_date", "ethnicity"}
+SENSITIVE_VALUES = ["Sremska Mitrovica", "Germany", "Roma", "release_certificate", "return_certificate"]
+PERSONAL_KEYS = {"national_id", "phone", "date_of_birth", "email", "address", "first_name", "last_name"}
+
+
+def keys_in(data):
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield key
+            yield from keys_in(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from keys_in(value)
+
+
+def get_rows():
+    for name, method, obj_kind, *_r in MATRIX:
+        if name.startswith("api:") and method == "GET":
+            yield name, obj_kind
+
+
+@pytest.mark.parametrize("role", ["finance", "auditor"])
+def test_finance_and_the_auditor_receive_no_sensitive_facts(mworld, role):
+    client = api_client(mworld.users[role])
+    owned = mworld.owned["P"]
+    seen = 0
+    for name, obj_kind in get_rows():
+        url = url_for(name, obj_kind, owned) if obj_kind else url_for(name, None, None)
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        seen += 1
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        text = raw.decode("utf-8", errors="replace")
+        for value in SENSITIVE_VALUES:
+            assert value not in text, f"{role} got {value!r} from {url}"
+        if response.get("Content-Type", "").startswith("application/json"):
+            keys = set(keys_in(response.json()))
+            assert not keys & SENSITIVE_KEYS, f"{role} got {keys & SENSITIVE_KEYS} from {url}"
+            if role == "auditor":
+                assert not keys & PERSONAL_KEYS, f"the auditor got {keys & PERSONAL_KEYS} from {url}"
+        if role == "auditor":
+            person = owned.person
+            for value in (person.first_name, person.last_name, person.phone):
+                assert value not in text, f"the auditor got {value!r} from {url}"
+    assert seen >= (10 if role == "finance" else 5)
