@@ -91,17 +91,45 @@ def approvals_queue(user):
     return application_list(user, state=State.BUSINESS_TRAINING)
 
 
+def committed_by_programme():
+    """{programme id: committed amount}, grants.ledger's definition, in two grouped queries."""
+    from collections import defaultdict
+
+    from django.db.models import Sum
+
+    from .ledger import at_cost_lines, cents, open_commitments
+
+    totals = defaultdict(lambda: cents(0))
+    for pk, total in (
+        open_commitments()
+        .order_by()
+        .values("programme")
+        .annotate(total=Sum("amount"))
+        .values_list("programme", "total")
+    ):
+        totals[pk] += cents(total)
+    programme = "delivery__application__programme"
+    for pk, total in (
+        at_cost_lines()
+        .order_by()
+        .values(programme)
+        .annotate(total=Sum("amount"))
+        .values_list(programme, "total")
+    ):
+        totals[pk] += cents(total)
+    return dict(totals)
+
+
 def approvals_ready(user):
     """Applications in training whose training is completed and that have a current
     assessment: the programme manager's queue. Annotated with the assessment's
-    recommendation, score and assessor, and the programme's budget left (as the approval
-    guard computes it, grants.ledger), all in one query."""
-    from django.db.models import Count, DecimalField, F, IntegerField, OuterRef, Subquery, Sum, Value
+    recommendation, score and assessor in one query, and with the programme's budget
+    left (as the approval guard computes it, grants.ledger) from two grouped queries
+    run here: as a subquery per row it cost seconds at 100,000 applications (bench)."""
+    from django.db.models import Case, Count, DecimalField, F, IntegerField, OuterRef, Subquery, Value, When
     from django.db.models.functions import Coalesce
 
     from assessments.models import Assessment, Attendance, TrainingSession
-
-    from .ledger import at_cost_lines, open_commitments
 
     current = Assessment.objects.filter(application=OuterRef("pk"), is_current=True)
     present = (
@@ -120,23 +148,12 @@ def approvals_ready(user):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    committed = (
-        open_commitments()
-        .filter(programme=OuterRef("programme_id"))
-        .order_by()
-        .values("programme")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    spent = (
-        at_cost_lines()
-        .filter(delivery__application__programme=OuterRef("programme_id"))
-        .order_by()
-        .values("delivery__application__programme")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
     money = DecimalField(max_digits=14, decimal_places=2)
+    committed = Case(
+        *[When(programme_id=pk, then=Value(total)) for pk, total in committed_by_programme().items()],
+        default=Value(0),
+        output_field=money,
+    )
     return (
         applications_for(user)
         .filter(state=State.BUSINESS_TRAINING)
@@ -147,10 +164,8 @@ def approvals_ready(user):
             weighted_score=Subquery(current.values("weighted_score")[:1]),
             assessment_complete=Subquery(current.values("complete")[:1]),
             assessor_id=Subquery(current.values("assessor_id")[:1]),
-            committed_open=Coalesce(Subquery(committed, output_field=money), Value(0), output_field=money),
-            spent_at_cost=Coalesce(Subquery(spent, output_field=money), Value(0), output_field=money),
+            budget_left=F("programme__budget") - committed,
         )
-        .annotate(budget_left=F("programme__budget") - F("committed_open") - F("spent_at_cost"))
         .filter(recommendation__isnull=False, sessions_count__gt=0)
         .annotate(present_pct=F("present_count") * Value(100))
         .filter(present_pct__gte=F("programme__training_threshold") * Value(100) * F("sessions_count"))
@@ -237,3 +252,4 @@ def commitments_for(user):
         .select_related("application__programme", "created_by", "released_by")
         .order_by("-created_at", "-id")
     )
+
