@@ -252,4 +252,3 @@ def commitments_for(user):
         .select_related("application__programme", "created_by", "released_by")
         .order_by("-created_at", "-id")
     )
-

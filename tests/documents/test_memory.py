@@ -18,7 +18,7 @@ import psutil
 import pytest
 import requests
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_finished
+from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from rest_framework.authtoken.models import Token
 
@@ -137,7 +137,9 @@ class Server:
             answer["headers"] = dict(headers)
 
         digest, size = hashlib.sha256(), 0
-        # The test's transaction must survive the request's end.
+        # As with Django's test client, the test's connection (and transaction) must
+        # survive the request's start and end.
+        request_started.disconnect(close_old_connections)
         request_finished.disconnect(close_old_connections)
         try:
             result = self.handler(environ, start_response)
@@ -148,6 +150,7 @@ class Server:
             finally:
                 getattr(result, "close", lambda: None)()
         finally:
+            request_started.connect(close_old_connections)
             request_finished.connect(close_old_connections)
         return answer["status"], answer["headers"], digest.hexdigest(), size
 
