@@ -1,0 +1,98 @@
+"""The benchmark's code at a tiny scale: the generated histories obey the workflow (a
+ready application approves through the real service), the audit chain verifies, and the
+measurer produces timings, query counts and the comparison with the raw SQL floor.
+
+The full benchmark (`make bench`, PostgreSQL, 100,000 applications) is not part of the
+suite; its throughput and export parts run in separate processes and are left out here."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from bench import generate, report
+from bench.measure import Measurer, percentile
+from bench.throughput import ready_applications, worker_lists
+from grants import audit, services
+from grants.models import AuditEvent, Commitment, EquipmentItem, GrantApplication, Programme
+from grants.workflow import State
+
+SCALE = 0.002  # 200 applications
+
+
+@pytest.fixture
+def dataset(db):
+    return generate.generate(scale=SCALE, progress=False)
+
+
+def test_it_generates_a_consistent_dataset(dataset):
+    assert GrantApplication.objects.count() == 200
+    assert Programme.objects.count() == 4
+    assert EquipmentItem.objects.count() >= 200
+    assert dataset["rows"]["grants_grantapplication"] == 200
+    states = set(GrantApplication.objects.values_list("state", flat=True))
+    assert {State.DRAFT, State.SUBMITTED, State.BUSINESS_TRAINING, State.FOLLOW_UP} <= states
+    # Every approved or later grant has its commitment; the chain of audit rows verifies.
+    committed = GrantApplication.objects.filter(state__in=[State.APPROVED, *State.DELIVERED_OR_LATER])
+    assert Commitment.objects.filter(application__in=committed, status="active").count() == committed.count()
+    assert AuditEvent.objects.count() >= 0.9 * generate.Scale(SCALE).audit_events
+    assert audit.verify_chain()[2] == []
+
+
+def test_it_generates_applications_the_workflow_can_approve(dataset):
+    ready = ready_applications()
+    assert len(ready) == dataset["ready_to_approve"] > 0
+    application = GrantApplication.objects.get(pk=ready[0])
+    assert services.unmet_rules(application, "approve") == []
+    approver = get_user_model().objects.get(username=generate.WORKER_MANAGER.format(0))
+
+    services.take_transition(application=application, name="approve", by=approver)
+
+    application.refresh_from_db()
+    assert application.state == State.APPROVED
+    assert application.commitments.get(status="active").amount == application.requested_total
+    assert AuditEvent.objects.filter(application=application, action="approve").count() == 1
+    assert audit.verify_chain()[2] == []
+
+
+def test_it_measures_pages_and_compares_with_the_floor(dataset):
+    measurer = Measurer(runs=1, warmup=0, log=lambda *_: None)
+    measurer.run_pages()
+    measurer.run_comparisons()
+
+    measured = {r.name: r for r in measurer.results}
+    assert measured["inbox page 1"].status == 200
+    assert measured["inbox page 1"].queries > 0
+    assert measured["application page, API"].status == 200
+    assert measured["budget report"].status == 200
+    assert all(r.median_ms > 0 for r in measurer.results if r.status == 200)
+    floor = measurer.comparisons["inbox page 1 data step"]
+    assert floor["raw_sql_floor_ms"] > 0 and floor["ratio_rows_to_floor"] > 0
+    table = report.table({**measurer.as_dict(), "dataset": report.dataset_counts()})
+    assert "| inbox page 1 | UI | bench_officer | 1 |" in table
+    assert "raw SQL floor" in table
+
+
+def test_it_gives_racing_workers_shared_applications():
+    lists, raced = worker_lists(list(range(40)), 4)
+    assert [len(ids) for ids in lists] == [11, 11, 11, 11]
+    assert raced == 4
+    # Worker 0 starts with worker 1's first application: they race for it.
+    assert lists[0][0] == lists[1][1] == 10
+    assert percentile([1, 2, 3, 4, 100], 0.95) == 100
+
+
+def test_a_deep_page_has_the_same_rows_found_by_their_ids_first(
+    dataset, monkeypatch, django_assert_num_queries
+):
+    from grants import selectors
+    from grants.models import ApplicationQuerySet
+
+    officer = get_user_model().objects.get(username=generate.OFFICER)
+    expected = list(selectors.application_list(officer).values_list("pk", flat=True))[100:150]
+    monkeypatch.setattr(ApplicationQuerySet, "DEFERRED_JOIN_FROM", 100)
+    page = selectors.application_list(officer)[100:150]
+
+    assert "IN (SELECT" in str(page.query)
+    with django_assert_num_queries(2):  # the page's rows, then their items
+        rows = list(page)
+    assert [a.pk for a in rows] == expected
+    assert all(a.items.all() for a in rows)
