@@ -25,7 +25,7 @@ def parse_args(argv=None):
     parser.add_argument("--runs", type=int, default=50, help="timed requests per page (default 50)")
     parser.add_argument("--workers", type=int, default=4, help="processes for the throughput run (default 4)")
     parser.add_argument(
-        "--approvals", type=int, default=100, help="approvals per worker and per path (default 100)"
+        "--approvals", type=int, default=50, help="approvals per worker and per path (default 50)"
     )
     parser.add_argument("--reuse", action="store_true", help="keep the database and its data if present")
     parser.add_argument("--skip-throughput", action="store_true", help="pages and reports only")
