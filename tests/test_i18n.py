@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import override_settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from applicants import roles
 from grants.demo import seed
@@ -411,3 +411,43 @@ def test_every_page_renders_in_every_language(username, demo_site, client, catal
     print(f"{username}: {len(pages)} pages in {', '.join(catalogues)}")
     assert len(pages) >= 2, f"{username} reached only {pages}"
     assert problems == [], "untranslated strings:\n" + "\n".join(problems)
+
+
+# ---- the checker itself, and what the languages change besides words ------------------
+
+
+def test_the_check_finds_an_untranslated_string_and_spares_marked_languages(catalogues):
+    html = (
+        '<html lang="sq"><body><header><button lang="en">English</button></header>'
+        "<main><h1>Aplikimet</h1><th>Business</th><td>Submitted</td><p>Ende nuk ka aplikime.</p>"
+        "<p>Your application “Pekara”: Submitted</p>"
+        '<input type="submit" value="Save"><script>var x = "Draft";</script></main></body></html>'
+    )
+    text = page_text(html, "sq")
+    assert text.html_lang == "sq"
+    found = catalogues["sq"].untranslated(text.pieces)
+    assert found == {"Business", "Save", "Submitted", "Your application “%(name)s”: %(state)s"}
+
+
+@pytest.mark.django_db
+def test_amounts_and_dates_follow_the_language(world, client):
+    """The applicant's page: 1,100.00 / 1.100,00 / 1100,00, and the timeline's date and
+    time in the language's format."""
+    from django.utils import formats
+
+    from grants import services
+    from grants.models import AuditEvent
+
+    from .conftest import verified_login
+
+    application = services.take_transition(application=world.application(), name="submit", by=world.applicant)
+    submitted = timezone.localtime(AuditEvent.objects.get(application=application, action="submit").at)
+    verified_login(client, world.applicant)
+    url = reverse("application-detail", args=[application.pk])
+    expected = {"en": "1,100.00", "sr-latn": "1.100,00", "sq": "1100,00"}
+    for language, amount in expected.items():
+        html = visit(client, language, url).content.decode()
+        with translation.override(language):
+            day = formats.date_format(submitted, "SHORT_DATETIME_FORMAT")
+        assert amount in html, language
+        assert day in html, (language, day)
