@@ -65,7 +65,7 @@ diagram: install
 	$(PY) manage.py workflow_diagram docs/workflow.svg
 
 messages: install
-	$(PY) manage.py makemessages -l sr_Latn -l sq --ignore=.venv --ignore=tests --no-obsolete
+	$(PY) manage.py makemessages -l sr_Latn -l sq --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles --ignore=media --ignore=artifacts --no-obsolete
 	$(PY) manage.py compilemessages --ignore=.venv
 
 check-deploy: install

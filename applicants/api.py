@@ -12,7 +12,7 @@ from grants.errors import NotAllowed, NotVisible
 
 from . import roles, services
 from .duplicates import find_possible_duplicates, pending_flags_for
-from .models import Applicant, DuplicateFlag, IntegrationCentre, TargetGroup
+from .models import Applicant, DuplicateFlag, IntegrationCentre, Language, TargetGroup
 from .selectors import applicants_for, centre_ids
 from .sensitivity import sensitive_payload
 
@@ -77,7 +77,9 @@ class ApplicantCreateSerializer(serializers.Serializer):
     )
     household_size = serializers.IntegerField(min_value=1, max_value=50, required=False, default=1)
     dependants = serializers.IntegerField(min_value=0, max_value=50, required=False, default=0)
-    language = serializers.ChoiceField(choices=["en", "sr-latn", "sq"], required=False, default="sr-latn")
+    language = serializers.ChoiceField(
+        choices=Language.choices, required=False, default=Language.SERBIAN_LATIN
+    )
     consent_given = serializers.BooleanField()
     sensitive = SensitiveInSerializer(required=False)
 

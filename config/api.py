@@ -5,7 +5,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, IntegrityError
+from django.db import DatabaseError, DataError, IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -58,6 +58,17 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response({"detail": _first_message(detail), **detail}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DataError):
+        # PostgreSQL refuses some values outright (a NUL character in a search, say).
+        return Response(
+            {"detail": "A value in the request cannot be used (for example a NUL character)."},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, OverflowError):
+        # A number far beyond any id or amount (the database driver cannot bind it).
+        return Response(
+            {"detail": "A number in the request is out of range."}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, IntegrityError):
         log.warning("integrity error answered as 409: %s", exc)
         return Response(

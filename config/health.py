@@ -2,7 +2,7 @@ import uuid
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import connection
+from django.db import connection, transaction
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -21,6 +21,7 @@ def _storage():
 
 @never_cache
 @require_GET
+@transaction.non_atomic_requests
 def healthz(request):
     """200 when the database and the document store both answer, 503 naming what failed."""
     result, ok = {}, True

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from applicants import api as applicants_api
 from applicants import privacy_views
@@ -93,9 +93,10 @@ api_v1 = [
         name="application-handover-protocol",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
 
+handler404 = "config.middleware.page_not_found"
 handler500 = "config.middleware.server_error"
 
 urlpatterns = [
