@@ -201,6 +201,7 @@ def _application_data(application):
         ],
         "documents": [
             {
+                "id": doc.pk,
                 "file": _document_path(doc),
                 "kind": doc.kind,
                 "original_name": doc.original_name,

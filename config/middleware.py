@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.db import InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import SimpleTemplateResponse
@@ -107,10 +107,23 @@ class DatabaseUnavailableMiddleware:
         return database_unavailable(request)
 
 
+def page_not_found(request, exception):
+    """handler404: JSON under /api/ (API.md's error shape), the site's page elsewhere."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 def server_error(request):
     """handler500: the database going away anywhere (sessions, authentication, the view)
     is a 503 with a clear message; anything else a plain 500, JSON under /api/."""
     exception = sys.exc_info()[1]
+    if isinstance(exception, DataError | OverflowError):
+        # A value the database cannot take (a NUL character, a number beyond any id):
+        # the request was wrong, not the server.
+        if _is_api(request):
+            return JsonResponse({"detail": "A value in the request cannot be used."}, status=400)
+        return defaults.bad_request(request, exception)
     if isinstance(exception, OperationalError | InterfaceError):
         log.error("database unavailable during %s %s: %s", request.method, request.path, exception)
         return database_unavailable(request)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applicants import roles
@@ -162,11 +163,15 @@ def setup(request):
     if not key:
         key = secrets.token_hex(20)
         request.session[SETUP_SESSION_KEY] = key
-    device = TOTPDevice(user=user, name="authenticator", key=key, confirmed=False)
+    secret = base64.b32encode(bytes.fromhex(key)).decode()
+    device = TOTPDevice(user=user, name="authenticator", key=key, confirmed=True)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
-            device.confirmed = True
+        # Checked without the device model (a failed check would save an unconfirmed
+        # row); the code's time step is recorded so that it cannot be used again.
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        if totp.verify(int(form.cleaned_data["code"]), tolerance=device.tolerance):
+            device.last_t = totp.t()
             device.save()
             del request.session[SETUP_SESSION_KEY]
             otp_login(request, device)
@@ -177,7 +182,6 @@ def setup(request):
         if _count_failure(request):
             return locked_out(request, credentials={"username": user.get_username()})
         form.add_error("code", _("That code does not match; check the app shows this account and try again."))
-    secret = base64.b32encode(bytes.fromhex(key)).decode()
     uri = device.config_url
     qr = segno.make(uri, error="m").svg_data_uri(scale=4)
     return render(

@@ -1,0 +1,58 @@
+"""OpenAPI schema post-processing: every operation documents the error answers of
+API.md's conventions (JSON with a `detail` sentence), so that clients, and schemathesis
+in the test suite, know a 404 or a 409 is part of the contract and not a surprise."""
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "A sentence a person understands in `detail`; field errors by field name.",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "rules": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+    "required": ["detail"],
+    "additionalProperties": True,
+}
+
+EVERY_OPERATION = {
+    "400": "Invalid input, or a workflow rule not met (the message says which).",
+    "401": "Not authenticated (or the token expired).",
+    "403": "Authenticated but not allowed on a visible object.",
+    "404": "Unknown or not visible.",
+    "409": "The object changed meanwhile or is not (or no longer) in the state this needs.",
+    "503": "The database is not reachable; nothing was saved.",
+}
+UPLOADS = {
+    "413": "The file is too large.",
+    "415": "This file type is not allowed for this kind of document.",
+}
+TOKEN = {"429": "Too many failed sign-ins from this address: locked for a while."}
+
+
+def add_error_responses(result, generator, request, public):
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_SCHEMA
+    reference = {"$ref": "#/components/schemas/Error"}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            answers = dict(EVERY_OPERATION)
+            body = operation.get("requestBody", {}).get("content", {})
+            if "multipart/form-data" in body:
+                answers.update(UPLOADS)
+            if path.endswith("/auth/token/"):
+                answers.update(TOKEN)
+            responses = operation.setdefault("responses", {})
+            for status, description in answers.items():
+                responses.setdefault(
+                    status,
+                    {"description": description, "content": {"application/json": {"schema": reference}}},
+                )
+    return result

@@ -1,0 +1,300 @@
+"""Bad input at the API: schemathesis generates requests from /api/v1/schema/ (valid and
+invalid ones, a bounded number per endpoint) and sends them, as each role with its own
+token, to the WSGI application in-process. No answer may be a server error, and every
+answer must be one the schema documents, in the documented shape. Hand-written hostile
+values (long, control characters, HTML, wrong numbers) get field errors and change
+nothing."""
+
+import os
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from applicants.models import Applicant
+from assessments.models import MonitoringVisit, TrainingCohort
+from grants.models import TRANSITION_NAMES, AuditEvent, Document, GrantApplication
+
+from .factories import DocumentFactory, TrainingCohortFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+# Examples per endpoint, per role and per mode (valid / invalid data); CI may raise it.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+ROLES = ["applicant", "officer", "manager", "finance", "auditor", "anonymous"]
+
+
+@pytest.fixture
+def wsgi_app():
+    """Django's WSGI handler, called in this thread. The test runs without a wrapping
+    transaction, as production does (upload views are deliberately non-atomic), and like
+    Django's test client the request signals leave the test's connection open."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def records(world):
+    """Records in every state for the generated requests to hit (not only 404s)."""
+    world.application()
+    world.application(submitted=True)
+    world.application(training=True)
+    ready = world.application(ready=True)
+    approved = world.application(approved=True)
+    delivered = world.application(delivered=True)
+    world.application(follow_up=True)
+    world.application(
+        applicant=world.person2, programme=world.other_programme, assigned_officer=world.officer2
+    )
+    DocumentFactory(application=ready)
+    DocumentFactory(application=approved, kind="supplier_quote")
+    TrainingCohortFactory(programme=world.programme, centre=world.centre)
+    return {"delivered": delivered}
+
+
+def id_pools():
+    return {
+        "applications": list(GrantApplication.objects.values_list("pk", flat=True)),
+        "documents": list(Document.objects.values_list("pk", flat=True)),
+        "cohorts": list(TrainingCohort.objects.values_list("pk", flat=True)),
+        "visits": list(MonitoringVisit.objects.values_list("pk", flat=True)),
+        "applicants": list(Applicant.objects.values_list("pk", flat=True)),
+    }
+
+
+def known_path_parameters(operation, pools):
+    """Real ids for the operation's path (its first segment names the kind), and real
+    transition names: requests that reach the code behind the 404."""
+    path = operation.path
+    names = {p.name for p in operation.path_parameters}
+    if not names:
+        return None
+    kind = path.split("/")[3]
+    strategies = {}
+    if "pk" in names and pools.get(kind):
+        strategies["pk"] = st.sampled_from(pools[kind])
+    if "id" in names and pools.get(kind):
+        strategies["id"] = st.sampled_from(pools[kind])
+    if "name" in names:
+        strategies["name"] = st.sampled_from(TRANSITION_NAMES)
+    if "fmt" in names:
+        strategies["fmt"] = st.sampled_from(["csv", "xlsx", "pdf", "json"])
+    if set(strategies) != names:
+        return None
+    return st.fixed_dictionaries(strategies)
+
+
+def token_for(world, role):
+    if role == "anonymous":
+        return None
+    user = {
+        "applicant": world.applicant,
+        "officer": world.officer,
+        "manager": world.manager,
+        "finance": world.finance,
+        "auditor": world.auditor,
+    }[role]
+    return Token.objects.get_or_create(user=user)[0].key
+
+
+def run_operation(operation, headers, pools, failures, examples):
+    strategies = [
+        operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+        operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
+    ]
+    known = known_path_parameters(operation, pools)
+    if known is not None:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            strategies.append(
+                known.flatmap(
+                    lambda params, mode=mode: operation.as_strategy(
+                        generation_mode=mode, path_parameters=params
+                    )
+                )
+            )
+
+    @settings(
+        max_examples=examples * len(strategies),
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=st.one_of(strategies))
+    def exercise(case):
+        response = case.call(headers=headers)
+        try:
+            case.validate_response(response, checks=CHECKS, headers=headers)
+        except FailureGroup as group:
+            failures.append(f"{operation.label}: {group.args[0].strip()[:1500]}")
+
+    exercise()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", ROLES)
+def test_generated_requests_get_no_server_error_and_match_the_schema(role, world, records, wsgi_app):
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", wsgi_app)
+    token = token_for(world, role)
+    headers = {"Authorization": f"Token {token}"} if token else {}
+    pools = id_pools()
+    failures = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 20
+    for operation in operations:
+        # Without a token every request is a 401 before any input is read: one example each.
+        run_operation(operation, headers, pools, failures, EXAMPLES if token else 1)
+    if failures and os.environ.get("FUZZ_REPORT"):
+        with open(os.environ["FUZZ_REPORT"], "a") as report:
+            report.write(f"=== {role}\n" + "\n\n".join(failures) + "\n")
+    assert failures == [], f"{len(failures)} failure(s):\n\n" + "\n\n".join(failures[:15])
+
+
+REJECTED_TEXT = ["x" * 20000, "nul\x00byte", "\x1b[31mred\x07", "\u202eevil\u202c", "   "]
+VERBATIM_TEXT = ["<script>alert(1)</script>", "' OR 1=1 --", 'Đorđe & Šćepan\'s "Kafana"']
+BAD_NUMBERS = ["-1", "1e309", "NaN", "Infinity", "12.345", "9" * 40, "abc", None, [], {}, True]
+
+
+def draft_body(world, **changes):
+    body = {
+        "programme": world.programme.pk,
+        "business_name": "Bakery",
+        "sector": "food",
+        "plan": {"activity": "Bread", "expected_monthly_revenue": "900.00", "jobs_planned": 1},
+        "items": [{"description": "Oven", "quantity": 1, "unit_cost": "1450.00"}],
+    }
+    for path, value in changes.items():
+        target = body
+        *parents, last = path.split(".")
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        target[last] = value
+    return body
+
+
+def registration_body(world, **changes):
+    return {
+        "first_name": "Ana",
+        "last_name": "Kovač",
+        "date_of_birth": "1990-01-01",
+        "centre": world.centre.pk,
+        "target_groups": ["returnee"],
+        "consent_given": True,
+        **changes,
+    }
+
+
+def assert_field_error(response, field, value=None):
+    assert response.status_code == 400, (
+        field,
+        repr(value)[:40],
+        response.status_code,
+        response.content[:300],
+    )
+    body = response.json()
+    assert body["detail"]
+    assert field in body, (field, body)
+
+
+TEXT_FIELDS = [
+    ("registration", "first_name", "first_name"),
+    ("registration", "municipality", "municipality"),
+    ("draft", "business_name", "business_name"),
+    ("draft", "plan.activity", "plan"),
+    ("draft", "items.0.description", "items"),
+]
+
+
+# Blank is fine for optional texts; everything else in REJECTED_TEXT is refused anywhere.
+OPTIONAL_TEXTS = {"municipality", "plan.activity"}
+
+
+def post_form(world, api, form, path, value):
+    if form == "registration":
+        body = registration_body(world, **{path: value})
+        return api(world.officer).post("/api/v1/applicants/", body, format="json")
+    return api(world.applicant).post(
+        "/api/v1/applications/", draft_body(world, **{path: value}), format="json"
+    )
+
+
+def counts():
+    return Applicant.objects.count(), GrantApplication.objects.count(), AuditEvent.objects.count()
+
+
+@pytest.mark.parametrize(("form", "path", "field"), TEXT_FIELDS)
+def test_hostile_text_gets_a_field_error_and_changes_nothing(world, api, form, path, field):
+    before = counts()
+    for value in REJECTED_TEXT:
+        if value.isspace() and path in OPTIONAL_TEXTS:
+            continue
+        assert_field_error(post_form(world, api, form, path, value), field, value)
+    assert counts() == before
+
+
+@pytest.mark.parametrize("value", VERBATIM_TEXT, ids=repr)
+def test_html_and_quotes_are_stored_as_text_verbatim(world, api, value):
+    client = api(world.applicant)
+    created = client.post("/api/v1/applications/", draft_body(world, business_name=value), format="json")
+    assert created.status_code == 201, created.content
+    assert client.get(f"/api/v1/applications/{created.json()['id']}/").json()["business_name"] == value
+
+
+NUMBER_FIELDS = [
+    ("registration", "household_size", "household_size"),
+    ("registration", "centre", "centre"),
+    ("draft", "items.0.quantity", "items"),
+    ("draft", "items.0.unit_cost", "items"),
+    ("draft", "plan.expected_monthly_revenue", "plan"),
+    ("draft", "plan.jobs_planned", "plan"),
+    ("draft", "programme", "programme"),
+]
+
+
+@pytest.mark.parametrize(("form", "path", "field"), NUMBER_FIELDS)
+def test_wrong_numbers_get_a_field_error_and_change_nothing(world, api, form, path, field):
+    before = counts()
+    for value in BAD_NUMBERS:
+        # The expected revenue is optional: an empty value is fine.
+        if value is None and path == "plan.expected_monthly_revenue":
+            continue
+        assert_field_error(post_form(world, api, form, path, value), field, value)
+    assert counts() == before
+
+
+def test_a_transition_comment_with_control_characters_is_refused(world, api):
+    app = world.application(submitted=True)
+    response = api(world.officer).post(
+        f"/api/v1/applications/{app.pk}/transitions/return_for_changes/",
+        {"comment": "ok\x1b[2J"},
+        format="json",
+    )
+    assert_field_error(response, "comment")
+    app.refresh_from_db()
+    assert app.state == "submitted"
+
+
+def test_a_body_that_is_not_an_object_is_a_400(world, api):
+    response = api(world.applicant).post("/api/v1/applications/", ["not", "an", "object"], format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"]
