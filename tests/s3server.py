@@ -19,6 +19,7 @@ import uuid
 import boto3
 import pytest
 from botocore.config import Config
+from storages.backends.s3 import S3Storage
 
 REGION = "eu-central-1"
 ACCESS_KEY = "testing"
@@ -104,6 +105,20 @@ class Bucket:
         return self.client.list_multipart_uploads(Bucket=self.name).get("Uploads", [])
 
 
+class SharedSessionS3Storage(S3Storage):
+    """Production's backend, except that tests share one boto3 session (credentials and
+    the loaded service models): each test gets a fresh storage object, and loading the
+    S3 models again would cost most of a second per test. Clients stay per storage."""
+
+    _sessions = {}
+
+    def _create_session(self):
+        key = (self.access_key, self.secret_key)
+        if key not in self._sessions:
+            self._sessions[key] = super()._create_session()
+        return self._sessions[key]
+
+
 def use_s3(settings, endpoint, bucket_name, **options):
     """Point the app's document storage at `endpoint`, configured as production is."""
     from config.settings import s3_storage_options
@@ -111,7 +126,7 @@ def use_s3(settings, endpoint, bucket_name, **options):
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "tests.s3server.SharedSessionS3Storage",
             "OPTIONS": s3_storage_options(
                 bucket_name=bucket_name,
                 endpoint_url=endpoint,
