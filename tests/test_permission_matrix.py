@@ -23,7 +23,6 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from guardian.shortcuts import assign_perm
@@ -49,6 +48,7 @@ from .factories import (
     make_training_done,
     staff,
 )
+from .module_world import module_world, use_module_media
 
 User = get_user_model()
 TODAY = datetime.date.today()
@@ -315,44 +315,15 @@ def matrix_media(tmp_path_factory):
     return tmp_path_factory.mktemp("matrix-media")
 
 
-def _point_storage_at(settings, media):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(media)},
-        },
-    }
-    settings.STORAGE_BACKEND = "local"
-    settings.MEDIA_ROOT = str(media)
-
-
 @pytest.fixture(scope="module")
 def mworld(django_db_setup, django_db_blocker, matrix_media):
-    from django.conf import settings as django_settings
-    from django.test.utils import override_settings
-
-    with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(
-            STORAGES={
-                **django_settings.STORAGES,
-                "default": {
-                    "BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": str(matrix_media)},
-                },
-            },
-            MEDIA_ROOT=str(matrix_media),
-            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        ):
-            world = MatrixWorld()
+    with module_world(django_db_blocker, matrix_media, MatrixWorld) as world:
         yield world
-        transaction.set_rollback(True)
 
 
 @pytest.fixture(autouse=True)
 def _matrix_storage(_isolated_services, settings, matrix_media):
-    """The module's documents live in the module's folder (the world outlives a test)."""
-    _point_storage_at(settings, matrix_media)
+    use_module_media(settings, matrix_media)
 
 
 # ---- requests -----------------------------------------------------------------------
