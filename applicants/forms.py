@@ -35,6 +35,7 @@ class PersonForm(forms.Form):
     def __init__(self, *args, centres=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["centre"].queryset = centres if centres is not None else IntegrationCentre.objects.all()
+        self.fields["centre"].label_from_instance = lambda centre: f"{centre.name} ({centre.country.name})"
 
     def add_service_error(self, exc):
         """Put a ServiceError's message on the field it names, else on the form."""

@@ -6,4 +6,6 @@ urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("applicants/", views.applicant_list, name="applicant-list"),
     path("applicants/new/", views.register, name="applicant-register"),
+    path("applicants/duplicates/", views.duplicate_list, name="duplicate-list"),
+    path("applicants/duplicates/<int:pk>/", views.duplicate_decide, name="duplicate-decide"),
 ]

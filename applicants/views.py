@@ -12,17 +12,18 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from grants.errors import NotVisible, ServiceError
 from grants.views.common import paginate, role_required
 
 from . import roles, services
 from .consent import consent_wording
-from .duplicates import find_possible_duplicates
+from .duplicates import find_possible_duplicates, pending_flags_for
 from .forms import ApplicantSearchForm, RegisterApplicantForm, SignUpForm
-from .models import IntegrationCentre, Language
+from .models import DuplicateFlag, IntegrationCentre, Language
 from .normalise import fold
-from .selectors import applicants_for, centres_for
+from .selectors import applicants_for, centre_ids, centres_for
 
 REASONS = {
     "same_national_id": gettext_lazy("same national ID"),
@@ -211,3 +212,40 @@ def applicant_list(request):
         people = people.filter(condition)
     page = paginate(request, people.order_by("last_name", "first_name", "id"))
     return render(request, "applicants/applicant_list.html", {"form": form, "page": page})
+
+
+@role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)
+def duplicate_list(request):
+    """Possible duplicates flagged at registration, for an officer to decide; never merged."""
+    page = paginate(request, pending_flags_for(request.user))
+    mine = centre_ids(request.user)
+    for flag in page:
+        flag.reason_labels = [REASONS.get(r, r) for r in flag.reasons]
+        # A match at another centre is only named by its centre: personal data stays there.
+        flag.other_visible = flag.other.centre_id in mine
+    return render(request, "applicants/duplicate_list.html", {"page": page})
+
+
+@role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)
+@require_POST
+def duplicate_decide(request, pk):
+    flag = pending_flags_for(request.user).filter(pk=pk).first()
+    if flag is None:
+        raise Http404
+    try:
+        services.decide_duplicate(
+            flag=flag,
+            decision=request.POST.get("decision", ""),
+            by=request.user,
+            comment=str(request.POST.get("comment", ""))[:2000],
+        )
+    except NotVisible:
+        raise Http404 from None
+    except ServiceError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        if flag.decision == DuplicateFlag.Decision.SAME_PERSON:
+            messages.success(request, _("Recorded: the same person. Nothing was merged."))
+        else:
+            messages.success(request, _("Recorded: different people."))
+    return redirect("duplicate-list")

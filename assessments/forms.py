@@ -4,10 +4,20 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Assessment
+from .models import Assessment, RubricCriterion
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SCORES = [(n, str(n)) for n in range(1, 6)]
+
+
+def criterion_label(criterion):
+    """The standard criteria in the reader's language; a programme's own criterion as
+    its manager wrote it."""
+    return (
+        RubricCriterion.Code(criterion.criterion).label
+        if criterion.criterion in RubricCriterion.Code.values
+        else criterion.label
+    )
 
 
 def _not_future(value, message):
@@ -87,7 +97,7 @@ class AssessmentForm(forms.Form):
         scores = {}
         for criterion in self.rubric:
             scores[f"score_{criterion.criterion}"] = forms.TypedChoiceField(
-                label=criterion.label,
+                label=criterion_label(criterion),
                 choices=SCORES,
                 coerce=int,
                 widget=forms.RadioSelect(attrs={"class": "scale"}),

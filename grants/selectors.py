@@ -252,3 +252,22 @@ def commitments_for(user):
         .select_related("application__programme", "created_by", "released_by")
         .order_by("-created_at", "-id")
     )
+
+
+def field_officers_of(centre_id):
+    """Field officers who work at the centre: whom a manager may give its work to."""
+    from django.contrib.auth import get_user_model
+
+    from applicants.models import StaffAssignment
+
+    return (
+        get_user_model()
+        .objects.filter(
+            is_active=True,
+            pk__in=StaffAssignment.objects.filter(centre_id=centre_id).values("user_id"),
+            groups__permissions__codename=f"role_{roles.FIELD_OFFICER}",
+            groups__permissions__content_type__app_label="applicants",
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )

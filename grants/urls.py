@@ -10,6 +10,7 @@ urlpatterns = [
     path("applications/<int:pk>/", applications.application_detail, name="application-detail"),
     path("applications/<int:pk>/edit/", applications.application_edit, name="application-edit"),
     path("applications/<int:pk>/step/", applications.application_transition, name="application-step"),
+    path("applications/<int:pk>/reassign/", applications.application_reassign, name="application-reassign"),
     path("applications/<int:pk>/documents/", applications.document_upload, name="document-upload"),
     path("applications/<int:pk>/deliveries/new/", finance.delivery_new, name="delivery-new"),
     path("applications/<int:pk>/ledger/", finance.application_ledger, name="application-ledger-page"),

@@ -141,3 +141,35 @@ class TestManagerSees:
     def test_recording_a_delivery_is_not_the_managers(self, manager, world):
         application = world.application(approved=True)
         assert manager.get(reverse("delivery-new", args=[application.pk])).status_code == 403
+
+
+class TestReassign:
+    def test_the_manager_gives_the_application_to_another_officer(self, manager, world):
+        application = world.application(submitted=True)
+        page = manager.get(reverse("application-detail", args=[application.pk])).content.decode()
+        assert f'<option value="{world.colleague.pk}"' in page
+        assert f'<option value="{world.officer2.pk}"' not in page  # another centre's officer
+
+        response = manager.post(
+            reverse("application-reassign", args=[application.pk]), {"officer": world.colleague.pk}
+        )
+
+        assert response.url == reverse("application-detail", args=[application.pk])
+        application.refresh_from_db()
+        assert application.assigned_officer == world.colleague
+        event = AuditEvent.objects.filter(application=application).latest("id")
+        assert (event.action, event.actor) == ("reassigned", world.manager)
+
+    def test_an_officer_of_another_centre_is_refused(self, manager, world):
+        application = world.application(submitted=True)
+        manager.post(reverse("application-reassign", args=[application.pk]), {"officer": world.officer2.pk})
+        application.refresh_from_db()
+        assert application.assigned_officer == world.officer
+
+    def test_officers_cannot_reassign(self, client, world):
+        application = world.application(submitted=True)
+        verified_login(client, world.officer)
+        response = client.post(
+            reverse("application-reassign", args=[application.pk]), {"officer": world.colleague.pk}
+        )
+        assert response.status_code == 403

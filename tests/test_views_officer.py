@@ -432,6 +432,18 @@ class TestTraining:
 
         assert Enrolment.objects.filter(cohort=cohort, application=application, active=True).exists()
 
+    def test_the_list_shows_each_course_with_its_dates(self, officer, world, django_assert_max_num_queries):
+        for n in range(3):
+            TrainingCohortFactory(
+                programme=world.programme, centre=world.centre, title=f"Course {n}", sessions=4
+            )
+        TrainingCohortFactory(programme=world.other_programme, centre=world.other_centre, title="Elsewhere")
+        with django_assert_max_num_queries(14):
+            body = officer.get(reverse("cohort-list")).content.decode()
+        assert all(f"Course {n}" in body for n in range(3))
+        assert "Elsewhere" not in body
+        assert body.count("4: ") == 3
+
     def test_another_centres_course_is_not_found(self, officer, world):
         cohort = TrainingCohortFactory(programme=world.other_programme, centre=world.other_centre)
         assert officer.get(reverse("cohort-detail", args=[cohort.pk])).status_code == 404
@@ -576,3 +588,47 @@ def test_the_training_guard_is_shown_to_the_manager(client, world):
     verified_login(client, world.manager)
     body = client.get(reverse("application-detail", args=[application.pk])).content.decode()
     assert "There is no assessment recommending approval." in body
+
+
+class TestDuplicates:
+    def test_it_lists_the_flags_of_my_centres_and_records_the_decision(self, officer, world):
+        twin = ApplicantFactory(centre=world.centre, first_name="Marko", last_name="Demic")
+        flag = DuplicateFlag.objects.create(
+            applicant=twin, other=world.person, reasons=["same_name_and_birth_date"]
+        )
+        elsewhere = ApplicantFactory(centre=world.other_centre, first_name="Ana", last_name="Far")
+        DuplicateFlag.objects.create(applicant=elsewhere, other=world.person2, reasons=["same_phone"])
+
+        page = officer.get(reverse("duplicate-list")).content.decode()
+        assert "same name and date of birth" in page
+        assert "Ana Far" not in page
+
+        response = officer.post(reverse("duplicate-decide", args=[flag.pk]), {"decision": "different_person"})
+
+        assert response.url == reverse("duplicate-list")
+        flag.refresh_from_db()
+        assert (flag.decision, flag.decided_by) == ("different_person", world.officer)
+        assert AuditEvent.objects.filter(action="duplicate_decided", actor=world.officer).exists()
+        assert Applicant.objects.filter(pk__in=[twin.pk, world.person.pk]).count() == 2  # nothing merged
+
+    def test_a_match_at_another_centre_is_named_only_by_its_centre(self, officer, world):
+        twin = ApplicantFactory(centre=world.centre, first_name="Arta", last_name="Demaj")
+        DuplicateFlag.objects.create(applicant=twin, other=world.person2, reasons=["same_phone"])
+        page = officer.get(reverse("duplicate-list")).content.decode()
+        assert "A person registered at Integration Centre Prizren" in page
+        assert world.person2.phone not in page
+
+    def test_a_flag_of_another_centre_is_not_found(self, officer, world):
+        elsewhere = ApplicantFactory(centre=world.other_centre)
+        flag = DuplicateFlag.objects.create(applicant=elsewhere, other=world.person2, reasons=["same_phone"])
+        response = officer.post(reverse("duplicate-decide", args=[flag.pk]), {"decision": "same_person"})
+        assert response.status_code == 404
+        flag.refresh_from_db()
+        assert flag.decision == "pending"
+
+
+def test_a_completed_training_offers_the_certificate(client, world):
+    application = world.application(training=True)
+    verified_login(client, world.officer)
+    body = client.get(reverse("application-detail", args=[application.pk])).content.decode()
+    assert reverse("api:application-certificate", args=[application.pk]) in body

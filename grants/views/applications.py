@@ -15,7 +15,9 @@ from django.views.decorators.http import require_POST
 
 from applicants import privacy, roles, sensitivity
 from applicants.selectors import applicants_for, centres_for
+from assessments import certificates
 from assessments import selectors as assessment_selectors
+from assessments.forms import criterion_label
 from assessments.models import MonitoringVisit
 
 from .. import documents, handover, permissions, selectors, services
@@ -60,6 +62,7 @@ TRANSITION_LABELS = {
     "complete": gettext_lazy("Complete the grant"),
     "discontinue": gettext_lazy("Discontinue"),
 }
+STATE_LABELS = dict(State.CHOICES)
 # Steps that end an application: shown as such, so nobody takes one by accident.
 ENDING_TRANSITIONS = {"reject", "withdraw", "cancel", "discontinue"}
 
@@ -394,13 +397,18 @@ def _detail_context(request, application, *, transition_form=None, document_form
         "over_ceiling": application.requested_total > application.programme.ceiling,
     }
     events = selectors.history_for(user, application).select_related("actor")
+    enrolment = application.enrolments.filter(active=True).select_related("cohort").first()
+    if enrolment is not None:
+        enrolment.application = application
+    training_completed = enrolment.is_completed() if enrolment else False
+    context["training_completed"] = training_completed
+    context["can_get_certificate"] = (
+        training_completed and certificates.can_get_certificate(user, application).allowed
+    )
     if own_view:
         context["timeline"] = timeline.for_applicant(events, user.pk)
         context["next_step"] = NEXT_STEP.get(application.state, "")
         return context
-    enrolment = application.enrolments.filter(active=True).select_related("cohort").first()
-    if enrolment is not None:
-        enrolment.application = application
     is_officer = roles.has_role(user, roles.FIELD_OFFICER) and not permissions.is_party(user, application)
     assessment = assessment_selectors.current_assessment(application)
     sensitive = None
@@ -410,14 +418,24 @@ def _detail_context(request, application, *, transition_form=None, document_form
     context.update(
         {
             "history": [
-                {"event": e, "label": timeline.label(e.action), "actor": timeline.actor_name(e)}
+                {
+                    "event": e,
+                    "label": timeline.label(e.action),
+                    "actor": timeline.actor_name(e),
+                    "from_state": STATE_LABELS.get(e.from_state, e.from_state),
+                    "to_state": STATE_LABELS.get(e.to_state, e.to_state),
+                }
                 for e in events
             ],
             "enrolment": enrolment,
             "attendance_percent": round(enrolment.attendance_share() * 100) if enrolment else None,
-            "training_completed": enrolment.is_completed() if enrolment else False,
             "assessment": assessment,
-            "scores": sorted(assessment.scores.all(), key=lambda s: (s.criterion.position, s.criterion_id))
+            "scores": [
+                {"label": criterion_label(score.criterion), "score": score.score}
+                for score in sorted(
+                    assessment.scores.all(), key=lambda s: (s.criterion.position, s.criterion_id)
+                )
+            ]
             if assessment
             else [],
             "deliveries": application.deliveries.prefetch_related(
@@ -436,6 +454,9 @@ def _detail_context(request, application, *, transition_form=None, document_form
             "can_deliver": application.state == State.APPROVED
             and permissions.can_record_delivery_lines(user, application).allowed,
             "can_record_visit": is_officer and application.state == State.FOLLOW_UP,
+            "officers": selectors.field_officers_of(application.centre_id)
+            if permissions.can_reassign(user, application).allowed
+            else None,
             "can_print_protocol": application.state in handover.PRINTABLE_STATES
             and handover.can_print_protocol(user, application).allowed,
             "today": timezone.localdate(),
@@ -486,6 +507,29 @@ def application_transition(request, pk):
     if selectors.applications_for(user).filter(pk=pk).exists():
         return redirect(safe_next(request, reverse("application-detail", args=[pk])))
     return redirect("home")
+
+
+@role_required(roles.PROGRAMME_MANAGER)
+@require_POST
+def application_reassign(request, pk):
+    """A programme manager gives the application to another field officer of its centre."""
+    user = request.user
+    application = visible_application(user, pk)
+    officer = (
+        selectors.field_officers_of(application.centre_id).filter(pk=request.POST.get("officer") or 0).first()
+    )
+    if officer is None:
+        messages.error(request, _("Choose a field officer of the application's centre."))
+        return redirect("application-detail", pk=pk)
+    try:
+        services.reassign_application(application=application, officer=officer, by=user)
+    except NotVisible:
+        raise Http404 from None
+    messages.success(
+        request,
+        _("The application is now with %(name)s.") % {"name": officer.get_full_name() or officer.username},
+    )
+    return redirect("application-detail", pk=pk)
 
 
 # ---- documents ---------------------------------------------------------------------------

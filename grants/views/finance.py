@@ -13,6 +13,7 @@ from applicants import roles
 from .. import ledger, permissions, reports, selectors, services
 from ..errors import NotVisible, ServiceError
 from ..forms import DeliveryForm, DeliveryLineFormSet
+from ..models import Commitment
 from ..workflow import State
 from .common import deny, error_messages, paginate, role_required, visible_application
 
@@ -154,5 +155,9 @@ def application_ledger(request, pk):
     return render(
         request,
         "grants/application_ledger.html",
-        {"application": application, "ledger": ledger.application_ledger(application)},
+        {
+            "application": application,
+            "ledger": ledger.application_ledger(application),
+            "statuses": dict(Commitment.Status.choices),
+        },
     )
