@@ -451,3 +451,46 @@ def test_amounts_and_dates_follow_the_language(world, client):
             day = formats.date_format(submitted, "SHORT_DATETIME_FORMAT")
         assert amount in html, language
         assert day in html, (language, day)
+
+
+TEMPLATE_COMMENT = re.compile(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|{#.*?#}", re.S)
+TEMPLATE_BLOCKTRANS = re.compile(r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}", re.S)
+TEMPLATE_TAG = re.compile(r"{%.*?%}|{{.*?}}", re.S)
+HTML_CODE = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
+HTML_TAG = re.compile(r"<[^>]*>", re.S)
+LABEL_ATTRIBUTE = re.compile(r'\b(title|alt|placeholder|aria-label)="([^"]*)"')
+NOT_WORDS = {"EUR", "PDF", "CSV", "XLSX"}
+
+
+def template_files():
+    roots = [Path(settings.BASE_DIR) / "templates"]
+    roots += [Path(settings.BASE_DIR) / app / "templates" for app in ("applicants", "grants", "assessments")]
+    return sorted(
+        p for root in roots if root.exists() for p in root.rglob("*") if p.suffix in (".html", ".txt")
+    )
+
+
+def words_outside_translation(source):
+    """Words a template shows without {% translate %} / {% blocktranslate %}."""
+    source = HTML_CODE.sub(" ", TEMPLATE_BLOCKTRANS.sub(" ", TEMPLATE_COMMENT.sub(" ", source)))
+    found = []
+    for tag in HTML_TAG.findall(source):
+        for name, value in LABEL_ATTRIBUTE.findall(TEMPLATE_TAG.sub(" ", tag)):
+            if any(w not in NOT_WORDS for w in re.findall(r"[A-Za-z]{2,}", value)):
+                found.append(f'{name}="{value}"')
+    body = re.sub(r"&#?\w+;", " ", TEMPLATE_TAG.sub(" ", HTML_TAG.sub(" ", source)))
+    found += [w for w in re.findall(r"\S*[A-Za-z]{2,}\S*", body) if w.strip(".,:;()") not in NOT_WORDS]
+    return found
+
+
+def test_templates_have_no_text_outside_translation_tags():
+    assert words_outside_translation('<p title="Help">{% translate "Yes" %} Total: {{ x }}</p>') == [
+        'title="Help"',
+        "Total:",
+    ]
+    untranslated = {}
+    for path in template_files():
+        words = words_outside_translation(path.read_text(encoding="utf-8"))
+        if words:
+            untranslated[str(path.relative_to(settings.BASE_DIR))] = words
+    assert untranslated == {}
