@@ -45,7 +45,7 @@ def as_decimal(value):
 
 
 @pytest.fixture
-def grants(world):
+def some_grants(world):
     dinar = ProgrammeFactory(
         country=world.serbia, currency="RSD", budget=Decimal("5000000.00"), donor="Donor B"
     )
@@ -63,7 +63,7 @@ def grants(world):
 
 class TestBudgetExport:
     @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-    def test_it_holds_the_report_figures(self, world, api, grants, fmt):
+    def test_it_holds_the_report_figures(self, world, api, some_grants, fmt):
         response = api(world.finance).get(f"{API}/budget/export.{fmt}")
         assert response.status_code == 200
         assert isinstance(response, StreamingHttpResponse)
@@ -84,7 +84,7 @@ class TestBudgetExport:
             assert row["currency"] == source["currency"]
         assert {as_decimal(r["committed"]) for r in rows if r["currency"] == "RSD"} == {Decimal("129000.45")}
 
-    def test_filters_apply_to_the_export(self, world, api, grants):
+    def test_filters_apply_to_the_export(self, world, api, some_grants):
         rows = csv_rows(api(world.finance).get(f"{API}/budget/export.csv", {"currency": "RSD"}))
         assert {r["currency"] for r in rows} == {"RSD"}
         assert api(world.finance).get(f"{API}/budget/export.csv", {"currency": "GBP"}).status_code == 400
@@ -92,7 +92,7 @@ class TestBudgetExport:
 
 class TestImpactExport:
     @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-    def test_it_holds_the_figures_and_the_breakdown(self, world, api, grants, fmt):
+    def test_it_holds_the_figures_and_the_breakdown(self, world, api, some_grants, fmt):
         response = api(world.auditor).get(f"{API}/impact/export.{fmt}", {"by": "programme"})
         assert response.status_code == 200
         rows = csv_rows(response) if fmt == "csv" else xlsx_rows(response)
@@ -116,7 +116,7 @@ class TestImpactExport:
 
 
 class TestLedgerExport:
-    def test_it_lists_every_line_with_its_variance(self, world, api, grants):
+    def test_it_lists_every_line_with_its_variance(self, world, api, some_grants):
         response = api(world.manager).get(f"{API}/ledger/export.csv")
         rows = csv_rows(response)
         lines = DeliveryLine.objects.select_related("item")
@@ -136,7 +136,7 @@ class TestLedgerExport:
         xlsx_row = xlsx_rows(api(world.finance).get(f"{API}/ledger/export.xlsx"))[0]
         assert xlsx_row["business_name"] == '=HYPERLINK("http://x.test")'
 
-    def test_the_period_filter_applies_to_the_delivery_date(self, world, api, grants):
+    def test_the_period_filter_applies_to_the_delivery_date(self, world, api, some_grants):
         Delivery.objects.update(delivered_on=datetime.date(2025, 1, 15))
         client = api(world.finance)
         assert len(csv_rows(client.get(f"{API}/ledger/export.csv", {"to": "2025-01-14"}))) == 0
@@ -175,15 +175,13 @@ class TestWhoExports:
 def add_lines(delivery, item, count):
     """`count` delivery lines made by the database itself (a recursive series): a
     100,000-row table in well under a second on SQLite and PostgreSQL alike."""
-    unit = "((100 + i % 900) + (i % 100) / 100.0)"
+    unit = "((100 + i %% 900) + (i %% 100) / 100.0)"
     with connection.cursor() as cursor:
         cursor.execute(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %s) "
             "INSERT INTO grants_deliveryline "
             "(delivery_id, item_id, quantity, actual_unit_cost, amount, units_per_eur, amount_eur) "
-            f"SELECT %s, %s, 1 + i % 3, {unit}, {unit} * (1 + i % 3), 1, {unit} * (1 + i % 3) FROM n".replace(
-                "%", "%%"
-            ).replace("%%s", "%s"),
+            f"SELECT %s, %s, 1 + i %% 3, {unit}, {unit} * (1 + i %% 3), 1, {unit} * (1 + i %% 3) FROM n",
             [count, delivery.pk, item.pk],
         )
 
