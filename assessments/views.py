@@ -127,7 +127,7 @@ def _cohort_page(request, cohort, *, enrol_form=None, errors=(), status=200):
             "is_officer": is_officer,
             "enrol_form": enrol_form or (EnrolForm(applications=candidates) if candidates else None),
             "errors": list(errors),
-            "threshold": cohort.programme.training_threshold,
+            "threshold_percent": round(cohort.programme.training_threshold * 100),
         },
         status=status,
     )

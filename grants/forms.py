@@ -120,6 +120,12 @@ class TransitionForm(forms.Form):
         required=False,
     )
 
+    def __init__(self, *args, for_applicant=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_applicant:
+            self.fields["comment"].label = _("A message for your field officer (optional)")
+            self.fields["comment"].help_text = ""
+
 
 class InboxFilterForm(forms.Form):
     q = forms.CharField(label=_("Search name or business"), max_length=100, required=False)

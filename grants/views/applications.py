@@ -388,7 +388,7 @@ def _detail_context(request, application, *, transition_form=None, document_form
         "documents": _documents(user, application),
         "transitions": transitions,
         "any_step": any(row["allowed"] for row in transitions),
-        "transition_form": transition_form or TransitionForm(),
+        "transition_form": transition_form or TransitionForm(for_applicant=own_view),
         "document_form": document_form or DocumentForm(kinds=kinds),
         "upload_kinds": kinds,
         "can_edit": permissions.can_edit_application(user, application).allowed,
@@ -485,7 +485,7 @@ def application_detail(request, pk):
 def application_transition(request, pk):
     user = request.user
     application = visible_application(user, pk)
-    form = TransitionForm(request.POST)
+    form = TransitionForm(request.POST, for_applicant=_is_own_view(user, application))
     name = request.POST.get("transition", "")
     if not form.is_valid():
         return render_detail(request, application, transition_form=form, status=400)
