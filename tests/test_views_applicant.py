@@ -84,6 +84,10 @@ class TestSignUp:
         assert "for its deletion" in body
         assert f'<option value="{world.centre.pk}">' in body
 
+    def test_the_login_page_leads_to_it(self, client, world):
+        body = client.get(reverse("login")).content.decode()
+        assert f'href="{reverse("signup")}"' in body
+
     def test_it_creates_the_login_and_the_applicant_with_consent(self, client, world):
         response = client.post(reverse("signup"), signup_data(world))
 

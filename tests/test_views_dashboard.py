@@ -139,9 +139,17 @@ class TestAuditorSeesOnlyTheDashboard:
         assert auditor.get(reverse("document-download-page", args=[document.pk])).status_code == 404
         assert auditor.get(reverse("application-ledger-page", args=[application.pk])).status_code == 403
 
-    def test_the_auditor_gets_no_line_exports(self, auditor):
-        body = auditor.get(reverse("dashboard")).content.decode()
+    def test_the_auditor_gets_aggregate_exports_only(self, auditor, figures):
+        body = auditor.get(
+            reverse("dashboard"), {"centre": figures.centre.pk, "by": "target_group"}
+        ).content.decode()
         assert reverse("api:report-ledger-export", args=["csv"]) not in body
+        export = f"{reverse('api:report-impact-export', args=['csv'])}?centre={figures.centre.pk}&amp;by=target_group"
+        assert export in body
+        response = auditor.get(export.replace("&amp;", "&"))
+        assert response.status_code == 200
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        assert b"Former inmate" in content or b"former_inmate" in content
 
 
 @pytest.mark.parametrize("role", ["officer", "applicant"])

@@ -3,6 +3,7 @@ and bars, per programme, centre, country or target group, and quarter by quarter
 Everything comes from grants.reports (aggregates only: no personal data)."""
 
 import dataclasses
+from urllib.parse import urlencode
 
 from django.shortcuts import render
 from django.utils import timezone
@@ -78,7 +79,8 @@ def dashboard(request):
             "figure_label": FIGURES[figure],
             "by": by,
             "by_label": BREAKDOWN_LABELS[by],
-            "can_export": reports.can_export_lines(user).allowed,
+            "can_export_lines": reports.can_export_lines(user).allowed,
+            "impact_query": urlencode({**filters.as_params(), "by": by}),
             "breakdowns": BREAKDOWN_LABELS,
             "breakdown": breakdown,
             "breakdown_bars": charts.bars(breakdown, figure),

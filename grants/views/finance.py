@@ -33,7 +33,7 @@ def budget(request):
     for row in report["results"]:
         row["committed_share"] = _share(row["committed"], row["budget"])
         row["delivered_share"] = _share(row["delivered"], row["budget"])
-    return render(request, "grants/finance_budget.html", {"report": report})
+    return render(request, "grants/finance_budget.html", {"report": report, "can_export_lines": True})
 
 
 def _share(part, whole):
@@ -144,7 +144,7 @@ def commitments(request):
     user = request.user
     _require_finance(user)
     page = paginate(request, selectors.commitments_for(user))
-    return render(request, "grants/commitment_ledger.html", {"page": page})
+    return render(request, "grants/commitment_ledger.html", {"page": page, "can_export_lines": True})
 
 
 @role_required(*FINANCE_ROLES)
