@@ -4,6 +4,8 @@ the template as an SVG rect (a presentation attribute, allowed under the CSP).""
 import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 
 def bars(rows, key, *, label="label"):
     """[{"label", "value", "width"}] where width is 0..100 relative to the largest value."""
@@ -32,7 +34,9 @@ def quarters(today, count=8):
         start = datetime.date(year, quarter * 3 + 1, 1)
         end_month = quarter * 3 + 3
         end = (datetime.date(year + (end_month // 12), end_month % 12 + 1, 1)) - datetime.timedelta(days=1)
-        result.append((f"{year} Q{quarter + 1}", start, end))
+        result.append(
+            (_("%(year)s, quarter %(quarter)s") % {"year": year, "quarter": quarter + 1}, start, end)
+        )
         quarter -= 1
         if quarter < 0:
             quarter, year = 3, year - 1

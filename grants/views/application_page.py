@@ -1,0 +1,311 @@
+"""The application page: plan, items, documents, training, assessment, deliveries,
+visits and history, with the workflow steps the user may take (and why others are
+blocked), the diagram, the sensitive section on request; uploads and downloads."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import IntegerField, Prefetch, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from applicants import privacy, roles, sensitivity
+from assessments import certificates
+from assessments import selectors as assessment_selectors
+from assessments.forms import criterion_label
+
+from .. import documents, handover, permissions, selectors, services
+from ..api import serve_document
+from ..errors import NotVisible, ServiceError
+from ..forms import DocumentForm, TransitionForm
+from ..models import DeliveryLine, Document, DocumentKind
+from ..workflow import State
+from . import timeline
+from .applications import NEXT_STEP
+from .common import deny, error_messages, role_required, safe_next, visible_application
+
+TRANSITION_LABELS = {
+    "submit": gettext_lazy("Send the application"),
+    "return_for_changes": gettext_lazy("Return for changes"),
+    "admit_to_training": gettext_lazy("Admit to business training"),
+    "approve": gettext_lazy("Approve"),
+    "reject": gettext_lazy("Reject"),
+    "withdraw": gettext_lazy("Withdraw the application"),
+    "cancel": gettext_lazy("Cancel the grant"),
+    "record_delivery": gettext_lazy("Confirm equipment delivered"),
+    "start_follow_up": gettext_lazy("Start follow-up visits"),
+    "complete": gettext_lazy("Complete the grant"),
+    "discontinue": gettext_lazy("Discontinue"),
+}
+STATE_LABELS = dict(State.CHOICES)
+# Steps that end an application: shown as such, so nobody takes one by accident.
+ENDING_TRANSITIONS = {"reject", "withdraw", "cancel", "discontinue"}
+
+
+# ---- the application page ----------------------------------------------------------------
+
+
+def _is_own_view(user, application):
+    return permissions.is_own(user, application) and not roles.is_staff_member(user)
+
+
+def _transition_rows(application, user):
+    """Steps this user may take now, and steps their role could take but a rule (or the
+    four-eyes principle) blocks, with the sentence that says why."""
+    rows = []
+    for row in services.available_transitions(application, user):
+        meta = permissions.transition_meta(row["name"])
+        permission = meta.get_transition(application.state).permission
+        if row["allowed"] or user.has_perm(permission):
+            rows.append(
+                {
+                    **row,
+                    "label": TRANSITION_LABELS.get(row["name"], row["name"]),
+                    "danger": row["name"] in ENDING_TRANSITIONS,
+                }
+            )
+    return rows
+
+
+def _upload_kinds(user, application):
+    return [kind for kind in DocumentKind.values if documents.can_upload(user, application, kind)]
+
+
+def _diagram(state):
+    """The workflow diagram (grants.diagram), when that module is present."""
+    try:
+        from ..diagram import workflow_svg
+    except ImportError:
+        return ""
+    return workflow_svg(current_state=state)
+
+
+def _documents(user, application):
+    documents = application.documents.select_related("uploaded_by").order_by("-created_at", "-id")
+    return permissions.visible_documents(user, application, documents)
+
+
+def _items(application):
+    return application.items.annotate(
+        delivered=Coalesce(Sum("delivery_lines__quantity"), Value(0), output_field=IntegerField())
+    ).order_by("position", "id")
+
+
+def _detail_context(request, application, *, transition_form=None, document_form=None, errors=()):
+    user = request.user
+    applicant = application.applicant
+    own_view = _is_own_view(user, application)
+    sensitive_ok = sensitivity.can_see_sensitive(user, applicant)
+    kinds = _upload_kinds(user, application)
+    transitions = _transition_rows(application, user)
+    context = {
+        "application": application,
+        "applicant": applicant,
+        "programme": application.programme,
+        "items": _items(application),
+        "documents": _documents(user, application),
+        "transitions": transitions,
+        "any_step": any(row["allowed"] for row in transitions),
+        "transition_form": transition_form or TransitionForm(for_applicant=own_view),
+        "document_form": document_form or DocumentForm(kinds=kinds),
+        "upload_kinds": kinds,
+        "can_edit": permissions.can_edit_application(user, application).allowed,
+        "errors": list(errors),
+        "diagram": _diagram(application.state),
+        "over_ceiling": application.requested_total > application.programme.ceiling,
+    }
+    events = selectors.history_for(user, application).select_related("actor")
+    enrolment = application.enrolments.filter(active=True).select_related("cohort").first()
+    if enrolment is not None:
+        enrolment.application = application
+    training_completed = enrolment.is_completed() if enrolment else False
+    context["training_completed"] = training_completed
+    context["can_get_certificate"] = (
+        training_completed and certificates.can_get_certificate(user, application).allowed
+    )
+    if own_view:
+        context["timeline"] = timeline.for_applicant(events, user.pk)
+        context["next_step"] = NEXT_STEP.get(application.state, "")
+        return context
+    is_officer = roles.has_role(user, roles.FIELD_OFFICER) and not permissions.is_party(user, application)
+    assessment = assessment_selectors.current_assessment(application)
+    sensitive = None
+    if sensitive_ok and request.GET.get("show") == "sensitive":
+        sensitive = privacy.sensitive_section(user, applicant)
+    in_assessment = application.state in (State.SUBMITTED, State.BUSINESS_TRAINING)
+    context.update(
+        {
+            "history": [
+                {
+                    "event": e,
+                    "label": timeline.label(e.action),
+                    "actor": timeline.actor_name(e),
+                    "from_state": STATE_LABELS.get(e.from_state, e.from_state),
+                    "to_state": STATE_LABELS.get(e.to_state, e.to_state),
+                }
+                for e in events
+            ],
+            "enrolment": enrolment,
+            "attendance_percent": round(enrolment.attendance_share() * 100) if enrolment else None,
+            "assessment": assessment,
+            "scores": [
+                {"label": criterion_label(score.criterion), "score": score.score}
+                for score in sorted(
+                    assessment.scores.all(), key=lambda s: (s.criterion.position, s.criterion_id)
+                )
+            ]
+            if assessment
+            else [],
+            "deliveries": application.deliveries.prefetch_related(
+                Prefetch("lines", queryset=DeliveryLine.objects.select_related("item"))
+            ).order_by("delivered_on", "id"),
+            "visits": application.visits.order_by("due_on", "id"),
+            "can_see_sensitive": sensitive_ok,
+            "sensitive": sensitive,
+            "can_assess": is_officer and in_assessment and user.has_perm("assessments.add_assessment"),
+            "can_enrol": is_officer and in_assessment,
+            "cohorts": assessment_selectors.cohorts_for(user).filter(
+                programme=application.programme_id, centre=application.centre_id
+            )
+            if is_officer and in_assessment
+            else [],
+            "can_deliver": application.state == State.APPROVED
+            and permissions.can_record_delivery_lines(user, application).allowed,
+            "can_record_visit": is_officer and application.state == State.FOLLOW_UP,
+            "officers": selectors.field_officers_of(application.centre_id)
+            if permissions.can_reassign(user, application).allowed
+            else None,
+            "can_print_protocol": application.state in handover.PRINTABLE_STATES
+            and handover.can_print_protocol(user, application).allowed,
+            "today": timezone.localdate(),
+        }
+    )
+    return context
+
+
+def render_detail(request, application, *, status=200, **kwargs):
+    template = (
+        "grants/application_mine_detail.html"
+        if _is_own_view(request.user, application)
+        else "grants/application_detail.html"
+    )
+    return render(request, template, _detail_context(request, application, **kwargs), status=status)
+
+
+@login_required
+def application_detail(request, pk):
+    application = visible_application(request.user, pk)
+    return render_detail(request, application)
+
+
+@login_required
+@require_POST
+def application_transition(request, pk):
+    user = request.user
+    application = visible_application(user, pk)
+    form = TransitionForm(request.POST, for_applicant=_is_own_view(user, application))
+    name = request.POST.get("transition", "")
+    if not form.is_valid():
+        return render_detail(request, application, transition_form=form, status=400)
+    try:
+        application = services.take_transition(
+            application=application, name=name, by=user, comment=form.cleaned_data["comment"]
+        )
+    except NotVisible:
+        raise Http404 from None
+    except ServiceError as exc:
+        application = visible_application(user, pk)
+        return render_detail(
+            request, application, transition_form=form, errors=error_messages(exc), status=exc.status
+        )
+    messages.success(
+        request,
+        _("Done: the application is now “%(state)s”.") % {"state": application.get_state_display()},
+    )
+    if selectors.applications_for(user).filter(pk=pk).exists():
+        return redirect(safe_next(request, reverse("application-detail", args=[pk])))
+    return redirect("home")
+
+
+@role_required(roles.PROGRAMME_MANAGER)
+@require_POST
+def application_reassign(request, pk):
+    """A programme manager gives the application to another field officer of its centre."""
+    user = request.user
+    application = visible_application(user, pk)
+    officer = (
+        selectors.field_officers_of(application.centre_id).filter(pk=request.POST.get("officer") or 0).first()
+    )
+    if officer is None:
+        messages.error(request, _("Choose a field officer of the application's centre."))
+        return redirect("application-detail", pk=pk)
+    try:
+        services.reassign_application(application=application, officer=officer, by=user)
+    except NotVisible:
+        raise Http404 from None
+    messages.success(
+        request,
+        _("The application is now with %(name)s.") % {"name": officer.get_full_name() or officer.username},
+    )
+    return redirect("application-detail", pk=pk)
+
+
+# ---- documents ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def document_upload(request, pk):
+    user = request.user
+    application = visible_application(user, pk)
+    kinds = _upload_kinds(user, application)
+    if not kinds:
+        deny(documents.can_upload(user, application, DocumentKind.OTHER))
+    try:
+        documents.check_request_size(request.META.get("CONTENT_LENGTH"))
+    except ServiceError as exc:
+        form = DocumentForm(kinds=kinds)
+        form.add_error(None, str(exc.message))
+        return render_detail(request, application, document_form=form, status=exc.status)
+    form = DocumentForm(request.POST, request.FILES, kinds=kinds)
+    status = 400
+    if form.is_valid():
+        try:
+            documents.upload_document(
+                application=application,
+                by=user,
+                kind=form.cleaned_data["kind"],
+                uploaded_file=form.cleaned_data["file"],
+            )
+        except NotVisible:
+            raise Http404 from None
+        except ServiceError as exc:
+            form.add_error(None, str(exc.message))
+            status = exc.status
+        else:
+            messages.success(request, _("The document was added."))
+            return redirect("application-detail", pk=pk)
+    return render_detail(request, application, document_form=form, status=status)
+
+
+@login_required
+def document_download(request, pk):
+    user = request.user
+    document = (
+        Document.objects.select_related("application__applicant", "application__centre")
+        .filter(pk=pk, application__in=selectors.applications_for(user))
+        .first()
+    )
+    if document is None:
+        raise Http404
+    deny(permissions.can_view_document(user, document))
+    try:
+        documents.record_download(document=document, by=user)
+    except NotVisible:
+        raise Http404 from None
+    return serve_document(document)
