@@ -57,7 +57,7 @@ class ApplicationForm(forms.Form):
 
 
 class ItemForm(forms.Form):
-    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
     description = forms.CharField(label=_("Equipment"), max_length=300)
     quantity = forms.IntegerField(
         label=_("Quantity"), min_value=1, max_value=100000, widget=forms.NumberInput(attrs={"class": "qty"})
@@ -154,7 +154,7 @@ class DeliveryForm(forms.Form):
 
 
 class DeliveryLineForm(forms.Form):
-    item = forms.IntegerField(widget=forms.HiddenInput)
+    item = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
     quantity = forms.IntegerField(label=_("Quantity delivered now"), min_value=0, max_value=100000)
     actual_unit_cost = forms.DecimalField(
         label=_("Actual price of one"),

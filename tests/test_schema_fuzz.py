@@ -298,3 +298,88 @@ def test_a_body_that_is_not_an_object_is_a_400(world, api):
     response = api(world.applicant).post("/api/v1/applications/", ["not", "an", "object"], format="json")
     assert response.status_code == 400
     assert response.json()["detail"]
+
+
+# ---- the web forms ------------------------------------------------------------------------
+
+
+def form_classes():
+    import inspect
+
+    from django import forms
+
+    import applicants.forms
+    import assessments.forms
+    import grants.forms
+
+    found = []
+    for module in (applicants.forms, grants.forms, assessments.forms):
+        for name, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, forms.Form) and cls.__module__ == module.__name__:
+                found.append(pytest.param(cls, id=f"{module.__name__}.{name}"))
+    return found
+
+
+def form_arguments(cls):
+    """What each form's constructor asks for, from the records `world` made."""
+    import inspect
+
+    from applicants.models import IntegrationCentre
+    from assessments.models import RubricCriterion
+    from grants.models import Programme
+
+    supplies = {
+        "centres": lambda: IntegrationCentre.objects.all(),
+        "programmes": lambda: Programme.objects.all(),
+        "applications": lambda: GrantApplication.objects.select_related("applicant"),
+        "cohorts": lambda: TrainingCohort.objects.all(),
+        "rubric": lambda: RubricCriterion.objects.all()[:5],
+    }
+    kwargs = {}
+    for name, parameter in inspect.signature(cls.__init__).parameters.items():
+        if parameter.kind is parameter.KEYWORD_ONLY and parameter.default is parameter.empty:
+            assert name in supplies, f"{cls.__name__}({name}=...): add it to form_arguments"
+            kwargs[name] = supplies[name]()
+    return kwargs
+
+
+FORM_HOSTILE = [
+    "x" * 100000,
+    "nul\x00byte",
+    "<script>alert(1)</script>",
+    "1e309",
+    "NaN",
+    "-1",
+    "9" * 40,
+    "0000-13-45",
+]
+
+
+@pytest.mark.parametrize("form_class", form_classes())
+def test_hostile_values_in_any_web_form_give_field_errors_never_an_exception(world, form_class):
+    """Every field of every form of the web interface, one hostile value at a time: the
+    form validates without raising, and a value that cannot be right for the field (too
+    long, a NUL character, not a number, not a choice, not a date) is an error on it."""
+    from django import forms
+
+    world.application(training=True)
+    kwargs = form_arguments(form_class)
+    fields = form_class(**kwargs).fields
+    assert fields
+    for name, field in fields.items():
+        if isinstance(field, forms.FileField | forms.BooleanField):
+            continue
+        for value in FORM_HOSTILE:
+            form = form_class(data={name: value}, **kwargs)
+            form.is_valid()
+            must_refuse = (
+                "\x00" in value
+                or (getattr(field, "max_length", None) and len(value) > field.max_length)
+                or (isinstance(field, forms.IntegerField | forms.DecimalField) and value in ("1e309", "NaN"))
+                or (isinstance(field, forms.IntegerField | forms.DecimalField) and len(value) > 30)
+                or (isinstance(field, forms.DateField) and not value[:1].isdigit())
+                or (isinstance(field, forms.DateField) and value == "0000-13-45")
+                or (isinstance(field, forms.ChoiceField) and value not in {str(k) for k, _ in field.choices})
+            )
+            if must_refuse:
+                assert name in form.errors, (name, repr(value)[:30], form.errors.get(name))
