@@ -6,10 +6,12 @@ requests, then `runs` timed ones (median and p95), and one more inside
 CaptureQueriesContext for the query count. Pages another part of the project has not
 built yet are reported as missing, not guessed."""
 
+import os
 import statistics
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -69,16 +71,40 @@ def percentile(values, share):
     return ordered[index]
 
 
-def timed(call, runs, warmup=3):
-    """Milliseconds of `runs` calls after `warmup` untimed ones."""
+def timed(call, runs, warmup=3, cpu=None):
+    """Milliseconds of `runs` calls after `warmup` untimed ones. With `cpu` (a dict), also
+    the CPU milliseconds per call that this process and its PostgreSQL backend spent:
+    unlike the wall time, that does not grow when other work shares the machine."""
     for _ in range(warmup):
         call()
+    before = cpu_seconds()
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
         call()
         samples.append((time.perf_counter() - started) * 1000)
+    after = cpu_seconds()
+    if cpu is not None:
+        cpu["app_ms"] = round((after[0] - before[0]) / runs * 1000, 2)
+        if before[1] is not None and after[1] is not None and before[2] == after[2]:
+            cpu["db_ms"] = round((after[1] - before[1]) / runs * 1000, 2)
     return samples
+
+
+def cpu_seconds():
+    """(CPU seconds of this process, of its PostgreSQL backend or None, backend pid)."""
+    own = time.process_time()
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return own, None, None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return own, None, pid
+    ticks = os.sysconf("SC_CLK_TCK")
+    return own, (int(fields[11]) + int(fields[12])) / ticks, pid
 
 
 def summary(samples):
@@ -223,7 +249,8 @@ class Measurer:
             else max(5, int(self.page_budget / first))
         )
         warmup = self.warmup if runs == self.runs else min(self.warmup, 1)
-        samples = timed(call, runs, warmup)
+        cpu = {}
+        samples = timed(call, runs, warmup, cpu)
         queries, statements = count_queries(call)
         target = target or {}
         result = Result(
@@ -236,7 +263,7 @@ class Measurer:
             target_ms=target.get("median_ms"),
             target_queries=target.get("queries"),
             note=note,
-            extra={"statements_with_transaction_control": len(statements)},
+            extra={"statements_with_transaction_control": len(statements), **cpu},
             **summary(samples),
         )
         self.results.append(result)

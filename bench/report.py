@@ -38,6 +38,14 @@ def _target(result):
     return ", ".join(parts)
 
 
+def _cpu(result):
+    extra = result.get("extra") or {}
+    if "app_ms" not in extra:
+        return "–"
+    db = extra.get("db_ms")
+    return f"{extra['app_ms']:,.0f} + {db:,.0f}" if db is not None else f"{extra['app_ms']:,.0f} + ?"
+
+
 def _met(flag):
     return {True: "yes", False: "**no**", None: ""}[flag]
 
@@ -72,20 +80,22 @@ def table(results):
         f"Server time in-process over {results.get('runs')} requests each (django.test.Client, logged in):"
     )
     lines.append("")
-    lines.append("| page | served by | user | runs | median ms | p95 ms | queries | target | met |")
-    lines.append("|---|---|---|---:|---:|---:|---:|---|---|")
+    lines.append(
+        "| page | served by | user | runs | median ms | p95 ms | CPU ms app + db | queries | target | met |"
+    )
+    lines.append("|---|---|---|---:|---:|---:|---:|---:|---|---|")
     for r in results.get("pages", []):
         if not r["status"]:
-            lines.append(f"| {r['name']} | {r['note']} | | | – | – | – | {_target(r)} | |")
+            lines.append(f"| {r['name']} | {r['note']} | | | – | – | – | – | {_target(r)} | |")
             continue
         if r["status"] != 200:
             lines.append(
-                f"| {r['name']} | {r['note']} | {r['user']} | | – | – | – | {_target(r)} | HTTP {r['status']} |"
+                f"| {r['name']} | {r['note']} | {r['user']} | | – | – | – | – | {_target(r)} | HTTP {r['status']} |"
             )
             continue
         lines.append(
             f"| {r['name']} | {r['note']} | {r['user']} | {r['runs']} | {_fmt_ms(r['median_ms'])} | "
-            f"{_fmt_ms(r['p95_ms'])} | {r['queries']} | {_target(r)} | {_met(r.get('met'))} |"
+            f"{_fmt_ms(r['p95_ms'])} | {_cpu(r)} | {r['queries']} | {_target(r)} | {_met(r.get('met'))} |"
         )
     comparisons = results.get("comparisons") or {}
     if comparisons:

@@ -79,7 +79,8 @@ def setup_django(url):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # Measured as deployed: no DEBUG query log, no debug pages.
     os.environ["DEBUG"] = "0"
-    os.environ.setdefault("AXES_ENABLED", "0")
+    # Connections kept between requests, as behind a pooler (docs/deploy.md).
+    os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
     import django
 
     # whitenoise: no collected static files are needed to measure.
