@@ -430,27 +430,37 @@ def test_the_check_finds_an_untranslated_string_and_spares_marked_languages(cata
 
 
 @pytest.mark.django_db
-def test_amounts_and_dates_follow_the_language(world, client):
-    """The applicant's page: 1,100.00 / 1.100,00 / 1100,00, and the timeline's date and
-    time in the language's format."""
+def test_amounts_and_dates_follow_the_language(demo_site, client):
+    """The demo applicant's page: its requested total written 1,234.50 / 1.234,50 /
+    1234,50, and the timeline's date and time in the language's format."""
     from django.utils import formats
 
-    from grants import services
     from grants.models import AuditEvent
 
     from .conftest import verified_login
 
-    application = services.take_transition(application=world.application(), name="submit", by=world.applicant)
-    submitted = timezone.localtime(AuditEvent.objects.get(application=application, action="submit").at)
-    verified_login(client, world.applicant)
-    url = reverse("application-detail", args=[application.pk])
-    expected = {"en": "1,100.00", "sr-latn": "1.100,00", "sq": "1100,00"}
+    user = get_user_model().objects.get(username="applicant")
+    event = (
+        AuditEvent.objects.filter(application__applicant__user=user, application__items__isnull=False)
+        .select_related("application")
+        .latest("at")
+    )
+    total = event.application.requested_total
+    assert total >= 1000, "the sample needs a thousands separator"
+    english = f"{total:,.2f}"
+    expected = {
+        "en": english,
+        "sr-latn": english.replace(",", " ").replace(".", ",").replace(" ", "."),
+        "sq": f"{total:.2f}".replace(".", ","),
+    }
+    verified_login(client, user)
+    url = reverse("application-detail", args=[event.application_id])
     for language, amount in expected.items():
         html = visit(client, language, url).content.decode()
         with translation.override(language):
-            day = formats.date_format(submitted, "SHORT_DATETIME_FORMAT")
-        assert amount in html, language
-        assert day in html, (language, day)
+            when = formats.date_format(timezone.localtime(event.at), "SHORT_DATETIME_FORMAT")
+        assert amount in html, (language, amount)
+        assert when in html, (language, when)
 
 
 TEMPLATE_COMMENT = re.compile(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}|{#.*?#}", re.S)
