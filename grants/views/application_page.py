@@ -4,6 +4,7 @@ blocked), the diagram, the sensitive section on request; uploads and downloads."
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import IntegerField, Prefetch, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -258,9 +259,12 @@ def application_reassign(request, pk):
 # ---- documents ---------------------------------------------------------------------------
 
 
+@transaction.non_atomic_requests
 @login_required
 @require_POST
 def document_upload(request, pk):
+    # Outside the request transaction: the file travels to storage before any row is
+    # written (grants.documents), so no database lock is held during the transfer.
     user = request.user
     application = visible_application(user, pk)
     kinds = _upload_kinds(user, application)
@@ -306,6 +310,10 @@ def document_download(request, pk):
     deny(permissions.can_view_document(user, document))
     try:
         documents.record_download(document=document, by=user)
+        return serve_document(document)
     except NotVisible:
         raise Http404 from None
-    return serve_document(document)
+    except ServiceError as exc:
+        # A missing object (404) or an unreachable store (503): say so, never a 500.
+        messages.error(request, str(exc.message))
+        return render_detail(request, document.application, status=exc.status)
