@@ -6,6 +6,7 @@ from applicants import api as applicants_api
 from applicants import privacy_views
 from assessments import api as assessments_api
 from grants import api as grants_api
+from grants import audit_api as grants_audit_api
 from grants import reports_api as grants_reports_api
 
 from . import auth_api, health
@@ -65,6 +66,7 @@ api_v1 = [
         assessments_api.Certificate.as_view(),
         name="application-certificate",
     ),
+    path("audit-events/", grants_audit_api.AuditTrail.as_view(), name="audit-events"),
     path("reports/impact/", grants_reports_api.ImpactReport.as_view(), name="report-impact"),
     path(
         "reports/impact/export.<str:fmt>",

@@ -9,7 +9,6 @@ trail is read-only for everyone, and the auditor sees it without personal data.
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 from guardian.admin import ReinforcedGuardedModelAdmin
 
 from applicants import roles
@@ -26,22 +25,6 @@ User = get_user_model()
 
 def sees_personal_data(user):
     return user.is_superuser or roles.sees_personal_data(user)
-
-
-def audit_events_for(user):
-    """The audit trail the user may read: every event of the applications and applicants
-    of their centres (superusers: all), for roles that read the audit trail."""
-    if not user.is_authenticated:
-        return AuditEvent.objects.none()
-    if user.is_superuser:
-        return AuditEvent.objects.all()
-    if not (roles.is_staff_member(user) and user.has_perm("grants.view_auditevent")):
-        return AuditEvent.objects.none()
-    centres = centre_ids_query(user)
-    return AuditEvent.objects.filter(
-        Q(application__isnull=False, application__centre_id__in=centres)
-        | Q(application__isnull=True, applicant__centre_id__in=centres)
-    )
 
 
 @admin.register(Programme)
@@ -226,7 +209,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return audit_events_for(request.user).select_related("applicant")
+        return selectors.audit_events_for(request.user).select_related("applicant")
 
     def _fields_for(self, request):
         if sees_personal_data(request.user):
@@ -260,7 +243,7 @@ class AuditEventAdmin(admin.ModelAdmin):
             return True
         if not (roles.is_staff_member(user) and user.has_perm("grants.view_auditevent")):
             return False
-        return obj is None or audit_events_for(user).filter(pk=obj.pk).exists()
+        return obj is None or selectors.audit_events_for(user).filter(pk=obj.pk).exists()
 
     def has_add_permission(self, request):
         return False

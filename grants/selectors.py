@@ -271,3 +271,21 @@ def field_officers_of(centre_id):
         .distinct()
         .order_by("last_name", "first_name", "username")
     )
+
+
+def audit_events_for(user):
+    """The audit trail the user may read: the events of the applications and applicants
+    of their centres (superusers: all), for the roles that read it (grants.view_auditevent:
+    officers, managers, the auditor). Events of no one's record (a staff assignment) are
+    for superusers only."""
+    if not user.is_authenticated:
+        return AuditEvent.objects.none()
+    if user.is_superuser:
+        return AuditEvent.objects.all()
+    if not (roles.is_staff_member(user) and user.has_perm("grants.view_auditevent")):
+        return AuditEvent.objects.none()
+    centres = centre_ids_query(user)
+    return AuditEvent.objects.filter(
+        Q(application__isnull=False, application__centre_id__in=centres)
+        | Q(application__isnull=True, applicant__centre_id__in=centres)
+    )

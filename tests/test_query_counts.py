@@ -133,6 +133,7 @@ def test_the_applications_api_list(scale):
         "/api/v1/cohorts/",
         "/api/v1/programmes/",
         "/api/v1/applicants/duplicates/",
+        "/api/v1/audit-events/",
     ],
 )
 def test_api_lists(scale, url):

@@ -189,3 +189,59 @@ class TestExports:
         text = exports.export_applicants_csv(by=fresh(world.manager), personal=True)
         assert "'=HYPERLINK" in text
         assert ",+3816400" in text  # phone numbers stay as they are
+
+
+class TestTheAuditTrail:
+    @pytest.fixture
+    def trail(self, world):
+        from grants import services
+
+        app = world.application()
+        services.take_transition(application=app, name="submit", by=world.officer)
+        services.take_transition(
+            application=app, name="return_for_changes", by=world.officer, comment="Marko, add a quote."
+        )
+        services.take_transition(application=app, name="withdraw", by=world.applicant)
+        elsewhere = world.application(applicant=world.person2, programme=world.other_programme)
+        services.take_transition(application=elsewhere, name="submit", by=world.applicant2)
+        return app, elsewhere
+
+    def test_the_auditor_reads_their_centres_trail_without_personal_data(self, world, trail, api):
+        app, elsewhere = trail
+        auditor = staff(roles.AUDITOR, world.centre, username="auditor-niš")
+        response = api(auditor).get("/api/v1/audit-events/")
+        assert response.status_code == 200
+        rows = response.json()["results"]
+        assert [(r["action"], r["actor"], r["application"]) for r in rows] == [
+            ("withdraw", "the applicant", app.pk),
+            ("return_for_changes", "officer", app.pk),
+            ("submit", "officer", app.pk),
+        ]
+        assert set(rows[0]) == {"id", "at", "actor", "action", "application", "from_state", "to_state"}
+        for personal in ("Marko", "Demić", "quote", world.applicant.username):
+            assert personal not in response.content.decode()
+
+    def test_a_manager_reads_names_comments_and_on_whose_behalf(self, world, trail, api):
+        app, _elsewhere = trail
+        rows = api(fresh(world.manager)).get(f"/api/v1/audit-events/?application={app.pk}").json()["results"]
+        assert [(r["action"], r["actor"], r["on_behalf_of"], r["comment"]) for r in rows] == [
+            ("withdraw", world.applicant.username, None, ""),
+            ("return_for_changes", "officer", None, "Marko, add a quote."),
+            ("submit", "officer", "Marko Demić", ""),
+        ]
+
+    @pytest.mark.parametrize("who", ["finance", "applicant"])
+    def test_roles_that_do_not_read_the_trail_are_refused(self, world, trail, api, who):
+        response = api(fresh(getattr(world, who))).get("/api/v1/audit-events/")
+        assert response.status_code == 403
+        assert "results" not in response.json()
+
+    def test_filters(self, world, trail, api):
+        app, elsewhere = trail
+        client = api(fresh(world.manager))
+        assert [r["action"] for r in client.get("/api/v1/audit-events/?action=submit").json()["results"]] == [
+            "submit",
+            "submit",
+        ]
+        assert client.get(f"/api/v1/audit-events/?application={elsewhere.pk}").json()["count"] == 1
+        assert client.get("/api/v1/audit-events/?application=abc").json()["count"] == 0
