@@ -718,3 +718,41 @@ def test_finance_and_the_auditor_receive_no_sensitive_facts(mworld, role):
             for value in (person.first_name, person.last_name, person.phone):
                 assert value not in text, f"the auditor got {value!r} from {url}"
     assert seen >= (10 if role == "finance" else 5)
+
+
+@pytest.mark.parametrize("role", ["finance", "auditor", "colleague"])
+def test_pages_leave_the_sensitive_section_out(mworld, role):
+    """Every web page finance, the auditor or an officer who is not the assigned one can
+    open about Marko: none shows his referral, return details or ethnicity, nor the
+    release certificate."""
+    if role == "colleague":
+        client = Client()
+        verified_login(client, fresh(mworld.colleague))
+    else:
+        client = web_client(mworld, role)
+    owned = mworld.owned["P"]
+    seen = 0
+    for name, method, obj_kind, *_r in MATRIX:
+        if name.startswith("api:") or method != "GET" or name in ("logout",):
+            continue
+        url = url_for(name, obj_kind, owned if obj_kind else None)
+        # (the application page shows the section on request: ask for it)
+        query = {**(query_for(name, owned) or {}), "show": "sensitive"}
+        response = client.get(url, query)
+        if response.status_code != 200 or response.streaming:
+            continue
+        seen += 1
+        page = response.content.decode()
+        for value in ("Sremska Mitrovica", "Germany", "Roma", owned.doc_sensitive.original_name):
+            assert value not in page, f"{role} sees {value!r} on {url}"
+    assert seen >= 3
+
+
+def test_the_assigned_officer_does_see_the_section(mworld):
+    """The other side of the test above: the facts are on the page for the assigned
+    officer, so their absence elsewhere is the permission, not a page without them."""
+    owned = mworld.owned["P"]
+    url = url_for("application-detail", "draft", owned)
+    page = web_client(mworld, "officer").get(url, {"show": "sensitive"}).content.decode()
+    assert "Sremska Mitrovica" in page
+    assert owned.doc_sensitive.original_name in page
