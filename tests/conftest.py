@@ -6,7 +6,14 @@ from rest_framework.test import APIClient
 from applicants import roles
 from grants.demo import DEMO_TOTP_SECRET
 
-from .factories import ApplicantFactory, ApplicationFactory, CentreFactory, CountryFactory, ProgrammeFactory, staff
+from .factories import (
+    ApplicantFactory,
+    ApplicationFactory,
+    CentreFactory,
+    CountryFactory,
+    ProgrammeFactory,
+    staff,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -60,8 +67,12 @@ class World:
         self.manager = staff(roles.PROGRAMME_MANAGER, self.centre, self.other_centre, username="manager")
         self.finance = staff(roles.FINANCE_OFFICER, self.centre, self.other_centre, username="finance")
         self.auditor = staff(roles.AUDITOR, self.centre, self.other_centre, username="auditor")
-        self.person = ApplicantFactory(centre=self.centre, with_user=True, first_name="Marko", last_name="Demić")
-        self.person2 = ApplicantFactory(centre=self.other_centre, with_user=True, first_name="Arta", last_name="Demaj")
+        self.person = ApplicantFactory(
+            centre=self.centre, with_user=True, first_name="Marko", last_name="Demić"
+        )
+        self.person2 = ApplicantFactory(
+            centre=self.other_centre, with_user=True, first_name="Arta", last_name="Demaj"
+        )
         self.applicant = self.person.user
         self.applicant2 = self.person2.user
 
