@@ -294,7 +294,8 @@ class TestDelivery:
         )
         app.refresh_from_db()
         assert app.state == "equipment_delivered"
-        assert [e for e in AuditEvent.objects.filter(application=app).values_list("action", flat=True)][-3:] == [
+        actions = list(AuditEvent.objects.filter(application=app).values_list("action", flat=True))
+        assert actions[-3:] == [
             "delivery",
             "delivery",
             "record_delivery",
