@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -21,11 +22,20 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from applicants import roles
+from applicants.role_setup import sync_role_groups
 from grants.demo import seed
 
 LOCALES = {"sr-latn": "sr_Latn", "sq": "sq"}
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%[sd]|\{\w*\}")
+
+
+@pytest.fixture(autouse=True)
+def _language_restored():
+    """The test client's requests activate their language in this thread and leave it
+    active; later tests must not inherit Albanian."""
+    with translation.override(translation.get_language()):
+        yield
 
 
 # ---- the catalogues ------------------------------------------------------------------
@@ -289,6 +299,9 @@ def demo_site(django_db_setup, django_db_blocker, tmp_path_factory):
     with override_settings(STORAGES={**settings.STORAGES, "default": storage}, MEDIA_ROOT=str(media)):
         with django_db_blocker.unblock():
             with transaction.atomic():
+                # A reused database after transactional tests has lost the migrations'
+                # role groups (they flush); the demo needs them.
+                sync_role_groups(django_apps)
                 seed()
                 yield
                 transaction.set_rollback(True)
