@@ -1,11 +1,11 @@
 """manage.py erase_applicant ID --reason TEXT: pseudonymise one person (erasure request)."""
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from applicants import privacy
-from applicants.models import Applicant
 from grants.errors import ServiceError
+
+from ._lookup import add_subject_arguments, subject_and_actor
 
 
 class Command(BaseCommand):
@@ -15,21 +15,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("applicant_id", type=int)
+        add_subject_arguments(parser)
         parser.add_argument("--reason", default="Erasure requested by the data subject.")
-        parser.add_argument(
-            "--by", help="username of the staff member handling the request (for the audit trail)"
-        )
 
     def handle(self, *args, applicant_id, reason, by=None, **options):
-        applicant = Applicant.objects.filter(pk=applicant_id).first()
-        if applicant is None:
-            raise CommandError(f"No applicant with id {applicant_id}.")
-        actor = None
-        if by:
-            actor = get_user_model().objects.filter(username=by).first()
-            if actor is None:
-                raise CommandError(f"No user named {by!r}.")
+        applicant, actor = subject_and_actor(applicant_id, by)
         try:
             result = privacy.erase_applicant(applicant=applicant, by=actor, reason=reason)
         except ServiceError as exc:
