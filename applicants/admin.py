@@ -193,10 +193,9 @@ class CountryAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-class ConsentInline(admin.TabularInline):
-    model = ConsentRecord
-    fields = ["version", "language", "given_at", "withdrawn_at", "recorded_by"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown beside their parent, never added or edited there."""
+
     extra = 0
     can_delete = False
 
@@ -205,6 +204,12 @@ class ConsentInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ConsentInline(ReadOnlyInline):
+    model = ConsentRecord
+    fields = ["version", "language", "given_at", "withdrawn_at", "recorded_by"]
+    readonly_fields = fields
 
 
 @admin.register(Applicant)

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from guardian.admin import ReinforcedGuardedModelAdmin
 
 from applicants import roles
+from applicants.admin import ReadOnlyInline
 from applicants.models import Country
 from applicants.selectors import centre_ids_query
 from applicants.sensitivity import mask
@@ -64,18 +65,10 @@ class ProgrammeAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
-class ItemInline(admin.TabularInline):
+class ItemInline(ReadOnlyInline):
     model = EquipmentItem
     fields = ["position", "description", "quantity", "unit_cost"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_view_permission(self, request, obj=None):
         return True
