@@ -18,6 +18,7 @@ _CACHES = (
     "_perm_cache",
     "_user_perm_cache",
     "_group_perm_cache",
+    "_assigned_applicants_cache",
 )
 
 
@@ -57,10 +58,27 @@ def forget_permissions(user):
             delattr(user, name)
 
 
+def centre_scope(user):
+    """What lists filter `centre_id__in` by: the ids of the user's centres themselves,
+    read once per request (`centre_ids`). A short list of numbers keeps each query of
+    the request simple to plan and to run: with the UNION subquery in its place,
+    PostgreSQL spent ~2 ms planning every query and read deep pages slower (README
+    "Performance")."""
+    return sorted(centre_ids(user))
+
+
 def centres_for(user):
     if not user.is_authenticated or not roles.is_staff_member(user):
         return IntegrationCentre.objects.none()
-    return IntegrationCentre.objects.filter(pk__in=centre_ids_query(user))
+    cached = getattr(user, "_centre_ids_cache", None)
+    return IntegrationCentre.objects.filter(pk__in=centre_ids_query(user) if cached is None else cached)
+
+
+def remember_centre_ids(user, ids):
+    """Tell the request which centres the user works for, read by a caller's own query
+    of `centres_for(user)` (so that `centre_ids` and `centre_scope` need not ask)."""
+    if user.is_authenticated and roles.is_staff_member(user):
+        user._centre_ids_cache = frozenset(ids)
 
 
 def own_applicant_ids(user):
@@ -76,7 +94,7 @@ def applicants_for(user):
     if not user.is_authenticated:
         return Applicant.objects.none()
     if roles.sees_personal_data(user) and user.has_perm("applicants.view_applicant"):
-        return Applicant.objects.filter(centre_id__in=centre_ids_query(user))
+        return Applicant.objects.filter(centre_id__in=centre_scope(user))
     return Applicant.objects.filter(pk__in=own_applicant_ids(user))
 
 

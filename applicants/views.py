@@ -93,7 +93,7 @@ def signup(request):
                 form.add_service_error(exc)
                 status = 400
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="applicants.backends.ModelBackend")
                 messages.success(request, _("Welcome! You can now start your application."))
                 return redirect("my-applications")
         else:

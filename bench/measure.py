@@ -142,7 +142,7 @@ def client_for(user):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     client = Client(HTTP_HOST="localhost")
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(user, backend="applicants.backends.ModelBackend")
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is not None:
         session = client.session

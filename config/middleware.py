@@ -28,7 +28,14 @@ def _is_api(request):
 
 
 class StaffSessionTimeoutMiddleware:
-    """Staff sessions end after STAFF_IDLE_TIMEOUT seconds without a request."""
+    """Staff sessions end after STAFF_IDLE_TIMEOUT seconds without a request.
+
+    The time of the last request is written to the session at most once a minute (a
+    quarter of the timeout when that is shorter), not on every request: a session write
+    is an UPDATE per page otherwise. A session may therefore end up to that long before
+    a full STAFF_IDLE_TIMEOUT of idleness, never after."""
+
+    RESOLUTION = 60  # seconds
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -45,7 +52,8 @@ class StaffSessionTimeoutMiddleware:
                 if _is_api(request):
                     return JsonResponse({"detail": message}, status=401)
                 return redirect_to_login(request.get_full_path())
-            session["last_seen"] = now
+            if not last or now - last >= min(self.RESOLUTION, settings.STAFF_IDLE_TIMEOUT // 4):
+                session["last_seen"] = now
         return self.get_response(request)
 
 

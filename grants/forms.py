@@ -135,10 +135,11 @@ class InboxFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Only with overdue visits"), required=False)
 
     def __init__(self, *args, programmes=(), centres=(), **kwargs):
+        """`programmes` and `centres`: (id, name) pairs (selectors.filter_choices)."""
         super().__init__(*args, **kwargs)
         self.fields["state"].choices = [("", _("Any state")), *State.CHOICES]
-        self.fields["programme"].choices = [("", _("Any programme"))] + [(p.pk, p.name) for p in programmes]
-        self.fields["centre"].choices = [("", _("Any centre"))] + [(c.pk, c.name) for c in centres]
+        self.fields["programme"].choices = [("", _("Any programme")), *programmes]
+        self.fields["centre"].choices = [("", _("Any centre")), *centres]
 
 
 class DeliveryForm(forms.Form):
@@ -183,9 +184,10 @@ class DashboardFilterForm(forms.Form):
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, programmes=(), centres=(), **kwargs):
+        """`programmes` and `centres`: (id, name) pairs (selectors.filter_choices)."""
         super().__init__(*args, **kwargs)
-        self.fields["programme"].choices = [("", _("All programmes"))] + [(p.pk, p.name) for p in programmes]
-        self.fields["centre"].choices = [("", _("All centres"))] + [(c.pk, c.name) for c in centres]
+        self.fields["programme"].choices = [("", _("All programmes")), *programmes]
+        self.fields["centre"].choices = [("", _("All centres")), *centres]
         self.fields["target_group"].choices = [("", _("All target groups")), *TargetGroup.choices]
 
     def clean(self):

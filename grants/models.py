@@ -115,6 +115,9 @@ class Programme(models.Model):
         return [labels.get(g, g) for g in self.target_groups]
 
 
+STATE_LABELS = dict(State.CHOICES)
+
+
 class ApplicationQuerySet(models.QuerySet):
     # Offset from which a page is fetched by its ids first (see __getitem__).
     DEFERRED_JOIN_FROM = 1000
@@ -224,6 +227,12 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.business_name}"
+
+    @property
+    def state_label(self):
+        """The state's name in the active language: get_state_display() without
+        rebuilding (and hashing) the choices each time, for lists of many rows."""
+        return STATE_LABELS.get(self.state, self.state)
 
     # ---- derived values -------------------------------------------------------------
 

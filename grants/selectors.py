@@ -5,7 +5,7 @@ from django.db.models import Prefetch, Q
 
 from applicants import roles
 from applicants.normalise import fold
-from applicants.selectors import centre_ids_query
+from applicants.selectors import centre_scope
 
 from .models import (
     AuditEvent,
@@ -33,7 +33,7 @@ def applications_for(user):
     if roles.is_staff_member(user):
         if not user.has_perm("grants.view_grantapplication"):
             return GrantApplication.objects.none()
-        return GrantApplication.objects.filter(centre_id__in=centre_ids_query(user))
+        return GrantApplication.objects.filter(centre_id__in=centre_scope(user))
     return GrantApplication.objects.filter(pk__in=own_application_ids(user))
 
 
@@ -73,11 +73,33 @@ def programmes_for(user):
     if roles.is_staff_member(user):
         from applicants.models import IntegrationCentre
 
-        countries = IntegrationCentre.objects.filter(pk__in=centre_ids_query(user)).values("country_id")
+        countries = IntegrationCentre.objects.filter(pk__in=centre_scope(user)).values("country_id")
         return Programme.objects.filter(country_id__in=countries).select_related("country")
     return (
         Programme.objects.filter(country__centres__applicants__user=user).select_related("country").distinct()
     )
+
+
+def filter_choices(user):
+    """(centres, programmes) a staff member's lists can be filtered by, each a list of
+    (id, name) by name, in one query: the user's centres, each joined with its
+    country's programmes (a LEFT JOIN, so a centre without programmes still counts).
+    The request then knows the user's centre ids (applicants.selectors.centre_scope)."""
+    from applicants.selectors import centres_for, remember_centre_ids
+
+    rows = (
+        centres_for(user)
+        .order_by("name", "pk", "country__programmes__name", "country__programmes__pk")
+        .values_list("pk", "name", "country__programmes__pk", "country__programmes__name")
+    )
+    centres, programmes = {}, {}
+    for centre_id, centre_name, programme_id, programme_name in rows:
+        centres[centre_id] = centre_name
+        if programme_id is not None:
+            programmes[programme_id] = programme_name
+    remember_centre_ids(user, centres)
+    by_name = lambda pair: (pair[1], pair[0])  # noqa: E731
+    return sorted(centres.items(), key=by_name), sorted(programmes.items(), key=by_name)
 
 
 def history_for(user, application):
@@ -284,7 +306,7 @@ def audit_events_for(user):
         return AuditEvent.objects.all()
     if not (roles.is_staff_member(user) and user.has_perm("grants.view_auditevent")):
         return AuditEvent.objects.none()
-    centres = centre_ids_query(user)
+    centres = centre_scope(user)
     return AuditEvent.objects.filter(
         Q(application__isnull=False, application__centre_id__in=centres)
         | Q(application__isnull=True, applicant__centre_id__in=centres)

@@ -405,6 +405,18 @@ class TestIdleTimeout:
         assert response.status_code == 401
         assert "log in again" in response.json()["detail"]
 
+    def test_the_last_request_is_written_at_most_once_a_minute(self, world, client, settings):
+        settings.STAFF_IDLE_TIMEOUT = 30 * 60
+        verified_login(client, world.officer)
+        client.get("/")
+        self.idle(client, 20)
+        before = client.session["last_seen"]
+        assert opens(client, "/")
+        assert client.session["last_seen"] == before  # no session write for a recent request
+        self.idle(client, 61)
+        assert opens(client, "/")
+        assert client.session["last_seen"] >= int(time.time()) - 5
+
     def test_applicants_are_not_timed_out(self, world, client, settings):
         settings.STAFF_IDLE_TIMEOUT = 60
         client.force_login(world.applicant)
@@ -458,3 +470,33 @@ def test_hostile_sign_in_input_gets_an_error_never_a_500(world, client, value):
     assert code.status_code == 200
     assert code.context["form"].errors["code"]
     assert "<script>alert(1)</script>" not in code.content.decode()
+
+
+class TestPermissionBackend:
+    """applicants.backends.ModelBackend reads a user's permissions in one query and
+    answers exactly what Django's ModelBackend answers."""
+
+    def test_same_permissions_as_djangos_backend_in_one_query(self, world, django_assert_num_queries):
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.backends import ModelBackend as DjangoBackend
+        from django.contrib.auth.models import Permission
+
+        from applicants.backends import ModelBackend
+
+        officer = world.officer
+        officer.user_permissions.add(Permission.objects.get(codename="view_reports"))
+        for user in (officer, world.manager, world.applicant):
+            fresh = get_user_model().objects.get(pk=user.pk)
+            expected = DjangoBackend().get_all_permissions(get_user_model().objects.get(pk=user.pk))
+            with django_assert_num_queries(1):
+                assert ModelBackend().get_all_permissions(fresh) == expected
+            assert "grants.view_reports" in ModelBackend().get_all_permissions(
+                get_user_model().objects.get(pk=officer.pk)
+            )
+
+    def test_inactive_users_and_object_checks_have_no_model_permissions(self, world):
+        from applicants.backends import ModelBackend
+
+        world.officer.is_active = False
+        assert ModelBackend().get_all_permissions(world.officer) == set()
+        assert ModelBackend().get_all_permissions(world.manager, obj=world.programme) == set()

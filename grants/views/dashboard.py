@@ -10,9 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applicants import roles
-from applicants.selectors import centres_for
 
-from .. import reports
+from .. import reports, selectors
 from ..forms import DashboardFilterForm
 from . import charts
 from .common import deny, role_required
@@ -38,10 +37,7 @@ BREAKDOWN_LABELS = {
 def dashboard(request):
     user = request.user
     deny(reports.can_view_reports(user))
-    programmes = list(
-        reports.reportable_programmes(user).select_related(None).only("id", "name").order_by("name")
-    )
-    centres = list(centres_for(user).only("id", "name").order_by("name"))
+    centres, programmes = selectors.filter_choices(user)
     form = DashboardFilterForm(request.GET or None, programmes=programmes, centres=centres)
     filters = reports.NO_FILTERS
     if form.is_valid():
