@@ -105,7 +105,14 @@ class Programme(models.Model):
         (grants.ledger has the definition, shared with the budget report)."""
         from .ledger import programme_committed
 
-        return programme_committed(self.pk)
+        if not getattr(self, "_budget_locked", False):
+            return programme_committed(self.pk)
+        # The row is locked for a budget step (services.take_transition): nothing else
+        # changes the amount until the step ends, so its rule check and the transition's
+        # condition read it once (two scans of the programme's ledger).
+        if not hasattr(self, "_committed_under_lock"):
+            self._committed_under_lock = programme_committed(self.pk)
+        return self._committed_under_lock
 
     def remaining_budget(self):
         return self.budget - self.committed_amount()

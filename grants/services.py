@@ -304,19 +304,26 @@ def take_transition(*, application, name, by, comment=""):
     if name in BUDGET_TRANSITIONS:
         # Serialises the steps that change a programme's committed amount: the budget
         # check and the commitment of an approval see every change made before it.
-        Programme.objects.select_for_update().get(pk=application.programme_id)
-    failed = unmet_rules(application, name)
-    if failed:
-        raise RuleNotMet(failed)
+        programme = Programme.objects.select_for_update().get(pk=application.programme_id)
+        programme._budget_locked = True
+        application.programme = programme
+    try:
+        failed = unmet_rules(application, name)
+        if failed:
+            raise RuleNotMet(failed)
 
-    source = application.state
-    method = getattr(application, name)
-    if name == "approve":
-        method(by=by)
-    elif name in ("reject", "cancel", "discontinue"):
-        method(reason=comment)
-    else:
-        method()
+        source = application.state
+        method = getattr(application, name)
+        if name == "approve":
+            method(by=by)
+        elif name in ("reject", "cancel", "discontinue"):
+            method(reason=comment)
+        else:
+            method()
+    finally:
+        if name in BUDGET_TRANSITIONS:
+            programme._budget_locked = False
+            programme.__dict__.pop("_committed_under_lock", None)
     try:
         application.save()
     except ConcurrentTransition:

@@ -160,6 +160,19 @@ class TestApprove:
         assert world.programme.remaining_budget() == Decimal("98900.00")
         assert last_event(app).action == "approve"
 
+    def test_the_budget_is_read_once_under_the_programme_lock(self, world):
+        """The budget rule and django-fsm's condition share one reading of the
+        programme's ledger (two aggregates), taken while the programme row is locked."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        app = world.application(ready=True)
+        with CaptureQueriesContext(connection) as captured:
+            take(app, "approve", world.manager)
+        ledger_sums = [q["sql"] for q in captured.captured_queries if 'SUM("grants_' in q["sql"]]
+        assert len(ledger_sums) == 2, ledger_sums
+        assert world.programme.remaining_budget() == Decimal("98900.00")  # no reading left behind
+
     def test_it_refuses_while_training_is_incomplete(self, world):
         app = world.application(training=True)
         app.enrolments.get().attendance.update(present=False)
