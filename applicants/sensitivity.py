@@ -54,10 +54,23 @@ def sensitive_access(user, applicant):
     if roles.has_role(user, roles.PROGRAMME_MANAGER):
         return True, ""
     if roles.has_role(user, roles.FIELD_OFFICER) and (
-        applicant.created_by_id == user.pk or applicant.applications.filter(assigned_officer=user).exists()
+        applicant.created_by_id == user.pk or is_assigned_officer(user, applicant)
     ):
         return True, ""
     return False, _("Only the assigned field officer and the centre's managers see this.")
+
+
+def is_assigned_officer(user, applicant):
+    """The user is the assigned officer of one of the person's applications. A page asks
+    this for each check (the section, the documents, each kind of upload): answered once,
+    and kept on the user object for the request like its permissions
+    (selectors.forget_permissions drops it)."""
+    known = getattr(user, "_assigned_applicants_cache", None)
+    if known is None:
+        known = user._assigned_applicants_cache = {}
+    if applicant.pk not in known:
+        known[applicant.pk] = applicant.applications.filter(assigned_officer=user).exists()
+    return known[applicant.pk]
 
 
 def can_see_sensitive(user, applicant):

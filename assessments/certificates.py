@@ -88,7 +88,7 @@ def can_get_certificate(user, application):
     seen = permissions.can_view_application(user, application)
     if not seen:
         return seen
-    if permissions.is_own(user, application) and not roles.is_staff_member(user):
+    if not roles.is_staff_member(user) and permissions.is_own(user, application):
         return permissions.ALLOWED
     if roles.has_role(user, roles.FIELD_OFFICER) or roles.has_role(user, roles.PROGRAMME_MANAGER):
         return permissions.ALLOWED

@@ -190,7 +190,7 @@ def can_upload(user, application, kind):
     seen = permissions.can_view_application(user, application)
     if not seen:
         return seen
-    if permissions.is_own(user, application) and not roles.is_staff_member(user):
+    if not roles.is_staff_member(user) and permissions.is_own(user, application):
         if kind not in APPLICANT_KINDS:
             return permissions.Decision(False, _("This kind of document is uploaded by staff."))
         if application.state in CLOSED_STATES:
