@@ -5,7 +5,8 @@ import datetime
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from applicants import roles
@@ -13,7 +14,15 @@ from applicants.selectors import centre_ids_query
 from grants.selectors import applications_for
 from grants.workflow import State
 
-from .models import Assessment, AssessmentScore, Enrolment, MonitoringVisit, TrainingCohort, TrainingSession
+from .models import (
+    Assessment,
+    AssessmentScore,
+    Attendance,
+    Enrolment,
+    MonitoringVisit,
+    TrainingCohort,
+    TrainingSession,
+)
 
 SURVIVAL_MONTHS = 12
 
@@ -89,6 +98,34 @@ def enrolment_history(application):
     )
 
 
+def active_enrolment(application):
+    """The application's active enrolment with its cohort, or None; the cohort's sessions
+    and those attended are counted in the same query (`Enrolment.attendance_counts`)."""
+    sessions = (
+        TrainingSession.objects.filter(cohort=OuterRef("cohort"))
+        .order_by()
+        .values("cohort")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    present = (
+        Attendance.objects.filter(enrolment=OuterRef("pk"), present=True)
+        .order_by()
+        .values("enrolment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        application.enrolments.filter(active=True)
+        .select_related("cohort")
+        .annotate(
+            sessions_count=Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0)),
+            present_count=Coalesce(Subquery(present, output_field=IntegerField()), Value(0)),
+        )
+        .first()
+    )
+
+
 # ---- assessment ---------------------------------------------------------------------
 
 
@@ -96,7 +133,7 @@ def current_assessment(application):
     return (
         Assessment.objects.filter(application=application, is_current=True)
         .select_related("assessor")
-        .prefetch_related("scores__criterion")
+        .prefetch_related(Prefetch("scores", queryset=AssessmentScore.objects.select_related("criterion")))
         .first()
     )
 

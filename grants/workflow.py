@@ -110,7 +110,9 @@ def _enrolled(app):
 
 
 def _training_completed(app):
-    enrolment = app.enrolments.filter(active=True).select_related("cohort").first()
+    from assessments.selectors import active_enrolment
+
+    enrolment = active_enrolment(app)
     return enrolment is not None and enrolment.is_completed()
 
 
@@ -172,8 +174,11 @@ def _handover_protocol(app):
 
 
 def _last_visit_done(app):
-    last = app.visits.order_by("-months").first()
-    return last is not None and last.visited_on is not None
+    # From all of them (a handful): the application page has them prefetched already.
+    visits = list(app.visits.all())
+    if not visits:
+        return False
+    return max(visits, key=lambda visit: visit.months).visited_on is not None
 
 
 REQUIRED_FIELDS = Rule(
