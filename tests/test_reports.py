@@ -9,6 +9,7 @@ from fractions import Fraction
 import pytest
 
 from applicants.models import TargetGroup
+from applicants.selectors import centre_ids
 from assessments.models import Enrolment, MonitoringVisit
 from grants import demo, reports, services
 from grants.models import (
@@ -395,6 +396,28 @@ class TestBudget:
             ("Donor Foundation", "EUR"): (2, Decimal("200000.00")),
             ("Donor B", "RSD"): (1, Decimal("5000000.00")),
         }
+
+    def test_the_country_and_donor_rows_add_up_the_programme_rows_in_three_queries(
+        self, world, django_assert_num_queries
+    ):
+        dinar = ProgrammeFactory(country=world.serbia, currency="RSD", donor="Donor Foundation")
+        world.application(delivered=True)
+        world.application(applicant=person(world), approved=True)
+        world.application(applicant=world.person2, programme=world.other_programme, approved=True)
+        # Read once per request, before the report: permissions and centre ids.
+        world.manager.has_perm("grants.view_reports")
+        centre_ids(world.manager)
+        with django_assert_num_queries(3):
+            report = reports.budget_report(world.manager)
+        amounts = ("budget", "committed", "delivered", "delivered_eur", "remaining")
+        for level, group in (("by_country", ("country", "currency")), ("by_donor", ("donor", "currency"))):
+            for total in report[level]:
+                rows = [r for r in report["results"] if all(r[g] == total[g] for g in group)]
+                assert total["programmes"] == len(rows)
+                for amount in amounts:
+                    assert total[amount] == sum((r[amount] for r in rows), Decimal("0")), (level, amount)
+        assert {r["currency"] for r in report["by_donor"]} == {"EUR", "RSD"}
+        assert dinar.pk in {r["id"] for r in report["results"]}
 
     def test_the_endpoint_keeps_api_md_fields_with_money_as_strings(self, world, api):
         world.application(approved=True)
