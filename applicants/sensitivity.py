@@ -9,6 +9,7 @@
   the UI the sections), and no export contains them.
 """
 
+from django.db.models import Exists
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
@@ -65,12 +66,32 @@ def is_assigned_officer(user, applicant):
     this for each check (the section, the documents, each kind of upload): answered once,
     and kept on the user object for the request like its permissions
     (selectors.forget_permissions drops it)."""
-    known = getattr(user, "_assigned_applicants_cache", None)
-    if known is None:
-        known = user._assigned_applicants_cache = {}
+    known = _assignments(user)
     if applicant.pk not in known:
         known[applicant.pk] = applicant.applications.filter(assigned_officer=user).exists()
     return known[applicant.pk]
+
+
+def remember_assigned_officer(user, applicant, assigned):
+    """Tell the request what `is_assigned_officer` would ask, read by a caller's own
+    query: `assigned` must be whether one of the person's applications is assigned to
+    the user (`assigned_officer_exists`)."""
+    _assignments(user)[applicant.pk] = bool(assigned)
+
+
+def assigned_officer_exists(user, applicant_ref):
+    """The question of `is_assigned_officer` as an expression, for a query that reads the
+    person (`applicant_ref`: their id, e.g. OuterRef("applicant_id"))."""
+    from grants.models import GrantApplication
+
+    return Exists(GrantApplication.objects.filter(applicant_id=applicant_ref, assigned_officer=user.pk))
+
+
+def _assignments(user):
+    known = getattr(user, "_assigned_applicants_cache", None)
+    if known is None:
+        known = user._assigned_applicants_cache = {}
+    return known
 
 
 def can_see_sensitive(user, applicant):

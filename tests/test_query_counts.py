@@ -10,9 +10,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from applicants import roles
+from bench.measure import TRANSACTION_CONTROL
 from grants import audit
 
 from .conftest import verified_login
@@ -21,7 +23,10 @@ from .factories import (
     ApplicationFactory,
     CentreFactory,
     CountryFactory,
+    DeliveryFactory,
+    DeliveryLineFactory,
     DocumentFactory,
+    MonitoringVisitFactory,
     ProgrammeFactory,
     TrainingCohortFactory,
     staff,
@@ -67,6 +72,49 @@ class Scale:
             for i in range(ROWS[size] - 1):
                 DocumentFactory(application=busy)
                 audit.record(action="note", actor=author, application=busy, comment=f"note {i}")
+        self.pages = Histories()
+
+
+class Histories:
+    """For the application page, in a country of their own (the lists above do not see
+    it): grants in follow-up with a short and a long history, each of them with items,
+    documents (sensitive ones too), deliveries, visits and audit events, read by the
+    assigned officer, a colleague, a manager and the applicant."""
+
+    LENGTHS = {"short": 2, "long": 12}
+
+    def __init__(self):
+        country = CountryFactory(code="XK", name="Kosovo")
+        centre = CentreFactory(country=country, name="Centre Prizren")
+        programme = ProgrammeFactory(country=country)
+        self.users = {
+            "officer": staff(roles.FIELD_OFFICER, centre, username="page-officer"),
+            "colleague": staff(roles.FIELD_OFFICER, centre, username="page-colleague"),
+            "manager": staff(roles.PROGRAMME_MANAGER, centre, username="page-manager"),
+        }
+        self.applications = {}
+        self.applicants = {}
+        for length, n in self.LENGTHS.items():
+            applicant = ApplicantFactory(centre=centre, with_user=True)
+            application = ApplicationFactory(
+                applicant=applicant,
+                programme=programme,
+                assigned_officer=self.users["officer"],
+                follow_up=True,
+                items=[(f"Machine {i}", 2, "150.00") for i in range(n)],
+            )
+            items = list(application.items.all())
+            for i in range(n):
+                # A second, partial delivery of each item beside the full one.
+                DeliveryLineFactory(delivery=DeliveryFactory(application=application), item=items[i])
+                MonitoringVisitFactory(application=application, months=24 + i)
+                for kind in ("photo", "release_certificate"):
+                    DocumentFactory(application=application, kind=kind)
+                audit.record(
+                    action="note", actor=self.users["officer"], application=application, comment=f"note {i}"
+                )
+            self.applications[length] = application
+            self.applicants[length] = applicant.user
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +223,31 @@ def test_web_lists(scale, role, url):
 def test_admin_lists(scale, url):
     User.objects.filter(username__startswith=MANAGER).update(is_staff=True)
     assert_flat(counts(scale, MANAGER, web_queries, lambda size: url))
+
+
+def page_queries(user, url):
+    """The queries of a page as `make bench` counts them: without the transaction
+    control around the request (ATOMIC_REQUESTS: here a savepoint and its release)."""
+    client = verified_login(Client(), User.objects.get(pk=user.pk))
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, response.content[:300]
+    sql = [q["sql"] for q in queries.captured_queries]
+    return len([s for s in sql if not s.upper().startswith(TRANSACTION_CONTROL)]), response
+
+
+@pytest.mark.parametrize("who", ["officer", "colleague", "manager", "applicant"])
+def test_the_application_page(scale, who):
+    """At most 15 queries (issue 9's target), however long the application's history."""
+    pages = scale.pages
+    found = {}
+    for length, application in pages.applications.items():
+        user = pages.applicants[length] if who == "applicant" else pages.users[who]
+        found[length], response = page_queries(user, reverse("application-detail", args=[application.pk]))
+        body = response.content.decode()
+        assert application.business_name in body
+        # The items, and for staff the deliveries' lines too.
+        assert body.count("Machine ") >= (1 if who == "applicant" else 2) * pages.LENGTHS[length]
+    assert_flat(found)
+    assert found["long"] <= 15, found

@@ -2,15 +2,17 @@
 visits and history, with the workflow steps the user may take (and why others are
 blocked), the diagram, the sensitive section on request; uploads and downloads."""
 
+import functools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import IntegerField, Prefetch, Sum, Value
+from django.db.models import IntegerField, OuterRef, Prefetch, Sum, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -19,12 +21,14 @@ from applicants import privacy, roles, sensitivity
 from assessments import certificates
 from assessments import selectors as assessment_selectors
 from assessments.forms import criterion_label
+from assessments.models import MonitoringVisit
 
 from .. import documents, handover, permissions, selectors, services
 from ..api import serve_document
+from ..diagram import workflow_svg
 from ..errors import NotVisible, ServiceError
 from ..forms import DocumentForm, TransitionForm
-from ..models import DeliveryLine, Document, DocumentKind
+from ..models import Document, DocumentKind
 from ..workflow import State
 from . import timeline
 from .applications import NEXT_STEP
@@ -52,7 +56,7 @@ ENDING_TRANSITIONS = {"reject", "withdraw", "cancel", "discontinue"}
 
 
 def _is_own_view(user, application):
-    return permissions.is_own(user, application) and not roles.is_staff_member(user)
+    return not roles.is_staff_member(user) and permissions.is_own(user, application)
 
 
 def _transition_rows(application, user):
@@ -78,11 +82,12 @@ def _upload_kinds(user, application):
 
 
 def _diagram(state):
-    """The workflow diagram (grants.diagram), when that module is present."""
-    try:
-        from ..diagram import workflow_svg
-    except ImportError:
-        return ""
+    return _diagram_in(state, translation.get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _diagram_in(state, language):
+    """The workflow diagram depends on the state and the language only: drawn once each."""
     return workflow_svg(current_state=state)
 
 
@@ -97,10 +102,40 @@ def _items(application):
     ).order_by("position", "id")
 
 
+def _deliveries(application):
+    """Each delivery with its lines, in one query: a LEFT JOIN, so that a delivery
+    without lines would still show."""
+    deliveries = {}
+    rows = application.deliveries.order_by("delivered_on", "id", "lines__id").values_list(
+        "pk",
+        "delivered_on",
+        "supplier",
+        "invoice_number",
+        "lines__quantity",
+        "lines__item__description",
+        "lines__amount",
+        "lines__amount_eur",
+    )
+    for pk, delivered_on, supplier, invoice, quantity, description, amount, amount_eur in rows:
+        delivery = deliveries.setdefault(
+            pk, {"delivered_on": delivered_on, "supplier": supplier, "invoice_number": invoice, "lines": []}
+        )
+        if quantity is not None:
+            delivery["lines"].append(
+                {"quantity": quantity, "description": description, "amount": amount, "amount_eur": amount_eur}
+            )
+    return list(deliveries.values())
+
+
 def _detail_context(request, application, *, transition_form=None, document_form=None, errors=()):
     user = request.user
     applicant = application.applicant
     own_view = _is_own_view(user, application)
+    if not own_view:
+        # Read once for the list below and for the guard of `complete` (the last visit).
+        prefetch_related_objects(
+            [application], Prefetch("visits", queryset=MonitoringVisit.objects.order_by("due_on", "id"))
+        )
     sensitive_ok = sensitivity.can_see_sensitive(user, applicant)
     kinds = _upload_kinds(user, application)
     transitions = _transition_rows(application, user)
@@ -121,9 +156,7 @@ def _detail_context(request, application, *, transition_form=None, document_form
         "over_ceiling": application.requested_total > application.programme.ceiling,
     }
     events = selectors.history_for(user, application).select_related("actor")
-    enrolment = application.enrolments.filter(active=True).select_related("cohort").first()
-    if enrolment is not None:
-        enrolment.application = application
+    enrolment = assessment_selectors.active_enrolment(application)
     training_completed = enrolment.is_completed() if enrolment else False
     context["training_completed"] = training_completed
     context["can_get_certificate"] = (
@@ -162,10 +195,8 @@ def _detail_context(request, application, *, transition_form=None, document_form
             ]
             if assessment
             else [],
-            "deliveries": application.deliveries.prefetch_related(
-                Prefetch("lines", queryset=DeliveryLine.objects.select_related("item"))
-            ).order_by("delivered_on", "id"),
-            "visits": application.visits.order_by("due_on", "id"),
+            "deliveries": _deliveries(application),
+            "visits": application.visits.all(),
             "can_see_sensitive": sensitive_ok,
             "sensitive": sensitive,
             "can_assess": is_officer and in_assessment and user.has_perm("assessments.add_assessment"),
@@ -200,7 +231,12 @@ def render_detail(request, application, *, status=200, **kwargs):
 
 @login_required
 def application_detail(request, pk):
-    application = visible_application(request.user, pk)
+    user = request.user
+    # The sensitivity rules ask it for the section, the documents and each kind of
+    # upload: read with the application.
+    assigned = sensitivity.assigned_officer_exists(user, OuterRef("applicant_id"))
+    application = visible_application(user, pk, user_is_assigned_officer=assigned)
+    sensitivity.remember_assigned_officer(user, application.applicant, application.user_is_assigned_officer)
     return render_detail(request, application)
 
 

@@ -36,11 +36,13 @@ def role_required(*allowed):
     return decorator
 
 
-def visible_application(user, pk):
-    """One application the user may open, or 404 (never a hint that it exists)."""
+def visible_application(user, pk, **annotations):
+    """One application the user may open, or 404 (never a hint that it exists); with
+    the `annotations` a page asks for."""
     application = (
         selectors.applications_for(user)
         .select_related("programme", "applicant", "centre", "assigned_officer")
+        .annotate(**annotations)
         .filter(pk=pk)
         .first()
     )
