@@ -115,14 +115,17 @@ def active_enrolment(application):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return (
-        application.enrolments.filter(active=True)
-        .select_related("cohort")
-        .annotate(
-            sessions_count=Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0)),
-            present_count=Coalesce(Subquery(present, output_field=IntegerField()), Value(0)),
-        )
-        .first()
+    return application.remembered(
+        "active_enrolment",
+        lambda: (
+            application.enrolments.filter(active=True)
+            .select_related("cohort")
+            .annotate(
+                sessions_count=Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0)),
+                present_count=Coalesce(Subquery(present, output_field=IntegerField()), Value(0)),
+            )
+            .first()
+        ),
     )
 
 
@@ -130,11 +133,18 @@ def active_enrolment(application):
 
 
 def current_assessment(application):
-    return (
-        Assessment.objects.filter(application=application, is_current=True)
-        .select_related("assessor")
-        .prefetch_related(Prefetch("scores", queryset=AssessmentScore.objects.select_related("criterion")))
-        .first()
+    """With its assessor and its scores' criteria. On an application that remembers its
+    reads (GrantApplication.remember_reads), also what the workflow rules then score."""
+    return application.remembered(
+        "current_assessment",
+        lambda: (
+            application.assessments.filter(is_current=True)
+            .select_related("assessor")
+            .prefetch_related(
+                Prefetch("scores", queryset=AssessmentScore.objects.select_related("criterion"))
+            )
+            .first()
+        ),
     )
 
 

@@ -250,7 +250,22 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
         return (total or Decimal("0")).quantize(Decimal("0.01"))
 
     def current_assessment(self):
-        return self.assessments.filter(is_current=True).first()
+        return self.remembered("current_assessment", lambda: self.assessments.filter(is_current=True).first())
+
+    def remember_reads(self):
+        """For an instance that only shows the application (a page): from now on, what
+        the page and the workflow rules both read (the current assessment, the active
+        enrolment: `remembered`) is read once. Never for an instance being changed."""
+        self._remembered = {}
+
+    def remembered(self, name, read):
+        """`read()`, once per name on an instance that `remember_reads`, else each time."""
+        memo = getattr(self, "_remembered", None)
+        if memo is None:
+            return read()
+        if name not in memo:
+            memo[name] = read()
+        return memo[name]
 
     def undelivered_items(self):
         """Items (with quantity still due) not yet fully handed over."""

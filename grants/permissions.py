@@ -79,9 +79,9 @@ def can_edit_application(user, application):
         return Decision(False, OWN_APPLICATION)
     if application.state != "draft":
         return Decision(False, _("Only a draft can be edited."))
-    if is_own(user, application) and user.has_perm("grants.change_grantapplication"):
-        return ALLOWED
     if roles.has_role(user, roles.FIELD_OFFICER) and user.has_perm("grants.change_grantapplication"):
+        return ALLOWED
+    if is_own(user, application) and user.has_perm("grants.change_grantapplication"):
         return ALLOWED
     return Decision(False, _("Your role cannot edit applications."))
 

@@ -115,6 +115,9 @@ class Histories:
                 )
             self.applications[length] = application
             self.applicants[length] = applicant.user
+        self.ready = ApplicationFactory(
+            applicant=ApplicantFactory(centre=centre), programme=programme, ready=True
+        )
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +237,7 @@ def page_queries(user, url):
         response = client.get(url)
     assert response.status_code == 200, response.content[:300]
     sql = [q["sql"] for q in queries.captured_queries]
-    return len([s for s in sql if not s.upper().startswith(TRANSACTION_CONTROL)]), response
+    return [s for s in sql if not s.upper().startswith(TRANSACTION_CONTROL)], response
 
 
 @pytest.mark.parametrize("who", ["officer", "colleague", "manager", "applicant"])
@@ -244,10 +247,24 @@ def test_the_application_page(scale, who):
     found = {}
     for length, application in pages.applications.items():
         user = pages.applicants[length] if who == "applicant" else pages.users[who]
-        found[length], response = page_queries(user, reverse("application-detail", args=[application.pk]))
+        sql, response = page_queries(user, reverse("application-detail", args=[application.pk]))
+        found[length] = len(sql)
         body = response.content.decode()
         assert application.business_name in body
         # The items, and for staff the deliveries' lines too.
         assert body.count("Machine ") >= (1 if who == "applicant" else 2) * pages.LENGTHS[length]
     assert_flat(found)
     assert found["long"] <= 15, found
+
+
+def test_the_approval_rules_reuse_what_the_page_reads(scale):
+    """A manager's page of an application ready for approval: the approve step's rules
+    score the enrolment and the assessment the page shows, without reading them again."""
+    application = scale.pages.ready
+    sql, response = page_queries(
+        scale.pages.users["manager"], reverse("application-detail", args=[application.pk])
+    )
+    assert b'value="approve"' in response.content
+    assert sum('FROM "assessments_enrolment"' in s for s in sql) == 1
+    current = [s for s in sql if 'FROM "assessments_assessment"' in s and '"is_current"' in s]
+    assert len(current) == 1

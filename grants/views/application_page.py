@@ -131,8 +131,13 @@ def _detail_context(request, application, *, transition_form=None, document_form
     user = request.user
     applicant = application.applicant
     own_view = _is_own_view(user, application)
+    # What the page shows and the steps' rules also read (the active enrolment, the
+    # current assessment, the visits), read once and before the steps are checked.
+    application.remember_reads()
+    enrolment = assessment_selectors.active_enrolment(application)
+    assessment = None
     if not own_view:
-        # Read once for the list below and for the guard of `complete` (the last visit).
+        assessment = assessment_selectors.current_assessment(application)
         prefetch_related_objects(
             [application], Prefetch("visits", queryset=MonitoringVisit.objects.order_by("due_on", "id"))
         )
@@ -156,7 +161,6 @@ def _detail_context(request, application, *, transition_form=None, document_form
         "over_ceiling": application.requested_total > application.programme.ceiling,
     }
     events = selectors.history_for(user, application).select_related("actor")
-    enrolment = assessment_selectors.active_enrolment(application)
     training_completed = enrolment.is_completed() if enrolment else False
     context["training_completed"] = training_completed
     context["can_get_certificate"] = (
@@ -167,7 +171,6 @@ def _detail_context(request, application, *, transition_form=None, document_form
         context["next_step"] = NEXT_STEP.get(application.state, "")
         return context
     is_officer = roles.has_role(user, roles.FIELD_OFFICER) and not permissions.is_party(user, application)
-    assessment = assessment_selectors.current_assessment(application)
     sensitive = None
     if sensitive_ok and request.GET.get("show") == "sensitive":
         sensitive = privacy.sensitive_section(user, applicant)
