@@ -92,7 +92,7 @@ def _diagram_in(state, language):
 
 
 def _documents(user, application):
-    documents = application.documents.select_related("uploaded_by").order_by("-created_at", "-id")
+    documents = application.documents.order_by("-created_at", "-id")
     return permissions.visible_documents(user, application, documents)
 
 
