@@ -5,8 +5,20 @@ import datetime
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    F,
+    FilteredRelation,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, FirstValue, RowNumber
 from django.utils import timezone
 
 from applicants import roles
@@ -203,6 +215,101 @@ def _ratio(part, whole, places="0.001"):
     return (Decimal(part) / Decimal(whole)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
+def _recorded_visits(applications):
+    return MonitoringVisit.objects.filter(
+        application__in=applications.order_by().values("pk"), visited_on__isnull=False
+    )
+
+
+def _per_business(visits, *, latest):
+    """Each business's first (or latest) visit of `visits`, by visit date, then months,
+    then id: numbered within the business by a window, the first of each kept."""
+    order = ("visited_on", "months", "id")
+    return visits.annotate(
+        position=Window(
+            RowNumber(),
+            partition_by=F("application_id"),
+            order_by=[F(f).desc() if latest else F(f).asc() for f in order],
+        )
+    ).filter(position=1)
+
+
+def survival_and_jobs(applications, *, today=None):
+    """Survival at 12 months and jobs created (`outcome_indicators`) of the grants in
+    `applications`, in two aggregate queries: the 12-month visit joined (one per grant,
+    `visit_unique`) and each business's latest recorded visit."""
+    today = today or timezone.localdate()
+    survival = (
+        applications.order_by()
+        .annotate(twelve=FilteredRelation("visits", condition=Q(visits__months=SURVIVAL_MONTHS)))
+        .aggregate(
+            survived=Count("pk", filter=Q(twelve__visited_on__isnull=False, twelve__operating=True)),
+            closed=Count(
+                "pk",
+                filter=Q(twelve__visited_on__isnull=False, twelve__operating=False)
+                | Q(state=State.DISCONTINUED, twelve__visited_on__isnull=True),
+            ),
+            awaiting=Count(
+                "pk",
+                filter=Q(state=State.FOLLOW_UP, twelve__visited_on__isnull=True, twelve__due_on__lte=today),
+            ),
+        )
+    )
+    jobs = _per_business(_recorded_visits(applications), latest=True).aggregate(
+        owner=Sum("jobs_owner"),
+        family=Sum("jobs_family"),
+        employees=Sum("jobs_employees"),
+        businesses_visited=Count("pk"),
+    )
+    survived, closed = survival["survived"], survival["closed"]
+    owner, family, employees = (jobs[k] or 0 for k in ("owner", "family", "employees"))
+    return {
+        "survived_12m": survived,
+        "closed_by_12m": closed,
+        "awaiting_12m_visit": survival["awaiting"],
+        "survival_rate_12m": _ratio(survived, survived + closed),
+        "businesses_visited": jobs["businesses_visited"],
+        "jobs_created": owner + family + employees,
+        "jobs_owner": owner,
+        "jobs_family": family,
+        "jobs_employees": employees,
+    }
+
+
+def revenue_changes(applications):
+    """Change in monthly revenue (`outcome_indicators`) of the grants in `applications`,
+    in one query: each business's first and latest visit that recorded a revenue."""
+    with_revenue = _recorded_visits(applications).filter(monthly_revenue__isnull=False)
+    order = ("visited_on", "months", "id")
+    business = F("application_id")
+    pairs = (
+        with_revenue.annotate(
+            position=Window(RowNumber(), partition_by=business, order_by=[F(f).desc() for f in order]),
+            visits=Window(Count("pk"), partition_by=business),
+            first_revenue=Window(
+                FirstValue("monthly_revenue"), partition_by=business, order_by=[F(f).asc() for f in order]
+            ),
+        )
+        .filter(position=1, visits__gt=1)
+        .values_list("application__programme__currency", "first_revenue", "monthly_revenue")
+    )
+    by_currency, percents = {}, []
+    for currency, before, after in pairs:
+        by_currency.setdefault(currency, []).append(after - before)
+        if before > 0:
+            percents.append((after - before) / before * 100)
+    return {
+        "revenue_changes": sum(len(v) for v in by_currency.values()),
+        "median_revenue_change_pct": Decimal(statistics.median(percents)).quantize(Decimal("0.1"))
+        if percents
+        else None,
+        "median_revenue_change": {
+            currency: Decimal(statistics.median(changes)).quantize(Decimal("0.01"))
+            for currency, changes in sorted(by_currency.items())
+        },
+    }
+
+
 def outcome_indicators(applications, *, today=None):
     """What the monitoring visits say about the grants in `applications` (any queryset of
     GrantApplication, already filtered by permission, programme, centre, period ...).
@@ -218,79 +325,7 @@ def outcome_indicators(applications, *, today=None):
       revenue (businesses with two such visits). The median is given in percent (the
       programmes use different currencies) and, per currency, in money.
 
-    Counting happens in the database (three queries); only the median is taken in
-    Python, over one number per business."""
-    today = today or timezone.localdate()
-    applications = applications.order_by()
-    recorded = MonitoringVisit.objects.filter(application=OuterRef("pk"), visited_on__isnull=False)
-    at_survival = recorded.filter(months=SURVIVAL_MONTHS)
-    due_survival = MonitoringVisit.objects.filter(
-        application=OuterRef("pk"), months=SURVIVAL_MONTHS, visited_on__isnull=True, due_on__lte=today
-    )
-    survival = applications.aggregate(
-        survived=Count("pk", filter=Exists(at_survival.filter(operating=True))),
-        closed=Count(
-            "pk",
-            filter=Exists(at_survival.filter(operating=False))
-            | (Q(state=State.DISCONTINUED) & ~Exists(at_survival)),
-        ),
-        awaiting=Count("pk", filter=Q(state=State.FOLLOW_UP) & Exists(due_survival)),
-    )
-
-    latest = recorded.order_by("-visited_on", "-months", "-id")
-    jobs = (
-        applications.annotate(
-            last_owner=Subquery(latest.values("jobs_owner")[:1], output_field=IntegerField()),
-            last_family=Subquery(latest.values("jobs_family")[:1], output_field=IntegerField()),
-            last_employees=Subquery(latest.values("jobs_employees")[:1], output_field=IntegerField()),
-        )
-        .values("last_owner", "last_family", "last_employees")
-        .aggregate(
-            owner=Sum("last_owner"),
-            family=Sum("last_family"),
-            employees=Sum("last_employees"),
-            businesses_visited=Count("pk", filter=Q(last_owner__isnull=False)),
-        )
-    )
-
-    with_revenue = recorded.filter(monthly_revenue__isnull=False)
-    first = with_revenue.order_by("visited_on", "months", "id")
-    last = with_revenue.order_by("-visited_on", "-months", "-id")
-    pairs = (
-        applications.annotate(
-            first_id=Subquery(first.values("id")[:1]),
-            last_id=Subquery(last.values("id")[:1]),
-            first_revenue=Subquery(first.values("monthly_revenue")[:1]),
-            last_revenue=Subquery(last.values("monthly_revenue")[:1]),
-        )
-        .filter(first_id__isnull=False)
-        .exclude(first_id=F("last_id"))
-        .values_list("programme__currency", "first_revenue", "last_revenue")
-    )
-    by_currency, percents = {}, []
-    for currency, before, after in pairs:
-        by_currency.setdefault(currency, []).append(after - before)
-        if before > 0:
-            percents.append((after - before) / before * 100)
-
-    survived, closed = survival["survived"], survival["closed"]
-    owner, family, employees = (jobs[k] or 0 for k in ("owner", "family", "employees"))
-    return {
-        "survived_12m": survived,
-        "closed_by_12m": closed,
-        "awaiting_12m_visit": survival["awaiting"],
-        "survival_rate_12m": _ratio(survived, survived + closed),
-        "businesses_visited": jobs["businesses_visited"],
-        "jobs_created": owner + family + employees,
-        "jobs_owner": owner,
-        "jobs_family": family,
-        "jobs_employees": employees,
-        "revenue_changes": sum(len(v) for v in by_currency.values()),
-        "median_revenue_change_pct": Decimal(statistics.median(percents)).quantize(Decimal("0.1"))
-        if percents
-        else None,
-        "median_revenue_change": {
-            currency: Decimal(statistics.median(changes)).quantize(Decimal("0.01"))
-            for currency, changes in sorted(by_currency.items())
-        },
-    }
+    Counting happens in the database (three queries: `survival_and_jobs`, then
+    `revenue_changes`); only the median is taken in Python, over one number per
+    business."""
+    return {**survival_and_jobs(applications, today=today), **revenue_changes(applications)}

@@ -130,6 +130,10 @@ class TestPeopleTrained:
             # 0.7 × 10 is 7.000000000000001 in binary floating point: 7 of 10 must pass.
             ("0.70", 7, 10, 1),
             ("0.67", 2, 3, 0),
+            ("1.00", 3, 3, 1),
+            ("1.00", 2, 3, 0),
+            # No attendance is asked for: present at none of the sessions completes.
+            ("0.00", 0, 3, 1),
         ],
     )
     def test_the_threshold_is_compared_exactly(self, world, threshold, present, sessions, trained):
