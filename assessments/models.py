@@ -196,6 +196,13 @@ class Attendance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["session", "enrolment"], name="attendance_unique"),
         ]
+        indexes = [
+            # Sessions attended per enrolment (the people-trained figure), counted in the
+            # index alone and in enrolment order.
+            models.Index(
+                fields=["enrolment"], condition=Q(present=True), name="attendance_present_enrolment"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.enrolment_id}@{self.session_id}: {self.present}"

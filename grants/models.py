@@ -214,6 +214,13 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
             # Newest first across centres (the inbox's order), the centre last so that a
             # page's ids are found in the index alone (README "Performance").
             models.Index(fields=["-created_at", "-id", "centre"], name="application_newest_first"),
+            # The reports' applications (a user's centres, the supported states) with the
+            # columns their figures join on, read from the index alone (key columns, not
+            # INCLUDE, which SQLite lacks).
+            models.Index(
+                fields=["centre", "state", "id", "applicant", "programme", "is_cooperative"],
+                name="application_report_scope",
+            ),
         ]
         permissions = [
             ("submit_application", "Submit an application"),
