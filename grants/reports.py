@@ -266,9 +266,8 @@ def _people_trained(apps, filters):
     share of their cohort's sessions at least the programme's threshold. Compared in
     whole numbers (present × 100 ≥ threshold × 100 × sessions) so that no binary
     fraction decides a boundary case. Dated by the cohort's last session. One query."""
-    applications, params = (
-        apps.order_by().values("id", "applicant_id", "programme_id").query.sql_with_params()
-    )
+    columns = apps.order_by().values("id", "applicant_id", "programme_id")
+    applications, params = columns.query.get_compiler(columns.db).as_sql()
     sql = PEOPLE_TRAINED_SQL.format(
         enrolment=Enrolment._meta.db_table,
         programme=Programme._meta.db_table,
@@ -277,7 +276,7 @@ def _people_trained(apps, filters):
         applications=applications,
     )
     params = list(params)
-    connection = connections[apps.db]
+    connection = connections[columns.db]
     for bound, operator in ((filters.date_from, ">="), (filters.date_to, "<=")):
         if bound:
             sql += f"   AND s.finished_on {operator} %s\n"
