@@ -22,7 +22,7 @@ from django.db.models.functions import Coalesce, FirstValue, RowNumber
 from django.utils import timezone
 
 from applicants import roles
-from applicants.selectors import centre_ids_query
+from applicants.selectors import centre_ids_query, centre_scope
 from grants.selectors import applications_for
 from grants.workflow import State
 
@@ -175,6 +175,13 @@ def assessment_history(application):
 
 
 def visits_for(user):
+    """Visits of the applications the user may open (grants.selectors.applications_for).
+    For staff that is their centres' applications, filtered on the joined application
+    itself rather than through a second copy of it in a subquery."""
+    if user.is_authenticated and roles.is_staff_member(user):
+        if not user.has_perm("grants.view_grantapplication"):
+            return MonitoringVisit.objects.none()
+        return MonitoringVisit.objects.filter(application__centre_id__in=centre_scope(user))
     return MonitoringVisit.objects.filter(application__in=applications_for(user))
 
 

@@ -1,6 +1,8 @@
 """Shared reads: permission-filtered querysets, built in the database (never filtered in
 Python after loading), with a fixed number of queries per page."""
 
+from typing import NamedTuple
+
 from django.db.models import Prefetch, Q
 
 from applicants import roles
@@ -80,26 +82,33 @@ def programmes_for(user):
     )
 
 
+class FilterChoices(NamedTuple):
+    centres: list  # (id, name), by name
+    programmes: list  # (id, name), by name
+    currencies: dict  # programme id: currency
+
+
 def filter_choices(user):
-    """(centres, programmes) a staff member's lists can be filtered by, each a list of
-    (id, name) by name, in one query: the user's centres, each joined with its
+    """The centres and programmes a staff member's lists can be filtered by (and each
+    programme's currency), in one query: the user's centres, each joined with its
     country's programmes (a LEFT JOIN, so a centre without programmes still counts).
     The request then knows the user's centre ids (applicants.selectors.centre_scope)."""
     from applicants.selectors import centres_for, remember_centre_ids
 
-    rows = (
-        centres_for(user)
-        .order_by("name", "pk", "country__programmes__name", "country__programmes__pk")
-        .values_list("pk", "name", "country__programmes__pk", "country__programmes__name")
+    rows = centres_for(user).values_list(
+        "pk", "name", "country__programmes__pk", "country__programmes__name", "country__programmes__currency"
     )
-    centres, programmes = {}, {}
-    for centre_id, centre_name, programme_id, programme_name in rows:
+    centres, programmes, currencies = {}, {}, {}
+    for centre_id, centre_name, programme_id, programme_name, currency in rows:
         centres[centre_id] = centre_name
         if programme_id is not None:
             programmes[programme_id] = programme_name
+            currencies[programme_id] = currency
     remember_centre_ids(user, centres)
     by_name = lambda pair: (pair[1], pair[0])  # noqa: E731
-    return sorted(centres.items(), key=by_name), sorted(programmes.items(), key=by_name)
+    return FilterChoices(
+        sorted(centres.items(), key=by_name), sorted(programmes.items(), key=by_name), currencies
+    )
 
 
 def history_for(user, application):

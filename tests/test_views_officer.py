@@ -76,6 +76,46 @@ class TestInbox:
         assert "On time" not in body
         assert late.visits.filter(visited_on__isnull=True, due_on__lt=today()).exists()
 
+    def test_the_visits_due_head_the_first_page_only(self, officer, world):
+        world.application(
+            business_name="Late visit",
+            follow_up=True,
+            state_facts__delivered_on=today() - datetime.timedelta(days=200),
+        )
+        world.application(
+            applicant=world.person2,
+            programme=world.other_programme,
+            assigned_officer=world.officer2,
+            business_name="Prizren bakery",
+            follow_up=True,
+            state_facts__delivered_on=today() - datetime.timedelta(days=200),
+        )
+        ApplicationFactory.create_batch(55, applicant=world.person, programme=world.programme)
+
+        first = officer.get(reverse("inbox")).content.decode()
+        second = officer.get(reverse("inbox"), {"page": 2}).content.decode()
+
+        card = first.split('id="due-title"')[1].split("</section>")[0]
+        assert "Late visit" in card and "Marko Demić" in card and "overdue" in card
+        assert "Prizren bakery" not in card  # another centre's visit
+        assert 'id="due-title"' not in second
+
+    def test_each_row_names_its_centre_programme_and_currency(self, client, world):
+        world.application(business_name="Niš bakery")
+        world.application(
+            applicant=world.person2, programme=world.other_programme, business_name="Prizren bakery"
+        )
+        verified_login(client, world.manager)  # two centres: the centre is shown
+
+        body = client.get(reverse("inbox")).content.decode()
+
+        for programme, centre in (
+            (world.programme, world.centre),
+            (world.other_programme, world.other_centre),
+        ):
+            assert programme.name in body and centre.name in body
+            assert f" {programme.currency}</td>" in body
+
     def test_bad_filter_values_are_ignored_not_a_500(self, officer, world):
         world.application(business_name="Still listed")
         response = officer.get(reverse("inbox"), {"programme": "x'; drop", "state": "nonsense", "page": "-3"})
@@ -89,16 +129,17 @@ class TestInbox:
         )
         officer.get(reverse("inbox"))  # the session notes its first request
         # Eight statements (session, user, two-factor device, permissions, filter
-        # choices, count, rows, visits due) and the request's savepoint and release.
+        # choices, count, rows, visits due) and the request's savepoint and release;
+        # the visits due head the first page only.
         with django_assert_max_num_queries(10) as first:
             page1 = officer.get(reverse("inbox"))
-        with django_assert_max_num_queries(10) as later:
+        with django_assert_max_num_queries(9) as later:
             page3 = officer.get(reverse("inbox"), {"page": 3})
 
         assert page1.content.decode().count('<td class="row-id">') == 50
         assert page3.content.decode().count('<td class="row-id">') == 20
         assert "Page 3 of 3" in page3.content.decode()
-        assert len(later.captured_queries) == len(first.captured_queries)
+        assert len(later.captured_queries) == len(first.captured_queries) - 1
 
 
 class TestRegister:

@@ -37,7 +37,7 @@ BREAKDOWN_LABELS = {
 def dashboard(request):
     user = request.user
     deny(reports.can_view_reports(user))
-    centres, programmes = selectors.filter_choices(user)
+    centres, programmes, _currencies = selectors.filter_choices(user)
     form = DashboardFilterForm(request.GET or None, programmes=programmes, centres=centres)
     filters = reports.NO_FILTERS
     if form.is_valid():
