@@ -509,7 +509,7 @@ _PAGE_IDS = """
 FLOOR_SQL_UI = (
     """
 SELECT a.id, a.business_name, a.state, a.requested_total, p.first_name, p.last_name, c.name, g.name, g.currency,
-       EXISTS (SELECT 1 FROM assessments_monitoringvisit mv
+       a.state = 'follow_up' AND EXISTS (SELECT 1 FROM assessments_monitoringvisit mv
                 WHERE mv.application_id = a.id AND mv.visited_on IS NULL AND mv.due_on < %(today)s)
   FROM grants_grantapplication a
   JOIN applicants_applicant p ON p.id = a.applicant_id

@@ -76,6 +76,20 @@ class TestInbox:
         assert "On time" not in body
         assert late.visits.filter(visited_on__isnull=True, due_on__lt=today()).exists()
 
+    def test_a_discontinued_grants_unmade_visits_are_not_overdue(self, officer, world):
+        closed = world.application(
+            business_name="Closed shop",
+            follow_up=True,
+            state_facts__delivered_on=today() - datetime.timedelta(days=200),
+        )
+        GrantApplication.objects.filter(pk=closed.pk).update(state="discontinued")
+
+        listed = officer.get(reverse("inbox")).content.decode()
+        filtered = officer.get(reverse("inbox"), {"overdue": "on"}).content.decode()
+
+        assert "Closed shop" in listed and "visit overdue" not in listed
+        assert "Closed shop" not in filtered
+
     def test_the_visits_due_head_the_first_page_only(self, officer, world):
         world.application(
             business_name="Late visit",

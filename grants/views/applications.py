@@ -3,7 +3,7 @@ form with its equipment rows ("add a row" works without JavaScript)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Case, OuterRef, Prefetch, Subquery, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -98,11 +98,19 @@ def inbox(request):
     form = InboxFilterForm(request.GET or None, programmes=programmes, centres=centres)
     filters = form.cleaned_data if form.is_valid() else {}
     today = timezone.localdate()
-    # One open visit past its date, looked up for the page's rows only (a LIMIT 1
-    # subquery: PostgreSQL would hash every overdue visit for an EXISTS).
-    overdue = MonitoringVisit.objects.filter(
-        application=OuterRef("pk"), visited_on__isnull=True, due_on__lt=today
-    ).values("pk")[:1]
+    # One open visit past its date of a grant in follow-up, looked up for the page's
+    # rows only (a LIMIT 1 subquery: PostgreSQL would hash every overdue visit for an
+    # EXISTS); a discontinued grant's visits left unmade are not owed any more.
+    overdue = Case(
+        When(
+            state=State.FOLLOW_UP,
+            then=Subquery(
+                MonitoringVisit.objects.filter(
+                    application=OuterRef("pk"), visited_on__isnull=True, due_on__lt=today
+                ).values("pk")[:1]
+            ),
+        )
+    )
     applications = (
         selectors.application_list(
             user,
@@ -116,7 +124,7 @@ def inbox(request):
         .select_related(None)
         .select_related("applicant")
         .only(*INBOX_FIELDS)
-        .annotate(overdue_visit=Subquery(overdue))
+        .annotate(overdue_visit=overdue)
     )
     page = paginate(request, applications)
     _name_centres_and_programmes(page, choices)
