@@ -5,6 +5,7 @@ import datetime
 import statistics
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connections
 from django.db.models import (
     Count,
     F,
@@ -241,33 +242,36 @@ def _per_business(visits, *, latest):
     ).filter(position=1)
 
 
-def survival_and_jobs(applications, *, today=None):
-    """Survival at 12 months and jobs created (`outcome_indicators`) of the grants in
-    `applications`, in two aggregate queries: the 12-month visit joined (one per grant,
-    `visit_unique`) and each business's latest recorded visit."""
-    today = today or timezone.localdate()
-    survival = (
-        applications.order_by()
-        .annotate(twelve=FilteredRelation("visits", condition=Q(visits__months=SURVIVAL_MONTHS)))
-        .aggregate(
-            survived=Count("pk", filter=Q(twelve__visited_on__isnull=False, twelve__operating=True)),
-            closed=Count(
-                "pk",
-                filter=Q(twelve__visited_on__isnull=False, twelve__operating=False)
-                | Q(state=State.DISCONTINUED, twelve__visited_on__isnull=True),
-            ),
-            awaiting=Count(
-                "pk",
-                filter=Q(state=State.FOLLOW_UP, twelve__visited_on__isnull=True, twelve__due_on__lte=today),
-            ),
-        )
+def _survival_counts(today):
+    return {
+        "survived": Count("pk", filter=Q(twelve__visited_on__isnull=False, twelve__operating=True)),
+        "closed": Count(
+            "pk",
+            filter=Q(twelve__visited_on__isnull=False, twelve__operating=False)
+            | Q(state=State.DISCONTINUED, twelve__visited_on__isnull=True),
+        ),
+        "awaiting": Count(
+            "pk",
+            filter=Q(state=State.FOLLOW_UP, twelve__visited_on__isnull=True, twelve__due_on__lte=today),
+        ),
+    }
+
+
+JOBS_SUMS = {
+    "owner": Sum("jobs_owner"),
+    "family": Sum("jobs_family"),
+    "employees": Sum("jobs_employees"),
+    "businesses_visited": Count("pk"),
+}
+
+
+def _with_twelve(applications):
+    return applications.order_by().annotate(
+        twelve=FilteredRelation("visits", condition=Q(visits__months=SURVIVAL_MONTHS))
     )
-    jobs = _per_business(_recorded_visits(applications), latest=True).aggregate(
-        owner=Sum("jobs_owner"),
-        family=Sum("jobs_family"),
-        employees=Sum("jobs_employees"),
-        businesses_visited=Count("pk"),
-    )
+
+
+def _outcomes(survival, jobs):
     survived, closed = survival["survived"], survival["closed"]
     owner, family, employees = (jobs[k] or 0 for k in ("owner", "family", "employees"))
     return {
@@ -281,6 +285,50 @@ def survival_and_jobs(applications, *, today=None):
         "jobs_family": family,
         "jobs_employees": employees,
     }
+
+
+def survival_and_jobs(applications, *, today=None):
+    """Survival at 12 months and jobs created (`outcome_indicators`) of the grants in
+    `applications`, in two aggregate queries: the 12-month visit joined (one per grant,
+    `visit_unique`) and each business's latest recorded visit."""
+    today = today or timezone.localdate()
+    survival = _with_twelve(applications).aggregate(**_survival_counts(today))
+    jobs = _per_business(_recorded_visits(applications), latest=True).aggregate(**JOBS_SUMS)
+    return _outcomes(survival, jobs)
+
+
+# Grouping the window-filtered visits in the ORM groups them before the window picks
+# the latest (Django 6.1), so the latest visits are grouped by a query around them.
+JOBS_BY_SQL = """
+SELECT v.grp, SUM(v.jobs_owner) AS owner, SUM(v.jobs_family) AS family,
+       SUM(v.jobs_employees) AS employees, COUNT(v.id) AS businesses_visited
+  FROM ({latest}) v
+ GROUP BY v.grp
+"""
+
+
+def survival_and_jobs_by(applications, group, keys, *, today=None):
+    """`survival_and_jobs` per group of the grants in `applications`: {key: figures}
+    for each of `keys`, where a grant's key is its field `group` (a field path of
+    GrantApplication, e.g. "programme_id"). The same two queries, grouped by the key."""
+    today = today or timezone.localdate()
+    survival = {
+        row.pop("key"): row
+        for row in _with_twelve(applications).values(key=F(group)).annotate(**_survival_counts(today))
+    }
+    latest = (
+        _per_business(_recorded_visits(applications), latest=True)
+        .order_by()
+        .values("id", "jobs_owner", "jobs_family", "jobs_employees", grp=F(f"application__{group}"))
+    )
+    sql, params = latest.query.get_compiler(latest.db).as_sql()
+    with connections[latest.db].cursor() as cursor:
+        cursor.execute(JOBS_BY_SQL.format(latest=sql), params)
+        columns = [c[0] for c in cursor.description]
+        jobs = {row[0]: dict(zip(columns[1:], row[1:], strict=True)) for row in cursor.fetchall()}
+    no_survival = dict.fromkeys(("survived", "closed", "awaiting"), 0)
+    no_jobs = {"owner": None, "family": None, "employees": None, "businesses_visited": 0}
+    return {key: _outcomes(survival.get(key, no_survival), jobs.get(key, no_jobs)) for key in keys}
 
 
 def revenue_changes(applications):

@@ -7,9 +7,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from guardian.shortcuts import assign_perm
 
-from applicants.models import TargetGroup
-from applicants.selectors import centre_ids
+from applicants.models import StaffAssignment, TargetGroup
+from applicants.selectors import centre_ids, forget_permissions
 from assessments.models import Enrolment, MonitoringVisit
 from grants import demo, reports, services
 from grants.models import (
@@ -24,6 +27,7 @@ from grants.workflow import State
 
 from .factories import (
     ApplicantFactory,
+    CentreFactory,
     DeliveryFactory,
     DeliveryLineFactory,
     ProgrammeFactory,
@@ -570,3 +574,35 @@ class TestSeededData:
                 f"{remaining:.2f}",
             )
             assert programme.remaining_budget() == remaining
+
+
+def more_centres_and_programmes(world, count):
+    """`count` more centres of the manager, each with a programme and a grant in
+    follow-up visited at 12 months."""
+    for _ in range(count):
+        centre = CentreFactory(country=world.serbia)
+        StaffAssignment.objects.create(user=world.manager, centre=centre)
+        assign_perm("applicants.access_centre", world.manager, centre)
+        app = world.application(
+            applicant=person(world, centre), programme=ProgrammeFactory(country=world.serbia), follow_up=True
+        )
+        visit(app, 12, visited_on=today(), operating=True)
+
+
+@pytest.mark.parametrize("by", ["programme", "centre", "country", "target_group"])
+def test_the_breakdowns_query_count_does_not_grow_with_the_groups(
+    world, api, by, django_assert_max_num_queries
+):
+    more_centres_and_programmes(world, 2)
+    client = api(world.manager)
+    with CaptureQueriesContext(connection) as few:
+        client.get(IMPACT, {"by": by})
+    more_centres_and_programmes(world, 4)
+    forget_permissions(world.manager)
+    with django_assert_max_num_queries(len(few)):
+        body = client.get(IMPACT, {"by": by}).json()
+    assert body["enterprises_supported"] == 6
+    if by != "target_group":
+        assert sum(row["enterprises_supported"] for row in body["breakdown"]) == 6
+    if by in ("programme", "centre"):
+        assert len(body["breakdown"]) == 6

@@ -3,12 +3,15 @@ grants.reports computes, as figures and bars per programme, centre, target group
 quarter. The auditor sees this page only, and no personal data on it."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from grants import reports
 
 from .conftest import verified_login
 from .factories import ApplicantFactory, DocumentFactory
+from .test_reports import more_centres_and_programmes
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +159,17 @@ class TestAuditorSeesOnlyTheDashboard:
 def test_officers_and_applicants_do_not_see_the_dashboard(client, world, role):
     verified_login(client, getattr(world, role))
     assert client.get(reverse("dashboard")).status_code == 403
+
+
+@pytest.mark.parametrize("by", ["programme", "centre"])
+def test_the_query_count_does_not_grow_with_the_programmes_and_centres(
+    client, world, by, django_assert_max_num_queries
+):
+    verified_login(client, world.manager)
+    more_centres_and_programmes(world, 2)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(reverse("dashboard"), {"by": by}).status_code == 200
+    more_centres_and_programmes(world, 4)
+    with django_assert_max_num_queries(len(few)):
+        body = client.get(reverse("dashboard"), {"by": by}).content.decode()
+    assert '<span class="figure">6</span> enterprises supported' in body
