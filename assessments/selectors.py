@@ -111,31 +111,43 @@ def enrolment_history(application):
     )
 
 
-def active_enrolment(application):
-    """The application's active enrolment with its cohort, or None; the cohort's sessions
-    and those attended are counted in the same query (`Enrolment.attendance_counts`)."""
+def sessions_of_cohort(cohort):
+    """The number of sessions of `cohort` (an OuterRef to a cohort id), 0 if none: an
+    expression to annotate a row with."""
     sessions = (
-        TrainingSession.objects.filter(cohort=OuterRef("cohort"))
+        TrainingSession.objects.filter(cohort=cohort)
         .order_by()
         .values("cohort")
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0))
+
+
+def sessions_attended(enrolment):
+    """The number of sessions attended in `enrolment` (an OuterRef to an enrolment id),
+    0 if none: an expression to annotate a row with."""
     present = (
-        Attendance.objects.filter(enrolment=OuterRef("pk"), present=True)
+        Attendance.objects.filter(enrolment=enrolment, present=True)
         .order_by()
         .values("enrolment")
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return Coalesce(Subquery(present, output_field=IntegerField()), Value(0))
+
+
+def active_enrolment(application):
+    """The application's active enrolment with its cohort, or None; the cohort's sessions
+    and those attended are counted in the same query (`Enrolment.attendance_counts`)."""
     return application.remembered(
         "active_enrolment",
         lambda: (
             application.enrolments.filter(active=True)
             .select_related("cohort")
             .annotate(
-                sessions_count=Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0)),
-                present_count=Coalesce(Subquery(present, output_field=IntegerField()), Value(0)),
+                sessions_count=sessions_of_cohort(OuterRef("cohort")),
+                present_count=sessions_attended(OuterRef("pk")),
             )
             .first()
         ),

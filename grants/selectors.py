@@ -163,36 +163,10 @@ def approvals_ready(user):
     the programme's budget left (as the approval guard computes it, grants.ledger)
     comes from two grouped queries run here: as a subquery per row it cost seconds at
     100,000 applications (bench)."""
-    from django.db.models import (
-        Case,
-        Count,
-        DecimalField,
-        F,
-        FilteredRelation,
-        IntegerField,
-        OuterRef,
-        Subquery,
-        Value,
-        When,
-    )
-    from django.db.models.functions import Coalesce
+    from django.db.models import Case, DecimalField, F, FilteredRelation, OuterRef, Value, When
 
-    from assessments.models import Attendance, TrainingSession
+    from assessments.selectors import sessions_attended, sessions_of_cohort
 
-    present = (
-        Attendance.objects.filter(enrolment=OuterRef("enrolment__pk"), present=True)
-        .order_by()
-        .values("enrolment")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    sessions = (
-        TrainingSession.objects.filter(cohort=OuterRef("enrolment__cohort_id"))
-        .order_by()
-        .values("cohort")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     money = DecimalField(max_digits=14, decimal_places=2)
     committed = Case(
         *[When(programme_id=pk, then=Value(total)) for pk, total in committed_by_programme().items()],
@@ -208,8 +182,8 @@ def approvals_ready(user):
         )
         .filter(current__recommendation__isnull=False, enrolment__isnull=False)
         .annotate(
-            sessions_count=Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0)),
-            present_count=Coalesce(Subquery(present, output_field=IntegerField()), Value(0)),
+            sessions_count=sessions_of_cohort(OuterRef("enrolment__cohort_id")),
+            present_count=sessions_attended(OuterRef("enrolment__pk")),
             recommendation=F("current__recommendation"),
             weighted_score=F("current__weighted_score"),
             assessment_complete=F("current__complete"),
