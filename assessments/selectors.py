@@ -343,6 +343,54 @@ def survival_and_jobs_by(applications, group, keys, *, today=None):
     return {key: _outcomes(survival.get(key, no_survival), jobs.get(key, no_jobs)) for key in keys}
 
 
+SURVIVAL_JOINED_SQL = """
+SELECT q.grp, SUM(r.survived), SUM(r.closed), SUM(r.awaiting)
+  FROM ({rows}) r JOIN ({groups}) q ON q.application_id = r.key
+ WHERE q.grp IS NOT NULL
+ GROUP BY q.grp
+"""
+JOBS_JOINED_SQL = """
+SELECT q.grp, SUM(v.jobs_owner), SUM(v.jobs_family), SUM(v.jobs_employees), COUNT(v.id)
+  FROM ({latest}) v JOIN ({groups}) q ON q.application_id = v.grp
+ WHERE q.grp IS NOT NULL
+ GROUP BY q.grp
+"""
+
+
+def survival_and_jobs_joined(applications, groups, keys, *, today=None):
+    """`survival_and_jobs_by` where a grant's key is not one of its fields but comes
+    from `groups`, the (sql, params) of a query with columns `application_id` and
+    `grp` (a grant it lacks, or whose `grp` is NULL, is left out): the same two
+    queries, each figure per grant joined to it and added up per key (used for the
+    dashboard's quarters, keyed by each grant's last delivery). {key: figures} for
+    each of `keys`."""
+    today = today or timezone.localdate()
+    db = applications.db
+    rows = _with_twelve(applications).values(key=F("pk")).annotate(**_survival_counts(today))
+    latest = (
+        _per_business(_recorded_visits(applications), latest=True)
+        .order_by()
+        .values("id", "jobs_owner", "jobs_family", "jobs_employees", grp=F("application_id"))
+    )
+    groups_sql, groups_params = groups
+    with connections[db].cursor() as cursor:
+        sql, params = rows.query.get_compiler(db).as_sql()
+        cursor.execute(SURVIVAL_JOINED_SQL.format(rows=sql, groups=groups_sql), [*params, *groups_params])
+        survival = {
+            key: {"survived": int(s), "closed": int(c), "awaiting": int(a)}
+            for key, s, c, a in cursor.fetchall()
+        }
+        sql, params = latest.query.get_compiler(db).as_sql()
+        cursor.execute(JOBS_JOINED_SQL.format(latest=sql, groups=groups_sql), [*params, *groups_params])
+        jobs = {
+            key: {"owner": o, "family": f, "employees": e, "businesses_visited": n}
+            for key, o, f, e, n in cursor.fetchall()
+        }
+    no_survival = dict.fromkeys(("survived", "closed", "awaiting"), 0)
+    no_jobs = {"owner": None, "family": None, "employees": None, "businesses_visited": 0}
+    return {key: _outcomes(survival.get(key, no_survival), jobs.get(key, no_jobs)) for key in keys}
+
+
 def revenue_changes(applications):
     """Change in monthly revenue (`outcome_indicators`) of the grants in `applications`,
     in one query: each business's first and latest visit that recorded a revenue."""

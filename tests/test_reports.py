@@ -2,6 +2,7 @@
 hand-built cases, the acceptance check against the demo data (figures equal sums computed
 here, independently, from the same rows), filters, scoping and who may see them."""
 
+import dataclasses
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -22,7 +23,8 @@ from grants.models import (
     GrantApplication,
     Programme,
 )
-from grants.reports import ReportFilters
+from grants.reports import NO_FILTERS, ReportFilters
+from grants.views.charts import quarters as quarters_of
 from grants.workflow import State
 
 from .factories import (
@@ -561,6 +563,11 @@ class TestSeededData:
         result = reports.impact_figures(seeded, ReportFilters(date_from=since))
         assert {k: result[k] for k in expected} == expected
 
+        quarters = [(start, end) for _label, start, end in quarters_of(today())]
+        per_quarter = reports.impact_by_period(seeded, NO_FILTERS, quarters)
+        assert per_quarter == TestPerPeriod.each_period(seeded, NO_FILTERS, quarters)
+        assert sum(f["enterprises_supported"] for f in per_quarter.values()) > 0
+
         # The budget, from the same seeded rows (one seeding: it takes seconds).
         body = api(seeded).get(BUDGET).json()
         assert body["count"] == Programme.objects.count() == 2
@@ -574,6 +581,81 @@ class TestSeededData:
                 f"{remaining:.2f}",
             )
             assert programme.remaining_budget() == remaining
+
+
+class TestPerPeriod:
+    """`impact_by_period` (the dashboard's quarters) says for each period what
+    `impact_figures` says with that period as the filter, in six queries."""
+
+    PERIODS = [
+        (datetime.date(2025, 1, 1), datetime.date(2025, 3, 31)),
+        (datetime.date(2025, 4, 1), datetime.date(2025, 6, 30)),
+        (datetime.date(2025, 7, 1), datetime.date(2025, 8, 15)),
+    ]
+
+    @staticmethod
+    def each_period(user, filters, periods):
+        return {
+            (start, end): reports.impact_figures(
+                user, dataclasses.replace(filters, date_from=start, date_to=end)
+            )
+            for start, end in periods
+        }
+
+    def test_each_figure_is_dated_as_its_period_filter_dates_it(self, world, django_assert_num_queries):
+        lead, a, b = person(world), person(world), person(world)
+        coop = world.application(applicant=lead, follow_up=True, is_cooperative=True)
+        coop.members.set([lead, a, b])
+        Delivery.objects.filter(application=coop).update(delivered_on=datetime.date(2025, 2, 10))
+        visit(coop, 12, visited_on=datetime.date(2026, 2, 10), operating=True, owner=1, family=2)
+        own = world.application(applicant=a, follow_up=True)
+        Delivery.objects.filter(application=own).update(delivered_on=datetime.date(2025, 5, 1))
+        visit(own, 3, visited_on=datetime.date(2025, 8, 1), owner=1, employees=3)
+        # A partial delivery in the first quarter, the last one in the second: the
+        # grant is the second's, its first line's money the first's.
+        split = world.application(applicant=person(world), delivered=True)
+        Delivery.objects.filter(application=split).update(delivered_on=datetime.date(2025, 6, 30))
+        DeliveryLineFactory(
+            delivery=DeliveryFactory(application=split, delivered_on=datetime.date(2025, 1, 1)),
+            item=split.items.first(),
+            amount_eur=Decimal("10.05"),
+        )
+        # Its last delivery after the periods: not in any of them.
+        after = world.application(applicant=person(world), delivered=True)
+        Delivery.objects.filter(application=after).update(delivered_on=datetime.date(2025, 8, 16))
+        closed = world.application(applicant=person(world), follow_up=True)
+        Delivery.objects.filter(application=closed).update(delivered_on=datetime.date(2025, 8, 15))
+        GrantApplication.objects.filter(pk=closed.pk).update(state=State.DISCONTINUED)
+        world.application(applicant=person(world), training=True)
+
+        expected = self.each_period(world.manager, reports.NO_FILTERS, self.PERIODS)
+        with django_assert_num_queries(6):
+            result = reports.impact_by_period(world.manager, reports.NO_FILTERS, self.PERIODS)
+        assert result == expected
+        first, second, third = (result[p] for p in self.PERIODS)
+        assert (first["enterprises_supported"], first["cooperatives_supported"]) == (1, 1)
+        assert first["families_with_non_cash_benefits"] == 3
+        assert (first["survival_rate_12m"], first["jobs_created"]) == (Decimal("1.000"), 3)
+        assert (second["enterprises_supported"], second["families_with_non_cash_benefits"]) == (2, 2)
+        assert second["jobs_created"] == 4
+        assert first["investment_eur"] > Decimal("10.05") and second["investment_eur"] > 0
+        assert (third["enterprises_supported"], third["closed_by_12m"]) == (1, 1)
+
+        filters = ReportFilters(target_group="returnee", centre=world.centre.pk)
+        assert reports.impact_by_period(world.manager, filters, self.PERIODS) == self.each_period(
+            world.manager, filters, self.PERIODS
+        )
+
+    def test_people_trained_by_the_cohorts_last_session(self, world):
+        world.application(applicant=person(world), training=True)
+        last = today() - datetime.timedelta(days=7)
+        periods = [
+            (last - datetime.timedelta(days=30), last - datetime.timedelta(days=1)),
+            (last, last + datetime.timedelta(days=1)),
+        ]
+        result = reports.impact_by_period(world.manager, reports.NO_FILTERS, periods)
+        assert [result[p]["people_trained"] for p in periods] == [0, 1]
+        assert result == self.each_period(world.manager, reports.NO_FILTERS, periods)
 
 
 def more_centres_and_programmes(world, count):
