@@ -422,6 +422,18 @@ def _figures(counts, families, people_trained, investment_eur, outcomes):
     }
 
 
+def _group_figures(key, counts, families, trained, investment, outcomes):
+    """The figures of one group from the grouped results ({group: value} each; a group
+    a figure has no row for has nothing of it)."""
+    return _figures(
+        counts.get(key, dict.fromkeys(SUPPORTED_COUNTS, 0)),
+        families.get(key, 0),
+        trained.get(key, 0),
+        investment.get(key, ZERO),
+        outcomes[key],
+    )
+
+
 def impact_by(user, filters, by):
     """The figures of `impact_figures` per programme, centre or country: {key: figures}
     for each group in which some figure is not nil (a group missing here has only zeros
@@ -439,17 +451,7 @@ def impact_by(user, filters, by):
     investment = _investment_eur(apps, filters, group)
     keys = {*counts, *families, *trained, *investment}
     outcomes = survival_and_jobs_by(supported, group, keys)
-    no_counts = dict.fromkeys(SUPPORTED_COUNTS, 0)
-    return {
-        key: _figures(
-            counts.get(key, no_counts),
-            families.get(key, 0),
-            trained.get(key, 0),
-            investment.get(key, ZERO),
-            outcomes[key],
-        )
-        for key in keys
-    }
+    return {key: _group_figures(key, counts, families, trained, investment, outcomes) for key in keys}
 
 
 # The grants of `supported` whose last delivery falls in one of the periods, each with
@@ -525,15 +527,8 @@ def impact_by_period(user, filters, periods):
     investment = _investment_eur(apps, span, periods=periods)
     keys = range(len(periods))
     outcomes = survival_and_jobs_joined(supported, last, keys)
-    no_counts = dict.fromkeys(SUPPORTED_COUNTS, 0)
     return {
-        period: _figures(
-            counts.get(key, no_counts),
-            families.get(key, 0),
-            trained.get(key, 0),
-            investment.get(key, ZERO),
-            outcomes[key],
-        )
+        period: _group_figures(key, counts, families, trained, investment, outcomes)
         for key, period in zip(keys, periods, strict=True)
     }
 
