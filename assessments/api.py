@@ -194,6 +194,7 @@ class VisitSerializer(serializers.ModelSerializer):
             "months",
             "due_on",
             "visited_on",
+            "closed_on",
             "operating",
             "equipment_in_use",
             "monthly_revenue",

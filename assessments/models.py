@@ -213,6 +213,9 @@ class MonitoringVisit(models.Model):
     months = models.PositiveSmallIntegerField()
     due_on = models.DateField(db_index=True)
     visited_on = models.DateField(_("visited on"), null=True, blank=True)
+    # The day the grant ended (discontinued, or completed) while this visit was still to
+    # be made: it is no longer owed. Kept, like every record: nothing is deleted.
+    closed_on = models.DateField(_("no longer owed since"), null=True, blank=True)
     operating = models.BooleanField(_("business operating"), null=True)
     equipment_in_use = models.BooleanField(_("equipment in use"), null=True)
     monthly_revenue = models.DecimalField(_("monthly revenue"), null=True, blank=True, **MONEY)
@@ -236,10 +239,12 @@ class MonitoringVisit(models.Model):
         ]
         indexes = [
             models.Index(fields=["visited_on", "due_on"]),
-            # The visits still to make, by date: what officers are reminded of (a few
-            # thousand among 100,000 visits at scale, README "Performance").
+            # The visits still owed, by date: what officers are reminded of (tens among
+            # 100,000 visits at scale, README "Performance").
             models.Index(
-                fields=["due_on", "id"], condition=Q(visited_on__isnull=True), name="visit_open_by_due"
+                fields=["due_on", "id"],
+                condition=Q(visited_on__isnull=True, closed_on__isnull=True),
+                name="visit_owed_by_due",
             ),
         ]
 

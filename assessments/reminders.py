@@ -103,6 +103,7 @@ def send_visit_reminders(*, today=None):
     visits = list(
         MonitoringVisit.objects.filter(
             visited_on__isnull=True,
+            closed_on__isnull=True,
             application__state=State.FOLLOW_UP,
             due_on__lte=today + datetime.timedelta(days=DUE_WITHIN_DAYS),
         )

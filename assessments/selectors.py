@@ -201,7 +201,7 @@ def visits_for(user):
 def _open_visits(user):
     return (
         visits_for(user)
-        .filter(visited_on__isnull=True, application__state=State.FOLLOW_UP)
+        .filter(visited_on__isnull=True, closed_on__isnull=True, application__state=State.FOLLOW_UP)
         .select_related("application__applicant", "application__centre", "application__assigned_officer")
         .order_by("due_on", "id")
     )

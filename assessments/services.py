@@ -232,6 +232,15 @@ def schedule_visits(*, application):
         raise Conflict(_("Visits are already scheduled.")) from None
 
 
+def close_unmade_visits(*, application):
+    """The grant ended (discontinued, completed): the visits not made are no longer owed
+    from today. They stay on record; reminders, the visits due and the overdue flags
+    only ever look at visits still owed."""
+    MonitoringVisit.objects.filter(
+        application=application, visited_on__isnull=True, closed_on__isnull=True
+    ).update(closed_on=timezone.localdate())
+
+
 @transaction.atomic
 def record_visit(
     *, by, visit, visited_on, operating, equipment_in_use, monthly_revenue=None, jobs=None, notes=""

@@ -56,7 +56,10 @@ def application_list(user, *, state=None, programme=None, centre=None, q=None, o
         # A visit is overdue only while the grant is followed up: a discontinued grant's
         # visits left unmade are not owed any more.
         qs = qs.filter(
-            state=State.FOLLOW_UP, visits__visited_on__isnull=True, visits__due_on__lt=timezone.localdate()
+            state=State.FOLLOW_UP,
+            visits__visited_on__isnull=True,
+            visits__closed_on__isnull=True,
+            visits__due_on__lt=timezone.localdate(),
         ).distinct()
     return (
         qs.select_related("programme", "applicant", "centre")

@@ -337,6 +337,10 @@ def take_transition(*, application, name, by, comment=""):
         from assessments.services import schedule_visits
 
         schedule_visits(application=application)
+    elif name in ("discontinue", "complete"):
+        from assessments.services import close_unmade_visits
+
+        close_unmade_visits(application=application)
 
     event = audit.record(
         action=name,

@@ -203,6 +203,23 @@ class TestRecordVisit:
             "The workshop closed; the owner emigrated.",
         )
 
+    def test_visits_left_unmade_when_a_grant_ends_are_no_longer_owed(self, world):
+        closing = world.application(follow_up=True, state_facts__delivered_on=days(-200))
+        visit(world, closing, 3, operating=False)
+        take(closing, "discontinue", world.officer, "The workshop closed.")
+
+        three, six, twelve = closing.visits.order_by("months")
+        assert three.closed_on is None and three.visited_on is not None  # made: kept as it was
+        assert six.closed_on == twelve.closed_on == TODAY  # kept on record, no longer owed
+        assert list(due_visits(world.officer, within_days=400)) == []
+        assert list(overdue_visits(world.officer)) == []
+
+        skipped = world.application(follow_up=True, state_facts__delivered_on=days(-370))
+        visit(world, skipped, 12, monthly_revenue="500")  # the 3- and 6-month visits never made
+        take(skipped, "complete", world.officer)
+        assert [v.closed_on for v in skipped.visits.order_by("months")] == [TODAY, TODAY, None]
+        assert list(due_visits(world.officer, within_days=400)) == []
+
     def test_the_api_records_a_visit_and_refuses_a_future_date(self, world, api):
         app = world.application(follow_up=True, state_facts__delivered_on=days(-95))
         target = app.visits.get(months=3)

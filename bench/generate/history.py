@@ -217,15 +217,19 @@ class History:
             person_id = self.applicant_rows[app.applicant]["id"]
             self.event(app.m["follow_up"], "start_follow_up", actor=app.officer, application=app.id,
                        applicant=person_id, source=State.EQUIPMENT_DELIVERED, target=State.FOLLOW_UP)  # fmt: skip
+            # Visits left unmade when the grant ended are no longer owed from that day.
+            ended = app.closed.date() if app.state in (State.COMPLETED, State.DISCONTINUED) else None
             for months, due, visited, operating in app.visits:
                 if visited is None:
-                    rows.append((vid, app.id, months, due, None, None, None, None, 0, 0, 0, "", None, None))
+                    rows.append(
+                        (vid, app.id, months, due, None, ended, None, None, None, 0, 0, 0, "", None, None)
+                    )
                 else:
                     revenue = (Decimal(rnd.randrange(200, 3000)) * RATES[app.programme["currency"]]).quantize(
                         CENT
                     )
                     at = datetime.datetime.combine(visited, datetime.time(15), datetime.UTC)
-                    rows.append((vid, app.id, months, due, visited, operating, operating, revenue if operating else None,
+                    rows.append((vid, app.id, months, due, visited, None, operating, operating, revenue if operating else None,
                                  1, rnd.randint(0, 2), rnd.randint(0, 2) if months == 12 else 0,
                                  "Visited the workshop.", app.officer, at))  # fmt: skip
                     self.event(at, "visit_recorded", actor=app.officer, application=app.id, applicant=person_id,
@@ -239,7 +243,7 @@ class History:
                            comment="" if action == "complete" else "The business closed.")  # fmt: skip
         self.writer.write(
             MonitoringVisit,
-            ["id", "application", "months", "due_on", "visited_on", "operating", "equipment_in_use",
+            ["id", "application", "months", "due_on", "visited_on", "closed_on", "operating", "equipment_in_use",
              "monthly_revenue", "jobs_owner", "jobs_family", "jobs_employees", "notes", "recorded_by",
              "recorded_at"],
             rows, label="monitoring visits",

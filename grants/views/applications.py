@@ -106,7 +106,10 @@ def inbox(request):
             state=State.FOLLOW_UP,
             then=Subquery(
                 MonitoringVisit.objects.filter(
-                    application=OuterRef("pk"), visited_on__isnull=True, due_on__lt=today
+                    application=OuterRef("pk"),
+                    visited_on__isnull=True,
+                    closed_on__isnull=True,
+                    due_on__lt=today,
                 ).values("pk")[:1]
             ),
         )
