@@ -1,3 +1,5 @@
+import threading
+
 import pyotp
 import pytest
 from django.db import connection
@@ -118,3 +120,26 @@ def verified_login(client, user):
         session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.save()
     return client
+
+
+def run_at_once(calls, timeout=120):
+    """Each call in its own thread and database connection, released together by a
+    barrier; returns each call's result or the exception it raised."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 - the outcome under test
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return results

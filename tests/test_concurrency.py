@@ -1,39 +1,18 @@
 """Race safety on PostgreSQL: simultaneous approvals never over-commit a budget, and a
 stale or concurrent transition is refused with a clear conflict."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from applicants import roles
 from grants.models import Commitment, GrantApplication
 
+from .conftest import run_at_once
 from .factories import ApplicantFactory, ApplicationFactory, staff
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(calls):
-    """Start every call at the same moment in its own thread (own DB connection)."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 def approve_via_api(user, pk):

@@ -27,7 +27,7 @@ from applicants.models import Applicant
 from grants import audit
 from grants.models import AuditEvent, Commitment, EquipmentItem, GrantApplication
 
-from .conftest import verified_login
+from .conftest import run_at_once, verified_login
 from .factories import ApplicantFactory, staff
 
 BASE_DIR = Path(django_settings.BASE_DIR)
@@ -108,25 +108,6 @@ class TestDatabaseLostHalfway:
 # ---- PostgreSQL: threads, processes, a database that goes away ----------------------------
 
 
-def at_once(calls):
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_twenty_threads_taking_one_transition_give_one_success_and_409s(world):
@@ -146,7 +127,7 @@ def test_twenty_threads_taking_one_transition_give_one_success_and_409s(world):
 
         return call
 
-    results = at_once([reject(officers[i % 2]) for i in range(20)])
+    results = run_at_once([reject(officers[i % 2]) for i in range(20)])
     codes = sorted(code for code, _detail in results)
     assert codes == [200] + [409] * 19
     assert all("no longer possible" in detail for code, detail in results if code == 409)
@@ -248,7 +229,7 @@ def test_two_gunicorn_processes_approving_at_once_never_exceed_the_budget(world,
 
             return call
 
-        results = at_once([approve(i, app) for i, app in enumerate(applications)])
+        results = run_at_once([approve(i, app) for i, app in enumerate(applications)])
 
     codes = [code for code, _body in results]
     assert codes.count(200) == 4, results

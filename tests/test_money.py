@@ -4,7 +4,6 @@ right when two people act at the same moment."""
 
 import ast
 import datetime
-import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -12,13 +11,14 @@ from pathlib import Path
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
-from django.db import connection, models
+from django.db import models
 
 from grants import ledger, reports, services
 from grants import workflow as wf
 from grants.errors import RuleNotMet, ServiceError
 from grants.models import MONEY, AuditEvent, Commitment, Delivery, DeliveryLine, GrantApplication
 
+from .conftest import run_at_once
 from .factories import ApplicantFactory, ExchangeRateFactory, ProgrammeFactory, staff
 
 APPS = ("grants", "assessments", "applicants")
@@ -255,29 +255,6 @@ def test_the_float_scan_notices_a_float():
 
 
 # ---- concurrency, PostgreSQL ----------------------------------------------------------
-
-
-def run_at_once(calls):
-    """Each call in its own thread and database connection, released together; returns
-    each call's result or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the outcome under test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 @pytest.mark.postgres
