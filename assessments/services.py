@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from applicants import roles
 from applicants.selectors import centre_ids
-from grants import audit, permissions
+from grants import audit, permissions, transitions
 from grants.dates import add_months
 from grants.errors import Conflict, NotAllowed, NotVisible, ServiceError
 from grants.workflow import State
@@ -239,6 +239,17 @@ def close_unmade_visits(*, application):
     MonitoringVisit.objects.filter(
         application=application, visited_on__isnull=True, closed_on__isnull=True
     ).update(closed_on=timezone.localdate())
+
+
+@transitions.after("start_follow_up")
+def _plan_visits(*, application, by, comment):
+    schedule_visits(application=application)
+
+
+@transitions.after("discontinue")
+@transitions.after("complete")
+def _stop_owing_visits(*, application, by, comment):
+    close_unmade_visits(application=application)
 
 
 @transaction.atomic

@@ -17,7 +17,7 @@ from applicants.models import Applicant
 from applicants.selectors import applicants_for
 
 from . import documents as document_service
-from . import selectors, services
+from . import selectors, services, transitions
 from .errors import NotVisible, ServiceError
 from .models import Delivery, Document, DocumentKind, GrantApplication, Programme, Sector
 
@@ -267,7 +267,7 @@ class ApplicationDetail(NoAuditor, APIView):
 
 
 class TransitionSerializer(serializers.Serializer):
-    name = serializers.CharField()
+    name = serializers.ChoiceField(choices=transitions.NAMES)
     target = serializers.CharField()
     allowed = serializers.BooleanField()
     reason = serializers.CharField()
@@ -288,7 +288,11 @@ class CommentSerializer(serializers.Serializer):
 
 
 class TransitionTake(NoAuditor, APIView):
-    @extend_schema(request=CommentSerializer, responses=ApplicationSerializer)
+    @extend_schema(
+        request=CommentSerializer,
+        responses=ApplicationSerializer,
+        parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=transitions.NAMES)],
+    )
     def post(self, request, pk, name):
         application = get_application(request.user, pk)
         data = CommentSerializer(data=request.data)

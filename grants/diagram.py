@@ -12,9 +12,9 @@ from xml.sax.saxutils import escape, quoteattr
 
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
-from .models import TRANSITION_NAMES, GrantApplication
+from . import transitions
+from .models import GrantApplication
 from .permissions import transition_meta
 from .workflow import State
 
@@ -29,20 +29,6 @@ MAIN_PATH = [
 ]
 # States off the main path go on the right unless listed here.
 LEFT_SIDE = {State.WITHDRAWN}
-
-TRANSITION_LABELS = {
-    "submit": _("submit"),
-    "return_for_changes": _("return for changes"),
-    "admit_to_training": _("admit to training"),
-    "approve": _("approve"),
-    "reject": _("reject"),
-    "withdraw": _("withdraw"),
-    "cancel": _("cancel"),
-    "record_delivery": _("record delivery"),
-    "start_follow_up": _("start follow-up"),
-    "complete": _("complete"),
-    "discontinue": _("discontinue"),
-}
 
 STATE_FONT = 14
 EDGE_FONT = 12
@@ -100,7 +86,7 @@ class Node:
 def fsm_edges():
     """Every (transition, source, target) of GrantApplication, in the model's order."""
     edges = []
-    for name in TRANSITION_NAMES:
+    for name in transitions.NAMES:
         meta = transition_meta(name)
         for transition in meta.transitions.values():
             edges.append(Edge(transition.name, transition.source, transition.target))
@@ -126,7 +112,7 @@ class Layout:
         self._place()
 
     def label(self, name):
-        return str(TRANSITION_LABELS.get(name, name.replace("_", " ")))
+        return str(transitions.step(name).diagram)
 
     # ---- classification -----------------------------------------------------------
 

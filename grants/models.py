@@ -21,6 +21,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from applicants.models import Applicant, Country, IntegrationCentre, TargetGroup
 
+from . import transitions as steps
 from . import workflow as wf
 from .workflow import State
 
@@ -285,142 +286,58 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
 
     # ---- transitions ------------------------------------------------------------------
 
-    @transition(
-        field=state,
-        source=State.DRAFT,
-        target=State.SUBMITTED,
-        permission="grants.submit_application",
-        conditions=[
-            wf.REQUIRED_FIELDS,
-            wf.HAS_ITEMS,
-            wf.WITHIN_CEILING,
-            wf.CONSENT_GIVEN,
-            wf.TARGET_GROUP_ELIGIBLE,
-            wf.CALL_OPEN,
-        ],
-    )
+    @transition(field=state, **steps.SUBMIT.fsm())
     def submit(self):
         self.requested_total = self.compute_requested_total()
         self.submitted_at = timezone.now()
 
-    @transition(
-        field=state,
-        source=State.SUBMITTED,
-        target=State.DRAFT,
-        permission="grants.return_application",
-    )
+    @transition(field=state, **steps.RETURN_FOR_CHANGES.fsm())
     def return_for_changes(self):
         self.submitted_at = None
 
-    @transition(
-        field=state,
-        source=State.SUBMITTED,
-        target=State.BUSINESS_TRAINING,
-        permission="grants.admit_application",
-        conditions=[wf.ENROLLED],
-    )
+    @transition(field=state, **steps.ADMIT_TO_TRAINING.fsm())
     def admit_to_training(self):
         pass
 
-    @transition(
-        field=state,
-        source=State.BUSINESS_TRAINING,
-        target=State.APPROVED,
-        permission="grants.approve_application",
-        conditions=[
-            wf.TRAINING_COMPLETED,
-            wf.ASSESSMENT_RECOMMENDS,
-            wf.ASSESSMENT_PASSES,
-            wf.BUDGET_LEFT,
-        ],
-    )
+    @transition(field=state, **steps.APPROVE.fsm())
     def approve(self, *, by):
         self.approved_amount = self.compute_requested_total()
         self.approved_at = timezone.now()
         self.approved_by = by
 
-    @transition(
-        field=state,
-        source=[State.SUBMITTED, State.BUSINESS_TRAINING],
-        target=State.REJECTED,
-        permission="grants.reject_application",
-    )
+    @transition(field=state, **steps.REJECT.fsm())
     def reject(self, *, reason):
         self.closed_at = timezone.now()
         self.closing_reason = reason
 
-    @transition(
-        field=state,
-        source=[State.DRAFT, State.SUBMITTED, State.BUSINESS_TRAINING],
-        target=State.WITHDRAWN,
-        permission="grants.withdraw_application",
-    )
+    @transition(field=state, **steps.WITHDRAW.fsm())
     def withdraw(self):
         self.closed_at = timezone.now()
 
-    @transition(
-        field=state,
-        source=State.APPROVED,
-        target=State.CANCELLED,
-        permission="grants.cancel_application",
-    )
+    @transition(field=state, **steps.CANCEL.fsm())
     def cancel(self, *, reason):
         self.closed_at = timezone.now()
         self.closing_reason = reason
 
-    @transition(
-        field=state,
-        source=State.APPROVED,
-        target=State.EQUIPMENT_DELIVERED,
-        permission="grants.record_delivery",
-        conditions=[wf.ALL_ITEMS_DELIVERED, wf.HANDOVER_PROTOCOL],
-    )
+    @transition(field=state, **steps.RECORD_DELIVERY.fsm())
     def record_delivery(self):
         self.delivered_at = timezone.now()
 
-    @transition(
-        field=state,
-        source=State.EQUIPMENT_DELIVERED,
-        target=State.FOLLOW_UP,
-        permission="grants.start_follow_up",
-    )
+    @transition(field=state, **steps.START_FOLLOW_UP.fsm())
     def start_follow_up(self):
         pass
 
-    @transition(
-        field=state,
-        source=State.FOLLOW_UP,
-        target=State.COMPLETED,
-        permission="grants.complete_application",
-        conditions=[wf.LAST_VISIT_DONE],
-    )
+    @transition(field=state, **steps.COMPLETE.fsm())
     def complete(self):
         self.closed_at = timezone.now()
 
-    @transition(
-        field=state,
-        source=State.FOLLOW_UP,
-        target=State.DISCONTINUED,
-        permission="grants.discontinue_application",
-    )
+    @transition(field=state, **steps.DISCONTINUE.fsm())
     def discontinue(self, *, reason):
         self.closed_at = timezone.now()
         self.closing_reason = reason
 
 
-TRANSITION_NAMES = [
-    "submit",
-    "return_for_changes",
-    "admit_to_training",
-    "approve",
-    "reject",
-    "withdraw",
-    "cancel",
-    "record_delivery",
-    "start_follow_up",
-    "complete",
-    "discontinue",
-]
+TRANSITION_NAMES = steps.NAMES
 
 
 class GrantApplicationUserObjectPermission(UserObjectPermissionBase):

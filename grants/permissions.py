@@ -14,15 +14,11 @@ from applicants import roles, sensitivity
 from applicants.permissions import ALLOWED, NOT_VISIBLE, Decision  # noqa: F401  (re-exported)
 from applicants.selectors import centre_ids
 
+from . import transitions
 from .models import DocumentKind, GrantApplication
-from .workflow import COMMENT_REQUIRED  # noqa: F401  (re-exported for views)
 
 OWN_APPLICATION = _("You cannot act on your own application.")
 
-# Transitions an applicant may take on their own application.
-OWNER_TRANSITIONS = {"submit", "withdraw"}
-# Transitions that staff take for the applicant, recorded as "on behalf of".
-ON_BEHALF_TRANSITIONS = {"submit", "withdraw"}
 
 # Documents whose mere existence reveals a sensitive fact (a release certificate says
 # the person was in prison): shown only to those who see the sensitive section.
@@ -125,12 +121,12 @@ def can_transition(user, application, name):
     seen = can_view_application(user, application)
     if not seen:
         return seen
-    transition = _transition(application, name)
-    if transition is None:
+    step = transitions.step(name)
+    if step is None:
         return Decision(False, _("Unknown action."))
-    permission = transition.permission
+    permission = step.permission
     if not roles.is_staff_member(user) and is_own(user, application):
-        if name in OWNER_TRANSITIONS and user.has_perm(permission):
+        if transitions.step(name).owner and user.has_perm(permission):
             return ALLOWED
         return Decision(False, _("Only staff can take this step."))
     if is_party(user, application):
@@ -176,16 +172,9 @@ def acts_on_behalf(user, application):
     return roles.has_role(user, roles.FIELD_OFFICER) and not is_own(user, application)
 
 
-def _transition(application, name):
-    method = getattr(type(application), name, None)
-    meta = getattr(method, "_django_fsm", None)
-    if meta is None:
-        return None
-    for transition in meta.transitions.values():
-        return transition
-    return None
-
-
 def transition_meta(name):
-    method = getattr(GrantApplication, name, None)
-    return getattr(method, "_django_fsm", None)
+    """django-fsm's record of transition `name` (its transitions by source state), or
+    None for a name that is not in the transition table."""
+    if transitions.step(name) is None:
+        return None
+    return getattr(GrantApplication, name)._django_fsm

@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 from guardian.shortcuts import assign_perm
@@ -14,10 +15,9 @@ from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import centre_ids
 
-from . import audit, notify, permissions
+from . import audit, notify, permissions, transitions
 from .errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
 from .models import (
-    TRANSITION_NAMES,
     Commitment,
     Delivery,
     DeliveryLine,
@@ -26,7 +26,7 @@ from .models import (
     GrantApplication,
     Programme,
 )
-from .workflow import COMMENT_REQUIRED, State
+from .workflow import State
 
 PLAN_FIELDS = (
     "activity",
@@ -37,9 +37,6 @@ PLAN_FIELDS = (
     "jobs_planned",
 )
 CENT = Decimal("0.01")
-# Approval commits, cancellation releases, and settling a grant swaps its commitment for
-# its delivered cost (grants.ledger): each of these changes what is left of the budget.
-BUDGET_TRANSITIONS = {"approve", "cancel", "record_delivery"}
 
 
 def _raise_for(decision):
@@ -259,7 +256,7 @@ def available_transitions(application, user):
     """What the transitions endpoint and the application page show: every transition
     possible from the current state, whether this user may take it now, and why not."""
     result = []
-    for name in TRANSITION_NAMES:
+    for name in transitions.NAMES:
         meta = permissions.transition_meta(name)
         transition = meta.get_transition(application.state)
         if transition is None:
@@ -277,7 +274,7 @@ def available_transitions(application, user):
                 "target": transition.target,
                 "allowed": decision.allowed,
                 "reason": reason,
-                "comment_required": name in COMMENT_REQUIRED,
+                "comment_required": transitions.step(name).comment_required is not None,
             }
         )
     return result
@@ -287,7 +284,8 @@ def available_transitions(application, user):
 def take_transition(*, application, name, by, comment=""):
     """Take workflow transition `name`. Raises NotVisible (404), NotAllowed (403),
     Conflict (409: not in a state that allows it any more) or RuleNotMet (400)."""
-    if name not in TRANSITION_NAMES:
+    step = transitions.step(name)
+    if step is None:
         raise NotVisible()
     application = _locked(application)
     _raise_for(permissions.can_transition(by, application, name))
@@ -299,9 +297,9 @@ def take_transition(*, application, name, by, comment=""):
             code="wrong_state",
         )
     comment = (comment or "").strip()
-    if name in COMMENT_REQUIRED and not comment:
-        raise RuleNotMet([("comment_required", COMMENT_REQUIRED[name])])
-    if name in BUDGET_TRANSITIONS:
+    if step.comment_required and not comment:
+        raise RuleNotMet([("comment_required", step.comment_required)])
+    if step.budget:
         # Serialises the steps that change a programme's committed amount: the budget
         # check and the commitment of an approval see every change made before it.
         programme = Programme.objects.select_for_update().get(pk=application.programme_id)
@@ -313,15 +311,9 @@ def take_transition(*, application, name, by, comment=""):
             raise RuleNotMet(failed)
 
         source = application.state
-        method = getattr(application, name)
-        if name == "approve":
-            method(by=by)
-        elif name in ("reject", "cancel", "discontinue"):
-            method(reason=comment)
-        else:
-            method()
+        getattr(application, name)(**step.arguments(by=by, comment=comment))
     finally:
-        if name in BUDGET_TRANSITIONS:
+        if step.budget:
             programme._budget_locked = False
             programme.__dict__.pop("_committed_under_lock", None)
     try:
@@ -329,25 +321,13 @@ def take_transition(*, application, name, by, comment=""):
     except ConcurrentTransition:
         raise Conflict(_("Someone else changed this application meanwhile; reload it.")) from None
 
-    if name == "approve":
-        _commit_budget(application, by)
-    elif name == "cancel":
-        _release_commitment(application, by, comment)
-    elif name == "start_follow_up":
-        from assessments.services import schedule_visits
-
-        schedule_visits(application=application)
-    elif name in ("discontinue", "complete"):
-        from assessments.services import close_unmade_visits
-
-        close_unmade_visits(application=application)
-
+    step.run_hooks(application, by=by, comment=comment)
     event = audit.record(
         action=name,
         actor=by,
         application=application,
         on_behalf_of=application.applicant
-        if name in permissions.ON_BEHALF_TRANSITIONS and permissions.acts_on_behalf(by, application)
+        if step.on_behalf and permissions.acts_on_behalf(by, application)
         else None,
         from_state=source,
         to_state=application.state,
@@ -358,7 +338,8 @@ def take_transition(*, application, name, by, comment=""):
     return application
 
 
-def _commit_budget(application, by):
+@transitions.after("approve")
+def _commit_budget(*, application, by, comment):
     try:
         with transaction.atomic():
             Commitment.objects.create(
@@ -371,14 +352,13 @@ def _commit_budget(application, by):
         raise Conflict(_("This grant already has a budget commitment.")) from None
 
 
-def _release_commitment(application, by, reason):
-    from django.utils import timezone
-
+@transitions.after("cancel")
+def _release_commitment(*, application, by, comment):
     Commitment.objects.filter(application=application, status=Commitment.Status.ACTIVE).update(
         status=Commitment.Status.RELEASED,
         released_at=timezone.now(),
         released_by=by,
-        release_reason=reason,
+        release_reason=comment,
     )
 
 
@@ -400,8 +380,6 @@ def eur_rate(currency, on):
 def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_number, lines):
     """Record one (possibly partial) delivery. When the last item is handed over and the
     signed handover protocol is on file, the application moves to equipment_delivered."""
-    from django.utils import timezone
-
     application = _locked(application)
     _raise_for(permissions.can_record_delivery_lines(by, application))
     if application.state != State.APPROVED:

@@ -1,10 +1,9 @@
 """The rules of the workflow, each with the sentence a field officer reads when it fails.
 
-Transitions on GrantApplication list these as django-fsm `conditions`; the service layer
-asks `unmet_rules` first so that a refusal names every rule that is not met.
+The transition table (grants.transitions) lists these as each step's guards, which
+django-fsm checks as `conditions`; the service asks `unmet_rules` first so that a refusal
+names every rule that is not met.
 """
-
-from decimal import Decimal
 
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -40,15 +39,6 @@ class State:
     ENDS = {COMPLETED, REJECTED, WITHDRAWN, CANCELLED, DISCONTINUED}
     # States in which the grant reached the beneficiary (counted as "supported").
     DELIVERED_OR_LATER = {EQUIPMENT_DELIVERED, FOLLOW_UP, COMPLETED, DISCONTINUED}
-
-
-# Transitions whose comment is the reason a person is told: refused without one.
-COMMENT_REQUIRED = {
-    "return_for_changes": _("Say what the applicant should change."),
-    "reject": _("Give the reason for the rejection; the applicant is told."),
-    "cancel": _("Give the reason for the cancellation."),
-    "discontinue": _("Give the reason (for example: the business closed)."),
-}
 
 
 class Rule:
@@ -240,6 +230,3 @@ LAST_VISIT_DONE = Rule(
 
 def today():
     return timezone.localdate()
-
-
-ZERO = Decimal("0.00")

@@ -169,6 +169,50 @@ def test_the_compiled_catalogue_is_up_to_date(locale, tmp_path):
     assert stale == [], f"{committed} is older than its .po: run `make messages` and commit it"
 
 
+def audit_actions_written():
+    """Every action the code writes to the audit trail: the literal `action=` of each
+    `record(...)` call in the project's packages, and the transitions (written by name)."""
+    from grants import transitions
+
+    actions = set(transitions.NAMES)
+    for package in ("applicants", "assessments", "config", "grants"):
+        for path in (Path(settings.BASE_DIR) / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if not (isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "record"):
+                    continue
+                for keyword in node.keywords:
+                    if keyword.arg == "action" and isinstance(keyword.value, ast.Constant):
+                        actions.add(keyword.value.value)
+    return actions
+
+
+def test_the_scan_finds_the_audit_actions():
+    actions = audit_actions_written()
+    assert {"approve", "document_lost", "handover_protocol_printed", "sensitive_viewed"} <= actions
+
+
+@pytest.mark.parametrize("language", ["en", *LOCALES])
+def test_every_audit_action_has_a_label_in_every_language(language):
+    from grants.views import timeline
+
+    missing = sorted(audit_actions_written() - set(timeline.ACTION_LABELS))
+    assert missing == [], f"audit actions without a label in grants/views/timeline.py: {missing}"
+    if language == "en":
+        return
+    with translation.override(language):
+        untranslated = sorted(
+            action for action, label in timeline.ACTION_LABELS.items() if str(label) == _english(label)
+        )
+    assert untranslated == [], f"history labels not translated into {language}: {untranslated}"
+
+
+def _english(label):
+    with translation.override("en"):
+        return str(label)
+
+
 def test_django_uses_the_catalogues():
     with translation.override("sr-latn"):
         assert translation.gettext("Draft") == "Nacrt"

@@ -30,7 +30,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from applicants import roles
-from grants import audit
+from grants import audit, transitions
 from grants.workflow import State
 
 from .conftest import verified_login
@@ -605,6 +605,16 @@ def test_every_url_has_a_row():
         elif name not in named:
             missing.append(name)
     assert missing == [], f"add rows to MATRIX in {__name__} for: {missing}"
+
+
+def test_the_transition_matrix_reads_the_transition_table():
+    """A row for every step of grants.transitions, and the applicant's own column says
+    what the table says of the step (`owner`)."""
+    rows = {row[0]: row for row in TRANSITION_MATRIX if row[0] != "no_such_step"}
+    assert set(rows) == set(transitions.NAMES)
+    for name, row in rows.items():
+        applicant_own = row[2].split()[0]
+        assert (applicant_own == "200") == transitions.step(name).owner, name
 
 
 # ---- an applicant trying other people's ids -----------------------------------------

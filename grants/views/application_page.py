@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from applicants import privacy, roles, sensitivity
@@ -23,34 +22,16 @@ from assessments import selectors as assessment_selectors
 from assessments.forms import criterion_label
 from assessments.models import MonitoringVisit
 
-from .. import documents, handover, permissions, selectors, services
+from .. import documents, handover, permissions, selectors, services, transitions
 from ..api import serve_document
 from ..diagram import workflow_svg
 from ..errors import NotVisible, ServiceError
 from ..forms import DocumentForm, TransitionForm
-from ..models import Document, DocumentKind
+from ..models import STATE_LABELS, Document, DocumentKind
 from ..workflow import State
 from . import timeline
 from .applications import NEXT_STEP
 from .common import deny, error_messages, role_required, safe_next, visible_application
-
-TRANSITION_LABELS = {
-    "submit": gettext_lazy("Send the application"),
-    "return_for_changes": gettext_lazy("Return for changes"),
-    "admit_to_training": gettext_lazy("Admit to business training"),
-    "approve": gettext_lazy("Approve"),
-    "reject": gettext_lazy("Reject"),
-    "withdraw": gettext_lazy("Withdraw the application"),
-    "cancel": gettext_lazy("Cancel the grant"),
-    "record_delivery": gettext_lazy("Confirm equipment delivered"),
-    "start_follow_up": gettext_lazy("Start follow-up visits"),
-    "complete": gettext_lazy("Complete the grant"),
-    "discontinue": gettext_lazy("Discontinue"),
-}
-STATE_LABELS = dict(State.CHOICES)
-# Steps that end an application: shown as such, so nobody takes one by accident.
-ENDING_TRANSITIONS = {"reject", "withdraw", "cancel", "discontinue"}
-
 
 # ---- the application page ----------------------------------------------------------------
 
@@ -64,16 +45,10 @@ def _transition_rows(application, user):
     four-eyes principle) blocks, with the sentence that says why."""
     rows = []
     for row in services.available_transitions(application, user):
-        meta = permissions.transition_meta(row["name"])
-        permission = meta.get_transition(application.state).permission
-        if row["allowed"] or user.has_perm(permission):
-            rows.append(
-                {
-                    **row,
-                    "label": TRANSITION_LABELS.get(row["name"], row["name"]),
-                    "danger": row["name"] in ENDING_TRANSITIONS,
-                }
-            )
+        step = transitions.step(row["name"])
+        if row["allowed"] or user.has_perm(step.permission):
+            # Steps that end an application are shown as such, so nobody takes one by accident.
+            rows.append({**row, "label": step.button, "danger": step.ends})
     return rows
 
 
