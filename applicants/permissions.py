@@ -30,7 +30,7 @@ NOT_VISIBLE = Decision(False, _("Not found."), visible=False)
 
 def can_assign_staff(by, *, user, centre, remove=False):
     """Make `user` work for `centre`, or stop (`remove`): superusers anywhere, programme
-    managers at their own centres (DESIGN.md: managers reassign work). `by=None` is the
+    managers at their own centres (docs/design.md: managers reassign work). `by=None` is the
     operator at the command line. Only people with a staff role can start at a centre."""
     if by is not None:
         if not by.is_authenticated:

@@ -1,7 +1,7 @@
 """Roles are groups; a role is recognised by a marker permission's codename, never by the
 group's (translatable) name. The data migrations grant each group exactly these.
 
-Each list follows DESIGN.md's role table, verb by verb; the model permissions say what
+Each list follows docs/design.md's role table, verb by verb; the model permissions say what
 kind of thing a role does, guardian's object permissions (see docs/permissions.md) say on
 which records. Two rules the lists keep by leaving permissions out:
 - finance never sees criminal-record or ethnicity data: no `grants.view_sensitive`, no

@@ -62,8 +62,8 @@ def centre_scope(user):
     """What lists filter `centre_id__in` by: the ids of the user's centres themselves,
     read once per request (`centre_ids`). A short list of numbers keeps each query of
     the request simple to plan and to run: with the UNION subquery in its place,
-    PostgreSQL spent ~2 ms planning every query and read deep pages slower (README
-    "Performance")."""
+    PostgreSQL spent longer planning every query and read deep pages slower
+    (docs/permissions.md, README "Performance")."""
     return sorted(centre_ids(user))
 
 
@@ -96,10 +96,3 @@ def applicants_for(user):
     if roles.sees_personal_data(user) and user.has_perm("applicants.view_applicant"):
         return Applicant.objects.filter(centre_id__in=centre_scope(user))
     return Applicant.objects.filter(pk__in=own_applicant_ids(user))
-
-
-def possible_duplicates(**kwargs):
-    """Kept for callers of the first version: see applicants.duplicates."""
-    from .duplicates import find_possible_duplicates
-
-    return find_possible_duplicates(**kwargs)

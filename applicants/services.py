@@ -289,7 +289,3 @@ def decide_duplicate(*, flag, decision, by, comment=""):
         data={"flag": flag.pk, "other": flag.other_id, "decision": decision, "previous": previous},
     )
     return flag
-
-
-def is_staff(user):
-    return roles.is_staff_member(user)

@@ -239,8 +239,8 @@ class MonitoringVisit(models.Model):
         ]
         indexes = [
             models.Index(fields=["visited_on", "due_on"]),
-            # The visits still owed, by date: what officers are reminded of (tens among
-            # 100,000 visits at scale, README "Performance").
+            # The visits still owed, by date: what officers are reminded of (a few
+            # among many, README "Performance").
             models.Index(
                 fields=["due_on", "id"],
                 condition=Q(visited_on__isnull=True, closed_on__isnull=True),

@@ -196,11 +196,6 @@ def record_assessment(*, by, application, scores, recommendation, reasons="", si
     return assessment
 
 
-def missing_criteria(assessment):
-    scored = set(assessment.scores.values_list("criterion__criterion", flat=True))
-    return [c for c in assessment.application.programme.rubric.all() if c.criterion not in scored]
-
-
 def visit_dates(start, months):
     """Due dates `months` after `start`, each clamped to the month's end (delivered on
     31 August: the 6-month visit is due on 28 or 29 February)."""

@@ -322,7 +322,7 @@ class Measurer:
             "approvals queue, API" if queue else "approvals queue",
             f"{api_list}?state=business_training",
             "manager",
-            note="API (?state=business_training, as selectors.approvals_queue)",
+            note="API (?state=business_training, as the approvals queue)",
         )
         for report in ("budget", "impact"):
             path = url_for((f"api:report-{report}", ()))
@@ -518,7 +518,7 @@ SELECT a.id, a.business_name, a.state, a.requested_total, p.first_name, p.last_n
 """
     + _PAGE_IDS
 )
-# What the API list returns (API.md), items included.
+# What the API list returns (docs/api.md), items included.
 FLOOR_SQL_API = (
     """
 SELECT a.id, a.state, a.applicant_id, p.first_name || ' ' || p.last_name, a.programme_id, g.name,

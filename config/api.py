@@ -1,4 +1,4 @@
-"""API conventions shared by every endpoint (API.md): pagination and JSON errors with a
+"""API conventions shared by every endpoint (docs/api.md): pagination and JSON errors with a
 `detail` sentence, field errors by field name, never a 500 for bad input."""
 
 import logging

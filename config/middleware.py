@@ -116,7 +116,7 @@ class DatabaseUnavailableMiddleware:
 
 
 def page_not_found(request, exception):
-    """handler404: JSON under /api/ (API.md's error shape), the site's page elsewhere."""
+    """handler404: JSON under /api/ (docs/api.md's error shape), the site's page elsewhere."""
     if _is_api(request):
         return JsonResponse({"detail": "Not found."}, status=404)
     return defaults.page_not_found(request, exception)

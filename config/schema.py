@@ -1,5 +1,5 @@
 """OpenAPI schema post-processing: every operation documents the error answers of
-API.md's conventions (JSON with a `detail` sentence), so that clients, and schemathesis
+docs/api.md's conventions (JSON with a `detail` sentence), so that clients, and schemathesis
 in the test suite, know a 404 or a 409 is part of the contract and not a surprise."""
 
 ERROR_SCHEMA = {

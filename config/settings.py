@@ -386,7 +386,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Micro-enterprise grants API",
-    "DESCRIPTION": "REST API v1: see API.md. Errors are JSON with a `detail` sentence.",
+    "DESCRIPTION": "REST API v1: see docs/api.md. Errors are JSON with a `detail` sentence.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -1,5 +1,5 @@
 """REST API v1 for programmes, applications, transitions, history, documents, deliveries
-and visits (API.md). Thin: permission-filtered selectors to read, services to write."""
+and visits (docs/api.md). Thin: permission-filtered selectors to read, services to write."""
 
 from django.db import transaction
 from django.http import FileResponse, HttpResponseRedirect

@@ -24,7 +24,7 @@ from grants.models import ExchangeRate, GrantApplication, Programme
 from grants.workflow import State
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only, README says so
-DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - base32, API.md; demo accounts only
+DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - base32, docs/api.md; demo accounts only
 
 FIRST = [
     "Marko",

@@ -86,8 +86,8 @@ def csv_chunks(export, *, chunk_rows=CSV_CHUNK_ROWS):
 
 # An XLSX file is a zip of XML parts. The sheet is written row by row into a zip entry
 # whose size is not known in advance (a data descriptor follows it), so the file streams
-# out as it is made, like the CSV. openpyxl, which the project also uses, writes a
-# 100,000-row sheet in minutes rather than seconds, so the few fixed parts are here.
+# out as it is made, like the CSV. openpyxl, which the project also uses, is far slower
+# on large sheets (docs/reports.md), so the few fixed parts are here.
 XLSX_PARTS = {
     "[Content_Types].xml": (
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'

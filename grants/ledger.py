@@ -44,8 +44,8 @@ def open_commitments():
     """Active commitments of grants that still count at their approved amount: those
     still approved. (A commitment is made by `approve` and released by `cancel`, so an
     active one belongs to an approved grant or to one that counts at cost; naming the
-    one state lets PostgreSQL start from the approved grants, ~8 ms instead of ~60 ms
-    at 100,000 applications, rather than read every grant to exclude the others.)"""
+    one state lets PostgreSQL start from the approved grants rather than read every
+    grant to exclude the others: docs/reports.md has the times.)"""
     return Commitment.objects.filter(status=Commitment.Status.ACTIVE, application__state=State.APPROVED)
 
 

@@ -147,7 +147,7 @@ def can_record_delivery_lines(user, application):
 
 def can_reassign(user, application, officer=None):
     """A programme manager of the centre gives the application to another field officer
-    of that centre (DESIGN.md: managers reassign work)."""
+    of that centre (docs/design.md: managers reassign work)."""
     seen = can_view_application(user, application)
     if not seen:
         return seen

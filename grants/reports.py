@@ -1,5 +1,5 @@
-"""The budget report and the programme figures (DESIGN.md "Numbers the service must
-report"; API.md `reports/budget/` and `reports/impact/`; definitions in docs/reports.md).
+"""The budget report and the programme figures (docs/design.md "Numbers the service must
+report"; docs/api.md `reports/budget/` and `reports/impact/`; definitions in docs/reports.md).
 
 Every figure is an aggregate computed by the database over the records the user may
 report on: the applications of the centres they are assigned to, and the programmes of
@@ -262,8 +262,7 @@ def _families_by(supported, group):
 
 # Per enrolment of the applications, the sessions attended against all sessions of its
 # cohort: two grouped aggregates joined. The ORM joins a subquery only as a correlated
-# one, which the database runs again for each enrolment (three of them took ~450 ms for
-# a manager's 40,000 enrolments of the 100,000-application benchmark; this takes ~60).
+# one, which the database runs again for each enrolment (docs/reports.md has the times).
 PEOPLE_TRAINED_SQL = """
 SELECT {group}COUNT(DISTINCT a.applicant_id)
   FROM ({applications}) a
@@ -478,7 +477,7 @@ def _last_delivery_periods(supported, periods):
     in none (a query to join; the joins leave NULL out). Deliveries before the first
     period cannot change a last delivery that is in one. Not a HAVING on the last
     delivery: PostgreSQL guesses it keeps a few dozen grants, and joined the latest
-    visits to them by a nested loop (12 s at 100,000 applications, ~50 ms hashed)."""
+    visits to them by a nested loop instead of hashing them (docs/reports.md)."""
     return (
         Delivery.objects.filter(application__in=supported.order_by().values("pk"))
         .order_by()
@@ -690,7 +689,7 @@ def budget_rollup(rows, level):
 
 
 def budget_report(user, filters=NO_FILTERS):
-    """The budget per programme (`results`, API.md), per country and currency
+    """The budget per programme (`results`, docs/api.md), per country and currency
     (`by_country`) and per donor and currency (`by_donor`). Three queries: the
     country and donor rows add up the programme rows."""
     programmes = budget_table(budget_programmes(user, filters))

@@ -1,4 +1,4 @@
-"""REST endpoints of the reports (API.md `reports/impact/`, `reports/budget/`), their
+"""REST endpoints of the reports (docs/api.md `reports/impact/`, `reports/budget/`), their
 CSV/XLSX exports, the ledger of one application and its handover protocol. Thin: the
 figures come from grants.reports, the files from grants.exports and grants.handover."""
 

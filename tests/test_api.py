@@ -1,4 +1,4 @@
-"""API v1 as field apps use it (API.md): one application from draft to completed with a
+"""API v1 as field apps use it (docs/api.md): one application from draft to completed with a
 token per role, the history of every step, and the error conventions."""
 
 import datetime

@@ -1,6 +1,6 @@
 """Roles, object permissions, staff assignments, four eyes and acting on behalf.
 
-The role groups hold exactly DESIGN.md's table; object permissions come from guardian's
+The role groups hold exactly docs/design.md's table; object permissions come from guardian's
 direct foreign-key tables; a global model permission never turns into "every object";
 assigning a staff member to a centre is one action; nobody approves what they assessed,
 delivers what they approved, or acts on an application where they are the applicant;

@@ -1,4 +1,4 @@
-"""Every transition of DESIGN.md's table: success with its audit row and notification,
+"""Every transition of docs/design.md's table: success with its audit row and notification,
 and each guard's refusal naming its rule."""
 
 import datetime

@@ -1,4 +1,4 @@
-"""The role groups get exactly DESIGN.md's role table (applicants.roles.ROLE_PERMISSIONS):
+"""The role groups get exactly docs/design.md's role table (applicants.roles.ROLE_PERMISSIONS):
 officers gain the training, attendance and visit permissions they use, managers the
 staff assignments, finance loses nothing it needs and never gets sensitive facts, the
 auditor reads programmes, reports and the audit trail only."""
