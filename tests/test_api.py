@@ -5,6 +5,7 @@ import datetime
 import io
 
 import pytest
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
@@ -43,7 +44,7 @@ def test_one_application_from_draft_to_completed(world):
     officer = token_client(world.officer)
     manager = token_client(world.manager)
     finance = token_client(world.finance)
-    today = datetime.date.today()
+    today = timezone.localdate()
 
     person = ok(
         officer.post(

@@ -8,7 +8,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.test import RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 
 from assessments.admin import RubricCriterionInline
 from assessments.models import Assessment, RubricCriterion
@@ -43,7 +43,7 @@ def approve(world, app):
 class TestScore:
     def test_the_weighted_score_follows_the_rubric_weights(self, world):
         app = world.application(training=True)
-        assessment = assess(world, app, site_visit_on=datetime.date.today(), notes="Premises rented, dry.")
+        assessment = assess(world, app, site_visit_on=timezone.localdate(), notes="Premises rented, dry.")
         # 0.30·5 + 0.20·4 + 0.20·3 + 0.15·2 + 0.15·1
         assert assessment.weighted_score == Decimal("3.35")
         assert (assessment.complete, assessment.passes) == (True, True)
@@ -141,7 +141,7 @@ class TestScore:
                 assess(world, app, recommendation=recommendation, reasons=" ")
             assert "reasons" in excinfo.value.details
         with pytest.raises(ServiceError) as excinfo:
-            assess(world, app, site_visit_on=datetime.date.today() + datetime.timedelta(days=1))
+            assess(world, app, site_visit_on=timezone.localdate() + datetime.timedelta(days=1))
         assert "site_visit_on" in excinfo.value.details
         with pytest.raises(ServiceError):
             assess(world, app, recommendation="maybe")

@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from assessments.models import MonitoringVisit
 from assessments.selectors import due_visits, outcome_indicators, overdue_visits, upcoming_visits
@@ -16,7 +17,7 @@ from grants.models import AuditEvent, GrantApplication
 from .factories import ApplicantFactory, ApplicationFactory, MonitoringVisitFactory
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def days(n):

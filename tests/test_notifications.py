@@ -25,7 +25,7 @@ from grants.tasks import MAX_ATTEMPTS, deliver, send_notification, send_pending
 from .factories import ApplicantFactory, staff
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 class FailingBackend(BaseEmailBackend):

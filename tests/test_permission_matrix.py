@@ -25,6 +25,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
@@ -52,7 +53,7 @@ from .factories import (
 from .module_world import module_world, use_module_media
 
 User = get_user_model()
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 # ---- the table ----------------------------------------------------------------------
 #

@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from applicants import roles
 from applicants.models import Applicant, ConsentRecord
@@ -427,7 +428,7 @@ class TestStaffPagesAreForbidden:
 
 
 def test_the_date_of_birth_must_be_real(client, world):
-    future = (datetime.date.today() + datetime.timedelta(days=3)).isoformat()
+    future = (timezone.localdate() + datetime.timedelta(days=3)).isoformat()
     response = client.post(reverse("signup"), signup_data(world, date_of_birth=future))
     assert response.status_code == 400
     assert "real date of birth" in response.content.decode()

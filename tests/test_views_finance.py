@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from grants import reports
 from grants.models import AuditEvent, Delivery, DeliveryLine
@@ -23,7 +24,7 @@ def finance(client, world):
 
 
 def today():
-    return datetime.date.today()
+    return timezone.localdate()
 
 
 class TestBudget:

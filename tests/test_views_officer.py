@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from applicants.models import Applicant, DuplicateFlag
 from assessments.models import Assessment, Attendance, Enrolment, TrainingCohort
@@ -32,7 +33,7 @@ def officer(client, world):
 
 
 def today():
-    return datetime.date.today()
+    return timezone.localdate()
 
 
 class TestInbox:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from applicants.models import ConsentRecord
 from grants import services
@@ -90,7 +91,7 @@ class TestSubmit:
 
     def test_it_refuses_when_the_call_is_closed(self, world):
         app = world.application()
-        world.programme.call_closes = datetime.date.today() - datetime.timedelta(days=1)
+        world.programme.call_closes = timezone.localdate() - datetime.timedelta(days=1)
         world.programme.call_opens = world.programme.call_closes - datetime.timedelta(days=30)
         world.programme.save()
         with pytest.raises(RuleNotMet) as excinfo:
@@ -264,7 +265,7 @@ class TestDelivery:
         with pytest.raises(RuleNotMet) as excinfo:
             take(app, "record_delivery", world.finance)
         assert rule_codes(excinfo) == ["all_items_delivered", "handover_protocol"]
-        make_full_delivery(app, delivered_on=datetime.date.today(), protocol=False)
+        make_full_delivery(app, delivered_on=timezone.localdate(), protocol=False)
         with pytest.raises(RuleNotMet) as excinfo:
             take(app, "record_delivery", world.finance)
         assert rule_codes(excinfo) == ["handover_protocol"]
@@ -273,7 +274,7 @@ class TestDelivery:
 
     def test_the_approver_cannot_record_the_delivery(self, world):
         app = world.application(approved=True, state_facts__approver=world.manager)
-        make_full_delivery(app, delivered_on=datetime.date.today())
+        make_full_delivery(app, delivered_on=timezone.localdate())
         world.manager.user_permissions.add(
             __import__("django.contrib.auth.models", fromlist=["Permission"]).Permission.objects.get(
                 codename="record_delivery"
@@ -290,7 +291,7 @@ class TestDelivery:
         services.record_delivery_lines(
             application=app,
             by=world.finance,
-            delivered_on=datetime.date.today(),
+            delivered_on=timezone.localdate(),
             supplier="Tehno",
             invoice_number="A-1",
             lines=[{"item": first.pk, "quantity": 1, "actual_unit_cost": "600.00"}],
@@ -300,7 +301,7 @@ class TestDelivery:
         services.record_delivery_lines(
             application=app,
             by=world.finance,
-            delivered_on=datetime.date.today(),
+            delivered_on=timezone.localdate(),
             supplier="Tehno",
             invoice_number="A-2",
             lines=[{"item": second.pk, "quantity": 1, "actual_unit_cost": "470.00"}],
@@ -331,7 +332,7 @@ class TestFollowUp:
         with pytest.raises(RuleNotMet) as excinfo:
             take(app, "complete", world.officer)
         assert rule_codes(excinfo) == ["last_visit_done"]
-        app.visits.update(visited_on=datetime.date.today(), operating=True)
+        app.visits.update(visited_on=timezone.localdate(), operating=True)
         assert take(app, "complete", world.officer).state == "completed"
 
     def test_discontinue_needs_a_reason(self, world):
