@@ -13,11 +13,12 @@ from rest_framework.views import APIView
 from applicants.selectors import centre_ids
 from grants.api import NoAuditor, get_application
 from grants.errors import NotVisible
+from grants.models import max_length
 from grants.selectors import programmes_for
 
 from . import selectors, services
 from .certificates import completion_certificate
-from .models import MonitoringVisit, TrainingCohort
+from .models import Assessment, MonitoringVisit, TrainingCohort
 
 
 class SessionSerializer(serializers.Serializer):
@@ -40,7 +41,7 @@ class CohortSerializer(serializers.ModelSerializer):
 class CohortCreateSerializer(serializers.Serializer):
     programme = serializers.IntegerField()
     centre = serializers.IntegerField()
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=max_length(TrainingCohort, "title"))
     sessions = SessionSerializer(many=True, allow_empty=False)
 
 
@@ -127,9 +128,13 @@ class AttendanceView(NoAuditor, APIView):
 class AssessmentInSerializer(serializers.Serializer):
     scores = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5))
     recommendation = serializers.ChoiceField(choices=["approve", "reject", "revise"])
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=8000)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(Assessment, "reasons")
+    )
     site_visit_on = serializers.DateField(required=False, allow_null=True)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=8000)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(Assessment, "notes")
+    )
 
 
 class AssessmentOutSerializer(serializers.Serializer):
@@ -223,7 +228,9 @@ class VisitRecordSerializer(serializers.Serializer):
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     jobs = serializers.JSONField(required=False, help_text='An integer, or {"owner", "family", "employees"}.')
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=8000)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(MonitoringVisit, "notes")
+    )
 
 
 class VisitRecord(NoAuditor, APIView):

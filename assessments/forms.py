@@ -4,7 +4,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Assessment, RubricCriterion
+from grants.models import max_length
+
+from .models import Assessment, MonitoringVisit, RubricCriterion, TrainingCohort
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SCORES = [(n, str(n)) for n in range(1, 6)]
@@ -27,7 +29,7 @@ def _not_future(value, message):
 
 
 class CohortForm(forms.Form):
-    title = forms.CharField(label=_("Course title"), max_length=200)
+    title = forms.CharField(label=_("Course title"), max_length=max_length(TrainingCohort, "title"))
     programme = forms.ModelChoiceField(label=_("Programme"), queryset=None)
     centre = forms.ModelChoiceField(label=_("Centre"), queryset=None)
 
@@ -81,14 +83,17 @@ class AssessmentForm(forms.Form):
     notes = forms.CharField(
         label=_("What you saw at the site"),
         required=False,
-        max_length=8000,
+        max_length=max_length(Assessment, "notes"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     recommendation = forms.ChoiceField(
         label=_("Recommendation"), choices=Assessment.Recommendation.choices, widget=forms.RadioSelect
     )
     reasons = forms.CharField(
-        label=_("Reasons"), required=False, max_length=8000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Reasons"),
+        required=False,
+        max_length=max_length(Assessment, "reasons"),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, rubric, **kwargs):
@@ -139,7 +144,10 @@ class VisitForm(forms.Form):
     jobs_family = forms.IntegerField(label=_("Jobs: family members"), min_value=0, max_value=1000, initial=0)
     jobs_employees = forms.IntegerField(label=_("Jobs: employees"), min_value=0, max_value=1000, initial=0)
     notes = forms.CharField(
-        label=_("Notes"), required=False, max_length=8000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"),
+        required=False,
+        max_length=max_length(MonitoringVisit, "notes"),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def clean_visited_on(self):

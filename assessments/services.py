@@ -11,7 +11,7 @@ from applicants import roles
 from applicants.selectors import centre_ids
 from grants import audit, permissions, transitions
 from grants.dates import add_months
-from grants.errors import Conflict, NotAllowed, NotVisible, ServiceError
+from grants.errors import Conflict, NotAllowed, NotVisible, ServiceError, checked_text
 from grants.workflow import State
 
 from .models import (
@@ -48,7 +48,9 @@ def create_cohort(*, by, programme, centre, title, session_dates, hours=Decimal(
         raise ServiceError(
             _("Two sessions are on the same day."), details={"sessions": [_("One session per day.")]}
         )
-    cohort = TrainingCohort.objects.create(programme=programme, centre=centre, title=str(title).strip()[:200])
+    cohort = TrainingCohort.objects.create(
+        programme=programme, centre=centre, title=checked_text(title, TrainingCohort._meta.get_field("title"))
+    )
     TrainingSession.objects.bulk_create(
         [TrainingSession(cohort=cohort, date=d, hours=hours) for d in sorted(session_dates)]
     )
@@ -170,9 +172,9 @@ def record_assessment(*, by, application, scores, recommendation, reasons="", si
         application=application,
         assessor=by,
         site_visit_on=site_visit_on,
-        notes=str(notes or "")[:8000],
+        notes=checked_text(notes, Assessment._meta.get_field("notes")),
         recommendation=recommendation,
-        reasons=str(reasons or "")[:8000],
+        reasons=checked_text(reasons, Assessment._meta.get_field("reasons")),
     )
     AssessmentScore.objects.bulk_create(
         [AssessmentScore(assessment=assessment, criterion=rubric[c], score=v) for c, v in clean.items()]
@@ -296,7 +298,7 @@ def record_visit(
         counts["family"],
         counts["employees"],
     )
-    visit.notes = str(notes or "")[:8000]
+    visit.notes = checked_text(notes, MonitoringVisit._meta.get_field("notes"))
     visit.recorded_by = by
     visit.recorded_at = timezone.now()
     visit.save()

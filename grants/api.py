@@ -19,21 +19,37 @@ from applicants.selectors import applicants_for
 from . import documents as document_service
 from . import selectors, services, transitions
 from .errors import NotVisible, ServiceError
-from .models import Delivery, Document, DocumentKind, GrantApplication, Programme, Sector
+from .models import (
+    MAX_QUANTITY,
+    Delivery,
+    Document,
+    DocumentKind,
+    EquipmentItem,
+    GrantApplication,
+    Programme,
+    Sector,
+    max_length,
+)
 
 
 class ItemSerializer(serializers.Serializer):
     id = serializers.IntegerField(required=False)
-    description = serializers.CharField(max_length=300)
-    quantity = serializers.IntegerField(min_value=1, max_value=100000)
+    description = serializers.CharField(max_length=max_length(EquipmentItem, "description"))
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     line_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
 
 
 class PlanSerializer(serializers.Serializer):
-    activity = serializers.CharField(max_length=4000, allow_blank=True, required=False)
-    market = serializers.CharField(max_length=4000, allow_blank=True, required=False)
-    experience = serializers.CharField(max_length=4000, allow_blank=True, required=False)
+    activity = serializers.CharField(
+        max_length=max_length(GrantApplication, "activity"), allow_blank=True, required=False
+    )
+    market = serializers.CharField(
+        max_length=max_length(GrantApplication, "market"), allow_blank=True, required=False
+    )
+    experience = serializers.CharField(
+        max_length=max_length(GrantApplication, "experience"), allow_blank=True, required=False
+    )
     expected_monthly_revenue = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
     )
@@ -95,7 +111,7 @@ class ApplicationListSerializer(ApplicationSerializer):
 class ApplicationCreateSerializer(serializers.Serializer):
     programme = serializers.IntegerField()
     applicant = serializers.IntegerField(required=False)
-    business_name = serializers.CharField(max_length=200)
+    business_name = serializers.CharField(max_length=max_length(GrantApplication, "business_name"))
     sector = serializers.ChoiceField(choices=Sector.choices)
     is_cooperative = serializers.BooleanField(required=False, default=False)
     plan = PlanSerializer(required=False)
@@ -103,7 +119,9 @@ class ApplicationCreateSerializer(serializers.Serializer):
 
 
 class ApplicationUpdateSerializer(serializers.Serializer):
-    business_name = serializers.CharField(max_length=200, required=False)
+    business_name = serializers.CharField(
+        max_length=max_length(GrantApplication, "business_name"), required=False
+    )
     sector = serializers.ChoiceField(choices=Sector.choices, required=False)
     plan = PlanSerializer(required=False)
     items = ItemSerializer(many=True, required=False)
@@ -284,7 +302,9 @@ class TransitionList(NoAuditor, APIView):
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+    comment = serializers.CharField(
+        required=False, allow_blank=True, max_length=transitions.COMMENT_MAX_LENGTH
+    )
 
 
 class TransitionTake(NoAuditor, APIView):
@@ -435,15 +455,15 @@ def download_response(download):
 
 class DeliveryLineSerializer(serializers.Serializer):
     item = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1, max_value=100000)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     actual_unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
 
 
 class DeliverySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     delivered_on = serializers.DateField()
-    supplier = serializers.CharField(max_length=200)
-    invoice_number = serializers.CharField(max_length=100)
+    supplier = serializers.CharField(max_length=max_length(Delivery, "supplier"))
+    invoice_number = serializers.CharField(max_length=max_length(Delivery, "invoice_number"))
     lines = DeliveryLineSerializer(many=True)
 
 

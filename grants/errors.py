@@ -1,6 +1,7 @@
 """Errors the services raise; the API and views turn them into 400/403/404/409."""
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import ngettext
 
 
 class ServiceError(Exception):
@@ -37,3 +38,21 @@ class NotAllowed(PermissionDenied):
 
 class NotVisible(Exception):
     """The object does not exist for this user (404, no hint that it exists)."""
+
+
+def checked_text(value, field, *, key=None):
+    """`value` as the text `field` (a model field) stores, stripped; too long for the field
+    is refused with a message, never cut (forms and serializers, which take the same limit
+    from the field, refuse it first)."""
+    text = str(value if value is not None else "").strip()
+    if field.max_length is not None and len(text) > field.max_length:
+        raise too_long(field.max_length, key or field.name)
+    return text
+
+
+def too_long(limit, key):
+    """The refusal of a text longer than `limit`, for the form field or API key `key`."""
+    message = ngettext(
+        "At most %(limit)d character, please.", "At most %(limit)d characters, please.", limit
+    ) % {"limit": limit}
+    return ServiceError(message, code="too_long", details={key: [message]})

@@ -9,31 +9,34 @@ from django.utils.translation import gettext_lazy as _
 
 from applicants.models import TargetGroup
 
-from .models import DocumentKind, Sector
+from . import transitions
+from .models import MAX_QUANTITY, Delivery, DocumentKind, EquipmentItem, GrantApplication, Sector, max_length
 from .workflow import State
 
 MONEY_FIELD = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 
 
 class ApplicationForm(forms.Form):
-    business_name = forms.CharField(label=_("Business name"), max_length=200)
+    business_name = forms.CharField(
+        label=_("Business name"), max_length=max_length(GrantApplication, "business_name")
+    )
     sector = forms.ChoiceField(label=_("Sector"), choices=Sector.choices)
     activity = forms.CharField(
         label=_("What will the business do?"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=4000,
+        max_length=max_length(GrantApplication, "activity"),
         required=False,
     )
     market = forms.CharField(
         label=_("Who will buy from you?"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=4000,
+        max_length=max_length(GrantApplication, "market"),
         required=False,
     )
     experience = forms.CharField(
         label=_("Your experience in this work"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=4000,
+        max_length=max_length(GrantApplication, "experience"),
         required=False,
     )
     expected_monthly_revenue = forms.DecimalField(
@@ -58,9 +61,12 @@ class ApplicationForm(forms.Form):
 
 class ItemForm(forms.Form):
     id = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
-    description = forms.CharField(label=_("Equipment"), max_length=300)
+    description = forms.CharField(label=_("Equipment"), max_length=max_length(EquipmentItem, "description"))
     quantity = forms.IntegerField(
-        label=_("Quantity"), min_value=1, max_value=100000, widget=forms.NumberInput(attrs={"class": "qty"})
+        label=_("Quantity"),
+        min_value=1,
+        max_value=MAX_QUANTITY,
+        widget=forms.NumberInput(attrs={"class": "qty"}),
     )
     unit_cost = forms.DecimalField(
         label=_("Price of one (estimate)"),
@@ -116,7 +122,7 @@ class TransitionForm(forms.Form):
         label=_("Comment"),
         help_text=_("Needed when you return, reject, cancel or discontinue: the applicant reads it."),
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=4000,
+        max_length=transitions.COMMENT_MAX_LENGTH,
         required=False,
     )
 
@@ -144,8 +150,10 @@ class InboxFilterForm(forms.Form):
 
 class DeliveryForm(forms.Form):
     delivered_on = forms.DateField(label=_("Delivered on"), widget=forms.DateInput(attrs={"type": "date"}))
-    supplier = forms.CharField(label=_("Supplier"), max_length=200)
-    invoice_number = forms.CharField(label=_("Invoice number"), max_length=100)
+    supplier = forms.CharField(label=_("Supplier"), max_length=max_length(Delivery, "supplier"))
+    invoice_number = forms.CharField(
+        label=_("Invoice number"), max_length=max_length(Delivery, "invoice_number")
+    )
 
     def clean_delivered_on(self):
         value = self.cleaned_data["delivered_on"]
@@ -156,7 +164,7 @@ class DeliveryForm(forms.Form):
 
 class DeliveryLineForm(forms.Form):
     item = forms.IntegerField(min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
-    quantity = forms.IntegerField(label=_("Quantity delivered now"), min_value=0, max_value=100000)
+    quantity = forms.IntegerField(label=_("Quantity delivered now"), min_value=0, max_value=MAX_QUANTITY)
     actual_unit_cost = forms.DecimalField(
         label=_("Actual price of one"),
         required=False,

@@ -26,6 +26,14 @@ from . import workflow as wf
 from .workflow import State
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# The most of one item a grant buys or a delivery hands over (forms, API and services
+# read it from the fields' validators).
+MAX_QUANTITY = 100_000
+
+
+def max_length(model, name):
+    """The limit of a text field, for the forms and serializers that take it in."""
+    return model._meta.get_field(name).max_length
 
 
 class Sector(models.TextChoices):
@@ -355,7 +363,9 @@ class EquipmentItem(models.Model):
     application = models.ForeignKey(GrantApplication, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(default=0)
     description = models.CharField(_("description"), max_length=300)
-    quantity = models.PositiveIntegerField(_("quantity"))
+    quantity = models.PositiveIntegerField(
+        _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
     unit_cost = models.DecimalField(_("unit cost estimate"), **MONEY)
     supplier_quote = models.ForeignKey(
         "grants.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

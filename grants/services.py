@@ -16,8 +16,9 @@ from applicants.models import Applicant
 from applicants.selectors import centre_ids
 
 from . import audit, notify, permissions, transitions
-from .errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
+from .errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError, checked_text, too_long
 from .models import (
+    MAX_QUANTITY,
     Commitment,
     Delivery,
     DeliveryLine,
@@ -74,7 +75,9 @@ def _replace_items(application, items):
     existing = {item.pk: item for item in application.items.all()}
     keep = set()
     for position, row in enumerate(items):
-        description = str(row.get("description", "")).strip()
+        description = checked_text(
+            row.get("description"), EquipmentItem._meta.get_field("description"), key="items"
+        )
         if not description:
             raise ServiceError(
                 _("Every item needs a description."),
@@ -84,7 +87,7 @@ def _replace_items(application, items):
             quantity = int(row.get("quantity", 0))
         except (TypeError, ValueError):
             quantity = 0
-        if quantity < 1 or quantity > 100000:
+        if quantity < 1 or quantity > MAX_QUANTITY:
             raise ServiceError(
                 _("Quantities are whole numbers from 1."),
                 details={"items": [_("Quantities are whole numbers from 1.")]},
@@ -94,7 +97,7 @@ def _replace_items(application, items):
         if item_id is not None and item_id in existing:
             item = existing[item_id]
             item.description, item.quantity, item.unit_cost, item.position = (
-                description[:300],
+                description,
                 quantity,
                 unit_cost,
                 position,
@@ -105,7 +108,7 @@ def _replace_items(application, items):
             item = EquipmentItem.objects.create(
                 application=application,
                 position=position,
-                description=description[:300],
+                description=description,
                 quantity=quantity,
                 unit_cost=unit_cost,
             )
@@ -134,7 +137,7 @@ def _apply_plan(application, plan):
                     details={field: [_("Jobs planned is a whole number.")]},
                 )
         else:
-            value = str(value or "")[:4000]
+            value = checked_text(value, GrantApplication._meta.get_field(field))
         setattr(application, field, value)
 
 
@@ -170,7 +173,7 @@ def create_application(
         applicant=applicant,
         programme=programme,
         centre_id=applicant.centre_id,
-        business_name=str(business_name).strip()[:200],
+        business_name=checked_text(business_name, GrantApplication._meta.get_field("business_name")),
         sector=sector,
         is_cooperative=is_cooperative,
         created_by=by,
@@ -207,7 +210,9 @@ def update_draft(*, application, by, business_name=None, sector=None, plan=None,
     application = _locked(application)
     _raise_for(permissions.can_edit_application(by, application))
     if business_name is not None:
-        application.business_name = str(business_name).strip()[:200]
+        application.business_name = checked_text(
+            business_name, GrantApplication._meta.get_field("business_name")
+        )
     if sector is not None:
         application.sector = sector
     if plan:
@@ -297,6 +302,8 @@ def take_transition(*, application, name, by, comment=""):
             code="wrong_state",
         )
     comment = (comment or "").strip()
+    if len(comment) > transitions.COMMENT_MAX_LENGTH:
+        raise too_long(transitions.COMMENT_MAX_LENGTH, "comment")
     if step.comment_required and not comment:
         raise RuleNotMet([("comment_required", step.comment_required)])
     if step.budget:
@@ -408,8 +415,8 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
     delivery = Delivery.objects.create(
         application=application,
         delivered_on=delivered_on,
-        supplier=str(supplier).strip()[:200],
-        invoice_number=str(invoice_number).strip()[:100],
+        supplier=checked_text(supplier, Delivery._meta.get_field("supplier")),
+        invoice_number=checked_text(invoice_number, Delivery._meta.get_field("invoice_number")),
         recorded_by=by,
     )
     for row in lines:

@@ -21,6 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from . import workflow as wf
 from .workflow import State
 
+# The longest comment a step takes (the reason a person is told, a note in the history).
+COMMENT_MAX_LENGTH = 4000
+
 
 @dataclass(frozen=True)
 class Step:
