@@ -6,11 +6,38 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Round
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grants.models import MONEY, GrantApplication, Programme
+
+# ---- the rule "training completed", in Python and in SQL side by side ----------------
+#
+# Completed: sessions attended / all sessions of the cohort ≥ the programme's threshold,
+# and a cohort without sessions completes nobody. Compared in whole numbers (attended ×
+# 100 ≥ threshold × 100 × sessions: the threshold has two decimal places) so that no
+# binary fraction decides a boundary case. The approve guard and the certificate
+# (`Enrolment.is_completed`), the attendance sheet, the approvals queue
+# (`training_completed_expression`) and the report's people trained
+# (`TRAINING_COMPLETED_SQL`) all read this; tests/test_training.py checks they agree.
+
+
+def training_completed(*, attended, sessions, threshold):
+    return sessions > 0 and attended * 100 >= int(threshold * 100) * sessions
+
+
+def training_completed_expression(*, attended, sessions, threshold):
+    """The rule as a filter over a query's own expressions (field paths or annotations)."""
+    return Q(GreaterThan(F(sessions), 0)) & Q(
+        GreaterThanOrEqual(F(attended) * 100, Round(F(threshold) * 100) * F(sessions))
+    )
+
+
+# The rule in a raw SQL statement: format with the statement's column expressions.
+TRAINING_COMPLETED_SQL = "{sessions} > 0 AND {attended} * 100 >= ROUND({threshold} * 100) * {sessions}"
 
 
 class RubricCriterion(models.Model):
@@ -173,9 +200,9 @@ class Enrolment(models.Model):
 
     def is_completed(self):
         total, present = self.attendance_counts()
-        if total == 0:
-            return False
-        return Decimal(present) / Decimal(total) >= self.application.programme.training_threshold
+        return training_completed(
+            attended=present, sessions=total, threshold=self.application.programme.training_threshold
+        )
 
 
 class Attendance(models.Model):

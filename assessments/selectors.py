@@ -35,6 +35,7 @@ from .models import (
     MonitoringVisit,
     TrainingCohort,
     TrainingSession,
+    training_completed,
 )
 
 SURVIVAL_MONTHS = 12
@@ -60,7 +61,7 @@ def attendance_sheet(cohort, *, today=None):
     """(sessions, rows) for the cohort's active enrolments, in three queries whatever
     the size of the cohort.
 
-    Completion is the rule of `Enrolment.is_completed`, which the approve guard uses:
+    Completion is `assessments.models.training_completed`, which the approve guard uses:
     sessions attended / all sessions of the cohort ≥ the programme's threshold. Someone
     enrolled after the first sessions is counted against all of them: a session missed
     is missed whatever the reason, and the threshold (80 % by default) is the
@@ -93,7 +94,7 @@ def attendance_sheet(cohort, *, today=None):
                 "present": len(attended),
                 "hours": sum((s.hours for s in attended), Decimal("0")),
                 "share": share,
-                "completed": bool(total) and share >= threshold,
+                "completed": training_completed(attended=len(attended), sessions=total, threshold=threshold),
                 "can_still_complete": bool(total) and best >= threshold,
             }
         )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from applicants import roles
 from applicants.models import Country, IntegrationCentre, TargetGroup
 from applicants.selectors import centre_scope
-from assessments.models import Attendance, Enrolment, TrainingSession
+from assessments.models import TRAINING_COMPLETED_SQL, Attendance, Enrolment, TrainingSession
 from assessments.selectors import survival_and_jobs, survival_and_jobs_by, survival_and_jobs_joined
 
 from . import permissions, selectors
@@ -272,7 +272,7 @@ SELECT {group}COUNT(DISTINCT a.applicant_id)
           FROM {session} GROUP BY cohort_id) s ON s.cohort_id = e.cohort_id
   LEFT JOIN (SELECT enrolment_id, COUNT(*) AS present
                FROM {attendance} WHERE present GROUP BY enrolment_id) t ON t.enrolment_id = e.id
- WHERE COALESCE(t.present, 0) * 100 >= ROUND(p.training_threshold * 100) * s.sessions
+ WHERE {completed}
 """
 
 
@@ -300,6 +300,9 @@ def _people_trained(apps, filters, group=None, periods=None):
         session=TrainingSession._meta.db_table,
         attendance=Attendance._meta.db_table,
         applications=applications,
+        completed=TRAINING_COMPLETED_SQL.format(
+            attended="COALESCE(t.present, 0)", sessions="s.sessions", threshold="p.training_threshold"
+        ),
     )
     params = [*key_params, *params]
     for bound, operator in ((filters.date_from, ">="), (filters.date_to, "<=")):

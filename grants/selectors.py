@@ -162,6 +162,7 @@ def approvals_ready(user):
     comes from two grouped queries run here, not a subquery per row (docs/reports.md)."""
     from django.db.models import Case, DecimalField, F, FilteredRelation, OuterRef, Value, When
 
+    from assessments.models import training_completed_expression
     from assessments.selectors import sessions_attended, sessions_of_cohort
 
     money = DecimalField(max_digits=14, decimal_places=2)
@@ -187,9 +188,11 @@ def approvals_ready(user):
             assessor_id=F("current__assessor_id"),
             budget_left=F("programme__budget") - committed,
         )
-        .filter(sessions_count__gt=0)
-        .annotate(present_pct=F("present_count") * Value(100))
-        .filter(present_pct__gte=F("programme__training_threshold") * Value(100) * F("sessions_count"))
+        .filter(
+            training_completed_expression(
+                attended="present_count", sessions="sessions_count", threshold="programme__training_threshold"
+            )
+        )
         .select_related("programme", "applicant", "centre")
         .order_by("submitted_at", "id")
     )

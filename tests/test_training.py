@@ -392,3 +392,82 @@ def test_the_api_serves_the_certificate_to_the_person_and_their_officers(world, 
     response = api(world.officer).get(f"/api/v1/applications/{unfinished.pk}/certificate/")
     assert response.status_code == 400
     assert response.json()["code"] == "training_not_completed"
+
+
+# ---- one rule, three forms ------------------------------------------------------------
+
+
+def completions_three_ways():
+    """{enrolment id: completed} as the approve guard (Python), the approvals queue (the
+    ORM expression) and the report (the raw SQL fragment) each decide it."""
+    from django.db import connection
+    from django.db.models import OuterRef
+
+    from assessments.models import TRAINING_COMPLETED_SQL, TrainingSession, training_completed_expression
+    from assessments.selectors import sessions_attended, sessions_of_cohort
+    from grants.models import Programme
+
+    enrolments = Enrolment.objects.select_related("application__programme")
+    python = {e.pk: e.is_completed() for e in enrolments}
+    completed = training_completed_expression(
+        attended="present_count",
+        sessions="sessions_count",
+        threshold="application__programme__training_threshold",
+    )
+    counted = Enrolment.objects.annotate(
+        sessions_count=sessions_of_cohort(OuterRef("cohort")), present_count=sessions_attended(OuterRef("pk"))
+    )
+    orm = set(counted.filter(completed).values_list("pk", flat=True))
+    condition = TRAINING_COMPLETED_SQL.format(
+        attended="COALESCE(t.present, 0)",
+        sessions="COALESCE(s.sessions, 0)",
+        threshold="p.training_threshold",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT e.id FROM {Enrolment._meta.db_table} e
+                  JOIN {GrantApplication._meta.db_table} a ON a.id = e.application_id
+                  JOIN {Programme._meta.db_table} p ON p.id = a.programme_id
+                  LEFT JOIN (SELECT cohort_id, COUNT(*) AS sessions FROM {TrainingSession._meta.db_table}
+                              GROUP BY cohort_id) s ON s.cohort_id = e.cohort_id
+                  LEFT JOIN (SELECT enrolment_id, COUNT(*) AS present FROM {Attendance._meta.db_table}
+                              WHERE present GROUP BY enrolment_id) t ON t.enrolment_id = e.id
+                 WHERE {condition}"""
+        )
+        sql = {pk for (pk,) in cursor.fetchall()}
+    return python, orm, sql
+
+
+def test_completion_agrees_in_python_and_sql_at_every_boundary():
+    """Thresholds of 75, 80 and 100 %, cohorts of 0, 1, 4 and 5 sessions, every number of
+    sessions attended: the three forms of the rule give the same answer, and it is the
+    arithmetic one (a cohort without sessions completes nobody)."""
+    from grants.models import Programme
+
+    from .factories import AttendanceFactory, EnrolmentFactory, ProgrammeFactory
+
+    expected = {}
+    for threshold in (Decimal("0.75"), Decimal("0.80"), Decimal("1.00")):
+        programme = ProgrammeFactory(training_threshold=threshold)
+        for sessions in (0, 1, 4, 5):
+            for attended in range(sessions + 1):
+                enrolment = EnrolmentFactory(
+                    cohort=TrainingCohortFactory(programme=programme, sessions=sessions),
+                    application__programme=programme,
+                )
+                for session in enrolment.cohort.sessions.order_by("date")[:attended]:
+                    AttendanceFactory(enrolment=enrolment, session=session)
+                expected[enrolment.pk] = sessions > 0 and Decimal(attended) / sessions >= threshold
+    assert Programme.objects.count() >= 3
+    python, orm, sql = completions_three_ways()
+    assert python == expected
+    assert orm == sql == {pk for pk, done in expected.items() if done}
+
+
+def test_completion_agrees_in_python_and_sql_on_the_seeded_data():
+    from grants.demo import seed
+
+    seed()
+    python, orm, sql = completions_three_ways()
+    assert len(python) > 10
+    assert orm == sql == {pk for pk, done in python.items() if done}
