@@ -13,7 +13,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -285,12 +286,7 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
 
     def undelivered_items(self):
         """Items (with quantity still due) not yet fully handed over."""
-        due = []
-        items = self.items.annotate(delivered=Sum("delivery_lines__quantity")).order_by("position")
-        for item in items:
-            if (item.delivered or 0) < item.quantity:
-                due.append(item)
-        return due
+        return [item for item in self.items.with_delivered().order_by("position", "id") if item.quantity_due]
 
     # ---- transitions ------------------------------------------------------------------
 
@@ -359,6 +355,17 @@ class GrantApplicationGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(GrantApplication, on_delete=models.CASCADE)
 
 
+class EquipmentItemQuerySet(models.QuerySet):
+    def with_delivered(self):
+        """Each item with `delivered`: the quantity handed over so far, over all the
+        grant's deliveries (0 before the first). The one definition the delivery form,
+        the service that records a delivery, the application page and the delivery
+        guard read."""
+        return self.annotate(
+            delivered=Coalesce(Sum("delivery_lines__quantity"), Value(0), output_field=models.IntegerField())
+        )
+
+
 class EquipmentItem(models.Model):
     application = models.ForeignKey(GrantApplication, on_delete=models.CASCADE, related_name="items")
     position = models.PositiveSmallIntegerField(default=0)
@@ -371,6 +378,8 @@ class EquipmentItem(models.Model):
         "grants.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = EquipmentItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "id"]
         constraints = [
@@ -380,6 +389,11 @@ class EquipmentItem(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.description}"
+
+    @property
+    def quantity_due(self):
+        """What is still to hand over (from `with_delivered`)."""
+        return self.quantity - self.delivered
 
     @property
     def line_total(self):

@@ -5,7 +5,6 @@ an audit event, and leaves notifications to `transaction.on_commit`."""
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
@@ -404,13 +403,7 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
         raise ServiceError(
             _("A delivery has at least one line."), details={"lines": [_("Add at least one line.")]}
         )
-    items = {item.pk: item for item in application.items.all()}
-    delivered = dict(
-        DeliveryLine.objects.filter(item__application=application)
-        .values("item")
-        .annotate(total=Sum("quantity"))
-        .values_list("item", "total")
-    )
+    items = {item.pk: item for item in application.items.with_delivered()}
     rate = eur_rate(application.programme.currency, delivered_on)
     delivery = Delivery.objects.create(
         application=application,
@@ -430,13 +423,13 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
             quantity = int(row.get("quantity"))
         except (TypeError, ValueError):
             quantity = 0
-        due = item.quantity - delivered.get(item.pk, 0)
+        due = item.quantity_due
         if quantity < 1 or quantity > due:
             raise ServiceError(
                 _("Item “%(item)s”: %(due)s still to deliver.") % {"item": item.description, "due": due},
                 details={"lines": [_("Quantity above what is still due.")]},
             )
-        delivered[item.pk] = delivered.get(item.pk, 0) + quantity
+        item.delivered += quantity
         unit = _money(row.get("actual_unit_cost"), "lines")
         amount = (unit * quantity).quantize(CENT)
         DeliveryLine.objects.create(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from applicants.models import ConsentRecord
 from grants import services
-from grants.errors import Conflict, NotAllowed, NotVisible, RuleNotMet
+from grants.errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants.models import AuditEvent, Commitment, GrantApplication
 
 from .factories import (
@@ -314,6 +314,35 @@ class TestDelivery:
             "delivery",
             "record_delivery",
         ]
+
+    def test_the_quantity_due_counts_every_line_of_the_item_and_only_its_own(self, world):
+        """Two lines of one item in one delivery add up; another grant's deliveries of an
+        item with the same quantity change nothing here."""
+        app = world.application(approved=True)
+        other = world.application(approved=True)
+        item = app.items.create(description="Sewing machine", quantity=3, unit_cost="100.00")
+        other_item = other.items.create(description="Sewing machine", quantity=3, unit_cost="100.00")
+        line = {"item": item.pk, "quantity": 2, "actual_unit_cost": "100.00"}
+        with pytest.raises(ServiceError, match="1 still to deliver"):
+            services.record_delivery_lines(
+                application=app,
+                by=world.finance,
+                delivered_on=timezone.localdate(),
+                supplier="Tehno",
+                invoice_number="A-1",
+                lines=[line, line],
+            )
+        services.record_delivery_lines(
+            application=other,
+            by=world.finance,
+            delivered_on=timezone.localdate(),
+            supplier="Tehno",
+            invoice_number="B-1",
+            lines=[{"item": other_item.pk, "quantity": 3, "actual_unit_cost": "100.00"}],
+        )
+        assert {i.pk: i.quantity_due for i in app.items.with_delivered()}[item.pk] == 3
+        assert item.pk in {i.pk for i in app.undelivered_items()}
+        assert other_item.pk not in {i.pk for i in other.undelivered_items()}
 
 
 class TestFollowUp:

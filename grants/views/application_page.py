@@ -7,8 +7,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import IntegerField, OuterRef, Prefetch, Sum, Value, prefetch_related_objects
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -72,9 +71,7 @@ def _documents(user, application):
 
 
 def _items(application):
-    return application.items.annotate(
-        delivered=Coalesce(Sum("delivery_lines__quantity"), Value(0), output_field=IntegerField())
-    ).order_by("position", "id")
+    return application.items.with_delivered().order_by("position", "id")
 
 
 def _deliveries(application):

@@ -2,8 +2,6 @@
 recording a delivery, the commitments ledger and the exports."""
 
 from django.contrib import messages
-from django.db.models import IntegerField, Sum, Value
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -63,15 +61,9 @@ def delivery_new(request, pk):
     if application.state != State.APPROVED:
         messages.error(request, _("Deliveries are recorded for approved grants only."))
         return redirect("application-detail", pk=pk)
-    items = [
-        item
-        for item in application.items.annotate(
-            delivered=Coalesce(Sum("delivery_lines__quantity"), Value(0), output_field=IntegerField())
-        ).order_by("position", "id")
-        if item.delivered < item.quantity
-    ]
+    items = application.undelivered_items()
     by_id = {item.pk: item for item in items}
-    initial = [{"item": item.pk, "quantity": item.quantity - item.delivered} for item in items]
+    initial = [{"item": item.pk, "quantity": item.quantity_due} for item in items]
     errors = []
     status = 200
     if request.method == "POST":
