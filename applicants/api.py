@@ -8,7 +8,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from grants.errors import NotAllowed, NotVisible
+from core.errors import NotAllowed, NotVisible
 
 from . import roles, services
 from .duplicates import find_possible_duplicates, pending_flags_for

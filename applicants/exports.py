@@ -11,8 +11,8 @@ import csv
 import io
 import re
 
+from core.errors import NotAllowed
 from grants import audit
-from grants.errors import NotAllowed
 
 from .permissions import can_export_applicants, can_export_personal_data
 from .selectors import applicants_for

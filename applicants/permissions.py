@@ -1,31 +1,11 @@
-"""Who may do what to people and places: `can_<verb>(...) -> Decision`.
-
-Decision lives here, at the bottom of the app dependencies, so that applicants and
-grants (which re-exports it) give the same answers: an allowed flag, a reason the UI can
-show, and whether the object may even be acknowledged (404 rather than 403).
-"""
-
-from dataclasses import dataclass
+"""Who may do what to people and places: `can_<verb>(...) -> Decision` (core.decisions)."""
 
 from django.utils.translation import gettext_lazy as _
 
+from core.decisions import ALLOWED, NOT_VISIBLE, Decision
+
 from . import roles
 from .selectors import centre_ids
-
-
-@dataclass(frozen=True)
-class Decision:
-    allowed: bool
-    reason: str = ""
-    # False when the object must not even be acknowledged (answer 404, not 403).
-    visible: bool = True
-
-    def __bool__(self):
-        return self.allowed
-
-
-ALLOWED = Decision(True)
-NOT_VISIBLE = Decision(False, _("Not found."), visible=False)
 
 
 def can_assign_staff(by, *, user, centre, remove=False):

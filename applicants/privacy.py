@@ -20,6 +20,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.errors import ServiceError
+
 from . import roles
 from .models import Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
 from .selectors import centre_ids
@@ -284,7 +286,6 @@ def erase_applicant(*, applicant, by=None, reason):
     so budgets and reports add up as before. Refused while an application is open."""
     from assessments.models import Assessment, MonitoringVisit
     from grants import audit
-    from grants.errors import ServiceError
     from grants.models import Document, GrantApplication, Notification
 
     applicant = Applicant.objects.select_for_update().get(pk=applicant.pk)

@@ -9,6 +9,12 @@ which records. Two rules the lists keep by leaving permissions out:
 - the auditor reads aggregate reports and the audit trail only: no personal data at all.
 """
 
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
 APPLICANT = "applicant"
 FIELD_OFFICER = "field_officer"
 PROGRAMME_MANAGER = "programme_manager"
@@ -170,3 +176,18 @@ def is_staff_member(user):
 def sees_personal_data(user):
     """Staff whose role reads applicants' personal records (not finance, not the auditor)."""
     return has_role(user, FIELD_OFFICER) or has_role(user, PROGRAMME_MANAGER)
+
+
+def role_required(*allowed):
+    """The page is for these roles; anyone else signed in gets 403 with the reason."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not any(has_role(request.user, role) for role in allowed):
+                raise PermissionDenied(_("This page is not available to your role."))
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator

@@ -10,6 +10,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from core.decisions import ALLOWED, NOT_VISIBLE, Decision
+from core.errors import ServiceError, require
+
 from . import roles
 from .consent import CONSENT_VERSION, consent_wording
 from .duplicates import find_possible_duplicates
@@ -71,7 +74,6 @@ def _record(**kwargs):
 
 def can_register(user, centre):
     """Field officers register people at their centres; a person may register themselves."""
-    from grants.permissions import ALLOWED, NOT_VISIBLE, Decision
 
     if user is None or not user.is_authenticated:
         return NOT_VISIBLE
@@ -83,7 +85,6 @@ def can_register(user, centre):
 
 
 def _invalid(field, message):
-    from grants.errors import ServiceError
 
     return ServiceError(message, details={field: [message]})
 
@@ -186,11 +187,7 @@ def register_applicant(
     duplicates are flagged (DuplicateFlag, pending) for an officer to decide, never
     merged; they are also on the returned object as `possible_duplicates`."""
     if user is None or by is None or by.pk != user.pk:
-        decision = can_register(by, centre)
-        if not decision.allowed:
-            from grants.errors import NotAllowed, NotVisible
-
-            raise NotVisible() if not decision.visible else NotAllowed(decision.reason)
+        require(can_register(by, centre))
     values = clean_registration(
         first_name=first_name,
         last_name=last_name,
@@ -254,7 +251,6 @@ def record_consent(*, applicant, by):
 
 
 def can_decide_duplicate(user, flag):
-    from grants.permissions import ALLOWED, NOT_VISIBLE, Decision
 
     if not user.is_authenticated or flag.applicant.centre_id not in centre_ids(user):
         return NOT_VISIBLE
@@ -268,12 +264,8 @@ def decide_duplicate(*, flag, decision, by, comment=""):
     """Record the officer's decision on a possible duplicate. Nothing is merged: "same
     person" is a fact for the officers (one person, one grant), kept with who said it.
     A decision may be corrected; the audit trail keeps both."""
-    from grants.errors import NotAllowed, NotVisible
-
     flag = DuplicateFlag.objects.select_for_update().select_related("applicant").get(pk=flag.pk)
-    allowed = can_decide_duplicate(by, flag)
-    if not allowed:
-        raise NotVisible() if not allowed.visible else NotAllowed(allowed.reason)
+    require(can_decide_duplicate(by, flag))
     if decision not in (DuplicateFlag.Decision.SAME_PERSON, DuplicateFlag.Decision.DIFFERENT_PERSON):
         raise _invalid("decision", _("Choose “same person” or “different person”."))
     previous = flag.decision

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from grants.errors import NotVisible, ServiceError
-from grants.views.common import paginate, role_required
+from applicants.roles import role_required
+from core.errors import ServiceError
+from core.web import paginate
 
 from . import roles, services
 from .consent import consent_wording
@@ -172,8 +173,6 @@ def register(request):
                         consent_given=data["consent_given"],
                         sensitive=form.sensitive(),
                     )
-                except NotVisible:
-                    raise Http404 from None
                 except ServiceError as exc:
                     form.add_service_error(exc)
                     status = 400
@@ -239,8 +238,6 @@ def duplicate_decide(request, pk):
             by=request.user,
             comment=str(request.POST.get("comment", ""))[:2000],
         )
-    except NotVisible:
-        raise Http404 from None
     except ServiceError as exc:
         messages.error(request, str(exc.message))
     else:

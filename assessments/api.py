@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applicants.selectors import centre_ids
+from core.errors import NotVisible
 from grants.api import NoAuditor, get_application
-from grants.errors import NotVisible
 from grants.models import max_length
 from grants.selectors import programmes_for
 

@@ -20,8 +20,9 @@ from fpdf import FPDF
 
 from applicants import roles
 from applicants.normalise import fold
+from core.decisions import ALLOWED, Decision
+from core.errors import ServiceError, require
 from grants import audit, permissions
-from grants.errors import NotAllowed, NotVisible, ServiceError
 
 # fontTools logs every subsetting step at INFO.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -89,10 +90,10 @@ def can_get_certificate(user, application):
     if not seen:
         return seen
     if not roles.is_staff_member(user) and permissions.is_own(user, application):
-        return permissions.ALLOWED
+        return ALLOWED
     if roles.has_role(user, roles.FIELD_OFFICER) or roles.has_role(user, roles.PROGRAMME_MANAGER):
-        return permissions.ALLOWED
-    return permissions.Decision(False, _("Only the person and their centre's officers print certificates."))
+        return ALLOWED
+    return Decision(False, _("Only the person and their centre's officers print certificates."))
 
 
 def _hours(value):
@@ -102,9 +103,7 @@ def _hours(value):
 
 def completion_certificate(*, by, application, today=None):
     """(file name, PDF bytes) for the application's completed training; audited."""
-    decision = can_get_certificate(by, application)
-    if not decision:
-        raise NotVisible() if not decision.visible else NotAllowed(decision.reason)
+    require(can_get_certificate(by, application))
     enrolment = (
         application.enrolments.filter(active=True)
         .select_related("cohort__centre", "cohort__programme")

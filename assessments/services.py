@@ -9,9 +9,10 @@ from django.utils.translation import gettext as _
 
 from applicants import roles
 from applicants.selectors import centre_ids
+from core.dates import add_months
+from core.errors import Conflict, NotAllowed, NotVisible, ServiceError, checked_text
+from core.money import parse_amount
 from grants import audit, permissions, transitions
-from grants.dates import add_months
-from grants.errors import Conflict, NotAllowed, NotVisible, ServiceError, checked_text
 from grants.workflow import State
 
 from .models import (
@@ -285,13 +286,11 @@ def record_visit(
         raise ServiceError(_("Jobs are whole numbers."), details={"jobs": [_("Whole numbers.")]}) from None
     if any(v < 0 or v > 1000 for v in counts.values()):
         raise ServiceError(_("Jobs are whole numbers."), details={"jobs": [_("Whole numbers.")]})
-    from grants.services import _money
-
     visit.visited_on = visited_on
     visit.operating = bool(operating)
     visit.equipment_in_use = bool(equipment_in_use)
     visit.monthly_revenue = (
-        None if monthly_revenue in (None, "") else _money(monthly_revenue, "monthly_revenue")
+        None if monthly_revenue in (None, "") else parse_amount(monthly_revenue, "monthly_revenue")
     )
     visit.jobs_owner, visit.jobs_family, visit.jobs_employees = (
         counts["owner"],

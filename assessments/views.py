@@ -10,10 +10,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applicants import roles
+from applicants.roles import role_required
 from applicants.selectors import centres_for
+from core.errors import ServiceError
+from core.web import error_messages, paginate
 from grants import selectors as grant_selectors
-from grants.errors import NotVisible, ServiceError
-from grants.views.common import error_messages, paginate, role_required, visible_application
+from grants.views.common import visible_application
 from grants.workflow import State
 
 from . import selectors, services
@@ -63,8 +65,6 @@ def cohort_new(request):
                     title=form.cleaned_data["title"],
                     session_dates=formset.dates(),
                 )
-            except NotVisible:
-                raise Http404 from None
             except ServiceError as exc:
                 errors, status = error_messages(exc), exc.status
             else:
@@ -160,8 +160,6 @@ def attendance_save(request, pk):
                         by=user, session=session, application=row["application"], present=wanted
                     )
                     changed += 1
-    except NotVisible:
-        raise Http404 from None
     except ServiceError as exc:
         return _cohort_page(request, cohort, errors=error_messages(exc), status=exc.status)
     messages.success(request, _("Attendance saved (%(count)s changes).") % {"count": changed})
@@ -180,8 +178,6 @@ def cohort_enrol(request, pk):
     application = visible_application(user, form.cleaned_data["application"])
     try:
         services.enrol(by=user, cohort=cohort, application=application)
-    except NotVisible:
-        raise Http404 from None
     except ServiceError as exc:
         return _cohort_page(request, cohort, enrol_form=form, errors=error_messages(exc), status=exc.status)
     messages.success(request, _("%(name)s is enrolled.") % {"name": application.applicant.full_name})
@@ -204,8 +200,6 @@ def application_enrol(request, pk):
     cohort = _cohort(user, form.cleaned_data["cohort"])
     try:
         services.enrol(by=user, cohort=cohort, application=application)
-    except NotVisible:
-        raise Http404 from None
     except ServiceError as exc:
         for message in error_messages(exc):
             messages.error(request, message)
@@ -236,8 +230,6 @@ def assessment_form(request, pk):
                     site_visit_on=data["site_visit_on"],
                     notes=data["notes"],
                 )
-            except NotVisible:
-                raise Http404 from None
             except ServiceError as exc:
                 errors, status = error_messages(exc), exc.status
             else:
@@ -297,8 +289,6 @@ def visit_form(request, pk):
                     },
                     notes=data["notes"],
                 )
-            except NotVisible:
-                raise Http404 from None
             except ServiceError as exc:
                 errors, status = error_messages(exc), exc.status
             else:

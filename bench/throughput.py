@@ -96,8 +96,8 @@ def _service_worker(index, url, username, ids, barrier, results):
     _setup(url)
     from django.contrib.auth import get_user_model
 
+    from core.errors import Conflict, NotAllowed, NotVisible, RuleNotMet
     from grants import services
-    from grants.errors import Conflict, NotAllowed, NotVisible, RuleNotMet
     from grants.models import GrantApplication
 
     User = get_user_model()

@@ -12,7 +12,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from grants.errors import NotAllowed, NotVisible, RuleNotMet, ServiceError
+from core.errors import NotAllowed, NotVisible, RuleNotMet, ServiceError
 
 log = logging.getLogger(__name__)
 

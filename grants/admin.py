@@ -16,9 +16,9 @@ from applicants.admin import ReadOnlyInline
 from applicants.models import Country
 from applicants.selectors import centre_ids_query
 from applicants.sensitivity import mask
+from core.errors import NotAllowed, NotVisible, ServiceError
 
 from . import permissions, selectors, services
-from .errors import NotAllowed, NotVisible, ServiceError
 from .models import AuditEvent, EquipmentItem, GrantApplication, Programme
 
 User = get_user_model()

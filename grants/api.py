@@ -15,10 +15,10 @@ from rest_framework.views import APIView
 from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import applicants_for
+from core.errors import NotVisible, ServiceError
 
 from . import documents as document_service
 from . import selectors, services, transitions
-from .errors import NotVisible, ServiceError
 from .models import (
     MAX_QUANTITY,
     Delivery,
@@ -190,7 +190,7 @@ class NoAuditor:
             and roles.has_role(user, roles.AUDITOR)
             and not roles.has_role(user, roles.PROGRAMME_MANAGER)
         ):
-            from .errors import NotAllowed
+            from core.errors import NotAllowed
 
             raise NotAllowed("Auditors see aggregate reports only.")
 

@@ -10,9 +10,9 @@ from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 
 from applicants import roles
+from core.errors import NotAllowed
 
 from . import selectors
-from .errors import NotAllowed
 
 APPLICANT_ACTOR = "the applicant"
 

@@ -32,9 +32,10 @@ from django.utils.translation import gettext as _
 
 from applicants import roles
 from applicants.sensitivity import sensitive_access
+from core.decisions import ALLOWED, Decision
+from core.errors import ServiceError, require
 
 from . import audit, permissions
-from .errors import NotAllowed, NotVisible, ServiceError
 from .models import Document, DocumentKind
 
 log = logging.getLogger(__name__)
@@ -179,32 +180,25 @@ def clean_name(name):
     return name or "document"
 
 
-def _decide(decision):
-    if not decision:
-        if not decision.visible:
-            raise NotVisible()
-        raise NotAllowed(decision.reason)
-
-
 def can_upload(user, application, kind):
     seen = permissions.can_view_application(user, application)
     if not seen:
         return seen
     if not roles.is_staff_member(user) and permissions.is_own(user, application):
         if kind not in APPLICANT_KINDS:
-            return permissions.Decision(False, _("This kind of document is uploaded by staff."))
+            return Decision(False, _("This kind of document is uploaded by staff."))
         if application.state in CLOSED_STATES:
-            return permissions.Decision(False, _("This application is closed."))
-        return permissions.ALLOWED
+            return Decision(False, _("This application is closed."))
+        return ALLOWED
     if not user.has_perm("grants.add_document"):
-        return permissions.Decision(False, _("Your role cannot upload documents."))
+        return Decision(False, _("Your role cannot upload documents."))
     if permissions.is_party(user, application):
-        return permissions.Decision(False, _("You cannot act on your own application."))
+        return Decision(False, _("You cannot act on your own application."))
     if kind in SENSITIVE_KINDS:
         allowed, reason = sensitive_access(user, application.applicant)
         if not allowed:
-            return permissions.Decision(False, reason)
-    return permissions.ALLOWED
+            return Decision(False, reason)
+    return ALLOWED
 
 
 def can_download(user, document):
@@ -219,17 +213,17 @@ def can_delete(user, document):
     if not seen:
         return seen
     if document.kind == DocumentKind.HANDOVER_PROTOCOL and application.state in PROTOCOL_LOCKED_STATES:
-        return permissions.Decision(False, _("The signed handover protocol of a delivery stays on file."))
+        return Decision(False, _("The signed handover protocol of a delivery stays on file."))
     if application.state in CLOSED_STATES:
-        return permissions.Decision(False, _("This application is closed; its documents stay on file."))
+        return Decision(False, _("This application is closed; its documents stay on file."))
     may_upload = can_upload(user, application, document.kind)
     if not may_upload:
         return may_upload
     if document.uploaded_by_id != user.pk and not (
         roles.is_staff_member(user) and roles.has_role(user, roles.FIELD_OFFICER)
     ):
-        return permissions.Decision(False, _("You can remove only the documents you added."))
-    return permissions.ALLOWED
+        return Decision(False, _("You can remove only the documents you added."))
+    return ALLOWED
 
 
 def visible_documents(user, application):
@@ -281,7 +275,7 @@ def upload_document(*, application, by, kind, uploaded_file):
         raise ServiceError(
             _("Unknown document kind."), details={"kind": [_("Choose a document kind from the list.")]}
         )
-    _decide(can_upload(by, application, kind))
+    require(can_upload(by, application, kind))
     size = uploaded_file.size or 0
     limit = max_bytes(kind)
     if size > limit:
@@ -403,7 +397,7 @@ class Download:
 
 def download_document(*, document, by):
     """Permission check, the way to the bytes, then the audit event."""
-    _decide(can_download(by, document))
+    require(can_download(by, document))
     download = prepare_download(document)
     try:
         _record_download(document, by)
@@ -416,7 +410,7 @@ def download_document(*, document, by):
 
 def record_download(*, document, by):
     """The permission check and the audit event alone (the caller serves the file)."""
-    _decide(can_download(by, document))
+    require(can_download(by, document))
     _record_download(document, by)
 
 
@@ -469,7 +463,7 @@ def _open(document):
 
 def delete_document(*, document, by):
     """Remove the row (with an audit event), then its object once that is committed."""
-    _decide(can_delete(by, document))
+    require(can_delete(by, document))
     name = document.file.name
     with transaction.atomic():
         audit.record(

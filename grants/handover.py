@@ -15,9 +15,10 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from applicants import roles
+from core.decisions import ALLOWED, Decision
+from core.errors import Conflict, require
 
 from . import audit, permissions
-from .errors import Conflict
 from .ledger import ZERO, cents
 from .models import DeliveryLine
 from .workflow import State
@@ -321,18 +322,17 @@ def can_print_protocol(user, application):
     if not roles.is_staff_member(user) or not (
         user.has_perm("grants.record_delivery") or user.has_perm("grants.view_finance")
     ):
-        return permissions.Decision(False, _("Your role does not print handover protocols."))
+        return Decision(False, _("Your role does not print handover protocols."))
     if permissions.is_party(user, application):
-        return permissions.Decision(False, _("You cannot act on your own application."))
-    return permissions.ALLOWED
+        return Decision(False, _("You cannot act on your own application."))
+    return ALLOWED
 
 
 def protocol_for(*, application, by):
     """The PDF for `by`, audited as a document of the application being produced.
     Raises NotAllowed/NotVisible, or Conflict before approval and after cancellation."""
-    from .services import _raise_for
 
-    _raise_for(can_print_protocol(by, application))
+    require(can_print_protocol(by, application))
     if application.state not in PRINTABLE_STATES:
         raise Conflict(
             _("A handover protocol is printed for approved grants only."),

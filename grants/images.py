@@ -13,7 +13,7 @@ from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext as _
 from PIL import ExifTags, Image, JpegImagePlugin
 
-from .errors import ServiceError
+from core.errors import ServiceError
 
 MAX_PIXELS = 40_000_000
 # Pillow only warns between MAX_IMAGE_PIXELS and twice that; we refuse above MAX_PIXELS.

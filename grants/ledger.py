@@ -21,6 +21,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from applicants import roles
+from core.decisions import ALLOWED, Decision
 
 from . import permissions
 from .models import Commitment, DeliveryLine
@@ -72,8 +73,8 @@ def can_view_ledger(user, application):
     if not seen:
         return seen
     if not roles.is_staff_member(user) or not user.has_perm("grants.view_finance"):
-        return permissions.Decision(False, _("Your role does not see the grant's finances."))
-    return permissions.ALLOWED
+        return Decision(False, _("Your role does not see the grant's finances."))
+    return ALLOWED
 
 
 def application_ledger(application):

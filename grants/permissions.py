@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from guardian.core import ObjectPermissionChecker
 
 from applicants import roles, sensitivity
-from applicants.permissions import ALLOWED, NOT_VISIBLE, Decision  # noqa: F401  (re-exported)
 from applicants.selectors import centre_ids
+from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 
 from . import transitions
 from .models import DocumentKind, GrantApplication

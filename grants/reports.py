@@ -21,9 +21,10 @@ from applicants.models import Country, IntegrationCentre, TargetGroup
 from applicants.selectors import centre_scope
 from assessments.models import TRAINING_COMPLETED_SQL, Attendance, Enrolment, TrainingSession
 from assessments.selectors import survival_and_jobs, survival_and_jobs_by, survival_and_jobs_joined
+from core.decisions import ALLOWED, NOT_VISIBLE, Decision
+from core.errors import ServiceError
 
-from . import permissions, selectors
-from .errors import ServiceError
+from . import selectors
 from .ledger import AT_COST_STATES, ZERO, cents, open_commitments
 from .models import Currency, Delivery, DeliveryLine, GrantApplication, Programme
 from .workflow import State
@@ -52,10 +53,10 @@ IMPACT_FIGURES = (
 def can_view_reports(user):
     """Programme managers, finance officers and auditors (grants.view_reports)."""
     if not user.is_authenticated:
-        return permissions.NOT_VISIBLE
+        return NOT_VISIBLE
     if not roles.is_staff_member(user) or not user.has_perm("grants.view_reports"):
-        return permissions.Decision(False, gettext_lazy("Your role does not see programme reports."))
-    return permissions.ALLOWED
+        return Decision(False, gettext_lazy("Your role does not see programme reports."))
+    return ALLOWED
 
 
 def can_export_lines(user):
@@ -65,8 +66,8 @@ def can_export_lines(user):
     if not seen:
         return seen
     if not user.has_perm("grants.view_finance"):
-        return permissions.Decision(False, gettext_lazy("Your role sees aggregate reports only."))
-    return permissions.ALLOWED
+        return Decision(False, gettext_lazy("Your role sees aggregate reports only."))
+    return ALLOWED
 
 
 def reportable_applications(user):

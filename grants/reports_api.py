@@ -10,9 +10,10 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import require
+
 from . import exports, handover, ledger, reports
 from .api import NoAuditor, get_application
-from .services import _raise_for
 
 EXPORT_FORMATS = ("csv", "xlsx")
 FILTER_PARAMETERS = [
@@ -80,7 +81,7 @@ class ReportsOnly:
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        _raise_for(reports.can_view_reports(request.user))
+        require(reports.can_view_reports(request.user))
 
 
 class AnyAccept(BaseContentNegotiation):
@@ -215,7 +216,7 @@ class LedgerExport(ReportsOnly, APIView):
     )
     def get(self, request, fmt):
         fmt = export_format(fmt)
-        _raise_for(reports.can_export_lines(request.user))
+        require(reports.can_export_lines(request.user))
         filters = reports.ReportFilters.from_params(request.query_params)
         return exports.response(exports.ledger_export(request.user, filters), "ledger", fmt)
 
@@ -265,7 +266,7 @@ class ApplicationLedger(NoAuditor, APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         application = get_application(request.user, pk)
-        _raise_for(ledger.can_view_ledger(request.user, application))
+        require(ledger.can_view_ledger(request.user, application))
         return Response(ledger_json(ledger.application_ledger(application)))
 
 

@@ -2,7 +2,7 @@
 recording deliveries. Each runs in one transaction, checks the permission first, writes
 an audit event, and leaves notifications to `transaction.on_commit`."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,9 +13,19 @@ from guardian.shortcuts import assign_perm
 from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import centre_ids
+from core.decisions import ALLOWED, NOT_VISIBLE, Decision
+from core.errors import (
+    Conflict,
+    NotVisible,
+    RuleNotMet,
+    ServiceError,
+    checked_text,
+    require,
+    too_long,
+)
+from core.money import CENT, parse_amount
 
 from . import audit, notify, permissions, transitions
-from .errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError, checked_text, too_long
 from .models import (
     MAX_QUANTITY,
     Commitment,
@@ -36,35 +46,6 @@ PLAN_FIELDS = (
     "expected_monthly_costs",
     "jobs_planned",
 )
-CENT = Decimal("0.01")
-
-
-def _raise_for(decision):
-    if decision.allowed:
-        return
-    if not decision.visible:
-        raise NotVisible()
-    raise NotAllowed(decision.reason)
-
-
-def _money(value, field):
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        raise ServiceError(
-            _("Enter an amount such as 120.50."),
-            code="invalid",
-            details={field: [_("Enter an amount such as 120.50.")]},
-        ) from None
-    if not amount.is_finite() or amount < 0:
-        raise ServiceError(
-            _("Amounts cannot be negative."), details={field: [_("Amounts cannot be negative.")]}
-        )
-    if amount != amount.quantize(CENT) or amount >= Decimal("1e12"):
-        raise ServiceError(
-            _("Use at most two decimal places."), details={field: [_("Use at most two decimal places.")]}
-        )
-    return amount.quantize(CENT)
 
 
 def _replace_items(application, items):
@@ -91,7 +72,7 @@ def _replace_items(application, items):
                 _("Quantities are whole numbers from 1."),
                 details={"items": [_("Quantities are whole numbers from 1.")]},
             )
-        unit_cost = _money(row.get("unit_cost"), "items")
+        unit_cost = parse_amount(row.get("unit_cost"), "items")
         item_id = row.get("id")
         if item_id is not None and item_id in existing:
             item = existing[item_id]
@@ -121,7 +102,7 @@ def _apply_plan(application, plan):
             continue
         value = plan[field]
         if field in ("expected_monthly_revenue", "expected_monthly_costs"):
-            value = None if value in (None, "") else _money(value, field)
+            value = None if value in (None, "") else parse_amount(value, field)
         elif field == "jobs_planned":
             try:
                 value = int(value)
@@ -143,23 +124,23 @@ def _apply_plan(application, plan):
 def can_create_for(user, applicant):
     """Applicants create their own drafts; field officers those of their centres' applicants."""
     if not user.is_authenticated:
-        return permissions.NOT_VISIBLE
+        return NOT_VISIBLE
     if applicant.user_id == user.pk and roles.has_role(user, roles.APPLICANT):
-        return permissions.ALLOWED
+        return ALLOWED
     if roles.has_role(user, roles.FIELD_OFFICER) and user.has_perm("grants.add_grantapplication"):
         if applicant.centre_id not in centre_ids(user):
-            return permissions.NOT_VISIBLE
+            return NOT_VISIBLE
         if applicant.user_id == user.pk:
-            return permissions.Decision(False, _("You cannot act on your own application."))
-        return permissions.ALLOWED
-    return permissions.Decision(False, _("Your role cannot create applications."))
+            return Decision(False, _("You cannot act on your own application."))
+        return ALLOWED
+    return Decision(False, _("Your role cannot create applications."))
 
 
 @transaction.atomic
 def create_application(
     *, by, applicant, programme, business_name, sector, plan=None, items=(), is_cooperative=False, members=()
 ):
-    _raise_for(can_create_for(by, applicant))
+    require(can_create_for(by, applicant))
     if not programme.call_is_open():
         raise ServiceError(
             _(
@@ -207,7 +188,7 @@ def grant_owner_permissions(application):
 @transaction.atomic
 def update_draft(*, application, by, business_name=None, sector=None, plan=None, items=None):
     application = _locked(application)
-    _raise_for(permissions.can_edit_application(by, application))
+    require(permissions.can_edit_application(by, application))
     if business_name is not None:
         application.business_name = checked_text(
             business_name, GrantApplication._meta.get_field("business_name")
@@ -270,7 +251,7 @@ def available_transitions(application, user):
         if decision.allowed:
             failed = unmet_rules(application, name)
             if failed:
-                decision = permissions.Decision(False)
+                decision = Decision(False)
                 reason = " ".join(str(m) for _, m in failed)
         result.append(
             {
@@ -292,7 +273,7 @@ def take_transition(*, application, name, by, comment=""):
     if step is None:
         raise NotVisible()
     application = _locked(application)
-    _raise_for(permissions.can_transition(by, application, name))
+    require(permissions.can_transition(by, application, name))
     meta = permissions.transition_meta(name)
     if not meta.has_transition(application.state):
         raise Conflict(
@@ -387,7 +368,7 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
     """Record one (possibly partial) delivery. When the last item is handed over and the
     signed handover protocol is on file, the application moves to equipment_delivered."""
     application = _locked(application)
-    _raise_for(permissions.can_record_delivery_lines(by, application))
+    require(permissions.can_record_delivery_lines(by, application))
     if application.state != State.APPROVED:
         raise Conflict(_("Deliveries are recorded for approved grants only."), code="wrong_state")
     if delivered_on > timezone.localdate():
@@ -430,7 +411,7 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
                 details={"lines": [_("Quantity above what is still due.")]},
             )
         item.delivered += quantity
-        unit = _money(row.get("actual_unit_cost"), "lines")
+        unit = parse_amount(row.get("actual_unit_cost"), "lines")
         amount = (unit * quantity).quantize(CENT)
         DeliveryLine.objects.create(
             delivery=delivery,
@@ -472,7 +453,7 @@ def applicant_of(user):
 def reassign_application(*, application, officer, by):
     """A programme manager gives the application to another field officer of its centre."""
     application = _locked(application)
-    _raise_for(permissions.can_reassign(by, application, officer))
+    require(permissions.can_reassign(by, application, officer))
     previous = application.assigned_officer_id
     if previous == officer.pk:
         return application

@@ -36,7 +36,7 @@ from assessments.models import (
     TrainingCohort,
     TrainingSession,
 )
-from grants.dates import add_months
+from core.dates import add_months
 from grants.models import (
     AuditEvent,
     Commitment,

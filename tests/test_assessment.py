@@ -14,8 +14,8 @@ from assessments.admin import RubricCriterionInline
 from assessments.models import Assessment, RubricCriterion
 from assessments.selectors import assessment_history
 from assessments.services import record_assessment
+from core.errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants import services as grant_services
-from grants.errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants.models import AuditEvent, Programme
 
 from .conftest import verified_login

@@ -10,8 +10,8 @@ from django.utils import timezone
 from assessments.models import MonitoringVisit
 from assessments.selectors import due_visits, outcome_indicators, overdue_visits, upcoming_visits
 from assessments.services import record_visit, visit_dates
+from core.errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants import services as grant_services
-from grants.errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants.models import AuditEvent, GrantApplication
 
 from .factories import ApplicantFactory, ApplicationFactory, MonitoringVisitFactory

@@ -9,10 +9,10 @@ from assessments import api as assessment_api
 from assessments import forms as assessment_forms
 from assessments.models import Assessment, MonitoringVisit, TrainingCohort
 from assessments.services import create_cohort, record_assessment
+from core.errors import ServiceError
 from grants import api as grant_api
 from grants import forms as grant_forms
 from grants import services, transitions
-from grants.errors import ServiceError
 from grants.models import MAX_QUANTITY, Delivery, EquipmentItem, GrantApplication, max_length
 
 pytestmark = pytest.mark.django_db

@@ -13,15 +13,15 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import models
 
+from core.errors import RuleNotMet, ServiceError
 from grants import ledger, reports, services
 from grants import workflow as wf
-from grants.errors import RuleNotMet, ServiceError
 from grants.models import MONEY, AuditEvent, Commitment, Delivery, DeliveryLine, GrantApplication
 
 from .conftest import run_at_once
 from .factories import ApplicantFactory, ExchangeRateFactory, ProgrammeFactory, staff
 
-APPS = ("grants", "assessments", "applicants")
+APPS = ("core", "grants", "assessments", "applicants")
 
 
 def deliver(app, by, on, lines, invoice="INV-1"):

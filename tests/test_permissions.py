@@ -21,8 +21,8 @@ from applicants.models import ApplicantUserObjectPermission, StaffAssignment
 from applicants.permissions import can_assign_staff
 from applicants.selectors import applicants_for, centre_ids, centres_for, forget_permissions
 from assessments import services as assessment_services
+from core.errors import NotAllowed, NotVisible
 from grants import permissions, selectors, services
-from grants.errors import NotAllowed, NotVisible
 from grants.models import AuditEvent, Document, GrantApplication, GrantApplicationUserObjectPermission
 
 from .factories import (

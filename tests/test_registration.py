@@ -9,7 +9,7 @@ import pytest
 from applicants.duplicates import find_possible_duplicates, pending_flags_for
 from applicants.models import Applicant, ConsentRecord, DuplicateFlag
 from applicants.services import decide_duplicate, register_applicant
-from grants.errors import NotAllowed, NotVisible, ServiceError
+from core.errors import NotAllowed, NotVisible, ServiceError
 from grants.models import AuditEvent
 
 from .factories import ApplicantFactory, CentreFactory

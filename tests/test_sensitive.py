@@ -10,8 +10,8 @@ import pytest
 
 from applicants import exports, roles, sensitivity
 from applicants.sensitivity import SENSITIVE_FIELDS, masked, sensitive_access
+from core.errors import NotAllowed
 from grants import permissions
-from grants.errors import NotAllowed
 from grants.models import AuditEvent
 
 from .factories import ApplicantFactory, ApplicantSensitiveFactory, DocumentFactory, staff

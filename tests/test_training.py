@@ -14,8 +14,8 @@ from assessments.certificates import completion_certificate, course_title
 from assessments.models import Attendance, Enrolment, TrainingCohort
 from assessments.selectors import attendance_sheet, enrolment_history
 from assessments.services import create_cohort, enrol, record_attendance
+from core.errors import NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants import services as grant_services
-from grants.errors import NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants.models import AuditEvent, GrantApplication
 from grants.workflow import TRAINING_COMPLETED, State
 

@@ -9,8 +9,8 @@ from django.core import mail
 from django.utils import timezone
 
 from applicants.models import ConsentRecord
+from core.errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants import services
-from grants.errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants.models import AuditEvent, Commitment, GrantApplication
 
 from .factories import (

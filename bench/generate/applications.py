@@ -9,7 +9,7 @@ from django.contrib.auth.models import Permission
 from assessments.models import (
     RubricCriterion,
 )
-from grants.dates import add_months
+from core.dates import add_months
 from grants.models import (
     EquipmentItem,
     GrantApplication,

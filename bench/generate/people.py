@@ -19,7 +19,7 @@ from applicants.models import (
     StaffAssignment,
 )
 from applicants.normalise import name_key
-from grants.dates import add_months
+from core.dates import add_months
 from grants.models import (
     ExchangeRate,
     Programme,

@@ -16,21 +16,23 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applicants import privacy, roles, sensitivity
+from applicants.roles import role_required
 from assessments import certificates
 from assessments import selectors as assessment_selectors
 from assessments.forms import criterion_label
 from assessments.models import MonitoringVisit
+from core.errors import ServiceError, require
+from core.web import error_messages, safe_next
 
 from .. import documents, handover, permissions, selectors, services, transitions
 from ..api import serve_document
 from ..diagram import workflow_svg
-from ..errors import NotVisible, ServiceError
 from ..forms import DocumentForm, TransitionForm
 from ..models import STATE_LABELS, Document, DocumentKind
 from ..workflow import State
 from . import timeline
 from .applications import NEXT_STEP
-from .common import deny, error_messages, role_required, safe_next, visible_application
+from .common import visible_application
 
 # ---- the application page ----------------------------------------------------------------
 
@@ -228,8 +230,6 @@ def application_transition(request, pk):
         application = services.take_transition(
             application=application, name=name, by=user, comment=form.cleaned_data["comment"]
         )
-    except NotVisible:
-        raise Http404 from None
     except ServiceError as exc:
         application = visible_application(user, pk)
         return render_detail(
@@ -256,10 +256,7 @@ def application_reassign(request, pk):
     if officer is None:
         messages.error(request, _("Choose a field officer of the application's centre."))
         return redirect("application-detail", pk=pk)
-    try:
-        services.reassign_application(application=application, officer=officer, by=user)
-    except NotVisible:
-        raise Http404 from None
+    services.reassign_application(application=application, officer=officer, by=user)
     messages.success(
         request,
         _("The application is now with %(name)s.") % {"name": officer.get_full_name() or officer.username},
@@ -280,7 +277,7 @@ def document_upload(request, pk):
     application = visible_application(user, pk)
     kinds = _upload_kinds(user, application)
     if not kinds:
-        deny(documents.can_upload(user, application, DocumentKind.OTHER))
+        require(documents.can_upload(user, application, DocumentKind.OTHER))
     try:
         documents.check_request_size(request.META.get("CONTENT_LENGTH"))
     except ServiceError as exc:
@@ -297,8 +294,6 @@ def document_upload(request, pk):
                 kind=form.cleaned_data["kind"],
                 uploaded_file=form.cleaned_data["file"],
             )
-        except NotVisible:
-            raise Http404 from None
         except ServiceError as exc:
             form.add_error(None, str(exc.message))
             status = exc.status
@@ -318,12 +313,10 @@ def document_download(request, pk):
     )
     if document is None:
         raise Http404
-    deny(permissions.can_view_document(user, document))
+    require(permissions.can_view_document(user, document))
     try:
         documents.record_download(document=document, by=user)
         return serve_document(document)
-    except NotVisible:
-        raise Http404 from None
     except ServiceError as exc:
         # A missing object (404) or an unreachable store (503): say so, never a 500.
         messages.error(request, str(exc.message))

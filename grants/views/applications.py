@@ -11,17 +11,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from applicants import roles
+from applicants.roles import role_required
 from applicants.selectors import applicants_for
 from assessments import selectors as assessment_selectors
 from assessments.models import MonitoringVisit
+from core.errors import ServiceError, require
+from core.web import error_messages, paginate
 
 from .. import permissions, selectors, services
-from ..errors import NotVisible, ServiceError
 from ..forms import ApplicationForm, InboxFilterForm, ItemFormSet
 from ..models import AuditEvent, Programme
 from ..workflow import State
 from . import timeline
-from .common import deny, error_messages, paginate, role_required, visible_application
+from .common import visible_application
 
 NEXT_STEP = {
     State.DRAFT: gettext_lazy(
@@ -229,7 +231,7 @@ def application_new(request):
     if applicant is None:
         messages.info(request, _("Choose the person the application is for, or register them first."))
         return redirect("applicant-list")
-    deny(services.can_create_for(user, applicant))
+    require(services.can_create_for(user, applicant))
     programmes = _open_programmes(user, applicant)
     programme_id = request.POST.get("programme") or request.GET.get("programme")
     programme = programmes.filter(pk=programme_id).first() if str(programme_id or "").isdigit() else None
@@ -247,7 +249,7 @@ def application_new(request):
 @login_required
 def application_edit(request, pk):
     application = visible_application(request.user, pk)
-    deny(permissions.can_edit_application(request.user, application))
+    require(permissions.can_edit_application(request.user, application))
     return _application_form(
         request, applicant=application.applicant, programme=application.programme, application=application
     )
@@ -304,8 +306,6 @@ def _application_form(request, *, applicant, programme, application=None):
                         plan=form.plan(),
                         items=formset.items(),
                     )
-            except NotVisible:
-                raise Http404 from None
             except ServiceError as exc:
                 errors, status = error_messages(exc), exc.status
             else:

@@ -9,11 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applicants import roles
+from applicants.roles import role_required
+from core.errors import require
 
 from .. import reports, selectors
 from ..forms import DashboardFilterForm
 from . import charts
-from .common import deny, role_required
 
 FIGURES = {
     "enterprises_supported": _("Enterprises supported"),
@@ -35,7 +36,7 @@ BREAKDOWN_LABELS = {
 @role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR)
 def dashboard(request):
     user = request.user
-    deny(reports.can_view_reports(user))
+    require(reports.can_view_reports(user))
     centres, programmes, _currencies = selectors.filter_choices(user)
     form = DashboardFilterForm(request.GET or None, programmes=programmes, centres=centres)
     filters = reports.NO_FILTERS

@@ -2,25 +2,27 @@
 recording a delivery, the commitments ledger and the exports."""
 
 from django.contrib import messages
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from applicants import roles
+from applicants.roles import role_required
+from core.decisions import Decision
+from core.errors import ServiceError, require
+from core.web import error_messages, paginate
 
 from .. import ledger, permissions, reports, selectors, services
-from ..errors import NotVisible, ServiceError
 from ..forms import DeliveryForm, DeliveryLineFormSet
 from ..models import Commitment
 from ..workflow import State
-from .common import deny, error_messages, paginate, role_required, visible_application
+from .common import visible_application
 
 FINANCE_ROLES = (roles.FINANCE_OFFICER, roles.PROGRAMME_MANAGER)
 
 
 def _require_finance(user):
     if not user.has_perm("grants.view_finance"):
-        deny(permissions.Decision(False, _("Your role does not see budgets and deliveries.")))
+        require(Decision(False, _("Your role does not see budgets and deliveries.")))
 
 
 @role_required(*FINANCE_ROLES)
@@ -57,7 +59,7 @@ def delivery_new(request, pk):
     handover protocol is on file."""
     user = request.user
     application = visible_application(user, pk)
-    deny(permissions.can_record_delivery_lines(user, application))
+    require(permissions.can_record_delivery_lines(user, application))
     if application.state != State.APPROVED:
         messages.error(request, _("Deliveries are recorded for approved grants only."))
         return redirect("application-detail", pk=pk)
@@ -86,8 +88,6 @@ def delivery_new(request, pk):
                     services.record_delivery_lines(
                         application=application, by=user, lines=lines, **form.cleaned_data
                     )
-                except NotVisible:
-                    raise Http404 from None
                 except ServiceError as exc:
                     errors, status = error_messages(exc), exc.status
                 else:
@@ -143,7 +143,7 @@ def commitments(request):
 def application_ledger(request, pk):
     user = request.user
     application = visible_application(user, pk)
-    deny(ledger.can_view_ledger(user, application))
+    require(ledger.can_view_ledger(user, application))
     return render(
         request,
         "grants/application_ledger.html",

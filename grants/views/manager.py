@@ -4,11 +4,12 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from applicants import roles
+from applicants.roles import role_required
 from assessments.models import Assessment
+from core.web import paginate
 
 from .. import selectors
 from ..forms import TransitionForm
-from .common import paginate, role_required
 
 RECOMMENDATIONS = dict(Assessment.Recommendation.choices)
 

@@ -7,8 +7,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
+from core.errors import NotAllowed, NotVisible
 from grants import documents
-from grants.errors import NotAllowed, NotVisible
 from grants.models import AuditEvent, Document, GrantApplication
 
 from ..s3server import free_port, use_s3

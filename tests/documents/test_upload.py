@@ -7,8 +7,8 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core.errors import NotAllowed, NotVisible
 from grants import documents
-from grants.errors import NotAllowed, NotVisible
 from grants.models import Document, GrantApplication
 
 from .support import (

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from applicants import privacy
-from grants.errors import ServiceError
+from core.errors import ServiceError
 
 from ._lookup import add_subject_arguments, subject_and_actor
 

@@ -28,8 +28,8 @@ from tqdm import tqdm
 
 from applicants.models import IntegrationCentre, Language, TargetGroup
 from applicants.services import can_register, register_applicant
+from core.errors import NotAllowed, ServiceError
 from grants import audit
-from grants.errors import NotAllowed, ServiceError
 
 REQUIRED = ("first_name", "last_name", "date_of_birth", "target_groups", "consent_given")
 OPTIONAL = (

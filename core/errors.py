@@ -1,6 +1,9 @@
-"""Errors the services raise; the API and views turn them into 400/403/404/409."""
+"""Errors the services raise. NotAllowed is Django's PermissionDenied and NotVisible its
+Http404, so pages and the API answer 403 and 404 without catching them; ServiceError
+(400) and Conflict (409) carry the message the page or the API shows."""
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.utils.translation import ngettext
 
 
@@ -36,8 +39,18 @@ class NotAllowed(PermissionDenied):
         self.reason = reason
 
 
-class NotVisible(Exception):
+class NotVisible(Http404):
     """The object does not exist for this user (404, no hint that it exists)."""
+
+
+def require(decision):
+    """A refused Decision as the exception every layer answers the same way: NotVisible
+    (404) when the object must not be acknowledged, else NotAllowed (403) with the reason."""
+    if decision.allowed:
+        return
+    if not decision.visible:
+        raise NotVisible()
+    raise NotAllowed(decision.reason)
 
 
 def checked_text(value, field, *, key=None):
