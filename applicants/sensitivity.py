@@ -13,6 +13,7 @@ from django.db.models import Exists
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
+from .models import ApplicantSensitive
 from .selectors import centre_ids
 
 ORDINARY = "ordinary"
@@ -135,3 +136,17 @@ def masked(applicant, field):
     if field == "date_of_birth":
         return str(value.year) if value else ""
     return value
+
+
+def sensitive_section(user, applicant):
+    """What a page shows of the special-category and criminal facts: [(label, value)]
+    for someone who may see them (the viewing is audited, like the API's), else None and
+    the page leaves the section out."""
+    payload = sensitive_payload(user, applicant)
+    if payload is None:
+        return None
+    return [
+        (ApplicantSensitive._meta.get_field(name).verbose_name, payload[name])
+        for name in SENSITIVE_FIELDS
+        if payload[name]
+    ]

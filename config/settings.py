@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "applicants",
     "grants",
     "assessments",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -3,11 +3,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from applicants import api as applicants_api
-from applicants import privacy_views
 from assessments import api as assessments_api
 from grants import api as grants_api
 from grants import audit_api as grants_audit_api
 from grants import reports_api as grants_reports_api
+from privacy import views as privacy_views
 
 from . import auth_api, health
 

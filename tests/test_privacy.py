@@ -13,11 +13,12 @@ from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from applicants import privacy, roles
+from applicants import roles, sensitivity
 from applicants.models import Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
 from applicants.services import register_applicant
 from grants import audit
 from grants.models import AuditEvent, Commitment, DeliveryLine, Document, GrantApplication, Notification
+from privacy import subjects
 
 from .conftest import verified_login
 from .factories import (
@@ -138,7 +139,7 @@ class TestExport:
     def test_a_missing_stored_file_is_listed_not_fatal(self, world, person, tmp_path):
         document = Document.objects.filter(application__applicant=person).first()
         default_storage.delete(document.file.name)
-        archive, data = read_zip(privacy.export_bytes(person, by=world.manager))
+        archive, data = read_zip(subjects.export_bytes(person, by=world.manager))
         assert str(document.pk) in archive.read("MISSING.txt").decode()
         assert data["applicant"]["first_name"] == "Marko"
         event = AuditEvent.objects.get(action="personal_data_exported")
@@ -194,7 +195,7 @@ class TestErasure:
         assert (notification.email, notification.body) == ("", "(erased)")
         event = AuditEvent.objects.get(action="applicant_pseudonymised")
         assert event.actor == world.manager and event.data["documents_deleted"] == 2
-        exported = privacy.applicant_data(person)
+        exported = subjects.applicant_data(person)
         assert exported["account"]["username"] == f"erased-{account.pk}"
         assert username not in str(exported["applicant"])
         # The trail still verifies: erasure appends, it never edits history.
@@ -253,7 +254,7 @@ class TestRetention:
         stdout = io.StringIO()
         call_command("apply_retention", "--dry-run", stdout=stdout)
         due = {people["ended_long_ago"].pk, people["never_applied"].pk}
-        assert set(privacy.retention_due().values_list("pk", flat=True)) == due
+        assert set(subjects.retention_due().values_list("pk", flat=True)) == due
         assert "Would pseudonymise 2 applicant(s)" in stdout.getvalue()
         assert not Applicant.objects.filter(pseudonymised_at__isnull=False).exists()
 
@@ -272,16 +273,16 @@ class TestRetention:
 
 class TestSensitiveSection:
     def test_viewing_it_in_a_page_is_audited(self, world, person):
-        rows = privacy.sensitive_section(world.manager, person)
+        rows = sensitivity.sensitive_section(world.manager, person)
         assert ("ethnicity (optional self-identification)", "Roma") in [(str(k), v) for k, v in rows]
         event = AuditEvent.objects.get(action="sensitive_viewed")
         assert (event.actor, event.applicant) == (world.manager, person)
 
     @pytest.mark.parametrize("role", ["finance", "auditor", "colleague"])
     def test_those_who_may_not_see_it_get_nothing_and_no_event(self, world, person, role):
-        assert privacy.sensitive_section(getattr(world, role), person) is None
+        assert sensitivity.sensitive_section(getattr(world, role), person) is None
         assert not AuditEvent.objects.filter(action="sensitive_viewed").exists()
 
     def test_the_person_sees_their_own_without_an_audit_row(self, world, person):
-        assert privacy.sensitive_section(world.applicant, person)
+        assert sensitivity.sensitive_section(world.applicant, person)
         assert not AuditEvent.objects.filter(action="sensitive_viewed").exists()

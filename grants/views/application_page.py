@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from applicants import privacy, roles, sensitivity
+from applicants import roles, sensitivity
 from applicants.roles import role_required
 from assessments import certificates
 from assessments import selectors as assessment_selectors
@@ -147,7 +147,7 @@ def _detail_context(request, application, *, transition_form=None, document_form
     is_officer = roles.has_role(user, roles.FIELD_OFFICER) and not permissions.is_party(user, application)
     sensitive = None
     if sensitive_ok and request.GET.get("show") == "sensitive":
-        sensitive = privacy.sensitive_section(user, applicant)
+        sensitive = sensitivity.sensitive_section(user, applicant)
     in_assessment = application.state in (State.SUBMITTED, State.BUSINESS_TRAINING)
     context.update(
         {

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from applicants import privacy
+from privacy import subjects
 
 from ._lookup import add_subject_arguments, subject_and_actor
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         applicant, actor = subject_and_actor(applicant_id, by)
         try:
             with open(out, "wb") as handle:
-                count = privacy.write_export(applicant, handle, by=actor, via="command")
+                count = subjects.write_export(applicant, handle, by=actor, via="command")
         except OSError as exc:
             raise CommandError(f"Cannot write {out}: {exc.strerror}") from None
         self.stdout.write(self.style.SUCCESS(f"Wrote {out}: applicant {applicant_id}, {count} document(s)."))

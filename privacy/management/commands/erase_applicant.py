@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from applicants import privacy
 from core.errors import ServiceError
+from privacy import subjects
 
 from ._lookup import add_subject_arguments, subject_and_actor
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, applicant_id, reason, by=None, **options):
         applicant, actor = subject_and_actor(applicant_id, by)
         try:
-            result = privacy.erase_applicant(applicant=applicant, by=actor, reason=reason)
+            result = subjects.erase_applicant(applicant=applicant, by=actor, reason=reason)
         except ServiceError as exc:
             raise CommandError(str(exc.message)) from None
         self.stdout.write(

@@ -20,12 +20,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from applicants import roles
+from applicants.models import Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
+from applicants.selectors import centre_ids
+from applicants.sensitivity import SENSITIVE_FIELDS
 from core.errors import ServiceError
-
-from . import roles
-from .models import Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
-from .selectors import centre_ids
-from .sensitivity import SENSITIVE_FIELDS, sensitive_payload
 
 log = logging.getLogger(__name__)
 
@@ -412,20 +411,3 @@ def apply_retention(*, now=None, dry_run=False):
         )
         done.append(pk)
     return done
-
-
-# ---- sensitive sections in pages -------------------------------------------------------
-
-
-def sensitive_section(user, applicant):
-    """What a page shows of the special-category and criminal facts: [(label, value)]
-    for someone who may see them (the viewing is audited, like the API's), else None and
-    the page leaves the section out."""
-    payload = sensitive_payload(user, applicant)
-    if payload is None:
-        return None
-    return [
-        (ApplicantSensitive._meta.get_field(name).verbose_name, payload[name])
-        for name in SENSITIVE_FIELDS
-        if payload[name]
-    ]

@@ -4,7 +4,7 @@ than RETENTION_DAYS ago. Run it daily (cron or a scheduled task)."""
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from applicants import privacy
+from privacy import subjects
 
 
 class Command(BaseCommand):
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="only list who would be pseudonymised")
 
     def handle(self, *args, dry_run=False, **options):
-        ids = privacy.apply_retention(dry_run=dry_run)
+        ids = subjects.apply_retention(dry_run=dry_run)
         verb = "Would pseudonymise" if dry_run else "Pseudonymised"
         listed = ", ".join(map(str, ids)) if ids else "nobody"
         self.stdout.write(
