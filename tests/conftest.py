@@ -6,7 +6,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from applicants import roles
-from grants.demo import DEMO_TOTP_SECRET
+from demo.seed import DEMO_TOTP_SECRET
 
 from .factories import (
     ApplicantFactory,
@@ -109,7 +109,7 @@ def verified_login(client, user):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from config.security_views import is_staff_account
-    from grants.demo import totp_key_hex
+    from demo.seed import totp_key_hex
 
     client.force_login(user)
     if is_staff_account(user):

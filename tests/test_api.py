@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from grants.demo import totp_key_hex
+from demo.seed import totp_key_hex
 from grants.models import AuditEvent, GrantApplication
 
 from .conftest import otp_now

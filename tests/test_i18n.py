@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 
 from applicants import roles
 from applicants.role_setup import sync_role_groups
-from grants.demo import seed
+from demo.seed import seed
 
 LOCALES = {"sr-latn": "sr_Latn", "sq": "sq"}
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"

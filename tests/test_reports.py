@@ -15,7 +15,8 @@ from guardian.shortcuts import assign_perm
 from applicants.models import StaffAssignment, TargetGroup
 from applicants.selectors import centre_ids, forget_permissions
 from assessments.models import Enrolment, MonitoringVisit
-from grants import demo, reports, services
+from demo import seed as demo
+from grants import reports, services
 from grants.models import (
     Commitment,
     Delivery,

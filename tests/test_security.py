@@ -23,7 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from grants.demo import DEMO_TOTP_SECRET, totp_key_hex
+from demo.seed import DEMO_TOTP_SECRET, totp_key_hex
 from grants.models import AuditEvent
 
 from .conftest import otp_now, verified_login

@@ -60,7 +60,7 @@ def row_of(cohort, app):
 
 
 def test_the_seeded_cohorts_attendance_sheets_give_the_right_completions():
-    from grants.demo import seed
+    from demo.seed import seed
 
     seed()
     rows = []
@@ -465,7 +465,7 @@ def test_completion_agrees_in_python_and_sql_at_every_boundary():
 
 
 def test_completion_agrees_in_python_and_sql_on_the_seeded_data():
-    from grants.demo import seed
+    from demo.seed import seed
 
     seed()
     python, orm, sql = completions_three_ways()

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pyotp
 from django.utils import translation
 
-from grants.demo import DEMO_TOTP_SECRET
+from demo.seed import DEMO_TOTP_SECRET
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

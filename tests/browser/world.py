@@ -8,7 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from fpdf import FPDF
 
 from applicants import roles
-from grants.demo import totp_key_hex
+from demo.seed import totp_key_hex
 
 from ..factories import CentreFactory, CountryFactory, ProgrammeFactory, staff
 
