@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "grants",
     "assessments",
     "privacy",
+    "reports",
     "demo",
 ]
 

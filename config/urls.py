@@ -6,8 +6,8 @@ from applicants import api as applicants_api
 from assessments import api as assessments_api
 from grants import api as grants_api
 from grants import audit_api as grants_audit_api
-from grants import reports_api as grants_reports_api
 from privacy import views as privacy_views
+from reports import api as reports_api
 
 from . import auth_api, health
 
@@ -67,31 +67,31 @@ api_v1 = [
         name="application-certificate",
     ),
     path("audit-events/", grants_audit_api.AuditTrail.as_view(), name="audit-events"),
-    path("reports/impact/", grants_reports_api.ImpactReport.as_view(), name="report-impact"),
+    path("reports/impact/", reports_api.ImpactReport.as_view(), name="report-impact"),
     path(
         "reports/impact/export.<str:fmt>",
-        grants_reports_api.ImpactExport.as_view(),
+        reports_api.ImpactExport.as_view(),
         name="report-impact-export",
     ),
-    path("reports/budget/", grants_reports_api.BudgetReport.as_view(), name="report-budget"),
+    path("reports/budget/", reports_api.BudgetReport.as_view(), name="report-budget"),
     path(
         "reports/budget/export.<str:fmt>",
-        grants_reports_api.BudgetExport.as_view(),
+        reports_api.BudgetExport.as_view(),
         name="report-budget-export",
     ),
     path(
         "reports/ledger/export.<str:fmt>",
-        grants_reports_api.LedgerExport.as_view(),
+        reports_api.LedgerExport.as_view(),
         name="report-ledger-export",
     ),
     path(
         "applications/<int:pk>/ledger/",
-        grants_reports_api.ApplicationLedger.as_view(),
+        reports_api.ApplicationLedger.as_view(),
         name="application-ledger",
     ),
     path(
         "applications/<int:pk>/handover-protocol.pdf",
-        grants_reports_api.HandoverProtocol.as_view(),
+        reports_api.HandoverProtocol.as_view(),
         name="application-handover-protocol",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -111,4 +111,5 @@ urlpatterns = [
     path("", include("applicants.urls")),
     path("", include("assessments.urls")),
     path("", include("grants.urls")),
+    path("", include("reports.urls")),
 ]

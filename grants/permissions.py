@@ -115,6 +115,14 @@ def visible_documents(user, application, documents):
     return documents
 
 
+def can_view_finance(user):
+    """The finance pages (budgets, deliveries, commitments): finance officers and
+    programme managers, for their centres."""
+    if not user.has_perm("grants.view_finance"):
+        return Decision(False, _("Your role does not see budgets and deliveries."))
+    return ALLOWED
+
+
 def can_transition(user, application, name):
     """May `user` take transition `name` on `application` (permission side only; the
     workflow's own rules are checked by the service)."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import application_page, applications, dashboard, finance, manager
+from .views import application_page, applications, finance, manager
 
 urlpatterns = [
     path("", applications.home, name="home"),
@@ -19,8 +19,6 @@ urlpatterns = [
     path("documents/<int:pk>/", application_page.document_download, name="document-download-page"),
     path("approvals/", manager.approvals, name="approvals"),
     path("programmes/", manager.programmes, name="programme-list"),
-    path("finance/", finance.budget, name="finance-budget"),
     path("finance/deliveries/", finance.deliveries, name="finance-deliveries"),
     path("finance/commitments/", finance.commitments, name="finance-commitments"),
-    path("dashboard/", dashboard.dashboard, name="dashboard"),
 ]

@@ -15,8 +15,9 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from grants import exports, reports
 from grants.models import Delivery, DeliveryLine
+from reports import exports
+from reports import figures as reports
 
 from .factories import ApplicantFactory, DeliveryFactory, DeliveryLineFactory, ProgrammeFactory
 

@@ -16,7 +16,7 @@ from applicants.models import StaffAssignment, TargetGroup
 from applicants.selectors import centre_ids, forget_permissions
 from assessments.models import Enrolment, MonitoringVisit
 from demo import seed as demo
-from grants import reports, services
+from grants import services
 from grants.models import (
     Commitment,
     Delivery,
@@ -24,9 +24,10 @@ from grants.models import (
     GrantApplication,
     Programme,
 )
-from grants.reports import NO_FILTERS, ReportFilters
-from grants.views.charts import quarters as quarters_of
 from grants.workflow import State
+from reports import figures as reports
+from reports.charts import quarters as quarters_of
+from reports.figures import NO_FILTERS, ReportFilters
 
 from .factories import (
     ApplicantFactory,

@@ -1,5 +1,5 @@
 """The dashboard of programme figures for managers, finance and auditors: the numbers
-grants.reports computes, as figures and bars per programme, centre, target group and
+reports.figures computes, as figures and bars per programme, centre, target group and
 quarter. The auditor sees this page only, and no personal data on it."""
 
 import pytest
@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from applicants.selectors import forget_permissions
-from grants import reports
+from reports import figures as reports
 
 from .conftest import verified_login
 from .factories import ApplicantFactory, DocumentFactory

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from grants import reports
 from grants.models import AuditEvent, Delivery, DeliveryLine
+from reports import figures as reports
 
 from .conftest import verified_login
 from .factories import ApplicantFactory, ApplicantSensitiveFactory, DocumentFactory

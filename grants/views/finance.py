@@ -7,11 +7,10 @@ from django.utils.translation import gettext as _
 
 from applicants import roles
 from applicants.roles import role_required
-from core.decisions import Decision
 from core.errors import ServiceError, require
 from core.web import error_messages, paginate
 
-from .. import ledger, permissions, reports, selectors, services
+from .. import ledger, permissions, selectors, services
 from ..forms import DeliveryForm, DeliveryLineFormSet
 from ..models import Commitment
 from ..workflow import State
@@ -20,33 +19,10 @@ from .common import visible_application
 FINANCE_ROLES = (roles.FINANCE_OFFICER, roles.PROGRAMME_MANAGER)
 
 
-def _require_finance(user):
-    if not user.has_perm("grants.view_finance"):
-        require(Decision(False, _("Your role does not see budgets and deliveries.")))
-
-
-@role_required(*FINANCE_ROLES)
-def budget(request):
-    user = request.user
-    _require_finance(user)
-    report = reports.budget_report(user)
-    for row in report["results"]:
-        row["committed_share"] = _share(row["committed"], row["budget"])
-        row["delivered_share"] = _share(row["delivered"], row["budget"])
-    return render(request, "grants/finance_budget.html", {"report": report, "can_export_lines": True})
-
-
-def _share(part, whole):
-    """Per cent for the bar, clamped to 0..100."""
-    if not whole:
-        return 0
-    return max(0, min(100, round(part * 100 / whole)))
-
-
 @role_required(*FINANCE_ROLES)
 def deliveries(request):
     user = request.user
-    _require_finance(user)
+    require(permissions.can_view_finance(user))
     waiting = list(selectors.awaiting_delivery(user)[:100])
     page = paginate(request, selectors.deliveries_for(user))
     return render(request, "grants/delivery_list.html", {"waiting": waiting, "page": page})
@@ -134,7 +110,7 @@ def delivery_new(request, pk):
 @role_required(*FINANCE_ROLES)
 def commitments(request):
     user = request.user
-    _require_finance(user)
+    require(permissions.can_view_finance(user))
     page = paginate(request, selectors.commitments_for(user))
     return render(request, "grants/commitment_ledger.html", {"page": page, "can_export_lines": True})
 

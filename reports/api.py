@@ -1,6 +1,6 @@
 """REST endpoints of the reports (docs/api.md `reports/impact/`, `reports/budget/`), their
 CSV/XLSX exports, the ledger of one application and its handover protocol. Thin: the
-figures come from grants.reports, the files from grants.exports and grants.handover."""
+figures come from reports.figures, the files from reports.exports and grants.handover."""
 
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -11,9 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import require
+from grants import handover, ledger
+from grants.api import NoAuditor, get_application
 
-from . import exports, handover, ledger, reports
-from .api import NoAuditor, get_application
+from . import exports
+from . import figures as reports
 
 EXPORT_FORMATS = ("csv", "xlsx")
 FILTER_PARAMETERS = [

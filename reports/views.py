@@ -1,6 +1,7 @@
-"""The dashboard for managers, finance and auditors: the programme figures as numbers
-and bars, per programme, centre, country or target group, and quarter by quarter.
-Everything comes from grants.reports (aggregates only: no personal data)."""
+"""The report pages. The dashboard for managers, finance and auditors: the programme
+figures as numbers and bars, per programme, centre, country or target group, and quarter
+by quarter (aggregates only: no personal data). The finance budget page: each
+programme's budget, committed, delivered and left."""
 
 from urllib.parse import urlencode
 
@@ -11,10 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from applicants import roles
 from applicants.roles import role_required
 from core.errors import require
+from grants import permissions, selectors
+from grants.forms import DashboardFilterForm
 
-from .. import reports, selectors
-from ..forms import DashboardFilterForm
 from . import charts
+from . import figures as reports
 
 FIGURES = {
     "enterprises_supported": _("Enterprises supported"),
@@ -83,3 +85,21 @@ def dashboard(request):
             "periods": periods,
         },
     )
+
+
+@role_required(roles.FINANCE_OFFICER, roles.PROGRAMME_MANAGER)
+def budget(request):
+    user = request.user
+    require(permissions.can_view_finance(user))
+    report = reports.budget_report(user)
+    for row in report["results"]:
+        row["committed_share"] = _share(row["committed"], row["budget"])
+        row["delivered_share"] = _share(row["delivered"], row["budget"])
+    return render(request, "grants/finance_budget.html", {"report": report, "can_export_lines": True})
+
+
+def _share(part, whole):
+    """Per cent for the bar, clamped to 0..100."""
+    if not whole:
+        return 0
+    return max(0, min(100, round(part * 100 / whole)))

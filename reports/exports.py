@@ -3,7 +3,7 @@
 Both are written row by row as the database cursor advances and sent as they are
 written (`StreamingHttpResponse`): memory stays flat however many rows there are. Sources
 of rows are generators over `.iterator()` querysets, or report rows already aggregated
-by the database (grants.reports). Text that a spreadsheet would run as a formula stays
+by the database (reports.figures). Text that a spreadsheet would run as a formula stays
 text (CSV: prefixed with an apostrophe; XLSX: a string cell).
 """
 
@@ -18,7 +18,9 @@ from xml.sax.saxutils import escape
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from . import reports
+from grants.models import DeliveryLine
+
+from . import figures as reports
 
 CSV_CHUNK_ROWS = 500
 ITERATOR_CHUNK = 1000
@@ -381,7 +383,6 @@ LEDGER_COLUMNS = [
 
 def ledger_lines(user, filters=reports.NO_FILTERS):
     """Delivery lines of the applications the user reports on, oldest first."""
-    from .models import DeliveryLine
 
     apps = reports.filtered_applications(user, filters)
     return (

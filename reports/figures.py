@@ -23,11 +23,10 @@ from assessments.models import TRAINING_COMPLETED_SQL, Attendance, Enrolment, Tr
 from assessments.selectors import survival_and_jobs, survival_and_jobs_by, survival_and_jobs_joined
 from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 from core.errors import ServiceError
-
-from . import selectors
-from .ledger import AT_COST_STATES, ZERO, cents, open_commitments
-from .models import Currency, Delivery, DeliveryLine, GrantApplication, Programme
-from .workflow import State
+from grants import selectors
+from grants.ledger import AT_COST_STATES, ZERO, cents, open_commitments
+from grants.models import Currency, Delivery, DeliveryLine, GrantApplication, Programme
+from grants.workflow import State
 
 SUPPORTED_STATES = frozenset(State.DELIVERED_OR_LATER)
 TARGET_GROUP_FIELDS = {
