@@ -9,7 +9,6 @@
   the UI the sections), and no export contains them.
 """
 
-from django.db.models import Exists
 from django.utils.translation import gettext_lazy as _
 
 from . import roles
@@ -76,16 +75,8 @@ def is_assigned_officer(user, applicant):
 def remember_assigned_officer(user, applicant, assigned):
     """Tell the request what `is_assigned_officer` would ask, read by a caller's own
     query: `assigned` must be whether one of the person's applications is assigned to
-    the user (`assigned_officer_exists`)."""
+    the user (grants.selectors.assigned_officer_exists)."""
     _assignments(user)[applicant.pk] = bool(assigned)
-
-
-def assigned_officer_exists(user, applicant_ref):
-    """The question of `is_assigned_officer` as an expression, for a query that reads the
-    person (`applicant_ref`: their id, e.g. OuterRef("applicant_id"))."""
-    from grants.models import GrantApplication
-
-    return Exists(GrantApplication.objects.filter(applicant_id=applicant_ref, assigned_officer=user.pk))
 
 
 def _assignments(user):

@@ -6,6 +6,7 @@ class AssessmentsConfig(AppConfig):
     verbose_name = "Training, assessment and follow-up"
 
     def ready(self):
-        # Registers the monitoring visits' hooks on the workflow's transitions
-        # (grants.transitions.after): grants does not import assessments.
-        from . import services  # noqa: F401
+        # Provides what the workflow asks of training, assessment and visits: the
+        # training rule's check (selectors) and the visits' hooks on the transitions
+        # (services), so that grants does not import assessments.
+        from . import selectors, services  # noqa: F401

@@ -7,7 +7,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connections
 from django.db.models import (
+    Case,
     Count,
+    DecimalField,
     F,
     FilteredRelation,
     IntegerField,
@@ -17,6 +19,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    When,
     Window,
 )
 from django.db.models.functions import Coalesce, FirstValue, RowNumber
@@ -24,7 +27,8 @@ from django.utils import timezone
 
 from applicants import roles
 from applicants.selectors import centre_ids_query, centre_scope
-from grants.selectors import applications_for
+from grants import workflow
+from grants.selectors import applications_for, committed_by_programme
 from grants.workflow import State
 
 from .models import (
@@ -36,6 +40,7 @@ from .models import (
     TrainingCohort,
     TrainingSession,
     training_completed,
+    training_completed_expression,
 )
 
 SURVIVAL_MONTHS = 12
@@ -153,6 +158,13 @@ def active_enrolment(application):
             .first()
         ),
     )
+
+
+@workflow.TRAINING_COMPLETED.checked_by
+def training_completed_for(application):
+    """The approve guard's rule: the application's active enrolment is completed."""
+    enrolment = active_enrolment(application)
+    return enrolment is not None and enrolment.is_completed()
 
 
 # ---- assessment ---------------------------------------------------------------------
@@ -445,3 +457,46 @@ def outcome_indicators(applications, *, today=None):
     `revenue_changes`); only the median is taken in Python, over one number per
     business."""
     return {**survival_and_jobs(applications, today=today), **revenue_changes(applications)}
+
+
+# ---- the programme manager's approvals queue ----------------------------------------
+
+
+def approvals_ready(user):
+    """Applications in training whose training is completed and that have a current
+    assessment: the programme manager's queue. The current assessment and the active
+    enrolment (each one at most per application, unique constraints) are joined, and
+    the enrolment's sessions attended and its cohort's sessions counted once per row;
+    the programme's budget left (as the approval guard computes it, grants.ledger)
+    comes from two grouped queries run here, not a subquery per row (docs/reports.md)."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    committed = Case(
+        *[When(programme_id=pk, then=Value(total)) for pk, total in committed_by_programme().items()],
+        default=Value(0),
+        output_field=money,
+    )
+    return (
+        applications_for(user)
+        .filter(state=State.BUSINESS_TRAINING)
+        .alias(
+            current=FilteredRelation("assessments", condition=Q(assessments__is_current=True)),
+            enrolment=FilteredRelation("enrolments", condition=Q(enrolments__active=True)),
+        )
+        .filter(current__recommendation__isnull=False, enrolment__isnull=False)
+        .annotate(
+            sessions_count=sessions_of_cohort(OuterRef("enrolment__cohort_id")),
+            present_count=sessions_attended(OuterRef("enrolment__pk")),
+            recommendation=F("current__recommendation"),
+            weighted_score=F("current__weighted_score"),
+            assessment_complete=F("current__complete"),
+            assessor_id=F("current__assessor_id"),
+            budget_left=F("programme__budget") - committed,
+        )
+        .filter(
+            training_completed_expression(
+                attended="present_count", sessions="sessions_count", threshold="programme__training_threshold"
+            )
+        )
+        .select_related("programme", "applicant", "centre")
+        .order_by("submitted_at", "id")
+    )

@@ -3,6 +3,7 @@ from django.urls import path
 from . import views
 
 urlpatterns = [
+    path("approvals/", views.approvals, name="approvals"),
     path("cohorts/", views.cohort_list, name="cohort-list"),
     path("cohorts/new/", views.cohort_new, name="cohort-new"),
     path("cohorts/<int:pk>/", views.cohort_detail, name="cohort-detail"),

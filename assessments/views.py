@@ -15,11 +15,13 @@ from applicants.selectors import centres_for
 from core.errors import ServiceError
 from core.web import error_messages, paginate
 from grants import selectors as grant_selectors
+from grants.forms import TransitionForm
 from grants.views.common import visible_application
 from grants.workflow import State
 
 from . import selectors, services
 from .forms import AssessmentForm, CohortChoiceForm, CohortForm, EnrolForm, SessionFormSet, VisitForm
+from .models import Assessment
 
 IN_ASSESSMENT = (State.SUBMITTED, State.BUSINESS_TRAINING)
 
@@ -29,6 +31,9 @@ def _cohort(user, pk):
     if cohort is None:
         raise Http404
     return cohort
+
+
+RECOMMENDATIONS = dict(Assessment.Recommendation.choices)
 
 
 @role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)
@@ -316,3 +321,22 @@ def visit_form(request, pk):
         {"visit": visit, "application": application, "form": form, "errors": errors},
         status=status,
     )
+
+
+@role_required(roles.PROGRAMME_MANAGER)
+def approvals(request):
+    """Training completed and assessed: approve or reject, with the budget left beside
+    each. The buttons post to the application's transition view, which applies every
+    rule (four eyes, budget, pass mark) and comes back here."""
+    user = request.user
+    page = paginate(request, selectors.approvals_ready(user))
+    for application in page:
+        application.own_assessment = application.assessor_id == user.pk
+        application.recommendation_label = RECOMMENDATIONS.get(application.recommendation, "")
+        application.budget_short = application.budget_left < application.requested_total
+        application.passes = bool(
+            application.assessment_complete
+            and application.weighted_score is not None
+            and application.weighted_score >= application.programme.pass_mark
+        )
+    return render(request, "grants/approvals_queue.html", {"page": page, "form": TransitionForm()})

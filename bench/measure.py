@@ -317,7 +317,7 @@ class Measurer:
         )
         queue = url_for(("approvals", ()))
         if queue:
-            self.page("approvals queue", queue, "manager", note="UI (selectors.approvals_ready)")
+            self.page("approvals queue", queue, "manager", note="UI (assessments.selectors.approvals_ready)")
         self.page(
             "approvals queue, API" if queue else "approvals queue",
             f"{api_list}?state=business_training",

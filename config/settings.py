@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "grants",
     "assessments",
     "privacy",
+    "casework",
     "reports",
     "demo",
 ]

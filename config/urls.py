@@ -110,6 +110,7 @@ urlpatterns = [
     path("applicants/<int:pk>/export.zip", privacy_views.export_zip, name="applicant-export"),
     path("", include("applicants.urls")),
     path("", include("assessments.urls")),
+    path("", include("casework.urls")),
     path("", include("grants.urls")),
     path("", include("reports.urls")),
 ]

@@ -3,7 +3,7 @@ Python after loading), with a fixed number of queries per page."""
 
 from typing import NamedTuple
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, Prefetch, Q
 
 from applicants import roles
 from applicants.normalise import fold
@@ -153,51 +153,6 @@ def committed_by_programme():
     return dict(totals)
 
 
-def approvals_ready(user):
-    """Applications in training whose training is completed and that have a current
-    assessment: the programme manager's queue. The current assessment and the active
-    enrolment (each one at most per application, unique constraints) are joined, and
-    the enrolment's sessions attended and its cohort's sessions counted once per row;
-    the programme's budget left (as the approval guard computes it, grants.ledger)
-    comes from two grouped queries run here, not a subquery per row (docs/reports.md)."""
-    from django.db.models import Case, DecimalField, F, FilteredRelation, OuterRef, Value, When
-
-    from assessments.models import training_completed_expression
-    from assessments.selectors import sessions_attended, sessions_of_cohort
-
-    money = DecimalField(max_digits=14, decimal_places=2)
-    committed = Case(
-        *[When(programme_id=pk, then=Value(total)) for pk, total in committed_by_programme().items()],
-        default=Value(0),
-        output_field=money,
-    )
-    return (
-        applications_for(user)
-        .filter(state=State.BUSINESS_TRAINING)
-        .alias(
-            current=FilteredRelation("assessments", condition=Q(assessments__is_current=True)),
-            enrolment=FilteredRelation("enrolments", condition=Q(enrolments__active=True)),
-        )
-        .filter(current__recommendation__isnull=False, enrolment__isnull=False)
-        .annotate(
-            sessions_count=sessions_of_cohort(OuterRef("enrolment__cohort_id")),
-            present_count=sessions_attended(OuterRef("enrolment__pk")),
-            recommendation=F("current__recommendation"),
-            weighted_score=F("current__weighted_score"),
-            assessment_complete=F("current__complete"),
-            assessor_id=F("current__assessor_id"),
-            budget_left=F("programme__budget") - committed,
-        )
-        .filter(
-            training_completed_expression(
-                attended="present_count", sessions="sessions_count", threshold="programme__training_threshold"
-            )
-        )
-        .select_related("programme", "applicant", "centre")
-        .order_by("submitted_at", "id")
-    )
-
-
 def awaiting_delivery(user):
     """Approved grants of the user's centres, with how much is still to hand over and
     whether the signed handover protocol is on file."""
@@ -313,3 +268,10 @@ def audit_events_for(user):
         Q(application__isnull=False, application__centre_id__in=centres)
         | Q(application__isnull=True, applicant__centre_id__in=centres)
     )
+
+
+def assigned_officer_exists(user, applicant_ref):
+    """The question of `applicants.sensitivity.is_assigned_officer` as an expression, for
+    a query that reads the person (`applicant_ref`: their id, e.g.
+    OuterRef("applicant_id"))."""
+    return Exists(GrantApplication.objects.filter(applicant_id=applicant_ref, assigned_officer=user.pk))

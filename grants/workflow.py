@@ -5,6 +5,7 @@ django-fsm checks as `conditions`; the service asks `unmet_rules` first so that 
 names every rule that is not met.
 """
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -44,15 +45,24 @@ class State:
 class Rule:
     """A guard: callable on the application like any django-fsm condition, with a message."""
 
-    def __init__(self, code, message, check, explain=None):
+    def __init__(self, code, message, check=None, explain=None):
         self.code = code
         self.message = message
+        # None for a rule about facts another app holds: that app provides the check
+        # when it is ready (`checked_by`), so grants does not import it.
         self.check = check
         # Optional: a sentence about this application (which criterion is missing ...).
         self.explain = explain
         self.__name__ = code
 
+    def checked_by(self, check):
+        """Provide the check of a rule declared here without one (a decorator)."""
+        self.check = check
+        return check
+
     def __call__(self, application):
+        if self.check is None:
+            raise ImproperlyConfigured(f"No app provides the check of the workflow rule {self.code}.")
         return bool(self.check(application))
 
     def message_for(self, application):
@@ -97,13 +107,6 @@ def _call_open(app):
 
 def _enrolled(app):
     return app.enrolments.filter(active=True).exists()
-
-
-def _training_completed(app):
-    from assessments.selectors import active_enrolment
-
-    enrolment = active_enrolment(app)
-    return enrolment is not None and enrolment.is_completed()
 
 
 def _assessment_recommends(app):
@@ -192,10 +195,10 @@ TARGET_GROUP_ELIGIBLE = Rule(
 )
 CALL_OPEN = Rule("call_open", _("The programme's call for applications is not open."), _call_open)
 ENROLLED = Rule("enrolled", _("Enrol the applicant in a business-training cohort first."), _enrolled)
+# Training facts are assessments': it provides the check (assessments.selectors).
 TRAINING_COMPLETED = Rule(
     "training_completed",
     _("The business training is not completed (attendance below the programme's threshold)."),
-    _training_completed,
 )
 ASSESSMENT_RECOMMENDS = Rule(
     "assessment_recommends",

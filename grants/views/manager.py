@@ -1,36 +1,12 @@
-"""The programme manager's pages: the approvals queue and the programmes with their calls."""
+"""The programmes with their calls, for programme managers and finance."""
 
 from django.shortcuts import render
 from django.utils import timezone
 
 from applicants import roles
 from applicants.roles import role_required
-from assessments.models import Assessment
-from core.web import paginate
 
 from .. import selectors
-from ..forms import TransitionForm
-
-RECOMMENDATIONS = dict(Assessment.Recommendation.choices)
-
-
-@role_required(roles.PROGRAMME_MANAGER)
-def approvals(request):
-    """Training completed and assessed: approve or reject, with the budget left beside
-    each. The buttons post to the application's transition view, which applies every
-    rule (four eyes, budget, pass mark) and comes back here."""
-    user = request.user
-    page = paginate(request, selectors.approvals_ready(user))
-    for application in page:
-        application.own_assessment = application.assessor_id == user.pk
-        application.recommendation_label = RECOMMENDATIONS.get(application.recommendation, "")
-        application.budget_short = application.budget_left < application.requested_total
-        application.passes = bool(
-            application.assessment_complete
-            and application.weighted_score is not None
-            and application.weighted_score >= application.programme.pass_mark
-        )
-    return render(request, "grants/approvals_queue.html", {"page": page, "form": TransitionForm()})
 
 
 @role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER)

@@ -23,16 +23,16 @@ from assessments.forms import criterion_label
 from assessments.models import MonitoringVisit
 from core.errors import ServiceError, require
 from core.web import error_messages, safe_next
+from grants import documents, handover, permissions, selectors, services, transitions
+from grants.api import serve_document
+from grants.diagram import workflow_svg
+from grants.forms import DocumentForm, TransitionForm
+from grants.models import STATE_LABELS, Document, DocumentKind
+from grants.views import timeline
+from grants.views.common import visible_application
+from grants.workflow import State
 
-from .. import documents, handover, permissions, selectors, services, transitions
-from ..api import serve_document
-from ..diagram import workflow_svg
-from ..forms import DocumentForm, TransitionForm
-from ..models import STATE_LABELS, Document, DocumentKind
-from ..workflow import State
-from . import timeline
 from .applications import NEXT_STEP
-from .common import visible_application
 
 # ---- the application page ----------------------------------------------------------------
 
@@ -211,7 +211,7 @@ def application_detail(request, pk):
     user = request.user
     # The sensitivity rules ask it for the section, the documents and each kind of
     # upload: read with the application.
-    assigned = sensitivity.assigned_officer_exists(user, OuterRef("applicant_id"))
+    assigned = selectors.assigned_officer_exists(user, OuterRef("applicant_id"))
     application = visible_application(user, pk, user_is_assigned_officer=assigned)
     sensitivity.remember_assigned_officer(user, application.applicant, application.user_is_assigned_officer)
     return render_detail(request, application)

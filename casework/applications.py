@@ -17,13 +17,12 @@ from assessments import selectors as assessment_selectors
 from assessments.models import MonitoringVisit
 from core.errors import ServiceError, require
 from core.web import error_messages, paginate
-
-from .. import permissions, selectors, services
-from ..forms import ApplicationForm, InboxFilterForm, ItemFormSet
-from ..models import AuditEvent, Programme
-from ..workflow import State
-from . import timeline
-from .common import visible_application
+from grants import permissions, selectors, services
+from grants.forms import ApplicationForm, InboxFilterForm, ItemFormSet
+from grants.models import AuditEvent, Programme
+from grants.views import timeline
+from grants.views.common import visible_application
+from grants.workflow import State
 
 NEXT_STEP = {
     State.DRAFT: gettext_lazy(

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import application_page, applications
+
+urlpatterns = [
+    path("", applications.home, name="home"),
+    path("my/applications/", applications.my_applications, name="my-applications"),
+    path("applications/", applications.inbox, name="inbox"),
+    path("applications/new/", applications.application_new, name="application-new"),
+    path("applications/<int:pk>/", application_page.application_detail, name="application-detail"),
+    path("applications/<int:pk>/edit/", applications.application_edit, name="application-edit"),
+    path("applications/<int:pk>/step/", application_page.application_transition, name="application-step"),
+    path(
+        "applications/<int:pk>/reassign/", application_page.application_reassign, name="application-reassign"
+    ),
+    path("applications/<int:pk>/documents/", application_page.document_upload, name="document-upload"),
+    path("documents/<int:pk>/", application_page.document_download, name="document-download-page"),
+]
