@@ -1,6 +1,8 @@
 """People in the web interface: signing up as an applicant, an officer registering a
 person (possible duplicates shown before anything is saved), and the list of people."""
 
+import secrets
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.models import Group
@@ -42,13 +44,26 @@ def _consent_paragraphs():
     return [line for line in consent_wording().split("\n") if line.strip()]
 
 
+def _new_username(first_name):
+    """A user name nobody chose: the first name in plain letters and random digits. As
+    people never pick one, signing up cannot be used to learn which names exist."""
+    base = fold(first_name).replace(" ", "")[:20] or "applicant"
+    taken = get_user_model().objects.filter
+    for _attempt in range(5):
+        candidate = f"{base}-{secrets.randbelow(10_000):04d}"
+        if not taken(username__iexact=candidate).exists():
+            return candidate
+    # Five common first names in a row: digits long enough never to meet again.
+    return f"{base}-{secrets.token_hex(6)}"
+
+
 @transaction.atomic
 def _create_account(form, language):
     """The login and the applicant record together, or neither: a refused registration
     (ServiceError) rolls the new login back."""
     data = form.cleaned_data
     user = get_user_model().objects.create_user(
-        username=data["username"],
+        username=_new_username(data["first_name"]),
         email=data["email"],
         password=data["password1"],
         first_name=data["first_name"].strip()[:150],
@@ -94,7 +109,14 @@ def signup(request):
                 status = 400
             else:
                 login(request, user, backend="applicants.backends.ModelBackend")
-                messages.success(request, _("Welcome! You can now start your application."))
+                messages.success(
+                    request,
+                    _(
+                        "Welcome! Your user name is %(username)s: write it down, you sign in with it "
+                        "and your password. You can now start your application."
+                    )
+                    % {"username": user.username},
+                )
                 return redirect("my-applications")
         else:
             status = 400

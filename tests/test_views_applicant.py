@@ -34,7 +34,6 @@ def signup_data(world, **overrides):
         "target_groups": ["returnee"],
         "household_size": "4",
         "dependants": "2",
-        "username": "jelena",
         "password1": "a long enough secret 42",
         "password2": "a long enough secret 42",
         "consent": "on",
@@ -93,7 +92,10 @@ class TestSignUp:
 
         assert response.status_code == 302
         assert response.url == reverse("my-applications")
-        user = get_user_model().objects.get(username="jelena")
+        user = get_user_model().objects.get(last_name="Nikolić")
+        assert re.fullmatch(r"jelena-\d{4}", user.username)
+        welcome = client.get(response.url).content.decode()
+        assert f"Your user name is {user.username}" in welcome
         assert roles.roles_of(user) == [roles.APPLICANT]
         person = Applicant.objects.get(user=user)
         assert (person.centre, person.phone, person.is_returnee, person.household_size) == (
@@ -117,7 +119,7 @@ class TestSignUp:
         assert "We can only register you if you agree." in body
         assert 'value="Nikolić"' in body
         assert 'value="jelena@example.test"' in body
-        assert not get_user_model().objects.filter(username="jelena").exists()
+        assert not get_user_model().objects.filter(last_name="Nikolić").exists()
         assert not Applicant.objects.filter(last_name="Nikolić").exists()
 
     def test_a_refused_registration_rolls_the_login_back(self, client, world):
@@ -125,7 +127,7 @@ class TestSignUp:
 
         assert response.status_code == 400
         assert "phone number" in response.content.decode()
-        assert not get_user_model().objects.filter(username="jelena").exists()
+        assert not get_user_model().objects.filter(last_name="Nikolić").exists()
 
     def test_mismatched_passwords_are_named(self, client, world):
         response = client.post(reverse("signup"), signup_data(world, password2="something else 42"))
