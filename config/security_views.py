@@ -27,6 +27,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applicants import roles
 
+from .lockout import sign_in_completed
+
 log = logging.getLogger(__name__)
 
 LOCKED_MESSAGE = gettext_lazy(
@@ -35,15 +37,8 @@ LOCKED_MESSAGE = gettext_lazy(
 )
 
 
-def is_staff_account(user):
-    """Every staff role, and anyone who can reach the admin site."""
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or user.is_superuser or roles.is_staff_member(user)
-
-
-def needs_two_factor(user):
-    return settings.REQUIRE_STAFF_OTP and is_staff_account(user)
+is_staff_account = roles.is_staff_account
+needs_two_factor = roles.needs_two_factor
 
 
 def client_ip(request):
@@ -130,12 +125,20 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         device = next((d for d in devices if _verify(d, form.cleaned_data["code"])), None)
         if device is not None:
-            otp_login(request, device)
+            _second_factor_passed(request, device)
             return redirect(_safe_next(request))
         if _count_failure(request):
             return locked_out(request, credentials={"username": user.get_username()})
         form.add_error("code", _("That code is wrong or expired; wait for the next one and try again."))
     return render(request, "registration/otp_verify.html", {"form": form, "next": _safe_next(request)})
+
+
+def _second_factor_passed(request, device):
+    """The session is now fully signed in: it gets a new key (one seen before the code,
+    say on a shared computer, opens nothing), and the failure count starts again."""
+    otp_login(request, device)
+    request.session.cycle_key()
+    sign_in_completed(request, request.user)
 
 
 def _verify(device, code):
@@ -174,7 +177,7 @@ def setup(request):
             device.last_t = totp.t()
             device.save()
             del request.session[SETUP_SESSION_KEY]
-            otp_login(request, device)
+            _second_factor_passed(request, device)
             from grants import audit
 
             audit.record(action="two_factor_enrolled", actor=user, data={"device": device.persistent_id})

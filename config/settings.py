@@ -170,11 +170,17 @@ LOGOUT_REDIRECT_URL = "login"
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
-# django-axes: lock an account+address after repeated failures.
+# django-axes: lock an account+address after repeated failures (wrong passwords and
+# wrong two-factor codes alike), and a whole address after ADDRESS_FAILURE_LIMIT failures
+# across usernames (password spraying). The counts live in the database, shared by every
+# worker. The count is cleared only once every factor succeeded (config.lockout), never
+# after the password alone: AXES_RESET_ON_SUCCESS would let wrong codes go on for ever.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+ADDRESS_FAILURE_LIMIT = env_int("ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False
+AXES_HANDLER = "config.lockout.LockoutHandler"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # Behind a proxy every request comes from the proxy's address: the client's is the
 # TRUSTED_PROXY_COUNT-th entry from the right of X-Forwarded-For.
