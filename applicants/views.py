@@ -1,10 +1,12 @@
 """People in the web interface: signing up as an applicant, an officer registering a
-person (possible duplicates shown before anything is saved), and the list of people."""
+person (possible duplicates shown before anything is saved), the list of people, and
+each person's own API sign-ins (devices) with a button to revoke each."""
 
 import secrets
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Count, Q
@@ -19,7 +21,7 @@ from django.views.decorators.http import require_POST
 from grants.errors import NotVisible, ServiceError
 from grants.views.common import paginate, role_required
 
-from . import roles, services
+from . import roles, services, tokens
 from .consent import consent_wording
 from .duplicates import find_possible_duplicates, pending_flags_for
 from .forms import ApplicantSearchForm, RegisterApplicantForm, SignUpForm
@@ -271,3 +273,21 @@ def duplicate_decide(request, pk):
         else:
             messages.success(request, _("Recorded: different people."))
     return redirect("duplicate-list")
+
+
+@login_required
+def device_list(request):
+    """The devices (API tokens) signed in as me: when each was signed in, last used and
+    when it stops working; a lost phone is revoked here."""
+    return render(request, "applicants/apitoken_list.html", {"tokens": tokens.tokens_for(request.user)})
+
+
+@login_required
+@require_POST
+def device_revoke(request, pk):
+    try:
+        tokens.revoke_token(token_id=pk, by=request.user)
+    except NotVisible:
+        raise Http404 from None
+    messages.success(request, _("That device is signed out: its token no longer works."))
+    return redirect("device-list")

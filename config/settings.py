@@ -71,7 +71,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
@@ -194,8 +193,20 @@ STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT", 30 * 60)
 REQUIRE_STAFF_OTP = env_bool("REQUIRE_STAFF_OTP", True)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Micro-enterprise grants")
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "otp", "code"]
-# API tokens of staff accounts stop working this many hours after they were issued.
+# API tokens of staff accounts stop working this many hours after they were issued,
+# everyone else's (applicants) after this many days.
 STAFF_TOKEN_HOURS = env_int("STAFF_TOKEN_HOURS", 12)
+APPLICANT_TOKEN_DAYS = env_int("APPLICANT_TOKEN_DAYS", 30)
+
+# The cache holds the API's rate-limit counts, so every worker process must share it:
+# Redis when REDIS_URL is set, else a table in the database (created by `migrate`).
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+    }
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [

@@ -26,6 +26,7 @@ from applicants.models import (
     StaffAssignment,
 )
 from applicants.normalise import name_key
+from applicants.tokens import issue_token
 from assessments.models import (
     Assessment,
     AssessmentScore,
@@ -518,3 +519,8 @@ def audit_actions(application):
     return list(
         AuditEvent.objects.filter(application=application).order_by("id").values_list("action", flat=True)
     )
+
+
+def api_key(user, device="tests"):
+    """A fresh API token's key for `user`, as POST auth/token/ would hand out."""
+    return issue_token(user=user, device=device)[1]

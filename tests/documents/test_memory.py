@@ -20,10 +20,10 @@ import requests
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from rest_framework.authtoken.models import Token
 
 from grants.models import Document
 
+from ..factories import api_key
 from ..s3server import Bucket, moto_in_child, use_s3
 from .support import Folder, documents_url, download_url
 
@@ -180,7 +180,7 @@ def stored_sha256(store, key):
 
 def test_a_50_mb_upload_and_its_download_stream(world, big_store, tmp_path, settings):
     app = world.application()
-    server = Server(Token.objects.create(user=world.applicant).key)
+    server = Server(api_key(world.applicant))
     # The first request imports and connects; what it keeps is not the upload's doing.
     small = tmp_path / "small"
     write_body(small, 64 * 1024)
