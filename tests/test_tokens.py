@@ -3,9 +3,11 @@ revoked by their owner only (role by role), all revoked when the password change
 any path, expiring for every role, and the devices page in the account area."""
 
 import hashlib
+import importlib
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.contrib.auth import authenticate
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -15,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from applicants.models import ApiToken
+from applicants.privacy import erase_applicant
 from applicants.tokens import issue_token
 from grants.demo import totp_key_hex
 from grants.models import AuditEvent
@@ -278,3 +281,38 @@ class TestDevicesPage:
         assert sign_in("officer", otp=otp_now(), device="Office laptop").status_code == 200
         verified_login(client, world.officer)
         assert "Office laptop" in client.get(reverse("device-list")).content.decode()
+
+
+class TestOldTokens:
+    def test_the_migration_hashes_drf_keys_and_drops_their_table(self, world):
+        """Databases from before kept DRF's keys in clear in authtoken_token: each key is
+        hashed into the new table (still working) and the clear keys are gone."""
+        migration = importlib.import_module("applicants.migrations.0004_api_tokens")
+        key = "0123456789abcdef0123456789abcdef01234567"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamp, user_id integer)"
+            )
+            cursor.execute(
+                "INSERT INTO authtoken_token VALUES (%s, %s, %s)", [key, timezone.now(), world.applicant.pk]
+            )
+
+        class SchemaEditor:
+            def __init__(self):
+                self.connection = connection
+
+            def execute(self, sql):
+                with connection.cursor() as cursor:
+                    cursor.execute(sql)
+
+        migration.hash_drf_tokens(django_apps, SchemaEditor())
+        assert "authtoken_token" not in connection.introspection.table_names()
+        token = ApiToken.objects.get(user=world.applicant)
+        assert token.key_hash == hashlib.sha256(key.encode()).hexdigest()
+        assert works(key)
+
+    def test_erasing_a_person_removes_their_tokens(self, world):
+        _token, key = issue_token(user=world.applicant)
+        erase_applicant(applicant=world.person, by=world.manager, reason="asked for erasure")
+        assert not ApiToken.objects.filter(user=world.applicant).exists()
+        assert not works(key)
