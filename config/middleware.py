@@ -2,6 +2,7 @@
 two-factor for staff, and a clear 503 while the database is away (nothing half-written:
 requests are atomic)."""
 
+import ipaddress
 import logging
 import sys
 import time
@@ -10,8 +11,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import DataError, InterfaceError, OperationalError
-from django.http import JsonResponse
+from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
@@ -27,6 +29,28 @@ DATABASE_AWAY = "The database is not reachable right now. Nothing was saved; try
 
 def _is_api(request):
     return request.path_info.startswith("/api/")
+
+
+class LoopbackOnlyWhenDebug:
+    """With DEBUG on, answer requests from this computer only. Settings already refuse
+    DEBUG beside a SECRET_KEY or a public host name; this covers `make run HOST=0.0.0.0`,
+    where anyone on the network could send `Host: localhost` and read a debug page."""
+
+    def __init__(self, get_response):
+        if not settings.DEBUG:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            loopback = ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            return HttpResponseForbidden(
+                "This development server (DEBUG=1) answers this computer only.", content_type="text/plain"
+            )
+        return self.get_response(request)
 
 
 class NoStoreMiddleware:
