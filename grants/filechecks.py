@@ -44,6 +44,18 @@ ACTIVE_NAMES = {
 }
 # A PDF that is also an HTML page: opened as a page, its script runs under our origin.
 HTML_MARKERS = re.compile(rb"<\s*(?:html|script|!doctype\s+html)", re.IGNORECASE)
+# The same names found in the raw bytes, #xx escapes decoded: a viewer that rebuilds a
+# damaged file's cross-references may find objects the parser does not. Only the long
+# names: /JS or /AA turn up by chance in the binary data of any large scan.
+RAW_NAME = re.compile(rb"/((?:[A-Za-z0-9]|#[0-9A-Fa-f]{2}){6,64})")
+RAW_ACTIVE_NAMES = {
+    b"JavaScript",
+    b"EmbeddedFile",
+    b"EmbeddedFiles",
+    b"Launch",
+    b"RichMedia",
+    b"RichMediaContent",
+}
 SCAN_BLOCK = 1024 * 1024
 
 # Archives (DOCX, ODT): a real document of a few megabytes expands to a few tens.
@@ -85,7 +97,7 @@ def _unreadable_pdf():
 def check_pdf(fileobj):
     """Refuse a PDF that is also an HTML page, runs code, or embeds files."""
     try:
-        _scan_for_html(fileobj)
+        _scan_bytes(fileobj)
         fileobj.seek(0)
         reader = PdfReader(fileobj, strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -103,20 +115,28 @@ def check_pdf(fileobj):
         fileobj.seek(0)
 
 
-def _scan_for_html(fileobj):
+def _scan_bytes(fileobj):
     fileobj.seek(0)
     tail = b""
     for block in iter(lambda: fileobj.read(SCAN_BLOCK), b""):
-        if HTML_MARKERS.search(tail + block):
+        window = tail + block
+        if HTML_MARKERS.search(window):
             raise RefusedContent(
                 _("This file is a PDF and a web page at once, which we do not accept."), code="polyglot"
             )
-        tail = block[-32:]
+        for match in RAW_NAME.finditer(window):
+            if _unescaped(match[1]) in RAW_ACTIVE_NAMES:
+                raise _active_pdf()
+        tail = block[-200:]
+
+
+def _unescaped(name):
+    return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m[1], 16)]), name)
 
 
 def _check_objects(reader):
-    """Every object the file defines, whether or not anything points at it: a viewer
-    repairing a damaged file may find the ones a clean reading would not."""
+    """Every object of the cross-reference table, whether or not anything points at it
+    (an object left out of the table is for _scan_bytes)."""
     _inspect(reader.trailer)
     for generation, numbers in reader.xref.items():
         for number in numbers:

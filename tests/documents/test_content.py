@@ -60,6 +60,13 @@ def test_a_pdf_that_runs_code_or_carries_files_is_refused(world, api, store, dat
     assert_refused(upload_plan(api, world, data), store, 415, "active_content")
 
 
+def test_a_script_left_out_of_the_cross_references_is_found_in_the_bytes(world, api, store):
+    """A viewer rebuilding a damaged file's table would find object 9; the parser, reading
+    the intact table, does not."""
+    data = pdf_with() + b"9 0 obj<</S/J#61vaScript/JS(app.alert(1))>>endobj\n"
+    assert_refused(upload_plan(api, world, data), store, 415, "active_content")
+
+
 def object_stream_pdf(hidden):
     """A PDF 1.5 whose objects 3 and 4 sit compressed in an object stream (object 5),
     found through a cross-reference stream (object 6): no name of theirs is in the
