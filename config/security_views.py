@@ -66,7 +66,8 @@ def locked_out(request, original_response=None, credentials=None):
 
 def _safe_next(request, fallback=None):
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # A path of this site only: a bare word would be taken for a view's name by redirect().
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

@@ -60,6 +60,20 @@ elif len(SECRET_KEY) < 40:
     raise ImproperlyConfigured("SECRET_KEY must be at least 40 random characters.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEVELOPMENT or TESTING) else "")
+# DEBUG's error pages show code, settings and the environment: only `make run`'s server on
+# this computer may have them (no SECRET_KEY, loopback names only; and
+# config.middleware.LoopbackOnlyWhenDebug answers nobody else, whatever address it is bound to).
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+if DEBUG and not (DEVELOPMENT and set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS):
+    raise ImproperlyConfigured(
+        "DEBUG=1 is only for the development server on this computer: it needs SECRET_KEY unset "
+        "and ALLOWED_HOSTS naming only 127.0.0.1, localhost or ::1. Its error pages show the code "
+        "and the environment."
+    )
+# Error pages and reports hide database URLs, keys, passwords and any URL with a password
+# in it, from the settings, the environment (runserver copies it into request.META) and
+# the traceback's variables, in DEBUG too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.debug.SecretsHidingFilter"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -84,8 +98,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.LoopbackOnlyWhenDebug",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files stay cacheable, everything else is no-store.
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -38,6 +38,7 @@ from assessments.models import (
     TrainingSession,
 )
 from grants.dates import add_months
+from grants.demo import tiny_pdf
 from grants.models import (
     AuditEvent,
     Commitment,
@@ -51,7 +52,7 @@ from grants.models import (
     Programme,
 )
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF_BYTES = tiny_pdf(b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[]/Count 0>>")
 RUBRIC = [
     ("viability", "Viability", "0.30"),
     ("skills", "Skills and experience", "0.20"),

@@ -9,6 +9,7 @@ import os
 
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -335,6 +336,7 @@ def form_arguments(cls):
         "applications": lambda: GrantApplication.objects.select_related("applicant"),
         "cohorts": lambda: TrainingCohort.objects.all(),
         "rubric": lambda: RubricCriterion.objects.all()[:5],
+        "officers": lambda: get_user_model().objects.all(),
     }
     kwargs = {}
     for name, parameter in inspect.signature(cls.__init__).parameters.items():

@@ -13,6 +13,7 @@ from django.urls import reverse
 from applicants import roles
 from applicants.models import Applicant, ConsentRecord
 from grants import services
+from grants.demo import tiny_pdf
 from grants.models import AuditEvent, Document, GrantApplication
 
 from .factories import PDF_BYTES, DocumentFactory, audit_actions
@@ -339,6 +340,19 @@ class TestDocuments:
         body = response.content.decode()
         assert "DOCX, ODT, PDF" in body
         assert '<div role="alert"><ul class="errorlist nonfield">' in body
+        assert not Document.objects.filter(application=application).exists()
+
+    def test_a_pdf_with_a_script_answers_415_saying_why(self, me, world):
+        application = world.application()
+        plan = tiny_pdf(
+            b"<</Type/Catalog/Pages 2 0 R/OpenAction 3 0 R>>",
+            b"<</Type/Pages/Kids[]/Count 0>>",
+            b"<</S/JavaScript/JS(app.alert(1))>>",
+        )
+        response = self.upload(me, application, "plan.pdf", plan)
+
+        assert response.status_code == 415
+        assert "This PDF contains scripts, attached files or actions" in response.content.decode()
         assert not Document.objects.filter(application=application).exists()
 
     def test_a_photo_is_not_a_business_plan(self, me, world):

@@ -27,7 +27,7 @@ from .. import documents, handover, permissions, selectors, services
 from ..api import serve_document
 from ..diagram import workflow_svg
 from ..errors import NotVisible, ServiceError
-from ..forms import DocumentForm, TransitionForm
+from ..forms import DocumentForm, ReassignForm, TransitionForm
 from ..models import Document, DocumentKind
 from ..workflow import State
 from . import timeline
@@ -278,12 +278,11 @@ def application_reassign(request, pk):
     """A programme manager gives the application to another field officer of its centre."""
     user = request.user
     application = visible_application(user, pk)
-    officer = (
-        selectors.field_officers_of(application.centre_id).filter(pk=request.POST.get("officer") or 0).first()
-    )
-    if officer is None:
-        messages.error(request, _("Choose a field officer of the application's centre."))
+    form = ReassignForm(request.POST, officers=selectors.field_officers_of(application.centre_id))
+    if not form.is_valid():
+        messages.error(request, form.errors["officer"][0])
         return redirect("application-detail", pk=pk)
+    officer = form.cleaned_data["officer"]
     try:
         services.reassign_application(application=application, officer=officer, by=user)
     except NotVisible:
