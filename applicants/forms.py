@@ -50,11 +50,9 @@ class PersonForm(forms.Form):
 
 
 class SignUpForm(PersonForm):
-    username = forms.CharField(
-        label=_("Choose a user name"),
-        max_length=150,
-        help_text=_("Letters, digits and @ . + - _ only. You log in with it."),
-    )
+    """No user name to choose: the account gets one (applicants.views), so signing up
+    never tells anyone whether a name, a staff member's say, exists."""
+
     password1 = forms.CharField(
         label=_("Choose a password"),
         strip=False,
@@ -82,24 +80,15 @@ class SignUpForm(PersonForm):
         "target_groups",
         "household_size",
         "dependants",
-        "username",
         "password1",
         "password2",
         "consent",
     ]
 
-    LOGIN_FIELDS = ("username", "password1", "password2", "consent")
+    LOGIN_FIELDS = ("password1", "password2", "consent")
 
     def person_fields(self):
         return [self[name] for name in self.fields if name not in self.LOGIN_FIELDS]
-
-    def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        User = get_user_model()
-        User.username_validator(username)
-        if User.objects.filter(username__iexact=username).exists():
-            raise forms.ValidationError(_("This user name is taken; choose another."))
-        return username
 
     def clean(self):
         data = super().clean()
@@ -108,7 +97,6 @@ class SignUpForm(PersonForm):
             self.add_error("password2", _("The two passwords are not the same."))
         elif first:
             probe = get_user_model()(
-                username=data.get("username", ""),
                 first_name=data.get("first_name", ""),
                 last_name=data.get("last_name", ""),
                 email=data.get("email", ""),

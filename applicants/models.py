@@ -247,3 +247,24 @@ class DuplicateFlag(models.Model):
 
     def __str__(self):
         return f"{self.applicant_id} ~ {self.other_id}: {self.decision}"
+
+
+class ApiToken(models.Model):
+    """An API sign-in on one device. Only the SHA-256 of the key is stored: the key is
+    shown once, when the token is issued, so a copy of the database opens nothing. Each
+    sign-in gets its own token, revocable on its own; a password change revokes them all
+    (applicants.tokens)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    device = models.CharField(_("device"), max_length=100, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["user", "expires"])]
+
+    def __str__(self):
+        return self.device or f"token {self.pk}"

@@ -11,6 +11,7 @@ which records. Two rules the lists keep by leaving permissions out:
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
@@ -167,6 +168,19 @@ def has_role(user, role):
 
 def roles_of(user):
     return [role for role in ALL_ROLES if has_role(user, role)]
+
+
+def is_staff_account(user):
+    """Every staff role, and anyone who can reach the admin site."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or user.is_superuser or is_staff_member(user)
+
+
+def needs_two_factor(user):
+    """Staff sign in with a TOTP code after the password (switchable off only for local
+    experiments)."""
+    return settings.REQUIRE_STAFF_OTP and is_staff_account(user)
 
 
 def is_staff_member(user):

@@ -1,8 +1,12 @@
 """People in the web interface: signing up as an applicant, an officer registering a
-person (possible duplicates shown before anything is saved), and the list of people."""
+person (possible duplicates shown before anything is saved), the list of people, and
+each person's own API sign-ins (devices) with a button to revoke each."""
+
+import secrets
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models import Count, Q
@@ -18,7 +22,7 @@ from applicants.roles import role_required
 from core.errors import ServiceError
 from core.web import paginate
 
-from . import roles, services
+from . import roles, services, tokens
 from .consent import consent_wording
 from .duplicates import find_possible_duplicates, pending_flags_for
 from .forms import ApplicantSearchForm, RegisterApplicantForm, SignUpForm
@@ -43,13 +47,26 @@ def _consent_paragraphs():
     return [line for line in consent_wording().split("\n") if line.strip()]
 
 
+def _new_username(first_name):
+    """A user name nobody chose: the first name in plain letters and random digits. As
+    people never pick one, signing up cannot be used to learn which names exist."""
+    base = fold(first_name).replace(" ", "")[:20] or "applicant"
+    taken = get_user_model().objects.filter
+    for _attempt in range(5):
+        candidate = f"{base}-{secrets.randbelow(10_000):04d}"
+        if not taken(username__iexact=candidate).exists():
+            return candidate
+    # Five common first names in a row: digits long enough never to meet again.
+    return f"{base}-{secrets.token_hex(6)}"
+
+
 @transaction.atomic
 def _create_account(form, language):
     """The login and the applicant record together, or neither: a refused registration
     (ServiceError) rolls the new login back."""
     data = form.cleaned_data
     user = get_user_model().objects.create_user(
-        username=data["username"],
+        username=_new_username(data["first_name"]),
         email=data["email"],
         password=data["password1"],
         first_name=data["first_name"].strip()[:150],
@@ -95,7 +112,14 @@ def signup(request):
                 status = 400
             else:
                 login(request, user, backend="applicants.backends.ModelBackend")
-                messages.success(request, _("Welcome! You can now start your application."))
+                messages.success(
+                    request,
+                    _(
+                        "Welcome! Your user name is %(username)s: write it down, you sign in with it "
+                        "and your password. You can now start your application."
+                    )
+                    % {"username": user.username},
+                )
                 return redirect("my-applications")
         else:
             status = 400
@@ -246,3 +270,18 @@ def duplicate_decide(request, pk):
         else:
             messages.success(request, _("Recorded: different people."))
     return redirect("duplicate-list")
+
+
+@login_required
+def device_list(request):
+    """The devices (API tokens) signed in as me: when each was signed in, last used and
+    when it stops working; a lost phone is revoked here."""
+    return render(request, "applicants/apitoken_list.html", {"tokens": tokens.tokens_for(request.user)})
+
+
+@login_required
+@require_POST
+def device_revoke(request, pk):
+    tokens.revoke_token(token_id=pk, by=request.user)
+    messages.success(request, _("That device is signed out: its token no longer works."))
+    return redirect("device-list")

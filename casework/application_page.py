@@ -26,7 +26,7 @@ from core.web import error_messages, safe_next
 from grants import documents, handover, permissions, selectors, services, transitions
 from grants.api import serve_document
 from grants.diagram import workflow_svg
-from grants.forms import DocumentForm, TransitionForm
+from grants.forms import DocumentForm, ReassignForm, TransitionForm
 from grants.models import STATE_LABELS, Document, DocumentKind
 from grants.views import timeline
 from grants.views.common import visible_application
@@ -250,12 +250,11 @@ def application_reassign(request, pk):
     """A programme manager gives the application to another field officer of its centre."""
     user = request.user
     application = visible_application(user, pk)
-    officer = (
-        selectors.field_officers_of(application.centre_id).filter(pk=request.POST.get("officer") or 0).first()
-    )
-    if officer is None:
-        messages.error(request, _("Choose a field officer of the application's centre."))
+    form = ReassignForm(request.POST, officers=selectors.field_officers_of(application.centre_id))
+    if not form.is_valid():
+        messages.error(request, form.errors["officer"][0])
         return redirect("application-detail", pk=pk)
+    officer = form.cleaned_data["officer"]
     services.reassign_application(application=application, officer=officer, by=user)
     messages.success(
         request,

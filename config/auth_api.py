@@ -1,6 +1,8 @@
-"""POST /api/v1/auth/token/: a token for username + password, and for staff (and anyone
-else with a confirmed device) the current TOTP code as `otp`. Wrong passwords and wrong
-codes are counted by django-axes like browser sign-ins; staff tokens expire."""
+"""API sign-in: POST auth/token/ issues a new token for each sign-in (one per device) for
+username + password, and for staff (and anyone else with a confirmed device) the current
+TOTP code as `otp`. Wrong passwords and wrong codes are counted by django-axes like
+browser sign-ins. GET auth/tokens/ lists the caller's own tokens (never a key), DELETE
+auth/tokens/{id}/ revokes one, POST auth/token/revoke/ signs the current token out."""
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_login_failed
@@ -8,28 +10,54 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from .authentication import token_expired
-from .security_views import locked_out, needs_two_factor
+from applicants import tokens
+from applicants.models import ApiToken
+from applicants.roles import needs_two_factor
+
+from .lockout import sign_in_completed
+from .security_views import client_ip, locked_out
 
 
 class TokenRequest(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=200, trim_whitespace=False)
     otp = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    device = serializers.CharField(
+        max_length=tokens.DEVICE_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="A name for this device in the owner's token list; the User-Agent by default.",
+    )
 
 
 class TokenResponse(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="The key; shown only here, never again.")
+    id = serializers.IntegerField()
+    expires = serializers.DateTimeField()
+
+
+class TokenListItem(serializers.Serializer):
+    id = serializers.IntegerField()
+    device = serializers.CharField()
+    created = serializers.DateTimeField()
+    last_used = serializers.DateTimeField(allow_null=True)
+    expires = serializers.DateTimeField()
+    current = serializers.BooleanField(help_text="The token this request was made with.")
 
 
 class LoginThrottle(AnonRateThrottle):
+    """Counted in the shared cache (every worker sees the same count), per client
+    address as the lockouts see it: DRF's own guess trusts any X-Forwarded-For."""
+
     rate = "30/min"
+
+    def get_ident(self, request):
+        return client_ip(request._request)
 
 
 def confirmed_devices(user):
@@ -45,6 +73,14 @@ def verify_otp(user, code):
             if device.verify_token(code):
                 return True
     return False
+
+
+def _user_agent_label(request):
+    """The User-Agent names the device when the client gave no name. It is the client's
+    text, not the person's words: unprintable characters dropped and cut to fit, never a
+    reason to refuse a sign-in."""
+    agent = "".join(ch for ch in request.headers.get("User-Agent", "") if ch.isprintable())
+    return agent[: tokens.DEVICE_MAX_LENGTH]
 
 
 def _refuse(detail, **fields):
@@ -87,10 +123,50 @@ class ObtainToken(APIView):
                 if getattr(http_request, "axes_locked_out", False):
                     return locked_out(http_request, credentials={"username": values["username"]})
                 return _refuse("The two-factor code is wrong or expired.", otp=["Wrong code."])
-        token = Token.objects.filter(user=user).first()
-        if token is not None and token_expired(user, token):
-            token.delete()
-            token = None
-        if token is None:
-            token = Token.objects.create(user=user)
-        return Response({"token": token.key})
+        sign_in_completed(http_request, user)
+        device = values.get("device") or _user_agent_label(http_request)
+        token, key = tokens.issue_token(user=user, device=device)
+        return Response({"token": key, "id": token.pk, "expires": tokens.expires_at(token, user)})
+
+
+def _describe(token, current):
+    return {
+        "id": token.pk,
+        "device": token.device,
+        "created": token.created,
+        "last_used": token.last_used,
+        "expires": token.works_until,
+        "current": current is not None and token.pk == current.pk,
+    }
+
+
+def _current_token(request):
+    return request.auth if isinstance(request.auth, ApiToken) else None
+
+
+class TokenList(APIView):
+    """The caller's own tokens that still work, newest first: one per device signed in."""
+
+    @extend_schema(responses=TokenListItem(many=True))
+    def get(self, request):
+        current = _current_token(request)
+        return Response([_describe(t, current) for t in tokens.tokens_for(request.user)])
+
+
+class TokenDetail(APIView):
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        """Revoke one of your own tokens (another person's answers 404, as a missing one)."""
+        tokens.revoke_token(token_id=pk, by=request.user)
+        return Response(status=204)
+
+
+class RevokeCurrentToken(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        """Sign out: the token this request carries stops working."""
+        current = _current_token(request)
+        if current is None:
+            return _refuse("Send this with the token to revoke (Authorization: Token <key>).")
+        tokens.revoke_token(token_id=current.pk, by=request.user)
+        return Response(status=204)

@@ -1,6 +1,8 @@
-"""Cross-cutting request handling: idle timeout and two-factor for staff, and a clear
-503 while the database is away (nothing half-written: requests are atomic)."""
+"""Cross-cutting request handling: no caching of what the app answers, idle timeout and
+two-factor for staff, and a clear 503 while the database is away (nothing half-written:
+requests are atomic)."""
 
+import ipaddress
 import logging
 import sys
 import time
@@ -9,14 +11,16 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import MiddlewareNotUsed
 from django.db import DataError, InterfaceError, OperationalError
-from django.http import JsonResponse
+from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import SimpleTemplateResponse
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.views import defaults
 
-from .security_views import is_staff_account, needs_two_factor
+from applicants.roles import is_staff_account, needs_two_factor
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,55 @@ DATABASE_AWAY = "The database is not reachable right now. Nothing was saved; try
 
 def _is_api(request):
     return request.path_info.startswith("/api/")
+
+
+class LoopbackOnlyWhenDebug:
+    """With DEBUG on, answer requests from this computer only. Settings already refuse
+    DEBUG beside a SECRET_KEY or a public host name; this covers `make run HOST=0.0.0.0`,
+    where anyone on the network could send `Host: localhost` and read a debug page."""
+
+    def __init__(self, get_response):
+        if not settings.DEBUG:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            loopback = ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            return HttpResponseForbidden(
+                "This development server (DEBUG=1) answers this computer only.", content_type="text/plain"
+            )
+        return self.get_response(request)
+
+
+class NoStoreMiddleware:
+    """Nothing the app itself answers is kept by a browser or a proxy: `Cache-Control:
+    private, no-store` (and `Pragma: no-cache` for HTTP/1.0 caches) on every response.
+
+    Nearly every page and API answer names a person, the sign-up form answers with what
+    was typed into it, and a shared computer's back button or disk cache must not show
+    them to the next person. Static files never reach this (WhiteNoise answers them first,
+    with long caching); the API schema and its docs page say nothing about anyone and may
+    be cached. A view that already forbids storing keeps its own header."""
+
+    PUBLIC_PREFIXES = ("/api/v1/schema/", "/api/v1/docs/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path_info.startswith(self.PUBLIC_PREFIXES):
+            return response
+        if "no-store" not in response.get("Cache-Control", ""):
+            # Replaced, not merged: max-age or public would contradict no-store.
+            del response["Cache-Control"]
+            patch_cache_control(response, private=True, no_store=True)
+        response.setdefault("Pragma", "no-cache")
+        return response
 
 
 class StaffSessionTimeoutMiddleware:

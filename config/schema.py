@@ -32,7 +32,9 @@ UPLOADS = {
     "413": "The file is too large.",
     "415": "This file type is not allowed for this kind of document.",
 }
-TOKEN = {"429": "Too many failed sign-ins from this address: locked for a while."}
+TOKEN = {
+    "429": "Too many failed sign-ins from this address (locked for a while), or too many requests a minute."
+}
 
 
 def add_error_responses(result, generator, request, public):

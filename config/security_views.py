@@ -27,23 +27,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applicants import roles
 
+from .lockout import sign_in_completed
+
 log = logging.getLogger(__name__)
 
 LOCKED_MESSAGE = gettext_lazy(
     "Too many failed sign-in attempts from this address: the account is locked here for "
     "%(minutes)s minutes. Ask your centre's administrator if you need in sooner."
 )
-
-
-def is_staff_account(user):
-    """Every staff role, and anyone who can reach the admin site."""
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or user.is_superuser or roles.is_staff_member(user)
-
-
-def needs_two_factor(user):
-    return settings.REQUIRE_STAFF_OTP and is_staff_account(user)
 
 
 def client_ip(request):
@@ -71,7 +62,8 @@ def locked_out(request, original_response=None, credentials=None):
 
 def _safe_next(request, fallback=None):
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
+    # A path of this site only: a bare word would be taken for a view's name by redirect().
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -84,7 +76,7 @@ class Login(LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        if needs_two_factor(self.request.user):
+        if roles.needs_two_factor(self.request.user):
             return redirect(f"{reverse('otp-verify')}?{urlencode({'next': self.get_success_url()})}")
         return response
 
@@ -121,7 +113,7 @@ def _count_failure(request):
 def verify(request):
     """Second step for staff: the current TOTP code marks the session as verified."""
     user = request.user
-    if not needs_two_factor(user) or user.is_verified():
+    if not roles.needs_two_factor(user) or user.is_verified():
         return redirect(_safe_next(request))
     devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
     if not devices:
@@ -130,12 +122,20 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         device = next((d for d in devices if _verify(d, form.cleaned_data["code"])), None)
         if device is not None:
-            otp_login(request, device)
+            _second_factor_passed(request, device)
             return redirect(_safe_next(request))
         if _count_failure(request):
             return locked_out(request, credentials={"username": user.get_username()})
         form.add_error("code", _("That code is wrong or expired; wait for the next one and try again."))
     return render(request, "registration/otp_verify.html", {"form": form, "next": _safe_next(request)})
+
+
+def _second_factor_passed(request, device):
+    """The session is now fully signed in: it gets a new key (one seen before the code,
+    say on a shared computer, opens nothing), and the failure count starts again."""
+    otp_login(request, device)
+    request.session.cycle_key()
+    sign_in_completed(request, request.user)
 
 
 def _verify(device, code):
@@ -155,7 +155,7 @@ def setup(request):
     """First sign-in of a staff member without a device: show a new secret (and its QR
     code), and keep it only once a code from the app proves it was copied."""
     user = request.user
-    if not needs_two_factor(user):
+    if not roles.needs_two_factor(user):
         return redirect(_safe_next(request))
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect(f"{reverse('otp-verify')}?{urlencode({'next': _safe_next(request)})}")
@@ -174,7 +174,7 @@ def setup(request):
             device.last_t = totp.t()
             device.save()
             del request.session[SETUP_SESSION_KEY]
-            otp_login(request, device)
+            _second_factor_passed(request, device)
             from grants import audit
 
             audit.record(action="two_factor_enrolled", actor=user, data={"device": device.persistent_id})

@@ -60,6 +60,20 @@ elif len(SECRET_KEY) < 40:
     raise ImproperlyConfigured("SECRET_KEY must be at least 40 random characters.")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if (DEVELOPMENT or TESTING) else "")
+# DEBUG's error pages show code, settings and the environment: only `make run`'s server on
+# this computer may have them (no SECRET_KEY, loopback names only; and
+# config.middleware.LoopbackOnlyWhenDebug answers nobody else, whatever address it is bound to).
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+if DEBUG and not (DEVELOPMENT and set(ALLOWED_HOSTS) <= LOOPBACK_HOSTS):
+    raise ImproperlyConfigured(
+        "DEBUG=1 is only for the development server on this computer: it needs SECRET_KEY unset "
+        "and ALLOWED_HOSTS naming only 127.0.0.1, localhost or ::1. Its error pages show the code "
+        "and the environment."
+    )
+# Error pages and reports hide database URLs, keys, passwords and any URL with a password
+# in it, from the settings, the environment (runserver copies it into request.META) and
+# the traceback's variables, in DEBUG too.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.debug.SecretsHidingFilter"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -71,7 +85,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
@@ -89,8 +102,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.LoopbackOnlyWhenDebug",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files stay cacheable, everything else is no-store.
+    "config.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -174,11 +190,17 @@ LOGOUT_REDIRECT_URL = "login"
 ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 
-# django-axes: lock an account+address after repeated failures.
+# django-axes: lock an account+address after repeated failures (wrong passwords and
+# wrong two-factor codes alike), and a whole address after ADDRESS_FAILURE_LIMIT failures
+# across usernames (password spraying). The counts live in the database, shared by every
+# worker. The count is cleared only once every factor succeeded (config.lockout), never
+# after the password alone: AXES_RESET_ON_SUCCESS would let wrong codes go on for ever.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+ADDRESS_FAILURE_LIMIT = env_int("ADDRESS_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+AXES_RESET_ON_SUCCESS = False
+AXES_HANDLER = "config.lockout.LockoutHandler"
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 # Behind a proxy every request comes from the proxy's address: the client's is the
 # TRUSTED_PROXY_COUNT-th entry from the right of X-Forwarded-For.
@@ -192,8 +214,20 @@ STAFF_IDLE_TIMEOUT = env_int("STAFF_IDLE_TIMEOUT", 30 * 60)
 REQUIRE_STAFF_OTP = env_bool("REQUIRE_STAFF_OTP", True)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Micro-enterprise grants")
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "password", "otp", "code"]
-# API tokens of staff accounts stop working this many hours after they were issued.
+# API tokens of staff accounts stop working this many hours after they were issued,
+# everyone else's (applicants) after this many days.
 STAFF_TOKEN_HOURS = env_int("STAFF_TOKEN_HOURS", 12)
+APPLICANT_TOKEN_DAYS = env_int("APPLICANT_TOKEN_DAYS", 30)
+
+# The cache holds the API's rate-limit counts, so every worker process must share it:
+# Redis when REDIS_URL is set, else a table in the database (created by `migrate`).
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_cache"}
+    }
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [

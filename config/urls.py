@@ -13,6 +13,9 @@ from . import auth_api, health
 
 api_v1 = [
     path("auth/token/", auth_api.ObtainToken.as_view(), name="token"),
+    path("auth/token/revoke/", auth_api.RevokeCurrentToken.as_view(), name="token-revoke"),
+    path("auth/tokens/", auth_api.TokenList.as_view(), name="tokens"),
+    path("auth/tokens/<int:pk>/", auth_api.TokenDetail.as_view(), name="token-detail"),
     path("programmes/", grants_api.ProgrammeList.as_view(), name="programmes"),
     path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
     path("applicants/<int:pk>/", applicants_api.ApplicantDetail.as_view(), name="applicant"),

@@ -121,9 +121,26 @@ RUBRIC = [
     ("commitment", "Commitment", "0.15"),
 ]
 
-TINY_PDF = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+def tiny_pdf(*objects):
+    """A PDF of the given objects (numbered from 1, the first the catalog) with the cross-
+    reference table readers need."""
+    body = b"%PDF-1.4\n"
+    offsets = []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += b"%d 0 obj%sendobj\n" % (number, obj)
+    table = b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return body + (
+        b"xref\n0 %d\n0000000000 65535 f \n%strailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, table, len(objects) + 1, len(body))
+    )
+
+
+TINY_PDF = tiny_pdf(
+    b"<</Type/Catalog/Pages 2 0 R>>",
+    b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+    b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>",
 )
 
 

@@ -35,7 +35,7 @@ from applicants.sensitivity import sensitive_access
 from core.decisions import ALLOWED, Decision
 from core.errors import ServiceError, require
 
-from . import audit, permissions
+from . import audit, filechecks, permissions
 from .models import Document, DocumentKind
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,7 @@ ALLOWED_TYPES = {
 }
 EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png", DOCX: "docx", ODT: "odt"}
 IMAGES = {JPEG, PNG}
+ARCHIVES = {DOCX, ODT}
 # Which kinds an applicant may upload themselves; staff may upload any kind.
 APPLICANT_KINDS = {
     DocumentKind.ID_DOCUMENT,
@@ -246,6 +247,10 @@ def _checked_type(uploaded_file, kind):
             % {"kind": DocumentKind(kind).label.lower(), "types": allowed_types_label(kind)},
             code="unsupported_type",
         )
+    if content_type == PDF:
+        filechecks.check_pdf(uploaded_file)
+    elif content_type in ARCHIVES:
+        filechecks.check_archive(uploaded_file)
     return content_type
 
 
@@ -268,8 +273,9 @@ def _duplicate():
 
 
 def upload_document(*, application, by, kind, uploaded_file):
-    """Check, store and record one document. Raises UploadTooLarge (413), UnsupportedType
-    (415), StorageUnavailable (503), ServiceError (400: empty, duplicate, unknown kind),
+    """Check, store and record one document. Raises UploadTooLarge, ImageTooLarge or
+    ArchiveTooLarge (413), UnsupportedType, RefusedContent or UnreadableImage (415),
+    StorageUnavailable (503), ServiceError (400: empty, duplicate, unknown kind),
     NotVisible or NotAllowed; in every case nothing is left in the database or storage."""
     if kind not in DocumentKind.values:
         raise ServiceError(

@@ -117,6 +117,22 @@ class DocumentForm(forms.Form):
             self.fields["kind"].choices = [(k, label) for k, label in DocumentKind.choices if k in kinds]
 
 
+class ReassignForm(forms.Form):
+    """The field officer to give an application to, among those of its centre."""
+
+    officer = forms.ModelChoiceField(
+        queryset=None,
+        error_messages={
+            "required": _("Choose a field officer of the application's centre."),
+            "invalid_choice": _("Choose a field officer of the application's centre."),
+        },
+    )
+
+    def __init__(self, *args, officers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["officer"].queryset = officers
+
+
 class TransitionForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"),

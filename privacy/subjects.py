@@ -354,11 +354,12 @@ def erase_applicant(*, applicant, by=None, reason):
 def _erase_account(user):
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django_otp.plugins.otp_totp.models import TOTPDevice
-    from rest_framework.authtoken.models import Token
+
+    from .models import ApiToken
 
     for model in (AccessAttempt, AccessLog, AccessFailureLog):
         model.objects.filter(username=user.username).delete()
-    Token.objects.filter(user=user).delete()
+    ApiToken.objects.filter(user=user).delete()
     TOTPDevice.objects.filter(user=user).delete()
     user.username = f"erased-{user.pk}"
     user.email = user.first_name = user.last_name = ""

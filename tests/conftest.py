@@ -108,7 +108,7 @@ def verified_login(client, user):
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from config.security_views import is_staff_account
+    from applicants.roles import is_staff_account
     from demo.seed import totp_key_hex
 
     client.force_login(user)

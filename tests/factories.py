@@ -26,6 +26,7 @@ from applicants.models import (
     StaffAssignment,
 )
 from applicants.normalise import name_key
+from applicants.tokens import issue_token
 from assessments.models import (
     Assessment,
     AssessmentScore,
@@ -37,6 +38,7 @@ from assessments.models import (
     TrainingSession,
 )
 from core.dates import add_months
+from demo.seed import tiny_pdf
 from grants.models import (
     AuditEvent,
     Commitment,
@@ -50,7 +52,7 @@ from grants.models import (
     Programme,
 )
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF_BYTES = tiny_pdf(b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[]/Count 0>>")
 RUBRIC = [
     ("viability", "Viability", "0.30"),
     ("skills", "Skills and experience", "0.20"),
@@ -518,3 +520,8 @@ def audit_actions(application):
     return list(
         AuditEvent.objects.filter(application=application).order_by("id").values_list("action", flat=True)
     )
+
+
+def api_key(user, device="tests"):
+    """A fresh API token's key for `user`, as POST auth/token/ would hand out."""
+    return issue_token(user=user, device=device)[1]

@@ -19,7 +19,6 @@ import requests
 from django.conf import settings as django_settings
 from django.db import OperationalError, connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from applicants import roles
@@ -28,7 +27,7 @@ from grants import audit
 from grants.models import AuditEvent, Commitment, EquipmentItem, GrantApplication
 
 from .conftest import run_at_once, verified_login
-from .factories import ApplicantFactory, staff
+from .factories import ApplicantFactory, api_key, staff
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 DATABASE_AWAY = "The database is not reachable right now. Nothing was saved; try again shortly."
@@ -213,7 +212,7 @@ def test_two_gunicorn_processes_approving_at_once_never_exceed_the_budget(world,
     world.programme.budget = amount * 4 + Decimal("100.00")
     world.programme.save()
     second_manager = staff(roles.PROGRAMME_MANAGER, world.centre, username="manager_b")
-    tokens = [Token.objects.create(user=u).key for u in (world.manager, second_manager)]
+    tokens = [api_key(u) for u in (world.manager, second_manager)]
 
     with gunicorn(tmp_path, database=database_url(), count=2) as urls:
 
@@ -304,7 +303,7 @@ class Proxy:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_the_database_going_away_gives_503_and_service_resumes(world, tmp_path):
-    token = Token.objects.create(user=world.officer).key
+    token = api_key(world.officer)
     headers = {"Authorization": f"Token {token}"}
     proxy = Proxy(int(connection.settings_dict["PORT"] or 5432))
     proxy.start()

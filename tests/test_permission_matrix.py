@@ -31,6 +31,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from applicants import roles
+from applicants.tokens import issue_token
 from grants import audit, transitions
 from grants.workflow import State
 
@@ -65,7 +66,8 @@ TODAY = timezone.localdate()
 #   plan of the draft), `doc_sensitive` (a release certificate of the draft), `visit`
 #   (of the follow-up), `cohort` (a course at the owner's centre), `enrolled_cohort`
 #   (the course the enrolled application is in), `flag` (a possible duplicate at the
-#   owner's centre), or None (no id: one answer per role).
+#   owner's centre), `token` (an API token of the owner's login), or None (no id: one
+#   answer per role).
 # columns with an object: applicant "own other-applicant other-centre", officer and
 #   manager "own same other", finance and auditor "same other".
 
@@ -74,6 +76,10 @@ A = "api:"
 MATRIX = [
     # -- API: lists and registration
     (A + "token", "POST", None, 400, "400", "400", "400", "400", "400"),
+    # sign-out needs the token itself; the matrix signs in without one (400)
+    (A + "token-revoke", "POST", None, 401, "400", "400", "400", "400", "400"),
+    (A + "tokens", "GET", None, 401, "200", "200", "200", "200", "200"),
+    (A + "token-detail", "DELETE", "token", 401, "204 404 404", "204 404 404", "204 404 404", "404 404", "404 404"),
     (A + "programmes", "GET", None, 401, "200", "200", "200", "200", "200"),
     (A + "applicants", "GET", None, 401, "200", "200", "200", "403", "403"),
     (A + "applicants", "POST", None, 401, "403", "201", "403", "403", "403"),
@@ -121,6 +127,8 @@ MATRIX = [
     ("otp-setup", "GET", None, "login", "ok", "ok", "ok", "ok", "ok"),
     ("password_change", "GET", None, "login", "200", "200", "200", "200", "200"),
     ("password_change_done", "GET", None, "login", "200", "200", "200", "200", "200"),
+    ("device-list", "GET", None, "login", "200", "200", "200", "200", "200"),
+    ("device-revoke", "POST", "token", "login", "ok 404 404", "ok 404 404", "ok 404 404", "404 404", "404 404"),
     ("signup", "GET", None, 200, "ok", "ok", "ok", "ok", "ok"),
     ("home", "GET", None, "login", "302", "302", "302", "302", "302"),
     # -- web: applicants
@@ -223,6 +231,7 @@ class Owned:
     visit: object
     enrolled_cohort: object
     flag: object = None
+    token: object = None
 
 
 def build_owned(person, programme, *, officer, assessor, cohort):
@@ -309,6 +318,7 @@ class MatrixWorld:
                 cohort=cohort_a if at_a else cohort_b,
             )
             self.owned[key].flag = flags[person.centre_id]
+            self.owned[key].token = issue_token(user=person.user, device=f"phone of {key}")[0]
         # A trail with names in it: the auditor must read it without them.
         own_draft = self.owned["P"].apps["draft"]
         audit.record(action="edit", actor=people["P"].user, application=own_draft, comment="Added the oven.")
@@ -473,7 +483,7 @@ def url_for(name, obj_kind, owned, extra=None):
         pass
     elif obj_kind == "person":
         kwargs["pk"] = owned.person.pk
-    elif obj_kind in ("doc", "doc_sensitive", "visit", "cohort", "enrolled_cohort", "flag"):
+    elif obj_kind in ("doc", "doc_sensitive", "visit", "cohort", "enrolled_cohort", "flag", "token"):
         kwargs["pk"] = getattr(owned, obj_kind).pk
     else:
         kwargs["pk"] = owned.apps[obj_kind].pk

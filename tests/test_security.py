@@ -1,6 +1,6 @@
 """What a penetration tester checks first: production settings and headers, the Content
 Security Policy, sign-in lockouts, two-factor for every staff role (browser and API),
-expiring staff tokens, idle sessions, password rules, and hostile sign-in input."""
+expiring tokens, idle sessions, password rules, and hostile sign-in input."""
 
 import json
 import os
@@ -20,9 +20,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from applicants.models import ApiToken
+from applicants.tokens import issue_token
 from demo.seed import DEMO_TOTP_SECRET, totp_key_hex
 from grants.models import AuditEvent
 
@@ -234,7 +235,7 @@ class TestLockout:
         assert locked.status_code == 429
         assert "locked" in locked.json()["detail"]
         assert int(locked.headers["Retry-After"]) > 0
-        assert not Token.objects.filter(user=world.officer).exists()
+        assert not ApiToken.objects.filter(user=world.officer).exists()
 
     def test_wrong_two_factor_codes_count_too(self, world, axes_on):
         TOTPDevice.objects.create(user=world.officer, name="phone", key=totp_key_hex(), confirmed=True)
@@ -360,23 +361,28 @@ class TestTwoFactorAtTheApi:
 
     def test_a_staff_token_expires(self, world, settings):
         settings.STAFF_TOKEN_HOURS = 12
-        token = Token.objects.create(user=world.officer)
-        Token.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(hours=13))
+        token, key = issue_token(user=world.officer)
+        ApiToken.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(hours=13))
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         response = client.get("/api/v1/applications/")
         assert response.status_code == 401
         assert "expired" in response.json()["detail"]
         TOTPDevice.objects.create(user=world.officer, name="demo", key=totp_key_hex(), confirmed=True)
         fresh = token_request("officer", PASSWORD, otp=otp_now()).json()["token"]
-        assert fresh != token.key
+        assert fresh != key
 
-    def test_an_applicant_token_does_not_expire(self, world):
-        token = Token.objects.create(user=world.applicant)
-        Token.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(days=60))
+    def test_an_applicant_token_lasts_longer_but_expires_too(self, world, settings):
+        settings.APPLICANT_TOKEN_DAYS = 30
+        token, key = issue_token(user=world.applicant)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        ApiToken.objects.filter(pk=token.pk).update(created=timezone.now() - timedelta(days=29))
         assert client.get("/api/v1/applications/").status_code == 200
+        ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() - timedelta(seconds=1))
+        response = client.get("/api/v1/applications/")
+        assert response.status_code == 401
+        assert "expired" in response.json()["detail"]
 
 
 class TestIdleTimeout:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from applicants import roles
 from applicants.models import Applicant, ConsentRecord
+from demo.seed import tiny_pdf
 from grants import services
 from grants.models import AuditEvent, Document, GrantApplication
 
@@ -35,7 +36,6 @@ def signup_data(world, **overrides):
         "target_groups": ["returnee"],
         "household_size": "4",
         "dependants": "2",
-        "username": "jelena",
         "password1": "a long enough secret 42",
         "password2": "a long enough secret 42",
         "consent": "on",
@@ -94,7 +94,10 @@ class TestSignUp:
 
         assert response.status_code == 302
         assert response.url == reverse("my-applications")
-        user = get_user_model().objects.get(username="jelena")
+        user = get_user_model().objects.get(last_name="Nikolić")
+        assert re.fullmatch(r"jelena-\d{4}", user.username)
+        welcome = client.get(response.url).content.decode()
+        assert f"Your user name is {user.username}" in welcome
         assert roles.roles_of(user) == [roles.APPLICANT]
         person = Applicant.objects.get(user=user)
         assert (person.centre, person.phone, person.is_returnee, person.household_size) == (
@@ -118,7 +121,7 @@ class TestSignUp:
         assert "We can only register you if you agree." in body
         assert 'value="Nikolić"' in body
         assert 'value="jelena@example.test"' in body
-        assert not get_user_model().objects.filter(username="jelena").exists()
+        assert not get_user_model().objects.filter(last_name="Nikolić").exists()
         assert not Applicant.objects.filter(last_name="Nikolić").exists()
 
     def test_a_refused_registration_rolls_the_login_back(self, client, world):
@@ -126,7 +129,7 @@ class TestSignUp:
 
         assert response.status_code == 400
         assert "phone number" in response.content.decode()
-        assert not get_user_model().objects.filter(username="jelena").exists()
+        assert not get_user_model().objects.filter(last_name="Nikolić").exists()
 
     def test_mismatched_passwords_are_named(self, client, world):
         response = client.post(reverse("signup"), signup_data(world, password2="something else 42"))
@@ -338,6 +341,19 @@ class TestDocuments:
         body = response.content.decode()
         assert "DOCX, ODT, PDF" in body
         assert '<div role="alert"><ul class="errorlist nonfield">' in body
+        assert not Document.objects.filter(application=application).exists()
+
+    def test_a_pdf_with_a_script_answers_415_saying_why(self, me, world):
+        application = world.application()
+        plan = tiny_pdf(
+            b"<</Type/Catalog/Pages 2 0 R/OpenAction 3 0 R>>",
+            b"<</Type/Pages/Kids[]/Count 0>>",
+            b"<</S/JavaScript/JS(app.alert(1))>>",
+        )
+        response = self.upload(me, application, "plan.pdf", plan)
+
+        assert response.status_code == 415
+        assert "This PDF contains scripts, attached files or actions" in response.content.decode()
         assert not Document.objects.filter(application=application).exists()
 
     def test_a_photo_is_not_a_business_plan(self, me, world):

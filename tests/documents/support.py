@@ -1,7 +1,9 @@
 """Helpers and sample files for the document suite."""
 
 import io
+import struct
 import zipfile
+import zlib
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -139,6 +141,21 @@ def png(*, mode="RGBA", text=True):
     out = io.BytesIO()
     image.save(out, format="PNG", pnginfo=info, exif=exif)
     return out.getvalue()
+
+
+def png_bomb(side=6320):
+    """A valid black PNG of side × side pixels, built row by row so that neither the test
+    nor Pillow ever holds its pixels: 6320 × 6320 (40 megapixels, about 120 MB decoded)
+    is some 120 KB on disk."""
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    squeeze = zlib.compressobj(9)
+    row = b"\x00" * (1 + 3 * side)  # filter byte, then RGB
+    idat = b"".join(squeeze.compress(row) for _ in range(side)) + squeeze.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def docx():

@@ -20,10 +20,10 @@ import requests
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from rest_framework.authtoken.models import Token
 
 from grants.models import Document
 
+from ..factories import api_key
 from ..s3server import Bucket, moto_in_child, use_s3
 from .support import Folder, documents_url, download_url
 
@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 MB = 1024 * 1024
 SIZE = 50 * MB
+STREAM = 256 * 1024
 # "A few MB": what the stack may hold at once, whatever the document's size.
 PYTHON_PEAK = 4 * MB
 RSS_PEAK = 16 * MB
@@ -52,26 +53,39 @@ def big_store(request, settings, tmp_path):
 
 
 def write_body(path, size):
-    """A multipart body on disk holding a `size`-byte PDF; returns its SHA-256."""
+    """A multipart body on disk holding a PDF of about `size` bytes (page-sized streams of
+    random bytes, as scans are, each 256 KB); returns its SHA-256 and exact size."""
     digest = hashlib.sha256()
-    block = os.urandom(MB)
+    block = os.urandom(STREAM)
+    written = 0
+    offsets = []
+
+    def put(data):
+        nonlocal written
+        out.write(data)
+        digest.update(data)
+        written += len(data)
+
     with open(path, "wb") as out:
         out.write(
             f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nbusiness_plan\r\n'
             f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big plan.pdf"\r\n'
             "Content-Type: application/pdf\r\n\r\n".encode()
         )
-        head = b"%PDF-1.7\n"
-        out.write(head)
-        digest.update(head)
-        remaining = size - len(head)
-        while remaining:
-            chunk = block[: min(MB, remaining)]
-            out.write(chunk)
-            digest.update(chunk)
-            remaining -= len(chunk)
+        put(b"%PDF-1.7\n")
+        offsets.append(written)
+        put(b"1 0 obj<</Type/Catalog>>endobj\n")
+        while written < size - STREAM:
+            offsets.append(written)
+            put(b"%d 0 obj<</Length %d>>stream\n%s\nendstream\nendobj\n" % (len(offsets), STREAM, block))
+        table = b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+        count = len(offsets) + 1
+        put(
+            b"xref\n0 %d\n0000000000 65535 f \n%strailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n"
+            % (count, table, count, written)
+        )
         out.write(f"\r\n--{BOUNDARY}--\r\n".encode())
-    return digest.hexdigest()
+    return digest.hexdigest(), written
 
 
 class Peak:
@@ -180,21 +194,21 @@ def stored_sha256(store, key):
 
 def test_a_50_mb_upload_and_its_download_stream(world, big_store, tmp_path, settings):
     app = world.application()
-    server = Server(Token.objects.create(user=world.applicant).key)
+    server = Server(api_key(world.applicant))
     # The first request imports and connects; what it keeps is not the upload's doing.
     small = tmp_path / "small"
     write_body(small, 64 * 1024)
     assert upload(server, app, small)[0] == 201
     Document.objects.all().delete()
     big = tmp_path / "big"
-    sha256 = write_body(big, SIZE)
+    sha256, size = write_body(big, SIZE)
 
     with Peak() as up:
         status, _headers, _body_sha, _length = upload(server, app, big)
 
     assert status == 201
     document = Document.objects.get()
-    assert (document.size, document.sha256) == (SIZE, sha256)
+    assert (document.size, document.sha256) == (size, sha256)
     assert stored_sha256(big_store, document.file.name) == sha256
     assert up.python < PYTHON_PEAK, f"upload held {up.python / MB:.1f} MB of Python objects"
     assert up.rss < RSS_PEAK, f"upload grew the process by {up.rss / MB:.1f} MB"
@@ -211,7 +225,7 @@ def test_a_50_mb_upload_and_its_download_stream(world, big_store, tmp_path, sett
             digest.update(chunk)
         assert digest.hexdigest() == sha256
     else:
-        assert (status, length, body_sha) == (200, SIZE, sha256)
+        assert (status, length, body_sha) == (200, size, sha256)
         assert headers["Content-Disposition"] == 'attachment; filename="big plan.pdf"'
     assert down.python < PYTHON_PEAK, f"download held {down.python / MB:.1f} MB of Python objects"
     assert down.rss < RSS_PEAK, f"download grew the process by {down.rss / MB:.1f} MB"

@@ -4,11 +4,11 @@ import hashlib
 import io
 
 import pytest
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageFile
 
 from grants.models import Document
 
-from .support import XMP, assert_nothing_stored, jpeg, png, post_document
+from .support import XMP, assert_nothing_stored, jpeg, png, png_bomb, post_document
 
 pytestmark = pytest.mark.django_db
 
@@ -81,9 +81,37 @@ def test_the_same_photo_twice_is_caught_after_cleaning(world, api, store):
 
 
 def test_an_image_with_too_many_pixels_is_refused_before_it_is_decoded(world, api, store, monkeypatch):
-    monkeypatch.setattr("grants.images.MAX_PIXELS", 1_500_000)
-    response = upload_photo(api, world, jpeg((2000, 1000)))
-    assert response.status_code == 415
+    """The 170 KB PNG of 6320 × 6320 pixels that cost a worker 310 MB: its header is
+    read, and it is refused without a pixel decoded."""
+    bomb = png_bomb(6320)
+    assert len(bomb) < 200_000
+
+    def decode(image):
+        raise AssertionError("pixels were decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decode)
+    response = upload_photo(api, world, bomb, name="shop.png", content_type="image/png")
+    assert response.status_code == 413
     assert response.json()["code"] == "too_many_pixels"
-    assert response.json()["detail"] == "The photo has 2.0 megapixels; at most 1.5 are accepted."
+    assert response.json()["detail"] == (
+        "The photo has more than 16.0 megapixels. Take it at a lower resolution or scale it down, "
+        "then upload it again."
+    )
     assert_nothing_stored(store)
+
+
+def test_just_above_the_limit_is_refused_too_not_only_twice_it(world, api, store, monkeypatch):
+    # Pillow only warns between its limit and twice it; that warning refuses as well.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_500_000)
+    response = upload_photo(api, world, jpeg((2000, 1000)))
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_many_pixels"
+    assert "more than 1.5 megapixels" in response.json()["detail"]
+    assert_nothing_stored(store)
+
+
+def test_a_photo_at_the_limit_is_accepted(world, api, store):
+    response = upload_photo(api, world, png_bomb(4000), name="scan.png", content_type="image/png")
+    assert response.status_code == 201
+    _document, _data, image = stored(store)
+    assert image.size == (4000, 4000)
