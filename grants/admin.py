@@ -202,7 +202,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return selectors.audit_events_for(request.user).select_related("applicant")
+        return selectors.audit_events_for(request.user).select_related("applicant", "free_text")
 
     def _fields_for(self, request):
         if sees_personal_data(request.user):
@@ -220,7 +220,11 @@ class AuditEventAdmin(admin.ModelAdmin):
         return self._fields_for(request)
 
     def get_search_fields(self, request):
-        return ["actor_username", "action", "comment"] if sees_personal_data(request.user) else ["action"]
+        return (
+            ["actor_username", "action", "free_text__text"]
+            if sees_personal_data(request.user)
+            else ["action"]
+        )
 
     @admin.display(description="actor")
     def actor_shown(self, obj):

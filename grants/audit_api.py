@@ -70,7 +70,7 @@ class AuditTrail(ListAPIView):
             roles.is_staff_member(user) and user.has_perm("grants.view_auditevent")
         ):
             raise NotAllowed("Your role does not read the audit trail.")
-        events = selectors.audit_events_for(user).select_related("applicant", "on_behalf_of")
+        events = selectors.audit_events_for(user).select_related("applicant", "on_behalf_of", "free_text")
         params = self.request.query_params
         application = params.get("application")
         if application:
