@@ -95,3 +95,26 @@ def verify_chain(*, anchor=None):
             "the anchor hash is no longer in the chain: the trail was rewritten since it was noted"
         )
     return count, last, problems
+
+
+def snapshot(instance, fields):
+    """{field: value} of `instance` as they are hashed (money, dates and foreign keys as
+    text or ids), for an event's before and after. Only facts: free text goes through
+    `comment`, or by name alone in `text_changed`."""
+    values = {}
+    for name in fields:
+        field = instance._meta.get_field(name)
+        value = getattr(instance, field.attname)
+        values[name] = value if value is None or isinstance(value, bool | int | str) else str(value)
+    return values
+
+
+def changes(before, after):
+    """{"before": ..., "after": ...} of the keys whose values differ (all of `after`
+    when there was nothing before); None when nothing changed."""
+    if before is None:
+        return {"before": None, "after": after}
+    changed = sorted(key for key in after if before.get(key) != after[key])
+    if not changed:
+        return None
+    return {"before": {k: before.get(k) for k in changed}, "after": {k: after[k] for k in changed}}
