@@ -86,7 +86,12 @@ def enrol(*, by, cohort, application):
         application=application,
         from_state=application.state,
         to_state=application.state,
-        data={"cohort": cohort.pk, "moved_from": current.cohort_id if current else None},
+        data={
+            "cohort": cohort.pk,
+            "moved_from": current.cohort_id if current else None,
+            "before": {"cohort": current.cohort_id} if current else None,
+            "after": {"cohort": cohort.pk},
+        },
     )
     return enrolment
 
@@ -189,6 +194,11 @@ def record_assessment(*, by, application, scores, recommendation, reasons="", si
                 details={"scores": [_("Scores are whole numbers from 1 to 5.")]},
             )
         clean[code] = value
+    previous = (
+        Assessment.objects.filter(application=application, is_current=True)
+        .values("pk", "recommendation", "weighted_score")
+        .first()
+    )
     Assessment.objects.filter(application=application, is_current=True).update(is_current=False)
     assessment = Assessment.objects.create(
         application=application,
@@ -215,7 +225,19 @@ def record_assessment(*, by, application, scores, recommendation, reasons="", si
         from_state=application.state,
         to_state=application.state,
         comment=assessment.reasons,
-        data={"recommendation": recommendation, "score": str(assessment.weighted_score)},
+        data={
+            "recommendation": recommendation,
+            "score": str(assessment.weighted_score),
+            # The assessment this one replaces as current; it stays in history.
+            "before": None
+            if previous is None
+            else {
+                "assessment": previous["pk"],
+                "recommendation": previous["recommendation"],
+                "score": str(previous["weighted_score"]),
+            },
+            "after": {"assessment": assessment.pk},
+        },
     )
     return assessment
 

@@ -64,6 +64,20 @@ class ProgrammeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    # Budgets, ceilings, pass marks and the rubric decide grants: each save is audited.
+    def save_model(self, request, obj, form, change):
+        services.save_programme(programme=obj, by=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        services.save_programme_rows(programme=form.instance, formset=formset, by=request.user)
+
+    def delete_model(self, request, obj):
+        services.delete_programme(programme=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for programme in queryset:
+            services.delete_programme(programme=programme, by=request.user)
+
 
 class ItemInline(ReadOnlyInline):
     model = EquipmentItem

@@ -105,7 +105,8 @@ def snapshot(instance, fields):
     for name in fields:
         field = instance._meta.get_field(name)
         value = getattr(instance, field.attname)
-        values[name] = value if value is None or isinstance(value, bool | int | str) else str(value)
+        plain = value is None or isinstance(value, bool | int | str | list | dict)
+        values[name] = value if plain else str(value)
     return values
 
 

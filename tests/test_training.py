@@ -160,7 +160,12 @@ class TestCompletion:
             (cohort.pk, False, 3),
         ]
         event = AuditEvent.objects.filter(application=app, action="enrolled").order_by("-id").first()
-        assert event.data == {"cohort": later.pk, "moved_from": cohort.pk}
+        assert event.data == {
+            "cohort": later.pk,
+            "moved_from": cohort.pk,
+            "before": {"cohort": cohort.pk},
+            "after": {"cohort": later.pk},
+        }
         assert [r["application"] for r in attendance_sheet(cohort)[1]] == []
         assert row_of(later, app)["present"] == 0
         assert TRAINING_COMPLETED(app) is False
