@@ -113,7 +113,7 @@ def applicant_data(applicant):
         "history": [
             {
                 "at": e.at,
-                "actor": e.actor_username,
+                "actor": e.actor_name,
                 "action": e.action,
                 "application": e.application_id,
                 "from_state": e.from_state,
@@ -121,7 +121,7 @@ def applicant_data(applicant):
                 "comment": e.comment,
             }
             for e in AuditEvent.objects.filter(Q(applicant=applicant) | Q(application__applicant=applicant))
-            .select_related("free_text")
+            .select_related("actor", "free_text")
             .order_by("at", "id")
         ],
     }

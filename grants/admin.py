@@ -216,7 +216,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return selectors.audit_events_for(request.user).select_related("applicant", "free_text")
+        return selectors.audit_events_for(request.user).select_related("actor", "applicant", "free_text")
 
     def _fields_for(self, request):
         if sees_personal_data(request.user):
@@ -246,7 +246,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         # "the applicant" instead.
         if obj.actor_id is not None and obj.applicant_id and obj.actor_id == obj.applicant.user_id:
             return "the applicant"
-        return obj.actor_username or "the system"
+        return obj.actor_name or "the system"
 
     def has_view_permission(self, request, obj=None):
         user = request.user

@@ -3,6 +3,8 @@
 from django.db import transaction
 from django.utils import timezone
 
+from applicants.models import Applicant
+
 from .models import AuditChainHead, AuditEvent, AuditText
 
 
@@ -34,7 +36,7 @@ def record(
         event = AuditEvent(
             at=timezone.now(),
             actor=actor if getattr(actor, "pk", None) else None,
-            actor_username=getattr(actor, "username", "") or "",
+            actor_username=_kept_username(actor),
             on_behalf_of=on_behalf_of,
             application=application,
             applicant=applicant,
@@ -51,6 +53,17 @@ def record(
             event.free_text = AuditText.objects.create(event=event, text=comment, salt=salt)
         AuditChainHead.objects.filter(pk=1).update(last_hash=event.hash)
         return event
+
+
+def _kept_username(actor):
+    """Staff usernames stay in the chain, so the trail names who acted even after an
+    account is renamed. An applicant's username may be their name: it is left out, and
+    readers name them through the account, which erasure renames."""
+    if getattr(actor, "pk", None) is None:
+        return ""
+    if Applicant.objects.filter(user_id=actor.pk).exists():
+        return ""
+    return actor.username
 
 
 def verify_chain(*, anchor=None):

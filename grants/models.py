@@ -664,6 +664,15 @@ class AuditEvent(models.Model):
         raise PermissionError("Audit events are append-only.")
 
     @property
+    def actor_name(self):
+        """Who acted: the username the chain keeps for staff, else the account's current
+        username (an applicant's, "erased-<id>" after erasure; load it with
+        select_related("actor"))."""
+        if self.actor_username or self.actor_id is None:
+            return self.actor_username
+        return self.actor.username
+
+    @property
     def comment(self):
         """The event's free text, read from beside the chain (load it with
         select_related("free_text")); "(erased)" once erasure removed it."""

@@ -121,7 +121,7 @@ def filter_choices(user):
 def history_for(user, application):
     return (
         AuditEvent.objects.filter(application=application)
-        .select_related("on_behalf_of", "free_text")
+        .select_related("actor", "on_behalf_of", "free_text")
         .order_by("at", "id")
     )
 

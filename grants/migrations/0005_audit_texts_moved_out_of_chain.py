@@ -1,7 +1,8 @@
-"""Moves every audit event's comment out of the hash chain into an AuditText beside it
-and recomputes the chain once in the new format (the hash covers a salted digest of the
-text, not the text), so that erasure can delete a person's texts and `verify_audit`
-still proves the chain.
+"""Moves every audit event's comment out of the hash chain into an AuditText beside it,
+drops the username of applicants who acted (it may be their name; readers name them
+through their account), and recomputes the chain once in the new format (the hash covers
+a salted digest of the text, not the text), so that erasure can delete a person's texts
+and `verify_audit` still proves the chain.
 
 Rewriting every hash is exactly what the chain exists to detect, so it is done in the
 open: the old chain is checked first, and a last event, `audit_chain_migrated`, records
@@ -78,18 +79,24 @@ def move_texts_and_rechain(apps, schema_editor):
     AuditEvent = apps.get_model("grants", "AuditEvent")
     AuditText = apps.get_model("grants", "AuditText")
     AuditChainHead = apps.get_model("grants", "AuditChainHead")
+    Applicant = apps.get_model("applicants", "Applicant")
     count, old_head, problems = _old_chain_problems(AuditEvent, AuditChainHead)
     if not count:
         return
+    applicant_accounts = set(Applicant.objects.exclude(user=None).values_list("user_id", flat=True))
     previous = ""
     for event in _batches(AuditEvent):
+        if event.actor_id in applicant_accounts:
+            event.actor_username = ""
         digest = ""
         if event.comment:
             salt = secrets.token_hex(32)
             AuditText.objects.create(event_id=event.pk, text=event.comment, salt=salt)
             digest = hmac.new(bytes.fromhex(salt), event.comment.encode(), hashlib.sha256).hexdigest()
         new_hash = _sha(_canonical(event, text_field="text_digest", text_value=digest, prev_hash=previous))
-        AuditEvent.objects.filter(pk=event.pk).update(comment="", text_digest=digest, prev_hash=previous, hash=new_hash)
+        AuditEvent.objects.filter(pk=event.pk).update(
+            actor_username=event.actor_username, comment="", text_digest=digest, prev_hash=previous, hash=new_hash
+        )
         previous = new_hash
     marker = AuditEvent(
         at=timezone.now(),
@@ -112,6 +119,7 @@ def refuse_with_events(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("applicants", "0003_role_permissions_by_design"),
         ("grants", "0004_audit_text_beside_chain"),
     ]
 

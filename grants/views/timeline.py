@@ -79,7 +79,7 @@ def actor_name(event):
     actor = event.actor
     if actor is not None:
         return actor.get_full_name() or actor.username
-    return event.actor_username or str(_("the system"))
+    return event.actor_name or str(_("the system"))
 
 
 def for_applicant(events, applicant_user_id):
