@@ -358,7 +358,8 @@ def erase_applicant(*, applicant, by=None, reason):
     visit_ids = MonitoringVisit.objects.filter(application__applicant=applicant).values_list("pk", flat=True)
     if visit_ids:
         notifications |= Q(key__regex=rf"^visit-[a-z]+:({'|'.join(map(str, visit_ids))}):")
-    Notification.objects.filter(notifications).update(email="", subject=ERASED, body=ERASED)
+    # A failed delivery's error may quote the address.
+    Notification.objects.filter(notifications).update(email="", subject=ERASED, body=ERASED, last_error="")
 
     audit.record(
         action="applicant_pseudonymised",

@@ -25,7 +25,7 @@ from assessments.reminders import send_visit_reminders
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
 from grants import documents, services
 from grants.audit import verify_chain
-from grants.models import AuditEvent
+from grants.models import AuditEvent, Notification
 
 from .factories import PDF_BYTES, ExchangeRateFactory, UserFactory, make_full_delivery
 
@@ -163,6 +163,9 @@ def seed(world):
         notes=FREE_TEXTS["visit notes"],
     )
     send_visit_reminders(today=datetime.date.today() + datetime.timedelta(days=800))
+    Notification.objects.filter(email=person.email).update(
+        last_error="550 dragana.k@example.test: no such user"
+    )
     services.take_transition(
         application=followed, name="discontinue", by=world.officer, comment=FREE_TEXTS["discontinue"]
     )
@@ -200,6 +203,10 @@ def test_after_erasure_no_table_holds_the_person_or_what_was_written_about_them(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         person = seed(world)
+    # Her e-mails were queued after each commit; a failed one quotes her address.
+    assert Notification.objects.filter(recipient=person.user).update(
+        last_error="550 dragana.k@example.test: no such user"
+    )
     before = leftovers(texts_in_tables())
     # The seed reached every place the test looks: each needle was somewhere.
     assert {needle for _table, needle in before} == set(NEEDLES)
