@@ -72,6 +72,8 @@ ACTION_LABELS = {
     "document_downloaded": _("Document opened"),
     "document_deleted": _("Document deleted"),
     "sensitive_viewed": _("Sensitive facts viewed"),
+    "attendance_recorded": _("Attendance recorded"),
+    "reassigned": _("Reassigned to another field officer"),
 }
 
 
