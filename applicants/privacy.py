@@ -403,8 +403,12 @@ def _erase_account(user):
     from django_otp.plugins.otp_totp.models import TOTPDevice
     from rest_framework.authtoken.models import Token
 
+    # Sign-in records name what was typed: the username, in any case, or the e-mail.
+    typed = Q(username__iexact=user.username)
+    if user.email:
+        typed |= Q(username__iexact=user.email)
     for model in (AccessAttempt, AccessLog, AccessFailureLog):
-        model.objects.filter(username=user.username).delete()
+        model.objects.filter(typed).delete()
     Token.objects.filter(user=user).delete()
     TOTPDevice.objects.filter(user=user).delete()
     user.username = f"erased-{user.pk}"

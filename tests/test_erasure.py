@@ -14,6 +14,7 @@ import subprocess
 from decimal import Decimal
 
 import pytest
+from axes.models import AccessFailureLog, AccessLog
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -169,6 +170,15 @@ def seed(world):
     services.take_transition(
         application=followed, name="discontinue", by=world.officer, comment=FREE_TEXTS["discontinue"]
     )
+    # Sign-in records of what she typed: her username in another case, her e-mail.
+    for model, typed in ((AccessLog, "Dragana.Kelmendic"), (AccessFailureLog, "dragana.k@example.test")):
+        model.objects.create(
+            username=typed,
+            ip_address="10.0.0.7",
+            user_agent="phone",
+            http_accept="*/*",
+            path_info="/accounts/login/",
+        )
     LogEntry.objects.log_actions(world.manager.pk, [person], CHANGE, change_message="[]", single_object=True)
     return person
 
@@ -210,7 +220,14 @@ def test_after_erasure_no_table_holds_the_person_or_what_was_written_about_them(
     before = leftovers(texts_in_tables())
     # The seed reached every place the test looks: each needle was somewhere.
     assert {needle for _table, needle in before} == set(NEEDLES)
-    assert {"grants_audittext", "grants_notification", "django_admin_log"} <= {t for t, _n in before}
+    places = {
+        "grants_audittext",
+        "grants_notification",
+        "django_admin_log",
+        "axes_accesslog",
+        "axes_accessfailurelog",
+    }
+    assert places <= {t for t, _n in before}
 
     with django_capture_on_commit_callbacks(execute=True):
         erase(person, world)
