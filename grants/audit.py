@@ -69,9 +69,9 @@ def _kept_username(actor):
 def verify_chain(*, anchor=None):
     """Walk the chain in the order it was written and return what breaks it: an event
     whose content no longer matches its hash (edited), whose free text no longer matches
-    the digest the chain holds (a text erased is no break: its digest stays), whose link does not point at the
-    event before it (inserted or deleted before it), or a head that does not name the
-    last event (events removed from, or added at, the end). `anchor`: a head hash noted
+    the digest the chain holds (a text erased is no break: its digest stays), whose link
+    does not point at the event before it (inserted or deleted before it), or a head that
+    does not name the last event (events removed from, or added at, the end). `anchor`: a head hash noted
     earlier (see `manage.py verify_audit --anchor`), which must still be in the chain."""
     problems = []
     previous = None
