@@ -630,3 +630,37 @@ def test_the_source_check_catches_a_new_unaudited_service():
         """
     )
     assert unaudited_writers(source, "new.py") == ["new.py:set_attendance"]
+
+
+# ---- what the events keep -----------------------------------------------------------------
+
+
+def test_a_draft_edit_keeps_figures_before_and_after_and_names_the_texts_changed(world):
+    app = world.application()
+    item = app.items.order_by("position").first()
+    services.update_draft(
+        application=app,
+        by=world.applicant,
+        plan={"activity": "Marko sews for his neighbours.", "expected_monthly_revenue": "950.00"},
+        items=[{"id": item.pk, "description": "Marko's machine", "quantity": 2, "unit_cost": "620.00"}],
+    )
+    event = AuditEvent.objects.get(application=app, action="edit")
+    assert event.data["before"]["expected_monthly_revenue"] == "800.00"
+    assert event.data["after"]["expected_monthly_revenue"] == "950.00"
+    assert event.data["after"]["items"] == [[item.pk, 2, "620.00"]]
+    assert event.data["text_changed"] == ["activity", "items"]
+    assert "Marko" not in event.canonical()
+
+
+def test_a_programme_change_keeps_only_what_changed(world):
+    programme = Programme.objects.get(pk=world.programme.pk)
+    old_budget = str(programme.budget)
+    programme.budget = Decimal("1.00")
+    services.save_programme(programme=programme, by=world.manager)
+    services.save_programme(programme=programme, by=world.manager)
+    event = AuditEvent.objects.get(action="programme_changed")
+    assert event.data == {
+        "programme": programme.pk,
+        "before": {"budget": old_budget},
+        "after": {"budget": "1.00"},
+    }
