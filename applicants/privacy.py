@@ -331,10 +331,13 @@ def erase_applicant(*, applicant, by=None, reason):
     ApplicantSensitive.objects.filter(applicant=applicant).delete()
     DuplicateFlag.objects.filter(Q(applicant=applicant) | Q(other=applicant)).delete()
     # The audit chain holds only digests of these texts: deleting them leaves it provable.
+    # A duplicate decision is recorded on the other person's record; its comment is
+    # about both of them.
     AuditText.objects.filter(
         Q(event__applicant=applicant)
         | Q(event__application__applicant=applicant)
         | Q(event__on_behalf_of=applicant)
+        | Q(event__action="duplicate_decided", event__data__other=applicant.pk)
     ).delete()
     _erase_admin_log(applicant, application_ids, user)
     now = timezone.now()

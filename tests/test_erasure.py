@@ -21,14 +21,21 @@ from django.core.management import call_command
 from django.db import connection
 
 from applicants import privacy, roles
-from applicants.services import register_applicant
+from applicants.services import decide_duplicate, register_applicant
 from assessments.reminders import send_visit_reminders
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
 from grants import documents, services
 from grants.audit import verify_chain
 from grants.models import AuditEvent, Notification
 
-from .factories import PDF_BYTES, ExchangeRateFactory, UserFactory, make_full_delivery
+from .factories import (
+    PDF_BYTES,
+    ApplicantFactory,
+    DuplicateFlagFactory,
+    ExchangeRateFactory,
+    UserFactory,
+    make_full_delivery,
+)
 
 NAME, SURNAME = "Dragana", "Kelmendić"
 PHONE = "+381641234567"
@@ -41,6 +48,7 @@ FREE_TEXTS = {
     "cancel": "Moved to Germany with her children.",
     "visit notes": "Shop shut; she said she is drinking again.",
     "discontinue": "Closed the shop after relapse.",
+    "duplicate": "Jelena uses her cousin Dragana's old SIM card.",
 }
 # What must be gone: the name, the phone's digits (whatever the formatting), the e-mail,
 # the national ID, the address, and a distinctive piece of each free text.
@@ -59,6 +67,7 @@ NEEDLES = [
     "Moved to Germany",
     "drinking again",
     "after relapse",
+    "old SIM card",
     "Sremska Mitrovica",
 ]
 
@@ -169,6 +178,15 @@ def seed(world):
     )
     services.take_transition(
         application=followed, name="discontinue", by=world.officer, comment=FREE_TEXTS["discontinue"]
+    )
+    # Someone else flagged as possibly her (once shared a phone, since changed); the
+    # officer decides it is not her, on the other person's record.
+    cousin = ApplicantFactory(centre=world.centre, first_name="Jelena", last_name="Marić")
+    decide_duplicate(
+        flag=DuplicateFlagFactory(applicant=cousin, other=person),
+        decision="different_person",
+        by=world.officer,
+        comment=FREE_TEXTS["duplicate"],
     )
     # Sign-in records of what she typed: her username in another case, her e-mail.
     for model, typed in ((AccessLog, "Dragana.Kelmendic"), (AccessFailureLog, "dragana.k@example.test")):
