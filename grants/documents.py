@@ -571,6 +571,8 @@ def remove_orphans(orphans, *, storage=None):
                     "kind": document.kind,
                     "sha256": document.sha256,
                     "key": document.file.name,
+                    "before": {"document": document.pk, "kind": document.kind, "sha256": document.sha256},
+                    "after": None,
                 },
             )
             Document.objects.filter(pk=document.pk).delete()

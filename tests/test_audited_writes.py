@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -37,7 +38,14 @@ from grants import documents, services
 from grants.models import AuditEvent, Programme
 
 from .conftest import verified_login
-from .factories import PDF_BYTES, ApplicantFactory, DuplicateFlagFactory, ExchangeRateFactory, staff
+from .factories import (
+    PDF_BYTES,
+    ApplicantFactory,
+    DocumentFactory,
+    DuplicateFlagFactory,
+    ExchangeRateFactory,
+    staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -309,6 +317,14 @@ def delete_document(world, during):
     )
     with during():
         documents.delete_document(document=document, by=world.applicant)
+
+
+@path
+def sweep_orphans_command(world, during):
+    lost = DocumentFactory(application=app_in(world))
+    default_storage.delete(lost.file.name)
+    with during():
+        call_command("sweep_orphans", "--delete", stdout=io.StringIO())
 
 
 @path
