@@ -72,6 +72,8 @@ ACTION_LABELS = {
     "document_downloaded": _("Document opened"),
     "document_deleted": _("Document deleted"),
     "sensitive_viewed": _("Sensitive facts viewed"),
+    "attendance_recorded": _("Attendance recorded"),
+    "reassigned": _("Reassigned to another field officer"),
 }
 
 
@@ -79,7 +81,7 @@ def actor_name(event):
     actor = event.actor
     if actor is not None:
         return actor.get_full_name() or actor.username
-    return event.actor_username or str(_("the system"))
+    return event.actor_name or str(_("the system"))
 
 
 def for_applicant(events, applicant_user_id):
