@@ -278,6 +278,13 @@ def decide_duplicate(*, flag, decision, by, comment=""):
         actor=by,
         applicant=flag.applicant,
         comment=comment,
-        data={"flag": flag.pk, "other": flag.other_id, "decision": decision, "previous": previous},
+        data={
+            "flag": flag.pk,
+            "other": flag.other_id,
+            "decision": decision,
+            "previous": previous,
+            "before": {"decision": previous},
+            "after": {"decision": decision},
+        },
     )
     return flag

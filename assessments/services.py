@@ -89,14 +89,20 @@ def enrol(*, by, cohort, application):
         application=application,
         from_state=application.state,
         to_state=application.state,
-        data={"cohort": cohort.pk, "moved_from": current.cohort_id if current else None},
+        data={
+            "cohort": cohort.pk,
+            "moved_from": current.cohort_id if current else None,
+            "before": {"cohort": current.cohort_id} if current else None,
+            "after": {"cohort": cohort.pk},
+        },
     )
     return enrolment
 
 
 @transaction.atomic
 def record_attendance(*, by, session, application, present):
-    """Mark one person present or absent at one session (a correction overwrites).
+    """Mark one person present or absent at one session. A correction replaces the mark
+    and its audit event keeps the mark it replaced; the same mark again writes nothing.
 
     Only the active enrolment takes attendance: after a move to another cohort the old
     cohort's marks stay as they were, in history, and do not count for the new one."""
@@ -115,10 +121,33 @@ def record_attendance(*, by, session, application, present):
             _("This application is not enrolled in the session's cohort."),
             details={"application": [_("Not enrolled in this cohort.")]},
         )
-    attendance, _created = Attendance.objects.update_or_create(
-        session=session,
-        enrolment=enrolment,
-        defaults={"cohort": cohort, "present": bool(present), "recorded_by": by},
+    present = bool(present)
+    attendance = Attendance.objects.select_for_update().filter(session=session, enrolment=enrolment).first()
+    before = None if attendance is None else attendance.present
+    if before == present:
+        return attendance
+    if attendance is None:
+        attendance = Attendance(session=session, enrolment=enrolment, cohort=cohort)
+    attendance.present, attendance.recorded_by = present, by
+    try:
+        with transaction.atomic():
+            attendance.save()
+    except IntegrityError:
+        raise Conflict(_("Someone else recorded this attendance meanwhile; reload and check it.")) from None
+    # Attendance decides approval: a corrected mark keeps the old one in the trail.
+    audit.record(
+        action="attendance_recorded",
+        actor=by,
+        application=application,
+        from_state=application.state,
+        to_state=application.state,
+        data={
+            "session": session.pk,
+            "date": session.date.isoformat(),
+            "enrolment": enrolment.pk,
+            "before": None if before is None else {"present": before},
+            "after": {"present": present},
+        },
     )
     return attendance
 
@@ -168,6 +197,11 @@ def record_assessment(*, by, application, scores, recommendation, reasons="", si
                 details={"scores": [_("Scores are whole numbers from 1 to 5.")]},
             )
         clean[code] = value
+    previous = (
+        Assessment.objects.filter(application=application, is_current=True)
+        .values("pk", "recommendation", "weighted_score")
+        .first()
+    )
     Assessment.objects.filter(application=application, is_current=True).update(is_current=False)
     assessment = Assessment.objects.create(
         application=application,
@@ -194,7 +228,19 @@ def record_assessment(*, by, application, scores, recommendation, reasons="", si
         from_state=application.state,
         to_state=application.state,
         comment=assessment.reasons,
-        data={"recommendation": recommendation, "score": str(assessment.weighted_score)},
+        data={
+            "recommendation": recommendation,
+            "score": str(assessment.weighted_score),
+            # The assessment this one replaces as current; it stays in history.
+            "before": None
+            if previous is None
+            else {
+                "assessment": previous["pk"],
+                "recommendation": previous["recommendation"],
+                "score": str(previous["weighted_score"]),
+            },
+            "after": {"assessment": assessment.pk},
+        },
     )
     return assessment
 
@@ -250,6 +296,19 @@ def _stop_owing_visits(*, application, by, comment):
     close_unmade_visits(application=application)
 
 
+# What a visit found, kept before and after in the audit event when a visit is recorded
+# again (the notes are free text: the event says only that they changed).
+VISIT_FACTS = [
+    "visited_on",
+    "operating",
+    "equipment_in_use",
+    "monthly_revenue",
+    "jobs_owner",
+    "jobs_family",
+    "jobs_employees",
+]
+
+
 @transaction.atomic
 def record_visit(
     *, by, visit, visited_on, operating, equipment_in_use, monthly_revenue=None, jobs=None, notes=""
@@ -286,6 +345,8 @@ def record_visit(
         raise ServiceError(_("Jobs are whole numbers."), details={"jobs": [_("Whole numbers.")]}) from None
     if any(v < 0 or v > 1000 for v in counts.values()):
         raise ServiceError(_("Jobs are whole numbers."), details={"jobs": [_("Whole numbers.")]})
+    before = audit.snapshot(visit, VISIT_FACTS) if visit.visited_on is not None else None
+    old_notes = visit.notes
     visit.visited_on = visited_on
     visit.operating = bool(operating)
     visit.equipment_in_use = bool(equipment_in_use)
@@ -307,6 +368,12 @@ def record_visit(
         application=application,
         from_state=application.state,
         to_state=application.state,
-        data={"visit": visit.pk, "months": visit.months, "operating": visit.operating},
+        data={
+            "visit": visit.pk,
+            "months": visit.months,
+            "operating": visit.operating,
+            **(audit.changes(before, audit.snapshot(visit, VISIT_FACTS)) or {}),
+            "text_changed": ["notes"] if visit.notes != old_notes else [],
+        },
     )
     return visit

@@ -333,7 +333,8 @@ def run(*, url, workers=4, per_worker=100, log=print):
 
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from rest_framework.authtoken.models import Token
+
+    from applicants.tokens import issue_token
 
     from . import generate
 
@@ -358,9 +359,7 @@ def run(*, url, workers=4, per_worker=100, log=print):
                 _service_worker, [(i, url, approvers[i], lists[i]) for i in range(workers)]
             )
         else:
-            tokens = [
-                Token.objects.get_or_create(user=User.objects.get(username=u))[0].key for u in approvers
-            ]
+            tokens = [issue_token(user=User.objects.get(username=u), device="bench")[1] for u in approvers]
             server = Gunicorn(url, workers)
             try:
                 server.wait_ready()

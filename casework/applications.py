@@ -170,7 +170,7 @@ def _name_centres_and_programmes(page, choices):
 @role_required(roles.APPLICANT)
 def my_applications(request):
     user = request.user
-    events = AuditEvent.objects.select_related("actor").order_by("at", "id")
+    events = AuditEvent.objects.select_related("actor", "free_text").order_by("at", "id")
     applications = (
         selectors.applications_for(user)
         .select_related("programme")

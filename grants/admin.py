@@ -64,6 +64,20 @@ class ProgrammeAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
 
+    # Budgets, ceilings, pass marks and the rubric decide grants: each save is audited.
+    def save_model(self, request, obj, form, change):
+        services.save_programme(programme=obj, by=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        services.save_programme_rows(programme=form.instance, formset=formset, by=request.user)
+
+    def delete_model(self, request, obj):
+        services.delete_programme(programme=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for programme in queryset:
+            services.delete_programme(programme=programme, by=request.user)
+
 
 class ItemInline(ReadOnlyInline):
     model = EquipmentItem
@@ -202,7 +216,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return selectors.audit_events_for(request.user).select_related("applicant")
+        return selectors.audit_events_for(request.user).select_related("actor", "applicant", "free_text")
 
     def _fields_for(self, request):
         if sees_personal_data(request.user):
@@ -220,7 +234,11 @@ class AuditEventAdmin(admin.ModelAdmin):
         return self._fields_for(request)
 
     def get_search_fields(self, request):
-        return ["actor_username", "action", "comment"] if sees_personal_data(request.user) else ["action"]
+        return (
+            ["actor_username", "action", "free_text__text"]
+            if sees_personal_data(request.user)
+            else ["action"]
+        )
 
     @admin.display(description="actor")
     def actor_shown(self, obj):
@@ -228,7 +246,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         # "the applicant" instead.
         if obj.actor_id is not None and obj.applicant_id and obj.actor_id == obj.applicant.user_id:
             return "the applicant"
-        return obj.actor_username or "the system"
+        return obj.actor_name or "the system"
 
     def has_view_permission(self, request, obj=None):
         user = request.user

@@ -328,7 +328,7 @@ class TransitionTake(NoAuditor, APIView):
 
 class HistorySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    actor = serializers.CharField(source="actor_username")
+    actor = serializers.CharField(source="actor_name")
     on_behalf_of = serializers.SerializerMethodField()
     action = serializers.CharField()
     from_state = serializers.CharField()

@@ -20,7 +20,7 @@ APPLICANT_ACTOR = "the applicant"
 def _actor(event):
     if event.actor_id is not None and event.applicant_id and event.actor_id == event.applicant.user_id:
         return APPLICANT_ACTOR
-    return event.actor_username
+    return event.actor_name
 
 
 class AuditEventSerializer(serializers.Serializer):
@@ -44,7 +44,7 @@ class PersonalAuditEventSerializer(AuditEventSerializer):
     comment = serializers.CharField()
 
     def get_actor(self, obj) -> str:
-        return obj.actor_username
+        return obj.actor_name
 
     def get_on_behalf_of(self, obj) -> str | None:
         return obj.on_behalf_of.full_name if obj.on_behalf_of_id else None
@@ -70,7 +70,9 @@ class AuditTrail(ListAPIView):
             roles.is_staff_member(user) and user.has_perm("grants.view_auditevent")
         ):
             raise NotAllowed("Your role does not read the audit trail.")
-        events = selectors.audit_events_for(user).select_related("applicant", "on_behalf_of")
+        events = selectors.audit_events_for(user).select_related(
+            "actor", "applicant", "on_behalf_of", "free_text"
+        )
         params = self.request.query_params
         application = params.get("application")
         if application:

@@ -476,7 +476,13 @@ def delete_document(*, document, by):
             action="document_deleted",
             actor=by,
             application=document.application,
-            data={"document": document.pk, "kind": document.kind, "sha256": document.sha256},
+            data={
+                "document": document.pk,
+                "kind": document.kind,
+                "sha256": document.sha256,
+                "before": {"document": document.pk, "kind": document.kind, "sha256": document.sha256},
+                "after": None,
+            },
         )
         document.delete()
         transaction.on_commit(lambda: _delete_object(name))
@@ -565,6 +571,8 @@ def remove_orphans(orphans, *, storage=None):
                     "kind": document.kind,
                     "sha256": document.sha256,
                     "key": document.file.name,
+                    "before": {"document": document.pk, "kind": document.kind, "sha256": document.sha256},
+                    "after": None,
                 },
             )
             Document.objects.filter(pk=document.pk).delete()

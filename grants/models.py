@@ -6,7 +6,9 @@ checks, locking, budget commitment, audit rows and notifications are in grants.s
 """
 
 import hashlib
+import hmac
 import json
+import secrets
 import uuid
 from decimal import Decimal
 
@@ -545,11 +547,17 @@ class AuditEventQuerySet(models.QuerySet):
         raise PermissionError("Audit events are append-only.")
 
 
+ERASED_TEXT = "(erased)"
+
+
 class AuditEvent(models.Model):
     """Append-only, hash-chained record of who did what, when, from which state to which.
 
     Each row's hash covers its own content and the previous row's hash, so an edited,
-    inserted or deleted row breaks the chain (`manage.py verify_audit`)."""
+    inserted or deleted row breaks the chain (`manage.py verify_audit`). Free text
+    (comments, reasons) is not in the row: it is an AuditText beside it, and the hash
+    covers only the text's keyed digest, so erasure can delete the text and the chain
+    still proves itself."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -572,7 +580,9 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=60, db_index=True)
     from_state = models.CharField(max_length=30, blank=True)
     to_state = models.CharField(max_length=30, blank=True)
-    comment = models.TextField(blank=True)
+    text_digest = models.CharField(
+        max_length=64, blank=True, help_text="HMAC-SHA256 of the free text under its own salt; empty: none."
+    )
     data = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64, unique=True)
@@ -594,6 +604,26 @@ class AuditEvent(models.Model):
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit events are append-only.")
 
+    @property
+    def actor_name(self):
+        """Who acted: the username the chain keeps for staff, else the account's current
+        username (an applicant's, "erased-<id>" after erasure; load it with
+        select_related("actor"))."""
+        if self.actor_username or self.actor_id is None:
+            return self.actor_username
+        return self.actor.username
+
+    @property
+    def comment(self):
+        """The event's free text, read from beside the chain (load it with
+        select_related("free_text")); "(erased)" once erasure removed it."""
+        if not self.text_digest:
+            return ""
+        try:
+            return self.free_text.text
+        except AuditText.DoesNotExist:
+            return ERASED_TEXT
+
     def canonical(self):
         return json.dumps(
             {
@@ -606,7 +636,7 @@ class AuditEvent(models.Model):
                 "action": self.action,
                 "from_state": self.from_state,
                 "to_state": self.to_state,
-                "comment": self.comment,
+                "text_digest": self.text_digest,
                 "data": self.data,
                 "prev_hash": self.prev_hash,
             },
@@ -617,6 +647,29 @@ class AuditEvent(models.Model):
 
     def compute_hash(self):
         return hashlib.sha256(self.canonical().encode()).hexdigest()
+
+
+class AuditText(models.Model):
+    """The free text of one audit event, beside the chain. Its random salt keys the
+    digest the chain holds: a short text (a phone number, a name) cannot be confirmed by
+    hashing guesses, and once erasure deletes this row nothing of the text is left."""
+
+    event = models.OneToOneField(
+        AuditEvent, primary_key=True, on_delete=models.CASCADE, related_name="free_text"
+    )
+    text = models.TextField()
+    salt = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"text of audit event {self.event_id}"
+
+    @staticmethod
+    def digest(text, salt):
+        return hmac.new(bytes.fromhex(salt), text.encode(), hashlib.sha256).hexdigest()
+
+    @staticmethod
+    def new_salt():
+        return secrets.token_hex(32)
 
 
 class AuditChainHead(models.Model):

@@ -55,7 +55,7 @@ def state_changed(event_id):
 
 
 def _queue_state_change(event_id):
-    event = AuditEvent.objects.select_related("application__applicant__user").get(pk=event_id)
+    event = AuditEvent.objects.select_related("application__applicant__user", "free_text").get(pk=event_id)
     applicant = event.application.applicant
     email = applicant.email or getattr(applicant.user, "email", "")
     if not email:

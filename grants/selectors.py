@@ -120,7 +120,9 @@ def filter_choices(user):
 
 def history_for(user, application):
     return (
-        AuditEvent.objects.filter(application=application).select_related("on_behalf_of").order_by("at", "id")
+        AuditEvent.objects.filter(application=application)
+        .select_related("actor", "on_behalf_of", "free_text")
+        .order_by("at", "id")
     )
 
 

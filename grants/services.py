@@ -189,6 +189,7 @@ def grant_owner_permissions(application):
 def update_draft(*, application, by, business_name=None, sector=None, plan=None, items=None):
     application = _locked(application)
     require(permissions.can_edit_application(by, application))
+    before, texts_before = _draft_facts(application), _draft_texts(application)
     if business_name is not None:
         application.business_name = checked_text(
             business_name, GrantApplication._meta.get_field("business_name")
@@ -204,6 +205,7 @@ def update_draft(*, application, by, business_name=None, sector=None, plan=None,
         application.save()
     except ConcurrentTransition:
         raise Conflict(_("The application changed meanwhile; reload it and try again.")) from None
+    texts_after = _draft_texts(application)
     audit.record(
         action="edit",
         actor=by,
@@ -211,8 +213,40 @@ def update_draft(*, application, by, business_name=None, sector=None, plan=None,
         on_behalf_of=application.applicant if permissions.acts_on_behalf(by, application) else None,
         from_state=application.state,
         to_state=application.state,
+        data={
+            **(audit.changes(before, _draft_facts(application)) or {}),
+            "text_changed": sorted(k for k in texts_after if texts_after[k] != texts_before[k]),
+        },
     )
     return application
+
+
+DRAFT_FACTS = [
+    "sector",
+    "is_cooperative",
+    "expected_monthly_revenue",
+    "expected_monthly_costs",
+    "jobs_planned",
+    "requested_total",
+]
+
+
+def _draft_facts(application):
+    """The draft's figures and its equipment as [id, quantity, unit cost] (descriptions
+    are the applicant's words: `_draft_texts`)."""
+    facts = audit.snapshot(application, DRAFT_FACTS)
+    facts["items"] = [
+        [item.pk, item.quantity, str(item.unit_cost)] for item in application.items.order_by("position", "pk")
+    ]
+    return facts
+
+
+def _draft_texts(application):
+    texts = {
+        name: getattr(application, name) for name in ("business_name", "activity", "market", "experience")
+    }
+    texts["items"] = [item.description for item in application.items.order_by("position", "pk")]
+    return texts
 
 
 def _locked(application):
@@ -363,6 +397,107 @@ def eur_rate(currency, on):
     return rate.units_per_eur
 
 
+PROGRAMME_FACTS = [
+    "name",
+    "donor",
+    "country",
+    "currency",
+    "budget",
+    "ceiling",
+    "target_groups",
+    "training_threshold",
+    "pass_mark",
+    "call_opens",
+    "call_closes",
+    "visit_months",
+]
+
+
+@transaction.atomic
+def save_programme(*, programme, by):
+    """Save a programme as the admin edited it. Its budget, ceiling, pass mark and
+    training threshold decide grants: the audit event keeps what they were."""
+    before = None
+    if programme.pk is not None:
+        before = audit.snapshot(Programme.objects.get(pk=programme.pk), PROGRAMME_FACTS)
+    programme.save()
+    change = audit.changes(before, audit.snapshot(programme, PROGRAMME_FACTS))
+    if change:
+        action = "programme_created" if before is None else "programme_changed"
+        audit.record(action=action, actor=by, data={"programme": programme.pk, **change})
+    return programme
+
+
+@transaction.atomic
+def delete_programme(*, programme, by):
+    """Only a programme nothing refers to can go (applications protect theirs)."""
+    before = audit.snapshot(programme, PROGRAMME_FACTS)
+    pk = programme.pk
+    programme.delete()
+    audit.record(
+        action="programme_deleted", actor=by, data={"programme": pk, "before": before, "after": None}
+    )
+
+
+@transaction.atomic
+def save_programme_rows(*, programme, formset, by):
+    """Save an admin inline of rows that belong to the programme (the scoring rubric:
+    its weights make the score that approval checks) with one audit event holding the
+    rows before and after."""
+    fields = list(formset.form._meta.fields)
+
+    def rows():
+        owned = formset.model.objects.filter(**{formset.fk.name: programme}).order_by("pk")
+        return [{"id": row.pk, **audit.snapshot(row, fields)} for row in owned]
+
+    before = rows()
+    formset.save()
+    after = rows()
+    if before != after:
+        audit.record(
+            action=f"programme_{formset.model._meta.model_name}_changed",
+            actor=by,
+            data={"programme": programme.pk, "before": before, "after": after},
+        )
+
+
+@transaction.atomic
+def load_exchange_rates(*, rows, by=None, source=""):
+    """Save (currency, date, units per euro) rows, replacing a rate already held for that
+    day. Rates turn local prices into euros for every delivery recorded after them, so
+    one audit event keeps each rate added or replaced with the value it replaced; rows
+    that repeat a rate already held write nothing. Returns (added, replaced)."""
+    held = {
+        (rate.currency, rate.date): rate
+        for rate in ExchangeRate.objects.select_for_update().filter(
+            currency__in={currency for currency, _day, _rate in rows},
+            date__in={day for _currency, day, _rate in rows},
+        )
+    }
+    changed = []
+    for currency, day, units in rows:
+        rate = held.get((currency, day))
+        if rate is not None and rate.units_per_eur == units:
+            continue
+        changed.append(
+            {
+                "currency": currency,
+                "date": day.isoformat(),
+                "before": None if rate is None else str(rate.units_per_eur),
+                "after": str(units),
+            }
+        )
+        if rate is None:
+            ExchangeRate.objects.create(currency=currency, date=day, units_per_eur=units)
+        else:
+            rate.units_per_eur = units
+            rate.save(update_fields=["units_per_eur"])
+    if changed:
+        audit.record(action="exchange_rates_loaded", actor=by, data={"source": source, "rates": changed})
+    added = sum(1 for change in changed if change["before"] is None)
+    return added, len(changed) - added
+
+
 @transaction.atomic
 def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_number, lines):
     """Record one (possibly partial) delivery. When the last item is handed over and the
@@ -465,6 +600,11 @@ def reassign_application(*, application, officer, by):
         application=application,
         from_state=application.state,
         to_state=application.state,
-        data={"from_officer": previous, "to_officer": officer.pk},
+        data={
+            "from_officer": previous,
+            "to_officer": officer.pk,
+            "before": {"assigned_officer": previous},
+            "after": {"assigned_officer": officer.pk},
+        },
     )
     return application

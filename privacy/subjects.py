@@ -8,6 +8,7 @@ its rows: they point at the pseudonymised record."""
 import io
 import json
 import logging
+import re
 import zipfile
 from datetime import timedelta
 
@@ -113,7 +114,7 @@ def applicant_data(applicant):
         "history": [
             {
                 "at": e.at,
-                "actor": e.actor_username,
+                "actor": e.actor_name,
                 "action": e.action,
                 "application": e.application_id,
                 "from_state": e.from_state,
@@ -121,8 +122,8 @@ def applicant_data(applicant):
                 "comment": e.comment,
             }
             for e in AuditEvent.objects.filter(Q(applicant=applicant) | Q(application__applicant=applicant))
+            .select_related("actor", "free_text")
             .order_by("at", "id")
-            .only("at", "actor_username", "action", "application", "from_state", "to_state", "comment")
         ],
     }
 
@@ -285,7 +286,7 @@ def erase_applicant(*, applicant, by=None, reason):
     so budgets and reports add up as before. Refused while an application is open."""
     from assessments.models import Assessment, MonitoringVisit
     from grants import audit
-    from grants.models import Document, GrantApplication, Notification
+    from grants.models import AuditText, Commitment, Document, GrantApplication, Notification
 
     applicant = Applicant.objects.select_for_update().get(pk=applicant.pk)
     if applicant.pseudonymised_at is not None:
@@ -302,7 +303,15 @@ def erase_applicant(*, applicant, by=None, reason):
         )
 
     old_email, user = applicant.email, applicant.user
+    identifiers = [
+        applicant.first_name,
+        applicant.last_name,
+        applicant.phone,
+        applicant.national_id,
+        old_email,
+    ]
     applications = GrantApplication.objects.filter(applicant=applicant)
+    application_ids = list(applications.values_list("pk", flat=True))
     documents = list(Document.objects.filter(application__applicant=applicant))
     names = [d.file.name for d in documents]
     Document.objects.filter(pk__in=[d.pk for d in documents]).delete()
@@ -314,10 +323,23 @@ def erase_applicant(*, applicant, by=None, reason):
             experience="",
             closing_reason=ERASED if application.closing_reason else "",
         )
+    Commitment.objects.filter(application__applicant=applicant).exclude(release_reason="").update(
+        release_reason=ERASED
+    )
     Assessment.objects.filter(application__applicant=applicant).update(notes="", reasons="")
     MonitoringVisit.objects.filter(application__applicant=applicant).update(notes="")
     ApplicantSensitive.objects.filter(applicant=applicant).delete()
     DuplicateFlag.objects.filter(Q(applicant=applicant) | Q(other=applicant)).delete()
+    # The audit chain holds only digests of these texts: deleting them leaves it provable.
+    # A duplicate decision is recorded on the other person's record; its comment is
+    # about both of them.
+    AuditText.objects.filter(
+        Q(event__applicant=applicant)
+        | Q(event__application__applicant=applicant)
+        | Q(event__on_behalf_of=applicant)
+        | Q(event__action="duplicate_decided", event__data__other=applicant.pk)
+    ).delete()
+    _erase_admin_log(applicant, application_ids, user)
     now = timezone.now()
     ConsentRecord.objects.filter(applicant=applicant, withdrawn_at__isnull=True).update(withdrawn_at=now)
 
@@ -335,20 +357,48 @@ def erase_applicant(*, applicant, by=None, reason):
     if user is not None:
         notifications |= Q(recipient=user)
         _erase_account(user)
-    Notification.objects.filter(notifications).update(email="", subject=ERASED, body=ERASED)
+    # Staff reminders name the person and the business; their keys name the visit.
+    visit_ids = MonitoringVisit.objects.filter(application__applicant=applicant).values_list("pk", flat=True)
+    if visit_ids:
+        notifications |= Q(key__regex=rf"^visit-[a-z]+:({'|'.join(map(str, visit_ids))}):")
+    # A failed delivery's error may quote the address.
+    Notification.objects.filter(notifications).update(email="", subject=ERASED, body=ERASED, last_error="")
 
     audit.record(
         action="applicant_pseudonymised",
         actor=by,
         applicant=applicant,
-        comment=reason,
-        data={
-            "documents_deleted": len(documents),
-            "applications": list(applications.values_list("pk", flat=True)),
-        },
+        comment=_scrub(reason, identifiers),
+        data={"documents_deleted": len(documents), "applications": application_ids},
     )
     transaction.on_commit(lambda: _delete_objects(names))
     return {"documents_deleted": len(documents)}
+
+
+def _scrub(text, identifiers):
+    """`text` with each of the person's identifiers replaced: the erasure's own reason
+    stays in the trail, the name someone may have written into it does not."""
+    for identifier in sorted({i for i in identifiers if i and len(i) > 1}, key=len, reverse=True):
+        text = re.sub(re.escape(identifier), ERASED, text, flags=re.IGNORECASE)
+    return text
+
+
+def _erase_admin_log(applicant, application_ids, user):
+    """The admin's history names what it changed (str() of the person, of the business,
+    of the account's username)."""
+    from django.contrib.admin.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from grants.models import GrantApplication
+
+    records = Q(content_type=ContentType.objects.get_for_model(Applicant), object_id=str(applicant.pk))
+    records |= Q(
+        content_type=ContentType.objects.get_for_model(GrantApplication),
+        object_id__in=[str(pk) for pk in application_ids],
+    )
+    if user is not None:
+        records |= Q(content_type=ContentType.objects.get_for_model(user), object_id=str(user.pk))
+    LogEntry.objects.filter(records).update(object_repr=ERASED)
 
 
 def _erase_account(user):
@@ -357,8 +407,12 @@ def _erase_account(user):
 
     from .models import ApiToken
 
+    # Sign-in records name what was typed: the username, in any case, or the e-mail.
+    typed = Q(username__iexact=user.username)
+    if user.email:
+        typed |= Q(username__iexact=user.email)
     for model in (AccessAttempt, AccessLog, AccessFailureLog):
-        model.objects.filter(username=user.username).delete()
+        model.objects.filter(typed).delete()
     ApiToken.objects.filter(user=user).delete()
     TOTPDevice.objects.filter(user=user).delete()
     user.username = f"erased-{user.pk}"

@@ -238,7 +238,12 @@ class TestApplications:
         assert (event.actor, event.application, event.data) == (
             world.manager,
             app,
-            {"from_officer": world.officer.pk, "to_officer": world.colleague.pk},
+            {
+                "from_officer": world.officer.pk,
+                "to_officer": world.colleague.pk,
+                "before": {"assigned_officer": world.officer.pk},
+                "after": {"assigned_officer": world.colleague.pk},
+            },
         )
 
     def test_an_officer_of_another_centre_is_refused(self, client, world):

@@ -49,7 +49,24 @@ class TestScore:
         assert (assessment.complete, assessment.passes) == (True, True)
         assert assessment.notes == "Premises rented, dry."
         event = AuditEvent.objects.get(application=app, action="assessed")
-        assert (event.actor, event.data) == (world.officer, {"recommendation": "approve", "score": "3.35"})
+        assert (event.actor, event.data) == (
+            world.officer,
+            {
+                "recommendation": "approve",
+                "score": "3.35",
+                "before": None,
+                "after": {"assessment": assessment.pk},
+            },
+        )
+
+    def test_a_new_assessment_keeps_the_one_it_replaces_in_its_event(self, world):
+        app = world.application(training=True)
+        first = assess(world, app, scores=dict.fromkeys(ALL, 2), recommendation="revise", reasons="No quote.")
+        second = assess(world, app)
+        event = AuditEvent.objects.filter(application=app, action="assessed").order_by("-id").first()
+        assert event.data["before"] == {"assessment": first.pk, "recommendation": "revise", "score": "2.00"}
+        assert event.data["after"] == {"assessment": second.pk}
+        assert "No quote." not in event.canonical()
 
     def test_the_pass_mark_decides_and_the_guard_says_by_how_much(self, world):
         app = world.application(training=True)

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from grants import audit, services
-from grants.models import AuditChainHead, AuditEvent
+from grants.models import AuditChainHead, AuditEvent, AuditText
 
 from .conftest import verified_login
 
@@ -63,11 +63,40 @@ def test_each_event_links_to_the_one_before(trail):
 
 def test_it_catches_an_event_changed_with_raw_sql(trail):
     target = trail[2]
-    raw("UPDATE grants_auditevent SET comment = %s WHERE id = %s", ["Nothing to add.", target.pk])
+    raw("UPDATE grants_auditevent SET to_state = %s WHERE id = %s", ["approved", target.pk])
     code, output = verify()
     assert code == 1
     assert f"event {target.pk} (" in output and "changed after it was written" in output
     assert "BROKEN: 1 problem" in output
+
+
+def test_the_comment_is_beside_the_chain_and_only_its_salted_digest_in_it(trail):
+    returned = trail[1]
+    assert returned.comment == "Add a quote."
+    text = AuditText.objects.get(event=returned)
+    assert "Add a quote." not in returned.canonical()
+    assert returned.text_digest == AuditText.digest("Add a quote.", text.salt)
+    # Unsalted, the digest of a guess would confirm it; under the row's salt it cannot.
+    assert returned.text_digest != hashlib.sha256(b"Add a quote.").hexdigest()
+    assert not AuditText.objects.filter(event=trail[0]).exists()
+
+
+def test_it_catches_a_comment_changed_beside_the_chain(trail):
+    target = trail[1]
+    raw("UPDATE grants_audittext SET text = %s WHERE event_id = %s", ["Nothing to add.", target.pk])
+    code, output = verify()
+    assert code == 1
+    assert f"the text of event {target.pk} (return_for_changes) was changed" in output
+    assert "BROKEN: 1 problem" in output
+
+
+def test_a_comment_deleted_by_erasure_leaves_the_chain_intact_and_reads_erased(trail):
+    target = trail[1]
+    AuditText.objects.filter(event=target).delete()
+    assert verify()[0] == 0
+    event = AuditEvent.objects.select_related("free_text").get(pk=target.pk)
+    assert event.comment == "(erased)"
+    assert event.text_digest == target.text_digest
 
 
 def test_it_catches_a_changed_actor_even_with_the_hash_recomputed(trail):
@@ -105,8 +134,8 @@ def _insert(event_id, *, prev_hash, action="approve"):
     forged = AuditEvent(at=timezone.now(), actor_username="intruder", action=action, prev_hash=prev_hash)
     forged.hash = forged.compute_hash()
     raw(
-        "INSERT INTO grants_auditevent (id, at, actor_username, action, from_state, to_state, comment, data, "
-        "prev_hash, hash) VALUES (%s, %s, %s, %s, '', '', '', %s, %s, %s)",
+        "INSERT INTO grants_auditevent (id, at, actor_username, action, from_state, to_state, text_digest, "
+        "data, prev_hash, hash) VALUES (%s, %s, %s, %s, '', '', '', %s, %s, %s)",
         [event_id, forged.at, "intruder", action, "{}", prev_hash, forged.hash],
     )
     return forged
@@ -140,11 +169,11 @@ def test_an_anchor_catches_a_trail_rewritten_end_to_end(trail):
     for event in AuditEvent.objects.order_by("id"):
         event.prev_hash = previous
         if event.pk == trail[1].pk:
-            event.comment = "rewritten"
+            event.to_state = "rejected"
         new_hash = event.compute_hash()
         raw(
-            "UPDATE grants_auditevent SET prev_hash = %s, comment = %s, hash = %s WHERE id = %s",
-            [previous, event.comment, new_hash, event.pk],
+            "UPDATE grants_auditevent SET prev_hash = %s, to_state = %s, hash = %s WHERE id = %s",
+            [previous, event.to_state, new_hash, event.pk],
         )
         previous = new_hash
     raw("UPDATE grants_auditchainhead SET last_hash = %s WHERE id = 1", [previous])
@@ -156,13 +185,13 @@ def test_an_anchor_catches_a_trail_rewritten_end_to_end(trail):
 
 def test_the_orm_refuses_to_change_or_delete_events(trail):
     event = AuditEvent.objects.get(pk=trail[0].pk)
-    event.comment = "changed"
+    event.to_state = "approved"
     with pytest.raises(PermissionError):
         event.save()
     with pytest.raises(PermissionError):
         event.delete()
     with pytest.raises(PermissionError):
-        AuditEvent.objects.filter(pk=event.pk).update(comment="changed")
+        AuditEvent.objects.filter(pk=event.pk).update(to_state="approved")
     with pytest.raises(PermissionError):
         AuditEvent.objects.all().delete()
     assert verify()[0] == 0
@@ -184,7 +213,8 @@ def test_the_admin_shows_events_read_only_even_to_a_superuser(trail, client, dja
     )
     assert client.post(f"/admin/grants/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.get("/admin/grants/auditevent/add/").status_code == 403
-    assert AuditEvent.objects.get(pk=event.pk).comment == event.comment
+    assert AuditEvent.objects.get(pk=event.pk).comment == event.comment == "Add a quote."
+    assert "Add a quote." in page.content.decode()
     assert verify()[0] == 0
 
 

@@ -142,7 +142,23 @@ class TestRecordVisit:
         assert (recorded.monthly_revenue, recorded.jobs, recorded.jobs_family) == (Decimal("640.50"), 4, 2)
         assert recorded.recorded_by == world.officer
         event = AuditEvent.objects.get(application=app, action="visit_recorded")
-        assert event.data == {"visit": recorded.pk, "months": 3, "operating": True}
+        assert event.data == {
+            "visit": recorded.pk,
+            "months": 3,
+            "operating": True,
+            "before": None,
+            "after": {
+                "visited_on": days(-1).isoformat(),
+                "operating": True,
+                "equipment_in_use": True,
+                "monthly_revenue": "640.50",
+                "jobs_owner": 1,
+                "jobs_family": 2,
+                "jobs_employees": 1,
+            },
+            "text_changed": ["notes"],
+        }
+        assert "sewing" not in event.canonical()
 
     def test_a_visit_may_come_before_its_due_date_but_never_in_the_future(self, world):
         app = world.application(follow_up=True, state_facts__delivered_on=days(-10))

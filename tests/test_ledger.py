@@ -255,6 +255,23 @@ class TestLoadRates:
             "MKD": Decimal("61.500000"),
             "EUR": Decimal("1.000000"),
         }
+        event = AuditEvent.objects.get(action="exchange_rates_loaded")
+        assert event.data["source"] == "rates.csv"
+        assert event.data["rates"][0] == {
+            "currency": "RSD",
+            "date": "2025-03-03",
+            "before": "100.000000",
+            "after": "117.153200",
+        }
+        assert [r["before"] for r in event.data["rates"][1:]] == [None] * 4
+
+    def test_loading_the_same_rates_again_changes_nothing_and_records_nothing(self, db, tmp_path):
+        path = self.write(tmp_path, "currency,date,units_per_eur\nRSD,2025-03-03,117.1532\n")
+        call_command("load_rates", path, stdout=io.StringIO())
+        out = io.StringIO()
+        call_command("load_rates", path, stdout=out)
+        assert "0 new, 0 replaced, 1 unchanged" in out.getvalue()
+        assert AuditEvent.objects.filter(action="exchange_rates_loaded").count() == 1
 
     @pytest.mark.parametrize(
         ("body", "message"),

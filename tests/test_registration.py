@@ -167,6 +167,8 @@ class TestDecision:
             "other": marko.pk,
             "decision": "different_person",
             "previous": "pending",
+            "before": {"decision": "pending"},
+            "after": {"decision": "different_person"},
         }
         assert list(pending_flags_for(world.officer)) == []
         assert Applicant.objects.filter(pk__in=[person.pk, marko.pk]).count() == 2

@@ -161,7 +161,12 @@ class TestCompletion:
             (cohort.pk, False, 3),
         ]
         event = AuditEvent.objects.filter(application=app, action="enrolled").order_by("-id").first()
-        assert event.data == {"cohort": later.pk, "moved_from": cohort.pk}
+        assert event.data == {
+            "cohort": later.pk,
+            "moved_from": cohort.pk,
+            "before": {"cohort": cohort.pk},
+            "after": {"cohort": later.pk},
+        }
         assert [r["application"] for r in attendance_sheet(cohort)[1]] == []
         assert row_of(later, app)["present"] == 0
         assert TRAINING_COMPLETED(app) is False
@@ -179,6 +184,20 @@ class TestCompletion:
         record_attendance(by=world.colleague, session=session, application=app, present=True)
         mark = Attendance.objects.get(session=session)
         assert (mark.present, mark.recorded_by) == (True, world.colleague)
+
+    def test_each_mark_and_correction_is_audited_with_the_mark_it_replaced(self, world, cohort):
+        app = world.application(submitted=True)
+        enrol(by=world.officer, cohort=cohort, application=app)
+        session = cohort.sessions.first()
+        record_attendance(by=world.officer, session=session, application=app, present=False)
+        record_attendance(by=world.colleague, session=session, application=app, present=True)
+        record_attendance(by=world.colleague, session=session, application=app, present=True)
+        events = AuditEvent.objects.filter(application=app, action="attendance_recorded").order_by("id")
+        assert [(e.actor, e.data["before"], e.data["after"]) for e in events] == [
+            (world.officer, None, {"present": False}),
+            (world.colleague, {"present": False}, {"present": True}),
+        ]
+        assert events[0].data["session"] == session.pk
 
     def test_a_session_that_has_not_taken_place_takes_no_attendance(self, world):
         cohort = create_cohort(

@@ -387,10 +387,10 @@ def test_staff_never_act_on_their_own_application(world):
 def test_the_audit_trail_is_append_only(world):
     app = take(world.application(), "submit", world.applicant)
     event = last_event(app)
-    event.comment = "changed"
+    event.to_state = "approved"
     with pytest.raises(PermissionError):
         event.save()
     with pytest.raises(PermissionError):
-        AuditEvent.objects.filter(pk=event.pk).update(comment="changed")
+        AuditEvent.objects.filter(pk=event.pk).update(to_state="approved")
     with pytest.raises(PermissionError):
         AuditEvent.objects.all().delete()

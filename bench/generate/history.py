@@ -15,6 +15,7 @@ from assessments.models import (
 from grants.models import (
     AuditChainHead,
     AuditEvent,
+    AuditText,
     Commitment,
     Delivery,
     DeliveryLine,
@@ -272,7 +273,10 @@ class History:
         first = self.writer.next_id(AuditEvent)
         head = AuditChainHead.objects.filter(pk=1).first()
         state = {"prev": head.last_hash if head else ""}
-        usernames = self.usernames
+        # As grants.audit.record keeps them: staff usernames, no applicant's; free text
+        # beside the chain, under its own salt.
+        usernames = {pk: name for pk, name in self.usernames.items() if pk in set(self.staff_ids)}
+        texts = []
 
         def rows():
             for offset, (
@@ -287,21 +291,27 @@ class History:
                 comment,
                 data,
             ) in enumerate(self.events):
+                digest = ""
+                if comment:
+                    salt = AuditText.new_salt()
+                    digest = AuditText.digest(comment, salt)
+                    texts.append((first + offset, comment, salt))
                 event = AuditEvent(
                     at=at, actor_id=actor, actor_username=usernames.get(actor, ""), on_behalf_of_id=behalf,
                     application_id=app, applicant_id=applicant, action=action, from_state=source, to_state=target,
-                    comment=comment, data=data, prev_hash=state["prev"],
+                    text_digest=digest, data=data, prev_hash=state["prev"],
                 )  # fmt: skip
                 event.hash = event.compute_hash()
                 state["prev"] = event.hash
                 yield (first + offset, at, actor, event.actor_username, behalf, app, applicant, action, source,
-                       target, comment, data, event.prev_hash, event.hash)  # fmt: skip
+                       target, digest, data, event.prev_hash, event.hash)  # fmt: skip
 
         self.writer.write(
             AuditEvent,
             ["id", "at", "actor", "actor_username", "on_behalf_of", "application", "applicant", "action",
-             "from_state", "to_state", "comment", "data", "prev_hash", "hash"],
+             "from_state", "to_state", "text_digest", "data", "prev_hash", "hash"],
             rows(), label="audit events",
         )  # fmt: skip
+        self.writer.write(AuditText, ["event", "text", "salt"], iter(texts), label="audit texts")
         AuditChainHead.objects.update_or_create(pk=1, defaults={"last_hash": state["prev"]})
         self.events = []

@@ -69,7 +69,6 @@ ACTION_LABELS = {
     "document_lost": _("Document missing from storage"),
     "handover_protocol_printed": _("Handover protocol printed"),
     "certificate_issued": _("Training certificate issued"),
-    "reassigned": _("Given to another field officer"),
     "sensitive_viewed": _("Sensitive facts viewed"),
     "register_applicant": _("Person registered"),
     "duplicate_decided": _("Possible duplicate decided"),
@@ -80,6 +79,8 @@ ACTION_LABELS = {
     "staff_assigned": _("Staff member assigned to the centre"),
     "staff_unassigned": _("Staff member removed from the centre"),
     "two_factor_enrolled": _("Two-factor sign-in set up"),
+    "attendance_recorded": _("Attendance recorded"),
+    "reassigned": _("Reassigned to another field officer"),
 }
 
 
@@ -87,7 +88,7 @@ def actor_name(event):
     actor = event.actor
     if actor is not None:
         return actor.get_full_name() or actor.username
-    return event.actor_username or str(_("the system"))
+    return event.actor_name or str(_("the system"))
 
 
 def for_applicant(events, applicant_user_id):

@@ -122,6 +122,8 @@ class TestSweepOrphans:
             "kind": "business_plan",
             "sha256": lost.sha256,
             "key": lost.file.name,
+            "before": {"document": lost.pk, "kind": "business_plan", "sha256": lost.sha256},
+            "after": None,
         }
         assert sweep("--older-than", "0").count(": 0") == 2
 

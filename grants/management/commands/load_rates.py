@@ -6,18 +6,20 @@ The file has a header row with the columns `currency`, `date` and `units_per_eur
 (`rate` is accepted for the last): one row per currency and day, dates as YYYY-MM-DD,
 rates with a decimal point, for instance `RSD,2026-11-03,117.1532`. Currencies: EUR, RSD,
 ALL, BAM, MKD (a EUR row, if any, must say 1). A rate already loaded for that day is
-replaced. The whole file is checked first: one bad row and nothing is saved, and the
+replaced, and the audit event `exchange_rates_loaded` keeps each rate added or replaced
+with the value it replaced. The whole file is checked first: one bad row and nothing is saved, and the
 message names the line. Deliveries keep the rate they were recorded with.
 """
 
 import csv
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from grants.models import Currency, ExchangeRate
+from grants.models import Currency
+from grants.services import load_exchange_rates
 
 RATE_COLUMNS = ("units_per_eur", "rate")
 MAX_RATE = Decimal("100000000")
@@ -82,12 +84,8 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
         except (ValueError, csv.Error, UnicodeDecodeError) as error:
             raise CommandError(f"{path}: {error}. Nothing was loaded.") from None
-        created = updated = 0
-        with transaction.atomic():
-            for currency, day, rate in rows:
-                _, was_created = ExchangeRate.objects.update_or_create(
-                    currency=currency, date=day, defaults={"units_per_eur": rate}
-                )
-                created += was_created
-                updated += not was_created
-        self.stdout.write(f"Loaded {len(rows)} rates from {path}: {created} new, {updated} replaced.")
+        created, updated = load_exchange_rates(rows=rows, source=Path(path).name)
+        unchanged = len(rows) - created - updated
+        self.stdout.write(
+            f"Loaded {len(rows)} rates from {path}: {created} new, {updated} replaced, {unchanged} unchanged."
+        )

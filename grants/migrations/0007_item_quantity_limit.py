@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grants', '0003_application_report_scope'),
+        ('grants', '0006_audit_comment_column_dropped'),
     ]
 
     operations = [
