@@ -2,6 +2,7 @@
 only themselves. Sensitive facts are returned only to those who may see them."""
 
 from django.db import transaction
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
@@ -84,7 +85,6 @@ class ApplicantCreateSerializer(serializers.Serializer):
     sensitive = SensitiveInSerializer(required=False)
 
     def validate_date_of_birth(self, value):
-        from django.utils import timezone
 
         if value > timezone.localdate() or value.year < 1900:
             raise serializers.ValidationError("Enter a real date of birth.")
@@ -152,7 +152,6 @@ class ApplicantListCreate(ListAPIView):
             raise serializers.ValidationError(
                 {"consent_given": ["The applicant's consent is needed before their data is stored."]}
             )
-        from .models import IntegrationCentre
 
         with transaction.atomic():
             applicant = services.register_applicant(

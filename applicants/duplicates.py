@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from .models import Applicant, DuplicateFlag
 from .normalise import InvalidPhone, name_key, names_match, normalise_national_id, normalise_phone
+from .selectors import centre_ids_query
 
 SAME_NATIONAL_ID = "same_national_id"
 SAME_PHONE = "same_phone"
@@ -69,7 +70,6 @@ def find_possible_duplicates(
 
 def pending_flags_for(user):
     """Duplicate flags still to decide, for the centres the user works at."""
-    from .selectors import centre_ids_query
 
     if not user.is_authenticated or not user.has_perm("applicants.decide_duplicate"):
         return DuplicateFlag.objects.none()

@@ -11,8 +11,8 @@ import csv
 import io
 import re
 
+from audit import trail
 from core.errors import NotAllowed
-from grants import audit
 
 from .permissions import can_export_applicants, can_export_personal_data
 from .selectors import applicants_for
@@ -57,7 +57,7 @@ def applicant_rows(*, by, personal=False, centre=None):
             else:
                 row.append(masked(applicant, column))
         rows.append(row)
-    audit.record(
+    trail.record(
         action="personal_data_exported" if personal else "applicants_exported",
         actor=by,
         data={

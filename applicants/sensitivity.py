@@ -11,6 +11,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from audit import trail
+
 from . import roles
 from .models import ApplicantSensitive
 from .selectors import centre_ids
@@ -102,9 +104,7 @@ def sensitive_payload(user, applicant, *, audit=True):
             value = getattr(facts, name)
             payload[name] = value.isoformat() if hasattr(value, "isoformat") else (value or None)
     if audit and applicant.user_id != user.pk:
-        from grants import audit as audit_trail
-
-        audit_trail.record(action="sensitive_viewed", actor=user, applicant=applicant)
+        trail.record(action="sensitive_viewed", actor=user, applicant=applicant)
     return payload
 
 

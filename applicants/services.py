@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from audit import trail
 from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 from core.errors import ServiceError, require
 
@@ -39,7 +40,7 @@ def assign_staff(*, user, centre, by=None):
         user=user, centre=centre, defaults={"assigned_by": by}
     )
     assign_perm("applicants.access_centre", user, centre)
-    _record(action="staff_assigned", actor=by, data={"user": user.pk, "centre": centre.pk})
+    trail.record(action="staff_assigned", actor=by, data={"user": user.pk, "centre": centre.pk})
     return assignment
 
 
@@ -47,7 +48,7 @@ def assign_staff(*, user, centre, by=None):
 def unassign_staff(*, user, centre, by=None):
     StaffAssignment.objects.filter(user=user, centre=centre).delete()
     remove_perm("applicants.access_centre", user, centre)
-    _record(action="staff_unassigned", actor=by, data={"user": user.pk, "centre": centre.pk})
+    trail.record(action="staff_unassigned", actor=by, data={"user": user.pk, "centre": centre.pk})
 
 
 @transaction.atomic
@@ -64,12 +65,6 @@ def sync_staff_permissions(*, user):
             for c in wanted - have
         ]
     )
-
-
-def _record(**kwargs):
-    from grants import audit
-
-    return audit.record(**kwargs)
 
 
 def can_register(user, centre):
@@ -227,7 +222,7 @@ def register_applicant(
     record_consent(applicant=applicant, by=by)
     if user is not None:
         assign_perm("applicants.view_applicant", user, applicant)
-    _record(
+    trail.record(
         action="register_applicant",
         actor=by,
         applicant=applicant,
@@ -273,7 +268,7 @@ def decide_duplicate(*, flag, decision, by, comment=""):
     flag.decided_by = by
     flag.decided_at = timezone.now()
     flag.save(update_fields=["decision", "decided_by", "decided_at"])
-    _record(
+    trail.record(
         action="duplicate_decided",
         actor=by,
         applicant=flag.applicant,

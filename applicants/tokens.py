@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
+from audit import trail
 from core.errors import NotVisible
-from grants import audit
 
 from . import roles
 from .models import ApiToken
@@ -70,7 +70,7 @@ def issue_token(*, user, device=""):
     token = ApiToken.objects.create(
         user=user, key_hash=hash_key(key), device=device, created=now, expires=now + lifetime(user)
     )
-    audit.record(action="api_token_issued", actor=user, data={"token": token.pk})
+    trail.record(action="api_token_issued", actor=user, data={"token": token.pk})
     return token, key
 
 
@@ -96,14 +96,14 @@ def revoke_token(*, token_id, by):
     if token is None:
         raise NotVisible
     token.delete()
-    audit.record(action="api_token_revoked", actor=by, data={"token": token_id})
+    trail.record(action="api_token_revoked", actor=by, data={"token": token_id})
 
 
 @transaction.atomic
 def revoke_all_tokens(*, user, by=None, reason):
     count, _ = ApiToken.objects.filter(user=user).delete()
     if count:
-        audit.record(
+        trail.record(
             action="api_tokens_revoked", actor=by, data={"user": user.pk, "tokens": count, "reason": reason}
         )
     return count

@@ -10,6 +10,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from applicants.models import IntegrationCentre
 from applicants.selectors import centre_ids
 from core.errors import NotVisible
 from grants.api import NoAuditor, get_application
@@ -61,7 +62,6 @@ class CohortListCreate(NoAuditor, ListAPIView):
         programme = programmes_for(request.user).filter(pk=values["programme"]).first()
         if programme is None:
             raise serializers.ValidationError({"programme": ["Unknown programme."]})
-        from applicants.models import IntegrationCentre
 
         cohort = services.create_cohort(
             by=request.user,

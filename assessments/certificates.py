@@ -20,9 +20,10 @@ from fpdf import FPDF
 
 from applicants import roles
 from applicants.normalise import fold
+from audit import trail
 from core.decisions import ALLOWED, Decision
 from core.errors import ServiceError, require
-from grants import audit, permissions
+from grants import permissions
 
 # fontTools logs every subsetting step at INFO.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
@@ -129,7 +130,7 @@ def completion_certificate(*, by, application, today=None):
             issued=today or timezone.localdate(),
             language=language,
         )
-    audit.record(
+    trail.record(
         action="certificate_issued",
         actor=by,
         application=application,

@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 
 from applicants import roles
 from applicants.selectors import centre_ids
+from audit import trail
 from core.dates import add_months
 from core.errors import Conflict, NotAllowed, NotVisible, ServiceError, checked_text
 from core.money import parse_amount
-from grants import audit, permissions, transitions
+from grants import permissions, transitions
 from grants.workflow import State
 
 from .models import (
@@ -55,7 +56,7 @@ def create_cohort(*, by, programme, centre, title, session_dates, hours=Decimal(
     TrainingSession.objects.bulk_create(
         [TrainingSession(cohort=cohort, date=d, hours=hours) for d in sorted(session_dates)]
     )
-    audit.record(action="cohort_created", actor=by, data={"cohort": cohort.pk})
+    trail.record(action="cohort_created", actor=by, data={"cohort": cohort.pk})
     return cohort
 
 
@@ -83,7 +84,7 @@ def enrol(*, by, cohort, application):
         current.active = False
         current.save(update_fields=["active"])
     enrolment = Enrolment.objects.create(cohort=cohort, application=application)
-    audit.record(
+    trail.record(
         action="enrolled",
         actor=by,
         application=application,
@@ -135,7 +136,7 @@ def record_attendance(*, by, session, application, present):
     except IntegrityError:
         raise Conflict(_("Someone else recorded this attendance meanwhile; reload and check it.")) from None
     # Attendance decides approval: a corrected mark keeps the old one in the trail.
-    audit.record(
+    trail.record(
         action="attendance_recorded",
         actor=by,
         application=application,
@@ -221,7 +222,7 @@ def record_assessment(*, by, application, scores, recommendation, reasons="", si
         partial = sum(rubric[c].weight * v for c, v in clean.items()) / total_weight
         assessment.weighted_score = partial.quantize(Decimal("0.01"))
     assessment.save(update_fields=["weighted_score", "complete"])
-    audit.record(
+    trail.record(
         action="assessed",
         actor=by,
         application=application,
@@ -345,7 +346,7 @@ def record_visit(
         raise ServiceError(_("Jobs are whole numbers."), details={"jobs": [_("Whole numbers.")]}) from None
     if any(v < 0 or v > 1000 for v in counts.values()):
         raise ServiceError(_("Jobs are whole numbers."), details={"jobs": [_("Whole numbers.")]})
-    before = audit.snapshot(visit, VISIT_FACTS) if visit.visited_on is not None else None
+    before = trail.snapshot(visit, VISIT_FACTS) if visit.visited_on is not None else None
     old_notes = visit.notes
     visit.visited_on = visited_on
     visit.operating = bool(operating)
@@ -362,7 +363,7 @@ def record_visit(
     visit.recorded_by = by
     visit.recorded_at = timezone.now()
     visit.save()
-    audit.record(
+    trail.record(
         action="visit_recorded",
         actor=by,
         application=application,
@@ -372,7 +373,7 @@ def record_visit(
             "visit": visit.pk,
             "months": visit.months,
             "operating": visit.operating,
-            **(audit.changes(before, audit.snapshot(visit, VISIT_FACTS)) or {}),
+            **(trail.changes(before, trail.snapshot(visit, VISIT_FACTS)) or {}),
             "text_changed": ["notes"] if visit.notes != old_notes else [],
         },
     )

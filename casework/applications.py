@@ -15,11 +15,12 @@ from applicants.roles import role_required
 from applicants.selectors import applicants_for
 from assessments import selectors as assessment_selectors
 from assessments.models import MonitoringVisit
+from audit.models import AuditEvent
 from core.errors import ServiceError, require
 from core.web import error_messages, paginate
 from grants import permissions, selectors, services
 from grants.forms import ApplicationForm, InboxFilterForm, ItemFormSet
-from grants.models import AuditEvent, Programme
+from grants.models import Programme
 from grants.views import timeline
 from grants.views.common import visible_application
 from grants.workflow import State

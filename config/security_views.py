@@ -14,6 +14,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LoginView
+from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,6 +27,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applicants import roles
+from audit import trail
 
 from .lockout import sign_in_completed
 
@@ -139,7 +141,6 @@ def _second_factor_passed(request, device):
 
 
 def _verify(device, code):
-    from django.db import transaction
 
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
@@ -175,9 +176,8 @@ def setup(request):
             device.save()
             del request.session[SETUP_SESSION_KEY]
             _second_factor_passed(request, device)
-            from grants import audit
 
-            audit.record(action="two_factor_enrolled", actor=user, data={"device": device.persistent_id})
+            trail.record(action="two_factor_enrolled", actor=user, data={"device": device.persistent_id})
             return redirect(_safe_next(request))
         if _count_failure(request):
             return locked_out(request, credentials={"username": user.get_username()})

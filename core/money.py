@@ -7,8 +7,16 @@ from django.utils.translation import gettext as _
 from .errors import ServiceError
 
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 # Above any grant or budget the service handles; keeps amounts inside the columns.
 LIMIT = Decimal("1e12")
+
+
+def cents(value):
+    """A Decimal rounded to the cent; None and missing sums are zero."""
+    if value is None:
+        return ZERO
+    return Decimal(value).quantize(CENT)
 
 
 def parse_amount(value, field):

@@ -16,10 +16,11 @@ from applicants.admin import ReadOnlyInline
 from applicants.models import Country
 from applicants.selectors import centre_ids_query
 from applicants.sensitivity import mask
+from audit.models import AuditEvent
 from core.errors import NotAllowed, NotVisible, ServiceError
 
 from . import permissions, selectors, services
-from .models import AuditEvent, EquipmentItem, GrantApplication, Programme
+from .models import EquipmentItem, GrantApplication, Programme
 
 User = get_user_model()
 

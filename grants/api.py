@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import applicants_for
-from core.errors import NotVisible, ServiceError
+from core.errors import NotAllowed, NotVisible, ServiceError
 
 from . import documents as document_service
 from . import selectors, services, transitions
@@ -190,8 +190,6 @@ class NoAuditor:
             and roles.has_role(user, roles.AUDITOR)
             and not roles.has_role(user, roles.PROGRAMME_MANAGER)
         ):
-            from core.errors import NotAllowed
-
             raise NotAllowed("Auditors see aggregate reports only.")
 
 

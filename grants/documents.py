@@ -32,11 +32,14 @@ from django.utils.translation import gettext as _
 
 from applicants import roles
 from applicants.sensitivity import sensitive_access
+from audit import trail
 from core.decisions import ALLOWED, Decision
 from core.errors import ServiceError, require
 
-from . import audit, filechecks, permissions
+from . import filechecks, permissions
+from .images import strip_metadata
 from .models import Document, DocumentKind
+from .services import maybe_complete_delivery
 
 log = logging.getLogger(__name__)
 
@@ -298,8 +301,6 @@ def upload_document(*, application, by, kind, uploaded_file):
         raise ServiceError(_("The file is empty."), code="empty", details={"file": [_("The file is empty.")]})
     content_type = _checked_type(uploaded_file, kind)
     if content_type in IMAGES:
-        from .images import strip_metadata
-
         stream = strip_metadata(uploaded_file, content_type)
     else:
         stream = uploaded_file
@@ -328,7 +329,7 @@ def _store_and_record(application, by, kind, name, stream, content_type):
     try:
         with transaction.atomic():
             document.save()
-            audit.record(
+            trail.record(
                 action="document_uploaded",
                 actor=by,
                 application=application,
@@ -375,7 +376,6 @@ def _write_object(document, stream, content_type):
 def _maybe_complete_delivery(application, by):
     """The signed protocol may be the last thing missing: take record_delivery now. The
     document stays on file whether or not the delivery can be recorded yet."""
-    from .services import maybe_complete_delivery
 
     application.refresh_from_db()
     try:
@@ -421,7 +421,7 @@ def record_download(*, document, by):
 
 
 def _record_download(document, by):
-    audit.record(
+    trail.record(
         action="document_downloaded",
         actor=by,
         application=document.application,
@@ -472,7 +472,7 @@ def delete_document(*, document, by):
     require(can_delete(by, document))
     name = document.file.name
     with transaction.atomic():
-        audit.record(
+        trail.record(
             action="document_deleted",
             actor=by,
             application=document.application,
@@ -563,7 +563,7 @@ def remove_orphans(orphans, *, storage=None):
         if storage.exists(document.file.name):
             continue
         with transaction.atomic():
-            audit.record(
+            trail.record(
                 action="document_lost",
                 application=document.application,
                 data={

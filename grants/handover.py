@@ -15,11 +15,12 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from applicants import roles
+from audit import trail
 from core.decisions import ALLOWED, Decision
 from core.errors import Conflict, require
+from core.money import ZERO, cents
 
-from . import audit, permissions
-from .ledger import ZERO, cents
+from . import permissions
 from .models import DeliveryLine
 from .workflow import State
 
@@ -341,7 +342,7 @@ def protocol_for(*, application, by):
     officer = application.assigned_officer
     officer_name = (officer.get_full_name() or officer.username) if officer else ""
     content = render(application, officer_name=officer_name)
-    audit.record(
+    trail.record(
         action="handover_protocol_printed",
         actor=by,
         application=application,

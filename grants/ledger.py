@@ -1,7 +1,9 @@
 """The non-cash benefit ledger: what each grant committed and what its equipment cost.
 
 One definition of "committed", shared by the approval guard (`Programme.remaining_budget`),
-the budget report and the ledger of one application (docs/reports.md):
+the budget report and the ledger of one application (docs/reports.md). Its queries are on
+the models (`Commitment.objects.still_open`, `DeliveryLine.objects.at_cost`,
+`programme_committed`), so that the model's budget rule needs nothing from here:
 
 - a grant that is approved and not yet fully delivered counts at its active commitment
   (the approved amount, committed on approval, released on cancellation);
@@ -15,66 +17,10 @@ Amounts are Decimal throughout; every figure is rounded to the cent only where i
 stored (delivery lines) or shown.
 """
 
-from decimal import Decimal
+from core.money import ZERO, cents
 
-from django.db.models import Sum
-from django.utils.translation import gettext_lazy as _
-
-from applicants import roles
-from core.decisions import ALLOWED, Decision
-
-from . import permissions
 from .models import Commitment, DeliveryLine
 from .workflow import State
-
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-SETTLED_STATES = frozenset(State.DELIVERED_OR_LATER)
-# Grants that count at the cost of what was delivered to them.
-AT_COST_STATES = SETTLED_STATES | {State.CANCELLED}
-
-
-def cents(value):
-    """A Decimal rounded to the cent; None and missing sums are zero."""
-    if value is None:
-        return ZERO
-    return Decimal(value).quantize(CENT)
-
-
-def open_commitments():
-    """Active commitments of grants that still count at their approved amount: those
-    still approved. (A commitment is made by `approve` and released by `cancel`, so an
-    active one belongs to an approved grant or to one that counts at cost; naming the
-    one state lets PostgreSQL start from the approved grants rather than read every
-    grant to exclude the others: docs/reports.md has the times.)"""
-    return Commitment.objects.filter(status=Commitment.Status.ACTIVE, application__state=State.APPROVED)
-
-
-def at_cost_lines():
-    """Delivery lines of grants that count at their delivered cost."""
-    return DeliveryLine.objects.filter(delivery__application__state__in=AT_COST_STATES)
-
-
-def programme_committed(programme_id):
-    """Committed amount of one programme, in its currency (two aggregate queries)."""
-    open_amount = open_commitments().filter(programme_id=programme_id).aggregate(total=Sum("amount"))["total"]
-    spent = (
-        at_cost_lines()
-        .filter(delivery__application__programme_id=programme_id)
-        .aggregate(total=Sum("amount"))["total"]
-    )
-    return cents(open_amount) + cents(spent)
-
-
-def can_view_ledger(user, application):
-    """The grant's money (commitment, invoices, costs): finance officers and programme
-    managers of the application's centre."""
-    seen = permissions.can_view_application(user, application)
-    if not seen:
-        return seen
-    if not roles.is_staff_member(user) or not user.has_perm("grants.view_finance"):
-        return Decision(False, _("Your role does not see the grant's finances."))
-    return ALLOWED
 
 
 def application_ledger(application):
@@ -123,7 +69,7 @@ def application_ledger(application):
         at_estimate += estimate
 
     active = next((c for c in commitments if c.status == Commitment.Status.ACTIVE), None)
-    if application.state in AT_COST_STATES:
+    if application.state in State.AT_COST:
         committed = delivered
     elif active is not None:
         committed = cents(active.amount)

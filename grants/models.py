@@ -1,14 +1,12 @@
 """Programmes, applications and their workflow, equipment, commitments, deliveries,
-documents and the audit trail.
+documents and notifications. The audit trail's models belong to this app too (their
+tables, migrations and permissions are grants'), but live in audit.models, below every
+app, so that every app can write to the trail.
 
 Transitions set the state and the fields derived from it, nothing else: permission
 checks, locking, budget commitment, audit rows and notifications are in grants.services.
 """
 
-import hashlib
-import hmac
-import json
-import secrets
 import uuid
 from decimal import Decimal
 
@@ -23,6 +21,10 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from applicants.models import Applicant, Country, IntegrationCentre, TargetGroup
+
+# Registers the audit trail's models under this app (their app_label is "grants").
+from audit.models import ERASED_TEXT, AuditChainHead, AuditEvent, AuditText  # noqa: F401
+from core.money import cents
 
 from . import transitions as steps
 from . import workflow as wf
@@ -114,9 +116,7 @@ class Programme(models.Model):
 
     def committed_amount(self):
         """Approved grants at their commitment, settled ones at their delivered cost
-        (grants.ledger has the definition, shared with the budget report)."""
-        from .ledger import programme_committed
-
+        (grants.ledger explains the definition; the budget report shares it)."""
         if not getattr(self, "_budget_locked", False):
             return programme_committed(self.pk)
         # The row is locked for a budget step (services.take_transition): nothing else
@@ -402,6 +402,16 @@ class EquipmentItem(models.Model):
         return (self.unit_cost * self.quantity).quantize(Decimal("0.01"))
 
 
+class CommitmentQuerySet(models.QuerySet):
+    def still_open(self):
+        """Active commitments of grants that still count at their approved amount: those
+        still approved. (A commitment is made by `approve` and released by `cancel`, so an
+        active one belongs to an approved grant or to one that counts at cost; naming the
+        one state lets PostgreSQL start from the approved grants rather than read every
+        grant to exclude the others: docs/reports.md has the times.)"""
+        return self.filter(status=Commitment.Status.ACTIVE, application__state=State.APPROVED)
+
+
 class Commitment(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -420,6 +430,8 @@ class Commitment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     release_reason = models.TextField(blank=True)
+
+    objects = CommitmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -473,6 +485,12 @@ class Delivery(models.Model):
         return f"delivery {self.pk} for application {self.application_id}"
 
 
+class DeliveryLineQuerySet(models.QuerySet):
+    def at_cost(self):
+        """Lines of grants that count at their delivered cost (State.AT_COST)."""
+        return self.filter(delivery__application__state__in=State.AT_COST)
+
+
 class DeliveryLine(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey(EquipmentItem, on_delete=models.PROTECT, related_name="delivery_lines")
@@ -482,6 +500,8 @@ class DeliveryLine(models.Model):
     amount = models.DecimalField(**MONEY)
     units_per_eur = models.DecimalField(max_digits=14, decimal_places=6)
     amount_eur = models.DecimalField(**MONEY)
+
+    objects = DeliveryLineQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -493,6 +513,20 @@ class DeliveryLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} of item {self.item_id}"
+
+
+def programme_committed(programme_id):
+    """Committed amount of one programme, in its currency (two aggregate queries): its
+    open commitments and the delivered cost of its grants that count at cost."""
+    open_amount = (
+        Commitment.objects.still_open().filter(programme_id=programme_id).aggregate(total=Sum("amount"))
+    )
+    spent = (
+        DeliveryLine.objects.at_cost()
+        .filter(delivery__application__programme_id=programme_id)
+        .aggregate(total=Sum("amount"))
+    )
+    return cents(open_amount["total"]) + cents(spent["total"])
 
 
 class DocumentKind(models.TextChoices):
@@ -537,149 +571,6 @@ class Document(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.original_name}"
-
-
-class AuditEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("Audit events are append-only.")
-
-    def delete(self):
-        raise PermissionError("Audit events are append-only.")
-
-
-ERASED_TEXT = "(erased)"
-
-
-class AuditEvent(models.Model):
-    """Append-only, hash-chained record of who did what, when, from which state to which.
-
-    Each row's hash covers its own content and the previous row's hash, so an edited,
-    inserted or deleted row breaks the chain (`manage.py verify_audit`). Free text
-    (comments, reasons) is not in the row: it is an AuditText beside it, and the hash
-    covers only the text's keyed digest, so erasure can delete the text and the chain
-    still proves itself."""
-
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    actor_username = models.CharField(max_length=150, blank=True)
-    on_behalf_of = models.ForeignKey(
-        Applicant, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    application = models.ForeignKey(
-        GrantApplication,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="audit_events",
-    )
-    applicant = models.ForeignKey(
-        Applicant, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
-    )
-    action = models.CharField(max_length=60, db_index=True)
-    from_state = models.CharField(max_length=30, blank=True)
-    to_state = models.CharField(max_length=30, blank=True)
-    text_digest = models.CharField(
-        max_length=64, blank=True, help_text="HMAC-SHA256 of the free text under its own salt; empty: none."
-    )
-    data = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, blank=True)
-    hash = models.CharField(max_length=64, unique=True)
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["at", "id"]
-        indexes = [models.Index(fields=["application", "at"])]
-
-    def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise PermissionError("Audit events are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Audit events are append-only.")
-
-    @property
-    def actor_name(self):
-        """Who acted: the username the chain keeps for staff, else the account's current
-        username (an applicant's, "erased-<id>" after erasure; load it with
-        select_related("actor"))."""
-        if self.actor_username or self.actor_id is None:
-            return self.actor_username
-        return self.actor.username
-
-    @property
-    def comment(self):
-        """The event's free text, read from beside the chain (load it with
-        select_related("free_text")); "(erased)" once erasure removed it."""
-        if not self.text_digest:
-            return ""
-        try:
-            return self.free_text.text
-        except AuditText.DoesNotExist:
-            return ERASED_TEXT
-
-    def canonical(self):
-        return json.dumps(
-            {
-                "at": self.at.isoformat(),
-                "actor": self.actor_id,
-                "actor_username": self.actor_username,
-                "on_behalf_of": self.on_behalf_of_id,
-                "application": self.application_id,
-                "applicant": self.applicant_id,
-                "action": self.action,
-                "from_state": self.from_state,
-                "to_state": self.to_state,
-                "text_digest": self.text_digest,
-                "data": self.data,
-                "prev_hash": self.prev_hash,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-            default=str,
-        )
-
-    def compute_hash(self):
-        return hashlib.sha256(self.canonical().encode()).hexdigest()
-
-
-class AuditText(models.Model):
-    """The free text of one audit event, beside the chain. Its random salt keys the
-    digest the chain holds: a short text (a phone number, a name) cannot be confirmed by
-    hashing guesses, and once erasure deletes this row nothing of the text is left."""
-
-    event = models.OneToOneField(
-        AuditEvent, primary_key=True, on_delete=models.CASCADE, related_name="free_text"
-    )
-    text = models.TextField()
-    salt = models.CharField(max_length=64)
-
-    def __str__(self):
-        return f"text of audit event {self.event_id}"
-
-    @staticmethod
-    def digest(text, salt):
-        return hmac.new(bytes.fromhex(salt), text.encode(), hashlib.sha256).hexdigest()
-
-    @staticmethod
-    def new_salt():
-        return secrets.token_hex(32)
-
-
-class AuditChainHead(models.Model):
-    """One row holding the newest event's hash; locking it orders concurrent appends."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    last_hash = models.CharField(max_length=64, blank=True)
-
-    def __str__(self):
-        return self.last_hash
 
 
 class Notification(models.Model):

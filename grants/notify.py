@@ -9,7 +9,10 @@ from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from .models import AuditEvent, Notification
+from audit.models import AuditEvent
+
+from .models import Notification
+from .tasks import send_notification
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,6 @@ def _queue_state_change(event_id):
 
 def queue(*, key, recipient, email, language, subject, body):
     """Store once (the key makes it idempotent) and hand to the worker."""
-    from .tasks import send_notification
 
     try:
         with transaction.atomic():

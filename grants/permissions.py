@@ -115,6 +115,17 @@ def visible_documents(user, application, documents):
     return documents
 
 
+def can_view_ledger(user, application):
+    """The grant's money (commitment, invoices, costs): finance officers and programme
+    managers of the application's centre."""
+    seen = can_view_application(user, application)
+    if not seen:
+        return seen
+    if not roles.is_staff_member(user) or not user.has_perm("grants.view_finance"):
+        return Decision(False, _("Your role does not see the grant's finances."))
+    return ALLOWED
+
+
 def can_view_finance(user):
     """The finance pages (budgets, deliveries, commitments): finance officers and
     programme managers, for their centres."""

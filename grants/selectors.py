@@ -1,16 +1,26 @@
 """Shared reads: permission-filtered querysets, built in the database (never filtered in
 Python after loading), with a fixed number of queries per page."""
 
+from collections import defaultdict
 from typing import NamedTuple
 
-from django.db.models import Exists, Prefetch, Q
+from django.contrib.auth import get_user_model
+from django.db.models import DecimalField, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from applicants import roles
+from applicants.models import IntegrationCentre, StaffAssignment
 from applicants.normalise import fold
-from applicants.selectors import centre_scope
+from applicants.selectors import centre_scope, centres_for, remember_centre_ids
+from audit.models import AuditEvent
+from core.money import cents
 
 from .models import (
-    AuditEvent,
+    Commitment,
+    Delivery,
+    DeliveryLine,
+    Document,
     EquipmentItem,
     GrantApplication,
     GrantApplicationUserObjectPermission,
@@ -51,8 +61,6 @@ def application_list(user, *, state=None, programme=None, centre=None, q=None, o
         q = str(q)[:100]
         qs = qs.filter(Q(business_name__icontains=q) | Q(applicant__name_key__contains=fold(q)))
     if overdue_visits:
-        from django.utils import timezone
-
         # A visit is overdue only while the grant is followed up: a discontinued grant's
         # visits left unmade are not owed any more.
         qs = qs.filter(
@@ -80,8 +88,6 @@ def programmes_for(user):
     if not user.is_authenticated:
         return Programme.objects.none()
     if roles.is_staff_member(user):
-        from applicants.models import IntegrationCentre
-
         countries = IntegrationCentre.objects.filter(pk__in=centre_scope(user)).values("country_id")
         return Programme.objects.filter(country_id__in=countries).select_related("country")
     return (
@@ -100,7 +106,6 @@ def filter_choices(user):
     programme's currency), in one query: the user's centres, each joined with its
     country's programmes (a LEFT JOIN, so a centre without programmes still counts).
     The request then knows the user's centre ids (applicants.selectors.centre_scope)."""
-    from applicants.selectors import centres_for, remember_centre_ids
 
     rows = centres_for(user).values_list(
         "pk", "name", "country__programmes__pk", "country__programmes__name", "country__programmes__currency"
@@ -128,15 +133,9 @@ def history_for(user, application):
 
 def committed_by_programme():
     """{programme id: committed amount}, grants.ledger's definition, in two grouped queries."""
-    from collections import defaultdict
-
-    from django.db.models import Sum
-
-    from .ledger import at_cost_lines, cents, open_commitments
-
     totals = defaultdict(lambda: cents(0))
     for pk, total in (
-        open_commitments()
+        Commitment.objects.still_open()
         .order_by()
         .values("programme")
         .annotate(total=Sum("amount"))
@@ -145,7 +144,7 @@ def committed_by_programme():
         totals[pk] += cents(total)
     programme = "delivery__application__programme"
     for pk, total in (
-        at_cost_lines()
+        DeliveryLine.objects.at_cost()
         .order_by()
         .values(programme)
         .annotate(total=Sum("amount"))
@@ -158,10 +157,6 @@ def committed_by_programme():
 def awaiting_delivery(user):
     """Approved grants of the user's centres, with how much is still to hand over and
     whether the signed handover protocol is on file."""
-    from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum, Value
-    from django.db.models.functions import Coalesce
-
-    from .models import DeliveryLine, Document
 
     delivered = (
         DeliveryLine.objects.filter(item__application=OuterRef("pk"))
@@ -194,9 +189,6 @@ def awaiting_delivery(user):
 def deliveries_for(user):
     """Deliveries of the applications the user may open, newest first, with their totals
     in the programme's currency and in EUR and whether a handover protocol is on file."""
-    from django.db.models import DecimalField, Exists, OuterRef, Sum
-
-    from .models import Delivery, Document
 
     money = DecimalField(max_digits=14, decimal_places=2)
     protocol = Document.objects.filter(application=OuterRef("application_id"), kind="handover_protocol")
@@ -215,9 +207,6 @@ def deliveries_for(user):
 def commitments_for(user):
     """The commitments ledger: every commitment of the applications the user may open,
     newest first, with what has been delivered to that grant so far."""
-    from django.db.models import DecimalField, OuterRef, Subquery, Sum
-
-    from .models import Commitment, DeliveryLine
 
     money = DecimalField(max_digits=14, decimal_places=2)
     delivered = (
@@ -237,9 +226,6 @@ def commitments_for(user):
 
 def field_officers_of(centre_id):
     """Field officers who work at the centre: whom a manager may give its work to."""
-    from django.contrib.auth import get_user_model
-
-    from applicants.models import StaffAssignment
 
     return (
         get_user_model()

@@ -13,6 +13,7 @@ from guardian.shortcuts import assign_perm
 from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import centre_ids
+from audit import trail
 from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 from core.errors import (
     Conflict,
@@ -25,7 +26,7 @@ from core.errors import (
 )
 from core.money import CENT, parse_amount
 
-from . import audit, notify, permissions, transitions
+from . import notify, permissions, transitions
 from .models import (
     MAX_QUANTITY,
     Commitment,
@@ -167,7 +168,7 @@ def create_application(
     application.requested_total = application.compute_requested_total()
     application.save(update_fields=["requested_total"])
     grant_owner_permissions(application)
-    audit.record(
+    trail.record(
         action="create",
         actor=by,
         application=application,
@@ -206,7 +207,7 @@ def update_draft(*, application, by, business_name=None, sector=None, plan=None,
     except ConcurrentTransition:
         raise Conflict(_("The application changed meanwhile; reload it and try again.")) from None
     texts_after = _draft_texts(application)
-    audit.record(
+    trail.record(
         action="edit",
         actor=by,
         application=application,
@@ -214,7 +215,7 @@ def update_draft(*, application, by, business_name=None, sector=None, plan=None,
         from_state=application.state,
         to_state=application.state,
         data={
-            **(audit.changes(before, _draft_facts(application)) or {}),
+            **(trail.changes(before, _draft_facts(application)) or {}),
             "text_changed": sorted(k for k in texts_after if texts_after[k] != texts_before[k]),
         },
     )
@@ -234,7 +235,7 @@ DRAFT_FACTS = [
 def _draft_facts(application):
     """The draft's figures and its equipment as [id, quantity, unit cost] (descriptions
     are the applicant's words: `_draft_texts`)."""
-    facts = audit.snapshot(application, DRAFT_FACTS)
+    facts = trail.snapshot(application, DRAFT_FACTS)
     facts["items"] = [
         [item.pk, item.quantity, str(item.unit_cost)] for item in application.items.order_by("position", "pk")
     ]
@@ -343,7 +344,7 @@ def take_transition(*, application, name, by, comment=""):
         raise Conflict(_("Someone else changed this application meanwhile; reload it.")) from None
 
     step.run_hooks(application, by=by, comment=comment)
-    event = audit.record(
+    event = trail.record(
         action=name,
         actor=by,
         application=application,
@@ -419,22 +420,22 @@ def save_programme(*, programme, by):
     training threshold decide grants: the audit event keeps what they were."""
     before = None
     if programme.pk is not None:
-        before = audit.snapshot(Programme.objects.get(pk=programme.pk), PROGRAMME_FACTS)
+        before = trail.snapshot(Programme.objects.get(pk=programme.pk), PROGRAMME_FACTS)
     programme.save()
-    change = audit.changes(before, audit.snapshot(programme, PROGRAMME_FACTS))
+    change = trail.changes(before, trail.snapshot(programme, PROGRAMME_FACTS))
     if change:
         action = "programme_created" if before is None else "programme_changed"
-        audit.record(action=action, actor=by, data={"programme": programme.pk, **change})
+        trail.record(action=action, actor=by, data={"programme": programme.pk, **change})
     return programme
 
 
 @transaction.atomic
 def delete_programme(*, programme, by):
     """Only a programme nothing refers to can go (applications protect theirs)."""
-    before = audit.snapshot(programme, PROGRAMME_FACTS)
+    before = trail.snapshot(programme, PROGRAMME_FACTS)
     pk = programme.pk
     programme.delete()
-    audit.record(
+    trail.record(
         action="programme_deleted", actor=by, data={"programme": pk, "before": before, "after": None}
     )
 
@@ -448,13 +449,13 @@ def save_programme_rows(*, programme, formset, by):
 
     def rows():
         owned = formset.model.objects.filter(**{formset.fk.name: programme}).order_by("pk")
-        return [{"id": row.pk, **audit.snapshot(row, fields)} for row in owned]
+        return [{"id": row.pk, **trail.snapshot(row, fields)} for row in owned]
 
     before = rows()
     formset.save()
     after = rows()
     if before != after:
-        audit.record(
+        trail.record(
             action=f"programme_{formset.model._meta.model_name}_changed",
             actor=by,
             data={"programme": programme.pk, "before": before, "after": after},
@@ -493,7 +494,7 @@ def load_exchange_rates(*, rows, by=None, source=""):
             rate.units_per_eur = units
             rate.save(update_fields=["units_per_eur"])
     if changed:
-        audit.record(action="exchange_rates_loaded", actor=by, data={"source": source, "rates": changed})
+        trail.record(action="exchange_rates_loaded", actor=by, data={"source": source, "rates": changed})
     added = sum(1 for change in changed if change["before"] is None)
     return added, len(changed) - added
 
@@ -557,7 +558,7 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
             units_per_eur=rate,
             amount_eur=(amount / rate).quantize(CENT, rounding=ROUND_HALF_UP),
         )
-    audit.record(
+    trail.record(
         action="delivery",
         actor=by,
         application=application,
@@ -594,7 +595,7 @@ def reassign_application(*, application, officer, by):
         return application
     application.assigned_officer = officer
     application.save(update_fields=["assigned_officer", "updated_at"])
-    audit.record(
+    trail.record(
         action="reassigned",
         actor=by,
         application=application,

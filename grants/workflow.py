@@ -40,6 +40,9 @@ class State:
     ENDS = {COMPLETED, REJECTED, WITHDRAWN, CANCELLED, DISCONTINUED}
     # States in which the grant reached the beneficiary (counted as "supported").
     DELIVERED_OR_LATER = {EQUIPMENT_DELIVERED, FOLLOW_UP, COMPLETED, DISCONTINUED}
+    # States in which a grant counts in its programme's budget at the cost of what was
+    # delivered to it (settled, or cancelled after a partial delivery): grants.ledger.
+    AT_COST = frozenset(DELIVERED_OR_LATER | {CANCELLED})
 
 
 class Rule:

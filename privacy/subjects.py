@@ -12,7 +12,10 @@ import re
 import zipfile
 from datetime import timedelta
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -20,12 +23,18 @@ from django.db.models import Max, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applicants import roles
-from applicants.models import Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
+from applicants.models import ApiToken, Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
 from applicants.selectors import centre_ids
 from applicants.sensitivity import SENSITIVE_FIELDS
+from assessments.models import Assessment, MonitoringVisit
+from audit import trail
+from audit.models import AuditEvent, AuditText
 from core.errors import ServiceError
+from grants.documents import download_filename
+from grants.models import Commitment, Document, GrantApplication, Notification
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +77,6 @@ def can_export(user, applicant):
 
 def applicant_data(applicant):
     """Everything stored about `applicant`, as plain data (documents as metadata)."""
-    from grants.models import AuditEvent
 
     sensitive = ApplicantSensitive.objects.filter(applicant=applicant).first()
     applications = (
@@ -218,7 +226,6 @@ def _application_data(application):
 
 
 def _document_path(document):
-    from grants.documents import download_filename
 
     return f"documents/{document.application_id}/{document.pk}-{download_filename(document)}"
 
@@ -236,8 +243,6 @@ documents/  every uploaded document, by application, as it was uploaded.
 def write_export(applicant, out, *, by=None, via="manager"):
     """Write the ZIP of everything about `applicant` to the binary file `out` and audit
     the export. Documents are copied from storage in chunks (no whole file in memory)."""
-    from grants import audit
-    from grants.models import Document
 
     data = applicant_data(applicant)
     documents = list(Document.objects.filter(application__applicant=applicant).order_by("id"))
@@ -261,7 +266,7 @@ def write_export(applicant, out, *, by=None, via="manager"):
                 "MISSING.txt",
                 "These documents could not be read from storage: " + ", ".join(map(str, missing)) + "\n",
             )
-    audit.record(
+    trail.record(
         action="personal_data_exported",
         actor=by,
         applicant=applicant,
@@ -284,9 +289,6 @@ def erase_applicant(*, applicant, by=None, reason):
     """Pseudonymise `applicant`: identifying details, sensitive facts, free texts and
     documents go; amounts, items, deliveries, target groups, household and scores stay,
     so budgets and reports add up as before. Refused while an application is open."""
-    from assessments.models import Assessment, MonitoringVisit
-    from grants import audit
-    from grants.models import AuditText, Commitment, Document, GrantApplication, Notification
 
     applicant = Applicant.objects.select_for_update().get(pk=applicant.pk)
     if applicant.pseudonymised_at is not None:
@@ -364,7 +366,7 @@ def erase_applicant(*, applicant, by=None, reason):
     # A failed delivery's error may quote the address.
     Notification.objects.filter(notifications).update(email="", subject=ERASED, body=ERASED, last_error="")
 
-    audit.record(
+    trail.record(
         action="applicant_pseudonymised",
         actor=by,
         applicant=applicant,
@@ -386,10 +388,6 @@ def _scrub(text, identifiers):
 def _erase_admin_log(applicant, application_ids, user):
     """The admin's history names what it changed (str() of the person, of the business,
     of the account's username)."""
-    from django.contrib.admin.models import LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
-    from grants.models import GrantApplication
 
     records = Q(content_type=ContentType.objects.get_for_model(Applicant), object_id=str(applicant.pk))
     records |= Q(
@@ -402,10 +400,6 @@ def _erase_admin_log(applicant, application_ids, user):
 
 
 def _erase_account(user):
-    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from .models import ApiToken
 
     # Sign-in records name what was typed: the username, in any case, or the e-mail.
     typed = Q(username__iexact=user.username)
@@ -447,7 +441,6 @@ def retention_due(*, now=None):
 
 
 def _open_applications():
-    from grants.models import GrantApplication
 
     return GrantApplication.objects.exclude(state__in=ENDED_STATES)
 

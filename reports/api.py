@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import require
-from grants import handover, ledger
+from core.money import cents
+from grants import handover, ledger, permissions
 from grants.api import NoAuditor, get_application
 
 from . import exports
@@ -41,7 +42,7 @@ FILE_RESPONSES = {
 
 
 def money(value):
-    return None if value is None else str(ledger.cents(value))
+    return None if value is None else str(cents(value))
 
 
 def share(value):
@@ -268,7 +269,7 @@ class ApplicationLedger(NoAuditor, APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
         application = get_application(request.user, pk)
-        require(ledger.can_view_ledger(request.user, application))
+        require(permissions.can_view_ledger(request.user, application))
         return Response(ledger_json(ledger.application_ledger(application)))
 
 

@@ -23,9 +23,9 @@ from assessments.models import TRAINING_COMPLETED_SQL, Attendance, Enrolment, Tr
 from assessments.selectors import survival_and_jobs, survival_and_jobs_by, survival_and_jobs_joined
 from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 from core.errors import ServiceError
+from core.money import ZERO, cents
 from grants import selectors
-from grants.ledger import AT_COST_STATES, ZERO, cents, open_commitments
-from grants.models import Currency, Delivery, DeliveryLine, GrantApplication, Programme
+from grants.models import Commitment, Currency, Delivery, DeliveryLine, GrantApplication, Programme
 from grants.workflow import State
 
 SUPPORTED_STATES = frozenset(State.DELIVERED_OR_LATER)
@@ -631,7 +631,7 @@ def budget_table(programmes):
     """
     scope = programmes.values("pk")
     open_amounts = dict(
-        open_commitments()
+        Commitment.objects.still_open()
         .filter(programme__in=scope)
         .order_by()
         .values_list("programme_id")
@@ -645,7 +645,7 @@ def budget_table(programmes):
         .annotate(
             delivered=Sum("amount"),
             delivered_eur=Sum("amount_eur"),
-            at_cost=Sum("amount", filter=Q(delivery__application__state__in=AT_COST_STATES)),
+            at_cost=Sum("amount", filter=Q(delivery__application__state__in=State.AT_COST)),
         )
     }
     rows = []

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from grants import audit, services
+from audit import trail as audit_trail
+from grants import services
 from grants.models import AuditChainHead, AuditEvent, AuditText
 
 from .conftest import verified_login
@@ -222,7 +223,7 @@ def test_concurrent_style_appends_keep_one_chain(world):
     """Events written from several places (services, documents, registration) form one
     chain in the order they were written."""
     for n in range(5):
-        audit.record(action="note", actor=world.officer, comment=f"note {n}")
+        audit_trail.record(action="note", actor=world.officer, comment=f"note {n}")
     events = list(AuditEvent.objects.order_by("id"))
     assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
     assert verify()[0] == 0

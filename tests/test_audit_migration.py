@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from grants.audit import verify_chain
+from audit.trail import verify_chain
 from grants.models import AuditEvent, AuditText
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,10 +8,11 @@ suite; its throughput and export parts run in separate processes and are left ou
 import pytest
 from django.contrib.auth import get_user_model
 
+from audit import trail
 from bench import generate, report
 from bench.measure import Measurer, percentile
 from bench.throughput import ready_applications, worker_lists
-from grants import audit, services
+from grants import services
 from grants.models import AuditEvent, Commitment, EquipmentItem, GrantApplication, Programme
 from grants.workflow import State
 
@@ -34,7 +35,7 @@ def test_it_generates_a_consistent_dataset(dataset):
     committed = GrantApplication.objects.filter(state__in=[State.APPROVED, *State.DELIVERED_OR_LATER])
     assert Commitment.objects.filter(application__in=committed, status="active").count() == committed.count()
     assert AuditEvent.objects.count() >= 0.9 * generate.Scale(SCALE).audit_events
-    assert audit.verify_chain()[2] == []
+    assert trail.verify_chain()[2] == []
 
 
 def test_it_generates_applications_the_workflow_can_approve(dataset):
@@ -50,7 +51,7 @@ def test_it_generates_applications_the_workflow_can_approve(dataset):
     assert application.state == State.APPROVED
     assert application.commitments.get(status="active").amount == application.requested_total
     assert AuditEvent.objects.filter(application=application, action="approve").count() == 1
-    assert audit.verify_chain()[2] == []
+    assert trail.verify_chain()[2] == []
 
 
 def test_it_measures_pages_and_compares_with_the_floor(dataset):

@@ -24,8 +24,8 @@ from applicants import privacy, roles
 from applicants.services import decide_duplicate, register_applicant
 from assessments.reminders import send_visit_reminders
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
+from audit.trail import verify_chain
 from grants import documents, services
-from grants.audit import verify_chain
 from grants.models import AuditEvent, Notification
 
 from .factories import (

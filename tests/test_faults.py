@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 
 from applicants import roles
 from applicants.models import Applicant
-from grants import audit
+from audit import trail
 from grants.models import AuditEvent, Commitment, EquipmentItem, GrantApplication
 
 from .conftest import run_at_once, verified_login
@@ -66,7 +66,7 @@ class TestDatabaseLostHalfway:
         assert response.json() == {"detail": DATABASE_AWAY}
         after = (GrantApplication.objects.count(), EquipmentItem.objects.count(), AuditEvent.objects.count())
         assert after == before
-        assert audit.verify_chain()[2] == []
+        assert trail.verify_chain()[2] == []
 
     def test_a_transition_half_done_is_not_kept(self, world, api):
         app = world.application(submitted=True)
@@ -133,7 +133,7 @@ def test_twenty_threads_taking_one_transition_give_one_success_and_409s(world):
     app.refresh_from_db()
     assert app.state == "rejected"
     assert AuditEvent.objects.filter(application=app, action="reject").count() == 1
-    assert audit.verify_chain()[2] == []
+    assert trail.verify_chain()[2] == []
 
 
 def free_port():
@@ -238,7 +238,7 @@ def test_two_gunicorn_processes_approving_at_once_never_exceed_the_budget(world,
     assert active.count() == 4
     assert sum(c.amount for c in active) <= world.programme.budget
     assert GrantApplication.objects.filter(pk__in=[a.pk for a in applications], state="approved").count() == 4
-    assert audit.verify_chain()[2] == []
+    assert trail.verify_chain()[2] == []
 
 
 class Proxy:

@@ -32,7 +32,8 @@ from rest_framework.views import APIView
 
 from applicants import roles
 from applicants.tokens import issue_token
-from grants import audit, transitions
+from audit import trail
+from grants import transitions
 from grants.workflow import State
 
 from .conftest import verified_login
@@ -321,8 +322,8 @@ class MatrixWorld:
             self.owned[key].token = issue_token(user=person.user, device=f"phone of {key}")[0]
         # A trail with names in it: the auditor must read it without them.
         own_draft = self.owned["P"].apps["draft"]
-        audit.record(action="edit", actor=people["P"].user, application=own_draft, comment="Added the oven.")
-        audit.record(
+        trail.record(action="edit", actor=people["P"].user, application=own_draft, comment="Added the oven.")
+        trail.record(
             action="submit",
             actor=self.users["officer"],
             application=own_draft,

@@ -16,7 +16,8 @@ from django.utils import timezone
 from applicants import roles, sensitivity
 from applicants.models import Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
 from applicants.services import register_applicant
-from grants import audit, services
+from audit import trail
+from grants import services
 from grants.models import AuditEvent, Commitment, DeliveryLine, Document, GrantApplication, Notification
 from privacy import subjects
 
@@ -199,14 +200,14 @@ class TestErasure:
         assert exported["account"]["username"] == f"erased-{account.pk}"
         assert username not in str(exported["applicant"])
         # The trail still verifies: erasure appends, it never edits history.
-        assert audit.verify_chain()[2] == []
+        assert trail.verify_chain()[2] == []
 
     def test_it_removes_the_texts_beside_the_trail_and_the_export_says_erased(self, world, person):
         app = world.application(submitted=True)
         services.take_transition(
             application=app, name="withdraw", by=world.applicant, comment="Marko: I move to Vienna."
         )
-        other = audit.record(action="note", actor=world.officer, comment="About someone else.")
+        other = trail.record(action="note", actor=world.officer, comment="About someone else.")
         subjects.erase_applicant(applicant=person, by=world.manager, reason="Marko Demić asked.")
         withdrawal = AuditEvent.objects.select_related("free_text").get(application=app, action="withdraw")
         assert withdrawal.comment == "(erased)" and withdrawal.text_digest
@@ -216,7 +217,7 @@ class TestErasure:
         history = subjects.applicant_data(person)["history"]
         assert [h["comment"] for h in history if h["action"] == "withdraw"] == ["(erased)"]
         assert history[-1]["comment"] == "(erased) (erased) asked."
-        assert audit.verify_chain()[2] == []
+        assert trail.verify_chain()[2] == []
 
     def test_it_refuses_while_an_application_is_open(self, world, person):
         open_one = world.application(submitted=True)

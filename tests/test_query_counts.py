@@ -14,8 +14,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from applicants import roles
+from audit import trail
 from bench.measure import TRANSACTION_CONTROL
-from grants import audit
 
 from .conftest import verified_login
 from .factories import (
@@ -66,12 +66,12 @@ class Scale:
                     items=[("Sewing machine", 1, "600.00"), ("Table", 2, "40.00")],
                 )
                 DocumentFactory(application=application)
-                audit.record(action="create", actor=author, application=application, to_state="draft")
+                trail.record(action="create", actor=author, application=application, to_state="draft")
                 TrainingCohortFactory(programme=self.programme, centre=centre, sessions=2)
             busy = self.busy[size] = application
             for i in range(ROWS[size] - 1):
                 DocumentFactory(application=busy)
-                audit.record(action="note", actor=author, application=busy, comment=f"note {i}")
+                trail.record(action="note", actor=author, application=busy, comment=f"note {i}")
         self.pages = Histories()
 
 
@@ -110,7 +110,7 @@ class Histories:
                 MonitoringVisitFactory(application=application, months=24 + i)
                 for kind in ("photo", "release_certificate"):
                     DocumentFactory(application=application, kind=kind)
-                audit.record(
+                trail.record(
                     action="note", actor=self.users["officer"], application=application, comment=f"note {i}"
                 )
             self.applications[length] = application

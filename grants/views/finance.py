@@ -119,7 +119,7 @@ def commitments(request):
 def application_ledger(request, pk):
     user = request.user
     application = visible_application(user, pk)
-    require(ledger.can_view_ledger(user, application))
+    require(permissions.can_view_ledger(user, application))
     return render(
         request,
         "grants/application_ledger.html",

@@ -28,8 +28,8 @@ from tqdm import tqdm
 
 from applicants.models import IntegrationCentre, Language, TargetGroup
 from applicants.services import can_register, register_applicant
+from audit import trail
 from core.errors import NotAllowed, ServiceError
-from grants import audit
 
 REQUIRED = ("first_name", "last_name", "date_of_birth", "target_groups", "consent_given")
 OPTIONAL = (
@@ -250,7 +250,7 @@ class Command(BaseCommand):
                 kind: sum(1 for _n, k, _t in report if k == kind) for kind in (IMPORTED, DUPLICATE, ERROR)
             }
             if not counts[ERROR] and not options["dry_run"]:
-                audit.record(
+                trail.record(
                     action="applicants_imported",
                     actor=officer,
                     data={"file": path.name, "centre": centre.pk, "rows": len(rows), **counts},

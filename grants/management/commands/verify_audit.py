@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from grants.audit import verify_chain
+from audit.trail import verify_chain
 
 
 class Command(BaseCommand):

@@ -3,9 +3,11 @@
 from django.db import transaction
 from django.utils import timezone
 
-from applicants.models import Applicant
-
 from .models import AuditChainHead, AuditEvent, AuditText
+
+# The people the trail is about: the model its `applicant` relation points to (named
+# there by string, so that the trail imports no app).
+_Applicant = AuditEvent._meta.get_field("applicant").related_model
 
 
 def record(
@@ -61,7 +63,7 @@ def _kept_username(actor):
     readers name them through the account, which erasure renames."""
     if getattr(actor, "pk", None) is None:
         return ""
-    if Applicant.objects.filter(user_id=actor.pk).exists():
+    if _Applicant.objects.filter(user_id=actor.pk).exists():
         return ""
     return actor.username
 
