@@ -20,13 +20,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 
-from applicants import privacy, roles
+from applicants import roles
 from applicants.services import decide_duplicate, register_applicant
 from assessments.reminders import send_visit_reminders
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
 from audit.trail import verify_chain
 from grants import documents, services
 from grants.models import AuditEvent, Notification
+from privacy import subjects
 
 from .factories import (
     PDF_BYTES,
@@ -218,7 +219,7 @@ def leftovers(rows):
 
 
 def erase(person, world):
-    privacy.erase_applicant(
+    subjects.erase_applicant(
         applicant=person,
         by=world.manager,
         reason=f"{NAME} {SURNAME} asked by phone ({PHONE}) to be forgotten.",
@@ -266,7 +267,7 @@ def test_after_erasure_history_and_trail_say_erased_where_texts_were(world, api)
     assert (withdrawal["comment"], withdrawal["actor"]) == ("(erased)", f"erased-{person.user_id}")
     erasure = AuditEvent.objects.select_related("free_text").get(action="applicant_pseudonymised")
     assert erasure.comment == "(erased) (erased) asked by phone ((erased)) to be forgotten."
-    assert privacy.applicant_data(person)["history"][-1]["comment"] == erasure.comment
+    assert subjects.applicant_data(person)["history"][-1]["comment"] == erasure.comment
 
 
 @pytest.mark.postgres

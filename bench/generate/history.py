@@ -273,7 +273,7 @@ class History:
         first = self.writer.next_id(AuditEvent)
         head = AuditChainHead.objects.filter(pk=1).first()
         state = {"prev": head.last_hash if head else ""}
-        # As grants.audit.record keeps them: staff usernames, no applicant's; free text
+        # As audit.trail.record keeps them: staff usernames, no applicant's; free text
         # beside the chain, under its own salt.
         usernames = {pk: name for pk, name in self.usernames.items() if pk in set(self.staff_ids)}
         texts = []
