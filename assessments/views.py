@@ -102,7 +102,7 @@ def _enrol_candidates(user, cohort):
         grant_selectors.application_list(
             user, state=",".join(IN_ASSESSMENT), programme=cohort.programme_id, centre=cohort.centre_id
         )
-        .prefetch_related(None)
+        .select_related("programme", "applicant", "centre")
         .exclude(enrolments__cohort=cohort, enrolments__active=True)
         .order_by("applicant__last_name", "id")
     )

@@ -361,7 +361,7 @@ class Measurer:
             offset = (page - 1) * PAGE_SIZE
             queryset = self.inbox.get(page)
             if queryset is None:
-                queryset = selectors.application_list(user)
+                queryset = selectors.applications_with_items(user)
             sql = FLOOR_SQL_UI if self.inbox_variant == "UI" else FLOOR_SQL_API
 
             def orm_rows(queryset=queryset, offset=offset):

@@ -3,7 +3,7 @@ form with its equipment rows ("add a row" works without JavaScript)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, OuterRef, Prefetch, Subquery, When
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -13,8 +13,6 @@ from django.utils.translation import gettext_lazy
 from applicants import roles
 from applicants.roles import role_required
 from applicants.selectors import applicants_for
-from assessments import selectors as assessment_selectors
-from assessments.models import MonitoringVisit
 from audit.models import AuditEvent
 from core.errors import ServiceError, require
 from core.web import error_messages, paginate
@@ -24,6 +22,8 @@ from grants.models import Programme
 from grants.views import timeline
 from grants.views.common import visible_application
 from grants.workflow import State
+
+from . import selectors as casework_selectors
 
 NEXT_STEP = {
     State.DRAFT: gettext_lazy(
@@ -65,29 +65,6 @@ def home(request):
 # ---- lists -------------------------------------------------------------------------------
 
 
-# What the inbox shows of each application (the template's columns), and nothing more.
-# The centre's and programme's names come from the filter choices the page reads anyway.
-INBOX_FIELDS = (
-    "business_name",
-    "state",
-    "requested_total",
-    "created_at",
-    "centre_id",
-    "programme_id",
-    "applicant__first_name",
-    "applicant__last_name",
-)
-
-DUE_VISIT_FIELDS = (
-    "months",
-    "due_on",
-    "application__state",
-    "application__business_name",
-    "application__applicant__first_name",
-    "application__applicant__last_name",
-)
-
-
 @role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)
 def inbox(request):
     """The officer's and manager's list: at most eight queries whatever the page or the
@@ -100,48 +77,12 @@ def inbox(request):
     form = InboxFilterForm(request.GET or None, programmes=programmes, centres=centres)
     filters = form.cleaned_data if form.is_valid() else {}
     today = timezone.localdate()
-    # One open visit past its date of a grant in follow-up, looked up for the page's
-    # rows only (a LIMIT 1 subquery: PostgreSQL would hash every overdue visit for an
-    # EXISTS); a discontinued grant's visits left unmade are not owed any more.
-    overdue = Case(
-        When(
-            state=State.FOLLOW_UP,
-            then=Subquery(
-                MonitoringVisit.objects.filter(
-                    application=OuterRef("pk"),
-                    visited_on__isnull=True,
-                    closed_on__isnull=True,
-                    due_on__lt=today,
-                ).values("pk")[:1]
-            ),
-        )
-    )
-    applications = (
-        selectors.application_list(
-            user,
-            state=filters.get("state"),
-            programme=filters.get("programme"),
-            centre=filters.get("centre"),
-            q=filters.get("q"),
-            overdue_visits=filters.get("overdue", False),
-        )
-        .prefetch_related(None)
-        .select_related(None)
-        .select_related("applicant")
-        .only(*INBOX_FIELDS)
-        .annotate(overdue_visit=overdue)
-    )
-    page = paginate(request, applications)
+    page = paginate(request, casework_selectors.inbox_rows(user, filters, today=today))
     _name_centres_and_programmes(page, choices)
     due = []
     # The officer's visits due this week head the list: on its first page only.
     if page.number == 1 and roles.has_role(user, roles.FIELD_OFFICER):
-        due = (
-            assessment_selectors.due_visits(user)
-            .select_related(None)
-            .select_related("application__applicant")
-            .only(*DUE_VISIT_FIELDS)[:10]
-        )
+        due = casework_selectors.inbox_visits_due(user)
     return render(
         request,
         "grants/application_inbox.html",

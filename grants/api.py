@@ -219,7 +219,7 @@ class ApplicationListCreate(NoAuditor, ListAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        return selectors.application_list(
+        return selectors.applications_with_items(
             self.request.user,
             state=params.get("state"),
             programme=params.get("programme"),

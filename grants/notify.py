@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 
+from . import tasks
 from .models import Notification
-from .tasks import send_notification
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def queue(*, key, recipient, email, language, subject, body):
     except IntegrityError:
         return None
     try:
-        send_notification.enqueue(notification.pk)
+        tasks.send_notification.enqueue(notification.pk)
     except Exception:
         # The outbox row stays pending; `manage.py send_pending_notifications` retries.
         log.exception("could not enqueue notification %s", notification.pk)

@@ -69,10 +69,16 @@ def application_list(user, *, state=None, programme=None, centre=None, q=None, o
             visits__closed_on__isnull=True,
             visits__due_on__lt=timezone.localdate(),
         ).distinct()
+    return qs.order_by("-created_at", "-id")
+
+
+def applications_with_items(user, **filters):
+    """`application_list` with what the API's list shows of each row: its programme,
+    applicant, centre and equipment items."""
     return (
-        qs.select_related("programme", "applicant", "centre")
+        application_list(user, **filters)
+        .select_related("programme", "applicant", "centre")
         .prefetch_related(Prefetch("items", queryset=EquipmentItem.objects.order_by("position", "id")))
-        .order_by("-created_at", "-id")
     )
 
 
