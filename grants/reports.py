@@ -542,14 +542,20 @@ def breakdown_groups(user, filters, by):
             groups = [g for g in groups if g[0] == filters.target_group]
         return groups
     apps = filtered_applications(user, filters)
+    # Finance and the auditor read programmes and centres by their public labels, in
+    # that order (the names' order would hint at the names).
     if by == "programme":
-        rows = Programme.objects.filter(pk__in=apps.values("programme_id")).order_by("name", "pk")
-        return [(p.pk, p.name) for p in rows]
+        rows = Programme.objects.filter(pk__in=apps.values("programme_id"))
+        return _labelled(user, rows)
     if by == "centre":
-        rows = IntegrationCentre.objects.filter(pk__in=apps.values("centre_id")).order_by("name", "pk")
-        return [(c.pk, c.name) for c in rows]
+        rows = IntegrationCentre.objects.filter(pk__in=apps.values("centre_id"))
+        return _labelled(user, rows)
     rows = Country.objects.filter(pk__in=apps.values("centre__country_id")).order_by("name", "pk")
     return [(c.pk, c.name) for c in rows]
+
+
+def _labelled(user, places):
+    return sorted(((p.pk, str(p.label_for(user))) for p in places), key=lambda pair: (pair[1], pair[0]))
 
 
 def impact_breakdown(user, filters, by):
@@ -648,7 +654,15 @@ def budget_table(programmes):
     }
     rows = []
     for row in programmes.order_by().values(
-        "id", "name", "donor", "currency", "country", "country__code", "country__name", "budget"
+        "id",
+        "name",
+        "public_name",
+        "donor",
+        "currency",
+        "country",
+        "country__code",
+        "country__name",
+        "budget",
     ):
         spent = lines.get(row["id"], {})
         committed = cents(open_amounts.get(row["id"])) + cents(spent.get("at_cost"))
@@ -694,6 +708,11 @@ def budget_report(user, filters=NO_FILTERS):
     (`by_country`) and per donor and currency (`by_donor`). Three queries: the
     country and donor rows add up the programme rows."""
     programmes = budget_table(budget_programmes(user, filters))
+    if roles.uses_public_labels(user):
+        for row in programmes:
+            row["name"] = str(row["public_name"] or Programme(pk=row["id"]).public_label)
+    for row in programmes:
+        del row["public_name"]
     results = sorted(programmes, key=lambda r: (r["name"], r["id"]))
     by_country = sorted(
         budget_rollup(programmes, "country"), key=lambda r: (r["country__name"], r["currency"])
