@@ -50,8 +50,10 @@ PLAN_TEXTS = ("activity", "market", "experience")
 class ApplicationSerializer(serializers.ModelSerializer):
     programme_name = serializers.CharField(source="programme.name", read_only=True)
     currency = serializers.CharField(source="programme.currency", read_only=True)
+    # Not read_only: left out for finance, so not "required" in the response schema
+    # (this serializer only ever writes responses).
     applicant_name = serializers.CharField(
-        source="applicant.full_name", read_only=True, help_text="Left out for finance (docs/permissions.md)."
+        source="applicant.full_name", required=False, help_text="Left out for finance (docs/permissions.md)."
     )
     centre_name = serializers.CharField(source="centre.name", read_only=True)
     plan = serializers.SerializerMethodField()
@@ -352,14 +354,12 @@ class TransitionTake(NoAuditor, APIView):
 class HistorySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor_username")
-    on_behalf_of = serializers.SerializerMethodField()
+    # Both left out for finance (to_representation): not "required" in the schema.
+    on_behalf_of = serializers.CharField(source="on_behalf_of.full_name", required=False, allow_null=True)
     action = serializers.CharField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
-    comment = serializers.CharField()
-
-    def get_on_behalf_of(self, obj) -> str | None:
-        return obj.on_behalf_of.full_name if obj.on_behalf_of_id else None
+    comment = serializers.CharField(required=False)
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -76,7 +76,7 @@ def can_view_ledger(user, application):
     return permissions.ALLOWED
 
 
-def application_ledger(application):
+def application_ledger(application, *, reader=None):
     """The ledger of one grant: its commitments, each delivery line in the programme's
     currency and in EUR, and the variance between what was committed and what the
     equipment actually cost. Three queries.
@@ -134,7 +134,11 @@ def application_ledger(application):
         "business_name": application.business_name,
         "state": application.state,
         "programme": application.programme_id,
-        "programme_name": application.programme.name,
+        # The programme as `reader` may read it (finance: the public label); without a
+        # reader, its public label.
+        "programme_name": application.programme.label_for(reader)
+        if reader is not None
+        else application.programme.public_label,
         "currency": application.programme.currency,
         "approved_amount": approved,
         "commitments": [

@@ -266,7 +266,7 @@ class ApplicationLedger(NoAuditor, APIView):
     def get(self, request, pk):
         application = get_application(request.user, pk)
         _raise_for(ledger.can_view_ledger(request.user, application))
-        return Response(ledger_json(ledger.application_ledger(application)))
+        return Response(ledger_json(ledger.application_ledger(application, reader=request.user)))
 
 
 class HandoverProtocol(NoAuditor, APIView):

@@ -157,7 +157,7 @@ def application_ledger(request, pk):
         "grants/application_ledger.html",
         {
             "application": application,
-            "ledger": ledger.application_ledger(application),
+            "ledger": ledger.application_ledger(application, reader=user),
             "statuses": dict(Commitment.Status.choices),
         },
     )
