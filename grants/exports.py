@@ -341,20 +341,23 @@ IMPACT_COLUMNS = [
     Column("survived_12m", "int"),
     Column("assessed_12m", "int"),
     Column("jobs_created", "int"),
+    Column("withheld"),
 ]
-_IMPACT_VALUES = [c.name for c in IMPACT_COLUMNS[3:]]
+_IMPACT_VALUES = [c.name for c in IMPACT_COLUMNS[3:-1]]
 
 
 def impact_export(user, filters=reports.NO_FILTERS, by=None):
     """The programme figures for the filters (first row, group `all`), then one row per
-    programme, centre, country or target group when `by` is given."""
-    total = reports.impact_figures(user, filters)
-    breakdown = reports.impact_breakdown(user, filters, by) if by else []
+    programme, centre, country or target group when `by` is given; small groups
+    withheld as in the JSON report (`reports.impact_report`)."""
+    report = reports.impact_report(user, filters, by)
 
     def rows():
-        yield ("all", None, None, *(total[k] for k in _IMPACT_VALUES))
-        for row in breakdown:
-            yield (by, row["key"], row["label"], *(row[k] for k in _IMPACT_VALUES))
+        # `withheld`: the figures left empty because too few people are behind them.
+        total = report["totals"]
+        yield ("all", None, None, *(total[k] for k in _IMPACT_VALUES), " ".join(total["withheld"]))
+        for row in report["breakdown"]:
+            yield (by, row["key"], row["label"], *(row[k] for k in _IMPACT_VALUES), " ".join(row["withheld"]))
 
     return Export("Programme figures", IMPACT_COLUMNS, rows())
 
