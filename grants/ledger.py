@@ -129,6 +129,7 @@ def application_ledger(application, *, reader=None):
     else:
         committed = ZERO
     approved = cents(application.approved_amount) if application.approved_amount is not None else None
+    names = reader is not None and roles.sees_names(reader)
     return {
         "application": application.pk,
         "business_name": application.business_name,
@@ -148,7 +149,9 @@ def application_ledger(application, *, reader=None):
                 "status": c.status,
                 "created_at": c.created_at,
                 "released_at": c.released_at,
-                "release_reason": c.release_reason,
+                # The cancellation's comment: free text about a person ("moved abroad"),
+                # for readers who see names only.
+                "release_reason": c.release_reason if names else "",
             }
             for c in commitments
         ],

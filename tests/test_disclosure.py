@@ -13,7 +13,7 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from applicants.models import DuplicateFlag
-from grants import audit, reports
+from grants import audit, reports, services
 from grants.models import AuditEvent
 
 from .conftest import verified_login
@@ -75,6 +75,16 @@ class TestApplicationsApi:
         assert finance.get("/api/v1/applications/", {"q": "Demić"}).json()["count"] == 0
         assert manager.get("/api/v1/applications/", {"q": "Demić"}).json()["count"] == 1
         assert finance.get("/api/v1/applications/", {"q": "Sunrise"}).json()["count"] == 1
+
+    def test_a_cancellations_reason_is_not_in_finances_ledger(self, world, api, prison_grant):
+        services.take_transition(
+            application=prison_grant, name="cancel", by=world.manager, comment="Back in prison, Marko says."
+        )
+        url = f"/api/v1/applications/{prison_grant.pk}/ledger/"
+        finance = api(world.finance).get(url).json()["commitments"]
+        assert [c["release_reason"] for c in finance] == [""]
+        manager = api(world.manager).get(url).json()["commitments"]
+        assert [c["release_reason"] for c in manager] == ["Back in prison, Marko says."]
 
     def test_finance_history_names_no_one_and_keeps_no_comment(self, world, api, prison_grant):
         audit.record(action="edit", actor=world.applicant, application=prison_grant)
