@@ -18,7 +18,10 @@ from xml.sax.saxutils import escape
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from applicants.models import IntegrationCentre
+
 from . import reports
+from .models import Programme
 
 CSV_CHUNK_ROWS = 500
 ITERATOR_CHUNK = 1000
@@ -382,16 +385,13 @@ LEDGER_COLUMNS = [
 ]
 
 
-def place_labels(user):
-    """({programme id: label}, {centre id: label}) of the programmes and centres the user
-    reports on, as the user may read them (names, or public labels for finance): two
+def place_labels(user, applications):
+    """({programme id: label}, {centre id: label}) of the programmes and centres of
+    `applications`, as the user may read them (names, or public labels for finance): two
     small queries, whatever the number of lines."""
-    from applicants.models import IntegrationCentre
-    from applicants.selectors import centre_scope
-
-    programmes = {p.pk: p.label_for(user) for p in reports.reportable_programmes(user)}
-    centres = {c.pk: c.label_for(user) for c in IntegrationCentre.objects.filter(pk__in=centre_scope(user))}
-    return programmes, centres
+    programmes = Programme.objects.filter(pk__in=applications.values("programme_id"))
+    centres = IntegrationCentre.objects.filter(pk__in=applications.values("centre_id"))
+    return {p.pk: p.label_for(user) for p in programmes}, {c.pk: c.label_for(user) for c in centres}
 
 
 def ledger_lines(user, filters=reports.NO_FILTERS):
@@ -428,7 +428,7 @@ def ledger_export(user, filters=reports.NO_FILTERS):
         "amount_eur",
     )
 
-    programme_labels, centre_labels = place_labels(user)
+    programme_labels, centre_labels = place_labels(user, reports.filtered_applications(user, filters))
 
     def rows():
         for row in lines.iterator(chunk_size=ITERATOR_CHUNK):
