@@ -101,10 +101,7 @@ def pending_flags_for(user):
 
 # Why an officer checks: the audit row says it. Registration is the form's and the API's
 # default; a check outside a registration says so.
-PURPOSES = {
-    "registration": _("registration"),
-    "manual_check": _("manual check"),
-}
+PURPOSES = ("registration", "manual_check")
 DEFAULT_PURPOSE = "registration"
 ELSEWHERE_MESSAGE = _("A possible match exists in another centre: ask your programme manager.")
 

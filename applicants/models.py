@@ -54,6 +54,7 @@ class IntegrationCentre(models.Model):
         _("public label"),
         max_length=200,
         blank=True,
+        default="",
         db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
         help_text=_(
             "Shown to finance and auditors instead of the name. Must not reveal prison or return; "

@@ -61,6 +61,7 @@ class Programme(models.Model):
         _("public label"),
         max_length=200,
         blank=True,
+        default="",
         db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
         help_text=_(
             "Shown to finance and auditors and printed on handover protocols instead of the name. "
