@@ -137,6 +137,17 @@ class TestPagesAndFiles:
         assert RELEASE not in page and world.centre.name not in page
         assert f"Programme {world.programme.pk}" in page
 
+    def test_the_programmes_page_shows_finance_labels_and_not_whom_they_are_for(
+        self, client, world, prison_grant
+    ):
+        verified_login(client, world.finance)
+        page = client.get(reverse("programme-list")).content.decode()
+        assert RELEASE not in page and "Former inmate" not in page
+        assert f"Programme {world.programme.pk}" in page
+        verified_login(client, world.manager)
+        page = client.get(reverse("programme-list")).content.decode()
+        assert RELEASE in page and "Former inmate" in page
+
     def test_the_dashboard_filters_offer_finance_labels_only(self, client, world, prison_grant):
         verified_login(client, world.finance)
         page = client.get(reverse("dashboard")).content.decode()
