@@ -302,6 +302,40 @@ class TestFourEyes:
         decision = permissions.can_transition(fresh(world.colleague), app, "reject")
         assert (decision.allowed, str(decision.reason)) == (False, "You cannot act on your own application.")
 
+    def test_staff_who_are_not_members_act_on_a_cooperative(self, world):
+        """The look-alike: a cooperative with members, one of them a colleague. Only the
+        member is a party; the other staff of the centre work on it as on any other."""
+        app = world.application(submitted=True, is_cooperative=True)
+        app.members.add(
+            ApplicantFactory(centre=world.centre), ApplicantFactory(centre=world.centre, user=world.colleague)
+        )
+        officer, manager = fresh(world.officer), fresh(world.manager)
+
+        assert (permissions.is_party(officer, app), permissions.is_party(world.colleague, app)) == (
+            False,
+            True,
+        )
+        assert permissions.can_transition(manager, app, "reject").allowed
+        assert permissions.can_reassign(manager, app, officer).allowed
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre)
+        enrolment = assessment_services.enrol(by=officer, cohort=cohort, application=app)
+        assert enrolment.active
+        assessment = assessment_services.record_assessment(
+            by=officer, application=app, scores={"viability": 4}, recommendation="approve"
+        )
+        assert assessment.assessor == world.officer
+        app = take(app, "admit_to_training", officer)
+        assert app.state == "business_training"
+
+    def test_a_cooperatives_member_who_is_not_its_lead_is_a_party_too(self, world):
+        member = ApplicantFactory(centre=world.centre, user=world.officer)
+        app = world.application(submitted=True, is_cooperative=True)
+        app.members.add(member)
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre)
+        with pytest.raises(NotAllowed):
+            assessment_services.enrol(by=fresh(world.officer), cohort=cohort, application=app)
+        assert not permissions.can_reassign(fresh(world.manager), app, fresh(world.officer)).allowed
+
 
 class TestOnBehalf:
     def upload(self, application, by):

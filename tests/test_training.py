@@ -6,6 +6,7 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.urls import reverse
 from pypdf import PdfReader
 
 from applicants import roles
@@ -18,6 +19,7 @@ from grants.errors import NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants.models import AuditEvent, GrantApplication
 from grants.workflow import TRAINING_COMPLETED, State
 
+from .conftest import verified_login
 from .factories import (
     ApplicantFactory,
     ApplicantSensitiveFactory,
@@ -233,6 +235,59 @@ class TestCompletion:
         attend(world, cohort, app, [True, True, True, True, False])
         app = grant_services.take_transition(application=app, name="approve", by=world.manager)
         assert app.state == "approved"
+
+
+class TestCohortSizes:
+    """The ends of the range: a cohort whose sessions were never set (the service
+    refuses one, the admin or an import may not) and a one-session course."""
+
+    def enrolled(self, world, sessions):
+        # In training without the trait's completed course: the course is the test's.
+        app = world.application(submitted=True)
+        GrantApplication.objects.filter(pk=app.pk).update(state=State.BUSINESS_TRAINING)
+        app.refresh_from_db()
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre, sessions=sessions)
+        return app, Enrolment.objects.create(cohort=cohort, application=app)
+
+    def test_a_cohort_without_sessions_completes_nobody_even_at_a_zero_threshold(self, world):
+        world.programme.training_threshold = Decimal("0")
+        world.programme.save()
+        app, enrolment = self.enrolled(world, sessions=0)
+        assert (enrolment.is_completed(), enrolment.attendance_share()) == (False, Decimal("0"))
+        assert row_of(enrolment.cohort, app)["completed"] is False
+        make_assessment(app)
+        with pytest.raises(RuleNotMet) as excinfo:
+            grant_services.take_transition(application=app, name="approve", by=world.manager)
+        assert [code for code, _m in excinfo.value.rules] == ["training_completed"]
+
+    @pytest.mark.parametrize("present, completed", [(True, True), (False, False)])
+    def test_a_one_session_course_is_all_or_nothing(self, world, present, completed):
+        app, enrolment = self.enrolled(world, sessions=1)
+        attend(world, enrolment.cohort, app, [present])
+        assert enrolment.is_completed() is completed
+        assert enrolment.attendance_share() == (Decimal("1") if present else Decimal("0"))
+        assert TRAINING_COMPLETED(app) is completed
+
+
+class TestAttendanceOnTheApplicationPage:
+    def page(self, client, world, app):
+        return verified_login(client, world.officer).get(reverse("application-detail", args=[app.pk]))
+
+    @pytest.mark.parametrize("pattern, percent", [([True, True, True, False, False], 60), ([True], 100)])
+    def test_it_shows_the_share_of_sessions_attended(self, client, world, pattern, percent):
+        app = world.application(submitted=True)
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre, sessions=len(pattern))
+        Enrolment.objects.create(cohort=cohort, application=app)
+        attend(world, cohort, app, pattern)
+        assert f"Attended {percent} % of the sessions." in self.page(client, world, app).content.decode()
+
+    def test_a_cohort_without_sessions_shows_none_attended(self, client, world):
+        app = world.application(submitted=True)
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre, sessions=0)
+        Enrolment.objects.create(cohort=cohort, application=app)
+        body = self.page(client, world, app).content.decode()
+        assert "Attended 0 % of the sessions." in body
+        assert "Not completed yet." in body
 
     def test_the_sheet_takes_three_queries_whatever_the_cohort_size(
         self, world, cohort, django_assert_num_queries
