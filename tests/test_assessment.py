@@ -19,6 +19,7 @@ from grants.errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceE
 from grants.models import AuditEvent, Programme
 
 from .conftest import verified_login
+from .factories import ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -36,6 +37,20 @@ def assess(world, app, scores=None, recommendation="approve", **kwargs):
     )
 
 
+def rubric_programme(world, weights):
+    """A programme whose rubric has the criteria "first", "second", … with `weights`."""
+    programme = ProgrammeFactory(country=world.serbia, rubric=False)
+    for position, weight in enumerate(weights):
+        RubricCriterion.objects.create(
+            programme=programme,
+            criterion=("first", "second", "third")[position],
+            label=f"Criterion {position + 1}",
+            weight=Decimal(weight),
+            position=position,
+        )
+    return programme
+
+
 def approve(world, app):
     return grant_services.take_transition(application=app, name="approve", by=world.manager)
 
@@ -50,6 +65,34 @@ class TestScore:
         assert assessment.notes == "Premises rented, dry."
         event = AuditEvent.objects.get(application=app, action="assessed")
         assert (event.actor, event.data) == (world.officer, {"recommendation": "approve", "score": "3.35"})
+
+    @pytest.mark.parametrize(
+        "weights, score",
+        [
+            # (0.50·4 + 0.25·2) / 0.75 = 3.333…: weights that add up to less than 1
+            (("0.50", "0.25"), Decimal("3.33")),
+            # (1.50·4 + 0.50·2) / 2.00 = 3.50: and to more than 1
+            (("1.50", "0.50"), Decimal("3.50")),
+        ],
+    )
+    def test_weights_need_not_add_up_to_one(self, world, weights, score):
+        programme = rubric_programme(world, weights)
+        app = world.application(programme=programme, training=True)
+        assessment = assess(world, app, scores={"first": 4, "second": 2})
+        assert (assessment.weighted_score, assessment.complete, assessment.passes) == (score, True, True)
+        assert approve(world, app).state == "approved"
+
+    def test_a_partial_score_is_weighted_by_the_criteria_scored(self, world):
+        """Shown while a score is missing (never enough to approve): 0.50·4 / 0.50."""
+        app = world.application(programme=rubric_programme(world, ("0.50", "0.25")), training=True)
+        assessment = assess(world, app, scores={"first": 4})
+        assert (assessment.weighted_score, assessment.complete, assessment.passes) == (
+            Decimal("4.00"),
+            False,
+            False,
+        )
+        with pytest.raises(RuleNotMet):
+            approve(world, app)
 
     def test_the_pass_mark_decides_and_the_guard_says_by_how_much(self, world):
         app = world.application(training=True)
