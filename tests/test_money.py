@@ -16,7 +16,15 @@ from django.db import models
 from grants import ledger, reports, services
 from grants import workflow as wf
 from grants.errors import RuleNotMet, ServiceError
-from grants.models import MONEY, AuditEvent, Commitment, Delivery, DeliveryLine, GrantApplication
+from grants.models import (
+    MONEY,
+    AuditEvent,
+    Commitment,
+    Delivery,
+    DeliveryLine,
+    EquipmentItem,
+    GrantApplication,
+)
 
 from .conftest import run_at_once
 from .factories import ApplicantFactory, DocumentFactory, ExchangeRateFactory, ProgrammeFactory, staff
@@ -46,6 +54,9 @@ def dinar(world):
 
 @pytest.mark.django_db
 class TestToTheCent:
+    def test_an_items_line_total_is_quantity_times_unit_cost(self):
+        assert EquipmentItem(quantity=3, unit_cost=Decimal("33.33")).line_total == Decimal("99.99")
+
     def test_line_amounts_are_quantity_times_unit_cost_exactly(self, world, dinar):
         app = world.application(
             programme=dinar, approved=True, items=[("Beehives", 10, "0.10"), ("Extractor", 3, "0.20")]

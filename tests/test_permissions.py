@@ -28,6 +28,7 @@ from grants.models import AuditEvent, Document, GrantApplication, GrantApplicati
 from .factories import (
     PDF_BYTES,
     ApplicantFactory,
+    DocumentFactory,
     TrainingCohortFactory,
     make_assessment,
     make_full_delivery,
@@ -335,6 +336,81 @@ class TestFourEyes:
         with pytest.raises(NotAllowed):
             assessment_services.enrol(by=fresh(world.officer), cohort=cohort, application=app)
         assert not permissions.can_reassign(fresh(world.manager), app, fresh(world.officer)).allowed
+
+
+class TestJustInsideAndJustOutside:
+    """Each permission function with the user who just may and the look-alike who may
+    not (README "Mutation testing")."""
+
+    def decision(self, check, *args):
+        decision = check(*args)
+        return (decision.allowed, str(decision.reason))
+
+    def test_editing_role_by_role(self, world):
+        draft, submitted = world.application(), world.application(submitted=True)
+        for user in (world.officer, world.applicant):
+            assert permissions.can_edit_application(fresh(user), draft).allowed
+        for user in (world.manager, world.finance):
+            assert self.decision(permissions.can_edit_application, fresh(user), draft) == (
+                False,
+                "Your role cannot edit applications.",
+            )
+        for user in (world.officer, world.applicant):
+            assert self.decision(permissions.can_edit_application, fresh(user), submitted) == (
+                False,
+                "Only a draft can be edited.",
+            )
+
+    def test_reassigning_role_by_role(self, world):
+        app = world.application(submitted=True)
+        manager = fresh(world.manager)
+        assert permissions.can_reassign(manager, app, fresh(world.colleague)).allowed
+        for officer in (world.officer2, world.finance):
+            assert self.decision(permissions.can_reassign, manager, app, fresh(officer)) == (
+                False,
+                "Choose a field officer of the application's centre.",
+            )
+        assert not permissions.can_reassign(fresh(world.officer), app, fresh(world.colleague)).allowed
+
+    def test_a_manager_who_is_a_cooperative_member_does_not_reassign_it(self, world):
+        app = world.application(submitted=True, is_cooperative=True)
+        app.members.add(ApplicantFactory(centre=world.centre, user=world.manager))
+        assert self.decision(permissions.can_reassign, fresh(world.manager), app, fresh(world.colleague)) == (
+            False,
+            "You cannot act on your own application.",
+        )
+
+    def test_an_unknown_step_is_refused(self, world):
+        app = world.application(submitted=True)
+        assert self.decision(permissions.can_transition, fresh(world.manager), app, "fly") == (
+            False,
+            "Unknown action.",
+        )
+
+    def test_the_applicant_takes_only_their_steps_and_only_with_the_role(self, world):
+        app = world.application()
+        assert permissions.can_transition(fresh(world.applicant), app, "submit").allowed
+        assert not permissions.can_transition(fresh(world.applicant), app, "reject").allowed
+        world.applicant.groups.clear()
+        assert self.decision(permissions.can_transition, fresh(world.applicant), app, "submit") == (
+            False,
+            "Only staff can take this step.",
+        )
+
+    def test_listed_documents_role_by_role(self, world):
+        app = world.application(submitted=True)
+        Document.objects.filter(application=app).delete()
+        plan = DocumentFactory(application=app, kind="business_plan")
+        certificate = DocumentFactory(application=app, kind="release_certificate")
+
+        def listed(user):
+            return set(
+                permissions.visible_documents(fresh(user), app, Document.objects.filter(application=app))
+            )
+
+        assert listed(world.auditor) == set()
+        assert listed(world.finance) == {plan}
+        assert listed(world.officer) == listed(world.applicant) == {plan, certificate}
 
 
 class TestOnBehalf:

@@ -124,3 +124,14 @@ class TestFollowUp:
         app = world.application(follow_up=True)
         app.visits.all().delete()
         assert refused(app, "complete", world.officer) == ["last_visit_done"]
+
+
+def test_a_page_reads_what_the_rules_read_once(world, django_assert_num_queries):
+    """An instance that only shows the application remembers the current assessment the
+    page and the approve guard both read; a fresh instance reads it again."""
+    app = world.application(ready=True)
+    app.remember_reads()
+    first = app.current_assessment()
+    with django_assert_num_queries(0):
+        assert app.current_assessment() is first
+    assert type(app).objects.get(pk=app.pk).current_assessment() == first
