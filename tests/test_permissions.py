@@ -18,7 +18,7 @@ from guardian.shortcuts import assign_perm, get_objects_for_user
 from applicants import roles
 from applicants import services as applicant_services
 from applicants.models import ApplicantUserObjectPermission, StaffAssignment
-from applicants.permissions import can_assign_staff
+from applicants.permissions import can_assign_staff, can_export_applicants, can_export_personal_data
 from applicants.selectors import applicants_for, centre_ids, centres_for, forget_permissions
 from assessments import services as assessment_services
 from grants import permissions, selectors, services
@@ -342,8 +342,8 @@ class TestJustInsideAndJustOutside:
     """Each permission function with the user who just may and the look-alike who may
     not (README "Mutation testing")."""
 
-    def decision(self, check, *args):
-        decision = check(*args)
+    def decision(self, check, *args, **kwargs):
+        decision = check(*args, **kwargs)
         return (decision.allowed, str(decision.reason))
 
     def test_editing_role_by_role(self, world):
@@ -395,6 +395,72 @@ class TestJustInsideAndJustOutside:
         assert self.decision(permissions.can_transition, fresh(world.applicant), app, "submit") == (
             False,
             "Only staff can take this step.",
+        )
+
+    def test_exports_role_by_role(self, world):
+        def allowed(check):
+            return {name: check(fresh(user)).allowed for name, user in self.roles(world).items()}
+
+        assert allowed(can_export_applicants) == {
+            "officer": True,
+            "manager": True,
+            "finance": False,
+            "auditor": False,
+            "applicant": False,
+        }
+        assert allowed(can_export_personal_data) == {
+            "officer": False,
+            "manager": True,
+            "finance": False,
+            "auditor": False,
+            "applicant": False,
+        }
+        assert self.decision(can_export_personal_data, fresh(world.officer)) == (
+            False,
+            "Exporting personal data needs its own permission.",
+        )
+
+    def roles(self, world):
+        return {
+            "officer": world.officer,
+            "manager": world.manager,
+            "finance": world.finance,
+            "auditor": world.auditor,
+            "applicant": world.applicant,
+        }
+
+    def test_the_staff_assignment_permissions_alone_do_not_make_a_manager(self, world):
+        officer = world.colleague
+        officer.user_permissions.add(
+            *Permission.objects.filter(codename__in=["add_staffassignment", "delete_staffassignment"])
+        )
+        assert self.decision(can_assign_staff, fresh(officer), user=world.finance, centre=world.centre) == (
+            False,
+            "Only programme managers assign staff to their centres.",
+        )
+        assert can_assign_staff(fresh(world.manager), user=world.finance, centre=world.centre).allowed
+
+    def test_nobody_signed_out_owns_an_application(self, world):
+        from django.contrib.auth.models import AnonymousUser
+
+        assert permissions.is_own(AnonymousUser(), world.application()) is False
+
+    def test_opening_a_document_role_by_role(self, world):
+        app = world.application(submitted=True)
+        plan = DocumentFactory(application=app, kind="business_plan")
+        certificate = DocumentFactory(application=app, kind="release_certificate")
+
+        def opens(user, document):
+            return permissions.can_view_document(fresh(user), document).allowed
+
+        assert (opens(world.officer, plan), opens(world.officer, certificate)) == (True, True)
+        assert (opens(world.finance, plan), opens(world.finance, certificate)) == (True, False)
+        assert (opens(world.applicant, plan), opens(world.applicant2, plan)) == (True, False)
+        # Seeing the application is one layer, the role's reading documents the other.
+        world.auditor.user_permissions.add(Permission.objects.get(codename="view_grantapplication"))
+        assert self.decision(permissions.can_view_document, fresh(world.auditor), plan) == (
+            False,
+            "Your role cannot open documents.",
         )
 
     def test_listed_documents_role_by_role(self, world):
