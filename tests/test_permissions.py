@@ -440,6 +440,15 @@ class TestJustInsideAndJustOutside:
         )
         assert can_assign_staff(fresh(world.manager), user=world.finance, centre=world.centre).allowed
 
+    def test_a_decision_cannot_be_changed_once_made(self):
+        """ALLOWED and NOT_VISIBLE are shared by every check: nobody may turn them."""
+        import dataclasses
+
+        from applicants.permissions import ALLOWED
+
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            ALLOWED.allowed = False
+
     def test_nobody_signed_out_owns_an_application(self, world):
         from django.contrib.auth.models import AnonymousUser
 

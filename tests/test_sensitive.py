@@ -132,6 +132,14 @@ class TestMasking:
         assert masked(person, "household_size") == 1
         assert masked(person, "phone").startswith("+") and set(masked(person, "phone")[1:]) == {"•"}
 
+    def test_short_and_missing_values_give_nothing_away(self, world):
+        """At least two dots whatever the length, so that a two-letter name is not
+        told apart from a longer one by its mask; nothing for a value not given."""
+        person = world.person
+        person.first_name, person.last_name, person.email, person.date_of_birth = "Li", "Ana", "", None
+        assert (masked(person, "first_name"), masked(person, "last_name")) == ("L••", "A••")
+        assert (masked(person, "email"), masked(person, "date_of_birth")) == ("", "")
+
     @pytest.mark.parametrize("field", SENSITIVE_FIELDS)
     def test_sensitive_fields_are_never_shown_in_a_list(self, world, field):
         with pytest.raises(ValueError, match="never shown in a list"):
