@@ -94,6 +94,12 @@ class TestScore:
         with pytest.raises(RuleNotMet):
             approve(world, app)
 
+    def test_notes_and_reasons_of_the_full_length_are_kept_whole(self, world):
+        text = "n" * 8000
+        assessment = assess(world, world.application(training=True), notes=text, reasons=text)
+        assessment.refresh_from_db()
+        assert (assessment.notes, assessment.reasons) == (text, text)
+
     def test_the_pass_mark_decides_and_the_guard_says_by_how_much(self, world):
         app = world.application(training=True)
         assess(world, app, scores=dict.fromkeys(ALL, 2))

@@ -196,6 +196,39 @@ class TestCompletion:
         assert "session" in excinfo.value.details
         assert not Attendance.objects.exists()
 
+    def test_attendance_is_taken_on_the_day_of_the_session(self, world):
+        cohort = create_cohort(
+            by=world.officer,
+            programme=world.programme,
+            centre=world.centre,
+            title="Marketing",
+            session_dates=[TODAY],
+        )
+        app = world.application(submitted=True)
+        enrol(by=world.officer, cohort=cohort, application=app)
+        record_attendance(by=world.officer, session=cohort.sessions.get(), application=app, present=True)
+        assert Attendance.objects.get().present is True
+
+    def test_a_title_of_the_full_length_is_kept_whole(self, world):
+        title = "K" * 200
+        cohort = create_cohort(
+            by=world.officer,
+            programme=world.programme,
+            centre=world.centre,
+            title=title,
+            session_dates=[TODAY],
+        )
+        assert TrainingCohort.objects.get(pk=cohort.pk).title == title
+
+    def test_an_officer_of_both_centres_enrols_across_them_and_nobody_else(self, world):
+        """The cohort is at the officer's centre; the person registered at another one."""
+        app = world.application(submitted=True, applicant=ApplicantFactory(centre=world.other_centre))
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre)
+        with pytest.raises(NotVisible):
+            enrol(by=world.officer, cohort=cohort, application=app)
+        both = staff(roles.FIELD_OFFICER, world.centre, world.other_centre)
+        assert enrol(by=both, cohort=cohort, application=app).cohort == cohort
+
     def test_only_officers_of_the_centre_take_attendance(self, world, cohort):
         app = world.application(submitted=True)
         enrol(by=world.officer, cohort=cohort, application=app)
