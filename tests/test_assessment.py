@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.utils import translation
 
@@ -93,6 +94,13 @@ class TestScore:
         )
         with pytest.raises(RuleNotMet):
             approve(world, app)
+
+    def test_the_permission_to_add_assessments_alone_does_not_make_an_assessor(self, world):
+        world.manager.user_permissions.add(Permission.objects.get(codename="add_assessment"))
+        manager = get_user_model().objects.get(pk=world.manager.pk)
+        with pytest.raises(NotAllowed, match="Only field officers assess applications"):
+            assess(world, world.application(training=True), by=manager)
+        assert not Assessment.objects.exists()
 
     def test_notes_and_reasons_of_the_full_length_are_kept_whole(self, world):
         text = "n" * 8000

@@ -57,6 +57,18 @@ class TestWhoSeesTheFacts:
         assert sensitive_access(fresh(world.colleague), person)[0]
         assert not sensitive_access(fresh(world.officer), person)[0]
 
+    def test_nobody_signed_out_sees_them(self, world, facts):
+        from django.contrib.auth.models import AnonymousUser
+
+        assert sensitive_access(AnonymousUser(), world.person) == (False, "Not allowed.")
+
+    def test_the_payload_is_audited_unless_the_caller_audits_it_itself(self, world, facts):
+        manager = fresh(world.manager)
+        assert sensitivity.sensitive_payload(manager, world.person)["ethnicity"] == "Roma"
+        assert AuditEvent.objects.filter(action="sensitive_viewed", actor=world.manager).count() == 1
+        sensitivity.sensitive_payload(manager, world.person, audit=False)
+        assert AuditEvent.objects.filter(action="sensitive_viewed").count() == 1
+
     def test_a_manager_of_another_centre_does_not(self, world, facts):
         manager = staff(roles.PROGRAMME_MANAGER, world.other_centre, username="manager-prizren")
         assert sensitive_access(manager, world.person) == (False, "Not your centre.")
