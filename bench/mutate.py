@@ -267,6 +267,7 @@ def run(module_cfg, timeout, tree=TREE):
     module = module_cfg["path"]
     source = (TREE / module).read_text()
     spans = functions_of(source)
+    starts = {name: (first, last) for name, first, last in spans}
     by_line = tests_by_line(module_cfg)
     with use_db(str(session_path(module)), WorkDB.Mode.open) as db:
         pending = db.pending_work_items
@@ -275,8 +276,13 @@ def run(module_cfg, timeout, tree=TREE):
         for number, item in enumerate(pending, 1):
             mutation = item.mutations[0]
             first, last = mutation.start_pos[0], mutation.end_pos[0]
-            if enclosing(spans, first) == "":
+            function = enclosing(spans, first)
+            if function == "":
                 tests = module_cfg["tests"]
+            elif first == starts[function][0]:
+                # A default value on the `def` line, run at import: the tests of the function.
+                lines = range(starts[function][0], starts[function][1] + 1)
+                tests = sorted(set().union(*(by_line.get(line, ()) for line in lines)))
             else:
                 tests = sorted(set().union(*(by_line.get(line, ()) for line in range(first, last + 1))))
             started = time.monotonic()
