@@ -78,7 +78,8 @@ def test_command(tests, *, create_db=False, plugin=None):
             # Plugins the rule tests do not use: a third of each run's start-up.
             "-p no:schemathesis -p no:hypothesispytest -p no:anyio -p no:faker",
             f"-p {plugin}" if plugin else "",
-            "--create-db" if create_db else "--reuse-db",
+            # --create-db alone would drop the database at the end: keep it for the mutants.
+            "--create-db --reuse-db" if create_db else "--reuse-db",
             *map(shlex.quote, tests),
         ]
     )
@@ -285,6 +286,11 @@ def run(module_cfg, timeout, tree=TREE):
                 tests = sorted(set().union(*(by_line.get(line, ()) for line in lines)))
             else:
                 tests = sorted(set().union(*(by_line.get(line, ()) for line in range(first, last + 1))))
+                if not tests:
+                    # A statement over several lines records the line of its code, not
+                    # always its first (`if not (` …): the tests of the function then.
+                    lines = range(starts[function][0], starts[function][1] + 1)
+                    tests = sorted(set().union(*(by_line.get(line, ()) for line in lines)))
             started = time.monotonic()
             if not tests:
                 result = WorkResult(
@@ -405,6 +411,11 @@ def main(argv=None):
         help="copy the project again and run only the survivors of the sessions in mutants/ "
         "(after adding tests, the mutated modules unchanged)",
     )
+    parser.add_argument(
+        "--keep-baseline",
+        action="store_true",
+        help="with --retry-survivors: keep the copy and the baseline in mutants/ (the tests unchanged)",
+    )
     parser.add_argument("--threshold", type=float, default=90.0, help="lowest score per module (%%)")
     parser.add_argument(
         "--jobs", type=int, default=2, help="modules mutated at once, each in its own copy (default 2)"
@@ -434,13 +445,14 @@ def main(argv=None):
         return
 
     started = datetime.datetime.now(datetime.UTC)
-    if args.resume or args.report:
+    if args.resume or args.report or args.keep_baseline:
         # An interrupted run may have left a mutated module behind.
         for module_cfg in modules:
             shutil.copy2(ROOT / module_cfg["path"], TREE / module_cfg["path"])
     if args.retry_survivors:
-        copy_tree()
-        baseline(modules)
+        if not args.keep_baseline:
+            copy_tree()
+            baseline(modules)
         for module_cfg in modules:
             forget_survivors(module_cfg, equivalents)
     elif not (args.resume or args.report):

@@ -439,6 +439,12 @@ class TestJustInsideAndJustOutside:
             "Only programme managers assign staff to their centres.",
         )
         assert can_assign_staff(fresh(world.manager), user=world.finance, centre=world.centre).allowed
+        assert (
+            self.decision(can_assign_staff, fresh(world.manager), user=world.applicant, centre=world.centre)[
+                0
+            ]
+            is False
+        )
 
     def test_a_decision_cannot_be_changed_once_made(self):
         """ALLOWED and NOT_VISIBLE are shared by every check: nobody may turn them."""
