@@ -83,6 +83,11 @@ class TestScore:
         assert (assessment.weighted_score, assessment.complete, assessment.passes) == (score, True, True)
         assert approve(world, app).state == "approved"
 
+    def test_a_score_half_way_between_two_cents_rounds_up(self, world):
+        app = world.application(programme=rubric_programme(world, ("1.00", "7.00")), training=True)
+        assessment = assess(world, app, scores={"first": 3, "second": 2})
+        assert assessment.weighted_score == Decimal("2.13")  # (1·3 + 7·2) / 8 = 2.125
+
     def test_a_partial_score_is_weighted_by_the_criteria_scored(self, world):
         """Shown while a score is missing (never enough to approve): 0.50·4 / 0.50."""
         app = world.application(programme=rubric_programme(world, ("0.50", "0.25")), training=True)
