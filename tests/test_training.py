@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from applicants import roles
 from assessments.certificates import completion_certificate, course_title
 from assessments.models import Attendance, Enrolment, TrainingCohort
-from assessments.selectors import attendance_sheet, enrolment_history
+from assessments.selectors import active_enrolment, attendance_sheet, enrolment_history
 from assessments.services import create_cohort, enrol, record_attendance
 from grants import services as grant_services
 from grants.errors import NotAllowed, NotVisible, RuleNotMet, ServiceError
@@ -268,6 +268,12 @@ class TestCompletion:
         attend(world, cohort, app, [True, True, True, True, False])
         app = grant_services.take_transition(application=app, name="approve", by=world.manager)
         assert app.state == "approved"
+
+
+def test_the_guard_reads_the_attendance_counted_in_its_own_query(world, django_assert_num_queries):
+    enrolment = active_enrolment(world.application(training=True))
+    with django_assert_num_queries(0):
+        assert enrolment.attendance_counts() == (5, 5)
 
 
 class TestCohortSizes:
