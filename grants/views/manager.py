@@ -8,6 +8,7 @@ from assessments.models import Assessment
 
 from .. import selectors
 from ..forms import TransitionForm
+from ..workflow import passes_mark
 from .common import paginate, role_required
 
 RECOMMENDATIONS = dict(Assessment.Recommendation.choices)
@@ -24,10 +25,8 @@ def approvals(request):
         application.own_assessment = application.assessor_id == user.pk
         application.recommendation_label = RECOMMENDATIONS.get(application.recommendation, "")
         application.budget_short = application.budget_left < application.requested_total
-        application.passes = bool(
-            application.assessment_complete
-            and application.weighted_score is not None
-            and application.weighted_score >= application.programme.pass_mark
+        application.passes = bool(application.assessment_complete) and passes_mark(
+            application.weighted_score, application.programme.pass_mark
         )
     return render(request, "grants/approvals_queue.html", {"page": page, "form": TransitionForm()})
 
