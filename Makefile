@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv install migrate seed serve worker lint format diagram messages bench clean check-deploy
+.PHONY: run test venv install migrate seed serve worker lint format diagram messages bench mutate clean check-deploy
 
 $(PY):
 	@PYTHON_BIN=$$(scripts/find-python) || exit 1; \
@@ -79,5 +79,11 @@ check-deploy: install
 bench: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/grants_bench} $(PY) -u -m bench.run $(BENCH_ARGS)
 
+## Mutation testing of the rule modules (README "Mutation testing"); not part of `make test`.
+## Works in a copy under mutants/; MUTATE_ARGS="grants/ledger.py" for one module,
+## "--retry-survivors" after adding tests. Writes bench/results/mutation-<timestamp>.json.
+mutate: install
+	nice -n 19 $(PY) -u -m bench.mutate $(MUTATE_ARGS)
+
 clean:
-	rm -rf $(VENV) db.sqlite3 media staticfiles artifacts
+	rm -rf $(VENV) db.sqlite3 media staticfiles artifacts mutants

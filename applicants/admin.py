@@ -145,7 +145,7 @@ class CentreUserPermissionsForm(AdminUserObjectPermissionsForm):
 
 @admin.register(IntegrationCentre)
 class IntegrationCentreAdmin(SavesAssignmentsThroughServices, ReinforcedGuardedModelAdmin):
-    list_display = ["name", "kind", "country", "municipality"]
+    list_display = ["name", "public_label", "kind", "country", "municipality"]
     list_filter = ["kind", ("country", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "municipality"]
     inlines = [CentreStaffInline]
@@ -167,7 +167,8 @@ class IntegrationCentreAdmin(SavesAssignmentsThroughServices, ReinforcedGuardedM
         user = request.user
         if user.is_superuser:
             return True
-        if not user.has_perm("applicants.view_integrationcentre"):
+        if not user.has_perm("applicants.view_integrationcentre") or roles.uses_public_labels(user):
+            # Finance knows centres by their public labels (docs/permissions.md).
             return False
         return obj is None or obj.pk in centre_ids(user)
 

@@ -2,9 +2,11 @@
 only themselves. Sensitive facts are returned only to those who may see them."""
 
 from django.db import transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,14 +14,30 @@ from rest_framework.views import APIView
 from core.errors import NotAllowed, NotVisible
 
 from . import roles, services
-from .duplicates import find_possible_duplicates, pending_flags_for
+from .duplicates import DEFAULT_PURPOSE, ELSEWHERE_MESSAGE, PURPOSES, TooManyChecks, pending_flags_for
 from .models import Applicant, DuplicateFlag, IntegrationCentre, Language, TargetGroup
 from .selectors import applicants_for, centre_ids
-from .sensitivity import sensitive_payload
+from .sensitivity import (
+    assigned_officer_exists,
+    can_see_sensitive,
+    remember_assigned_officer,
+    sensitive_payload,
+)
 
 
 class ApplicantSerializer(serializers.ModelSerializer):
-    target_groups = serializers.ListField(child=serializers.CharField(), read_only=True)
+    """A person of the caller's centres. `target_groups` says "former inmate" or
+    "returnee": it follows the sensitive-facts rule and is left out for anyone who may not
+    see those facts (`sensitive_access`), like `sensitive`. A list's queryset annotates
+    `user_is_assigned_officer` so that the rule costs no query per row."""
+
+    # Not read_only, so that the response schema does not call it required (this
+    # serializer only ever writes responses).
+    target_groups = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Only for the person, the assigned field officer and the centre's managers.",
+    )
     centre_name = serializers.CharField(source="centre.name", read_only=True)
 
     class Meta:
@@ -41,6 +59,17 @@ class ApplicantSerializer(serializers.ModelSerializer):
             "language",
         ]
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        assigned = getattr(instance, "user_is_assigned_officer", None)
+        if user is not None and assigned is not None:
+            remember_assigned_officer(user, instance, assigned)
+        if user is None or not can_see_sensitive(user, instance):
+            data.pop("target_groups")
+        return data
 
 
 class ApplicantDetailSerializer(ApplicantSerializer):
@@ -109,15 +138,30 @@ class DuplicateSerializer(serializers.Serializer):
 
 
 class ApplicantCreatedSerializer(ApplicantDetailSerializer):
+    """The new record with its possible duplicates: people of the officer's centres by
+    id and reasons; a match elsewhere only as `match_elsewhere` (it is flagged for a
+    programme manager, who sees both centres)."""
+
     possible_duplicates = serializers.SerializerMethodField()
+    match_elsewhere = serializers.SerializerMethodField()
 
     class Meta(ApplicantSerializer.Meta):
-        fields = [*ApplicantSerializer.Meta.fields, "possible_duplicates"]
+        fields = [*ApplicantSerializer.Meta.fields, "possible_duplicates", "match_elsewhere"]
         read_only_fields = fields
+
+    def _split(self, obj):
+        mine = centre_ids(self.context["request"].user)
+        found = getattr(obj, "possible_duplicates", [])
+        return [(o, r) for o, r in found if o.centre_id in mine], any(
+            o.centre_id not in mine for o, _r in found
+        )
 
     @extend_schema(responses=DuplicateSerializer(many=True))
     def get_possible_duplicates(self, obj) -> list:
-        return [{"applicant": o.pk, "reasons": r} for o, r in getattr(obj, "possible_duplicates", [])]
+        return [{"applicant": o.pk, "reasons": r} for o, r in self._split(obj)[0]]
+
+    def get_match_elsewhere(self, obj) -> bool:
+        return self._split(obj)[1]
 
 
 def _refuse_finance_and_auditor(user):
@@ -132,9 +176,11 @@ class ApplicantListCreate(ListAPIView):
 
     def get_queryset(self):
         _refuse_finance_and_auditor(self.request.user)
+        user = self.request.user
         return (
-            applicants_for(self.request.user)
+            applicants_for(user)
             .select_related("centre")
+            .annotate(user_is_assigned_officer=assigned_officer_exists(user, OuterRef("pk")))
             .order_by("last_name", "first_name", "id")
         )
 
@@ -190,26 +236,37 @@ class DuplicateCheckSerializer(serializers.Serializer):
     centre = serializers.IntegerField(
         required=False, help_text="Reads national phone numbers in its country."
     )
+    purpose = serializers.ChoiceField(
+        choices=list(PURPOSES),
+        required=False,
+        default=DEFAULT_PURPOSE,
+        help_text="Why you check (written to the audit trail).",
+    )
 
 
 class PossibleDuplicateSerializer(serializers.Serializer):
     applicant = serializers.IntegerField()
     reasons = serializers.ListField(child=serializers.CharField())
-    first_name = serializers.CharField(required=False, help_text="Only for people of your centres.")
-    last_name = serializers.CharField(required=False)
-    date_of_birth = serializers.DateField(required=False)
-    centre_name = serializers.CharField(required=False)
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    date_of_birth = serializers.DateField()
+    centre_name = serializers.CharField()
 
 
 class PossibleDuplicatesOut(serializers.Serializer):
-    possible_duplicates = PossibleDuplicateSerializer(many=True)
+    possible_duplicates = PossibleDuplicateSerializer(many=True, help_text="People of your centres only.")
+    match_elsewhere = serializers.BooleanField(
+        help_text="A possible match exists in a centre you do not work for (nothing more is said)."
+    )
+    elsewhere_message = serializers.CharField(allow_null=True)
 
 
 class PossibleDuplicates(APIView):
-    """Who may already be registered, asked before saving a registration. People of
-    other centres are named only by id and reasons."""
+    """Who may already be registered, asked before saving a registration: people of the
+    caller's centres with the reasons; beyond them only `match_elsewhere` (ask a
+    programme manager). Rate-limited per user (429 with Retry-After) and audited."""
 
-    @extend_schema(request=DuplicateCheckSerializer, responses=PossibleDuplicatesOut)
+    @extend_schema(request=DuplicateCheckSerializer, responses={200: PossibleDuplicatesOut, 429: None})
     def post(self, request):
         user = request.user
         _refuse_unless_officer(user)
@@ -219,36 +276,61 @@ class PossibleDuplicates(APIView):
         centre = None
         if values.get("centre") in centre_ids(user):
             centre = IntegrationCentre.objects.select_related("country").get(pk=values["centre"])
-        found = find_possible_duplicates(
-            first_name=values["first_name"],
-            last_name=values["last_name"],
-            date_of_birth=values["date_of_birth"],
-            phone=values.get("phone", ""),
-            national_id=values.get("national_id", ""),
-            region=centre.country.code if centre else None,
-        )
-        visible = set(
-            applicants_for(user).filter(pk__in=[o.pk for o, _r in found]).values_list("pk", flat=True)
-        )
-        rows = []
-        for other, reasons in found:
-            row = {"applicant": other.pk, "reasons": reasons}
-            if other.pk in visible:
-                row.update(
-                    first_name=other.first_name,
-                    last_name=other.last_name,
-                    date_of_birth=other.date_of_birth,
-                    centre_name=other.centre.name,
-                )
-            rows.append(row)
-        return Response(PossibleDuplicatesOut({"possible_duplicates": rows}).data)
+        try:
+            check = services.check_possible_duplicates(
+                by=user,
+                purpose=values["purpose"],
+                first_name=values["first_name"],
+                last_name=values["last_name"],
+                date_of_birth=values["date_of_birth"],
+                phone=values.get("phone", ""),
+                national_id=values.get("national_id", ""),
+                region=centre.country.code if centre else None,
+            )
+        except TooManyChecks as exc:
+            raise Throttled(wait=exc.retry_after, detail=str(exc.message)) from None
+        rows = [
+            {
+                "applicant": other.pk,
+                "reasons": reasons,
+                "first_name": other.first_name,
+                "last_name": other.last_name,
+                "date_of_birth": other.date_of_birth,
+                "centre_name": other.centre.name,
+            }
+            for other, reasons in check.here
+        ]
+        body = {
+            "possible_duplicates": rows,
+            "match_elsewhere": check.elsewhere,
+            "elsewhere_message": str(ELSEWHERE_MESSAGE) if check.elsewhere else None,
+        }
+        return Response(PossibleDuplicatesOut(body).data)
 
 
 class DuplicateFlagSerializer(serializers.ModelSerializer):
+    """A flag at the caller's centres. When the earlier registration is at a centre the
+    caller does not work for, `other` is null, `reasons` empty and `other_elsewhere`
+    true: ask a programme manager, who sees both."""
+
+    other = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField()
+    other_elsewhere = serializers.SerializerMethodField()
+
     class Meta:
         model = DuplicateFlag
-        fields = ["id", "applicant", "other", "reasons", "decision", "created_at"]
+        fields = ["id", "applicant", "other", "reasons", "decision", "created_at", "other_elsewhere"]
         read_only_fields = fields
+
+    def get_other_elsewhere(self, obj) -> bool:
+        return obj.other.centre_id not in centre_ids(self.context["request"].user)
+
+    def get_other(self, obj) -> int | None:
+        return None if self.get_other_elsewhere(obj) else obj.other_id
+
+    @extend_schema(responses=serializers.ListField(child=serializers.CharField()))
+    def get_reasons(self, obj) -> list:
+        return [] if self.get_other_elsewhere(obj) else obj.reasons
 
 
 class DuplicateFlagList(ListAPIView):
@@ -279,4 +361,4 @@ class DuplicateDecision(APIView):
             by=request.user,
             comment=data.validated_data.get("comment", ""),
         )
-        return Response(DuplicateFlagSerializer(flag).data)
+        return Response(DuplicateFlagSerializer(flag, context={"request": request}).data)

@@ -7,9 +7,26 @@ whatever the script (Cyrillic or Latin) and accents: "Марко Петрови�
 Petrovic" are the same key, and a one-letter typo or swapped first and last names still
 match. The database narrows the candidates (one indexed query: same ID, same phone or
 same birth date); names are then compared in Python on those few rows.
+
+Asked by an officer (`check_possible_duplicates`), the answer names only people of the
+officer's own centres; beyond them it says only that a possible match exists in another
+centre, to take to a programme manager: no id, no centre, no reasons. Otherwise the check
+would tell anyone who can register people whether a phone number or a name and birth
+date is known anywhere, at a prison's social service for instance. Each check counts
+against a per-user limit (shared by all processes through Django's cache) and is
+audited (`duplicate_check`: who, why, how many matches of which kinds; never the name,
+phone or ID searched for).
 """
 
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import ServiceError
 
 from .models import Applicant, DuplicateFlag
 from .normalise import InvalidPhone, name_key, names_match, normalise_national_id, normalise_phone
@@ -80,3 +97,49 @@ def pending_flags_for(user):
         .select_related("applicant__centre", "other__centre")
         .order_by("created_at", "id")
     )
+
+
+# Why an officer checks: the audit row says it. Registration is the form's and the API's
+# default; a check outside a registration says so.
+PURPOSES = ("registration", "manual_check")
+DEFAULT_PURPOSE = "registration"
+ELSEWHERE_MESSAGE = _("A possible match exists in another centre: ask your programme manager.")
+
+
+@dataclass
+class DuplicateCheck:
+    here: list  # [(applicant, [reason, ...]), ...]: people of the officer's centres
+    elsewhere: bool  # a possible match beyond them (nothing more is said)
+
+
+class TooManyChecks(ServiceError):
+    status = 429
+
+    def __init__(self, retry_after):
+        minutes = max(1, round(retry_after / 60))
+        super().__init__(
+            _("Too many duplicate checks. Try again in %(minutes)s minutes.") % {"minutes": minutes},
+            code="too_many_checks",
+        )
+        self.retry_after = retry_after
+
+
+def count_duplicate_check(user, *, now=None):
+    """Count one check for `user` in the current window (`DUPLICATE_CHECK_WINDOW`
+    seconds) or raise TooManyChecks past `DUPLICATE_CHECKS_PER_WINDOW`. The counter is
+    in Django's cache: with a shared cache (database, Redis, memcached) every process
+    counts the same checks. `add` then `incr` works on every backend; where `incr` is
+    not atomic (the database cache) two checks at the same instant may count once,
+    which a limit of this size tolerates."""
+    window = settings.DUPLICATE_CHECK_WINDOW
+    now = time.time() if now is None else now
+    start = int(now // window) * window
+    key = f"duplicate-checks:{user.pk}:{start}"
+    if not cache.add(key, 1, timeout=window + 60):
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=window + 60)
+            count = 1
+        if count > settings.DUPLICATE_CHECKS_PER_WINDOW:
+            raise TooManyChecks(retry_after=int(start + window - now) + 1)

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
+from .roles import uses_public_labels
+
 
 class TargetGroup(models.TextChoices):
     RETURNEE = "returnee", _("Returnee")
@@ -46,6 +48,19 @@ class IntegrationCentre(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=30, choices=Kind, default=Kind.INTEGRATION_CENTRE)
     municipality = models.CharField(max_length=100, blank=True)
+    # What roles without sensitive access (finance, the auditor) read instead of the
+    # name, which may say "prison" (docs/permissions.md, "Public labels").
+    public_name = models.CharField(
+        _("public label"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
+        help_text=_(
+            "Shown to finance and auditors instead of the name. Must not reveal prison or return; "
+            "left blank: “Centre <number>”."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
@@ -63,6 +78,14 @@ class IntegrationCentre(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def public_label(self):
+        return self.public_name or _("Centre %(number)s") % {"number": self.pk}
+
+    def label_for(self, user):
+        """The name, or the public label for a role that must not read it."""
+        return self.public_label if uses_public_labels(user) else self.name
 
 
 class IntegrationCentreUserObjectPermission(UserObjectPermissionBase):

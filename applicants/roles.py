@@ -205,3 +205,18 @@ def role_required(*allowed):
         return login_required(wrapped)
 
     return decorator
+
+
+def uses_public_labels(user):
+    """Staff whose role does not see sensitive facts (finance, the auditor) know
+    programmes and centres only by their public labels, everywhere: a name that says
+    "prison" or "return" next to a grant they can tie to a person would tell them what
+    their role may not know (docs/permissions.md, "Public labels")."""
+    return is_staff_member(user) and not user.is_superuser and not user.has_perm("grants.view_sensitive")
+
+
+def sees_names(user):
+    """Whether lists, pages, the API and history name the people behind the grants:
+    not for the roles that know programmes and centres only by their public labels
+    (finance reads the beneficiary's name on the handover protocol only)."""
+    return not uses_public_labels(user)

@@ -9,12 +9,13 @@
   the UI the sections), and no export contains them.
 """
 
+from django.db.models import Exists
 from django.utils.translation import gettext_lazy as _
 
 from audit import trail
 
 from . import roles
-from .models import ApplicantSensitive
+from .models import Applicant, ApplicantSensitive
 from .selectors import centre_ids
 
 ORDINARY = "ordinary"
@@ -77,8 +78,15 @@ def is_assigned_officer(user, applicant):
 def remember_assigned_officer(user, applicant, assigned):
     """Tell the request what `is_assigned_officer` would ask, read by a caller's own
     query: `assigned` must be whether one of the person's applications is assigned to
-    the user (grants.selectors.assigned_officer_exists)."""
+    the user (`assigned_officer_exists`)."""
     _assignments(user)[applicant.pk] = bool(assigned)
+
+
+def assigned_officer_exists(user, applicant_ref):
+    """The question of `is_assigned_officer` as an expression, for a query that reads the
+    person (`applicant_ref`: their id, e.g. OuterRef("applicant_id")), through the
+    person's applications (a reverse relation: nothing to import from grants)."""
+    return Exists(Applicant.objects.filter(pk=applicant_ref, applications__assigned_officer=user.pk))
 
 
 def _assignments(user):

@@ -12,11 +12,17 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from audit import trail
 from core.decisions import ALLOWED, NOT_VISIBLE, Decision
-from core.errors import ServiceError, require
+from core.errors import NotAllowed, ServiceError, require
 
 from . import roles
 from .consent import CONSENT_VERSION, consent_wording
-from .duplicates import find_possible_duplicates
+from .duplicates import (
+    DEFAULT_PURPOSE,
+    PURPOSES,
+    DuplicateCheck,
+    count_duplicate_check,
+    find_possible_duplicates,
+)
 from .models import (
     Applicant,
     ApplicantSensitive,
@@ -28,7 +34,7 @@ from .models import (
     TargetGroup,
 )
 from .normalise import InvalidPhone, name_key, normalise_national_id, normalise_phone
-from .selectors import centre_ids
+from .selectors import applicants_for, centre_ids
 
 SENSITIVE_FIELDS = ("referral_institution", "release_month", "returned_from", "return_date", "ethnicity")
 
@@ -231,6 +237,52 @@ def register_applicant(
     )
     applicant.possible_duplicates = duplicates
     return applicant
+
+
+@transaction.atomic
+def check_possible_duplicates(
+    *,
+    by,
+    first_name,
+    last_name,
+    date_of_birth,
+    phone="",
+    national_id="",
+    region=None,
+    purpose=DEFAULT_PURPOSE,
+):
+    """Who may already be registered, asked by field officer `by` before a registration
+    (applicants.duplicates: people of their centres by name, elsewhere only "a possible
+    match exists"). Counted against the per-user limit (TooManyChecks) and audited with
+    the purpose, the number of matches and their kinds, never what was searched for."""
+    if not (roles.has_role(by, roles.FIELD_OFFICER) and by.has_perm("applicants.add_applicant")):
+        raise NotAllowed(_("Only field officers register applicants."))
+    if purpose not in PURPOSES:
+        message = _("Say why you check: registration or manual check.")
+        raise ServiceError(message, code="purpose", details={"purpose": [message]})
+    count_duplicate_check(by)
+    found = find_possible_duplicates(
+        first_name=first_name,
+        last_name=last_name,
+        date_of_birth=date_of_birth,
+        phone=phone,
+        national_id=national_id,
+        region=region,
+    )
+    visible = set(applicants_for(by).filter(pk__in=[o.pk for o, _r in found]).values_list("pk", flat=True))
+    here = [(other, reasons) for other, reasons in found if other.pk in visible]
+    elsewhere = len(here) < len(found)
+    trail.record(
+        action="duplicate_check",
+        actor=by,
+        data={
+            "purpose": purpose,
+            "matches_here": len(here),
+            "match_elsewhere": elsewhere,
+            "match_kinds": sorted({reason for _other, reasons in found for reason in reasons}),
+        },
+    )
+    return DuplicateCheck(here=here, elsewhere=elsewhere)
 
 
 def record_consent(*, applicant, by):

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import Group
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.http import Http404
@@ -24,7 +25,7 @@ from core.web import paginate
 
 from . import roles, services, tokens
 from .consent import consent_wording
-from .duplicates import find_possible_duplicates, pending_flags_for
+from .duplicates import ELSEWHERE_MESSAGE, TooManyChecks, pending_flags_for
 from .forms import ApplicantSearchForm, RegisterApplicantForm, SignUpForm
 from .models import DuplicateFlag, IntegrationCentre, Language
 from .normalise import fold
@@ -134,10 +135,13 @@ def signup(request):
 
 
 def _duplicates(user, form):
-    """Possible duplicates of what was typed, before saving. People of other centres are
-    not named: the officer only learns that a match exists there."""
+    """Possible duplicates of what was typed, before saving (counted and audited,
+    services.check_possible_duplicates): people of the officer's centres, and whether a
+    possible match exists elsewhere (nothing more about it)."""
     data = form.cleaned_data
-    found = find_possible_duplicates(
+    check = services.check_possible_duplicates(
+        by=user,
+        purpose="registration",
         first_name=data["first_name"],
         last_name=data["last_name"],
         date_of_birth=data["date_of_birth"],
@@ -145,23 +149,17 @@ def _duplicates(user, form):
         national_id=data["national_id"],
         region=data["centre"].country.code,
     )
-    visible = set(applicants_for(user).filter(pk__in=[o.pk for o, _r in found]).values_list("pk", flat=True))
-    return [
-        {
-            "pk": other.pk,
-            "applicant": other if other.pk in visible else None,
-            "reasons": [REASONS.get(r, r) for r in reasons],
-        }
-        for other, reasons in found
+    here = [
+        {"pk": other.pk, "applicant": other, "reasons": [REASONS.get(r, r) for r in reasons]}
+        for other, reasons in check.here
     ]
+    return here, check.elsewhere
 
 
-def _confirmed_ids(request):
-    ids = set()
-    for raw in request.POST.getlist("confirmed"):
-        if raw.isdigit():
-            ids.add(int(raw))
-    return ids
+def _confirmed(request):
+    """What the officer confirmed is someone else: ids of people of their centres, and
+    "elsewhere" for a match beyond them."""
+    return {int(raw) if raw.isdigit() else raw for raw in request.POST.getlist("confirmed")}
 
 
 @role_required(roles.FIELD_OFFICER)
@@ -170,14 +168,19 @@ def register(request):
     officer confirms that this is someone else (the match is then flagged for review)."""
     user = request.user
     centres = centres_for(user).select_related("country").order_by("name")
-    duplicates = []
+    duplicates, elsewhere = [], False
     status = 200
     if request.method == "POST":
         form = RegisterApplicantForm(request.POST, centres=centres)
         if form.is_valid():
-            duplicates = _duplicates(user, form)
-            unconfirmed = {d["pk"] for d in duplicates} - _confirmed_ids(request)
-            if not (duplicates and unconfirmed):
+            try:
+                duplicates, elsewhere = _duplicates(user, form)
+            except TooManyChecks as exc:
+                # (the form is invalid from here: nothing is registered)
+                form.add_error(None, ValidationError(exc.message, code=exc.code))
+        if form.is_valid():
+            expected = {d["pk"] for d in duplicates} | ({"elsewhere"} if elsewhere else set())
+            if not expected - _confirmed(request):
                 data = form.cleaned_data
                 try:
                     applicant = services.register_applicant(
@@ -201,7 +204,7 @@ def register(request):
                     form.add_service_error(exc)
                     status = 400
                 else:
-                    if duplicates:
+                    if expected:
                         messages.warning(
                             request,
                             _("Registered. The possible duplicate is flagged for a colleague to decide."),
@@ -210,13 +213,19 @@ def register(request):
                         messages.success(request, _("Registered. Now fill in the application with them."))
                     return redirect(f"{reverse('application-new')}?applicant={applicant.pk}")
         else:
-            status = 400
+            status = 429 if form.has_error(NON_FIELD_ERRORS, "too_many_checks") else 400
     else:
         form = RegisterApplicantForm(centres=centres, initial={"language": "sr-latn"})
     return render(
         request,
         "applicants/applicant_register.html",
-        {"form": form, "duplicates": duplicates, "consent": _consent_paragraphs()},
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "elsewhere": elsewhere,
+            "elsewhere_message": ELSEWHERE_MESSAGE,
+            "consent": _consent_paragraphs(),
+        },
         status=status,
     )
 
@@ -244,9 +253,12 @@ def duplicate_list(request):
     mine = centre_ids(request.user)
     for flag in page:
         flag.reason_labels = [REASONS.get(r, r) for r in flag.reasons]
-        # A match at another centre is only named by its centre: personal data stays there.
+        # A match at another centre is not described at all (no centre, no reasons):
+        # a programme manager who works for both decides it.
         flag.other_visible = flag.other.centre_id in mine
-    return render(request, "applicants/duplicate_list.html", {"page": page})
+    return render(
+        request, "applicants/duplicate_list.html", {"page": page, "elsewhere_message": ELSEWHERE_MESSAGE}
+    )
 
 
 @role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grants.models import MONEY, GrantApplication, Programme
+from grants.workflow import passes_mark
 
 # ---- the rule "training completed", in Python and in SQL side by side ----------------
 #
@@ -103,11 +104,9 @@ class Assessment(models.Model):
 
     @property
     def passes(self):
-        return (
-            self.complete
-            and self.weighted_score is not None
-            and self.weighted_score >= self.application.programme.pass_mark
-        )
+        """As stored (the API's `passes`): complete, and its score at the pass mark by the
+        workflow's one rule, which the approve guard and the approvals queue also ask."""
+        return self.complete and passes_mark(self.weighted_score, self.application.programme.pass_mark)
 
     def compute_weighted_score(self):
         rubric = list(self.application.programme.rubric.all())

@@ -17,7 +17,7 @@ from core.web import error_messages, paginate
 from grants import selectors as grant_selectors
 from grants.forms import TransitionForm
 from grants.views.common import visible_application
-from grants.workflow import State
+from grants.workflow import State, passes_mark
 
 from . import selectors, services
 from .forms import AssessmentForm, CohortChoiceForm, CohortForm, EnrolForm, SessionFormSet, VisitForm
@@ -334,9 +334,7 @@ def approvals(request):
         application.own_assessment = application.assessor_id == user.pk
         application.recommendation_label = RECOMMENDATIONS.get(application.recommendation, "")
         application.budget_short = application.budget_left < application.requested_total
-        application.passes = bool(
-            application.assessment_complete
-            and application.weighted_score is not None
-            and application.weighted_score >= application.programme.pass_mark
+        application.passes = bool(application.assessment_complete) and passes_mark(
+            application.weighted_score, application.programme.pass_mark
         )
     return render(request, "grants/approvals_queue.html", {"page": page, "form": TransitionForm()})

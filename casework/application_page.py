@@ -145,6 +145,8 @@ def _detail_context(request, application, *, transition_form=None, document_form
         context["next_step"] = NEXT_STEP.get(application.state, "")
         return context
     is_officer = roles.has_role(user, roles.FIELD_OFFICER) and not permissions.is_party(user, application)
+    names = roles.sees_names(user)
+    parties = set() if names else _party_user_ids(application)
     sensitive = None
     if sensitive_ok and request.GET.get("show") == "sensitive":
         sensitive = sensitivity.sensitive_section(user, applicant)
@@ -155,12 +157,13 @@ def _detail_context(request, application, *, transition_form=None, document_form
                 {
                     "event": e,
                     "label": timeline.label(e.action),
-                    "actor": timeline.actor_name(e),
+                    "actor": timeline.actor_name(e) if names else timeline.actor_without_names(e, parties),
                     "from_state": STATE_LABELS.get(e.from_state, e.from_state),
                     "to_state": STATE_LABELS.get(e.to_state, e.to_state),
                 }
                 for e in events
             ],
+            "shows_names": names,
             "enrolment": enrolment,
             "attendance_percent": round(enrolment.attendance_share() * 100) if enrolment else None,
             "assessment": assessment,
@@ -197,6 +200,13 @@ def _detail_context(request, application, *, transition_form=None, document_form
     return context
 
 
+def _party_user_ids(application):
+    """The accounts of the applicant and the cooperative members: whom a history without
+    names calls "the applicant"."""
+    members = set(application.members.exclude(user=None).values_list("user_id", flat=True))
+    return members | {application.applicant.user_id}
+
+
 def render_detail(request, application, *, status=200, **kwargs):
     template = (
         "grants/application_mine_detail.html"
@@ -211,7 +221,7 @@ def application_detail(request, pk):
     user = request.user
     # The sensitivity rules ask it for the section, the documents and each kind of
     # upload: read with the application.
-    assigned = selectors.assigned_officer_exists(user, OuterRef("applicant_id"))
+    assigned = sensitivity.assigned_officer_exists(user, OuterRef("applicant_id"))
     application = visible_application(user, pk, user_is_assigned_officer=assigned)
     sensitivity.remember_assigned_officer(user, application.applicant, application.user_is_assigned_officer)
     return render_detail(request, application)

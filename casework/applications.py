@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from applicants import roles
+from applicants import roles, sensitivity
 from applicants.roles import role_required
 from applicants.selectors import applicants_for
 from audit.models import AuditEvent
@@ -177,8 +177,14 @@ def application_new(request):
     programme_id = request.POST.get("programme") or request.GET.get("programme")
     programme = programmes.filter(pk=programme_id).first() if str(programme_id or "").isdigit() else None
     if programme is None:
-        eligible = set(applicant.target_groups)
-        choices = [{"programme": p, "eligible": bool(eligible & set(p.target_groups))} for p in programmes]
+        # Which programmes the person is eligible for tells their target group: only
+        # for those who may see it (the sensitive-facts rule). Anyone else creating the
+        # draft becomes its assigned officer, and sees it then.
+        if sensitivity.can_see_sensitive(user, applicant):
+            groups = set(applicant.target_groups)
+            choices = [{"programme": p, "eligible": bool(groups & set(p.target_groups))} for p in programmes]
+        else:
+            choices = [{"programme": p, "eligible": True} for p in programmes]
         return render(
             request,
             "grants/application_programme.html",

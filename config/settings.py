@@ -197,6 +197,10 @@ GUARDIAN_RAISE_403 = False
 # after the password alone: AXES_RESET_ON_SUCCESS would let wrong codes go on for ever.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 ADDRESS_FAILURE_LIMIT = env_int("ADDRESS_FAILURE_LIMIT", 20)
+# Duplicate checks per officer and window (applicants.duplicates): enough for a day of
+# registrations, too few to run a list of phone numbers through it.
+DUPLICATE_CHECKS_PER_WINDOW = env_int("DUPLICATE_CHECKS_PER_WINDOW", 60)
+DUPLICATE_CHECK_WINDOW = 3600
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = False

@@ -34,7 +34,17 @@ class ProgrammeAdmin(admin.ModelAdmin):
     """Managers run programmes and calls in the countries of their centres. Other apps
     add their inlines to `ProgrammeAdmin.inlines` (assessments: the rubric)."""
 
-    list_display = ["name", "donor", "country", "currency", "budget", "ceiling", "call_opens", "call_closes"]
+    list_display = [
+        "name",
+        "public_label",
+        "donor",
+        "country",
+        "currency",
+        "budget",
+        "ceiling",
+        "call_opens",
+        "call_closes",
+    ]
     list_filter = [("country", admin.RelatedOnlyFieldListFilter), "currency"]
     search_fields = ["name", "donor"]
     inlines = []
@@ -53,8 +63,11 @@ class ProgrammeAdmin(admin.ModelAdmin):
         return obj is None or self.get_queryset(request).filter(pk=obj.pk).exists()
 
     def has_view_permission(self, request, obj=None):
+        # Finance and the auditor know programmes by their public labels: the admin,
+        # which shows names, is not theirs (docs/permissions.md, "Public labels").
+        user = request.user
         return super().has_view_permission(request, obj) and (
-            request.user.is_superuser or self._in_reach(request, obj)
+            user.is_superuser or (not roles.uses_public_labels(user) and self._in_reach(request, obj))
         )
 
     def has_change_permission(self, request, obj=None):
@@ -163,6 +176,8 @@ class GrantApplicationAdmin(ReinforcedGuardedModelAdmin):
         user = request.user
         if user.is_superuser:
             return True
+        if roles.uses_public_labels(user):
+            return False  # names beside programme names: see ProgrammeAdmin
         if obj is None:
             return user.has_perm("grants.view_grantapplication") and roles.is_staff_member(user)
         return permissions.can_view_application(user, obj).allowed

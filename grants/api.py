@@ -19,6 +19,7 @@ from core.errors import NotAllowed, NotVisible, ServiceError
 
 from . import documents as document_service
 from . import selectors, services, transitions
+from .audit_api import APPLICANT_ACTOR
 from .models import (
     MAX_QUANTITY,
     Delivery,
@@ -59,10 +60,17 @@ class PlanSerializer(serializers.Serializer):
     jobs_planned = serializers.IntegerField(min_value=0, max_value=1000, required=False)
 
 
+PLAN_TEXTS = ("activity", "market", "experience")
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     programme_name = serializers.CharField(source="programme.name", read_only=True)
     currency = serializers.CharField(source="programme.currency", read_only=True)
-    applicant_name = serializers.CharField(source="applicant.full_name", read_only=True)
+    # Not read_only: left out for finance, so not "required" in the response schema
+    # (this serializer only ever writes responses).
+    applicant_name = serializers.CharField(
+        source="applicant.full_name", required=False, help_text="Left out for finance (docs/permissions.md)."
+    )
     centre_name = serializers.CharField(source="centre.name", read_only=True)
     plan = serializers.SerializerMethodField()
     items = ItemSerializer(many=True, read_only=True)
@@ -97,7 +105,27 @@ class ApplicationSerializer(serializers.ModelSerializer):
 
     @extend_schema(responses=PlanSerializer)
     def get_plan(self, obj) -> dict:
-        return PlanSerializer(obj).data
+        plan = PlanSerializer(obj).data
+        if not self._names:
+            # The applicant's own words may tell their story: only the figures.
+            for key in PLAN_TEXTS:
+                plan.pop(key, None)
+        return plan
+
+    @property
+    def _names(self):
+        request = self.context.get("request")
+        return request is None or roles.sees_names(request.user)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._names:
+            # Finance knows grants by number, business and public labels; the name of
+            # the person is on the handover protocol only (docs/permissions.md).
+            data.pop("applicant_name", None)
+            data["programme_name"] = instance.programme.public_label
+            data["centre_name"] = instance.centre.public_label
+        return data
 
 
 class ApplicationListSerializer(ApplicationSerializer):
@@ -131,12 +159,16 @@ class ProgrammeSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
     call_open = serializers.SerializerMethodField()
     rubric = serializers.SerializerMethodField()
+    public_label = serializers.CharField(
+        read_only=True, help_text="What finance and auditors read as `name`."
+    )
 
     class Meta:
         model = Programme
         fields = [
             "id",
             "name",
+            "public_label",
             "donor",
             "country",
             "currency",
@@ -154,6 +186,16 @@ class ProgrammeSerializer(serializers.ModelSerializer):
 
     def get_call_open(self, obj) -> bool:
         return obj.call_is_open()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None and roles.uses_public_labels(request.user):
+            # Finance and the auditor: the public label, and not whom the programme is
+            # for (a grant number tied to "former inmates only" says it all).
+            data["name"] = instance.public_label
+            data.pop("target_groups")
+        return data
 
     @extend_schema(
         responses=inline_serializer(
@@ -256,14 +298,17 @@ class ApplicationListCreate(NoAuditor, ListAPIView):
             is_cooperative=values.get("is_cooperative", False),
         )
         application = get_application(request.user, application.pk)
-        return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ApplicationSerializer(application, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ApplicationDetail(NoAuditor, APIView):
     @extend_schema(responses=ApplicationSerializer)
     def get(self, request, pk):
         application = get_application(request.user, pk)
-        return Response(ApplicationSerializer(application).data)
+        return Response(ApplicationSerializer(application, context={"request": request}).data)
 
     @extend_schema(request=ApplicationUpdateSerializer, responses=ApplicationSerializer)
     def patch(self, request, pk):
@@ -279,7 +324,9 @@ class ApplicationDetail(NoAuditor, APIView):
             plan=values.get("plan"),
             items=[dict(i) for i in values["items"]] if "items" in values else None,
         )
-        return Response(ApplicationSerializer(get_application(request.user, pk)).data)
+        return Response(
+            ApplicationSerializer(get_application(request.user, pk), context={"request": request}).data
+        )
 
 
 class TransitionSerializer(serializers.Serializer):
@@ -321,24 +368,44 @@ class TransitionTake(NoAuditor, APIView):
             by=request.user,
             comment=data.validated_data.get("comment", ""),
         )
-        return Response(ApplicationSerializer(get_application(request.user, pk)).data)
+        return Response(
+            ApplicationSerializer(get_application(request.user, pk), context={"request": request}).data
+        )
 
 
 class HistorySerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     actor = serializers.CharField(source="actor_name")
-    on_behalf_of = serializers.SerializerMethodField()
+    # Both left out for finance (to_representation): not "required" in the schema.
+    on_behalf_of = serializers.CharField(source="on_behalf_of.full_name", required=False, allow_null=True)
     action = serializers.CharField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
-    comment = serializers.CharField()
+    comment = serializers.CharField(required=False)
 
-    def get_on_behalf_of(self, obj) -> str | None:
-        return obj.on_behalf_of.full_name if obj.on_behalf_of_id else None
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        party_user_ids = self.context.get("party_user_ids")
+        if party_user_ids is not None:
+            # No names for finance: who acted for whom, and comments (free text that
+            # may name the person), are left out; the applicant is "the applicant".
+            data.pop("on_behalf_of")
+            data.pop("comment")
+            if instance.actor_id is not None and instance.actor_id in party_user_ids:
+                data["actor"] = APPLICANT_ACTOR
+        return data
 
 
 class History(NoAuditor, ListAPIView):
     serializer_class = HistorySerializer
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not roles.sees_names(self.request.user):
+            application = get_application(self.request.user, self.kwargs["pk"])
+            members = application.members.exclude(user=None).values_list("user_id", flat=True)
+            context["party_user_ids"] = {application.applicant.user_id, *members}
+        return context
 
     def get_queryset(self):
         application = get_application(self.request.user, self.kwargs["pk"])

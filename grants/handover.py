@@ -228,7 +228,9 @@ def render(application, *, officer_name=""):
     pdf.ln(3)
 
     facts = [
-        (text["programme"], programme.name),
+        # The protocol leaves the office (beneficiary, supplier, donor's files) and finance
+        # prints it: the programme by its public label, which never says prison or return.
+        (text["programme"], programme.public_label),
         (text["donor"], programme.donor),
         (text["grant"], str(application.pk)),
         (text["business"], application.business_name),

@@ -17,13 +17,14 @@ Amounts are Decimal throughout; every figure is rounded to the cent only where i
 stored (delivery lines) or shown.
 """
 
+from applicants import roles
 from core.money import ZERO, cents
 
 from .models import Commitment, DeliveryLine
 from .workflow import State
 
 
-def application_ledger(application):
+def application_ledger(application, *, reader=None):
     """The ledger of one grant: its commitments, each delivery line in the programme's
     currency and in EUR, and the variance between what was committed and what the
     equipment actually cost. Three queries.
@@ -76,12 +77,17 @@ def application_ledger(application):
     else:
         committed = ZERO
     approved = cents(application.approved_amount) if application.approved_amount is not None else None
+    names = reader is not None and roles.sees_names(reader)
     return {
         "application": application.pk,
         "business_name": application.business_name,
         "state": application.state,
         "programme": application.programme_id,
-        "programme_name": application.programme.name,
+        # The programme as `reader` may read it (finance: the public label); without a
+        # reader, its public label.
+        "programme_name": application.programme.label_for(reader)
+        if reader is not None
+        else application.programme.public_label,
         "currency": application.programme.currency,
         "approved_amount": approved,
         "commitments": [
@@ -91,7 +97,9 @@ def application_ledger(application):
                 "status": c.status,
                 "created_at": c.created_at,
                 "released_at": c.released_at,
-                "release_reason": c.release_reason,
+                # The cancellation's comment: free text about a person ("moved abroad"),
+                # for readers who see names only.
+                "release_reason": c.release_reason if names else "",
             }
             for c in commitments
         ],

@@ -21,6 +21,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from applicants.models import Applicant, Country, IntegrationCentre, TargetGroup
+from applicants.roles import uses_public_labels
 
 # Registers the audit trail's models under this app (their app_label is "grants").
 from audit.models import ERASED_TEXT, AuditChainHead, AuditEvent, AuditText  # noqa: F401
@@ -67,6 +68,20 @@ def default_visit_months():
 
 class Programme(models.Model):
     name = models.CharField(_("name"), max_length=200)
+    # What roles without sensitive access (finance, the auditor) and the printed handover
+    # protocol read instead of the name, which may say "after release"
+    # (docs/permissions.md, "Public labels").
+    public_name = models.CharField(
+        _("public label"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
+        help_text=_(
+            "Shown to finance and auditors and printed on handover protocols instead of the name. "
+            "Must not reveal prison or return; left blank: “Programme <number>”."
+        ),
+    )
     donor = models.CharField(_("donor"), max_length=200)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="programmes")
     currency = models.CharField(_("currency"), max_length=3, choices=Currency)
@@ -109,6 +124,14 @@ class Programme(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def public_label(self):
+        return self.public_name or _("Programme %(number)s") % {"number": self.pk}
+
+    def label_for(self, user):
+        """The name, or the public label for a role that must not read it."""
+        return self.public_label if uses_public_labels(user) else self.name
 
     def call_is_open(self, on=None):
         on = on or wf.today()

@@ -59,7 +59,12 @@ def application_list(user, *, state=None, programme=None, centre=None, q=None, o
         qs = qs.filter(centre_id=_int(centre))
     if q:
         q = str(q)[:100]
-        qs = qs.filter(Q(business_name__icontains=q) | Q(applicant__name_key__contains=fold(q)))
+        by_business = Q(business_name__icontains=q)
+        # Roles that do not read names (finance) cannot search by them either: a search
+        # by name would answer "is this person one of our grants?".
+        qs = qs.filter(
+            by_business | Q(applicant__name_key__contains=fold(q)) if roles.sees_names(user) else by_business
+        )
     if overdue_visits:
         # A visit is overdue only while the grant is followed up: a discontinued grant's
         # visits left unmade are not owed any more.
@@ -113,14 +118,20 @@ def filter_choices(user):
     country's programmes (a LEFT JOIN, so a centre without programmes still counts).
     The request then knows the user's centre ids (applicants.selectors.centre_scope)."""
 
+    # Finance and the auditor choose by public labels (docs/permissions.md).
+    public = roles.uses_public_labels(user)
     rows = centres_for(user).values_list(
-        "pk", "name", "country__programmes__pk", "country__programmes__name", "country__programmes__currency"
+        "pk",
+        "public_name" if public else "name",
+        "country__programmes__pk",
+        "country__programmes__public_name" if public else "country__programmes__name",
+        "country__programmes__currency",
     )
     centres, programmes, currencies = {}, {}, {}
     for centre_id, centre_name, programme_id, programme_name, currency in rows:
-        centres[centre_id] = centre_name
+        centres[centre_id] = centre_name or str(IntegrationCentre(pk=centre_id).public_label)
         if programme_id is not None:
-            programmes[programme_id] = programme_name
+            programmes[programme_id] = programme_name or str(Programme(pk=programme_id).public_label)
             currencies[programme_id] = currency
     remember_centre_ids(user, centres)
     by_name = lambda pair: (pair[1], pair[0])  # noqa: E731
@@ -262,10 +273,3 @@ def audit_events_for(user):
         Q(application__isnull=False, application__centre_id__in=centres)
         | Q(application__isnull=True, applicant__centre_id__in=centres)
     )
-
-
-def assigned_officer_exists(user, applicant_ref):
-    """The question of `applicants.sensitivity.is_assigned_officer` as an expression, for
-    a query that reads the person (`applicant_ref`: their id, e.g.
-    OuterRef("applicant_id"))."""
-    return Exists(GrantApplication.objects.filter(applicant_id=applicant_ref, assigned_officer=user.pk))

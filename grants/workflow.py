@@ -117,14 +117,20 @@ def _assessment_recommends(app):
     return assessment is not None and assessment.recommendation == "approve"
 
 
+def passes_mark(score, pass_mark):
+    """The pass-mark rule, one definition: the approve guard asks it of the score computed
+    now, the approvals queue of the score stored with a complete assessment. None (a
+    score missing) never passes."""
+    return score is not None and score >= pass_mark
+
+
 def _assessment_passes(app):
     # Computed from the rubric as it is now: a criterion added since the assessment
     # counts as missing.
     assessment = app.current_assessment()
     if assessment is None:
         return False
-    score = assessment.compute_weighted_score()
-    return score is not None and score >= app.programme.pass_mark
+    return passes_mark(assessment.compute_weighted_score(), app.programme.pass_mark)
 
 
 def _criterion_label(criterion):

@@ -107,15 +107,23 @@ MONEY = serializers.CharField(help_text="decimal string, 2 places")
 IMPACT_SCHEMA = inline_serializer(
     "ImpactReport",
     {
-        "enterprises_supported": serializers.IntegerField(),
-        "cooperatives_supported": serializers.IntegerField(),
-        "families_with_non_cash_benefits": serializers.IntegerField(),
-        "people_trained": serializers.IntegerField(),
-        "investment_eur": MONEY,
+        # (null when withheld: a group too small for the caller's role, `withheld`)
+        "enterprises_supported": serializers.IntegerField(allow_null=True),
+        "cooperatives_supported": serializers.IntegerField(allow_null=True),
+        "families_with_non_cash_benefits": serializers.IntegerField(allow_null=True),
+        "people_trained": serializers.IntegerField(allow_null=True),
+        "investment_eur": serializers.CharField(allow_null=True, help_text="decimal string, 2 places"),
         "survival_rate_12m": serializers.CharField(allow_null=True, help_text="share 0..1, 4 places"),
-        "survived_12m": serializers.IntegerField(),
-        "assessed_12m": serializers.IntegerField(),
-        "jobs_created": serializers.IntegerField(),
+        "survived_12m": serializers.IntegerField(allow_null=True),
+        "assessed_12m": serializers.IntegerField(allow_null=True),
+        "jobs_created": serializers.IntegerField(allow_null=True),
+        "withheld": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="figures withheld (null) because fewer than `min_group_size` people are behind them",
+        ),
+        "min_group_size": serializers.IntegerField(
+            allow_null=True, help_text="groups smaller than this are withheld; null: nothing is withheld"
+        ),
         "filters": serializers.DictField(),
         "breakdown": serializers.ListField(child=serializers.DictField(), required=False),
     },
@@ -153,12 +161,12 @@ class ImpactReport(ReportsOnly, APIView):
     def get(self, request):
         filters = reports.ReportFilters.from_params(request.query_params)
         by = reports.parse_breakdown(request.query_params.get("by"))
-        body = figures_json(reports.impact_figures(request.user, filters))
+        report = reports.impact_report(request.user, filters, by)
+        body = figures_json(report["totals"])
         body["filters"] = filters.as_params()
+        body["min_group_size"] = None if reports.sees_small_groups(request.user) else reports.MIN_GROUP_SIZE
         if by:
-            body["breakdown"] = [
-                figures_json(row) for row in reports.impact_breakdown(request.user, filters, by)
-            ]
+            body["breakdown"] = [figures_json(row) for row in report["breakdown"]]
         return Response(body)
 
 
@@ -270,7 +278,7 @@ class ApplicationLedger(NoAuditor, APIView):
     def get(self, request, pk):
         application = get_application(request.user, pk)
         require(permissions.can_view_ledger(request.user, application))
-        return Response(ledger_json(ledger.application_ledger(application)))
+        return Response(ledger_json(ledger.application_ledger(application, reader=request.user)))
 
 
 class HandoverProtocol(NoAuditor, APIView):

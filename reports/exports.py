@@ -18,7 +18,8 @@ from xml.sax.saxutils import escape
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from grants.models import DeliveryLine
+from applicants.models import IntegrationCentre
+from grants.models import DeliveryLine, Programme
 
 from . import figures as reports
 
@@ -343,20 +344,23 @@ IMPACT_COLUMNS = [
     Column("survived_12m", "int"),
     Column("assessed_12m", "int"),
     Column("jobs_created", "int"),
+    Column("withheld"),
 ]
-_IMPACT_VALUES = [c.name for c in IMPACT_COLUMNS[3:]]
+_IMPACT_VALUES = [c.name for c in IMPACT_COLUMNS[3:-1]]
 
 
 def impact_export(user, filters=reports.NO_FILTERS, by=None):
     """The programme figures for the filters (first row, group `all`), then one row per
-    programme, centre, country or target group when `by` is given."""
-    total = reports.impact_figures(user, filters)
-    breakdown = reports.impact_breakdown(user, filters, by) if by else []
+    programme, centre, country or target group when `by` is given; small groups
+    withheld as in the JSON report (`reports.impact_report`)."""
+    report = reports.impact_report(user, filters, by)
 
     def rows():
-        yield ("all", None, None, *(total[k] for k in _IMPACT_VALUES))
-        for row in breakdown:
-            yield (by, row["key"], row["label"], *(row[k] for k in _IMPACT_VALUES))
+        # `withheld`: the figures left empty because too few people are behind them.
+        total = report["totals"]
+        yield ("all", None, None, *(total[k] for k in _IMPACT_VALUES), " ".join(total["withheld"]))
+        for row in report["breakdown"]:
+            yield (by, row["key"], row["label"], *(row[k] for k in _IMPACT_VALUES), " ".join(row["withheld"]))
 
     return Export("Programme figures", IMPACT_COLUMNS, rows())
 
@@ -381,6 +385,15 @@ LEDGER_COLUMNS = [
 ]
 
 
+def place_labels(user, applications):
+    """({programme id: label}, {centre id: label}) of the programmes and centres of
+    `applications`, as the user may read them (names, or public labels for finance): two
+    small queries, whatever the number of lines."""
+    programmes = Programme.objects.filter(pk__in=applications.values("programme_id"))
+    centres = IntegrationCentre.objects.filter(pk__in=applications.values("centre_id"))
+    return {p.pk: p.label_for(user) for p in programmes}, {c.pk: c.label_for(user) for c in centres}
+
+
 def ledger_lines(user, filters=reports.NO_FILTERS):
     """Delivery lines of the applications the user reports on, oldest first."""
 
@@ -399,8 +412,8 @@ def ledger_export(user, filters=reports.NO_FILTERS):
     lines = ledger_lines(user, filters).values_list(
         "delivery__application_id",
         "delivery__application__business_name",
-        "delivery__application__programme__name",
-        "delivery__application__centre__name",
+        "delivery__application__programme_id",
+        "delivery__application__centre_id",
         "delivery__application__programme__currency",
         "delivery__delivered_on",
         "delivery__supplier",
@@ -414,10 +427,13 @@ def ledger_export(user, filters=reports.NO_FILTERS):
         "amount_eur",
     )
 
+    programme_labels, centre_labels = place_labels(user, reports.filtered_applications(user, filters))
+
     def rows():
         for row in lines.iterator(chunk_size=ITERATOR_CHUNK):
             quantity, estimated, amount = row[9], row[10], row[12]
+            programme, centre = programme_labels[row[2]], centre_labels[row[3]]
             # Both have two decimal places: the difference is exact.
-            yield (*row, amount - estimated * quantity)
+            yield (*row[:2], programme, centre, *row[4:], amount - estimated * quantity)
 
     return Export("Ledger", LEDGER_COLUMNS, rows())

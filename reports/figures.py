@@ -544,14 +544,20 @@ def breakdown_groups(user, filters, by):
             groups = [g for g in groups if g[0] == filters.target_group]
         return groups
     apps = filtered_applications(user, filters)
+    # Finance and the auditor read programmes and centres by their public labels, in
+    # that order (the names' order would hint at the names).
     if by == "programme":
-        rows = Programme.objects.filter(pk__in=apps.values("programme_id")).order_by("name", "pk")
-        return [(p.pk, p.name) for p in rows]
+        rows = Programme.objects.filter(pk__in=apps.values("programme_id"))
+        return _labelled(user, rows)
     if by == "centre":
-        rows = IntegrationCentre.objects.filter(pk__in=apps.values("centre_id")).order_by("name", "pk")
-        return [(c.pk, c.name) for c in rows]
+        rows = IntegrationCentre.objects.filter(pk__in=apps.values("centre_id"))
+        return _labelled(user, rows)
     rows = Country.objects.filter(pk__in=apps.values("centre__country_id")).order_by("name", "pk")
     return [(c.pk, c.name) for c in rows]
+
+
+def _labelled(user, places):
+    return sorted(((p.pk, str(p.label_for(user))) for p in places), key=lambda pair: (pair[1], pair[0]))
 
 
 def impact_breakdown(user, filters, by):
@@ -593,6 +599,89 @@ def impact_figures_of_nothing():
             "jobs_employees": 0,
         },
     )
+
+
+# ---- small groups --------------------------------------------------------------------
+
+# Below this many people, a group's figures are withheld from roles that do not see
+# personal data (finance, the auditor): "1 enterprise supported, Centre 2, former
+# inmates" points at a person (docs/reports.md, "Small groups").
+MIN_GROUP_SIZE = 5
+SURVIVAL_FIGURES = (
+    "survival_rate_12m",
+    "survived_12m",
+    "closed_by_12m",
+    "assessed_12m",
+    "awaiting_12m_visit",
+)
+# (the counts of people that size a family of figures, the figures withheld with it)
+WITHHELD_TOGETHER = (
+    (
+        ("enterprises_supported", "families_with_non_cash_benefits"),
+        (
+            "enterprises_supported",
+            "cooperatives_supported",
+            "families_with_non_cash_benefits",
+            "investment_eur",
+            *SURVIVAL_FIGURES,
+            "jobs_created",
+            "jobs_owner",
+            "jobs_family",
+            "jobs_employees",
+        ),
+    ),
+    (("people_trained",), ("people_trained",)),
+    (("assessed_12m",), SURVIVAL_FIGURES),
+)
+
+
+def sees_small_groups(user):
+    """Programme managers (and superusers) see every figure exactly: they read the
+    people's records anyway."""
+    return user.is_superuser or roles.sees_personal_data(user)
+
+
+def _small(row, counts):
+    return any(0 < (row[count] or 0) < MIN_GROUP_SIZE for count in counts)
+
+
+def _size(row, counts):
+    return min((row[count] for count in counts if row[count]), default=0)
+
+
+def withhold_small_groups(user, rows, *, complementary=False):
+    """`rows` of figures as `user` may read them: each row with `withheld`, the names of
+    its figures withheld (set to None) because a group of fewer than MIN_GROUP_SIZE
+    people is behind them; for those who see small groups, nothing is withheld.
+
+    `complementary`: the rows are the groups of one total (a breakdown, quarters), so one
+    withheld group could be worked out from the total and the others: the next smallest
+    group is withheld with it."""
+    rows = [{**row, "withheld": []} for row in rows]
+    if sees_small_groups(user):
+        return rows
+    for counts, figures in WITHHELD_TOGETHER:
+        small = [row for row in rows if _small(row, counts)]
+        if complementary and len(small) == 1:
+            others = [row for row in rows if row not in small and _size(row, counts) > 0]
+            if others:
+                small.append(min(others, key=lambda row: _size(row, counts)))
+        for row in small:
+            row["withheld"] = sorted({*row["withheld"], *figures})
+    for row in rows:
+        for figure in row["withheld"]:
+            row[figure] = None
+    return rows
+
+
+def impact_report(user, filters=NO_FILTERS, by=None):
+    """The figures (`totals`) and, with `by`, the breakdown, as `user` may read them
+    (small groups withheld: `withhold_small_groups`)."""
+    (totals,) = withhold_small_groups(user, [impact_figures(user, filters)])
+    breakdown = (
+        withhold_small_groups(user, impact_breakdown(user, filters, by), complementary=True) if by else []
+    )
+    return {"totals": totals, "breakdown": breakdown}
 
 
 # ---- the budget ---------------------------------------------------------------------
@@ -650,7 +739,15 @@ def budget_table(programmes):
     }
     rows = []
     for row in programmes.order_by().values(
-        "id", "name", "donor", "currency", "country", "country__code", "country__name", "budget"
+        "id",
+        "name",
+        "public_name",
+        "donor",
+        "currency",
+        "country",
+        "country__code",
+        "country__name",
+        "budget",
     ):
         spent = lines.get(row["id"], {})
         committed = cents(open_amounts.get(row["id"])) + cents(spent.get("at_cost"))
@@ -696,6 +793,11 @@ def budget_report(user, filters=NO_FILTERS):
     (`by_country`) and per donor and currency (`by_donor`). Three queries: the
     country and donor rows add up the programme rows."""
     programmes = budget_table(budget_programmes(user, filters))
+    if roles.uses_public_labels(user):
+        for row in programmes:
+            row["name"] = str(row["public_name"] or Programme(pk=row["id"]).public_label)
+    for row in programmes:
+        del row["public_name"]
     results = sorted(programmes, key=lambda r: (r["name"], r["id"]))
     by_country = sorted(
         budget_rollup(programmes, "country"), key=lambda r: (r["country__name"], r["currency"])

@@ -54,8 +54,8 @@ def dashboard(request):
     by = request.GET.get("by") if request.GET.get("by") in BREAKDOWN_LABELS else "programme"
     figure = request.GET.get("figure") if request.GET.get("figure") in FIGURES else "enterprises_supported"
 
-    totals = reports.impact_figures(user, filters)
-    breakdown = reports.impact_breakdown(user, filters, by)
+    report = reports.impact_report(user, filters, by)
+    totals, breakdown = report["totals"], report["breakdown"]
     quarters = []
     for label, start, end in charts.quarters(timezone.localdate()):
         if (filters.date_from and end < filters.date_from) or (filters.date_to and start > filters.date_to):
@@ -64,7 +64,11 @@ def dashboard(request):
         end = min(end, filters.date_to) if filters.date_to else end
         quarters.append((label, (start, end)))
     figures_by_quarter = reports.impact_by_period(user, filters, [period for _label, period in quarters])
-    periods = [{"label": label, **figures_by_quarter[period]} for label, period in quarters]
+    periods = reports.withhold_small_groups(
+        user,
+        [{"label": label, **figures_by_quarter[period]} for label, period in quarters],
+        complementary=True,
+    )
     return render(
         request,
         "grants/dashboard.html",
@@ -83,6 +87,8 @@ def dashboard(request):
             "breakdown_bars": charts.bars(breakdown, figure),
             "period_bars": charts.bars(periods, figure),
             "periods": periods,
+            "min_group_size": None if reports.sees_small_groups(user) else reports.MIN_GROUP_SIZE,
+            "any_withheld": any(row["withheld"] for row in [totals, *breakdown, *periods]),
         },
     )
 

@@ -32,6 +32,9 @@ def _isolated_services(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.AXES_ENABLED = False
+    # The duplicate-check counters outlive a test in the cache, and ids are reused after
+    # a rollback: only the tests of the limit (tests/test_disclosure.py) set a low one.
+    settings.DUPLICATE_CHECKS_PER_WINDOW = 100_000
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.utils import timezone, translation
 
@@ -19,6 +20,7 @@ from grants import services as grant_services
 from grants.models import AuditEvent, Programme
 
 from .conftest import verified_login
+from .factories import ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +36,20 @@ def assess(world, app, scores=None, recommendation="approve", **kwargs):
         recommendation=recommendation,
         **kwargs,
     )
+
+
+def rubric_programme(world, weights):
+    """A programme whose rubric has the criteria "first", "second", … with `weights`."""
+    programme = ProgrammeFactory(country=world.serbia, rubric=False)
+    for position, weight in enumerate(weights):
+        RubricCriterion.objects.create(
+            programme=programme,
+            criterion=("first", "second", "third")[position],
+            label=f"Criterion {position + 1}",
+            weight=Decimal(weight),
+            position=position,
+        )
+    return programme
 
 
 def approve(world, app):
@@ -67,6 +83,52 @@ class TestScore:
         assert event.data["before"] == {"assessment": first.pk, "recommendation": "revise", "score": "2.00"}
         assert event.data["after"] == {"assessment": second.pk}
         assert "No quote." not in event.canonical()
+
+    @pytest.mark.parametrize(
+        "weights, score",
+        [
+            # (0.50·4 + 0.25·2) / 0.75 = 3.333…: weights that add up to less than 1
+            (("0.50", "0.25"), Decimal("3.33")),
+            # (1.50·4 + 0.50·2) / 2.00 = 3.50: and to more than 1
+            (("1.50", "0.50"), Decimal("3.50")),
+        ],
+    )
+    def test_weights_need_not_add_up_to_one(self, world, weights, score):
+        programme = rubric_programme(world, weights)
+        app = world.application(programme=programme, training=True)
+        assessment = assess(world, app, scores={"first": 4, "second": 2})
+        assert (assessment.weighted_score, assessment.complete, assessment.passes) == (score, True, True)
+        assert approve(world, app).state == "approved"
+
+    def test_a_score_half_way_between_two_cents_rounds_up(self, world):
+        app = world.application(programme=rubric_programme(world, ("1.00", "7.00")), training=True)
+        assessment = assess(world, app, scores={"first": 3, "second": 2})
+        assert assessment.weighted_score == Decimal("2.13")  # (1·3 + 7·2) / 8 = 2.125
+
+    def test_a_partial_score_is_weighted_by_the_criteria_scored(self, world):
+        """Shown while a score is missing (never enough to approve): 0.50·4 / 0.50."""
+        app = world.application(programme=rubric_programme(world, ("0.50", "0.25")), training=True)
+        assessment = assess(world, app, scores={"first": 4})
+        assert (assessment.weighted_score, assessment.complete, assessment.passes) == (
+            Decimal("4.00"),
+            False,
+            False,
+        )
+        with pytest.raises(RuleNotMet):
+            approve(world, app)
+
+    def test_the_permission_to_add_assessments_alone_does_not_make_an_assessor(self, world):
+        world.manager.user_permissions.add(Permission.objects.get(codename="add_assessment"))
+        manager = get_user_model().objects.get(pk=world.manager.pk)
+        with pytest.raises(NotAllowed, match="Only field officers assess applications"):
+            assess(world, world.application(training=True), by=manager)
+        assert not Assessment.objects.exists()
+
+    def test_notes_and_reasons_of_the_full_length_are_kept_whole(self, world):
+        text = "n" * 8000
+        assessment = assess(world, world.application(training=True), notes=text, reasons=text)
+        assessment.refresh_from_db()
+        assert (assessment.notes, assessment.reasons) == (text, text)
 
     def test_the_pass_mark_decides_and_the_guard_says_by_how_much(self, world):
         app = world.application(training=True)

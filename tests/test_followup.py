@@ -357,3 +357,7 @@ class TestOutcomeIndicators:
         figures = outcome_indicators(GrantApplication.objects.all())
         assert figures["jobs_created"] == 1
         assert figures["survival_rate_12m"] is None
+
+
+def test_a_visits_jobs_are_the_owners_the_familys_and_the_employees():
+    assert MonitoringVisit(jobs_owner=1, jobs_family=2, jobs_employees=4).jobs == 7

@@ -111,6 +111,38 @@ class TestLedger:
         assert entry["committed"] == Decimal("640.00")
         assert entry["variance"] == Decimal("20.00")
 
+    def test_another_grants_deliveries_stay_on_its_own_ledger(self, world):
+        """Two settled grants of one programme, and a settled and an approved one of
+        another programme: each ledger and each programme's committed amount holds its
+        own grants only."""
+        app = world.application(delivered=True)
+        neighbour = world.application(
+            delivered=True,
+            applicant=ApplicantFactory(centre=world.centre),
+            items=[("Bakery oven", 1, "1450.00")],
+        )
+        for trait in ("delivered", "approved"):
+            world.application(
+                applicant=world.person2,
+                programme=world.other_programme,
+                centre=world.other_centre,
+                **{trait: True},
+            )
+
+        entry = ledger.application_ledger(app)
+        assert {line["item"] for line in entry["lines"]} == set(app.items.values_list("pk", flat=True))
+        assert (entry["committed"], entry["delivered"]) == (Decimal("1100.00"), Decimal("1100.00"))
+        assert ledger.application_ledger(neighbour)["delivered"] == Decimal("1450.00")
+        assert ledger.programme_committed(world.programme.pk) == Decimal("2550.00")
+        assert world.programme.remaining_budget() == Decimal("97450.00")
+
+    def test_an_approved_grant_counts_at_its_commitment_until_settled(self, world):
+        app = world.application(approved=True)
+        DeliveryLineFactory(delivery=DeliveryFactory(application=app), actual_unit_cost=Decimal("640.00"))
+        entry = ledger.application_ledger(app)
+        assert (entry["committed"], entry["delivered"]) == (Decimal("1100.00"), Decimal("640.00"))
+        assert ledger.programme_committed(world.programme.pk) == Decimal("1100.00")
+
     def test_the_endpoint_gives_money_as_strings(self, world, api, dinar_grant):
         oven = dinar_grant.items.first()
         deliver(

@@ -16,11 +16,19 @@ from django.db import models
 from core.errors import RuleNotMet, ServiceError
 from grants import ledger, services
 from grants import workflow as wf
-from grants.models import MONEY, AuditEvent, Commitment, Delivery, DeliveryLine, GrantApplication
+from grants.models import (
+    MONEY,
+    AuditEvent,
+    Commitment,
+    Delivery,
+    DeliveryLine,
+    EquipmentItem,
+    GrantApplication,
+)
 from reports import figures as reports
 
 from .conftest import run_at_once
-from .factories import ApplicantFactory, ExchangeRateFactory, ProgrammeFactory, staff
+from .factories import ApplicantFactory, DocumentFactory, ExchangeRateFactory, ProgrammeFactory, staff
 
 APPS = ("core", "grants", "assessments", "applicants", "reports")
 
@@ -47,6 +55,9 @@ def dinar(world):
 
 @pytest.mark.django_db
 class TestToTheCent:
+    def test_an_items_line_total_is_quantity_times_unit_cost(self):
+        assert EquipmentItem(quantity=3, unit_cost=Decimal("33.33")).line_total == Decimal("99.99")
+
     def test_line_amounts_are_quantity_times_unit_cost_exactly(self, world, dinar):
         app = world.application(
             programme=dinar, approved=True, items=[("Beehives", 10, "0.10"), ("Extractor", 3, "0.20")]
@@ -167,6 +178,71 @@ class TestConversion:
         )
         line = DeliveryLine.objects.get()
         assert (line.units_per_eur, line.amount_eur) == (Decimal("1"), Decimal("619.99"))
+
+
+class TestAtTheBoundary:
+    """The ceiling and the budget to the cent: exactly at the limit is allowed, one cent
+    over is not (each application asks for 1,100.00)."""
+
+    def refused(self, app, name, by):
+        with pytest.raises(RuleNotMet) as excinfo:
+            services.take_transition(application=app, name=name, by=by)
+        return [code for code, _message in excinfo.value.rules]
+
+    def test_a_request_exactly_at_the_ceiling_is_submitted(self, world):
+        world.programme.ceiling = Decimal("1100.00")
+        world.programme.save()
+        app = services.take_transition(application=world.application(), name="submit", by=world.applicant)
+        assert (app.state, app.requested_total) == ("submitted", Decimal("1100.00"))
+
+    def test_a_request_one_cent_over_the_ceiling_is_refused(self, world):
+        world.programme.ceiling = Decimal("1099.99")
+        world.programme.save()
+        assert self.refused(world.application(), "submit", world.applicant) == ["within_ceiling"]
+
+    def test_an_approval_that_uses_exactly_what_is_left(self, world):
+        world.application(approved=True, applicant=ApplicantFactory(centre=world.centre))
+        world.programme.budget = Decimal("2200.00")
+        world.programme.save()
+        assert world.programme.remaining_budget() == Decimal("1100.00")
+        app = services.take_transition(
+            application=world.application(ready=True), name="approve", by=world.manager
+        )
+        assert (app.state, app.approved_amount) == ("approved", Decimal("1100.00"))
+        assert world.programme.remaining_budget() == Decimal("0.00")
+
+    def test_an_approval_one_cent_more_than_what_is_left_is_refused(self, world):
+        world.application(approved=True, applicant=ApplicantFactory(centre=world.centre))
+        world.programme.budget = Decimal("2199.99")
+        world.programme.save()
+        app = world.application(ready=True)
+        assert self.refused(app, "approve", world.manager) == ["budget_left"]
+        assert not Commitment.objects.filter(application=app).exists()
+        assert world.programme.remaining_budget() == Decimal("1099.99")
+
+    def test_a_settled_grant_leaves_what_its_equipment_did_not_cost(self, world):
+        """Delivered for 1,070.00 against 1,100.00 approved: 30.00 goes back to the
+        budget, so exactly the next 1,100.00 is left."""
+        settled = world.application(approved=True, applicant=ApplicantFactory(centre=world.centre))
+        DocumentFactory(application=settled, kind="handover_protocol")
+        first, second = settled.items.all()
+        for item, cost in ((first, "600.00"), (second, "470.00")):
+            deliver(
+                settled,
+                world.finance,
+                datetime.date.today(),
+                [{"item": item.pk, "quantity": 1, "actual_unit_cost": cost}],
+                invoice=f"INV-{item.pk}",
+            )
+        world.programme.budget = Decimal("2170.00")
+        world.programme.save()
+        settled.refresh_from_db()
+        assert settled.state == "equipment_delivered"
+        assert world.programme.remaining_budget() == Decimal("1100.00")
+        app = services.take_transition(
+            application=world.application(ready=True), name="approve", by=world.manager
+        )
+        assert app.state == "approved"
 
 
 # ---- no float in money code ---------------------------------------------------------

@@ -18,7 +18,7 @@ from guardian.shortcuts import assign_perm, get_objects_for_user
 from applicants import roles
 from applicants import services as applicant_services
 from applicants.models import ApplicantUserObjectPermission, StaffAssignment
-from applicants.permissions import can_assign_staff
+from applicants.permissions import can_assign_staff, can_export_applicants, can_export_personal_data
 from applicants.selectors import applicants_for, centre_ids, centres_for, forget_permissions
 from assessments import services as assessment_services
 from core.errors import NotAllowed, NotVisible
@@ -28,6 +28,7 @@ from grants.models import AuditEvent, Document, GrantApplication, GrantApplicati
 from .factories import (
     PDF_BYTES,
     ApplicantFactory,
+    DocumentFactory,
     TrainingCohortFactory,
     make_assessment,
     make_full_delivery,
@@ -301,6 +302,196 @@ class TestFourEyes:
         app.members.add(member)
         decision = permissions.can_transition(fresh(world.colleague), app, "reject")
         assert (decision.allowed, str(decision.reason)) == (False, "You cannot act on your own application.")
+
+    def test_staff_who_are_not_members_act_on_a_cooperative(self, world):
+        """The look-alike: a cooperative with members, one of them a colleague. Only the
+        member is a party; the other staff of the centre work on it as on any other."""
+        app = world.application(submitted=True, is_cooperative=True)
+        app.members.add(
+            ApplicantFactory(centre=world.centre), ApplicantFactory(centre=world.centre, user=world.colleague)
+        )
+        officer, manager = fresh(world.officer), fresh(world.manager)
+
+        assert (permissions.is_party(officer, app), permissions.is_party(world.colleague, app)) == (
+            False,
+            True,
+        )
+        assert permissions.can_transition(manager, app, "reject").allowed
+        assert permissions.can_reassign(manager, app, officer).allowed
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre)
+        enrolment = assessment_services.enrol(by=officer, cohort=cohort, application=app)
+        assert enrolment.active
+        assessment = assessment_services.record_assessment(
+            by=officer, application=app, scores={"viability": 4}, recommendation="approve"
+        )
+        assert assessment.assessor == world.officer
+        app = take(app, "admit_to_training", officer)
+        assert app.state == "business_training"
+
+    def test_a_cooperatives_member_who_is_not_its_lead_is_a_party_too(self, world):
+        member = ApplicantFactory(centre=world.centre, user=world.officer)
+        app = world.application(submitted=True, is_cooperative=True)
+        app.members.add(member)
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre)
+        with pytest.raises(NotAllowed):
+            assessment_services.enrol(by=fresh(world.officer), cohort=cohort, application=app)
+        assert not permissions.can_reassign(fresh(world.manager), app, fresh(world.officer)).allowed
+
+
+class TestJustInsideAndJustOutside:
+    """Each permission function with the user who just may and the look-alike who may
+    not (README "Mutation testing")."""
+
+    def decision(self, check, *args, **kwargs):
+        decision = check(*args, **kwargs)
+        return (decision.allowed, str(decision.reason))
+
+    def test_editing_role_by_role(self, world):
+        draft, submitted = world.application(), world.application(submitted=True)
+        for user in (world.officer, world.applicant):
+            assert permissions.can_edit_application(fresh(user), draft).allowed
+        for user in (world.manager, world.finance):
+            assert self.decision(permissions.can_edit_application, fresh(user), draft) == (
+                False,
+                "Your role cannot edit applications.",
+            )
+        for user in (world.officer, world.applicant):
+            assert self.decision(permissions.can_edit_application, fresh(user), submitted) == (
+                False,
+                "Only a draft can be edited.",
+            )
+
+    def test_reassigning_role_by_role(self, world):
+        app = world.application(submitted=True)
+        manager = fresh(world.manager)
+        assert permissions.can_reassign(manager, app, fresh(world.colleague)).allowed
+        for officer in (world.officer2, world.finance):
+            assert self.decision(permissions.can_reassign, manager, app, fresh(officer)) == (
+                False,
+                "Choose a field officer of the application's centre.",
+            )
+        assert not permissions.can_reassign(fresh(world.officer), app, fresh(world.colleague)).allowed
+
+    def test_a_manager_who_is_a_cooperative_member_does_not_reassign_it(self, world):
+        app = world.application(submitted=True, is_cooperative=True)
+        app.members.add(ApplicantFactory(centre=world.centre, user=world.manager))
+        assert self.decision(permissions.can_reassign, fresh(world.manager), app, fresh(world.colleague)) == (
+            False,
+            "You cannot act on your own application.",
+        )
+
+    def test_an_unknown_step_is_refused(self, world):
+        app = world.application(submitted=True)
+        assert self.decision(permissions.can_transition, fresh(world.manager), app, "fly") == (
+            False,
+            "Unknown action.",
+        )
+
+    def test_the_applicant_takes_only_their_steps_and_only_with_the_role(self, world):
+        app = world.application()
+        assert permissions.can_transition(fresh(world.applicant), app, "submit").allowed
+        assert not permissions.can_transition(fresh(world.applicant), app, "reject").allowed
+        world.applicant.groups.clear()
+        assert self.decision(permissions.can_transition, fresh(world.applicant), app, "submit") == (
+            False,
+            "Only staff can take this step.",
+        )
+
+    def test_exports_role_by_role(self, world):
+        def allowed(check):
+            return {name: check(fresh(user)).allowed for name, user in self.roles(world).items()}
+
+        assert allowed(can_export_applicants) == {
+            "officer": True,
+            "manager": True,
+            "finance": False,
+            "auditor": False,
+            "applicant": False,
+        }
+        assert allowed(can_export_personal_data) == {
+            "officer": False,
+            "manager": True,
+            "finance": False,
+            "auditor": False,
+            "applicant": False,
+        }
+        assert self.decision(can_export_personal_data, fresh(world.officer)) == (
+            False,
+            "Exporting personal data needs its own permission.",
+        )
+
+    def roles(self, world):
+        return {
+            "officer": world.officer,
+            "manager": world.manager,
+            "finance": world.finance,
+            "auditor": world.auditor,
+            "applicant": world.applicant,
+        }
+
+    def test_the_staff_assignment_permissions_alone_do_not_make_a_manager(self, world):
+        officer = world.colleague
+        officer.user_permissions.add(
+            *Permission.objects.filter(codename__in=["add_staffassignment", "delete_staffassignment"])
+        )
+        assert self.decision(can_assign_staff, fresh(officer), user=world.finance, centre=world.centre) == (
+            False,
+            "Only programme managers assign staff to their centres.",
+        )
+        assert can_assign_staff(fresh(world.manager), user=world.finance, centre=world.centre).allowed
+        assert (
+            self.decision(can_assign_staff, fresh(world.manager), user=world.applicant, centre=world.centre)[
+                0
+            ]
+            is False
+        )
+
+    def test_a_decision_cannot_be_changed_once_made(self):
+        """ALLOWED and NOT_VISIBLE are shared by every check: nobody may turn them."""
+        import dataclasses
+
+        from applicants.permissions import ALLOWED
+
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            ALLOWED.allowed = False
+
+    def test_nobody_signed_out_owns_an_application(self, world):
+        from django.contrib.auth.models import AnonymousUser
+
+        assert permissions.is_own(AnonymousUser(), world.application()) is False
+
+    def test_opening_a_document_role_by_role(self, world):
+        app = world.application(submitted=True)
+        plan = DocumentFactory(application=app, kind="business_plan")
+        certificate = DocumentFactory(application=app, kind="release_certificate")
+
+        def opens(user, document):
+            return permissions.can_view_document(fresh(user), document).allowed
+
+        assert (opens(world.officer, plan), opens(world.officer, certificate)) == (True, True)
+        assert (opens(world.finance, plan), opens(world.finance, certificate)) == (True, False)
+        assert (opens(world.applicant, plan), opens(world.applicant2, plan)) == (True, False)
+        # Seeing the application is one layer, the role's reading documents the other.
+        world.auditor.user_permissions.add(Permission.objects.get(codename="view_grantapplication"))
+        assert self.decision(permissions.can_view_document, fresh(world.auditor), plan) == (
+            False,
+            "Your role cannot open documents.",
+        )
+
+    def test_listed_documents_role_by_role(self, world):
+        app = world.application(submitted=True)
+        Document.objects.filter(application=app).delete()
+        plan = DocumentFactory(application=app, kind="business_plan")
+        certificate = DocumentFactory(application=app, kind="release_certificate")
+
+        def listed(user):
+            return set(
+                permissions.visible_documents(fresh(user), app, Document.objects.filter(application=app))
+            )
+
+        assert listed(world.auditor) == set()
+        assert listed(world.finance) == {plan}
+        assert listed(world.officer) == listed(world.applicant) == {plan, certificate}
 
 
 class TestOnBehalf:

@@ -297,17 +297,22 @@ class TestApi:
             format="json",
         )
         assert response.status_code == 200, response.content
-        assert response.json()["possible_duplicates"] == [
-            {
-                "applicant": marko.pk,
-                "reasons": ["same_name_and_birth_date"],
-                "first_name": "Marko",
-                "last_name": "Petrovic",
-                "date_of_birth": "1990-03-02",
-                "centre_name": world.centre.name,
-            },
-            {"applicant": elsewhere.pk, "reasons": ["same_name_and_birth_date"]},
-        ]
+        # The other centre's person: neither id, nor centre, nor reasons (issue 13).
+        assert response.json() == {
+            "possible_duplicates": [
+                {
+                    "applicant": marko.pk,
+                    "reasons": ["same_name_and_birth_date"],
+                    "first_name": "Marko",
+                    "last_name": "Petrovic",
+                    "date_of_birth": "1990-03-02",
+                    "centre_name": world.centre.name,
+                }
+            ],
+            "match_elsewhere": True,
+            "elsewhere_message": "A possible match exists in another centre: ask your programme manager.",
+        }
+        assert str(elsewhere.pk) not in response.content.decode().replace(f'"applicant":{marko.pk}', "")
         assert Applicant.objects.count() == before
         for user, status in ((world.finance, 403), (world.applicant, 403), (world.manager, 403)):
             assert (

@@ -303,14 +303,23 @@ class TestFiltersAndScope:
 
 
 class TestImpactEndpoint:
-    @pytest.mark.parametrize("role", ["manager", "finance", "auditor"])
-    def test_reporting_roles_read_the_figures(self, world, api, role):
+    def test_reporting_roles_read_the_figures(self, world, api):
         world.application(delivered=True)
-        response = api(getattr(world, role)).get(IMPACT)
+        response = api(world.manager).get(IMPACT)
         assert response.status_code == 200
         body = response.json()
         assert body["enterprises_supported"] == 1
         assert body["investment_eur"] == "1100.00"
+        assert (body["withheld"], body["min_group_size"]) == ([], None)
+        assert set(reports.IMPACT_FIGURES) <= set(body)
+
+    @pytest.mark.parametrize("role", ["finance", "auditor"])
+    def test_roles_without_personal_data_do_not_see_a_group_of_one(self, world, api, role):
+        """One enterprise is one person: withheld, and the answer says so (docs/reports.md)."""
+        world.application(delivered=True)
+        body = api(getattr(world, role)).get(IMPACT).json()
+        assert body["enterprises_supported"] is None and body["investment_eur"] is None
+        assert "enterprises_supported" in body["withheld"] and body["min_group_size"] == 5
         assert set(reports.IMPACT_FIGURES) <= set(body)
 
     @pytest.mark.parametrize("role", ["applicant", "officer"])

@@ -57,6 +57,18 @@ class TestWhoSeesTheFacts:
         assert sensitive_access(fresh(world.colleague), person)[0]
         assert not sensitive_access(fresh(world.officer), person)[0]
 
+    def test_nobody_signed_out_sees_them(self, world, facts):
+        from django.contrib.auth.models import AnonymousUser
+
+        assert sensitive_access(AnonymousUser(), world.person) == (False, "Not allowed.")
+
+    def test_the_payload_is_audited_unless_the_caller_audits_it_itself(self, world, facts):
+        manager = fresh(world.manager)
+        assert sensitivity.sensitive_payload(manager, world.person)["ethnicity"] == "Roma"
+        assert AuditEvent.objects.filter(action="sensitive_viewed", actor=world.manager).count() == 1
+        sensitivity.sensitive_payload(manager, world.person, audit=False)
+        assert AuditEvent.objects.filter(action="sensitive_viewed").count() == 1
+
     def test_a_manager_of_another_centre_does_not(self, world, facts):
         manager = staff(roles.PROGRAMME_MANAGER, world.other_centre, username="manager-prizren")
         assert sensitive_access(manager, world.person) == (False, "Not your centre.")
@@ -131,6 +143,14 @@ class TestMasking:
         assert masked(person, "date_of_birth") == "1990"
         assert masked(person, "household_size") == 1
         assert masked(person, "phone").startswith("+") and set(masked(person, "phone")[1:]) == {"•"}
+
+    def test_short_and_missing_values_give_nothing_away(self, world):
+        """At least two dots whatever the length, so that a two-letter name is not
+        told apart from a longer one by its mask; nothing for a value not given."""
+        person = world.person
+        person.first_name, person.last_name, person.email, person.date_of_birth = "Li", "Ana", "", None
+        assert (masked(person, "first_name"), masked(person, "last_name")) == ("L••", "A••")
+        assert (masked(person, "email"), masked(person, "date_of_birth")) == ("", "")
 
     @pytest.mark.parametrize("field", SENSITIVE_FIELDS)
     def test_sensitive_fields_are_never_shown_in_a_list(self, world, field):

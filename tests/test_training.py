@@ -6,19 +6,21 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
 from applicants import roles
 from assessments.certificates import completion_certificate, course_title
 from assessments.models import Attendance, Enrolment, TrainingCohort
-from assessments.selectors import attendance_sheet, enrolment_history
+from assessments.selectors import active_enrolment, attendance_sheet, enrolment_history
 from assessments.services import create_cohort, enrol, record_attendance
 from core.errors import NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants import services as grant_services
 from grants.models import AuditEvent, GrantApplication
 from grants.workflow import TRAINING_COMPLETED, State
 
+from .conftest import verified_login
 from .factories import (
     ApplicantFactory,
     ApplicantSensitiveFactory,
@@ -214,6 +216,39 @@ class TestCompletion:
         assert "session" in excinfo.value.details
         assert not Attendance.objects.exists()
 
+    def test_attendance_is_taken_on_the_day_of_the_session(self, world):
+        cohort = create_cohort(
+            by=world.officer,
+            programme=world.programme,
+            centre=world.centre,
+            title="Marketing",
+            session_dates=[TODAY],
+        )
+        app = world.application(submitted=True)
+        enrol(by=world.officer, cohort=cohort, application=app)
+        record_attendance(by=world.officer, session=cohort.sessions.get(), application=app, present=True)
+        assert Attendance.objects.get().present is True
+
+    def test_a_title_of_the_full_length_is_kept_whole(self, world):
+        title = "K" * 200
+        cohort = create_cohort(
+            by=world.officer,
+            programme=world.programme,
+            centre=world.centre,
+            title=title,
+            session_dates=[TODAY],
+        )
+        assert TrainingCohort.objects.get(pk=cohort.pk).title == title
+
+    def test_an_officer_of_both_centres_enrols_across_them_and_nobody_else(self, world):
+        """The cohort is at the officer's centre; the person registered at another one."""
+        app = world.application(submitted=True, applicant=ApplicantFactory(centre=world.other_centre))
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre)
+        with pytest.raises(NotVisible):
+            enrol(by=world.officer, cohort=cohort, application=app)
+        both = staff(roles.FIELD_OFFICER, world.centre, world.other_centre)
+        assert enrol(by=both, cohort=cohort, application=app).cohort == cohort
+
     def test_only_officers_of_the_centre_take_attendance(self, world, cohort):
         app = world.application(submitted=True)
         enrol(by=world.officer, cohort=cohort, application=app)
@@ -253,6 +288,65 @@ class TestCompletion:
         attend(world, cohort, app, [True, True, True, True, False])
         app = grant_services.take_transition(application=app, name="approve", by=world.manager)
         assert app.state == "approved"
+
+
+def test_the_guard_reads_the_attendance_counted_in_its_own_query(world, django_assert_num_queries):
+    enrolment = active_enrolment(world.application(training=True))
+    with django_assert_num_queries(0):
+        assert enrolment.attendance_counts() == (5, 5)
+
+
+class TestCohortSizes:
+    """The ends of the range: a cohort whose sessions were never set (the service
+    refuses one, the admin or an import may not) and a one-session course."""
+
+    def enrolled(self, world, sessions):
+        # In training without the trait's completed course: the course is the test's.
+        app = world.application(submitted=True)
+        GrantApplication.objects.filter(pk=app.pk).update(state=State.BUSINESS_TRAINING)
+        app.refresh_from_db()
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre, sessions=sessions)
+        return app, Enrolment.objects.create(cohort=cohort, application=app)
+
+    def test_a_cohort_without_sessions_completes_nobody_even_at_a_zero_threshold(self, world):
+        world.programme.training_threshold = Decimal("0")
+        world.programme.save()
+        app, enrolment = self.enrolled(world, sessions=0)
+        assert (enrolment.is_completed(), enrolment.attendance_share()) == (False, Decimal("0"))
+        assert row_of(enrolment.cohort, app)["completed"] is False
+        make_assessment(app)
+        with pytest.raises(RuleNotMet) as excinfo:
+            grant_services.take_transition(application=app, name="approve", by=world.manager)
+        assert [code for code, _m in excinfo.value.rules] == ["training_completed"]
+
+    @pytest.mark.parametrize("present, completed", [(True, True), (False, False)])
+    def test_a_one_session_course_is_all_or_nothing(self, world, present, completed):
+        app, enrolment = self.enrolled(world, sessions=1)
+        attend(world, enrolment.cohort, app, [present])
+        assert enrolment.is_completed() is completed
+        assert enrolment.attendance_share() == (Decimal("1") if present else Decimal("0"))
+        assert TRAINING_COMPLETED(app) is completed
+
+
+class TestAttendanceOnTheApplicationPage:
+    def page(self, client, world, app):
+        return verified_login(client, world.officer).get(reverse("application-detail", args=[app.pk]))
+
+    @pytest.mark.parametrize("pattern, percent", [([True, True, True, False, False], 60), ([True], 100)])
+    def test_it_shows_the_share_of_sessions_attended(self, client, world, pattern, percent):
+        app = world.application(submitted=True)
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre, sessions=len(pattern))
+        Enrolment.objects.create(cohort=cohort, application=app)
+        attend(world, cohort, app, pattern)
+        assert f"Attended {percent} % of the sessions." in self.page(client, world, app).content.decode()
+
+    def test_a_cohort_without_sessions_shows_none_attended(self, client, world):
+        app = world.application(submitted=True)
+        cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre, sessions=0)
+        Enrolment.objects.create(cohort=cohort, application=app)
+        body = self.page(client, world, app).content.decode()
+        assert "Attended 0 % of the sessions." in body
+        assert "Not completed yet." in body
 
     def test_the_sheet_takes_three_queries_whatever_the_cohort_size(
         self, world, cohort, django_assert_num_queries

@@ -42,7 +42,8 @@ class TestBudget:
             Decimal("1100.00"),
             Decimal("97800.00"),
         )
-        card = body.split(world.programme.name)[1].split("</article>")[0]
+        # (finance reads programmes by their public labels)
+        card = body.split(str(world.programme.public_label))[1].split("</article>")[0]
         assert "100,000.00 EUR" in card
         assert "2,200.00 EUR" in card
         assert "1,100.00 EUR" in card
@@ -56,7 +57,7 @@ class TestBudget:
         response = finance.get(url)
         assert response.status_code == 200
         assert (
-            world.programme.name
+            str(world.programme.public_label)
             in b"".join(response.streaming_content if response.streaming else [response.content]).decode()
         )
 

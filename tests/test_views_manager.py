@@ -6,10 +6,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from assessments.services import record_assessment
 from grants.models import AuditEvent, Commitment
 
 from .conftest import verified_login
 from .factories import (
+    RUBRIC,
     ApplicantFactory,
     ApplicationFactory,
     ProgrammeFactory,
@@ -17,6 +19,7 @@ from .factories import (
 )
 
 pytestmark = pytest.mark.django_db
+SCORED = [code for code, _label, _weight in RUBRIC]
 
 
 @pytest.fixture
@@ -42,6 +45,26 @@ class TestApprovalsQueue:
         enrolment.attendance.filter(pk__in=enrolment.attendance.values("pk")[:2]).update(present=False)
         make_assessment(application)
         assert "Missed sessions" not in manager.get(reverse("approvals")).content.decode()
+
+    def test_the_pass_mark_flag_is_the_approve_guards_rule(self, manager, world):
+        """Exactly at the pass mark (3.00) passes; 2.85 is flagged, and so is an
+        incomplete assessment, whose partial score (5.00) is above the mark: the approve
+        step would refuse both."""
+        rows = {
+            "At the mark": dict.fromkeys(SCORED, 3),
+            "Just below": {**dict.fromkeys(SCORED, 3), "commitment": 2},
+            "Incomplete": dict.fromkeys(SCORED[:-1], 5),
+        }
+        for name, scores in rows.items():
+            app = world.application(
+                training=True, business_name=name, applicant=ApplicantFactory(centre=world.centre)
+            )
+            record_assessment(by=world.officer, application=app, scores=scores, recommendation="approve")
+
+        body = manager.get(reverse("approvals")).content.decode()
+
+        flags = {name: "below the pass mark" in body.split(name)[1].split("</article>")[0] for name in rows}
+        assert flags == {"At the mark": False, "Just below": True, "Incomplete": True}
 
     def test_the_budget_left_is_beside_each(self, manager, world):
         programme = ProgrammeFactory(country=world.serbia, budget=Decimal("2000.00"), name="Small fund")

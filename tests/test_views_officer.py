@@ -217,8 +217,13 @@ class TestRegister:
     def test_a_match_at_another_centre_is_not_named(self, officer, world):
         data = self.data(world, first_name="Arta", last_name="Demaj", date_of_birth="1990-03-02")
         body = officer.post(reverse("applicant-register"), data).content.decode()
-        assert "A person registered at another centre" in body
-        assert "Arta Demaj" not in body.split("may already be registered")[1].split("</section>")[0]
+        assert "A possible match exists in another centre: ask your programme manager." in body
+        warning = body.split("may already be registered")[1].split("</section>")[0]
+        assert "Arta Demaj" not in warning
+        other = Applicant.objects.get(first_name="Arta", last_name="Demaj")
+        # Neither the centre, nor the reasons, nor the id (not even in the hidden inputs).
+        assert other.centre.name not in body and "same name" not in warning
+        assert f'value="{other.pk}"' not in body and 'name="confirmed" value="elsewhere"' in body
 
     def test_a_refusal_names_the_field_and_keeps_the_typing(self, officer, world):
         response = officer.post(reverse("applicant-register"), self.data(world, phone="12"))
@@ -670,12 +675,15 @@ class TestDuplicates:
         assert AuditEvent.objects.filter(action="duplicate_decided", actor=world.officer).exists()
         assert Applicant.objects.filter(pk__in=[twin.pk, world.person.pk]).count() == 2  # nothing merged
 
-    def test_a_match_at_another_centre_is_named_only_by_its_centre(self, officer, world):
+    def test_a_match_at_another_centre_is_not_described_and_goes_to_a_manager(self, officer, world):
         twin = ApplicantFactory(centre=world.centre, first_name="Arta", last_name="Demaj")
-        DuplicateFlag.objects.create(applicant=twin, other=world.person2, reasons=["same_phone"])
+        flag = DuplicateFlag.objects.create(applicant=twin, other=world.person2, reasons=["same_phone"])
         page = officer.get(reverse("duplicate-list")).content.decode()
-        assert "A person registered at Integration Centre Prizren" in page
+        assert "A possible match exists in another centre: ask your programme manager." in page
         assert world.person2.phone not in page
+        assert world.person2.centre.name not in page and "same phone number" not in page
+        # (the officer cannot decide what they cannot see)
+        assert reverse("duplicate-decide", args=[flag.pk]) not in page
 
     def test_a_flag_of_another_centre_is_not_found(self, officer, world):
         elsewhere = ApplicantFactory(centre=world.other_centre)

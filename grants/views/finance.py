@@ -112,7 +112,12 @@ def commitments(request):
     user = request.user
     require(permissions.can_view_finance(user))
     page = paginate(request, selectors.commitments_for(user))
-    return render(request, "grants/commitment_ledger.html", {"page": page, "can_export_lines": True})
+    # (a release's reason is the cancellation's comment, free text about a person)
+    return render(
+        request,
+        "grants/commitment_ledger.html",
+        {"page": page, "can_export_lines": True, "shows_names": roles.sees_names(user)},
+    )
 
 
 @role_required(*FINANCE_ROLES)
@@ -125,7 +130,7 @@ def application_ledger(request, pk):
         "grants/application_ledger.html",
         {
             "application": application,
-            "ledger": ledger.application_ledger(application),
+            "ledger": ledger.application_ledger(application, reader=user),
             "statuses": dict(Commitment.Status.choices),
         },
     )

@@ -21,5 +21,7 @@ def programmes(request):
             "programmes": rows,
             "today": today,
             "can_edit": user.is_staff and user.has_perm("grants.change_programme"),
+            # finance: labels, and not whom each programme is for (docs/permissions.md)
+            "public_labels": roles.uses_public_labels(user),
         },
     )

@@ -100,6 +100,14 @@ def actor_name(event):
     return event.actor_name or str(_("the system"))
 
 
+def actor_without_names(event, party_user_ids):
+    """For roles that do not read names: staff by their username, the applicant or a
+    cooperative member (`party_user_ids`, their accounts) as "the applicant"."""
+    if event.actor_id is not None and event.actor_id in party_user_ids:
+        return str(_("the applicant"))
+    return event.actor_username or str(_("the system"))
+
+
 def for_applicant(events, applicant_user_id):
     """[{"at", "text", "comment"}] for the person whose application it is. Access
     records (who opened what) stay in the staff history."""

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grants', '0006_audit_comment_column_dropped'),
+        ('grants', '0007_public_label'),
     ]
 
     operations = [
