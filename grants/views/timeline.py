@@ -88,6 +88,7 @@ ACTION_LABELS = {
     "programme_deleted": _("Programme deleted"),
     "programme_rubriccriterion_changed": _("Scoring rubric changed"),
     "audit_chain_migrated": _("Audit trail upgraded"),
+    "duplicate_check": _("Checked for possible duplicates"),
     "attendance_recorded": _("Attendance recorded"),
     "reassigned": _("Reassigned to another field officer"),
 }
