@@ -31,15 +31,14 @@ from applicants.selectors import centre_ids
 from applicants.sensitivity import SENSITIVE_FIELDS
 from assessments.models import Assessment, MonitoringVisit
 from audit import trail
-from audit.models import AuditEvent, AuditText
+from audit.models import ERASED_TEXT, AuditEvent, AuditText
 from core.errors import ServiceError
 from grants.documents import download_filename
 from grants.models import Commitment, Document, GrantApplication, Notification
+from grants.workflow import State
 
 log = logging.getLogger(__name__)
 
-ENDED_STATES = ("completed", "rejected", "withdrawn", "cancelled", "discontinued")
-ERASED = "(erased)"
 PERSONAL_FIELDS = [
     "first_name",
     "last_name",
@@ -296,7 +295,7 @@ def erase_applicant(*, applicant, by=None, reason):
     reason = (reason or "").strip()
     if not reason:
         raise ServiceError(_("Give the reason for the erasure (request, retention)."), code="reason_required")
-    open_ids = list(applicant.applications.exclude(state__in=ENDED_STATES).values_list("pk", flat=True))
+    open_ids = list(applicant.applications.exclude(state__in=State.ENDS).values_list("pk", flat=True))
     if open_ids:
         raise ServiceError(
             _("Applications %(ids)s are still open: withdraw or close them before erasing.")
@@ -323,10 +322,10 @@ def erase_applicant(*, applicant, by=None, reason):
             activity="",
             market="",
             experience="",
-            closing_reason=ERASED if application.closing_reason else "",
+            closing_reason=ERASED_TEXT if application.closing_reason else "",
         )
     Commitment.objects.filter(application__applicant=applicant).exclude(release_reason="").update(
-        release_reason=ERASED
+        release_reason=ERASED_TEXT
     )
     Assessment.objects.filter(application__applicant=applicant).update(notes="", reasons="")
     MonitoringVisit.objects.filter(application__applicant=applicant).update(notes="")
@@ -364,7 +363,9 @@ def erase_applicant(*, applicant, by=None, reason):
     if visit_ids:
         notifications |= Q(key__regex=rf"^visit-[a-z]+:({'|'.join(map(str, visit_ids))}):")
     # A failed delivery's error may quote the address.
-    Notification.objects.filter(notifications).update(email="", subject=ERASED, body=ERASED, last_error="")
+    Notification.objects.filter(notifications).update(
+        email="", subject=ERASED_TEXT, body=ERASED_TEXT, last_error=""
+    )
 
     trail.record(
         action="applicant_pseudonymised",
@@ -381,7 +382,7 @@ def _scrub(text, identifiers):
     """`text` with each of the person's identifiers replaced: the erasure's own reason
     stays in the trail, the name someone may have written into it does not."""
     for identifier in sorted({i for i in identifiers if i and len(i) > 1}, key=len, reverse=True):
-        text = re.sub(re.escape(identifier), ERASED, text, flags=re.IGNORECASE)
+        text = re.sub(re.escape(identifier), ERASED_TEXT, text, flags=re.IGNORECASE)
     return text
 
 
@@ -396,7 +397,7 @@ def _erase_admin_log(applicant, application_ids, user):
     )
     if user is not None:
         records |= Q(content_type=ContentType.objects.get_for_model(user), object_id=str(user.pk))
-    LogEntry.objects.filter(records).update(object_repr=ERASED)
+    LogEntry.objects.filter(records).update(object_repr=ERASED_TEXT)
 
 
 def _erase_account(user):
@@ -442,7 +443,7 @@ def retention_due(*, now=None):
 
 def _open_applications():
 
-    return GrantApplication.objects.exclude(state__in=ENDED_STATES)
+    return GrantApplication.objects.exclude(state__in=State.ENDS)
 
 
 def apply_retention(*, now=None, dry_run=False):
