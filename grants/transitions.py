@@ -53,9 +53,8 @@ class Step:
 
     def fsm(self):
         """The keyword arguments of django-fsm's `@transition` (with the model's field)."""
-        source = self.source[0] if len(self.source) == 1 else list(self.source)
         return {
-            "source": source,
+            "source": list(self.source),
             "target": self.target,
             "permission": self.permission,
             "conditions": list(self.guards),

@@ -330,3 +330,36 @@ class TestLoadRates:
             call_command("load_rates", self.write(tmp_path, "day,value\n2025-01-01,1\n"))
         with pytest.raises(CommandError, match="Cannot read"):
             call_command("load_rates", str(tmp_path / "missing.csv"))
+
+
+class TestLedgerReaders:
+    """What one grant's ledger says of the programme and of a cancellation depends on who
+    reads it: names for those who read names, public labels and no free text otherwise."""
+
+    @pytest.fixture
+    def cancelled(self, world):
+        from .factories import CommitmentFactory
+
+        app = world.application(approved=True)
+        CommitmentFactory(application=app, release_reason="Moved abroad with the family.")
+        return app
+
+    @staticmethod
+    def reason(entry):
+        return next(c["release_reason"] for c in entry["commitments"] if c["status"] == "released")
+
+    def test_a_manager_reads_the_programme_name_and_the_reason(self, world, cancelled):
+        entry = ledger.application_ledger(cancelled, reader=world.manager)
+        assert entry["programme_name"] == world.programme.name
+        assert self.reason(entry) == "Moved abroad with the family."
+
+    def test_finance_reads_the_public_label_and_no_reason(self, world, cancelled):
+        entry = ledger.application_ledger(cancelled, reader=world.finance)
+        assert entry["programme_name"] == world.programme.public_label
+        assert self.reason(entry) == ""
+
+    def test_without_a_reader_the_public_label_and_no_reason(self, world, cancelled):
+        entry = ledger.application_ledger(cancelled)
+        assert entry["programme_name"] == world.programme.public_label
+        assert world.programme.public_label != world.programme.name
+        assert self.reason(entry) == ""
