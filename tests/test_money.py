@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 
 from core.errors import RuleNotMet, ServiceError
+from core.money import parse_amount
 from grants import ledger, services
 from grants import workflow as wf
 from grants.models import (
@@ -395,3 +396,23 @@ def test_two_officers_delivering_the_last_unit_at_once_record_it_once(world):
     assert Delivery.objects.count() == 1
     entry = ledger.application_ledger(GrantApplication.objects.get(pk=app.pk))
     assert (entry["delivered"], entry["variance"]) == (Decimal("1400.00"), Decimal("-50.00"))
+
+
+class TestParseAmount:
+    """What the services take for an amount: zero and whole cents, nothing below zero,
+    no third decimal place, nothing at or above the limit."""
+
+    @pytest.mark.parametrize(
+        ("value", "amount"), [("0", "0.00"), (0, "0.00"), ("0.01", "0.01"), ("120.5", "120.50")]
+    )
+    def test_it_takes(self, value, amount):
+        assert parse_amount(value, "amount") == Decimal(amount)
+
+    @pytest.mark.parametrize("value", ["-0.01", "1.005", "1e12", "abc", None, "NaN", "Infinity"])
+    def test_it_refuses_with_the_field_named(self, value):
+        with pytest.raises(ServiceError) as refusal:
+            parse_amount(value, "amount")
+        assert "amount" in refusal.value.details
+
+    def test_the_largest_amount_just_below_the_limit_is_taken(self):
+        assert parse_amount("999999999999.99", "amount") == Decimal("999999999999.99")

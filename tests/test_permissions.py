@@ -584,3 +584,31 @@ class TestOnBehalf:
         assert not Permission.objects.filter(
             group__permissions__codename="role_finance_officer", codename="submit_application"
         ).exists()
+
+
+class TestFinanceAccess:
+    """The finance pages and one grant's ledger: finance officers and programme managers
+    of the grant's centre; an officer, the auditor and the applicant are told no."""
+
+    @pytest.mark.parametrize(
+        ("who", "allowed"),
+        [("finance", True), ("manager", True), ("officer", False), ("auditor", False), ("applicant", False)],
+    )
+    def test_the_finance_pages(self, world, who, allowed):
+        assert permissions.can_view_finance(getattr(world, who)).allowed is allowed
+
+    @pytest.mark.parametrize(
+        ("who", "allowed"),
+        [("finance", True), ("manager", True), ("officer", False), ("applicant", False)],
+    )
+    def test_a_grants_ledger_at_the_centre(self, world, who, allowed):
+        application = world.application(approved=True)
+        decision = permissions.can_view_ledger(getattr(world, who), application)
+        assert (decision.allowed, decision.visible) == (allowed, True)
+        if not allowed:
+            assert decision.reason
+
+    def test_a_ledger_of_another_centre_is_not_acknowledged(self, world):
+        application = world.application(approved=True)
+        decision = permissions.can_view_ledger(world.officer2, application)
+        assert (decision.allowed, decision.visible) == (False, False)
