@@ -6,6 +6,7 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
+from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -15,7 +16,7 @@ from assessments.certificates import completion_certificate, course_title
 from assessments.models import Attendance, Enrolment, TrainingCohort
 from assessments.selectors import active_enrolment, attendance_sheet, enrolment_history
 from assessments.services import create_cohort, enrol, record_attendance
-from core.errors import NotAllowed, NotVisible, RuleNotMet, ServiceError
+from core.errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceError
 from grants import services as grant_services
 from grants.models import AuditEvent, GrantApplication
 from grants.workflow import TRAINING_COMPLETED, State
@@ -186,6 +187,22 @@ class TestCompletion:
         record_attendance(by=world.colleague, session=session, application=app, present=True)
         mark = Attendance.objects.get(session=session)
         assert (mark.present, mark.recorded_by) == (True, world.colleague)
+
+    def test_a_mark_recorded_by_someone_else_meanwhile_is_a_conflict(self, world, cohort, monkeypatch):
+        """Two officers marking the same person at once: the second insert meets the one
+        mark per session and the officer is told to reload (409), nothing audited."""
+        app = world.application(submitted=True)
+        enrol(by=world.officer, cohort=cohort, application=app)
+
+        def taken(self, *args, **kwargs):
+            raise IntegrityError("duplicate key value violates unique constraint")
+
+        monkeypatch.setattr(Attendance, "save", taken)
+        with pytest.raises(Conflict):
+            record_attendance(
+                by=world.officer, session=cohort.sessions.first(), application=app, present=True
+            )
+        assert not AuditEvent.objects.filter(application=app, action="attendance_recorded").exists()
 
     def test_each_mark_and_correction_is_audited_with_the_mark_it_replaced(self, world, cohort):
         app = world.application(submitted=True)
