@@ -594,6 +594,26 @@ def test_completion_agrees_in_python_and_sql_at_every_boundary():
     assert orm == sql == {pk for pk, done in expected.items() if done}
 
 
+def test_completion_is_exact_in_long_courses():
+    """A course of 99 sessions at 80 %: 79.2 sessions are needed, so 79 attended is not
+    enough and 80 is. Rounding the threshold or scaling one side differently would move
+    that line (the short courses above cannot tell)."""
+    from .factories import AttendanceFactory, EnrolmentFactory, ProgrammeFactory
+
+    programme = ProgrammeFactory(training_threshold=Decimal("0.80"))
+    cohort = TrainingCohortFactory(programme=programme, sessions=99)
+    sessions = list(cohort.sessions.order_by("date"))
+    expected = {}
+    for attended in (78, 79, 80):
+        enrolment = EnrolmentFactory(cohort=cohort, application__programme=programme)
+        for session in sessions[:attended]:
+            AttendanceFactory(enrolment=enrolment, session=session)
+        expected[enrolment.pk] = attended >= 80
+    python, orm, sql = completions_three_ways()
+    assert python == expected
+    assert orm == sql == {pk for pk, done in expected.items() if done}
+
+
 def test_completion_agrees_in_python_and_sql_on_the_seeded_data():
     from demo.seed import seed
 
