@@ -18,7 +18,6 @@ from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -28,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applicants import roles
 from audit import trail
+from core.web import safe_next
 
 from .lockout import sign_in_completed
 
@@ -62,14 +62,9 @@ def locked_out(request, original_response=None, credentials=None):
     return response
 
 
-def _safe_next(request, fallback=None):
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    # A path of this site only: a bare word would be taken for a view's name by redirect().
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback or reverse(settings.LOGIN_REDIRECT_URL)
+def _safe_next(request):
+    """Where to go after signing in: `next` when it is a path of this site (core.web)."""
+    return safe_next(request, reverse(settings.LOGIN_REDIRECT_URL))
 
 
 class Login(LoginView):
