@@ -35,6 +35,13 @@ class EquipmentItem(models.Model):
         _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
     )
     unit_cost = models.DecimalField(_("unit cost estimate"), **MONEY)
+    # What the approval grants for this item: the request's quantity and unit cost, or
+    # less (a reduced approval). Blank until the grant is approved; what deliveries are
+    # measured against afterwards (`quantity_granted`, `unit_cost_granted`).
+    approved_quantity = models.PositiveIntegerField(
+        _("approved quantity"), null=True, blank=True, validators=[MaxValueValidator(MAX_QUANTITY)]
+    )
+    approved_unit_cost = models.DecimalField(_("approved unit cost"), null=True, blank=True, **MONEY)
     supplier_quote = models.ForeignKey(
         "grants.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -46,19 +53,38 @@ class EquipmentItem(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_positive"),
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="item_unit_cost_nonneg"),
+            models.CheckConstraint(
+                condition=Q(approved_unit_cost__isnull=True) | Q(approved_unit_cost__gte=0),
+                name="item_approved_unit_cost_nonneg",
+            ),
         ]
 
     def __str__(self):
         return f"{self.quantity} × {self.description}"
 
     @property
+    def quantity_granted(self):
+        """The quantity to hand over: as approved, or as requested before approval."""
+        return self.quantity if self.approved_quantity is None else self.approved_quantity
+
+    @property
+    def unit_cost_granted(self):
+        """The unit cost deliveries are measured against: as approved, or as estimated."""
+        return self.unit_cost if self.approved_unit_cost is None else self.approved_unit_cost
+
+    @property
     def quantity_due(self):
         """What is still to hand over (from `with_delivered`)."""
-        return self.quantity - self.delivered
+        return self.quantity_granted - self.delivered
 
     @property
     def line_total(self):
         return (self.unit_cost * self.quantity).quantize(Decimal("0.01"))
+
+    @property
+    def approved_total(self):
+        """The item's share of the approved amount (0 for an item approved at none)."""
+        return (self.unit_cost_granted * self.quantity_granted).quantize(Decimal("0.01"))
 
 
 class CommitmentQuerySet(models.QuerySet):

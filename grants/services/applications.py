@@ -3,6 +3,7 @@ reassigning. Each runs in one transaction, checks the permission first, writes a
 audit event, and leaves notifications to `transaction.on_commit`."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
@@ -352,6 +353,15 @@ def take_transition(*, application, name, by, comment=""):
     event_id = event.pk
     transaction.on_commit(lambda: notify.state_changed(event_id))
     return application
+
+
+@transitions.after("approve")
+def _grant_items(*, application, by, comment):
+    """Items approved as requested keep their quantity and unit cost as what was granted
+    (a reduced approval has set its own before)."""
+    application.items.filter(approved_quantity__isnull=True).update(
+        approved_quantity=F("quantity"), approved_unit_cost=F("unit_cost")
+    )
 
 
 @transitions.after("approve")
