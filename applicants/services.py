@@ -12,7 +12,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from audit import trail
 from core.decisions import ALLOWED, NOT_VISIBLE, Decision
-from core.errors import NotAllowed, ServiceError, require
+from core.errors import NotAllowed, ServiceError, checked_text, require, too_long
 
 from . import roles
 from .consent import CONSENT_VERSION, consent_wording
@@ -152,8 +152,8 @@ def clean_registration(
         "phone": phone,
         "national_id": normalise_national_id(national_id),
         "email": email,
-        "municipality": str(municipality or "").strip()[:100],
-        "address": str(address or "").strip()[:255],
+        "municipality": checked_text(municipality, Applicant._meta.get_field("municipality")),
+        "address": checked_text(address, Applicant._meta.get_field("address")),
         "household_size": household_size,
         "dependants": dependants,
         "language": language,
@@ -306,6 +306,10 @@ def can_decide_duplicate(user, flag):
     return ALLOWED
 
 
+# The longest note an officer keeps with a duplicate decision (in the audit trail).
+DUPLICATE_COMMENT_MAX_LENGTH = 2000
+
+
 @transaction.atomic
 def decide_duplicate(*, flag, decision, by, comment=""):
     """Record the officer's decision on a possible duplicate. Nothing is merged: "same
@@ -315,6 +319,9 @@ def decide_duplicate(*, flag, decision, by, comment=""):
     require(can_decide_duplicate(by, flag))
     if decision not in (DuplicateFlag.Decision.SAME_PERSON, DuplicateFlag.Decision.DIFFERENT_PERSON):
         raise _invalid("decision", _("Choose “same person” or “different person”."))
+    comment = str(comment or "").strip()
+    if len(comment) > DUPLICATE_COMMENT_MAX_LENGTH:
+        raise too_long(DUPLICATE_COMMENT_MAX_LENGTH, "comment")
     previous = flag.decision
     flag.decision = decision
     flag.decided_by = by

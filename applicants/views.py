@@ -70,8 +70,8 @@ def _create_account(form, language):
         username=_new_username(data["first_name"]),
         email=data["email"],
         password=data["password1"],
-        first_name=data["first_name"].strip()[:150],
-        last_name=data["last_name"].strip()[:150],
+        first_name=data["first_name"].strip(),
+        last_name=data["last_name"].strip(),
     )
     user.groups.add(
         Group.objects.get(
@@ -272,7 +272,7 @@ def duplicate_decide(request, pk):
             flag=flag,
             decision=request.POST.get("decision", ""),
             by=request.user,
-            comment=str(request.POST.get("comment", ""))[:2000],
+            comment=request.POST.get("comment", ""),
         )
     except ServiceError as exc:
         messages.error(request, str(exc.message))

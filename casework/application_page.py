@@ -102,8 +102,10 @@ def _deliveries(application):
 
 
 def _detail_context(request, application, *, transition_form=None, document_form=None, errors=()):
+    """The application page's context, section by section: what everyone who sees the
+    page sees, then (for staff) the history, training and assessment, and what they
+    may do next. A new section of the page is one more function here."""
     user = request.user
-    applicant = application.applicant
     own_view = _is_own_view(user, application)
     # What the page shows and the steps' rules also read (the active enrolment, the
     # current assessment, the visits), read once and before the steps are checked.
@@ -115,12 +117,26 @@ def _detail_context(request, application, *, transition_form=None, document_form
         prefetch_related_objects(
             [application], Prefetch("visits", queryset=MonitoringVisit.objects.order_by("due_on", "id"))
         )
-    sensitive_ok = sensitivity.can_see_sensitive(user, applicant)
+    context = _overview(user, application, own_view, transition_form, document_form, errors)
+    context.update(_certificate_section(user, application, enrolment))
+    events = selectors.history_for(user, application).select_related("actor")
+    if own_view:
+        context["timeline"] = timeline.for_applicant(events, user.pk)
+        context["next_step"] = NEXT_STEP.get(application.state, "")
+        return context
+    context.update(_history_section(user, application, events))
+    context.update(_sensitive_section(request, application))
+    context.update(_training_and_assessment(application, enrolment, assessment))
+    context.update(_staff_actions(user, application))
+    return context
+
+
+def _overview(user, application, own_view, transition_form, document_form, errors):
     kinds = _upload_kinds(user, application)
     transitions = _transition_rows(application, user)
-    context = {
+    return {
         "application": application,
-        "applicant": applicant,
+        "applicant": application.applicant,
         "programme": application.programme,
         "items": _items(application),
         "documents": _documents(user, application),
@@ -134,70 +150,84 @@ def _detail_context(request, application, *, transition_form=None, document_form
         "diagram": _diagram(application.state),
         "over_ceiling": application.requested_total > application.programme.ceiling,
     }
-    events = selectors.history_for(user, application).select_related("actor")
+
+
+def _certificate_section(user, application, enrolment):
     training_completed = enrolment.is_completed() if enrolment else False
-    context["training_completed"] = training_completed
-    context["can_get_certificate"] = (
-        training_completed and certificates.can_get_certificate(user, application).allowed
-    )
-    if own_view:
-        context["timeline"] = timeline.for_applicant(events, user.pk)
-        context["next_step"] = NEXT_STEP.get(application.state, "")
-        return context
-    is_officer = roles.has_role(user, roles.FIELD_OFFICER) and not permissions.is_party(user, application)
+    return {
+        "training_completed": training_completed,
+        "can_get_certificate": training_completed
+        and certificates.can_get_certificate(user, application).allowed,
+    }
+
+
+def _history_section(user, application, events):
     names = roles.sees_names(user)
     parties = set() if names else _party_user_ids(application)
-    sensitive = None
-    if sensitive_ok and request.GET.get("show") == "sensitive":
-        sensitive = sensitivity.sensitive_section(user, applicant)
+    return {
+        "history": [
+            {
+                "event": e,
+                "label": timeline.label(e.action),
+                "actor": timeline.actor_name(e) if names else timeline.actor_without_names(e, parties),
+                "from_state": STATE_LABELS.get(e.from_state, e.from_state),
+                "to_state": STATE_LABELS.get(e.to_state, e.to_state),
+            }
+            for e in events
+        ],
+        "shows_names": names,
+    }
+
+
+def _sensitive_section(request, application):
+    """The special-category facts, shown only on request (`?show=sensitive`)."""
+    user, applicant = request.user, application.applicant
+    allowed = sensitivity.can_see_sensitive(user, applicant)
+    shown = allowed and request.GET.get("show") == "sensitive"
+    return {
+        "can_see_sensitive": allowed,
+        "sensitive": sensitivity.sensitive_section(user, applicant) if shown else None,
+    }
+
+
+def _training_and_assessment(application, enrolment, assessment):
+    scores = []
+    if assessment:
+        ordered = sorted(assessment.scores.all(), key=lambda s: (s.criterion.position, s.criterion_id))
+        scores = [{"label": criterion_label(score.criterion), "score": score.score} for score in ordered]
+    return {
+        "enrolment": enrolment,
+        "attendance_percent": round(enrolment.attendance_share() * 100) if enrolment else None,
+        "assessment": assessment,
+        "scores": scores,
+        "deliveries": _deliveries(application),
+        "visits": application.visits.all(),
+    }
+
+
+def _staff_actions(user, application):
+    """What a member of staff may do from the page besides the workflow steps."""
+    is_officer = roles.has_role(user, roles.FIELD_OFFICER) and not permissions.is_party(user, application)
     in_assessment = application.state in (State.SUBMITTED, State.BUSINESS_TRAINING)
-    context.update(
-        {
-            "history": [
-                {
-                    "event": e,
-                    "label": timeline.label(e.action),
-                    "actor": timeline.actor_name(e) if names else timeline.actor_without_names(e, parties),
-                    "from_state": STATE_LABELS.get(e.from_state, e.from_state),
-                    "to_state": STATE_LABELS.get(e.to_state, e.to_state),
-                }
-                for e in events
-            ],
-            "shows_names": names,
-            "enrolment": enrolment,
-            "attendance_percent": round(enrolment.attendance_share() * 100) if enrolment else None,
-            "assessment": assessment,
-            "scores": [
-                {"label": criterion_label(score.criterion), "score": score.score}
-                for score in sorted(
-                    assessment.scores.all(), key=lambda s: (s.criterion.position, s.criterion_id)
-                )
-            ]
-            if assessment
-            else [],
-            "deliveries": _deliveries(application),
-            "visits": application.visits.all(),
-            "can_see_sensitive": sensitive_ok,
-            "sensitive": sensitive,
-            "can_assess": is_officer and in_assessment and user.has_perm("assessments.add_assessment"),
-            "can_enrol": is_officer and in_assessment,
-            "cohorts": assessment_selectors.cohorts_for(user).filter(
-                programme=application.programme_id, centre=application.centre_id
-            )
-            if is_officer and in_assessment
-            else [],
-            "can_deliver": application.state == State.APPROVED
-            and permissions.can_record_delivery_lines(user, application).allowed,
-            "can_record_visit": is_officer and application.state == State.FOLLOW_UP,
-            "officers": selectors.field_officers_of(application.centre_id)
-            if permissions.can_reassign(user, application).allowed
-            else None,
-            "can_print_protocol": application.state in handover.PRINTABLE_STATES
-            and handover.can_print_protocol(user, application).allowed,
-            "today": timezone.localdate(),
-        }
-    )
-    return context
+    officer_in_assessment = is_officer and in_assessment
+    return {
+        "can_assess": officer_in_assessment and user.has_perm("assessments.add_assessment"),
+        "can_enrol": officer_in_assessment,
+        "cohorts": assessment_selectors.cohorts_for(user).filter(
+            programme=application.programme_id, centre=application.centre_id
+        )
+        if officer_in_assessment
+        else [],
+        "can_deliver": application.state == State.APPROVED
+        and permissions.can_record_delivery_lines(user, application).allowed,
+        "can_record_visit": is_officer and application.state == State.FOLLOW_UP,
+        "officers": selectors.field_officers_of(application.centre_id)
+        if permissions.can_reassign(user, application).allowed
+        else None,
+        "can_print_protocol": application.state in handover.PRINTABLE_STATES
+        and handover.can_print_protocol(user, application).allowed,
+        "today": timezone.localdate(),
+    }
 
 
 def _party_user_ids(application):

@@ -39,6 +39,11 @@ class ItemSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     line_total = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    # What the approval granted (blank before approval; less than asked after a reduced one).
+    approved_quantity = serializers.IntegerField(read_only=True, allow_null=True)
+    approved_unit_cost = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, allow_null=True
+    )
 
 
 class PlanSerializer(serializers.Serializer):

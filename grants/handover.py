@@ -180,7 +180,7 @@ def protocol_rows(application):
                     False,
                 )
             )
-        due = item.quantity - delivered.get(item.pk, 0)
+        due = item.quantity_granted - delivered.get(item.pk, 0)
         if due > 0:
             rows.append(
                 (item.description, None, due, cents(item.unit_cost), cents(item.unit_cost * due), True)

@@ -46,7 +46,7 @@ def application_ledger(application, *, reader=None):
     rows = []
     delivered = delivered_eur = at_estimate = ZERO
     for line in lines:
-        estimate = cents(line.item.unit_cost * line.quantity)
+        estimate = cents(line.item.unit_cost_granted * line.quantity)
         rows.append(
             {
                 "delivery": line.delivery_id,
@@ -57,6 +57,7 @@ def application_ledger(application, *, reader=None):
                 "description": line.item.description,
                 "quantity": line.quantity,
                 "estimated_unit_cost": cents(line.item.unit_cost),
+                "approved_unit_cost": cents(line.item.unit_cost_granted),
                 "actual_unit_cost": cents(line.actual_unit_cost),
                 "amount": cents(line.amount),
                 "units_per_eur": line.units_per_eur,

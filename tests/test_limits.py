@@ -2,9 +2,13 @@
 there, and a service given a longer text refuses it with a message and changes nothing
 (nothing is ever cut)."""
 
+import datetime
+
 import pytest
 from django.utils import timezone
 
+from applicants.models import Applicant, DuplicateFlag
+from applicants.services import DUPLICATE_COMMENT_MAX_LENGTH, decide_duplicate, register_applicant
 from assessments import api as assessment_api
 from assessments import forms as assessment_forms
 from assessments.models import Assessment, MonitoringVisit, TrainingCohort
@@ -14,6 +18,7 @@ from grants import api as grant_api
 from grants import forms as grant_forms
 from grants import services, transitions
 from grants.models import MAX_QUANTITY, Delivery, EquipmentItem, GrantApplication, max_length
+from tests.factories import DuplicateFlagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -116,6 +121,36 @@ class TestServicesRefuseInsteadOfCutting:
             )
         )
         assert not TrainingCohort.objects.exists()
+
+    def test_an_address_too_long_registers_nobody(self, world):
+        limit = max_length(Applicant, "address")
+        before = Applicant.objects.count()
+        refused_too_long(
+            lambda: register_applicant(
+                by=world.officer,
+                first_name="Ana",
+                last_name="Kovač",
+                date_of_birth=datetime.date(1990, 1, 1),
+                centre=world.centre,
+                target_groups=["returnee"],
+                address="x" * (limit + 1),
+                consent_given=True,
+            )
+        )
+        assert Applicant.objects.count() == before
+
+    def test_a_duplicate_note_too_long_leaves_the_flag_undecided(self, world):
+        flag = DuplicateFlagFactory(applicant=world.person)
+        refused_too_long(
+            lambda: decide_duplicate(
+                flag=flag,
+                decision=DuplicateFlag.Decision.SAME_PERSON,
+                by=world.officer,
+                comment="x" * (DUPLICATE_COMMENT_MAX_LENGTH + 1),
+            )
+        )
+        flag.refresh_from_db()
+        assert flag.decision == DuplicateFlag.Decision.PENDING
 
 
 def test_forms_and_serializers_take_their_limits_from_the_model():

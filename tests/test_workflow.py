@@ -161,6 +161,20 @@ class TestApprove:
         assert world.programme.remaining_budget() == Decimal("98900.00")
         assert last_event(app).action == "approve"
 
+    def test_each_item_keeps_what_was_granted_for_it(self, world):
+        """Deliveries and cost control are measured against the granted quantity and
+        unit cost; an approval as requested grants each item as asked."""
+        app = world.application(ready=True)
+        assert [(i.approved_quantity, i.approved_unit_cost) for i in app.items.all()] == [
+            (None, None)
+        ] * app.items.count()
+        app = take(app, "approve", world.manager)
+        granted = [
+            (i.quantity_granted, i.unit_cost_granted, i.quantity, i.unit_cost) for i in app.items.all()
+        ]
+        assert granted and all(q == rq and c == rc for q, c, rq, rc in granted)
+        assert sum(i.approved_total for i in app.items.all()) == app.approved_amount
+
     def test_the_budget_is_read_once_under_the_programme_lock(self, world):
         """The budget rule and django-fsm's condition share one reading of the
         programme's ledger (two aggregates), taken while the programme row is locked."""

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from grants import documents
-from grants.models import AuditEvent
+from grants.models import AuditEvent, Document
 
 from ..factories import DocumentFactory
 from .support import documents_url, download_url, pdf
@@ -140,7 +140,7 @@ def test_another_app_server_serves_the_same_file(world, api, store, settings, tm
     assert response.status_code == 201
     # A fresh storage object, as in another process: only the database and the store are shared.
     settings.STORAGES = {**settings.STORAGES}
-    document = documents.Document.objects.get()
+    document = Document.objects.get()
     content, _disposition, _type = fetch(store, api(world.officer).get(download_url(document)))
     assert content == data
     if store.backend == "s3":

@@ -1,237 +1,19 @@
-"""The budget report and the programme figures (docs/design.md "Numbers the service must
-report"; docs/api.md `reports/budget/` and `reports/impact/`; definitions in docs/reports.md).
-
-Every figure is an aggregate computed by the database over the records the user may
-report on: the applications of the centres they are assigned to, and the programmes of
-those centres' countries. Nothing is loaded into Python to be filtered or summed; the
-few rows that come back are already totals. Money is Decimal, in the programme's
-currency unless the name says EUR.
-"""
+"""The programme figures (docs/reports.md): supported enterprises, families, people
+trained, investment, survival and jobs, in total, by group and by period."""
 
 import dataclasses
-from datetime import date
 
 from django.db import connections
-from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, Sum, Value, When
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.db.models import Case, Count, F, IntegerField, Max, Q, Sum, Value, When
 
-from applicants import roles
 from applicants.models import Country, IntegrationCentre, TargetGroup
-from applicants.selectors import centre_scope
 from assessments.models import TRAINING_COMPLETED_SQL, Attendance, Enrolment, TrainingSession
 from assessments.selectors import survival_and_jobs, survival_and_jobs_by, survival_and_jobs_joined
-from core.decisions import ALLOWED, NOT_VISIBLE, Decision
-from core.errors import ServiceError
 from core.money import ZERO, cents
-from grants import selectors
-from grants.models import Commitment, Currency, Delivery, DeliveryLine, GrantApplication, Programme
-from grants.workflow import State
+from grants.models import Delivery, DeliveryLine, GrantApplication, Programme
 
-SUPPORTED_STATES = frozenset(State.DELIVERED_OR_LATER)
-TARGET_GROUP_FIELDS = {
-    TargetGroup.RETURNEE.value: "applicant__is_returnee",
-    TargetGroup.FORMER_INMATE.value: "applicant__is_former_inmate",
-    TargetGroup.SOCIALLY_DISADVANTAGED.value: "applicant__is_socially_disadvantaged",
-}
-BREAKDOWNS = ("programme", "centre", "country", "target_group")
-IMPACT_FIGURES = (
-    "enterprises_supported",
-    "cooperatives_supported",
-    "families_with_non_cash_benefits",
-    "people_trained",
-    "investment_eur",
-    "survival_rate_12m",
-    "jobs_created",
-)
-
-
-# ---- who may see reports ------------------------------------------------------------
-
-
-def can_view_reports(user):
-    """Programme managers, finance officers and auditors (grants.view_reports)."""
-    if not user.is_authenticated:
-        return NOT_VISIBLE
-    if not roles.is_staff_member(user) or not user.has_perm("grants.view_reports"):
-        return Decision(False, gettext_lazy("Your role does not see programme reports."))
-    return ALLOWED
-
-
-def can_export_lines(user):
-    """Row-level money exports name grants and suppliers: finance and managers, not
-    auditors (who get aggregates only)."""
-    seen = can_view_reports(user)
-    if not seen:
-        return seen
-    if not user.has_perm("grants.view_finance"):
-        return Decision(False, gettext_lazy("Your role sees aggregate reports only."))
-    return ALLOWED
-
-
-def reportable_applications(user):
-    """Applications of the centres the user is assigned to (their ids, read once per
-    request: a short list plans better than the permission subquery)."""
-    return GrantApplication.objects.filter(centre_id__in=centre_scope(user))
-
-
-def reportable_programmes(user):
-    """Programmes of the countries of the centres the user is assigned to."""
-    return selectors.programmes_for(user)
-
-
-# ---- filters ------------------------------------------------------------------------
-
-
-def _invalid(field, message):
-    return ServiceError(message, details={field: [message]})
-
-
-def _id(params, field):
-    raw = params.get(field)
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(str(raw))
-    except ValueError:
-        raise _invalid(field, _("%(field)s: give an id (a whole number).") % {"field": field}) from None
-    if not 0 < value < 2**31:
-        raise _invalid(field, _("%(field)s: give an id (a whole number).") % {"field": field})
-    return value
-
-
-def _date(params, field):
-    raw = params.get(field)
-    if raw in (None, ""):
-        return None
-    try:
-        return date.fromisoformat(str(raw))
-    except ValueError:
-        raise _invalid(field, _("%(field)s: give a date as YYYY-MM-DD.") % {"field": field}) from None
-
-
-@dataclasses.dataclass(frozen=True)
-class ReportFilters:
-    """What a report is restricted to. `country` is an id or an ISO 3166 code; the
-    period [date_from, date_to] is inclusive and each figure says which date it uses."""
-
-    programme: int | None = None
-    country: int | str | None = None
-    centre: int | None = None
-    target_group: str | None = None
-    date_from: date | None = None
-    date_to: date | None = None
-    donor: str | None = None
-    currency: str | None = None
-
-    @classmethod
-    def from_params(cls, params):
-        """From query parameters `programme`, `country`, `centre`, `target_group`,
-        `from`, `to`, `donor`, `currency`; bad values raise ServiceError (400)."""
-        country = params.get("country")
-        if country in (None, ""):
-            country = None
-        elif str(country).isdigit():
-            country = _id(params, "country")
-        elif len(str(country)) == 2 and str(country).isalpha():
-            country = str(country).upper()
-        else:
-            raise _invalid("country", _("country: give a country id or its two-letter code."))
-        target_group = params.get("target_group") or None
-        if target_group is not None and target_group not in TARGET_GROUP_FIELDS:
-            raise _invalid(
-                "target_group",
-                _("target_group: one of %(groups)s.") % {"groups": ", ".join(TARGET_GROUP_FIELDS)},
-            )
-        currency = params.get("currency") or None
-        if currency is not None and currency not in Currency.values:
-            raise _invalid(
-                "currency", _("currency: one of %(codes)s.") % {"codes": ", ".join(Currency.values)}
-            )
-        date_from, date_to = _date(params, "from"), _date(params, "to")
-        if date_from and date_to and date_from > date_to:
-            raise _invalid("from", _("The period starts after it ends."))
-        donor = str(params.get("donor") or "").strip()[:200] or None
-        return cls(
-            programme=_id(params, "programme"),
-            country=country,
-            centre=_id(params, "centre"),
-            target_group=target_group,
-            date_from=date_from,
-            date_to=date_to,
-            donor=donor,
-            currency=currency,
-        )
-
-    def as_params(self):
-        """The filters as they were understood, for the response and the export."""
-        values = {
-            "programme": self.programme,
-            "country": self.country,
-            "centre": self.centre,
-            "target_group": self.target_group,
-            "from": self.date_from.isoformat() if self.date_from else None,
-            "to": self.date_to.isoformat() if self.date_to else None,
-            "donor": self.donor,
-            "currency": self.currency,
-        }
-        return {k: v for k, v in values.items() if v is not None}
-
-    def country_q(self, prefix=""):
-        if self.country is None:
-            return Q()
-        if isinstance(self.country, int):
-            return Q(**{f"{prefix}country_id": self.country})
-        return Q(**{f"{prefix}country__code": self.country})
-
-    def period_q(self, field):
-        """`field` within the period (a date field or a `__date` transform)."""
-        q = Q()
-        if self.date_from:
-            q &= Q(**{f"{field}__gte": self.date_from})
-        if self.date_to:
-            q &= Q(**{f"{field}__lte": self.date_to})
-        return q
-
-
-NO_FILTERS = ReportFilters()
-
-
-def parse_breakdown(value):
-    if value in (None, ""):
-        return None
-    if value not in BREAKDOWNS:
-        raise _invalid("by", _("by: one of %(values)s.") % {"values": ", ".join(BREAKDOWNS)})
-    return value
-
-
-# ---- the programme figures ----------------------------------------------------------
-
-
-def filtered_applications(user, filters):
-    """The applications the user reports on, restricted by `filters` (not by period:
-    each figure applies the period to its own date)."""
-    apps = reportable_applications(user)
-    if filters.programme:
-        apps = apps.filter(programme_id=filters.programme)
-    if filters.centre:
-        apps = apps.filter(centre_id=filters.centre)
-    if filters.target_group:
-        apps = apps.filter(**{TARGET_GROUP_FIELDS[filters.target_group]: True})
-    return apps.filter(filters.country_q("centre__"))
-
-
-def _supported(apps, filters):
-    """Applications that reached equipment_delivered (or a later state); with a period,
-    those whose last delivery (the day the last item was handed over) falls in it: a
-    delivery within the period and none after it."""
-    supported = apps.filter(state__in=SUPPORTED_STATES)
-    if filters.date_from or filters.date_to:
-        deliveries = Delivery.objects.filter(application=OuterRef("pk"))
-        supported = supported.filter(Exists(deliveries.filter(filters.period_q("delivered_on"))))
-        if filters.date_to:
-            supported = supported.exclude(Exists(deliveries.filter(delivered_on__gt=filters.date_to)))
-    return supported
+from .scope import NO_FILTERS, SUPPORTED_STATES, filtered_applications, supported_of
+from .small_groups import withhold_small_groups
 
 
 def _families(supported):
@@ -385,7 +167,7 @@ def impact_figures(user, filters=NO_FILTERS):
       the jobs (owner, family members, employees) at each one's latest recorded visit.
     """
     apps = filtered_applications(user, filters)
-    supported = _supported(apps, filters)
+    supported = supported_of(apps, filters)
     counts = supported.aggregate(**SUPPORTED_COUNTS)
     return _figures(
         counts,
@@ -444,7 +226,7 @@ def impact_by(user, filters, by):
     number of groups."""
     group = GROUP_FIELDS[by]
     apps = filtered_applications(user, filters)
-    supported = _supported(apps, filters)
+    supported = supported_of(apps, filters)
     counts = {
         row.pop("key"): row for row in supported.order_by().values(key=F(group)).annotate(**SUPPORTED_COUNTS)
     }
@@ -604,74 +386,6 @@ def impact_figures_of_nothing():
 # ---- small groups --------------------------------------------------------------------
 
 # Below this many people, a group's figures are withheld from roles that do not see
-# personal data (finance, the auditor): "1 enterprise supported, Centre 2, former
-# inmates" points at a person (docs/reports.md, "Small groups").
-MIN_GROUP_SIZE = 5
-SURVIVAL_FIGURES = (
-    "survival_rate_12m",
-    "survived_12m",
-    "closed_by_12m",
-    "assessed_12m",
-    "awaiting_12m_visit",
-)
-# (the counts of people that size a family of figures, the figures withheld with it)
-WITHHELD_TOGETHER = (
-    (
-        ("enterprises_supported", "families_with_non_cash_benefits"),
-        (
-            "enterprises_supported",
-            "cooperatives_supported",
-            "families_with_non_cash_benefits",
-            "investment_eur",
-            *SURVIVAL_FIGURES,
-            "jobs_created",
-            "jobs_owner",
-            "jobs_family",
-            "jobs_employees",
-        ),
-    ),
-    (("people_trained",), ("people_trained",)),
-    (("assessed_12m",), SURVIVAL_FIGURES),
-)
-
-
-def sees_small_groups(user):
-    """Programme managers (and superusers) see every figure exactly: they read the
-    people's records anyway."""
-    return user.is_superuser or roles.sees_personal_data(user)
-
-
-def _small(row, counts):
-    return any(0 < (row[count] or 0) < MIN_GROUP_SIZE for count in counts)
-
-
-def _size(row, counts):
-    return min((row[count] for count in counts if row[count]), default=0)
-
-
-def withhold_small_groups(user, rows, *, complementary=False):
-    """`rows` of figures as `user` may read them: each row with `withheld`, the names of
-    its figures withheld (set to None) because a group of fewer than MIN_GROUP_SIZE
-    people is behind them; for those who see small groups, nothing is withheld.
-
-    `complementary`: the rows are the groups of one total (a breakdown, quarters), so one
-    withheld group could be worked out from the total and the others: the next smallest
-    group is withheld with it."""
-    rows = [{**row, "withheld": []} for row in rows]
-    if sees_small_groups(user):
-        return rows
-    for counts, figures in WITHHELD_TOGETHER:
-        small = [row for row in rows if _small(row, counts)]
-        if complementary and len(small) == 1:
-            others = [row for row in rows if row not in small and _size(row, counts) > 0]
-            if others:
-                small.append(min(others, key=lambda row: _size(row, counts)))
-        for row in small:
-            row["withheld"] = sorted({*row["withheld"], *figures})
-    for row in rows:
-        for figure in row["withheld"]:
-            row[figure] = None
-    return rows
 
 
 def impact_report(user, filters=NO_FILTERS, by=None):
@@ -682,125 +396,3 @@ def impact_report(user, filters=NO_FILTERS, by=None):
         withhold_small_groups(user, impact_breakdown(user, filters, by), complementary=True) if by else []
     )
     return {"totals": totals, "breakdown": breakdown}
-
-
-# ---- the budget ---------------------------------------------------------------------
-
-BUDGET_AMOUNTS = ("budget", "committed", "delivered", "delivered_eur", "remaining")
-BUDGET_LEVELS = {
-    # level: (fields that group, fields that describe the group)
-    "country": (("country", "currency"), ("country__code", "country__name")),
-    "donor": (("donor", "currency"), ()),
-}
-
-
-def budget_programmes(user, filters=NO_FILTERS):
-    programmes = reportable_programmes(user).filter(filters.country_q())
-    if filters.programme:
-        programmes = programmes.filter(pk=filters.programme)
-    if filters.donor:
-        programmes = programmes.filter(donor=filters.donor)
-    if filters.currency:
-        programmes = programmes.filter(currency=filters.currency)
-    return programmes
-
-
-def budget_table(programmes):
-    """One row per programme of `programmes`: budget, committed, delivered (and in
-    EUR) and remaining, in the programme's currency. Three queries: the programmes, and
-    two aggregates grouped by programme (the open commitments, the delivery lines).
-
-    - budget: the programme's budget;
-    - committed: active commitments of grants still approved, plus the delivered cost
-      of settled grants and of grants cancelled after a partial delivery
-      (grants.ledger);
-    - delivered: Σ quantity × actual unit cost of every delivery line (as stored per
-      line, rounded to the cent); delivered_eur the same lines in EUR;
-    - remaining = budget − committed.
-    """
-    scope = programmes.values("pk")
-    open_amounts = dict(
-        Commitment.objects.still_open()
-        .filter(programme__in=scope)
-        .order_by()
-        .values_list("programme_id")
-        .annotate(total=Sum("amount"))
-    )
-    lines = {
-        row["delivery__application__programme_id"]: row
-        for row in DeliveryLine.objects.filter(delivery__application__programme__in=scope)
-        .order_by()
-        .values("delivery__application__programme_id")
-        .annotate(
-            delivered=Sum("amount"),
-            delivered_eur=Sum("amount_eur"),
-            at_cost=Sum("amount", filter=Q(delivery__application__state__in=State.AT_COST)),
-        )
-    }
-    rows = []
-    for row in programmes.order_by().values(
-        "id",
-        "name",
-        "public_name",
-        "donor",
-        "currency",
-        "country",
-        "country__code",
-        "country__name",
-        "budget",
-    ):
-        spent = lines.get(row["id"], {})
-        committed = cents(open_amounts.get(row["id"])) + cents(spent.get("at_cost"))
-        budget = cents(row["budget"])
-        rows.append(
-            {
-                **row,
-                "programmes": 1,
-                "budget": budget,
-                "committed": committed,
-                "delivered": cents(spent.get("delivered")),
-                "delivered_eur": cents(spent.get("delivered_eur")),
-                "remaining": budget - committed,
-            }
-        )
-    return rows
-
-
-def budget_rollup(rows, level):
-    """The programme rows of `budget_table` added up per country and currency, or per
-    donor and currency (amounts in different currencies are never added): Decimal sums
-    of the programmes' figures, so each group says exactly what its programmes say."""
-    group, describe = BUDGET_LEVELS[level]
-    totals = {}
-    for row in rows:
-        key = tuple(row[g] for g in group)
-        total = totals.setdefault(
-            key,
-            {
-                **{k: row[k] for k in (*group, *describe)},
-                "programmes": 0,
-                **dict.fromkeys(BUDGET_AMOUNTS, ZERO),
-            },
-        )
-        total["programmes"] += 1
-        for amount in BUDGET_AMOUNTS:
-            total[amount] += row[amount]
-    return list(totals.values())
-
-
-def budget_report(user, filters=NO_FILTERS):
-    """The budget per programme (`results`, docs/api.md), per country and currency
-    (`by_country`) and per donor and currency (`by_donor`). Three queries: the
-    country and donor rows add up the programme rows."""
-    programmes = budget_table(budget_programmes(user, filters))
-    if roles.uses_public_labels(user):
-        for row in programmes:
-            row["name"] = str(row["public_name"] or Programme(pk=row["id"]).public_label)
-    for row in programmes:
-        del row["public_name"]
-    results = sorted(programmes, key=lambda r: (r["name"], r["id"]))
-    by_country = sorted(
-        budget_rollup(programmes, "country"), key=lambda r: (r["country__name"], r["currency"])
-    )
-    by_donor = sorted(budget_rollup(programmes, "donor"), key=lambda r: (r["donor"], r["currency"]))
-    return {"results": results, "by_country": by_country, "by_donor": by_donor}

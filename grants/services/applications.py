@@ -1,10 +1,9 @@
 """Writes to applications: creating and editing drafts, taking workflow transitions,
-recording deliveries. Each runs in one transaction, checks the permission first, writes
-an audit event, and leaves notifications to `transaction.on_commit`."""
-
-from decimal import ROUND_HALF_UP, Decimal
+reassigning. Each runs in one transaction, checks the permission first, writes an
+audit event, and leaves notifications to `transaction.on_commit`."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
@@ -24,20 +23,16 @@ from core.errors import (
     require,
     too_long,
 )
-from core.money import CENT, parse_amount
+from core.money import parse_amount
 
-from . import notify, permissions, transitions
-from .models import (
+from .. import notify, permissions, transitions
+from ..models import (
     MAX_QUANTITY,
     Commitment,
-    Delivery,
-    DeliveryLine,
     EquipmentItem,
-    ExchangeRate,
     GrantApplication,
     Programme,
 )
-from .workflow import State
 
 PLAN_FIELDS = (
     "activity",
@@ -188,7 +183,7 @@ def grant_owner_permissions(application):
 
 @transaction.atomic
 def update_draft(*, application, by, business_name=None, sector=None, plan=None, items=None):
-    application = _locked(application)
+    application = locked(application)
     require(permissions.can_edit_application(by, application))
     before, texts_before = _draft_facts(application), _draft_texts(application)
     if business_name is not None:
@@ -250,7 +245,7 @@ def _draft_texts(application):
     return texts
 
 
-def _locked(application):
+def locked(application):
     try:
         return (
             GrantApplication.objects.select_for_update(of=("self",))
@@ -307,7 +302,7 @@ def take_transition(*, application, name, by, comment=""):
     step = transitions.step(name)
     if step is None:
         raise NotVisible()
-    application = _locked(application)
+    application = locked(application)
     require(permissions.can_transition(by, application, name))
     meta = permissions.transition_meta(name)
     if not meta.has_transition(application.state):
@@ -361,6 +356,15 @@ def take_transition(*, application, name, by, comment=""):
 
 
 @transitions.after("approve")
+def _grant_items(*, application, by, comment):
+    """Items approved as requested keep their quantity and unit cost as what was granted
+    (a reduced approval has set its own before)."""
+    application.items.filter(approved_quantity__isnull=True).update(
+        approved_quantity=F("quantity"), approved_unit_cost=F("unit_cost")
+    )
+
+
+@transitions.after("approve")
 def _commit_budget(*, application, by, comment):
     try:
         with transaction.atomic():
@@ -384,203 +388,6 @@ def _release_commitment(*, application, by, comment):
     )
 
 
-def eur_rate(currency, on):
-    """Units of `currency` per euro on the latest published day not after `on`."""
-    if currency == "EUR":
-        return Decimal("1")
-    rate = ExchangeRate.objects.filter(currency=currency, date__lte=on).order_by("-date").first()
-    if rate is None:
-        raise ServiceError(
-            _("No exchange rate for %(currency)s on or before %(date)s; load the rates first.")
-            % {"currency": currency, "date": on.isoformat()},
-            code="no_rate",
-        )
-    return rate.units_per_eur
-
-
-PROGRAMME_FACTS = [
-    "name",
-    "donor",
-    "country",
-    "currency",
-    "budget",
-    "ceiling",
-    "target_groups",
-    "training_threshold",
-    "pass_mark",
-    "call_opens",
-    "call_closes",
-    "visit_months",
-]
-
-
-@transaction.atomic
-def save_programme(*, programme, by):
-    """Save a programme as the admin edited it. Its budget, ceiling, pass mark and
-    training threshold decide grants: the audit event keeps what they were."""
-    before = None
-    if programme.pk is not None:
-        before = trail.snapshot(Programme.objects.get(pk=programme.pk), PROGRAMME_FACTS)
-    programme.save()
-    change = trail.changes(before, trail.snapshot(programme, PROGRAMME_FACTS))
-    if change:
-        action = "programme_created" if before is None else "programme_changed"
-        trail.record(action=action, actor=by, data={"programme": programme.pk, **change})
-    return programme
-
-
-@transaction.atomic
-def delete_programme(*, programme, by):
-    """Only a programme nothing refers to can go (applications protect theirs)."""
-    before = trail.snapshot(programme, PROGRAMME_FACTS)
-    pk = programme.pk
-    programme.delete()
-    trail.record(
-        action="programme_deleted", actor=by, data={"programme": pk, "before": before, "after": None}
-    )
-
-
-@transaction.atomic
-def save_programme_rows(*, programme, formset, by):
-    """Save an admin inline of rows that belong to the programme (the scoring rubric:
-    its weights make the score that approval checks) with one audit event holding the
-    rows before and after."""
-    fields = list(formset.form._meta.fields)
-
-    def rows():
-        owned = formset.model.objects.filter(**{formset.fk.name: programme}).order_by("pk")
-        return [{"id": row.pk, **trail.snapshot(row, fields)} for row in owned]
-
-    before = rows()
-    formset.save()
-    after = rows()
-    if before != after:
-        trail.record(
-            action=f"programme_{formset.model._meta.model_name}_changed",
-            actor=by,
-            data={"programme": programme.pk, "before": before, "after": after},
-        )
-
-
-@transaction.atomic
-def load_exchange_rates(*, rows, by=None, source=""):
-    """Save (currency, date, units per euro) rows, replacing a rate already held for that
-    day. Rates turn local prices into euros for every delivery recorded after them, so
-    one audit event keeps each rate added or replaced with the value it replaced; rows
-    that repeat a rate already held write nothing. Returns (added, replaced)."""
-    held = {
-        (rate.currency, rate.date): rate
-        for rate in ExchangeRate.objects.select_for_update().filter(
-            currency__in={currency for currency, _day, _rate in rows},
-            date__in={day for _currency, day, _rate in rows},
-        )
-    }
-    changed = []
-    for currency, day, units in rows:
-        rate = held.get((currency, day))
-        if rate is not None and rate.units_per_eur == units:
-            continue
-        changed.append(
-            {
-                "currency": currency,
-                "date": day.isoformat(),
-                "before": None if rate is None else str(rate.units_per_eur),
-                "after": str(units),
-            }
-        )
-        if rate is None:
-            ExchangeRate.objects.create(currency=currency, date=day, units_per_eur=units)
-        else:
-            rate.units_per_eur = units
-            rate.save(update_fields=["units_per_eur"])
-    if changed:
-        trail.record(action="exchange_rates_loaded", actor=by, data={"source": source, "rates": changed})
-    added = sum(1 for change in changed if change["before"] is None)
-    return added, len(changed) - added
-
-
-@transaction.atomic
-def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_number, lines):
-    """Record one (possibly partial) delivery. When the last item is handed over and the
-    signed handover protocol is on file, the application moves to equipment_delivered."""
-    application = _locked(application)
-    require(permissions.can_record_delivery_lines(by, application))
-    if application.state != State.APPROVED:
-        raise Conflict(_("Deliveries are recorded for approved grants only."), code="wrong_state")
-    if delivered_on > timezone.localdate():
-        raise ServiceError(
-            _("A delivery cannot be dated in the future."),
-            details={"delivered_on": [_("A delivery cannot be dated in the future.")]},
-        )
-    if not str(supplier).strip() or not str(invoice_number).strip():
-        raise ServiceError(
-            _("Give the supplier and the invoice number."), details={"supplier": [_("Required.")]}
-        )
-    if not lines:
-        raise ServiceError(
-            _("A delivery has at least one line."), details={"lines": [_("Add at least one line.")]}
-        )
-    items = {item.pk: item for item in application.items.with_delivered()}
-    rate = eur_rate(application.programme.currency, delivered_on)
-    delivery = Delivery.objects.create(
-        application=application,
-        delivered_on=delivered_on,
-        supplier=checked_text(supplier, Delivery._meta.get_field("supplier")),
-        invoice_number=checked_text(invoice_number, Delivery._meta.get_field("invoice_number")),
-        recorded_by=by,
-    )
-    for row in lines:
-        item = items.get(row.get("item"))
-        if item is None:
-            raise ServiceError(
-                _("A line names an item that is not in this application."),
-                details={"lines": [_("Unknown item.")]},
-            )
-        try:
-            quantity = int(row.get("quantity"))
-        except (TypeError, ValueError):
-            quantity = 0
-        due = item.quantity_due
-        if quantity < 1 or quantity > due:
-            raise ServiceError(
-                _("Item “%(item)s”: %(due)s still to deliver.") % {"item": item.description, "due": due},
-                details={"lines": [_("Quantity above what is still due.")]},
-            )
-        item.delivered += quantity
-        unit = parse_amount(row.get("actual_unit_cost"), "lines")
-        amount = (unit * quantity).quantize(CENT)
-        DeliveryLine.objects.create(
-            delivery=delivery,
-            item=item,
-            quantity=quantity,
-            actual_unit_cost=unit,
-            amount=amount,
-            units_per_eur=rate,
-            amount_eur=(amount / rate).quantize(CENT, rounding=ROUND_HALF_UP),
-        )
-    trail.record(
-        action="delivery",
-        actor=by,
-        application=application,
-        from_state=application.state,
-        to_state=application.state,
-        data={"delivery": delivery.pk, "invoice": delivery.invoice_number},
-    )
-    maybe_complete_delivery(application=application, by=by)
-    return delivery
-
-
-def maybe_complete_delivery(*, application, by):
-    """Take record_delivery once every item is delivered and the protocol is on file."""
-    if application.state != State.APPROVED:
-        return application
-    if unmet_rules(application, "record_delivery"):
-        return application
-    if not permissions.can_transition(by, application, "record_delivery"):
-        return application
-    return take_transition(application=application, name="record_delivery", by=by)
-
-
 def applicant_of(user):
     return Applicant.objects.filter(user=user).first()
 
@@ -588,7 +395,7 @@ def applicant_of(user):
 @transaction.atomic
 def reassign_application(*, application, officer, by):
     """A programme manager gives the application to another field officer of its centre."""
-    application = _locked(application)
+    application = locked(application)
     require(permissions.can_reassign(by, application, officer))
     previous = application.assigned_officer_id
     if previous == officer.pk:

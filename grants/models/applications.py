@@ -1,0 +1,242 @@
+"""Applications and their workflow: transitions set the state and the fields derived
+from it, nothing else (permission checks, locking, budget commitment, audit rows and
+notifications are in grants.services)."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connections, models
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from applicants.models import Applicant, IntegrationCentre
+
+from .. import transitions as steps
+from ..workflow import State
+from .common import MONEY, Sector
+from .programmes import Programme
+
+STATE_LABELS = dict(State.CHOICES)
+
+
+class ApplicationQuerySet(models.QuerySet):
+    # Offset from which a page is fetched by its ids first (see __getitem__).
+    DEFERRED_JOIN_FROM = 1000
+
+    def __getitem__(self, k):
+        """A deep page (`?page=1000`: 50 rows after 49,950 others) would otherwise read
+        and join every skipped row. Its ids come first, from the index alone, in a
+        subquery; only those rows are then joined (one query all the same)."""
+        if (
+            isinstance(k, slice)
+            and (k.start or 0) >= self.DEFERRED_JOIN_FROM
+            and k.stop is not None
+            and self._result_cache is None
+            and self._fields is None
+            and not (self.query.is_sliced or self.query.distinct or self.query.combinator)
+            and connections[self.db].features.allow_sliced_subqueries_with_in
+        ):
+            return self.filter(pk__in=self.values("pk")[k])
+        return super().__getitem__(k)
+
+
+class GrantApplication(ConcurrentTransitionMixin, models.Model):
+    applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="applications")
+    is_cooperative = models.BooleanField(_("cooperative"), default=False)
+    members = models.ManyToManyField(Applicant, blank=True, related_name="cooperative_applications")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
+    # Copied from the applicant at creation: the unit that owns the work, and the key of
+    # every permission-filtered list.
+    centre = models.ForeignKey(IntegrationCentre, on_delete=models.PROTECT, related_name="applications")
+    business_name = models.CharField(_("business name"), max_length=200)
+    sector = models.CharField(_("sector"), max_length=20, choices=Sector)
+    activity = models.TextField(_("activity"), blank=True, max_length=4000)
+    market = models.TextField(_("market"), blank=True, max_length=4000)
+    experience = models.TextField(_("experience"), blank=True, max_length=4000)
+    expected_monthly_revenue = models.DecimalField(
+        _("expected monthly revenue"), null=True, blank=True, **MONEY
+    )
+    expected_monthly_costs = models.DecimalField(_("expected monthly costs"), null=True, blank=True, **MONEY)
+    jobs_planned = models.PositiveSmallIntegerField(_("jobs planned"), default=1)
+    requested_total = models.DecimalField(_("requested total"), default=Decimal("0.00"), **MONEY)
+    approved_amount = models.DecimalField(_("approved amount"), null=True, blank=True, **MONEY)
+    assigned_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_applications",
+    )
+    state = FSMField(default=State.DRAFT, choices=State.CHOICES, protected=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closing_reason = models.TextField(blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(requested_total__gte=0), name="application_requested_nonneg"),
+            models.CheckConstraint(
+                condition=Q(approved_amount__isnull=True) | Q(approved_amount__gte=0),
+                name="application_approved_nonneg",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_monthly_revenue__isnull=True) | Q(expected_monthly_revenue__gte=0),
+                name="application_revenue_nonneg",
+            ),
+            models.CheckConstraint(
+                condition=Q(expected_monthly_costs__isnull=True) | Q(expected_monthly_costs__gte=0),
+                name="application_costs_nonneg",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["centre", "state", "-created_at"]),
+            models.Index(fields=["centre", "-created_at", "id"]),
+            models.Index(fields=["programme", "state"]),
+            # Newest first across centres (the inbox's order), the centre last so that a
+            # page's ids are found in the index alone (README "Performance").
+            models.Index(fields=["-created_at", "-id", "centre"], name="application_newest_first"),
+            # The reports' applications (a user's centres, the supported states) with the
+            # columns their figures join on, read from the index alone (key columns, not
+            # INCLUDE, which SQLite lacks).
+            models.Index(
+                fields=["centre", "state", "id", "applicant", "programme", "is_cooperative"],
+                name="application_report_scope",
+            ),
+        ]
+        permissions = [
+            ("submit_application", "Submit an application"),
+            ("return_application", "Return an application for changes"),
+            ("admit_application", "Admit an application to business training"),
+            ("approve_application", "Approve an application"),
+            ("reject_application", "Reject an application"),
+            ("withdraw_application", "Withdraw an application"),
+            ("cancel_application", "Cancel an approved grant"),
+            ("record_delivery", "Record equipment delivery"),
+            ("start_follow_up", "Start follow-up"),
+            ("complete_application", "Complete a grant"),
+            ("discontinue_application", "Discontinue a grant"),
+            ("view_sensitive", "See special-category and criminal-record facts"),
+            ("view_reports", "See programme reports"),
+            ("view_finance", "See budgets, commitments and deliveries"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.business_name}"
+
+    @property
+    def state_label(self):
+        """The state's name in the active language: get_state_display() without
+        rebuilding (and hashing) the choices each time, for lists of many rows."""
+        return STATE_LABELS.get(self.state, self.state)
+
+    # ---- derived values -------------------------------------------------------------
+
+    def compute_requested_total(self):
+        total = self.items.aggregate(
+            total=Sum(F("quantity") * F("unit_cost"), output_field=models.DecimalField(**MONEY))
+        )["total"]
+        return (total or Decimal("0")).quantize(Decimal("0.01"))
+
+    def current_assessment(self):
+        return self.remembered("current_assessment", lambda: self.assessments.filter(is_current=True).first())
+
+    def remember_reads(self):
+        """For an instance that only shows the application (a page): from now on, what
+        the page and the workflow rules both read (the current assessment, the active
+        enrolment: `remembered`) is read once. Never for an instance being changed."""
+        self._remembered = {}
+
+    def remembered(self, name, read):
+        """`read()`, once per name on an instance that `remember_reads`, else each time."""
+        memo = getattr(self, "_remembered", None)
+        if memo is None:
+            return read()
+        if name not in memo:
+            memo[name] = read()
+        return memo[name]
+
+    def undelivered_items(self):
+        """Items (with quantity still due) not yet fully handed over."""
+        return [item for item in self.items.with_delivered().order_by("position", "id") if item.quantity_due]
+
+    # ---- transitions ------------------------------------------------------------------
+
+    @transition(field=state, **steps.SUBMIT.fsm())
+    def submit(self):
+        self.requested_total = self.compute_requested_total()
+        self.submitted_at = timezone.now()
+
+    @transition(field=state, **steps.RETURN_FOR_CHANGES.fsm())
+    def return_for_changes(self):
+        self.submitted_at = None
+
+    @transition(field=state, **steps.ADMIT_TO_TRAINING.fsm())
+    def admit_to_training(self):
+        pass
+
+    @transition(field=state, **steps.APPROVE.fsm())
+    def approve(self, *, by):
+        self.approved_amount = self.compute_requested_total()
+        self.approved_at = timezone.now()
+        self.approved_by = by
+
+    @transition(field=state, **steps.REJECT.fsm())
+    def reject(self, *, reason):
+        self.closed_at = timezone.now()
+        self.closing_reason = reason
+
+    @transition(field=state, **steps.WITHDRAW.fsm())
+    def withdraw(self):
+        self.closed_at = timezone.now()
+
+    @transition(field=state, **steps.CANCEL.fsm())
+    def cancel(self, *, reason):
+        self.closed_at = timezone.now()
+        self.closing_reason = reason
+
+    @transition(field=state, **steps.RECORD_DELIVERY.fsm())
+    def record_delivery(self):
+        self.delivered_at = timezone.now()
+
+    @transition(field=state, **steps.START_FOLLOW_UP.fsm())
+    def start_follow_up(self):
+        pass
+
+    @transition(field=state, **steps.COMPLETE.fsm())
+    def complete(self):
+        self.closed_at = timezone.now()
+
+    @transition(field=state, **steps.DISCONTINUE.fsm())
+    def discontinue(self, *, reason):
+        self.closed_at = timezone.now()
+        self.closing_reason = reason
+
+
+TRANSITION_NAMES = steps.NAMES
+
+
+class GrantApplicationUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(GrantApplication, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "content_object"])]
+
+
+class GrantApplicationGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(GrantApplication, on_delete=models.CASCADE)

@@ -1,0 +1,218 @@
+"""Equipment, commitments, exchange rates and deliveries: the money side of a grant."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.money import cents
+
+from ..workflow import State
+from .common import MAX_QUANTITY, MONEY, Currency
+
+
+class EquipmentItemQuerySet(models.QuerySet):
+    def with_delivered(self):
+        """Each item with `delivered`: the quantity handed over so far, over all the
+        grant's deliveries (0 before the first). The one definition the delivery form,
+        the service that records a delivery, the application page and the delivery
+        guard read."""
+        return self.annotate(
+            delivered=Coalesce(Sum("delivery_lines__quantity"), Value(0), output_field=models.IntegerField())
+        )
+
+
+class EquipmentItem(models.Model):
+    application = models.ForeignKey("grants.GrantApplication", on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=0)
+    description = models.CharField(_("description"), max_length=300)
+    quantity = models.PositiveIntegerField(
+        _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(MAX_QUANTITY)]
+    )
+    unit_cost = models.DecimalField(_("unit cost estimate"), **MONEY)
+    # What the approval grants for this item: the request's quantity and unit cost, or
+    # less (a reduced approval). Blank until the grant is approved; what deliveries are
+    # measured against afterwards (`quantity_granted`, `unit_cost_granted`).
+    approved_quantity = models.PositiveIntegerField(
+        _("approved quantity"), null=True, blank=True, validators=[MaxValueValidator(MAX_QUANTITY)]
+    )
+    approved_unit_cost = models.DecimalField(_("approved unit cost"), null=True, blank=True, **MONEY)
+    supplier_quote = models.ForeignKey(
+        "grants.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = EquipmentItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="item_unit_cost_nonneg"),
+            models.CheckConstraint(
+                condition=Q(approved_unit_cost__isnull=True) | Q(approved_unit_cost__gte=0),
+                name="item_approved_unit_cost_nonneg",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.description}"
+
+    @property
+    def quantity_granted(self):
+        """The quantity to hand over: as approved, or as requested before approval."""
+        return self.quantity if self.approved_quantity is None else self.approved_quantity
+
+    @property
+    def unit_cost_granted(self):
+        """The unit cost deliveries are measured against: as approved, or as estimated."""
+        return self.unit_cost if self.approved_unit_cost is None else self.approved_unit_cost
+
+    @property
+    def quantity_due(self):
+        """What is still to hand over (from `with_delivered`)."""
+        return self.quantity_granted - self.delivered
+
+    @property
+    def line_total(self):
+        return (self.unit_cost * self.quantity).quantize(Decimal("0.01"))
+
+    @property
+    def approved_total(self):
+        """The item's share of the approved amount (0 for an item approved at none)."""
+        return (self.unit_cost_granted * self.quantity_granted).quantize(Decimal("0.01"))
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def still_open(self):
+        """Active commitments of grants that still count at their approved amount: those
+        still approved. (A commitment is made by `approve` and released by `cancel`, so an
+        active one belongs to an approved grant or to one that counts at cost; naming the
+        one state lets PostgreSQL start from the approved grants rather than read every
+        grant to exclude the others: docs/reports.md has the times.)"""
+        return self.filter(status=Commitment.Status.ACTIVE, application__state=State.APPROVED)
+
+
+class Commitment(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        RELEASED = "released", _("Released")
+
+    application = models.ForeignKey(
+        "grants.GrantApplication", on_delete=models.PROTECT, related_name="commitments"
+    )
+    programme = models.ForeignKey("grants.Programme", on_delete=models.PROTECT, related_name="commitments")
+    amount = models.DecimalField(**MONEY)
+    status = models.CharField(max_length=10, choices=Status, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    release_reason = models.TextField(blank=True)
+
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="commitment_amount_nonneg"),
+            models.UniqueConstraint(
+                fields=["application"],
+                condition=Q(status="active"),
+                name="one_live_commitment_per_application",
+            ),
+        ]
+        indexes = [models.Index(fields=["programme", "status"])]
+
+    def __str__(self):
+        return f"{self.amount} for application {self.application_id} ({self.status})"
+
+
+class ExchangeRate(models.Model):
+    """How many units of `currency` one euro buys on `date` (as central banks publish)."""
+
+    currency = models.CharField(max_length=3, choices=Currency)
+    date = models.DateField()
+    units_per_eur = models.DecimalField(max_digits=14, decimal_places=6)
+
+    class Meta:
+        ordering = ["currency", "-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "date"], name="rate_unique_per_day"),
+            models.CheckConstraint(condition=Q(units_per_eur__gt=0), name="rate_positive"),
+        ]
+
+    def __str__(self):
+        return f"1 EUR = {self.units_per_eur} {self.currency} on {self.date}"
+
+
+class Delivery(models.Model):
+    application = models.ForeignKey(
+        "grants.GrantApplication", on_delete=models.PROTECT, related_name="deliveries"
+    )
+    delivered_on = models.DateField(_("delivered on"))
+    supplier = models.CharField(_("supplier"), max_length=200)
+    invoice_number = models.CharField(_("invoice number"), max_length=100)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["delivered_on", "id"]
+        verbose_name_plural = _("deliveries")
+
+    def __str__(self):
+        return f"delivery {self.pk} for application {self.application_id}"
+
+
+class DeliveryLineQuerySet(models.QuerySet):
+    def at_cost(self):
+        """Lines of grants that count at their delivered cost (State.AT_COST)."""
+        return self.filter(delivery__application__state__in=State.AT_COST)
+
+
+class DeliveryLine(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(EquipmentItem, on_delete=models.PROTECT, related_name="delivery_lines")
+    quantity = models.PositiveIntegerField()
+    actual_unit_cost = models.DecimalField(**MONEY)
+    # Programme currency; EUR at the delivery date's rate, kept as recorded.
+    amount = models.DecimalField(**MONEY)
+    units_per_eur = models.DecimalField(max_digits=14, decimal_places=6)
+    amount_eur = models.DecimalField(**MONEY)
+
+    objects = DeliveryLineQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(condition=Q(actual_unit_cost__gte=0), name="line_unit_cost_nonneg"),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="line_amount_nonneg"),
+            models.CheckConstraint(condition=Q(amount_eur__gte=0), name="line_amount_eur_nonneg"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} of item {self.item_id}"
+
+
+def programme_committed(programme_id):
+    """Committed amount of one programme, in its currency (two aggregate queries): its
+    open commitments and the delivered cost of its grants that count at cost."""
+    open_amount = (
+        Commitment.objects.still_open().filter(programme_id=programme_id).aggregate(total=Sum("amount"))
+    )
+    spent = (
+        DeliveryLine.objects.at_cost()
+        .filter(delivery__application__programme_id=programme_id)
+        .aggregate(total=Sum("amount"))
+    )
+    return cents(open_amount["total"]) + cents(spent["total"])

@@ -1,0 +1,110 @@
+"""Programmes: the donor's money, its rules and its call."""
+
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from applicants.models import Country, TargetGroup
+from applicants.roles import uses_public_labels
+
+from .. import workflow as wf
+from .common import MONEY, Currency
+from .finance import programme_committed
+
+
+def default_visit_months():
+    return [3, 6, 12]
+
+
+class Programme(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    # What roles without sensitive access (finance, the auditor) and the printed handover
+    # protocol read instead of the name, which may say "after release"
+    # (docs/permissions.md, "Public labels").
+    public_name = models.CharField(
+        _("public label"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
+        help_text=_(
+            "Shown to finance and auditors and printed on handover protocols instead of the name. "
+            "Must not reveal prison or return; left blank: “Programme <number>”."
+        ),
+    )
+    donor = models.CharField(_("donor"), max_length=200)
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="programmes")
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency)
+    budget = models.DecimalField(_("total budget"), **MONEY)
+    ceiling = models.DecimalField(_("ceiling per grant"), **MONEY)
+    target_groups = models.JSONField(_("eligible target groups"), default=list)
+    training_threshold = models.DecimalField(
+        _("share of training sessions to attend"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.80"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    pass_mark = models.DecimalField(
+        _("assessment pass mark (weighted, 1-5)"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("3.00"),
+        validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
+    )
+    call_opens = models.DateField(_("call opens"))
+    call_closes = models.DateField(_("call closes"))
+    visit_months = models.JSONField(
+        _("monitoring visits, months after delivery"), default=default_visit_months
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(budget__gte=0), name="programme_budget_nonneg"),
+            models.CheckConstraint(condition=Q(ceiling__gt=0), name="programme_ceiling_positive"),
+            models.CheckConstraint(
+                condition=Q(call_closes__gte=F("call_opens")), name="programme_call_dates"
+            ),
+            models.CheckConstraint(
+                condition=Q(training_threshold__gte=0) & Q(training_threshold__lte=1),
+                name="programme_threshold_share",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def public_label(self):
+        return self.public_name or _("Programme %(number)s") % {"number": self.pk}
+
+    def label_for(self, user):
+        """The name, or the public label for a role that must not read it."""
+        return self.public_label if uses_public_labels(user) else self.name
+
+    def call_is_open(self, on=None):
+        on = on or wf.today()
+        return self.call_opens <= on <= self.call_closes
+
+    def committed_amount(self):
+        """Approved grants at their commitment, settled ones at their delivered cost
+        (grants.ledger explains the definition; the budget report shares it)."""
+        if not getattr(self, "_budget_locked", False):
+            return programme_committed(self.pk)
+        # The row is locked for a budget step (services.take_transition): nothing else
+        # changes the amount until the step ends, so its rule check and the transition's
+        # condition read it once (two scans of the programme's ledger).
+        if not hasattr(self, "_committed_under_lock"):
+            self._committed_under_lock = programme_committed(self.pk)
+        return self._committed_under_lock
+
+    def remaining_budget(self):
+        return self.budget - self.committed_amount()
+
+    def target_group_labels(self):
+        labels = dict(TargetGroup.choices)
+        return [labels.get(g, g) for g in self.target_groups]

@@ -1,0 +1,74 @@
+"""The budget report and the programme figures (docs/design.md "Numbers the service must
+report"; docs/api.md `reports/budget/` and `reports/impact/`; definitions in docs/reports.md).
+
+Every figure is an aggregate computed by the database over the records the user may
+report on: the applications of the centres they are assigned to, and the programmes of
+those centres' countries. Nothing is loaded into Python to be filtered or summed; the
+few rows that come back are already totals. Money is Decimal, in the programme's
+currency unless the name says EUR.
+
+In named parts: `scope` (who reads which figures, the filters), `impact`, `small_groups`
+and `budget`. Every name is importable from `reports.figures`."""
+
+from .budget import (
+    BUDGET_AMOUNTS,
+    BUDGET_LEVELS,
+    budget_programmes,
+    budget_report,
+    budget_rollup,
+    budget_table,
+)
+from .impact import (
+    impact_breakdown,
+    impact_by,
+    impact_by_period,
+    impact_figures,
+    impact_figures_of_nothing,
+    impact_report,
+)
+from .scope import (
+    BREAKDOWNS,
+    IMPACT_FIGURES,
+    NO_FILTERS,
+    SUPPORTED_STATES,
+    TARGET_GROUP_FIELDS,
+    ReportFilters,
+    can_export_lines,
+    can_view_reports,
+    filtered_applications,
+    parse_breakdown,
+    reportable_applications,
+    reportable_programmes,
+)
+from .small_groups import MIN_GROUP_SIZE, SURVIVAL_FIGURES, sees_small_groups, withhold_small_groups
+
+__all__ = [
+    "BREAKDOWNS",
+    "BUDGET_AMOUNTS",
+    "BUDGET_LEVELS",
+    "IMPACT_FIGURES",
+    "MIN_GROUP_SIZE",
+    "NO_FILTERS",
+    "SUPPORTED_STATES",
+    "SURVIVAL_FIGURES",
+    "TARGET_GROUP_FIELDS",
+    "ReportFilters",
+    "budget_programmes",
+    "budget_report",
+    "budget_rollup",
+    "budget_table",
+    "can_export_lines",
+    "can_view_reports",
+    "filtered_applications",
+    "impact_breakdown",
+    "impact_by",
+    "impact_by_period",
+    "impact_figures",
+    "impact_figures_of_nothing",
+    "impact_report",
+    "parse_breakdown",
+    "reportable_applications",
+    "reportable_programmes",
+    "sees_small_groups",
+    "withhold_small_groups",
+]
