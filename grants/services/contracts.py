@@ -115,7 +115,8 @@ def note_signed_contract(*, document, by):
                 application=application,
                 from_state=application.state,
                 to_state=application.state,
-                data={"contract": contract.number, "document": document.pk},
+                # Noted once: before it, the contract had no signed copy.
+                data={"contract": contract.number, "document": document.pk, "before": {"signed_copy": None}},
             )
     try:
         maybe_complete_delivery(application=application, by=by)
