@@ -11,7 +11,7 @@ delivery is refused while any condition asked for is unmet, whenever it was due
 from core.money import ZERO, cents
 
 from . import workflow as wf
-from .models import GrantContract, RuleTiming, contribution_expected
+from .models import RuleTiming, contribution_expected
 
 # From the approval on, for as long as the grant runs or has run its course.
 CONTRACT_STATES = frozenset({wf.State.APPROVED} | wf.State.DELIVERED_OR_LATER)
@@ -62,13 +62,15 @@ def conditions(application):
 def summary(application):
     """The contract's state for the application page and the API: the contract (or
     None before it is issued), the own contribution with its payments, the registration
-    and the conditions the programme asks for (three queries)."""
-    contract = GrantContract.objects.filter(application=application).first()
-    # The rules below read the contract through the application: read it once.
-    application.contract = contract
-    payments = list(application.contribution_payments.order_by("paid_on", "id"))
-    reversed_ids = {p.reverses_id for p in payments if p.reverses_id}
+    and the conditions the programme asks for (at most two queries: the contract unless
+    read with the application, the payments unless nothing is owed)."""
+    # Read with the application where the page asks for it (select_related), else once.
+    contract = getattr(application, "contract", None)
     expected = contribution_expected(application)
+    # A grant that owes nothing has no payments (a payment is refused above the balance
+    # outstanding): the page of such a grant does not ask.
+    payments = list(application.contribution_payments.order_by("paid_on", "id")) if expected else []
+    reversed_ids = {p.reverses_id for p in payments if p.reverses_id}
     paid = cents(sum((p.amount for p in payments), ZERO))
     return {
         "contract": contract,

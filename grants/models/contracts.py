@@ -121,8 +121,11 @@ def contribution_expected(application):
 
 
 def contribution_paid(application):
-    """Payments less their reversals."""
-    return cents(application.contribution_payments.aggregate(total=Sum("amount"))["total"])
+    """Payments less their reversals (read once for a page: `remember_reads`)."""
+    return application.remembered(
+        "contribution_paid",
+        lambda: cents(application.contribution_payments.aggregate(total=Sum("amount"))["total"]),
+    )
 
 
 def contribution_outstanding(application):
