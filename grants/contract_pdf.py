@@ -275,7 +275,7 @@ def render(contract, *, signer_name=""):
     for index, (heading, body) in enumerate(text["articles"]):
         form.paragraph(heading, bold=True)
         form.paragraph(body.format(**values) if body else bodies[index])
-        form.ln(2)
+        form.ln(1)
         if index == 0:
             _items_table(form, application, text, language, currency, contract.approved_amount)
     form.signatures(

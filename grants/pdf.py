@@ -53,6 +53,9 @@ def months_list(months, language):
 class Form(FPDF):
     """An A4 page in DejaVu with a footer `footer_text.format(page=, pages=)`."""
 
+    # The place and date, the space to sign, the lines, their labels and the names (mm).
+    SIGNATURES_HEIGHT = 44
+
     def __init__(self, footer_text):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.footer_text = footer_text
@@ -91,7 +94,10 @@ class Form(FPDF):
         self.multi_cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def signatures(self, *, place_date, left_label, right_label, left_name, right_name):
-        """ "Place and date", then two signature lines with their labels and names."""
+        """The place and date, then two signature lines with their labels and names, kept
+        together on one page."""
+        if self.get_y() + self.SIGNATURES_HEIGHT > self.page_break_trigger:
+            self.add_page()
         self.set_font("DejaVu", "", 10)
         self.ln(10)
         self.cell(0, 6, f"{place_date}: ______________________________", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
