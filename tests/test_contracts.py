@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from pypdf import PdfReader
 
 from applicants import roles
@@ -508,3 +509,15 @@ class TestPage:
             pay(app, world.finance, "1.00", reference=f"BS {n}")
         with django_assert_max_num_queries(len(few.captured_queries)):
             self.page(client, app)
+
+
+# ---- the finance budget page ------------------------------------------------------------
+
+
+def test_the_budget_page_shows_contributions_expected_and_received(world, client, kosovo):
+    app = grant(world, kosovo)
+    services.issue_contract(application=app, by=world.finance)
+    pay(app, world.finance, "40.00")
+    body = verified_login(client, world.finance).get(reverse("finance-budget")).content.decode()
+    assert "Own contributions expected" in body
+    assert "165.00 EUR" in body and "40.00 EUR" in body
