@@ -125,6 +125,9 @@ ROLE_PERMISSIONS = {
         "grants.view_delivery",
         "grants.view_reports",
         "grants.view_finance",
+        "grants.view_grantcontract",
+        "grants.view_contributionpayment",
+        "grants.add_contributionpayment",
         "assessments.view_rubriccriterion",
         "assessments.add_rubriccriterion",
         "assessments.change_rubriccriterion",
@@ -151,6 +154,9 @@ ROLE_PERMISSIONS = {
         "grants.change_exchangerate",
         "grants.view_reports",
         "grants.view_finance",
+        "grants.view_grantcontract",
+        "grants.view_contributionpayment",
+        "grants.add_contributionpayment",
     ],
     # read-only: aggregate reports and the audit trail, no personal data
     AUDITOR: [

@@ -23,10 +23,17 @@ from assessments.forms import criterion_label
 from assessments.models import MonitoringVisit
 from core.errors import ServiceError, require
 from core.web import error_messages, safe_next
-from grants import documents, handover, permissions, selectors, services, transitions
+from grants import contracts, documents, handover, permissions, selectors, services, transitions
 from grants.api import serve_document
 from grants.diagram import workflow_svg
-from grants.forms import DocumentForm, ReassignForm, TransitionForm
+from grants.forms import (
+    ContributionPaymentForm,
+    ContributionReversalForm,
+    DocumentForm,
+    ReassignForm,
+    RegistrationForm,
+    TransitionForm,
+)
 from grants.models import STATE_LABELS, Document, DocumentKind
 from grants.views import timeline
 from grants.views.common import visible_application
@@ -128,6 +135,7 @@ def _detail_context(request, application, *, transition_form=None, document_form
     context.update(_sensitive_section(request, application))
     context.update(_training_and_assessment(application, enrolment, assessment))
     context.update(_staff_actions(user, application))
+    context.update(_contract_section(user, application))
     return context
 
 
@@ -227,6 +235,32 @@ def _staff_actions(user, application):
         "can_print_protocol": application.state in handover.PRINTABLE_STATES
         and handover.can_print_protocol(user, application).allowed,
         "today": timezone.localdate(),
+    }
+
+
+def _contract_section(user, application):
+    """The grant contract from the approval on: its state, the PDF, the signed copy, the
+    own contribution's payments and the registration, for the roles that print it."""
+    if application.state not in contracts.CONTRACT_STATES:
+        return {"contract_state": None}
+    if not permissions.can_print_contract(user, application):
+        return {"contract_state": None}
+    registration = permissions.can_record_registration(user, application).allowed
+    return {
+        "contract_state": contracts.summary(application),
+        "can_record_payment": permissions.can_record_payment(user, application).allowed,
+        "can_record_registration": registration,
+        "can_upload_contract": documents.can_upload(user, application, DocumentKind.SIGNED_CONTRACT).allowed,
+        "payment_form": ContributionPaymentForm(initial={"paid_on": timezone.localdate()}),
+        "reversal_form": ContributionReversalForm(),
+        "registration_form": RegistrationForm(
+            initial={
+                "number": application.business_registration_number,
+                "registered_on": application.business_registered_on,
+            }
+        )
+        if registration
+        else None,
     }
 
 

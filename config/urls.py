@@ -6,6 +6,7 @@ from applicants import api as applicants_api
 from assessments import api as assessments_api
 from grants import api as grants_api
 from grants import audit_api as grants_audit_api
+from grants import contract_api
 from privacy import views as privacy_views
 from reports import api as reports_api
 
@@ -96,6 +97,29 @@ api_v1 = [
         "applications/<int:pk>/handover-protocol.pdf",
         reports_api.HandoverProtocol.as_view(),
         name="application-handover-protocol",
+    ),
+    path(
+        "applications/<int:pk>/contract/", contract_api.ContractDetail.as_view(), name="application-contract"
+    ),
+    path(
+        "applications/<int:pk>/contract.pdf",
+        contract_api.ContractPdf.as_view(),
+        name="application-contract-pdf",
+    ),
+    path(
+        "applications/<int:pk>/contributions/",
+        contract_api.ContributionListCreate.as_view(),
+        name="application-contributions",
+    ),
+    path(
+        "contributions/<int:pk>/reversal/",
+        contract_api.ContributionReversal.as_view(),
+        name="contribution-reversal",
+    ),
+    path(
+        "applications/<int:pk>/registration/",
+        contract_api.Registration.as_view(),
+        name="application-registration",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -208,6 +208,7 @@ def seed(stdout=None):
         target_groups=["former_inmate"],
         call_opens=opens,
         call_closes=closes,
+        contract_rule="before_delivery",
     )
     returnees = Programme.objects.create(
         name="Prospects at home: returnees' micro enterprises",
@@ -219,6 +220,12 @@ def seed(stdout=None):
         target_groups=["returnee", "socially_disadvantaged"],
         call_opens=opens,
         call_closes=closes,
+        # As the organisation's Kosovo programme: the beneficiary signs, pays back 15 %
+        # and registers the business before the equipment is handed over.
+        own_contribution_percent=Decimal("15"),
+        contract_rule="before_delivery",
+        contribution_rule="before_delivery",
+        registration_rule="before_procurement",
     )
     for programme in (resocialisation, returnees):
         for position, (code, label, weight) in enumerate(RUBRIC):
@@ -444,6 +451,8 @@ def drive(
     app = services.take_transition(
         application=app, name="approve", by=manager, comment="Approved by the grant committee."
     )
+    if state != State.CANCELLED:
+        bind_grant(app, officer=officer, finance=finance, complete=state != State.APPROVED or variant == 0)
     if state == State.APPROVED:
         if variant == 0:
             item = app.items.first()
@@ -519,6 +528,39 @@ def drive(
             application=app, name="discontinue", by=officer, comment="The business closed after six months."
         )
     return services.take_transition(application=app, name="complete", by=officer)
+
+
+def bind_grant(app, *, officer, finance, complete):
+    """The grant contract of an approved grant: issued and printed, and (complete) signed,
+    the business registered and the own contribution paid; otherwise half of it paid."""
+    today = timezone.localdate()
+    services.contract_pdf_for(application=app, by=finance)
+    contribution = app.contribution_outstanding()
+    if not complete:
+        if contribution:
+            services.record_contribution_payment(
+                application=app,
+                by=finance,
+                amount=(contribution / 2).quantize(Decimal("0.01")),
+                paid_on=today,
+                reference=f"Bank statement {app.pk}/1",
+            )
+        return
+    signed = SimpleUploadedFile(
+        "contract-signed.pdf", TINY_PDF + f"%contract {app.pk}\n".encode(), "application/pdf"
+    )
+    documents.upload_document(application=app, by=finance, kind="signed_contract", uploaded_file=signed)
+    services.record_registration(
+        application=app, by=officer, number=f"81{app.pk:06d}", registered_on=today - timedelta(days=5)
+    )
+    if contribution:
+        services.record_contribution_payment(
+            application=app,
+            by=finance,
+            amount=contribution,
+            paid_on=today,
+            reference=f"Bank statement {app.pk}",
+        )
 
 
 DEMO_LOGINS = [

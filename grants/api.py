@@ -8,6 +8,7 @@ from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -224,6 +225,16 @@ class ProgrammeList(ListAPIView):
 
     def get_queryset(self):
         return selectors.programmes_for(self.request.user).prefetch_related("rubric")
+
+
+class AnyAccept(BaseContentNegotiation):
+    """File downloads answer whatever the client accepts; errors stay JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0] if parsers else None
 
 
 class NoAuditor:

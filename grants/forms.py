@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from applicants.models import TargetGroup
 
 from . import transitions
-from .models import MAX_QUANTITY, Delivery, DocumentKind, EquipmentItem, GrantApplication, Sector, max_length
+from .models import (
+    MAX_QUANTITY,
+    ContributionPayment,
+    Delivery,
+    DocumentKind,
+    EquipmentItem,
+    GrantApplication,
+    Sector,
+    max_length,
+)
 from .workflow import State
 
 MONEY_FIELD = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
@@ -219,3 +228,32 @@ class DashboardFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
+
+
+class ContributionPaymentForm(forms.Form):
+    # Zero, negative or too large amounts are refused by the service, with its message.
+    amount = forms.DecimalField(
+        label=_("Amount paid"),
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+    )
+    paid_on = forms.DateField(label=_("Paid on"), widget=forms.DateInput(attrs={"type": "date"}))
+    reference = forms.CharField(
+        label=_("Reference (bank statement or receipt)"),
+        max_length=max_length(ContributionPayment, "reference"),
+    )
+
+
+class ContributionReversalForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why is the payment reversed?"), max_length=max_length(ContributionPayment, "reference")
+    )
+
+
+class RegistrationForm(forms.Form):
+    number = forms.CharField(
+        label=_("Registration number"),
+        max_length=max_length(GrantApplication, "business_registration_number"),
+    )
+    registered_on = forms.DateField(label=_("Registered on"), widget=forms.DateInput(attrs={"type": "date"}))

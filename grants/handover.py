@@ -7,26 +7,17 @@ legal text changes with the layout and is reviewed as a whole. It names the gran
 business, the beneficiary and the equipment, never the centre or the target group.
 """
 
-import logging
-from pathlib import Path
-
 from django.utils.translation import gettext_lazy as _
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from applicants import roles
 from audit import trail
-from core.decisions import ALLOWED, Decision
 from core.errors import Conflict, require
 from core.money import ZERO, cents
 
-from . import permissions
+from . import pdf, permissions
 from .models import DeliveryLine
 from .workflow import State
 
-FONTS = Path(__file__).resolve().parent / "fonts"
-# fpdf2 subsets the fonts with fontTools, which logs every glyph table at INFO.
-logging.getLogger("fontTools.subset").setLevel(logging.WARNING)
 PRINTABLE_STATES = {State.APPROVED} | set(State.DELIVERED_OR_LATER)
 
 TEXT = {
@@ -55,7 +46,6 @@ TEXT = {
             "named above and is not to be sold, rented out or pledged during the monitoring period. "
             "Programme staff will visit the business {months} months after the handover."
         ),
-        "and": "and",
         "place_date": "Place and date",
         "beneficiary_sign": "Beneficiary (name and signature)",
         "officer_sign": "Handed over by (name and signature)",
@@ -86,7 +76,6 @@ TEXT = {
             "iznajmiti niti založiti tokom perioda praćenja. Predstavnici programa posetiće korisnika "
             "{months} meseci nakon primopredaje."
         ),
-        "and": "i",
         "place_date": "Mesto i datum",
         "beneficiary_sign": "Korisnik (ime, prezime i potpis)",
         "officer_sign": "Predao/la (ime, prezime i potpis)",
@@ -117,40 +106,16 @@ TEXT = {
             "dhe nuk lejohet të shiten, të jepen me qira apo të lihen peng gjatë periudhës së "
             "monitorimit. Stafi i programit do ta vizitojë biznesin {months} muaj pas dorëzimit."
         ),
-        "and": "dhe",
         "place_date": "Vendi dhe data",
         "beneficiary_sign": "Përfituesi (emri, mbiemri dhe nënshkrimi)",
         "officer_sign": "Dorëzoi (emri, mbiemri dhe nënshkrimi)",
         "page": "Granti {grant} · faqja {page}/{pages}",
     },
 }
-# Thousands and decimal separators as each language writes amounts.
-SEPARATORS = {"en": (",", "."), "sr-latn": (".", ","), "sq": (".", ",")}
 
 
-def language_of(application):
-    language = application.applicant.language
-    return language if language in TEXT else "en"
-
-
-def format_money(amount, language):
-    """1234.5 → "1,234.50" (en) or "1.234,50" (sr-latn, sq), from the Decimal's digits."""
-    thousands, decimal_mark = SEPARATORS[language]
-    whole, fraction = f"{cents(amount):f}".split(".")
-    sign = "-" if whole.startswith("-") else ""
-    whole = whole.lstrip("-")
-    groups = []
-    while whole:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    return f"{sign}{thousands.join(groups) or '0'}{decimal_mark}{fraction}"
-
-
-def _months(months, language):
-    months = [str(m) for m in sorted(months or [])]
-    if len(months) <= 1:
-        return "".join(months)
-    return f"{', '.join(months[:-1])} {TEXT[language]['and']} {months[-1]}"
+language_of = pdf.language_of
+format_money = pdf.format_money
 
 
 def protocol_rows(application):
@@ -188,44 +153,19 @@ def protocol_rows(application):
     return rows
 
 
-class _Protocol(FPDF):
-    def __init__(self, text, grant):
-        super().__init__(orientation="P", unit="mm", format="A4")
-        self.text_for = text
-        self.grant = grant
-        self.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
-        self.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
-        self.set_auto_page_break(auto=True, margin=18)
-        self.alias_nb_pages("{nb}")
-
-    def footer(self):
-        self.set_y(-12)
-        self.set_font("DejaVu", "", 8)
-        self.cell(
-            0,
-            5,
-            self.text_for["page"].format(grant=self.grant, page=self.page_no(), pages="{nb}"),
-            align="C",
-        )
-
-
 def render(application, *, officer_name=""):
     """The protocol of `application` as PDF bytes."""
     language = language_of(application)
     text = TEXT[language]
     programme, applicant = application.programme, application.applicant
     currency = programme.currency
-    pdf = _Protocol(text, application.pk)
-    pdf.set_title(f"{text['title']} – {application.pk}")
-    pdf.set_lang(language)
-    pdf.set_creator("micro-grants")
-    pdf.add_page()
-
-    pdf.set_font("DejaVu", "B", 15)
-    pdf.cell(0, 8, text["title"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("DejaVu", "", 10)
-    pdf.cell(0, 6, text["subtitle"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(3)
+    form = pdf.Form(text["page"].replace("{grant}", str(application.pk)))
+    form.start(
+        title=text["title"],
+        subtitle=text["subtitle"],
+        language=language,
+        document_title=f"{text['title']} – {application.pk}",
+    )
 
     facts = [
         # The protocol leaves the office (beneficiary, supplier, donor's files) and finance
@@ -244,17 +184,12 @@ def render(application, *, officer_name=""):
         members = ", ".join(m.full_name for m in application.members.order_by("last_name", "first_name"))
         if members:
             facts.append((text["members"], members))
-    for label, value in facts:
-        pdf.set_font("DejaVu", "B", 10)
-        pdf.cell(45, 6, label)
-        pdf.set_font("DejaVu", "", 10)
-        pdf.multi_cell(0, 6, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(4)
+    form.facts(facts)
 
     rows = protocol_rows(application)
     total = sum((row[4] for row in rows), ZERO)
-    pdf.set_font("DejaVu", "", 9)
-    with pdf.table(
+    form.set_font("DejaVu", "", 9)
+    with form.table(
         col_widths=(10, 66, 26, 18, 30, 32),
         text_align=("RIGHT", "LEFT", "CENTER", "RIGHT", "RIGHT", "RIGHT"),
         line_height=6,
@@ -274,7 +209,7 @@ def render(application, *, officer_name=""):
                 [
                     str(number),
                     description + (" *" if estimate else ""),
-                    delivered_on.strftime("%d.%m.%Y") if delivered_on else "",
+                    pdf.format_date(delivered_on),
                     str(quantity),
                     format_money(unit, language),
                     format_money(value, language),
@@ -282,53 +217,25 @@ def render(application, *, officer_name=""):
             )
         table.row(["", text["total"], "", "", "", f"{format_money(total, language)} {currency}"])
     if any(row[5] for row in rows):
-        pdf.set_font("DejaVu", "", 8)
-        pdf.cell(0, 6, text["estimate"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.ln(4)
-
-    pdf.set_font("DejaVu", "", 10)
-    pdf.multi_cell(
-        0,
-        6,
-        text["statement"].format(months=_months(programme.visit_months, language)),
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
+        form.set_font("DejaVu", "", 8)
+        form.cell(0, 6, text["estimate"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    form.ln(4)
+    form.paragraph(text["statement"].format(months=pdf.months_list(programme.visit_months, language)))
+    form.signatures(
+        place_date=text["place_date"],
+        left_label=text["beneficiary_sign"],
+        right_label=text["officer_sign"],
+        left_name=applicant.full_name,
+        right_name=officer_name,
     )
-    pdf.ln(10)
-    pdf.cell(
-        0, 6, f"{text['place_date']}: ______________________________", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-    )
-    pdf.ln(16)
-
-    left, width = pdf.l_margin, 80
-    right = pdf.w - pdf.r_margin - width
-    y = pdf.get_y()
-    pdf.line(left, y, left + width, y)
-    pdf.line(right, y, right + width, y)
-    pdf.set_xy(left, y + 1)
-    pdf.cell(width, 5, text["beneficiary_sign"])
-    pdf.set_xy(right, y + 1)
-    pdf.cell(width, 5, text["officer_sign"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_font("DejaVu", "B", 10)
-    pdf.set_x(left)
-    pdf.cell(width, 6, applicant.full_name)
-    pdf.set_x(right)
-    pdf.cell(width, 6, officer_name, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    return bytes(pdf.output())
+    return form.content()
 
 
 def can_print_protocol(user, application):
     """Staff who record deliveries or see the grant's finances, at its centre."""
-    seen = permissions.can_view_application(user, application)
-    if not seen:
-        return seen
-    if not roles.is_staff_member(user) or not (
-        user.has_perm("grants.record_delivery") or user.has_perm("grants.view_finance")
-    ):
-        return Decision(False, _("Your role does not print handover protocols."))
-    if permissions.is_party(user, application):
-        return Decision(False, _("You cannot act on your own application."))
-    return ALLOWED
+    return permissions.prints_signed_forms(
+        user, application, _("Your role does not print handover protocols.")
+    )
 
 
 def protocol_for(*, application, by):

@@ -16,6 +16,7 @@ from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 
 from . import transitions
 from .models import DocumentKind, GrantApplication
+from .workflow import State
 
 OWN_APPLICATION = _("You cannot act on your own application.")
 
@@ -156,6 +157,55 @@ def can_transition(user, application, name):
         return Decision(False, _("You assessed this application; another person must approve it."))
     if name == "record_delivery" and application.approved_by_id == user.pk:
         return Decision(False, _("You approved this grant; another person must record its delivery."))
+    return ALLOWED
+
+
+def prints_signed_forms(user, application, refusal):
+    """The forms a beneficiary signs (handover protocol, grant contract): staff who record
+    deliveries or see the grant's finances, at its centre; `refusal` for other roles."""
+    seen = can_view_application(user, application)
+    if not seen:
+        return seen
+    if not roles.is_staff_member(user) or not (
+        user.has_perm("grants.record_delivery") or user.has_perm("grants.view_finance")
+    ):
+        return Decision(False, refusal)
+    if is_party(user, application):
+        return Decision(False, OWN_APPLICATION)
+    return ALLOWED
+
+
+def can_print_contract(user, application):
+    """Print the grant contract and see its state (signed copy, own contribution,
+    registration): as the handover protocol."""
+    return prints_signed_forms(user, application, _("Your role does not print grant contracts."))
+
+
+def can_record_payment(user, application):
+    """Record or reverse a payment of the own contribution: finance officers and
+    programme managers of the centre."""
+    seen = can_view_application(user, application)
+    if not seen:
+        return seen
+    if not roles.is_staff_member(user) or not user.has_perm("grants.add_contributionpayment"):
+        return Decision(False, _("Your role does not record contribution payments."))
+    if is_party(user, application):
+        return Decision(False, OWN_APPLICATION)
+    return ALLOWED
+
+
+def can_record_registration(user, application):
+    """Record the business's registration: the centre's field officers, until the grant
+    is closed."""
+    seen = can_view_application(user, application)
+    if not seen:
+        return seen
+    if not (roles.has_role(user, roles.FIELD_OFFICER) and user.has_perm("grants.change_grantapplication")):
+        return Decision(False, _("Field officers record the business registration."))
+    if is_party(user, application):
+        return Decision(False, OWN_APPLICATION)
+    if application.state in State.ENDS:
+        return Decision(False, _("This application is closed."))
     return ALLOWED
 
 

@@ -170,7 +170,13 @@ RECORD_DELIVERY = Step(
     button=_("Confirm equipment delivered"),
     diagram=_("record delivery"),
     history=_("Equipment delivered"),
-    guards=(wf.ALL_ITEMS_DELIVERED, wf.HANDOVER_PROTOCOL),
+    guards=(
+        wf.SIGNED_CONTRACT,
+        wf.CONTRIBUTION_PAID,
+        wf.BUSINESS_REGISTERED,
+        wf.ALL_ITEMS_DELIVERED,
+        wf.HANDOVER_PROTOCOL,
+    ),
     budget=True,
 )
 START_FOLLOW_UP = Step(

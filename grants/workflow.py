@@ -175,6 +175,30 @@ def _handover_protocol(app):
     return app.documents.filter(kind="handover_protocol").exists()
 
 
+# The grant contract's conditions (grants.contracts): the fact, then the rule, which a
+# programme that does not ask for the condition always meets.
+
+
+def signed_contract_on_file(app):
+    contract = getattr(app, "contract", None)
+    return contract is not None and contract.is_signed
+
+
+def contribution_paid_in_full(app):
+    return app.contribution_outstanding() == 0
+
+
+def business_registered(app):
+    return bool(app.business_registration_number) and app.business_registered_on is not None
+
+
+def _asked(setting, fact):
+    def check(app):
+        return not getattr(app.programme, setting) or fact(app)
+
+    return check
+
+
 def _last_visit_done(app):
     # From all of them (a handful): the application page has them prefetched already.
     visits = list(app.visits.all())
@@ -234,6 +258,21 @@ HANDOVER_PROTOCOL = Rule(
     "handover_protocol",
     _("Upload the handover protocol signed by the beneficiary."),
     _handover_protocol,
+)
+SIGNED_CONTRACT = Rule(
+    "signed_contract",
+    _("Upload the grant contract signed by the beneficiary."),
+    _asked("contract_rule", signed_contract_on_file),
+)
+CONTRIBUTION_PAID = Rule(
+    "contribution_paid",
+    _("The beneficiary's own contribution is not paid in full."),
+    _asked("contribution_rule", contribution_paid_in_full),
+)
+BUSINESS_REGISTERED = Rule(
+    "business_registered",
+    _("Record the business's registration number and date."),
+    _asked("registration_rule", business_registered),
 )
 LAST_VISIT_DONE = Rule(
     "last_visit_done", _("The 12-month monitoring visit has not been recorded."), _last_visit_done

@@ -6,14 +6,13 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import require
 from core.money import cents
 from grants import handover, ledger, permissions
-from grants.api import NoAuditor, get_application
+from grants.api import AnyAccept, NoAuditor, get_application
 
 from . import exports
 from . import figures as reports
@@ -85,16 +84,6 @@ class ReportsOnly:
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         require(reports.can_view_reports(request.user))
-
-
-class AnyAccept(BaseContentNegotiation):
-    """File downloads answer whatever the client accepts; errors stay JSON."""
-
-    def select_renderer(self, request, renderers, format_suffix=None):
-        return renderers[0], renderers[0].media_type
-
-    def select_parser(self, request, parsers):
-        return parsers[0] if parsers else None
 
 
 def export_format(fmt):

@@ -98,7 +98,9 @@ def budget(request):
     user = request.user
     require(permissions.can_view_finance(user))
     report = reports.budget_report(user)
+    contributions = reports.contributions_by_programme([row["id"] for row in report["results"]])
     for row in report["results"]:
+        row.update(contributions[row["id"]])
         row["committed_share"] = _share(row["committed"], row["budget"])
         row["delivered_share"] = _share(row["delivered"], row["budget"])
     return render(request, "grants/finance_budget.html", {"report": report, "can_export_lines": True})

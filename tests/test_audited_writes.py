@@ -34,7 +34,7 @@ from applicants.models import DuplicateFlag
 from assessments import services as assessment_services
 from assessments.models import Attendance, TrainingCohort
 from grants import documents, services
-from grants.models import AuditEvent, Programme
+from grants.models import AuditEvent, GrantApplication, Programme
 from privacy import subjects
 
 from .conftest import verified_login
@@ -61,6 +61,8 @@ FACTS = {
     "grants.Delivery",
     "grants.DeliveryLine",
     "grants.Document",
+    "grants.GrantContract",
+    "grants.ContributionPayment",
     "applicants.Applicant",
     "applicants.ApplicantSensitive",
     "applicants.DuplicateFlag",
@@ -228,6 +230,46 @@ def record_delivery(world, during):
             supplier="Tehno Alat",
             invoice_number="INV-9",
             lines=[{"item": item.pk, "quantity": 1, "actual_unit_cost": "600.00"}],
+        )
+
+
+@path
+def print_contract(world, during):
+    app = app_in(world, approved=True)
+    with during():
+        services.contract_pdf_for(application=app, by=world.finance)
+
+
+@path
+def signed_contract_upload(world, during):
+    app = app_in(world, approved=True)
+    with during():
+        documents.upload_document(
+            application=app,
+            by=world.finance,
+            kind="signed_contract",
+            uploaded_file=SimpleUploadedFile("signed.pdf", PDF_BYTES + b"%signed", "application/pdf"),
+        )
+
+
+@path
+def contribution_paid_and_reversed(world, during):
+    app = app_in(world, approved=True)
+    Programme.objects.filter(pk=app.programme_id).update(own_contribution_percent=Decimal("15"))
+    app = GrantApplication.objects.get(pk=app.pk)
+    with during():
+        payment = services.record_contribution_payment(
+            application=app, by=world.finance, amount="10.00", paid_on=TODAY, reference="BS 1"
+        )
+        services.reverse_contribution_payment(payment=payment, by=world.manager, reason="Wrong grant.")
+
+
+@path
+def registration_recorded(world, during):
+    app = app_in(world, approved=True)
+    with during():
+        services.record_registration(
+            application=app, by=world.officer, number="81012345", registered_on=TODAY
         )
 
 
@@ -409,6 +451,11 @@ def admin_programme_and_rubric(world, during, client):
         "call_opens": programme.call_opens.isoformat(),
         "call_closes": programme.call_closes.isoformat(),
         "visit_months": "[3, 6]",
+        "own_contribution_percent": "15",
+        "contribution_due_days": "30",
+        "contract_rule": "before_delivery",
+        "contribution_rule": "",
+        "registration_rule": "",
         "rubric-TOTAL_FORMS": str(len(rubric)),
         "rubric-INITIAL_FORMS": str(len(rubric)),
         "rubric-MIN_NUM_FORMS": "1",

@@ -304,8 +304,11 @@ def test_no_response_ties_a_name_to_prison_or_return(username):
         assert {"application/pdf", "text/csv"} <= scan.kinds
         assert any("sheet" in kind for kind in scan.kinds)
         assert any("handover-protocol" in url for url in scan.with_names)
-        # ...and only there (docs/permissions.md: finance reads names on the protocol only).
-        assert [url for url in scan.with_names if "handover-protocol" not in url] == []
+        assert any("contract.pdf" in url for url in scan.with_names)
+        # ...and only there (docs/permissions.md: finance reads names on the protocol and
+        # the grant contract only, the forms the beneficiary signs).
+        signed_forms = ("handover-protocol", "contract.pdf")
+        assert [url for url in scan.with_names if not any(form in url for form in signed_forms)] == []
     else:
         assert scan.with_names == []
 

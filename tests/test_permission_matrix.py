@@ -20,6 +20,7 @@ import copy
 import datetime
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -34,6 +35,7 @@ from applicants import roles
 from applicants.tokens import issue_token
 from audit import trail
 from grants import transitions
+from grants.models import ContributionPayment
 from grants.workflow import State
 
 from .conftest import verified_login
@@ -112,6 +114,14 @@ MATRIX = [
     (A + "cohort-attendance", "POST", "enrolled_cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
     (A + "application-ledger", "GET", "approved_full", 401, "403 404 404", "403 403 404", "200 200 404", "200 404", "403 403"),
     (A + "application-handover-protocol", "GET", "approved", 401, "403 404 404", "403 200 404", "403 200 404", "200 404", "403 403"),
+    # -- API: the grant contract (printed as the handover protocol; payments by finance
+    #    and managers, the registration by field officers)
+    (A + "application-contract", "GET", "approved", 401, "403 404 404", "403 200 404", "403 200 404", "200 404", "403 403"),
+    (A + "application-contract-pdf", "GET", "approved", 401, "403 404 404", "403 200 404", "403 200 404", "200 404", "403 403"),
+    (A + "application-contributions", "GET", "approved", 401, "403 404 404", "403 200 404", "403 200 404", "200 404", "403 403"),
+    (A + "application-contributions", "POST", "approved", 401, "403 404 404", "403 403 404", "403 201 404", "201 404", "403 403"),
+    (A + "contribution-reversal", "POST", "payment", 401, "403 404 404", "403 403 404", "403 201 404", "201 404", "403 403"),
+    (A + "application-registration", "PUT", "approved", 401, "403 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
     # -- API: the audit trail (the auditor's without personal data)
     (A + "audit-events", "GET", None, 401, "403", "200", "200", "403", "200"),
     # -- API: reports (aggregates; row-level money only for finance and managers)
@@ -153,6 +163,9 @@ MATRIX = [
     ("document-download-page", "GET", "doc_sensitive", "login", "200 404 404", "200 200 404", "200 200 404", "404 404", "404 404"),
     ("delivery-new", "GET", "approved", "login", "403 403 403", "403 200 404", "403 403 403", "200 404", "403 403"),
     ("application-ledger-page", "GET", "approved_full", "login", "403 403 403", "403 403 403", "200 200 404", "200 404", "403 403"),
+    ("contribution-new-page", "POST", "approved", "login", "403 403 403", "403 403 403", "403 ok 404", "ok 404", "403 403"),
+    ("contribution-reverse-page", "POST", "payment", "login", "403 403 403", "403 403 403", "403 ok 404", "ok 404", "403 403"),
+    ("registration-page", "POST", "approved", "login", "403 403 403", "403 ok 404", "403 403 403", "403 403", "403 403"),
     # -- web: training, assessment, visits
     ("cohort-list", "GET", None, "login", "403", "200", "200", "403", "403"),
     ("cohort-new", "GET", None, "login", "403", "200", "403", "403", "403"),
@@ -233,6 +246,7 @@ class Owned:
     enrolled_cohort: object
     flag: object = None
     token: object = None
+    payment: object = None
 
 
 def build_owned(person, programme, *, officer, assessor, cohort):
@@ -266,6 +280,9 @@ def build_owned(person, programme, *, officer, assessor, cohort):
         doc_sensitive=DocumentFactory(application=apps["draft"], kind="release_certificate"),
         visit=apps["follow_up"].visits.order_by("months").first(),
         enrolled_cohort=enrolled_cohort,
+        payment=ContributionPayment.objects.create(
+            application=apps["approved"], amount=Decimal("1.00"), paid_on=TODAY, reference="Matrix payment"
+        ),
     )
 
 
@@ -274,7 +291,8 @@ class MatrixWorld:
         serbia = CountryFactory(code="RS", name="Serbia")
         self.centre = CentreFactory(country=serbia, name="Centre A")
         self.other_centre = CentreFactory(country=serbia, name="Centre B")
-        self.programme = ProgrammeFactory(country=serbia)
+        # An own contribution to pay (10 %), so that recording a payment can succeed.
+        self.programme = ProgrammeFactory(country=serbia, own_contribution_percent=Decimal("10"))
         self.users = {
             "officer": staff(roles.FIELD_OFFICER, self.centre, username="m-officer"),
             "manager": staff(roles.PROGRAMME_MANAGER, self.centre, username="m-manager"),
@@ -459,6 +477,12 @@ def body_for(name, method, owned, world):
             "jobs_family": "0",
             "jobs_employees": "0",
         }
+    if name in ("api:application-contributions", "contribution-new-page"):
+        return {"amount": "1.00", "paid_on": TODAY.isoformat(), "reference": "Matrix bank statement"}
+    if name in ("api:contribution-reversal", "contribution-reverse-page"):
+        return {"reason": "Recorded on the wrong grant."}
+    if name in ("api:application-registration", "registration-page"):
+        return {"number": "81000123", "registered_on": TODAY.isoformat()}
     if name == "application-edit":
         return {"business_name": "Renamed"}
     if name == "document-upload":
@@ -484,7 +508,16 @@ def url_for(name, obj_kind, owned, extra=None):
         pass
     elif obj_kind == "person":
         kwargs["pk"] = owned.person.pk
-    elif obj_kind in ("doc", "doc_sensitive", "visit", "cohort", "enrolled_cohort", "flag", "token"):
+    elif obj_kind in (
+        "doc",
+        "doc_sensitive",
+        "visit",
+        "cohort",
+        "enrolled_cohort",
+        "flag",
+        "token",
+        "payment",
+    ):
         kwargs["pk"] = getattr(owned, obj_kind).pk
     else:
         kwargs["pk"] = owned.apps[obj_kind].pk

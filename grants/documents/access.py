@@ -45,6 +45,8 @@ def can_delete(user, document):
         return seen
     if document.kind == DocumentKind.HANDOVER_PROTOCOL and application.state in PROTOCOL_LOCKED_STATES:
         return Decision(False, _("The signed handover protocol of a delivery stays on file."))
+    if document.kind == DocumentKind.SIGNED_CONTRACT:
+        return Decision(False, _("The signed grant contract stays on file."))
     if application.state in CLOSED_STATES:
         return Decision(False, _("This application is closed; its documents stay on file."))
     may_upload = can_upload(user, application, document.kind)

@@ -28,7 +28,7 @@ from core.errors import ServiceError, require
 from .. import filechecks, permissions
 from ..images import strip_metadata
 from ..models import Document, DocumentKind
-from ..services import maybe_complete_delivery
+from ..services import maybe_complete_delivery, note_signed_contract
 from .access import can_delete, can_download, can_upload
 from .kinds import (
     ALLOWED_TYPES,
@@ -163,6 +163,9 @@ def _store_and_record(application, by, kind, name, stream, content_type):
         raise
     if kind == DocumentKind.HANDOVER_PROTOCOL:
         _maybe_complete_delivery(application, by)
+    if kind == DocumentKind.SIGNED_CONTRACT:
+        # The contract keeps when its signed copy arrived; the document stays either way.
+        note_signed_contract(document=document, by=by)
     return document
 
 

@@ -31,6 +31,7 @@ ALLOWED_TYPES = {
     DocumentKind.RETURN_CERTIFICATE: SCANS,
     DocumentKind.SUPPLIER_QUOTE: SCANS,
     DocumentKind.HANDOVER_PROTOCOL: SCANS,
+    DocumentKind.SIGNED_CONTRACT: SCANS,
     DocumentKind.PHOTO: {JPEG, PNG},
     DocumentKind.OTHER: {PDF, JPEG, PNG, DOCX, ODT},
 }

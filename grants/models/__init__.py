@@ -5,6 +5,7 @@
   fields derived from it, nothing else: permission checks, locking, budget commitment,
   audit rows and notifications are in grants.services);
 - `finance`: equipment, commitments, exchange rates and deliveries;
+- `contracts`: the grant contract, the own contribution and its payments;
 - `documents`, `notifications`.
 
 The audit trail's models belong to this app too (their tables, migrations and
@@ -24,6 +25,15 @@ from .applications import (
     GrantApplicationUserObjectPermission,
 )
 from .common import MAX_QUANTITY, MONEY, Currency, Sector, max_length
+from .contracts import (
+    ContributionPayment,
+    GrantContract,
+    RuleTiming,
+    contribution_expected,
+    contribution_of,
+    contribution_outstanding,
+    contribution_paid,
+)
 from .documents import Document, DocumentKind, document_key
 from .finance import (
     Commitment,
@@ -50,6 +60,7 @@ __all__ = [
     "AuditEvent",
     "AuditText",
     "Commitment",
+    "ContributionPayment",
     "CommitmentQuerySet",
     "Currency",
     "Delivery",
@@ -61,11 +72,17 @@ __all__ = [
     "EquipmentItemQuerySet",
     "ExchangeRate",
     "GrantApplication",
+    "GrantContract",
     "GrantApplicationGroupObjectPermission",
     "GrantApplicationUserObjectPermission",
     "Notification",
     "Programme",
+    "RuleTiming",
     "Sector",
+    "contribution_expected",
+    "contribution_of",
+    "contribution_outstanding",
+    "contribution_paid",
     "default_visit_months",
     "document_key",
     "max_length",

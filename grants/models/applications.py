@@ -17,6 +17,7 @@ from applicants.models import Applicant, IntegrationCentre
 from .. import transitions as steps
 from ..workflow import State
 from .common import MONEY, Sector
+from .contracts import contribution_outstanding
 from .programmes import Programme
 
 STATE_LABELS = dict(State.CHOICES)
@@ -84,6 +85,11 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closing_reason = models.TextField(blank=True)
+    # The business's registration (grants.services.contracts.record_registration).
+    business_registration_number = models.CharField(
+        _("business registration number"), max_length=50, blank=True, default="", db_default=""
+    )
+    business_registered_on = models.DateField(_("business registered on"), null=True, blank=True)
 
     objects = ApplicationQuerySet.as_manager()
 
@@ -170,6 +176,10 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
         if name not in memo:
             memo[name] = read()
         return memo[name]
+
+    def contribution_outstanding(self):
+        """What is left to pay of the own contribution (grants.models.contracts)."""
+        return contribution_outstanding(self)
 
     def undelivered_items(self):
         """Items (with quantity still due) not yet fully handed over."""

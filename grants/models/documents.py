@@ -18,6 +18,7 @@ class DocumentKind(models.TextChoices):
     RETURN_CERTIFICATE = "return_certificate", _("Return certificate")
     SUPPLIER_QUOTE = "supplier_quote", _("Supplier quote")
     HANDOVER_PROTOCOL = "handover_protocol", _("Handover protocol")
+    SIGNED_CONTRACT = "signed_contract", _("Signed grant contract")
     PHOTO = "photo", _("Photo")
     OTHER = "other", _("Other")
 

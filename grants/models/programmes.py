@@ -12,6 +12,7 @@ from applicants.roles import uses_public_labels
 
 from .. import workflow as wf
 from .common import MONEY, Currency
+from .contracts import PERCENT, RuleTiming
 from .finance import programme_committed
 
 
@@ -60,6 +61,42 @@ class Programme(models.Model):
     visit_months = models.JSONField(
         _("monitoring visits, months after delivery"), default=default_visit_months
     )
+    # The grant contract's conditions (grants.contracts): each switched off, or required
+    # before procurement (quotes, purchase orders) or before delivery.
+    own_contribution_percent = models.DecimalField(
+        _("own contribution (% of the approved amount)"),
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+        help_text=_("0: the beneficiary pays nothing back."),
+        **PERCENT,
+    )
+    contribution_due_days = models.PositiveSmallIntegerField(
+        _("own contribution due, days after the contract"), default=30, db_default=30
+    )
+    contract_rule = models.CharField(
+        _("signed contract required"),
+        max_length=20,
+        choices=RuleTiming,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    contribution_rule = models.CharField(
+        _("own contribution paid in full required"),
+        max_length=20,
+        choices=RuleTiming,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    registration_rule = models.CharField(
+        _("business registration required"),
+        max_length=20,
+        choices=RuleTiming,
+        blank=True,
+        default="",
+        db_default="",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -72,6 +109,10 @@ class Programme(models.Model):
             models.CheckConstraint(
                 condition=Q(training_threshold__gte=0) & Q(training_threshold__lte=1),
                 name="programme_threshold_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(own_contribution_percent__gte=0) & Q(own_contribution_percent__lte=100),
+                name="programme_contribution_share",
             ),
         ]
 

@@ -1,5 +1,6 @@
 """Writes of the grants app, in named parts: `applications` (drafts, transitions,
-reassignment), `finance` (exchange rates, deliveries) and `programmes` (the admin's
+reassignment), `finance` (exchange rates, deliveries), `contracts` (the grant contract,
+own contribution, registration) and `programmes` (the admin's
 edits). Each runs in one transaction, checks the permission first and writes an audit
 event. Every function is importable from `grants.services`."""
 
@@ -17,6 +18,14 @@ from .applications import (
     unmet_rules,
     update_draft,
 )
+from .contracts import (
+    contract_pdf_for,
+    issue_contract,
+    note_signed_contract,
+    record_contribution_payment,
+    record_registration,
+    reverse_contribution_payment,
+)
 from .finance import eur_rate, load_exchange_rates, maybe_complete_delivery, record_delivery_lines
 from .programmes import PROGRAMME_FACTS, delete_programme, save_programme, save_programme_rows
 
@@ -25,17 +34,23 @@ __all__ = [
     "PLAN_FIELDS",
     "PROGRAMME_FACTS",
     "applicant_of",
+    "contract_pdf_for",
     "available_transitions",
     "can_create_for",
     "create_application",
     "delete_programme",
     "eur_rate",
     "grant_owner_permissions",
+    "issue_contract",
     "load_exchange_rates",
     "locked",
     "maybe_complete_delivery",
+    "note_signed_contract",
     "reassign_application",
+    "record_contribution_payment",
     "record_delivery_lines",
+    "record_registration",
+    "reverse_contribution_payment",
     "save_programme",
     "save_programme_rows",
     "take_transition",

@@ -15,7 +15,7 @@ from core.errors import (
 )
 from core.money import CENT, parse_amount
 
-from .. import permissions
+from .. import contracts, permissions
 from ..models import (
     Delivery,
     DeliveryLine,
@@ -84,6 +84,13 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
     require(permissions.can_record_delivery_lines(by, application))
     if application.state != State.APPROVED:
         raise Conflict(_("Deliveries are recorded for approved grants only."), code="wrong_state")
+    unmet = contracts.unmet_before_delivery(application)
+    if unmet:
+        raise Conflict(
+            _("The grant contract's conditions are not met: %(conditions)s")
+            % {"conditions": " ".join(unmet)},
+            code="contract_conditions",
+        )
     if delivered_on > timezone.localdate():
         raise ServiceError(
             _("A delivery cannot be dated in the future."),

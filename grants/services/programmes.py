@@ -21,6 +21,11 @@ PROGRAMME_FACTS = [
     "call_opens",
     "call_closes",
     "visit_months",
+    "own_contribution_percent",
+    "contribution_due_days",
+    "contract_rule",
+    "contribution_rule",
+    "registration_rule",
 ]
 
 

@@ -10,7 +10,8 @@ def visible_application(user, pk, **annotations):
     the `annotations` a page asks for."""
     application = (
         selectors.applications_for(user)
-        .select_related("programme", "applicant", "centre", "assigned_officer")
+        # The contract: the page's contract section and the delivery rules read it.
+        .select_related("programme", "applicant", "centre", "assigned_officer", "contract")
         .annotate(**annotations)
         .filter(pk=pk)
         .first()

@@ -4,7 +4,7 @@ from django.db.models import Q, Sum
 
 from applicants import roles
 from core.money import ZERO, cents
-from grants.models import Commitment, DeliveryLine, Programme
+from grants.models import Commitment, ContributionPayment, DeliveryLine, GrantContract, Programme
 from grants.workflow import State
 
 from .scope import NO_FILTERS, reportable_programmes
@@ -129,3 +129,32 @@ def budget_report(user, filters=NO_FILTERS):
     )
     by_donor = sorted(budget_rollup(programmes, "donor"), key=lambda r: (r["donor"], r["currency"]))
     return {"results": results, "by_country": by_country, "by_donor": by_donor}
+
+
+# ---- own contributions ----------------------------------------------------------------
+
+
+def contributions_by_programme(programme_ids):
+    """{programme id: {"contributions_expected", "contributions_received"}}: the own
+    contributions the grant contracts issued ask for (grants not cancelled) and the
+    payments received less their reversals, in the programme's currency. Two queries."""
+    expected = dict(
+        GrantContract.objects.filter(application__programme__in=programme_ids)
+        .exclude(application__state=State.CANCELLED)
+        .order_by()
+        .values_list("application__programme_id")
+        .annotate(total=Sum("contribution_amount"))
+    )
+    received = dict(
+        ContributionPayment.objects.filter(application__programme__in=programme_ids)
+        .order_by()
+        .values_list("application__programme_id")
+        .annotate(total=Sum("amount"))
+    )
+    return {
+        pk: {
+            "contributions_expected": cents(expected.get(pk)),
+            "contributions_received": cents(received.get(pk)),
+        }
+        for pk in programme_ids
+    }
