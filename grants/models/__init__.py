@@ -5,6 +5,7 @@
   fields derived from it, nothing else: permission checks, locking, budget commitment,
   audit rows and notifications are in grants.services);
 - `finance`: equipment, commitments, exchange rates and deliveries;
+- `procurement`: suppliers, conflicts of interest, quotes and purchase orders;
 - `documents`, `notifications`.
 
 The audit trail's models belong to this app too (their tables, migrations and
@@ -37,6 +38,14 @@ from .finance import (
     programme_committed,
 )
 from .notifications import Notification
+from .procurement import (
+    ConflictDeclaration,
+    PurchaseOrder,
+    Supplier,
+    SupplierQuote,
+    iban_is_valid,
+    normalised_iban,
+)
 from .programmes import Programme, default_visit_months
 
 __all__ = [
@@ -50,6 +59,7 @@ __all__ = [
     "AuditEvent",
     "AuditText",
     "Commitment",
+    "ConflictDeclaration",
     "CommitmentQuerySet",
     "Currency",
     "Delivery",
@@ -65,9 +75,14 @@ __all__ = [
     "GrantApplicationUserObjectPermission",
     "Notification",
     "Programme",
+    "PurchaseOrder",
     "Sector",
+    "Supplier",
+    "SupplierQuote",
     "default_visit_months",
     "document_key",
+    "iban_is_valid",
     "max_length",
+    "normalised_iban",
     "programme_committed",
 ]

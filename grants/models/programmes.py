@@ -60,6 +60,22 @@ class Programme(models.Model):
     visit_months = models.JSONField(
         _("monitoring visits, months after delivery"), default=default_visit_months
     )
+    # Procurement rules (docs/procurement.md): an item worth more than the threshold (in
+    # the programme's currency, at its approved value) is bought after comparing this
+    # many quotes of vetted suppliers; below it one quote suffices.
+    quotes_required = models.PositiveSmallIntegerField(
+        _("quotes to compare above the threshold"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+    quote_threshold = models.DecimalField(
+        _("item value above which quotes are compared"), default=Decimal("1000.00"), **MONEY
+    )
+    # Off for programmes that existed before purchase orders (migration 0010), so that
+    # deliveries already under way are not stopped.
+    requires_purchase_orders = models.BooleanField(
+        _("deliveries need an approved purchase order"), default=True
+    )
 
     class Meta:
         ordering = ["name"]
@@ -72,6 +88,9 @@ class Programme(models.Model):
             models.CheckConstraint(
                 condition=Q(training_threshold__gte=0) & Q(training_threshold__lte=1),
                 name="programme_threshold_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(quote_threshold__gte=0), name="programme_quote_threshold_nonneg"
             ),
         ]
 

@@ -21,6 +21,9 @@ PROGRAMME_FACTS = [
     "call_opens",
     "call_closes",
     "visit_months",
+    "quotes_required",
+    "quote_threshold",
+    "requires_purchase_orders",
 ]
 
 
