@@ -379,3 +379,156 @@ class TestDeliveries:
         application = world.application(approved=True, items=[("Oven", 1, "1450.00")])
         assert not application.programme.requires_purchase_orders
         assert deliver(world, application, supplier="Tehno").purchase_order is None
+
+
+# ---- API ------------------------------------------------------------------------------
+
+
+class TestApi:
+    def test_the_whole_purchase_through_the_api(self, world, api):
+        application = approved_grant(world)
+        item = application.items.get()
+        buyer = api(world.procurement)
+        supplier_ids = []
+        for n in range(3):
+            response = buyer.post(
+                "/api/v1/suppliers/",
+                {"name": f"Supplier {n}", "tax_number": f"10{n}", "address": "Niš", "iban": iban()},
+                format="json",
+            )
+            assert response.status_code == 201, response.data
+            assert response.data["status"] == "pending"
+            supplier_ids.append(response.data["id"])
+            response = buyer.post(f"/api/v1/suppliers/{supplier_ids[-1]}/vetting/", {"status": "approved"})
+            assert response.data["status"] == "approved"
+        for n, supplier_id in enumerate(supplier_ids):
+            response = buyer.post(
+                f"/api/v1/applications/{application.pk}/quotes/",
+                {
+                    "item": item.pk,
+                    "supplier": supplier_id,
+                    "unit_price": f"{1400 + n * 10}.00",
+                    "quoted_on": today().isoformat(),
+                    "valid_until": (today() + datetime.timedelta(days=30)).isoformat(),
+                    "file": quote_file(),
+                },
+                format="multipart",
+            )
+            assert response.status_code == 201, response.data
+        quotes_ = buyer.get(f"/api/v1/applications/{application.pk}/quotes/").data["results"]
+        dearest = quotes_[-1]
+        response = buyer.post(f"/api/v1/quotes/{dearest['id']}/choose/", {}, format="json")
+        assert response.status_code == 400
+        assert "justification" in response.data
+        response = buyer.post(f"/api/v1/quotes/{quotes_[0]['id']}/choose/", {}, format="json")
+        assert response.data["chosen"] is True
+        response = buyer.post(
+            f"/api/v1/applications/{application.pk}/purchase-orders/",
+            {"supplier": supplier_ids[0]},
+            format="json",
+        )
+        assert response.status_code == 201
+        order = response.data
+        assert order["number"].startswith("PO-") and order["total"] == "1400.00"
+        assert buyer.post(f"/api/v1/purchase-orders/{order['id']}/approve/").status_code == 403
+        assert api(world.finance).post(f"/api/v1/purchase-orders/{order['id']}/approve/").status_code == 200
+        buyer2 = approver(world, roles.PROCUREMENT_OFFICER, "buyer2")
+        response = api(buyer2).post(f"/api/v1/purchase-orders/{order['id']}/approve/")
+        assert response.data["status"] == "approved"
+        response = api(world.officer).post(
+            f"/api/v1/applications/{application.pk}/deliveries/",
+            {
+                "delivered_on": today().isoformat(),
+                "invoice_number": "INV-9",
+                "purchase_order": order["id"],
+                "lines": [{"item": item.pk, "quantity": 1, "actual_unit_cost": "1400.00"}],
+            },
+            format="json",
+        )
+        assert response.status_code == 201, response.data
+        assert response.data["supplier"] == "Supplier 0"
+        pdf = api(world.finance).get(f"/api/v1/purchase-orders/{order['id']}.pdf")
+        assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+
+    def test_the_procurement_officer_reads_no_names(self, world, api):
+        application = approved_grant(world)
+        response = api(world.procurement).get(f"/api/v1/applications/{application.pk}/")
+        assert response.status_code == 200
+        assert "applicant_name" not in response.data
+        assert world.person.last_name not in response.content.decode()
+        assert api(world.procurement).get("/api/v1/applicants/").status_code == 403
+
+    def test_the_supplier_list_and_the_order_list_take_a_bounded_number_of_queries(
+        self, world, api, django_assert_max_num_queries
+    ):
+        client = api(world.procurement)
+        SupplierFactory.create_batch(3)
+        for _n in range(2):
+            ordered(world, approved_grant(world))
+        with django_assert_max_num_queries(12) as few:
+            assert client.get("/api/v1/suppliers/").status_code == 200
+            assert client.get("/api/v1/purchase-orders/").status_code == 200
+        SupplierFactory.create_batch(10)
+        for _n in range(5):
+            ordered(world, approved_grant(world))
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            client = api(world.procurement)
+            assert len(client.get("/api/v1/suppliers/").data["results"]) > 10
+            assert client.get("/api/v1/purchase-orders/").status_code == 200
+
+
+# ---- pages ----------------------------------------------------------------------------
+
+
+class TestPages:
+    def test_the_procurement_officer_buys_through_the_pages(self, world, client):
+        from .conftest import verified_login
+
+        application = approved_grant(world, value="500.00")
+        item = application.items.get()
+        supplier = SupplierFactory(name="Pekarska oprema")
+        verified_login(client, world.procurement)
+        assert client.get("/").url.endswith("/procurement/")
+        page = client.get("/procurement/suppliers/?status=approved")
+        assert page.status_code == 200 and "Pekarska oprema" in page.content.decode()
+        page = client.get(f"/procurement/grants/{application.pk}/")
+        assert page.status_code == 200 and world.person.last_name not in page.content.decode()
+        response = client.post(
+            f"/procurement/grants/{application.pk}/",
+            {
+                "item": item.pk,
+                "supplier": supplier.pk,
+                "unit_price": "480.00",
+                "quoted_on": today().isoformat(),
+                "valid_until": today().isoformat(),
+                "file": quote_file(),
+            },
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        quote = SupplierQuote.objects.get()
+        client.post(f"/procurement/quotes/{quote.pk}/choose/", {"justification": ""})
+        client.post(f"/procurement/grants/{application.pk}/orders/{supplier.pk}/")
+        order = PurchaseOrder.objects.get()
+        assert client.get(f"/procurement/orders/{order.pk}.pdf")["Content-Type"] == "application/pdf"
+        assert client.get("/procurement/orders/").status_code == 200
+
+    def test_the_supplier_register_is_kept_through_the_pages(self, world, client):
+        from .conftest import verified_login
+
+        verified_login(client, world.procurement)
+        response = client.post(
+            "/procurement/suppliers/new/",
+            {"name": "Alati", "tax_number": "555", "address": "Prizren", "iban": "XK05 1212 0123 4567 8906"},
+        )
+        supplier = Supplier.objects.get()
+        assert response.url == f"/procurement/suppliers/{supplier.pk}/"
+        client.post(f"/procurement/suppliers/{supplier.pk}/vet/", {"status": "approved"})
+        client.post(f"/procurement/suppliers/{supplier.pk}/conflict/", {"note": "Cousin"})
+        supplier.refresh_from_db()
+        assert supplier.status == "approved"
+        assert supplier.conflicts.get().user == world.procurement
+        assert "Cousin" in client.get(f"/procurement/suppliers/{supplier.pk}/").content.decode()
+        bad = client.post(
+            "/procurement/suppliers/new/", {"name": "X", "tax_number": "556", "address": "Y", "iban": "XK00"}
+        )
+        assert bad.status_code == 400

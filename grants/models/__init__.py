@@ -39,6 +39,7 @@ from .finance import (
 )
 from .notifications import Notification
 from .procurement import (
+    IBAN_LENGTH_LIMIT,
     ConflictDeclaration,
     PurchaseOrder,
     Supplier,
@@ -49,6 +50,7 @@ from .procurement import (
 from .programmes import Programme, default_visit_months
 
 __all__ = [
+    "IBAN_LENGTH_LIMIT",
     "ERASED_TEXT",
     "MAX_QUANTITY",
     "MONEY",

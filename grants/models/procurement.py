@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from .common import MONEY
 
 IBAN_LENGTH = 34
+# What a form takes in: the IBAN with the spaces people type between groups of four.
+IBAN_LENGTH_LIMIT = IBAN_LENGTH + 9
 
 
 def normalised_iban(value):

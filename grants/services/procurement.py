@@ -128,13 +128,44 @@ def _comparable(item):
     return SupplierQuote.objects.filter(item=item, supplier__status=Supplier.Status.APPROVED)
 
 
-@transaction.atomic
 def add_quote(*, item, by, supplier, unit_price, quoted_on, valid_until, uploaded_file):
     """Record a vetted supplier's quote for one item, its document uploaded with kind
-    `supplier_quote` (stored, checked and audited by the documents service)."""
-    application = locked(item.application)
+    `supplier_quote` (stored, checked and audited by the documents service, in its own
+    transactions: no lock is held while the file travels to storage; callers are
+    `non_atomic_requests` like the upload endpoint). Everything is checked before the
+    upload and again, under the grant's lock, before the quote is written."""
+    price = _check_quote(
+        item.application, item, by, supplier, unit_price, quoted_on, valid_until, uploaded_file
+    )
+    document = documents.upload_document(
+        application=item.application, by=by, kind=DocumentKind.SUPPLIER_QUOTE, uploaded_file=uploaded_file
+    )
+    with transaction.atomic():
+        application = locked(item.application)
+        _check_quote(application, item, by, supplier, unit_price, quoted_on, valid_until, uploaded_file)
+        quote = SupplierQuote.objects.create(
+            item=item,
+            supplier=supplier,
+            unit_price=price,
+            quoted_on=quoted_on,
+            valid_until=valid_until,
+            document=document,
+            created_by=by,
+        )
+        trail.record(
+            action="quote_added",
+            actor=by,
+            application=application,
+            from_state=application.state,
+            to_state=application.state,
+            data={"quote": quote.pk, "item": item.pk, "supplier": supplier.pk, "unit_price": str(price)},
+        )
+    return quote
+
+
+def _check_quote(application, item, by, supplier, unit_price, quoted_on, valid_until, uploaded_file):  # noqa: PLR0913
     require(rules.can_add_quote(by, application))
-    if not supplier.is_vetted:
+    if not Supplier.objects.filter(pk=supplier.pk, status=Supplier.Status.APPROVED).exists():
         raise ServiceError(
             _("Quotes are taken from vetted suppliers only."), details={"supplier": [_("Not vetted.")]}
         )
@@ -151,27 +182,7 @@ def add_quote(*, item, by, supplier, unit_price, quoted_on, valid_until, uploade
     if uploaded_file is None:
         message = _("Upload the supplier's quote.")
         raise ServiceError(message, details={"file": [message]})
-    document = documents.upload_document(
-        application=application, by=by, kind=DocumentKind.SUPPLIER_QUOTE, uploaded_file=uploaded_file
-    )
-    quote = SupplierQuote.objects.create(
-        item=item,
-        supplier=supplier,
-        unit_price=price,
-        quoted_on=quoted_on,
-        valid_until=valid_until,
-        document=document,
-        created_by=by,
-    )
-    trail.record(
-        action="quote_added",
-        actor=by,
-        application=application,
-        from_state=application.state,
-        to_state=application.state,
-        data={"quote": quote.pk, "item": item.pk, "supplier": supplier.pk, "unit_price": str(price)},
-    )
-    return quote
+    return price
 
 
 @transaction.atomic
