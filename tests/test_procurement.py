@@ -532,3 +532,76 @@ class TestPages:
             "/procurement/suppliers/new/", {"name": "X", "tax_number": "556", "address": "Y", "iban": "XK00"}
         )
         assert bad.status_code == 400
+
+
+# ---- the demo -------------------------------------------------------------------------
+
+
+def test_the_demo_buys_through_purchase_orders(db):
+    from demo import seed as demo
+
+    assert demo.seed() is True
+    orders = list(PurchaseOrder.objects.select_related("programme__country", "application", "supplier"))
+    assert {o.status for o in orders} == {"approved", "pending"}
+    assert Supplier.objects.filter(status="approved").count() >= 3
+    for order in orders:
+        if not order.is_approved:
+            continue
+        text = pdf_text(purchase_order_pdf.render(order))
+        language = purchase_order_pdf.language_of(order)
+        assert purchase_order_pdf.TEXT[language]["title"] in text
+        assert order.number in text and order.supplier.name in text
+        for quote in order.quotes.select_related("item"):
+            assert quote.item.description in text
+        # (the business, named on it, may carry the owner's surname: a person's own facts never)
+        person = order.application.applicant
+        assert f"{person.first_name} {person.last_name}" not in text
+        assert person.phone not in text
+    returnees = PurchaseOrder.objects.filter(programme__currency="EUR").first().programme
+    assert returnees.requires_purchase_orders
+
+
+def test_the_register_and_order_pages_take_a_bounded_number_of_queries(
+    world, client, django_assert_max_num_queries
+):
+    from .conftest import verified_login
+
+    verified_login(client, world.procurement)
+    SupplierFactory.create_batch(2)
+    ordered(world, approved_grant(world))
+    pages = ("/procurement/suppliers/", "/procurement/orders/", "/procurement/")
+    counts = {}
+    for page in pages:
+        with django_assert_max_num_queries(20) as few:
+            assert client.get(page).status_code == 200
+        counts[page] = len(few.captured_queries)
+    SupplierFactory.create_batch(12)
+    for _n in range(4):
+        ordered(world, approved_grant(world))
+    for page in pages:
+        with django_assert_max_num_queries(counts[page]):
+            assert client.get(page).status_code == 200
+
+
+# ---- reports --------------------------------------------------------------------------
+
+
+def test_the_budget_report_counts_quotes_cheapest_choices_and_orders(world, api):
+    first = approved_grant(world)
+    ordered(world, first)  # three quotes, the cheapest chosen, ordered
+    second = approved_grant(world)
+    item = second.items.get()
+    _cheap, dear, _dearest = quotes(item, "1400.00", "1450.00", "1600.00")
+    buying.choose_quote(quote=dear, by=world.procurement, justification="Local service.")
+    body = api(world.finance).get("/api/v1/reports/budget/", {"programme": world.programme.pk}).json()
+    (row,) = body["results"]
+    assert row["quotes_per_item"] == "3.00"
+    assert row["cheapest_share"] == "0.500"
+    assert (row["purchase_orders"], row["approved_purchase_orders"]) == (1, 0)
+    assert row["purchase_order_value"] == "1400.00"
+    (country,) = [r for r in body["by_country"] if r["currency"] == world.programme.currency]
+    assert country["purchase_orders"] == 1
+    export = api(world.finance).get("/api/v1/reports/budget/export.csv", {"programme": world.programme.pk})
+    text = b"".join(export.streaming_content).decode() if export.streaming else export.content.decode()
+    assert "cheapest_share" in text.splitlines()[0]
+    assert api(world.procurement).get("/api/v1/reports/budget/").status_code == 403
