@@ -62,22 +62,21 @@ def save_supplier(*, by, supplier=None, **values):
         trail.record(action="supplier_created", actor=by, data={"supplier": supplier.pk, **facts})
         return supplier
     supplier = Supplier.objects.select_for_update().get(pk=supplier.pk)
-    changes = {
-        name: {"before": getattr(supplier, name), "after": value}
-        for name, value in facts.items()
-        if getattr(supplier, name) != value
-    }
-    if not changes:
+    fields = [name for name, value in facts.items() if getattr(supplier, name) != value]
+    if not fields:
         return supplier
-    fields = list(changes)
+    if "iban" in fields and supplier.status != Supplier.Status.PENDING:
+        facts["status"] = Supplier.Status.PENDING
+        fields.append("status")
+    before = {name: getattr(supplier, name) for name in fields}
     for name in fields:
         setattr(supplier, name, facts[name])
-    if "iban" in changes and supplier.status != Supplier.Status.PENDING:
-        changes["status"] = {"before": supplier.status, "after": Supplier.Status.PENDING}
-        supplier.status = Supplier.Status.PENDING
-        fields.append("status")
     supplier.save(update_fields=fields)
-    trail.record(action="supplier_changed", actor=by, data={"supplier": supplier.pk, "changes": changes})
+    trail.record(
+        action="supplier_changed",
+        actor=by,
+        data={"supplier": supplier.pk, "before": before, "after": {name: facts[name] for name in fields}},
+    )
     return supplier
 
 
@@ -109,10 +108,21 @@ def declare_conflict(*, by, supplier, note=""):
     """Declare (or restate, with a new date and note) a conflict of interest."""
     require(rules.can_declare_conflict(by))
     note = checked_text(note, ConflictDeclaration._meta.get_field("note"))
+    earlier = ConflictDeclaration.objects.filter(user=by, supplier=supplier).first()
     declaration, _created = ConflictDeclaration.objects.update_or_create(
         user=by, supplier=supplier, defaults={"declared_on": timezone.localdate(), "note": note}
     )
-    trail.record(action="conflict_declared", actor=by, comment=note, data={"supplier": supplier.pk})
+    # (the note, free text, beside the chain in the comment)
+    trail.record(
+        action="conflict_declared",
+        actor=by,
+        comment=note,
+        data={
+            "supplier": supplier.pk,
+            "before": None if earlier is None else {"declared_on": earlier.declared_on.isoformat()},
+            "after": {"declared_on": declaration.declared_on.isoformat()},
+        },
+    )
     return declaration
 
 
@@ -222,6 +232,7 @@ def choose_quote(*, quote, by, justification=""):
     if quote.unit_price > cheapest and not justification:
         message = _("This is not the cheapest quote: write why it is chosen.")
         raise ServiceError(message, code="justification_required", details={"justification": [message]})
+    earlier = SupplierQuote.objects.filter(item=item, chosen=True).values_list("pk", flat=True).first()
     SupplierQuote.objects.filter(item=item, chosen=True).exclude(pk=quote.pk).update(
         chosen=False, chosen_at=None, chosen_by=None, justification=""
     )
@@ -244,6 +255,8 @@ def choose_quote(*, quote, by, justification=""):
             "item": item.pk,
             "supplier": quote.supplier_id,
             "cheapest": quote.unit_price <= cheapest,
+            "before": {"chosen_quote": earlier},
+            "after": {"chosen_quote": quote.pk},
         },
     )
     return quote
@@ -303,6 +316,9 @@ def create_purchase_order(*, application, supplier, by):
             "supplier": supplier.pk,
             "total": str(total),
             "quotes": [q.pk for q in quotes],
+            # the quotes were not ordered before
+            "before": {"purchase_order": None},
+            "after": {"purchase_order": order.pk},
         },
     )
     return order
@@ -318,6 +334,7 @@ def approve_purchase_order(*, order, by):
     )
     require(rules.can_approve_purchase_order(by, order))
     slot = rules.approval_slot(by, order)
+    before = {"status": order.status, f"{slot}_approved_by": None}
     now = timezone.now()
     setattr(order, f"{slot}_approved_by", by)
     setattr(order, f"{slot}_approved_at", now)
@@ -334,6 +351,13 @@ def approve_purchase_order(*, order, by):
         application=application,
         from_state=application.state,
         to_state=application.state,
-        data={"purchase_order": order.pk, "number": order.number, "as": slot, "status": order.status},
+        data={
+            "purchase_order": order.pk,
+            "number": order.number,
+            "as": slot,
+            "status": order.status,
+            "before": before,
+            "after": {"status": order.status, f"{slot}_approved_by": by.pk},
+        },
     )
     return order
