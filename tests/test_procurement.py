@@ -605,3 +605,33 @@ def test_the_budget_report_counts_quotes_cheapest_choices_and_orders(world, api)
     text = b"".join(export.streaming_content).decode() if export.streaming else export.content.decode()
     assert "cheapest_share" in text.splitlines()[0]
     assert api(world.procurement).get("/api/v1/reports/budget/").status_code == 403
+
+
+@pytest.mark.django_db(transaction=True)
+def test_programmes_that_existed_keep_delivering_without_orders_new_ones_need_them():
+    import datetime as dt
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from grants.models import Programme
+
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate([("grants", "0009_item_approved_quantity_and_cost")])
+    old = executor.loader.project_state([("grants", "0009_item_approved_quantity_and_cost")]).apps
+    country = old.get_model("applicants", "Country").objects.create(code="ME", name="Montenegro")
+    running = old.get_model("grants", "Programme").objects.create(
+        name="Running", donor="D", country=country, currency="EUR", budget=1, ceiling=1,
+        call_opens=dt.date(2026, 1, 1), call_closes=dt.date(2026, 2, 1),
+    )  # fmt: skip
+    executor.loader.build_graph()
+    executor.migrate(latest)
+    running = Programme.objects.get(pk=running.pk)
+    assert not running.requires_purchase_orders
+    assert (running.quotes_required, running.quote_threshold) == (3, Decimal("1000.00"))
+    new = Programme.objects.create(
+        name="New", donor="D", country=running.country, currency="EUR", budget=1, ceiling=1,
+        call_opens=dt.date(2026, 1, 1), call_closes=dt.date(2026, 2, 1),
+    )  # fmt: skip
+    assert new.requires_purchase_orders

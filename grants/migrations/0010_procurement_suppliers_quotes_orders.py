@@ -84,24 +84,20 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='programme',
             name='quote_threshold',
-            field=models.DecimalField(decimal_places=2, default=Decimal('1000.00'), max_digits=14, verbose_name='item value above which quotes are compared'),
+            field=models.DecimalField(db_default=Decimal('1000.00'), decimal_places=2, default=Decimal('1000.00'), max_digits=14, verbose_name='item value above which quotes are compared'),
         ),
         migrations.AddField(
             model_name='programme',
             name='quotes_required',
-            field=models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)], verbose_name='quotes to compare above the threshold'),
+            field=models.PositiveSmallIntegerField(db_default=3, default=3, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(10)], verbose_name='quotes to compare above the threshold'),
         ),
-        # Programmes already running keep recording deliveries as before (off); new
-        # programmes require purchase orders (on).
+        # Programmes already running keep recording deliveries as before (db_default
+        # False fills the existing rows); programmes created from now on require
+        # purchase orders (default True).
         migrations.AddField(
             model_name='programme',
             name='requires_purchase_orders',
-            field=models.BooleanField(default=False, verbose_name='deliveries need an approved purchase order'),
-        ),
-        migrations.AlterField(
-            model_name='programme',
-            name='requires_purchase_orders',
-            field=models.BooleanField(default=True, verbose_name='deliveries need an approved purchase order'),
+            field=models.BooleanField(db_default=False, default=True, verbose_name='deliveries need an approved purchase order'),
         ),
         migrations.AddConstraint(
             model_name='programme',
