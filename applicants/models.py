@@ -74,6 +74,7 @@ class IntegrationCentre(models.Model):
             ("role_programme_manager", "Role: programme manager"),
             ("role_finance_officer", "Role: finance officer"),
             ("role_auditor", "Role: auditor"),
+            ("role_procurement_officer", "Role: procurement officer"),
         ]
 
     def __str__(self):

@@ -21,8 +21,9 @@ FIELD_OFFICER = "field_officer"
 PROGRAMME_MANAGER = "programme_manager"
 FINANCE_OFFICER = "finance_officer"
 AUDITOR = "auditor"
+PROCUREMENT_OFFICER = "procurement_officer"
 
-STAFF_ROLES = (FIELD_OFFICER, PROGRAMME_MANAGER, FINANCE_OFFICER, AUDITOR)
+STAFF_ROLES = (FIELD_OFFICER, PROGRAMME_MANAGER, FINANCE_OFFICER, AUDITOR, PROCUREMENT_OFFICER)
 ALL_ROLES = (APPLICANT, *STAFF_ROLES)
 
 # Default display names only: access never depends on them.
@@ -32,6 +33,7 @@ GROUP_NAMES = {
     PROGRAMME_MANAGER: "Programme managers",
     FINANCE_OFFICER: "Finance officers",
     AUDITOR: "Auditors",
+    PROCUREMENT_OFFICER: "Procurement officers",
 }
 
 ROLE_PERMISSIONS = {
@@ -128,6 +130,11 @@ ROLE_PERMISSIONS = {
         "grants.view_grantcontract",
         "grants.view_contributionpayment",
         "grants.add_contributionpayment",
+        "grants.view_supplier",
+        "grants.view_supplierquote",
+        "grants.view_purchaseorder",
+        "grants.view_conflictdeclaration",
+        "grants.add_conflictdeclaration",
         "assessments.view_rubriccriterion",
         "assessments.add_rubriccriterion",
         "assessments.change_rubriccriterion",
@@ -157,6 +164,36 @@ ROLE_PERMISSIONS = {
         "grants.view_grantcontract",
         "grants.view_contributionpayment",
         "grants.add_contributionpayment",
+        # the finance half of a purchase order's four eyes
+        "grants.view_supplier",
+        "grants.view_supplierquote",
+        "grants.view_purchaseorder",
+        "grants.approve_purchaseorder",
+        "grants.add_conflictdeclaration",
+    ],
+    # keeps the supplier register, compares quotes, chooses one per item, orders from the
+    # supplier and approves orders others made; like finance, knows grants by number,
+    # business and items only: no applicant records, sensitive facts or names
+    PROCUREMENT_OFFICER: [
+        "applicants.role_procurement_officer",
+        "applicants.view_integrationcentre",
+        "grants.view_programme",
+        "grants.view_grantapplication",
+        "grants.view_equipmentitem",
+        "grants.view_document",
+        "grants.add_document",
+        "grants.view_supplier",
+        "grants.add_supplier",
+        "grants.change_supplier",
+        "grants.vet_supplier",
+        "grants.view_conflictdeclaration",
+        "grants.add_conflictdeclaration",
+        "grants.view_supplierquote",
+        "grants.add_supplierquote",
+        "grants.change_supplierquote",
+        "grants.view_purchaseorder",
+        "grants.add_purchaseorder",
+        "grants.approve_purchaseorder",
     ],
     # read-only: aggregate reports and the audit trail, no personal data
     AUDITOR: [

@@ -435,6 +435,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status` with its own choices: each enum its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "SupplierStatusEnum": "grants.models.procurement.Supplier.Status",
+        "PurchaseOrderStatusEnum": "grants.models.procurement.PurchaseOrder.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.schema.add_error_responses",

@@ -5,8 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from applicants import api as applicants_api
 from assessments import api as assessments_api
 from grants import api as grants_api
+from grants import api_procurement, contract_api
 from grants import audit_api as grants_audit_api
-from grants import contract_api
 from privacy import views as privacy_views
 from reports import api as reports_api
 
@@ -120,6 +120,31 @@ api_v1 = [
         "applications/<int:pk>/registration/",
         contract_api.Registration.as_view(),
         name="application-registration",
+    ),
+    path("suppliers/", api_procurement.SupplierListCreate.as_view(), name="suppliers"),
+    path("suppliers/<int:pk>/", api_procurement.SupplierDetail.as_view(), name="supplier"),
+    path("suppliers/<int:pk>/vetting/", api_procurement.SupplierVetting.as_view(), name="supplier-vetting"),
+    path(
+        "suppliers/<int:pk>/conflicts/", api_procurement.SupplierConflict.as_view(), name="supplier-conflicts"
+    ),
+    path(
+        "applications/<int:pk>/quotes/", api_procurement.QuoteListCreate.as_view(), name="application-quotes"
+    ),
+    path("quotes/<int:pk>/choose/", api_procurement.QuoteChoose.as_view(), name="quote-choose"),
+    path(
+        "applications/<int:pk>/purchase-orders/",
+        api_procurement.GrantPurchaseOrderCreate.as_view(),
+        name="application-purchase-orders",
+    ),
+    path("purchase-orders/", api_procurement.PurchaseOrderList.as_view(), name="purchase-orders"),
+    path("purchase-orders/<int:pk>/", api_procurement.PurchaseOrderDetail.as_view(), name="purchase-order"),
+    path(
+        "purchase-orders/<int:pk>/approve/",
+        api_procurement.PurchaseOrderApprove.as_view(),
+        name="purchase-order-approve",
+    ),
+    path(
+        "purchase-orders/<int:pk>.pdf", api_procurement.PurchaseOrderPdf.as_view(), name="purchase-order-pdf"
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

@@ -20,7 +20,9 @@ from applicants.services import assign_staff, register_applicant
 from assessments.models import RubricCriterion
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
 from grants import documents, services
-from grants.models import ExchangeRate, GrantApplication, Programme
+from grants import selectors as grant_selectors
+from grants.models import ExchangeRate, GrantApplication, Programme, Supplier
+from grants.services import procurement as buying
 from grants.workflow import State
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only, README says so
@@ -209,6 +211,9 @@ def seed(stdout=None):
         call_opens=opens,
         call_closes=closes,
         contract_rule="before_delivery",
+        # about €1,000 in dinars; the history below was bought before purchase orders
+        quote_threshold=Decimal("117000.00"),
+        requires_purchase_orders=False,
     )
     returnees = Programme.objects.create(
         name="Prospects at home: returnees' micro enterprises",
@@ -226,6 +231,7 @@ def seed(stdout=None):
         contract_rule="before_delivery",
         contribution_rule="before_delivery",
         registration_rule="before_procurement",
+        requires_purchase_orders=False,
     )
     for programme in (resocialisation, returnees):
         for position, (code, label, weight) in enumerate(RUBRIC):
@@ -375,7 +381,106 @@ def seed(stdout=None):
                 variant=n,
             )
             index += 1
+    seed_procurement(centres=centres, finance=finance, programmes=(resocialisation, returnees), today=today)
     return True
+
+
+DEMO_SUPPLIERS = [
+    # (name, tax number, address, IBAN, status)
+    ("Tehno Alat d.o.o.", "100234561", "Bulevar Nemanjića 12, Niš", "RS35260005601001611379", "approved"),
+    ("Agro Centar d.o.o.", "100234562", "Vojvode Mišića 4, Niš", "RS35105008123123123173", "approved"),
+    (
+        "Profi Oprema d.o.o.",
+        "100234563",
+        "Kralja Petra 20, Sremska Mitrovica",
+        "RS68160005080001234523",
+        "approved",
+    ),
+    ("Mega Market sh.p.k.", "810234564", "Rruga e Shkronjave 3, Prizren", "XK051212012345678906", "approved"),
+    (
+        "Ballkan Teknik sh.p.k.",
+        "810234565",
+        "Rruga Remzi Ademaj 8, Prizren",
+        "XK391301001001001014",
+        "approved",
+    ),
+    ("Nova Trgovina d.o.o.", "100234566", "Cara Dušana 1, Niš", "RS66908000000000123483", "pending"),
+]
+
+
+def seed_procurement(*, centres, finance, programmes, today):
+    """Suppliers, quotes compared and chosen, and purchase orders: an approved one and
+    one waiting for its approvals. From now on the returnees' programme buys through
+    purchase orders (the other keeps its earlier practice, as existing programmes do)."""
+    buyer = make_user("procurement", roles.PROCUREMENT_OFFICER, first_name="Petra", last_name="Procurement")
+    buyer2 = make_user("procurement2", roles.PROCUREMENT_OFFICER, first_name="Luan", last_name="Procurement")
+    for user in (buyer, buyer2):
+        for centre in centres:
+            assign_staff(user=user, centre=centre)
+    suppliers = {}
+    for name, tax_number, address, iban, status in DEMO_SUPPLIERS:
+        supplier = buying.save_supplier(
+            by=buyer, name=name, tax_number=tax_number, address=address, iban=iban
+        )
+        if status != Supplier.Status.PENDING:
+            supplier = buying.vet_supplier(supplier=supplier, by=buyer, status=status)
+        suppliers[name] = supplier
+    buying.declare_conflict(
+        by=buyer2, supplier=suppliers["Agro Centar d.o.o."], note="My brother-in-law works there."
+    )
+    local = {
+        "RS": [s for s in suppliers.values() if s.iban.startswith("RS") and s.is_vetted],
+        "XK": [s for s in suppliers.values() if s.iban.startswith("XK") and s.is_vetted],
+    }
+    for programme in programmes:
+        programme.requires_purchase_orders = programme.currency == "EUR"
+        programme.save(update_fields=["requires_purchase_orders"])
+        waiting = (
+            GrantApplication.objects.filter(
+                programme=programme, state=State.APPROVED, deliveries__isnull=True
+            )
+            .select_related("programme__country")
+            .order_by("pk")[:2]
+        )
+        for number, application in enumerate(waiting):
+            if application.business_registered_on is None and programme.registration_rule:
+                # The programme asks the business registered before it buys for it.
+                officer = grant_selectors.field_officers_of(application.centre_id).first()
+                services.record_registration(
+                    application=application,
+                    by=officer,
+                    number=f"81{application.pk:06d}",
+                    registered_on=today - timedelta(days=12),
+                )
+            offers = local[programme.country.code]
+            # Three quotes per item wherever the threshold needs them (Kosovo has two
+            # local suppliers: a third from Serbia).
+            offers = [*offers, *[s for s in local["RS"] if s not in offers]][:3]
+            for item in application.items.all():
+                for rank, supplier in enumerate(offers):
+                    price = (item.unit_cost_granted * Decimal(["0.97", "1.00", "1.06"][rank])).quantize(
+                        Decimal("0.01")
+                    )
+                    quote = SimpleUploadedFile(
+                        f"quote-{supplier.tax_number}.pdf",
+                        TINY_PDF + f"%quote {item.pk} {supplier.pk}\n".encode(),
+                        "application/pdf",
+                    )
+                    offer = buying.add_quote(
+                        item=item,
+                        by=buyer2,
+                        supplier=supplier,
+                        unit_price=price,
+                        quoted_on=today - timedelta(days=10),
+                        valid_until=today + timedelta(days=50),
+                        uploaded_file=quote,
+                    )
+                    if rank == 0:
+                        buying.choose_quote(quote=offer, by=buyer2)
+            order = buying.create_purchase_order(application=application, supplier=offers[0], by=buyer2)
+            if number == 0:
+                buying.approve_purchase_order(order=order, by=buyer)
+                buying.approve_purchase_order(order=order, by=finance)
 
 
 def drive(
@@ -572,4 +677,6 @@ DEMO_LOGINS = [
     ("manager", "programme manager", "all centres"),
     ("finance", "finance officer", "all centres"),
     ("auditor", "auditor", "reports only"),
+    ("procurement", "procurement officer", "all centres"),
+    ("procurement2", "procurement officer", "all centres"),
 ]

@@ -543,8 +543,17 @@ class DeliveryLineSerializer(serializers.Serializer):
 class DeliverySerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     delivered_on = serializers.DateField()
-    supplier = serializers.CharField(max_length=max_length(Delivery, "supplier"))
+    # Optional when a purchase order is named: the order's supplier is taken.
+    supplier = serializers.CharField(
+        max_length=max_length(Delivery, "supplier"), required=False, allow_blank=True, default=""
+    )
     invoice_number = serializers.CharField(max_length=max_length(Delivery, "invoice_number"))
+    purchase_order = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="An approved purchase order of the grant; required when its programme requires them.",
+    )
     lines = DeliveryLineSerializer(many=True)
 
 
@@ -553,7 +562,15 @@ class DeliveryReadSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Delivery
-        fields = ["id", "application", "delivered_on", "supplier", "invoice_number", "lines"]
+        fields = [
+            "id",
+            "application",
+            "delivered_on",
+            "supplier",
+            "invoice_number",
+            "purchase_order",
+            "lines",
+        ]
 
     def get_lines(self, obj) -> list:
         return [
@@ -588,5 +605,6 @@ class DeliveryListCreate(NoAuditor, ListAPIView):
             supplier=values["supplier"],
             invoice_number=values["invoice_number"],
             lines=[dict(line) for line in values["lines"]],
+            purchase_order=values["purchase_order"],
         )
         return Response(DeliveryReadSerializer(delivery).data, status=status.HTTP_201_CREATED)

@@ -175,10 +175,25 @@ class InboxFilterForm(forms.Form):
 
 class DeliveryForm(forms.Form):
     delivered_on = forms.DateField(label=_("Delivered on"), widget=forms.DateInput(attrs={"type": "date"}))
-    supplier = forms.CharField(label=_("Supplier"), max_length=max_length(Delivery, "supplier"))
+    purchase_order = forms.TypedChoiceField(
+        label=_("Purchase order"), required=False, coerce=int, empty_value=None
+    )
+    supplier = forms.CharField(
+        label=_("Supplier"),
+        max_length=max_length(Delivery, "supplier"),
+        required=False,
+        help_text=_("Taken from the purchase order when one is named."),
+    )
     invoice_number = forms.CharField(
         label=_("Invoice number"), max_length=max_length(Delivery, "invoice_number")
     )
+
+    def __init__(self, *args, orders=(), **kwargs):
+        """`orders`: the grant's approved purchase orders, to name one."""
+        super().__init__(*args, **kwargs)
+        self.fields["purchase_order"].choices = [("", "—")] + [
+            (order.pk, f"{order.number} · {order.supplier.name}") for order in orders
+        ]
 
     def clean_delivered_on(self):
         value = self.cleaned_data["delivered_on"]

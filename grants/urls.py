@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import contracts, finance, manager
+from .views import contracts, finance, manager, procurement
 
 urlpatterns = [
     path("applications/<int:pk>/deliveries/new/", finance.delivery_new, name="delivery-new"),
@@ -13,4 +13,25 @@ urlpatterns = [
     path("programmes/", manager.programmes, name="programme-list"),
     path("finance/deliveries/", finance.deliveries, name="finance-deliveries"),
     path("finance/commitments/", finance.commitments, name="finance-commitments"),
+    path("procurement/", procurement.overview, name="procurement"),
+    path("procurement/suppliers/", procurement.suppliers, name="procurement-suppliers"),
+    path("procurement/suppliers/new/", procurement.supplier_edit, name="procurement-supplier-new"),
+    path("procurement/suppliers/<int:pk>/", procurement.supplier_detail, name="procurement-supplier"),
+    path("procurement/suppliers/<int:pk>/edit/", procurement.supplier_edit, name="procurement-supplier-edit"),
+    path("procurement/suppliers/<int:pk>/vet/", procurement.supplier_vet, name="procurement-supplier-vet"),
+    path(
+        "procurement/suppliers/<int:pk>/conflict/",
+        procurement.supplier_conflict,
+        name="procurement-supplier-conflict",
+    ),
+    path("procurement/grants/<int:pk>/", procurement.grant, name="procurement-grant"),
+    path(
+        "procurement/grants/<int:pk>/orders/<int:supplier_pk>/",
+        procurement.order_create,
+        name="procurement-order-create",
+    ),
+    path("procurement/quotes/<int:pk>/choose/", procurement.quote_choose, name="procurement-quote-choose"),
+    path("procurement/orders/", procurement.purchase_orders, name="procurement-orders"),
+    path("procurement/orders/<int:pk>/approve/", procurement.order_approve, name="procurement-order-approve"),
+    path("procurement/orders/<int:pk>.pdf", procurement.order_pdf, name="procurement-order-pdf"),
 ]

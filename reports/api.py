@@ -58,6 +58,15 @@ def figures_json(figures):
 
 def budget_row_json(row, level):
     amounts = {k: money(row[k]) for k in ("budget", "committed", "delivered", "delivered_eur", "remaining")}
+    amounts.update(
+        {
+            "quotes_per_item": share(row["quotes_per_item"]),
+            "cheapest_share": share(row["cheapest_share"]),
+            "purchase_orders": row["purchase_orders"],
+            "approved_purchase_orders": row["approved_purchase_orders"],
+            "purchase_order_value": money(row["purchase_order_value"]),
+        }
+    )
     if level == "programme":
         return {
             "programme": row["id"],
@@ -130,6 +139,11 @@ BUDGET_ROW = inline_serializer(
         "delivered": MONEY,
         "delivered_eur": MONEY,
         "remaining": MONEY,
+        "quotes_per_item": serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True),
+        "cheapest_share": serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True),
+        "purchase_orders": serializers.IntegerField(),
+        "approved_purchase_orders": serializers.IntegerField(),
+        "purchase_order_value": MONEY,
     },
     many=True,
 )

@@ -284,7 +284,19 @@ BUDGET_COLUMNS = [
     Column("delivered", "money"),
     Column("delivered_eur", "money"),
     Column("remaining", "money"),
+    Column("quotes_per_item", "rate"),
+    Column("cheapest_share", "share"),
+    Column("purchase_orders", "int"),
+    Column("approved_purchase_orders", "int"),
+    Column("purchase_order_value", "money"),
 ]
+BUYING = (
+    "quotes_per_item",
+    "cheapest_share",
+    "purchase_orders",
+    "approved_purchase_orders",
+    "purchase_order_value",
+)
 
 
 def budget_export(user, filters=reports.NO_FILTERS):
@@ -304,6 +316,7 @@ def budget_export(user, filters=reports.NO_FILTERS):
                 r["currency"],
                 r["programmes"],
                 *(r[m] for m in money),
+                *(r[b] for b in BUYING),
             )
         for r in report["by_country"]:
             yield (
@@ -315,6 +328,7 @@ def budget_export(user, filters=reports.NO_FILTERS):
                 r["currency"],
                 r["programmes"],
                 *(r[m] for m in money),
+                *(r[b] for b in BUYING),
             )
         for r in report["by_donor"]:
             yield (
@@ -326,6 +340,7 @@ def budget_export(user, filters=reports.NO_FILTERS):
                 r["currency"],
                 r["programmes"],
                 *(r[m] for m in money),
+                *(r[b] for b in BUYING),
             )
 
     return Export("Budget", BUDGET_COLUMNS, rows())

@@ -72,6 +72,9 @@ class World:
         self.manager = staff(roles.PROGRAMME_MANAGER, self.centre, self.other_centre, username="manager")
         self.finance = staff(roles.FINANCE_OFFICER, self.centre, self.other_centre, username="finance")
         self.auditor = staff(roles.AUDITOR, self.centre, self.other_centre, username="auditor")
+        self.procurement = staff(
+            roles.PROCUREMENT_OFFICER, self.centre, self.other_centre, username="procurement"
+        )
         self.person = ApplicantFactory(
             centre=self.centre, with_user=True, first_name="Marko", last_name="Demić"
         )

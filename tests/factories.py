@@ -5,6 +5,7 @@ a handover protocol for delivered, visits for follow-up), so tests start from re
 that the workflow itself could have produced."""
 
 import datetime
+import itertools
 from decimal import Decimal
 
 import factory
@@ -142,6 +143,9 @@ class ProgrammeFactory(DjangoModelFactory):
     target_groups = factory.LazyFunction(lambda: ["returnee", "former_inmate", "socially_disadvantaged"])
     call_opens = factory.LazyFunction(lambda: today() - datetime.timedelta(days=30))
     call_closes = factory.LazyFunction(lambda: today() + datetime.timedelta(days=60))
+    # Off as for the programmes that existed before purchase orders: the tests of
+    # deliveries record them without an order (tests/test_procurement.py turns it on).
+    requires_purchase_orders = False
 
     @factory.post_generation
     def rubric(self, create, extracted, **kwargs):
@@ -525,3 +529,62 @@ def audit_actions(application):
 def api_key(user, device="tests"):
     """A fresh API token's key for `user`, as POST auth/token/ would hand out."""
     return issue_token(user=user, device=device)[1]
+
+
+# ---- procurement ----
+
+
+_accounts = itertools.count(260005601001611379)
+_quotes = itertools.count(1)
+
+
+def iban(country="RS", account=None):
+    """A valid IBAN (ISO 13616 check digits) for a new account number."""
+    from grants.models import iban_is_valid
+
+    account = account or str(next(_accounts))
+    for check in range(2, 99):
+        candidate = f"{country}{check:02d}{account}"
+        if iban_is_valid(candidate):
+            return candidate
+    raise AssertionError("no check digits")  # pragma: no cover
+
+
+class SupplierFactory(DjangoModelFactory):
+    class Meta:
+        model = "grants.Supplier"
+
+    name = factory.Sequence(lambda n: f"Tehno Alat {n} d.o.o.")
+    tax_number = factory.Sequence(lambda n: f"1{n:08d}")
+    address = "Bulevar Nemanjića 12, Niš"
+    iban = factory.LazyFunction(iban)
+    status = "approved"
+    vetted_on = factory.LazyFunction(today)
+
+
+class SupplierQuoteFactory(DjangoModelFactory):
+    class Meta:
+        model = "grants.SupplierQuote"
+
+    item = factory.SubFactory(EquipmentItemFactory)
+    supplier = factory.SubFactory(SupplierFactory)
+    unit_price = Decimal("1400.00")
+    quoted_on = factory.LazyFunction(today)
+    valid_until = factory.LazyFunction(lambda: today() + datetime.timedelta(days=30))
+    document = factory.LazyAttribute(
+        lambda q: DocumentFactory(application=q.item.application, kind="supplier_quote")
+    )
+
+
+def quote_file(name="quote.pdf"):
+    """An uploadable quote: a valid PDF, different on each call (uploads are not duplicates)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    marker = next(_quotes)
+    content = tiny_pdf(
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>",
+        b"(quote %d)" % marker,
+    )
+    return SimpleUploadedFile(name, content, content_type="application/pdf")

@@ -35,6 +35,7 @@ from assessments import services as assessment_services
 from assessments.models import Attendance, TrainingCohort
 from grants import documents, services
 from grants.models import AuditEvent, GrantApplication, Programme
+from grants.services import procurement
 from privacy import subjects
 
 from .conftest import verified_login
@@ -44,6 +45,9 @@ from .factories import (
     DocumentFactory,
     DuplicateFlagFactory,
     ExchangeRateFactory,
+    SupplierFactory,
+    SupplierQuoteFactory,
+    quote_file,
     staff,
 )
 
@@ -63,6 +67,10 @@ FACTS = {
     "grants.Document",
     "grants.GrantContract",
     "grants.ContributionPayment",
+    "grants.Supplier",
+    "grants.ConflictDeclaration",
+    "grants.SupplierQuote",
+    "grants.PurchaseOrder",
     "applicants.Applicant",
     "applicants.ApplicantSensitive",
     "applicants.DuplicateFlag",
@@ -274,6 +282,61 @@ def registration_recorded(world, during):
 
 
 @path
+def supplier_registered_and_vetted(world, during):
+    buyer = staff("procurement_officer", world.centre, username="buyer")
+    with during():
+        supplier = procurement.save_supplier(
+            by=buyer, name="Alati", tax_number="123", address="Niš", iban="RS35260005601001611379"
+        )
+        procurement.vet_supplier(supplier=supplier, by=buyer, status="approved")
+
+
+@path
+def supplier_changed(world, during):
+    buyer = staff("procurement_officer", world.centre, username="buyer")
+    supplier = SupplierFactory()
+    with during():
+        procurement.save_supplier(
+            by=buyer, supplier=supplier, name="Renamed", tax_number=supplier.tax_number,
+            address=supplier.address, iban="XK051212012345678906",
+        )  # fmt: skip
+
+
+@path
+def conflict_declared_again(world, during):
+    supplier = SupplierFactory()
+    procurement.declare_conflict(by=world.finance, supplier=supplier, note="Cousin")
+    with during():
+        procurement.declare_conflict(by=world.finance, supplier=supplier, note="Cousin, still")
+
+
+@path
+def quote_added(world, during):
+    buyer = staff("procurement_officer", world.centre, username="buyer")
+    item = app_in(world, approved=True).items.first()
+    with during():
+        procurement.add_quote(
+            item=item, by=buyer, supplier=SupplierFactory(), unit_price="600.00", quoted_on=TODAY,
+            valid_until=TODAY, uploaded_file=quote_file(),
+        )  # fmt: skip
+
+
+@path
+def quote_chosen_ordered_and_approved(world, during):
+    buyer = staff("procurement_officer", world.centre, username="buyer")
+    buyer2 = staff("procurement_officer", world.centre, username="buyer2")
+    item = app_in(world, approved=True, items=[("Oven", 1, "500.00")]).items.first()
+    quote = SupplierQuoteFactory(item=item, unit_price="480.00")
+    with during():
+        procurement.choose_quote(quote=quote, by=buyer)
+        order = procurement.create_purchase_order(
+            application=item.application, supplier=quote.supplier, by=buyer
+        )
+        procurement.approve_purchase_order(order=order, by=buyer2)
+        procurement.approve_purchase_order(order=order, by=world.finance)
+
+
+@path
 def load_rates_command(world, during, tmp_path):
     ExchangeRateFactory(currency="RSD", date=TODAY, units_per_eur=Decimal("117"))
     file = tmp_path / "rates.csv"
@@ -456,6 +519,8 @@ def admin_programme_and_rubric(world, during, client):
         "contract_rule": "before_delivery",
         "contribution_rule": "",
         "registration_rule": "",
+        "quotes_required": "3",
+        "quote_threshold": "1000.00",
         "rubric-TOTAL_FORMS": str(len(rubric)),
         "rubric-INITIAL_FORMS": str(len(rubric)),
         "rubric-MIN_NUM_FORMS": "1",

@@ -42,7 +42,7 @@ from applicants.models import Applicant, ApplicantSensitive, DuplicateFlag, Inte
 from applicants.role_setup import sync_role_groups
 from assessments.models import MonitoringVisit, TrainingCohort
 from demo.seed import seed
-from grants.models import Document, DocumentKind, GrantApplication, Programme
+from grants.models import Document, DocumentKind, GrantApplication, Programme, PurchaseOrder, Supplier
 from reports import figures as reports
 
 from .conftest import verified_login
@@ -63,6 +63,11 @@ POST_ONLY = {
     "cohort-enrol",
     "application-enrol",
     "duplicate-decide",
+    "procurement-supplier-vet",
+    "procurement-supplier-conflict",
+    "procurement-order-create",
+    "procurement-quote-choose",
+    "procurement-order-approve",
 }
 # What each URL's `pk` names, by the URL's name (the first match wins); anything else
 # is an application.
@@ -72,6 +77,8 @@ PK_KINDS = (
     ("cohort", TrainingCohort),
     ("duplicate", DuplicateFlag),
     ("applicant", Applicant),
+    ("supplier", Supplier),
+    ("order", PurchaseOrder),
 )
 MAX_CRAWLED = 250
 

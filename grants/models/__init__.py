@@ -6,6 +6,7 @@
   audit rows and notifications are in grants.services);
 - `finance`: equipment, commitments, exchange rates and deliveries;
 - `contracts`: the grant contract, the own contribution and its payments;
+- `procurement`: suppliers, conflicts of interest, quotes and purchase orders;
 - `documents`, `notifications`.
 
 The audit trail's models belong to this app too (their tables, migrations and
@@ -47,9 +48,19 @@ from .finance import (
     programme_committed,
 )
 from .notifications import Notification
+from .procurement import (
+    IBAN_LENGTH_LIMIT,
+    ConflictDeclaration,
+    PurchaseOrder,
+    Supplier,
+    SupplierQuote,
+    iban_is_valid,
+    normalised_iban,
+)
 from .programmes import Programme, default_visit_months
 
 __all__ = [
+    "IBAN_LENGTH_LIMIT",
     "ERASED_TEXT",
     "MAX_QUANTITY",
     "MONEY",
@@ -61,6 +72,7 @@ __all__ = [
     "AuditText",
     "Commitment",
     "ContributionPayment",
+    "ConflictDeclaration",
     "CommitmentQuerySet",
     "Currency",
     "Delivery",
@@ -78,13 +90,18 @@ __all__ = [
     "Notification",
     "Programme",
     "RuleTiming",
-    "Sector",
     "contribution_expected",
     "contribution_of",
     "contribution_outstanding",
     "contribution_paid",
+    "PurchaseOrder",
+    "Sector",
+    "Supplier",
+    "SupplierQuote",
     "default_visit_months",
     "document_key",
+    "iban_is_valid",
     "max_length",
+    "normalised_iban",
     "programme_committed",
 ]

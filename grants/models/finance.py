@@ -161,6 +161,11 @@ class Delivery(models.Model):
     delivered_on = models.DateField(_("delivered on"))
     supplier = models.CharField(_("supplier"), max_length=200)
     invoice_number = models.CharField(_("invoice number"), max_length=100)
+    # Required when the programme requires purchase orders; `supplier` then repeats the
+    # order's supplier's name (the API's field keeps its meaning).
+    purchase_order = models.ForeignKey(
+        "grants.PurchaseOrder", null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

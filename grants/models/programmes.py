@@ -97,6 +97,28 @@ class Programme(models.Model):
         default="",
         db_default="",
     )
+    # Procurement rules (docs/procurement.md): an item worth more than the threshold (in
+    # the programme's currency, at its approved value) is bought after comparing this
+    # many quotes of vetted suppliers; below it one quote suffices.
+    # (db_default: rows written in bulk without them, bench/generate, get the same)
+    quotes_required = models.PositiveSmallIntegerField(
+        _("quotes to compare above the threshold"),
+        default=3,
+        db_default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+    )
+    quote_threshold = models.DecimalField(
+        _("item value above which quotes are compared"),
+        default=Decimal("1000.00"),
+        db_default=Decimal("1000.00"),
+        **MONEY,
+    )
+    # On for programmes created from now on; off for those that existed before purchase
+    # orders (migration 0010) and for rows written in bulk (the benchmark's history), so
+    # that deliveries already under way are not stopped.
+    requires_purchase_orders = models.BooleanField(
+        _("deliveries need an approved purchase order"), default=True, db_default=False
+    )
 
     class Meta:
         ordering = ["name"]
@@ -113,6 +135,9 @@ class Programme(models.Model):
             models.CheckConstraint(
                 condition=Q(own_contribution_percent__gte=0) & Q(own_contribution_percent__lte=100),
                 name="programme_contribution_share",
+            ),
+            models.CheckConstraint(
+                condition=Q(quote_threshold__gte=0), name="programme_quote_threshold_nonneg"
             ),
         ]
 

@@ -20,6 +20,7 @@ from ..models import (
     Delivery,
     DeliveryLine,
     ExchangeRate,
+    PurchaseOrder,
 )
 from ..workflow import State
 from .applications import locked, take_transition, unmet_rules
@@ -77,9 +78,14 @@ def load_exchange_rates(*, rows, by=None, source=""):
 
 
 @transaction.atomic
-def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_number, lines):
+def record_delivery_lines(
+    *, application, by, delivered_on, supplier="", invoice_number, lines, purchase_order=None
+):
     """Record one (possibly partial) delivery. When the last item is handed over and the
-    signed handover protocol is on file, the application moves to equipment_delivered."""
+    signed handover protocol is on file, the application moves to equipment_delivered.
+
+    When the programme requires purchase orders, the delivery names an approved order of
+    the grant, its items are that order's, and the supplier is the order's."""
     application = locked(application)
     require(permissions.can_record_delivery_lines(by, application))
     if application.state != State.APPROVED:
@@ -91,6 +97,11 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
             % {"conditions": " ".join(unmet)},
             code="contract_conditions",
         )
+    ordered_items = None
+    if purchase_order is not None or application.programme.requires_purchase_orders:
+        order = _approved_order(application, purchase_order)
+        supplier = order.supplier.name
+        ordered_items = set(order.quotes.values_list("item_id", flat=True))
     if delivered_on > timezone.localdate():
         raise ServiceError(
             _("A delivery cannot be dated in the future."),
@@ -111,6 +122,7 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
         delivered_on=delivered_on,
         supplier=checked_text(supplier, Delivery._meta.get_field("supplier")),
         invoice_number=checked_text(invoice_number, Delivery._meta.get_field("invoice_number")),
+        purchase_order=order if ordered_items is not None else None,
         recorded_by=by,
     )
     for row in lines:
@@ -119,6 +131,11 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
             raise ServiceError(
                 _("A line names an item that is not in this application."),
                 details={"lines": [_("Unknown item.")]},
+            )
+        if ordered_items is not None and item.pk not in ordered_items:
+            raise ServiceError(
+                _("Item “%(item)s” is not on the purchase order.") % {"item": item.description},
+                details={"lines": [_("Not on the purchase order.")]},
             )
         try:
             quantity = int(row.get("quantity"))
@@ -152,6 +169,22 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
     )
     maybe_complete_delivery(application=application, by=by)
     return delivery
+
+
+def _approved_order(application, purchase_order):
+    """The approved purchase order of `application` a delivery names (an order or its id)."""
+    message = _("Name the approved purchase order this delivery fulfils.")
+    if purchase_order is None:
+        raise ServiceError(message, code="purchase_order_required", details={"purchase_order": [message]})
+    order_id = getattr(purchase_order, "pk", purchase_order)
+    order = (
+        PurchaseOrder.objects.select_related("supplier")
+        .filter(pk=order_id, application=application, status=PurchaseOrder.Status.APPROVED)
+        .first()
+    )
+    if order is None:
+        raise ServiceError(message, code="purchase_order_required", details={"purchase_order": [message]})
+    return order
 
 
 def maybe_complete_delivery(*, application, by):

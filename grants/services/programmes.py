@@ -26,6 +26,9 @@ PROGRAMME_FACTS = [
     "contract_rule",
     "contribution_rule",
     "registration_rule",
+    "quotes_required",
+    "quote_threshold",
+    "requires_purchase_orders",
 ]
 
 

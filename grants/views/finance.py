@@ -12,7 +12,7 @@ from core.web import error_messages, paginate
 
 from .. import ledger, permissions, selectors, services
 from ..forms import DeliveryForm, DeliveryLineFormSet
-from ..models import Commitment
+from ..models import Commitment, PurchaseOrder
 from ..workflow import State
 from .common import visible_application
 
@@ -42,10 +42,13 @@ def delivery_new(request, pk):
     items = application.undelivered_items()
     by_id = {item.pk: item for item in items}
     initial = [{"item": item.pk, "quantity": item.quantity_due} for item in items]
+    orders = list(
+        application.purchase_orders.filter(status=PurchaseOrder.Status.APPROVED).select_related("supplier")
+    )
     errors = []
     status = 200
     if request.method == "POST":
-        form = DeliveryForm(request.POST)
+        form = DeliveryForm(request.POST, orders=orders)
         formset = DeliveryLineFormSet(request.POST, initial=initial, prefix="lines")
         if form.is_valid() and formset.is_valid():
             lines = [
@@ -82,7 +85,7 @@ def delivery_new(request, pk):
         else:
             status = 400
     else:
-        form = DeliveryForm()
+        form = DeliveryForm(orders=orders)
         formset = DeliveryLineFormSet(initial=initial, prefix="lines")
     rows = []
     for line in formset.forms:
@@ -102,6 +105,7 @@ def delivery_new(request, pk):
             "rows": rows,
             "errors": errors,
             "has_protocol": application.documents.filter(kind="handover_protocol").exists(),
+            "needs_order": application.programme.requires_purchase_orders,
         },
         status=status,
     )

@@ -1,17 +1,36 @@
 """The budget report: each programme's budget, commitments, deliveries and what remains."""
 
-from django.db.models import Q, Sum
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 
 from applicants import roles
 from core.money import ZERO, cents
-from grants.models import Commitment, ContributionPayment, DeliveryLine, GrantContract, Programme
+from grants.models import (
+    Commitment,
+    ContributionPayment,
+    DeliveryLine,
+    GrantContract,
+    Programme,
+    PurchaseOrder,
+    SupplierQuote,
+)
 from grants.workflow import State
 
 from .scope import NO_FILTERS, reportable_programmes
 
 # ---- the budget ---------------------------------------------------------------------
 
-BUDGET_AMOUNTS = ("budget", "committed", "delivered", "delivered_eur", "remaining")
+BUDGET_AMOUNTS = ("budget", "committed", "delivered", "delivered_eur", "remaining", "purchase_order_value")
+# Procurement counts, added up like the amounts; the shares are worked out from them.
+PROCUREMENT_COUNTS = (
+    "quotes",
+    "quoted_items",
+    "chosen_items",
+    "cheapest_items",
+    "purchase_orders",
+    "approved_purchase_orders",
+)
 BUDGET_LEVELS = {
     # level: (fields that group, fields that describe the group)
     "country": (("country", "currency"), ("country__code", "country__name")),
@@ -32,8 +51,9 @@ def budget_programmes(user, filters=NO_FILTERS):
 
 def budget_table(programmes):
     """One row per programme of `programmes`: budget, committed, delivered (and in
-    EUR) and remaining, in the programme's currency. Three queries: the programmes, and
-    two aggregates grouped by programme (the open commitments, the delivery lines).
+    EUR) and remaining, in the programme's currency, and the procurement figures
+    (`procurement_figures`). Five queries: the programmes, and four aggregates grouped
+    by programme (the open commitments, the delivery lines, the quotes, the orders).
 
     - budget: the programme's budget;
     - committed: active commitments of grants still approved, plus the delivered cost
@@ -62,6 +82,7 @@ def budget_table(programmes):
             at_cost=Sum("amount", filter=Q(delivery__application__state__in=State.AT_COST)),
         )
     }
+    buying = procurement_figures(scope)
     rows = []
     for row in programmes.order_by().values(
         "id",
@@ -86,9 +107,65 @@ def budget_table(programmes):
                 "delivered": cents(spent.get("delivered")),
                 "delivered_eur": cents(spent.get("delivered_eur")),
                 "remaining": budget - committed,
+                **buying.get(row["id"], EMPTY_PROCUREMENT),
             }
         )
+        with_procurement_shares(rows[-1])
     return rows
+
+
+EMPTY_PROCUREMENT = {**dict.fromkeys(PROCUREMENT_COUNTS, 0), "purchase_order_value": ZERO}
+
+
+def procurement_figures(scope):
+    """Per programme of `scope` (two aggregate queries): quotes and the items quoted,
+    the items with a chosen quote and those bought at their cheapest quote (no quote of
+    the item is lower), the purchase orders, approved ones and their value."""
+    cheaper = SupplierQuote.objects.filter(item=OuterRef("item"), unit_price__lt=OuterRef("unit_price"))
+    figures = {}
+    for row in (
+        SupplierQuote.objects.filter(item__application__programme__in=scope)
+        .annotate(dearer=Exists(cheaper))
+        .order_by()
+        .values("item__application__programme_id")
+        .annotate(
+            quotes=Count("id"),
+            quoted_items=Count("item", distinct=True),
+            chosen_items=Count("id", filter=Q(chosen=True)),
+            cheapest_items=Count("id", filter=Q(chosen=True, dearer=False)),
+        )
+    ):
+        figures[row.pop("item__application__programme_id")] = {**EMPTY_PROCUREMENT, **row}
+    for row in (
+        PurchaseOrder.objects.filter(programme__in=scope)
+        .order_by()
+        .values("programme_id")
+        .annotate(
+            purchase_orders=Count("id"),
+            approved_purchase_orders=Count("id", filter=Q(status=PurchaseOrder.Status.APPROVED)),
+            purchase_order_value=Sum("total"),
+        )
+    ):
+        programme = row.pop("programme_id")
+        row["purchase_order_value"] = cents(row["purchase_order_value"])
+        figures[programme] = {**figures.get(programme, EMPTY_PROCUREMENT), **row}
+    return figures
+
+
+def with_procurement_shares(row):
+    """`quotes_per_item` (quotes per item quoted) and `cheapest_share` (of the items
+    with a chosen quote, the share bought at the cheapest), None without any."""
+    row["quotes_per_item"] = (
+        (Decimal(row["quotes"]) / row["quoted_items"]).quantize(Decimal("0.01"))
+        if row["quoted_items"]
+        else None
+    )
+    row["cheapest_share"] = (
+        (Decimal(row["cheapest_items"]) / row["chosen_items"]).quantize(Decimal("0.001"))
+        if row["chosen_items"]
+        else None
+    )
+    return row
 
 
 def budget_rollup(rows, level):
@@ -105,18 +182,19 @@ def budget_rollup(rows, level):
                 **{k: row[k] for k in (*group, *describe)},
                 "programmes": 0,
                 **dict.fromkeys(BUDGET_AMOUNTS, ZERO),
+                **dict.fromkeys(PROCUREMENT_COUNTS, 0),
             },
         )
         total["programmes"] += 1
-        for amount in BUDGET_AMOUNTS:
+        for amount in (*BUDGET_AMOUNTS, *PROCUREMENT_COUNTS):
             total[amount] += row[amount]
-    return list(totals.values())
+    return [with_procurement_shares(total) for total in totals.values()]
 
 
 def budget_report(user, filters=NO_FILTERS):
     """The budget per programme (`results`, docs/api.md), per country and currency
-    (`by_country`) and per donor and currency (`by_donor`). Three queries: the
-    country and donor rows add up the programme rows."""
+    (`by_country`) and per donor and currency (`by_donor`), with the procurement
+    figures. Five queries: the country and donor rows add up the programme rows."""
     programmes = budget_table(budget_programmes(user, filters))
     if roles.uses_public_labels(user):
         for row in programmes:
