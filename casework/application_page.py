@@ -32,6 +32,7 @@ from grants.views import timeline
 from grants.views.common import visible_application
 from grants.workflow import State
 
+from . import selection
 from .applications import NEXT_STEP
 
 # ---- the application page ----------------------------------------------------------------
@@ -128,6 +129,7 @@ def _detail_context(request, application, *, transition_form=None, document_form
     context.update(_sensitive_section(request, application))
     context.update(_training_and_assessment(application, enrolment, assessment))
     context.update(_staff_actions(user, application))
+    context.update(selection.household_section(user, application))
     return context
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import application_page, applications
+from . import application_page, applications, selection
 
 urlpatterns = [
     path("", applications.home, name="home"),
@@ -12,6 +12,11 @@ urlpatterns = [
     path("applications/<int:pk>/step/", application_page.application_transition, name="application-step"),
     path(
         "applications/<int:pk>/reassign/", application_page.application_reassign, name="application-reassign"
+    ),
+    path(
+        "applications/<int:pk>/household-override/",
+        selection.household_override,
+        name="application-household-override",
     ),
     path("applications/<int:pk>/documents/", application_page.document_upload, name="document-upload"),
     path("documents/<int:pk>/", application_page.document_download, name="document-download-page"),

@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from applicants.models import TargetGroup
 
 from . import transitions
-from .models import MAX_QUANTITY, Delivery, DocumentKind, EquipmentItem, GrantApplication, Sector, max_length
+from .models import (
+    MAX_QUANTITY,
+    Delivery,
+    DocumentKind,
+    EquipmentItem,
+    GrantApplication,
+    HouseholdOverride,
+    Sector,
+    max_length,
+)
 from .workflow import State
 
 MONEY_FIELD = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
@@ -131,6 +140,17 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, officers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["officer"].queryset = officers
+
+
+class HouseholdOverrideForm(forms.Form):
+    """Why a second grant in one household is allowed."""
+
+    reason = forms.CharField(
+        label=_("Reason for allowing a second grant"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=max_length(HouseholdOverride, "reason"),
+        error_messages={"required": _("Give the reason for allowing a second grant.")},
+    )
 
 
 class TransitionForm(forms.Form):

@@ -16,6 +16,7 @@ from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 
 from . import transitions
 from .models import DocumentKind, GrantApplication
+from .workflow import State
 
 OWN_APPLICATION = _("You cannot act on your own application.")
 
@@ -183,6 +184,22 @@ def can_reassign(user, application, officer=None):
             return Decision(False, _("Choose a field officer of the application's centre."))
         if is_party(officer, application):
             return Decision(False, _("The officer is the applicant of this application."))
+    return ALLOWED
+
+
+def can_override_household(user, application):
+    """A programme manager of the centre lets one application be approved although the
+    person or household already holds a grant of the programme (a reason is required),
+    while the application is still to be decided."""
+    seen = can_view_application(user, application)
+    if not seen:
+        return seen
+    if not (roles.has_role(user, roles.PROGRAMME_MANAGER) and user.has_perm("grants.add_householdoverride")):
+        return Decision(False, _("Only programme managers allow a second grant in a household."))
+    if is_party(user, application):
+        return Decision(False, OWN_APPLICATION)
+    if application.state not in (State.DRAFT, State.SUBMITTED, State.BUSINESS_TRAINING):
+        return Decision(False, _("Only an application still to be decided can be allowed a second grant."))
     return ALLOWED
 
 

@@ -10,6 +10,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from . import households
+
 
 class State:
     DRAFT = "draft"
@@ -43,6 +45,9 @@ class State:
     # States in which a grant counts in its programme's budget at the cost of what was
     # delivered to it (settled, or cancelled after a partial delivery): grants.ledger.
     AT_COST = frozenset(DELIVERED_OR_LATER | {CANCELLED})
+    # An active grant: approved or later, not cancelled (one per person and household in
+    # a programme: grants.households).
+    GRANTED = frozenset({APPROVED} | DELIVERED_OR_LATER)
 
 
 class Rule:
@@ -167,6 +172,23 @@ def _budget_left(app):
     return app.programme.remaining_budget() >= app.compute_requested_total()
 
 
+def household_conflicts(app):
+    """The programme's active grants held by the same person or household (read once on a
+    page that remembers its reads)."""
+    return app.remembered("household_conflicts", lambda: households.conflicts(app, states=State.GRANTED))
+
+
+def _one_grant_per_household(app):
+    return households.is_overridden(app) or not household_conflicts(app)
+
+
+def _explain_household(app):
+    return _(
+        "The same person or household already holds a grant of this programme: %(grants)s. "
+        "A programme manager may allow it with a reason."
+    ) % {"grants": households.describe(household_conflicts(app))}
+
+
 def _all_items_delivered(app):
     return app.undelivered_items() == []
 
@@ -224,6 +246,12 @@ BUDGET_LEFT = Rule(
     "budget_left",
     _("The programme budget is exhausted: not enough is left for this grant."),
     _budget_left,
+)
+ONE_GRANT_PER_HOUSEHOLD = Rule(
+    "one_grant_per_household",
+    _("The same person or household already holds a grant of this programme."),
+    _one_grant_per_household,
+    explain=_explain_household,
 )
 ALL_ITEMS_DELIVERED = Rule(
     "all_items_delivered",

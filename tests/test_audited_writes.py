@@ -61,6 +61,7 @@ FACTS = {
     "grants.Delivery",
     "grants.DeliveryLine",
     "grants.Document",
+    "grants.HouseholdOverride",
     "applicants.Applicant",
     "applicants.ApplicantSensitive",
     "applicants.DuplicateFlag",
@@ -184,6 +185,13 @@ def transition_approve(world, during):
     app = app_in(world, ready=True)
     with during():
         services.take_transition(application=app, name="approve", by=world.manager, comment="Sound plan.")
+
+
+@path
+def record_household_override(world, during):
+    app = app_in(world, ready=True)
+    with during():
+        services.record_household_override(application=app, by=world.manager, reason="Separate premises.")
 
 
 @path

@@ -5,7 +5,8 @@
   fields derived from it, nothing else: permission checks, locking, budget commitment,
   audit rows and notifications are in grants.services);
 - `finance`: equipment, commitments, exchange rates and deliveries;
-- `documents`, `notifications`.
+- `documents`, `notifications`;
+- `selection`: a programme manager's override of the one-grant-per-household rule.
 
 The audit trail's models belong to this app too (their tables, migrations and
 permissions are grants'), but live in audit.models, below every app, so that every app
@@ -38,6 +39,7 @@ from .finance import (
 )
 from .notifications import Notification
 from .programmes import Programme, default_visit_months
+from .selection import HouseholdOverride
 
 __all__ = [
     "ERASED_TEXT",
@@ -63,6 +65,7 @@ __all__ = [
     "GrantApplication",
     "GrantApplicationGroupObjectPermission",
     "GrantApplicationUserObjectPermission",
+    "HouseholdOverride",
     "Notification",
     "Programme",
     "Sector",

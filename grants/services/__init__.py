@@ -1,7 +1,8 @@
 """Writes of the grants app, in named parts: `applications` (drafts, transitions,
-reassignment), `finance` (exchange rates, deliveries) and `programmes` (the admin's
-edits). Each runs in one transaction, checks the permission first and writes an audit
-event. Every function is importable from `grants.services`."""
+reassignment), `finance` (exchange rates, deliveries), `programmes` (the admin's edits)
+and `selection` (household overrides, reduced approvals). Each runs in one transaction,
+checks the permission first and writes an audit event. Every function is importable
+from `grants.services`."""
 
 from .applications import (
     DRAFT_FACTS,
@@ -19,6 +20,7 @@ from .applications import (
 )
 from .finance import eur_rate, load_exchange_rates, maybe_complete_delivery, record_delivery_lines
 from .programmes import PROGRAMME_FACTS, delete_programme, save_programme, save_programme_rows
+from .selection import record_household_override
 
 __all__ = [
     "DRAFT_FACTS",
@@ -35,6 +37,7 @@ __all__ = [
     "locked",
     "maybe_complete_delivery",
     "reassign_application",
+    "record_household_override",
     "record_delivery_lines",
     "save_programme",
     "save_programme_rows",

@@ -91,6 +91,7 @@ ACTION_LABELS = {
     "duplicate_check": _("Checked for possible duplicates"),
     "attendance_recorded": _("Attendance recorded"),
     "reassigned": _("Reassigned to another field officer"),
+    "household_override": _("Second grant in the household allowed"),
 }
 
 
