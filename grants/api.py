@@ -357,22 +357,41 @@ class CommentSerializer(serializers.Serializer):
     )
 
 
+class ApprovedItemSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
+    unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+
+
+class TransitionTakeSerializer(CommentSerializer):
+    # `approve` only: what is granted per item (less than asked: a reason in `comment`).
+    items = ApprovedItemSerializer(many=True, required=False)
+
+
 class TransitionTake(NoAuditor, APIView):
     @extend_schema(
-        request=CommentSerializer,
+        request=TransitionTakeSerializer,
         responses=ApplicationSerializer,
         parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=transitions.NAMES)],
     )
     def post(self, request, pk, name):
         application = get_application(request.user, pk)
-        data = CommentSerializer(data=request.data)
+        data = TransitionTakeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.take_transition(
-            application=application,
-            name=name,
-            by=request.user,
-            comment=data.validated_data.get("comment", ""),
-        )
+        values = data.validated_data
+        if "items" in values:
+            if name != "approve":
+                raise serializers.ValidationError({"items": ["Items are given with approve only."]})
+            granted = {row["item"]: (row["quantity"], row["unit_cost"]) for row in values["items"]}
+            if len(granted) != len(values["items"]):
+                raise serializers.ValidationError({"items": ["Each item once."]})
+            services.approve_reduced(
+                application=application, by=request.user, items=granted, reason=values.get("comment", "")
+            )
+        else:
+            services.take_transition(
+                application=application, name=name, by=request.user, comment=values.get("comment", "")
+            )
         return Response(
             ApplicationSerializer(get_application(request.user, pk), context={"request": request}).data
         )

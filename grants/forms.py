@@ -153,6 +153,44 @@ class HouseholdOverrideForm(forms.Form):
     )
 
 
+class ApprovalForm(forms.Form):
+    """What the approval grants for each item: as asked, or less (a lower quantity, 0 to
+    remove it, or a lower unit cost). More than asked is refused by the service, which
+    says so for the item."""
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            self.fields[f"item-{item.pk}-quantity"] = forms.IntegerField(
+                label=_("Approved quantity"), min_value=0, max_value=MAX_QUANTITY, initial=item.quantity
+            )
+            self.fields[f"item-{item.pk}-unit_cost"] = forms.DecimalField(
+                label=_("Approved unit cost"),
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
+                initial=item.unit_cost,
+            )
+
+    def rows(self):
+        return [
+            {
+                "item": item,
+                "quantity": self[f"item-{item.pk}-quantity"],
+                "unit_cost": self[f"item-{item.pk}-unit_cost"],
+            }
+            for item in self.items
+        ]
+
+    def granted(self):
+        data = self.cleaned_data
+        return {
+            item.pk: (data[f"item-{item.pk}-quantity"], data[f"item-{item.pk}-unit_cost"])
+            for item in self.items
+        }
+
+
 class TransitionForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"),

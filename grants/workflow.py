@@ -169,7 +169,8 @@ def _explain_assessment(app):
 
 
 def _budget_left(app):
-    return app.programme.remaining_budget() >= app.compute_requested_total()
+    # What the approval grants (less than asked after a reduced approval).
+    return app.programme.remaining_budget() >= app.compute_granted_total()
 
 
 def household_conflicts(app):

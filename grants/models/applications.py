@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connections, models
 from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -153,6 +154,18 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
         )["total"]
         return (total or Decimal("0")).quantize(Decimal("0.01"))
 
+    def compute_granted_total(self):
+        """What the approval grants: each item's approved quantity × approved unit cost,
+        or its request where the approval has not set them (before approval: the
+        requested total; an item approved at none counts 0)."""
+        total = self.items.aggregate(
+            total=Sum(
+                Coalesce("approved_quantity", "quantity") * Coalesce("approved_unit_cost", "unit_cost"),
+                output_field=models.DecimalField(**MONEY),
+            )
+        )["total"]
+        return (total or Decimal("0")).quantize(Decimal("0.01"))
+
     def current_assessment(self):
         return self.remembered("current_assessment", lambda: self.assessments.filter(is_current=True).first())
 
@@ -192,7 +205,8 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, **steps.APPROVE.fsm())
     def approve(self, *, by):
-        self.approved_amount = self.compute_requested_total()
+        # The granted values: a reduced approval has set them on the items before.
+        self.approved_amount = self.compute_granted_total()
         self.approved_at = timezone.now()
         self.approved_by = by
 

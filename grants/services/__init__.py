@@ -20,13 +20,14 @@ from .applications import (
 )
 from .finance import eur_rate, load_exchange_rates, maybe_complete_delivery, record_delivery_lines
 from .programmes import PROGRAMME_FACTS, delete_programme, save_programme, save_programme_rows
-from .selection import record_household_override
+from .selection import approve_reduced, record_household_override
 
 __all__ = [
     "DRAFT_FACTS",
     "PLAN_FIELDS",
     "PROGRAMME_FACTS",
     "applicant_of",
+    "approve_reduced",
     "available_transitions",
     "can_create_for",
     "create_application",

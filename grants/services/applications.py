@@ -296,9 +296,10 @@ def available_transitions(application, user):
 
 
 @transaction.atomic
-def take_transition(*, application, name, by, comment=""):
+def take_transition(*, application, name, by, comment="", data=None):
     """Take workflow transition `name`. Raises NotVisible (404), NotAllowed (403),
-    Conflict (409: not in a state that allows it any more) or RuleNotMet (400)."""
+    Conflict (409: not in a state that allows it any more) or RuleNotMet (400).
+    `data`: facts of the step for its audit row (a reduced approval's items)."""
     step = transitions.step(name)
     if step is None:
         raise NotVisible()
@@ -349,6 +350,7 @@ def take_transition(*, application, name, by, comment=""):
         from_state=source,
         to_state=application.state,
         comment=comment,
+        data=data,
     )
     event_id = event.pk
     transaction.on_commit(lambda: notify.state_changed(event_id))
