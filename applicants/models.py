@@ -149,6 +149,8 @@ class Applicant(models.Model):
         _("household reference"),
         max_length=50,
         blank=True,
+        default="",
+        db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
         db_index=True,
         help_text=_("The same reference for everyone in one household (for example a family card number)."),
     )

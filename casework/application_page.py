@@ -32,7 +32,7 @@ from grants.views import timeline
 from grants.views.common import visible_application
 from grants.workflow import State
 
-from . import selection
+from . import cooperatives, selection
 from .applications import NEXT_STEP
 
 # ---- the application page ----------------------------------------------------------------
@@ -123,6 +123,7 @@ def _detail_context(
     context = _overview(user, application, own_view, transition_form, document_form, errors)
     context["approval_form"] = _approval_form(context["transitions"], application, approval_form)
     context.update(_certificate_section(user, application, enrolment))
+    context.update(cooperatives.members_section(user, application))
     events = selectors.history_for(user, application).select_related("actor")
     if own_view:
         context["timeline"] = timeline.for_applicant(events, user.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import application_page, applications, selection
+from . import application_page, applications, cooperatives, selection
 
 urlpatterns = [
     path("", applications.home, name="home"),
@@ -17,6 +17,13 @@ urlpatterns = [
         "applications/<int:pk>/household-override/",
         selection.household_override,
         name="application-household-override",
+    ),
+    path("applications/<int:pk>/cooperative/", cooperatives.cooperative_save, name="application-cooperative"),
+    path("applications/<int:pk>/members/", cooperatives.member_add, name="application-member-add"),
+    path(
+        "applications/<int:pk>/members/<int:applicant_id>/remove/",
+        cooperatives.member_remove,
+        name="application-member-remove",
     ),
     path("applications/<int:pk>/documents/", application_page.document_upload, name="document-upload"),
     path("documents/<int:pk>/", application_page.document_download, name="document-download-page"),

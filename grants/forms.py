@@ -12,6 +12,7 @@ from applicants.models import TargetGroup
 from . import transitions
 from .models import (
     MAX_QUANTITY,
+    CooperativeMember,
     Delivery,
     DocumentKind,
     EquipmentItem,
@@ -189,6 +190,41 @@ class ApprovalForm(forms.Form):
             item.pk: (data[f"item-{item.pk}-quantity"], data[f"item-{item.pk}-unit_cost"])
             for item in self.items
         }
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CooperativeForm(forms.Form):
+    """Whether the application is a cooperative's, and its registration."""
+
+    is_cooperative = forms.BooleanField(label=_("The application is a cooperative's"), required=False)
+    cooperative_registration_number = forms.CharField(
+        label=_("Cooperative registration number"),
+        max_length=max_length(GrantApplication, "cooperative_registration_number"),
+        required=False,
+    )
+    cooperative_registered_on = forms.DateField(
+        label=_("Registered on"), required=False, widget=_date_input()
+    )
+
+
+class MemberForm(forms.Form):
+    """A registered person who joins the cooperative: by their registration number (and,
+    for an applicant adding them, their date of birth)."""
+
+    applicant = forms.IntegerField(label=_("Registration number of the person"), min_value=1)
+    date_of_birth = forms.DateField(label=_("Their date of birth"), required=False, widget=_date_input())
+    role = forms.ChoiceField(label=_("Role"), choices=CooperativeMember.Role.choices, initial="member")
+    joined_on = forms.DateField(label=_("Member since"), required=False, widget=_date_input())
+
+    def __init__(self, *args, asks_birth_date=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if asks_birth_date:
+            self.fields["date_of_birth"].required = True
+        else:
+            del self.fields["date_of_birth"]
 
 
 class TransitionForm(forms.Form):

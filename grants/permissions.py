@@ -45,6 +45,15 @@ def is_own(user, application):
     return _checker(user).has_perm("view_grantapplication", application)
 
 
+def is_contact(user, application):
+    """The person the application is from (or who holds its change permission as
+    they do): cooperative members see it, only its contact person edits it and takes
+    its steps."""
+    if not user.is_authenticated:
+        return False
+    return _checker(user).has_perm("change_grantapplication", application)
+
+
 def works_at_centre(user, centre_id):
     return roles.is_staff_member(user) and centre_id in centre_ids(user)
 
@@ -78,8 +87,10 @@ def can_edit_application(user, application):
         return Decision(False, _("Only a draft can be edited."))
     if roles.has_role(user, roles.FIELD_OFFICER) and user.has_perm("grants.change_grantapplication"):
         return ALLOWED
-    if is_own(user, application) and user.has_perm("grants.change_grantapplication"):
+    if is_contact(user, application) and user.has_perm("grants.change_grantapplication"):
         return ALLOWED
+    if is_own(user, application):
+        return Decision(False, _("Only the cooperative's contact person edits the application."))
     return Decision(False, _("Your role cannot edit applications."))
 
 
@@ -146,7 +157,7 @@ def can_transition(user, application, name):
         return Decision(False, _("Unknown action."))
     permission = step.permission
     if not roles.is_staff_member(user) and is_own(user, application):
-        if transitions.step(name).owner and user.has_perm(permission):
+        if transitions.step(name).owner and user.has_perm(permission) and is_contact(user, application):
             return ALLOWED
         return Decision(False, _("Only staff can take this step."))
     if is_party(user, application):

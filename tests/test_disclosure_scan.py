@@ -63,6 +63,10 @@ POST_ONLY = {
     "cohort-enrol",
     "application-enrol",
     "duplicate-decide",
+    "application-household-override",
+    "application-cooperative",
+    "application-member-add",
+    "application-member-remove",
 }
 # What each URL's `pk` names, by the URL's name (the first match wins); anything else
 # is an application.

@@ -152,6 +152,9 @@ MATRIX = [
     ("application-step", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
     ("application-reassign", "POST", "draft", "login", "403 403 403", "403 403 403", "403 ok 404", "403 403", "403 403"),
     ("application-household-override", "POST", "submitted", "login", "403 403 403", "403 403 403", "403 ok 404", "403 403", "403 403"),
+    ("application-cooperative", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
+    ("application-member-add", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
+    ("application-member-remove", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
     ("document-upload", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "ok 404", "404 404"),
     ("document-download-page", "GET", "doc", "login", "200 404 404", "200 200 404", "200 200 404", "200 404", "404 404"),
     ("document-download-page", "GET", "doc_sensitive", "login", "200 404 404", "200 200 404", "200 200 404", "404 404", "404 404"),
@@ -497,6 +500,8 @@ def url_for(name, obj_kind, owned, extra=None):
         kwargs["pk"] = getattr(owned, obj_kind).pk
     else:
         kwargs["pk"] = owned.apps[obj_kind].pk
+    if name == "application-member-remove":
+        kwargs["applicant_id"] = owned.person.pk
     if name.endswith("-export") and name.startswith("api:report"):
         kwargs["fmt"] = "csv"
     return reverse(name, kwargs=kwargs)
@@ -667,6 +672,8 @@ def test_an_applicant_trying_other_ids_learns_nothing(mworld, name, method):
     for owner in ("Q", "R", None):
         if owner is None:
             kwargs = {**extra, "pk": NO_SUCH_ID}
+            if name == "application-member-remove":
+                kwargs["applicant_id"] = NO_SUCH_ID
             if name.startswith("api:report") and name.endswith("-export"):
                 kwargs["fmt"] = "csv"
             url = reverse(name, kwargs=kwargs)

@@ -14,6 +14,8 @@ class Migration(migrations.Migration):
             name="household_ref",
             field=models.CharField(
                 blank=True,
+                db_default="",
+                default="",
                 db_index=True,
                 help_text="The same reference for everyone in one household (for example a family card number).",
                 max_length=50,

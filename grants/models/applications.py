@@ -47,7 +47,22 @@ class ApplicationQuerySet(models.QuerySet):
 class GrantApplication(ConcurrentTransitionMixin, models.Model):
     applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="applications")
     is_cooperative = models.BooleanField(_("cooperative"), default=False)
-    members = models.ManyToManyField(Applicant, blank=True, related_name="cooperative_applications")
+    members = models.ManyToManyField(
+        Applicant,
+        blank=True,
+        related_name="cooperative_applications",
+        through="grants.CooperativeMember",
+        through_fields=("application", "applicant"),
+    )
+    # The cooperative's registration with the business registry.
+    cooperative_registration_number = models.CharField(
+        _("cooperative registration number"),
+        max_length=50,
+        blank=True,
+        default="",
+        db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
+    )
+    cooperative_registered_on = models.DateField(_("cooperative registered on"), null=True, blank=True)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
     # Copied from the applicant at creation: the unit that owns the work, and the key of
     # every permission-filtered list.
@@ -243,6 +258,37 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
 
 
 TRANSITION_NAMES = steps.NAMES
+
+
+class CooperativeMember(models.Model):
+    """A registered person who is a member of a cooperative's application, with their
+    role and membership dates. Each member's consent and target group are checked at
+    submission (grants.workflow) and each counts as a family reached (docs/reports.md).
+    The table is the one the plain many-to-many had (its rows are the members recorded
+    before roles: "member")."""
+
+    class Role(models.TextChoices):
+        FOUNDER = "founder", _("Founder")
+        MEMBER = "member", _("Member")
+        MANAGER = "manager", _("Manager")
+
+    application = models.ForeignKey(
+        GrantApplication,
+        on_delete=models.CASCADE,
+        db_column="grantapplication_id",
+        related_name="memberships",
+    )
+    applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.MEMBER)
+    joined_on = models.DateField(_("member since"), null=True, blank=True)
+    left_on = models.DateField(_("member until"), null=True, blank=True)
+
+    class Meta:
+        db_table = "grants_grantapplication_members"
+        unique_together = [("application", "applicant")]
+
+    def __str__(self):
+        return f"{self.applicant_id} in application {self.application_id} ({self.role})"
 
 
 class GrantApplicationUserObjectPermission(UserObjectPermissionBase):

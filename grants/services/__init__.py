@@ -1,8 +1,8 @@
 """Writes of the grants app, in named parts: `applications` (drafts, transitions,
-reassignment), `finance` (exchange rates, deliveries), `programmes` (the admin's edits)
-and `selection` (household overrides, reduced approvals). Each runs in one transaction,
-checks the permission first and writes an audit event. Every function is importable
-from `grants.services`."""
+reassignment), `finance` (exchange rates, deliveries), `programmes` (the admin's edits),
+`selection` (household overrides, reduced approvals) and `cooperatives` (members,
+registration). Each runs in one transaction, checks the permission first and writes an
+audit event. Every function is importable from `grants.services`."""
 
 from .applications import (
     DRAFT_FACTS,
@@ -18,11 +18,23 @@ from .applications import (
     unmet_rules,
     update_draft,
 )
+from .cooperatives import (
+    add_member,
+    find_person,
+    remove_member,
+    set_cooperative,
+    set_members,
+)
 from .finance import eur_rate, load_exchange_rates, maybe_complete_delivery, record_delivery_lines
 from .programmes import PROGRAMME_FACTS, delete_programme, save_programme, save_programme_rows
 from .selection import approve_reduced, record_household_override
 
 __all__ = [
+    "add_member",
+    "find_person",
+    "remove_member",
+    "set_cooperative",
+    "set_members",
     "DRAFT_FACTS",
     "PLAN_FIELDS",
     "PROGRAMME_FACTS",

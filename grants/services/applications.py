@@ -174,11 +174,13 @@ def create_application(
 
 
 def grant_owner_permissions(application):
-    """The applicant (and cooperative members with accounts) hold object permissions on it."""
-    users = [application.applicant.user] + [m.user for m in application.members.all()]
-    for user in filter(None, users):
+    """The applicant holds the view and change permissions on it; cooperative members
+    with accounts the view permission (they follow it; the contact person edits it)."""
+    if application.applicant.user_id:
         for codename in ("view_grantapplication", "change_grantapplication"):
-            assign_perm(f"grants.{codename}", user, application)
+            assign_perm(f"grants.{codename}", application.applicant.user, application)
+    for member in application.members.exclude(user=None).select_related("user"):
+        assign_perm("grants.view_grantapplication", member.user, application)
 
 
 @transaction.atomic
