@@ -235,6 +235,7 @@ class ApplicantAdmin(admin.ModelAdmin):
         "is_former_inmate",
         "is_socially_disadvantaged",
         "household_size",
+        "household_ref",
         "dependants",
         "language",
         "created_at",

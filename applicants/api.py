@@ -57,6 +57,7 @@ class ApplicantSerializer(serializers.ModelSerializer):
             "household_size",
             "dependants",
             "language",
+            "household_ref",
         ]
         read_only_fields = fields
 
@@ -101,6 +102,12 @@ class ApplicantCreateSerializer(serializers.Serializer):
     national_id = serializers.CharField(max_length=30, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     municipality = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    address = serializers.CharField(
+        max_length=Applicant._meta.get_field("address").max_length, required=False, allow_blank=True
+    )
+    household_ref = serializers.CharField(
+        max_length=Applicant._meta.get_field("household_ref").max_length, required=False, allow_blank=True
+    )
     centre = serializers.IntegerField()
     target_groups = serializers.ListField(
         child=serializers.ChoiceField(choices=TargetGroup.choices), min_length=1

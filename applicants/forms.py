@@ -5,7 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from .models import IntegrationCentre, Language, TargetGroup
+from .models import Applicant, IntegrationCentre, Language, TargetGroup
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -113,6 +113,15 @@ class RegisterApplicantForm(PersonForm):
     optional and stored apart (applicants.sensitivity)."""
 
     national_id = forms.CharField(label=_("National ID number (optional)"), max_length=30, required=False)
+    address = forms.CharField(
+        label=_("Address"), max_length=Applicant._meta.get_field("address").max_length, required=False
+    )
+    household_ref = forms.CharField(
+        label=_("Household reference (optional)"),
+        max_length=Applicant._meta.get_field("household_ref").max_length,
+        required=False,
+        help_text=Applicant._meta.get_field("household_ref").help_text,
+    )
     language = forms.ChoiceField(label=_("Language for letters"), choices=Language.choices)
     consent_given = forms.BooleanField(
         label=_("The person has read (or heard) the consent text and agrees."),
@@ -141,9 +150,11 @@ class RegisterApplicantForm(PersonForm):
         "national_id",
         "email",
         "municipality",
+        "address",
         "centre",
         "target_groups",
         "household_size",
+        "household_ref",
         "dependants",
         "language",
         "consent_given",

@@ -143,6 +143,18 @@ class Applicant(models.Model):
     is_former_inmate = models.BooleanField(_("former inmate"), default=False)
     is_socially_disadvantaged = models.BooleanField(_("socially disadvantaged"), default=False)
     household_size = models.PositiveSmallIntegerField(_("household size"), default=1)
+    # A reference the officer records for people who live as one household at
+    # different or unknown addresses (a family card number, say): one grant per
+    # household and programme (grants.households).
+    household_ref = models.CharField(
+        _("household reference"),
+        max_length=50,
+        blank=True,
+        default="",
+        db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
+        db_index=True,
+        help_text=_("The same reference for everyone in one household (for example a family card number)."),
+    )
     dependants = models.PositiveSmallIntegerField(_("dependants"), default=0)
     language = models.CharField(
         _("language"), max_length=10, choices=Language, default=Language.SERBIAN_LATIN

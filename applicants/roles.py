@@ -123,6 +123,9 @@ ROLE_PERMISSIONS = {
         "grants.approve_application",
         "grants.reject_application",
         "grants.cancel_application",
+        # a second grant in one household, with a reason (grants.households)
+        "grants.view_householdoverride",
+        "grants.add_householdoverride",
         "grants.view_commitment",
         "grants.view_delivery",
         "grants.view_reports",

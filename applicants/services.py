@@ -105,6 +105,7 @@ def clean_registration(
     household_size=1,
     dependants=0,
     language="sr-latn",
+    household_ref="",
 ):
     """The registration's values, normalised, or ServiceError naming the field: shared by
     the form, the API and the spreadsheet import so that all three refuse the same input."""
@@ -154,6 +155,7 @@ def clean_registration(
         "email": email,
         "municipality": checked_text(municipality, Applicant._meta.get_field("municipality")),
         "address": checked_text(address, Applicant._meta.get_field("address")),
+        "household_ref": checked_text(household_ref, Applicant._meta.get_field("household_ref")),
         "household_size": household_size,
         "dependants": dependants,
         "language": language,
@@ -178,6 +180,7 @@ def register_applicant(
     household_size=1,
     dependants=0,
     language="sr-latn",
+    household_ref="",
     consent_given=False,
     sensitive=None,
     user=None,
@@ -203,6 +206,7 @@ def register_applicant(
         household_size=household_size,
         dependants=dependants,
         language=language,
+        household_ref=household_ref,
     )
     if not consent_given:
         raise _invalid("consent_given", _("The applicant's consent is needed before their data is stored."))

@@ -194,6 +194,8 @@ def register(request):
                         national_id=data["national_id"],
                         email=data["email"],
                         municipality=data["municipality"],
+                        address=data["address"],
+                        household_ref=data["household_ref"],
                         household_size=data["household_size"],
                         dependants=data["dependants"],
                         language=data["language"],

@@ -27,6 +27,7 @@ from grants import contracts, documents, handover, permissions, selectors, servi
 from grants.api import serve_document
 from grants.diagram import workflow_svg
 from grants.forms import (
+    ApprovalForm,
     ContributionPaymentForm,
     ContributionReversalForm,
     DocumentForm,
@@ -39,6 +40,7 @@ from grants.views import timeline
 from grants.views.common import visible_application
 from grants.workflow import State
 
+from . import cooperatives, selection
 from .applications import NEXT_STEP
 
 # ---- the application page ----------------------------------------------------------------
@@ -108,7 +110,9 @@ def _deliveries(application):
     return list(deliveries.values())
 
 
-def _detail_context(request, application, *, transition_form=None, document_form=None, errors=()):
+def _detail_context(
+    request, application, *, transition_form=None, document_form=None, approval_form=None, errors=()
+):
     """The application page's context, section by section: what everyone who sees the
     page sees, then (for staff) the history, training and assessment, and what they
     may do next. A new section of the page is one more function here."""
@@ -125,7 +129,9 @@ def _detail_context(request, application, *, transition_form=None, document_form
             [application], Prefetch("visits", queryset=MonitoringVisit.objects.order_by("due_on", "id"))
         )
     context = _overview(user, application, own_view, transition_form, document_form, errors)
+    context["approval_form"] = _approval_form(context["transitions"], application, approval_form)
     context.update(_certificate_section(user, application, enrolment))
+    context.update(cooperatives.members_section(user, application))
     events = selectors.history_for(user, application).select_related("actor")
     if own_view:
         context["timeline"] = timeline.for_applicant(events, user.pk)
@@ -136,6 +142,7 @@ def _detail_context(request, application, *, transition_form=None, document_form
     context.update(_training_and_assessment(application, enrolment, assessment))
     context.update(_staff_actions(user, application))
     context.update(_contract_section(user, application))
+    context.update(selection.household_section(user, application))
     return context
 
 
@@ -158,6 +165,15 @@ def _overview(user, application, own_view, transition_form, document_form, error
         "diagram": _diagram(application.state),
         "over_ceiling": application.requested_total > application.programme.ceiling,
     }
+
+
+def _approval_form(transitions, application, form):
+    """The approver's per-item fields (approve less than was asked), with the step."""
+    if form is not None:
+        return form
+    if not any(row["name"] == "approve" and row["allowed"] for row in transitions):
+        return None
+    return ApprovalForm(items=application.items.order_by("position", "id"))
 
 
 def _certificate_section(user, application, enrolment):
@@ -298,16 +314,30 @@ def application_transition(request, pk):
     application = visible_application(user, pk)
     form = TransitionForm(request.POST, for_applicant=_is_own_view(user, application))
     name = request.POST.get("transition", "")
-    if not form.is_valid():
-        return render_detail(request, application, transition_form=form, status=400)
+    approval = None
+    if name == "approve" and any(key.startswith("item-") for key in request.POST):
+        approval = ApprovalForm(request.POST, items=application.items.order_by("position", "id"))
+    if not form.is_valid() or (approval is not None and not approval.is_valid()):
+        return render_detail(request, application, transition_form=form, approval_form=approval, status=400)
+    comment = form.cleaned_data["comment"]
     try:
-        application = services.take_transition(
-            application=application, name=name, by=user, comment=form.cleaned_data["comment"]
-        )
+        if approval is not None:
+            application = services.approve_reduced(
+                application=application, by=user, items=approval.granted(), reason=comment
+            )
+        else:
+            application = services.take_transition(
+                application=application, name=name, by=user, comment=comment
+            )
     except ServiceError as exc:
         application = visible_application(user, pk)
         return render_detail(
-            request, application, transition_form=form, errors=error_messages(exc), status=exc.status
+            request,
+            application,
+            transition_form=form,
+            approval_form=approval,
+            errors=error_messages(exc),
+            status=exc.status,
         )
     messages.success(
         request,

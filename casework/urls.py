@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import application_page, applications
+from . import application_page, applications, cooperatives, selection
 
 urlpatterns = [
     path("", applications.home, name="home"),
@@ -12,6 +12,18 @@ urlpatterns = [
     path("applications/<int:pk>/step/", application_page.application_transition, name="application-step"),
     path(
         "applications/<int:pk>/reassign/", application_page.application_reassign, name="application-reassign"
+    ),
+    path(
+        "applications/<int:pk>/household-override/",
+        selection.household_override,
+        name="application-household-override",
+    ),
+    path("applications/<int:pk>/cooperative/", cooperatives.cooperative_save, name="application-cooperative"),
+    path("applications/<int:pk>/members/", cooperatives.member_add, name="application-member-add"),
+    path(
+        "applications/<int:pk>/members/<int:applicant_id>/remove/",
+        cooperatives.member_remove,
+        name="application-member-remove",
     ),
     path("applications/<int:pk>/documents/", application_page.document_upload, name="document-upload"),
     path("documents/<int:pk>/", application_page.document_download, name="document-download-page"),

@@ -7,6 +7,7 @@ from assessments import api as assessments_api
 from grants import api as grants_api
 from grants import api_procurement, contract_api
 from grants import audit_api as grants_audit_api
+from grants import selection_api as grants_selection_api
 from privacy import views as privacy_views
 from reports import api as reports_api
 
@@ -42,6 +43,11 @@ api_v1 = [
         "applications/<int:pk>/transitions/<str:name>/",
         grants_api.TransitionTake.as_view(),
         name="application-transition",
+    ),
+    path(
+        "applications/<int:pk>/household-override/",
+        grants_selection_api.HouseholdOverrideView.as_view(),
+        name="application-household-override",
     ),
     path("applications/<int:pk>/history/", grants_api.History.as_view(), name="application-history"),
     path(

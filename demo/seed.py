@@ -381,6 +381,16 @@ def seed(stdout=None):
                 variant=n,
             )
             index += 1
+    seed_selecting_fairly(
+        centre=nis,
+        programme=resocialisation,
+        officer=officer,
+        manager=manager,
+        finance=finance,
+        cohort=cohorts[nis.pk],
+        new_person=lambda i: new_person(nis, officer, i),
+        rnd=rnd,
+    )
     seed_procurement(centres=centres, finance=finance, programmes=(resocialisation, returnees), today=today)
     return True
 
@@ -481,6 +491,76 @@ def seed_procurement(*, centres, finance, programmes, today):
             if number == 0:
                 buying.approve_purchase_order(order=order, by=buyer)
                 buying.approve_purchase_order(order=order, by=finance)
+
+
+def seed_selecting_fairly(*, centre, programme, officer, manager, finance, cohort, new_person, rnd):
+    """Issue 15 on the demo: a second grant in one household waiting for a manager's
+    decision, a grant approved for less than was asked, and a cooperative's draft with
+    its members."""
+    items = [
+        {"description": "Industrial sewing machine", "quantity": 1, "unit_cost": "72000.00"},
+        {"description": "Overlock machine", "quantity": 1, "unit_cost": "56000.00"},
+    ]
+    common = {
+        "programme": programme,
+        "officer": officer,
+        "manager": manager,
+        "finance": finance,
+        "cohort": cohort,
+        "sector": "crafts",
+        "items": items,
+        "rnd": rnd,
+    }
+    # One household: the same family card number as a grant already approved.
+    granted = GrantApplication.objects.filter(
+        centre=centre, programme=programme, state=State.APPROVED
+    ).first()
+    if granted is not None:
+        type(granted.applicant).objects.filter(pk=granted.applicant_id).update(household_ref="FK-2024-0117")
+        sibling = new_person(900)
+        type(sibling).objects.filter(pk=sibling.pk).update(household_ref="FK-2024-0117")
+        drive(
+            state=State.BUSINESS_TRAINING,
+            person=sibling,
+            business=f"Tailoring {sibling.last_name}",
+            variant=1,
+            **common,
+        )
+    # Approved for less than asked: the overlock machine removed, the other cheaper.
+    reduced = drive(
+        state=State.BUSINESS_TRAINING,
+        person=new_person(901),
+        business="Repairs and alterations",
+        variant=1,
+        **common,
+    )
+    machine, overlock = reduced.items.order_by("position")
+    services.approve_reduced(
+        application=reduced,
+        by=manager,
+        items={machine.pk: (1, Decimal("65000.00")), overlock.pk: (0, overlock.unit_cost)},
+        reason="Repairs need no overlock; the supplier's quote for the machine is lower.",
+    )
+    # A cooperative's draft: its contact person and two members.
+    contact = new_person(902)
+    cooperative = drive(
+        state=State.DRAFT, person=contact, business="Sewing cooperative Niš", variant=1, **common
+    )
+    services.set_cooperative(
+        application=cooperative,
+        by=officer,
+        is_cooperative=True,
+        number="ZR-11-2025-0042",
+        registered_on=timezone.localdate() - timedelta(days=90),
+    )
+    for index, role in ((903, "founder"), (904, "member")):
+        services.add_member(
+            application=cooperative,
+            by=officer,
+            applicant_id=new_person(index).pk,
+            role=role,
+            joined_on=timezone.localdate() - timedelta(days=90),
+        )
 
 
 def drive(

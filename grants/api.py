@@ -23,6 +23,7 @@ from . import selectors, services, transitions
 from .audit_api import APPLICANT_ACTOR
 from .models import (
     MAX_QUANTITY,
+    CooperativeMember,
     Delivery,
     Document,
     DocumentKind,
@@ -69,6 +70,27 @@ class PlanSerializer(serializers.Serializer):
 PLAN_TEXTS = ("activity", "market", "experience")
 
 
+class MemberSerializer(serializers.Serializer):
+    """A cooperative member: a registered person (`applicant`), their role and dates.
+    Given by an applicant, a member's `date_of_birth` is asked too (docs/api.md)."""
+
+    applicant = serializers.IntegerField()
+    role = serializers.ChoiceField(choices=CooperativeMember.Role.choices, required=False, default="member")
+    joined_on = serializers.DateField(required=False, allow_null=True)
+    left_on = serializers.DateField(required=False, allow_null=True)
+    date_of_birth = serializers.DateField(required=False, allow_null=True, write_only=True)
+
+
+class MemberReadSerializer(serializers.Serializer):
+    applicant = serializers.IntegerField(source="applicant_id")
+    role = serializers.CharField()
+    joined_on = serializers.DateField(allow_null=True)
+    left_on = serializers.DateField(allow_null=True)
+
+
+COOPERATIVE_FIELDS = ("cooperative_registration_number", "cooperative_registered_on")
+
+
 class ApplicationSerializer(serializers.ModelSerializer):
     programme_name = serializers.CharField(source="programme.name", read_only=True)
     currency = serializers.CharField(source="programme.currency", read_only=True)
@@ -80,6 +102,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
     centre_name = serializers.CharField(source="centre.name", read_only=True)
     plan = serializers.SerializerMethodField()
     items = ItemSerializer(many=True, read_only=True)
+    members = serializers.SerializerMethodField()
 
     class Meta:
         model = GrantApplication
@@ -96,6 +119,9 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "business_name",
             "sector",
             "is_cooperative",
+            "cooperative_registration_number",
+            "cooperative_registered_on",
+            "members",
             "plan",
             "items",
             "requested_total",
@@ -108,6 +134,10 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "closed_at",
         ]
         read_only_fields = fields
+
+    @extend_schema(responses=MemberReadSerializer(many=True))
+    def get_members(self, obj) -> list:
+        return MemberReadSerializer(obj.memberships.order_by("pk"), many=True).data
 
     @extend_schema(responses=PlanSerializer)
     def get_plan(self, obj) -> dict:
@@ -138,7 +168,7 @@ class ApplicationListSerializer(ApplicationSerializer):
     """The list: same keys as the detail minus the plan's long texts."""
 
     class Meta(ApplicationSerializer.Meta):
-        fields = [f for f in ApplicationSerializer.Meta.fields if f != "plan"]
+        fields = [f for f in ApplicationSerializer.Meta.fields if f not in ("plan", "members")]
         read_only_fields = fields
 
 
@@ -148,6 +178,13 @@ class ApplicationCreateSerializer(serializers.Serializer):
     business_name = serializers.CharField(max_length=max_length(GrantApplication, "business_name"))
     sector = serializers.ChoiceField(choices=Sector.choices)
     is_cooperative = serializers.BooleanField(required=False, default=False)
+    cooperative_registration_number = serializers.CharField(
+        max_length=max_length(GrantApplication, "cooperative_registration_number"),
+        required=False,
+        allow_blank=True,
+    )
+    cooperative_registered_on = serializers.DateField(required=False, allow_null=True)
+    members = MemberSerializer(many=True, required=False)
     plan = PlanSerializer(required=False)
     items = ItemSerializer(many=True, required=False)
 
@@ -157,8 +194,31 @@ class ApplicationUpdateSerializer(serializers.Serializer):
         max_length=max_length(GrantApplication, "business_name"), required=False
     )
     sector = serializers.ChoiceField(choices=Sector.choices, required=False)
+    is_cooperative = serializers.BooleanField(required=False)
+    cooperative_registration_number = serializers.CharField(
+        max_length=max_length(GrantApplication, "cooperative_registration_number"),
+        required=False,
+        allow_blank=True,
+    )
+    cooperative_registered_on = serializers.DateField(required=False, allow_null=True)
+    members = MemberSerializer(many=True, required=False)
     plan = PlanSerializer(required=False)
     items = ItemSerializer(many=True, required=False)
+
+
+def _save_cooperative(application, by, values):
+    """The cooperative's details and members from a create or edit body, if given."""
+    if "is_cooperative" in values or any(name in values for name in COOPERATIVE_FIELDS):
+        application.refresh_from_db()
+        services.set_cooperative(
+            application=application,
+            by=by,
+            is_cooperative=values.get("is_cooperative", application.is_cooperative),
+            number=values.get("cooperative_registration_number", application.cooperative_registration_number),
+            registered_on=values.get("cooperative_registered_on", application.cooperative_registered_on),
+        )
+    if "members" in values:
+        services.set_members(application=application, by=by, members=[dict(row) for row in values["members"]])
 
 
 class ProgrammeSerializer(serializers.ModelSerializer):
@@ -303,16 +363,20 @@ class ApplicationListCreate(NoAuditor, ListAPIView):
                 raise serializers.ValidationError(
                     {"applicant": ["Staff give the applicant the application is for."]}
                 )
-        application = services.create_application(
-            by=request.user,
-            applicant=applicant,
-            programme=programme,
-            business_name=values["business_name"],
-            sector=values["sector"],
-            plan=values.get("plan") or {},
-            items=[dict(i) for i in values.get("items", [])],
-            is_cooperative=values.get("is_cooperative", False),
-        )
+        with transaction.atomic():
+            application = services.create_application(
+                by=request.user,
+                applicant=applicant,
+                programme=programme,
+                business_name=values["business_name"],
+                sector=values["sector"],
+                plan=values.get("plan") or {},
+                items=[dict(i) for i in values.get("items", [])],
+                is_cooperative=values.get("is_cooperative", False),
+            )
+            _save_cooperative(
+                application, request.user, {k: v for k, v in values.items() if k != "is_cooperative"}
+            )
         application = get_application(request.user, application.pk)
         return Response(
             ApplicationSerializer(application, context={"request": request}).data,
@@ -332,14 +396,16 @@ class ApplicationDetail(NoAuditor, APIView):
         data = ApplicationUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        services.update_draft(
-            application=application,
-            by=request.user,
-            business_name=values.get("business_name"),
-            sector=values.get("sector"),
-            plan=values.get("plan"),
-            items=[dict(i) for i in values["items"]] if "items" in values else None,
-        )
+        with transaction.atomic():
+            services.update_draft(
+                application=application,
+                by=request.user,
+                business_name=values.get("business_name"),
+                sector=values.get("sector"),
+                plan=values.get("plan"),
+                items=[dict(i) for i in values["items"]] if "items" in values else None,
+            )
+            _save_cooperative(application, request.user, values)
         return Response(
             ApplicationSerializer(get_application(request.user, pk), context={"request": request}).data
         )
@@ -368,22 +434,41 @@ class CommentSerializer(serializers.Serializer):
     )
 
 
+class ApprovedItemSerializer(serializers.Serializer):
+    item = serializers.IntegerField()
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_QUANTITY)
+    unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+
+
+class TransitionTakeSerializer(CommentSerializer):
+    # `approve` only: what is granted per item (less than asked: a reason in `comment`).
+    items = ApprovedItemSerializer(many=True, required=False)
+
+
 class TransitionTake(NoAuditor, APIView):
     @extend_schema(
-        request=CommentSerializer,
+        request=TransitionTakeSerializer,
         responses=ApplicationSerializer,
         parameters=[OpenApiParameter("name", str, OpenApiParameter.PATH, enum=transitions.NAMES)],
     )
     def post(self, request, pk, name):
         application = get_application(request.user, pk)
-        data = CommentSerializer(data=request.data)
+        data = TransitionTakeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.take_transition(
-            application=application,
-            name=name,
-            by=request.user,
-            comment=data.validated_data.get("comment", ""),
-        )
+        values = data.validated_data
+        if "items" in values:
+            if name != "approve":
+                raise serializers.ValidationError({"items": ["Items are given with approve only."]})
+            granted = {row["item"]: (row["quantity"], row["unit_cost"]) for row in values["items"]}
+            if len(granted) != len(values["items"]):
+                raise serializers.ValidationError({"items": ["Each item once."]})
+            services.approve_reduced(
+                application=application, by=request.user, items=granted, reason=values.get("comment", "")
+            )
+        else:
+            services.take_transition(
+                application=application, name=name, by=request.user, comment=values.get("comment", "")
+            )
         return Response(
             ApplicationSerializer(get_application(request.user, pk), context={"request": request}).data
         )

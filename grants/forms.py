@@ -13,10 +13,12 @@ from . import transitions
 from .models import (
     MAX_QUANTITY,
     ContributionPayment,
+    CooperativeMember,
     Delivery,
     DocumentKind,
     EquipmentItem,
     GrantApplication,
+    HouseholdOverride,
     Sector,
     max_length,
 )
@@ -140,6 +142,90 @@ class ReassignForm(forms.Form):
     def __init__(self, *args, officers, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["officer"].queryset = officers
+
+
+class HouseholdOverrideForm(forms.Form):
+    """Why a second grant in one household is allowed."""
+
+    reason = forms.CharField(
+        label=_("Reason for allowing a second grant"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=max_length(HouseholdOverride, "reason"),
+        error_messages={"required": _("Give the reason for allowing a second grant.")},
+    )
+
+
+class ApprovalForm(forms.Form):
+    """What the approval grants for each item: as asked, or less (a lower quantity, 0 to
+    remove it, or a lower unit cost). More than asked is refused by the service, which
+    says so for the item."""
+
+    def __init__(self, *args, items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for item in self.items:
+            self.fields[f"item-{item.pk}-quantity"] = forms.IntegerField(
+                label=_("Approved quantity"), min_value=0, max_value=MAX_QUANTITY, initial=item.quantity
+            )
+            self.fields[f"item-{item.pk}-unit_cost"] = forms.DecimalField(
+                label=_("Approved unit cost"),
+                min_value=0,
+                max_digits=12,
+                decimal_places=2,
+                initial=item.unit_cost,
+            )
+
+    def rows(self):
+        return [
+            {
+                "item": item,
+                "quantity": self[f"item-{item.pk}-quantity"],
+                "unit_cost": self[f"item-{item.pk}-unit_cost"],
+            }
+            for item in self.items
+        ]
+
+    def granted(self):
+        data = self.cleaned_data
+        return {
+            item.pk: (data[f"item-{item.pk}-quantity"], data[f"item-{item.pk}-unit_cost"])
+            for item in self.items
+        }
+
+
+def _date_input():
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CooperativeForm(forms.Form):
+    """Whether the application is a cooperative's, and its registration."""
+
+    is_cooperative = forms.BooleanField(label=_("The application is a cooperative's"), required=False)
+    cooperative_registration_number = forms.CharField(
+        label=_("Cooperative registration number"),
+        max_length=max_length(GrantApplication, "cooperative_registration_number"),
+        required=False,
+    )
+    cooperative_registered_on = forms.DateField(
+        label=_("Registered on"), required=False, widget=_date_input()
+    )
+
+
+class MemberForm(forms.Form):
+    """A registered person who joins the cooperative: by their registration number (and,
+    for an applicant adding them, their date of birth)."""
+
+    applicant = forms.IntegerField(label=_("Registration number of the person"), min_value=1)
+    date_of_birth = forms.DateField(label=_("Their date of birth"), required=False, widget=_date_input())
+    role = forms.ChoiceField(label=_("Role"), choices=CooperativeMember.Role.choices, initial="member")
+    joined_on = forms.DateField(label=_("Member since"), required=False, widget=_date_input())
+
+    def __init__(self, *args, asks_birth_date=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if asks_birth_date:
+            self.fields["date_of_birth"].required = True
+        else:
+            del self.fields["date_of_birth"]
 
 
 class TransitionForm(forms.Form):

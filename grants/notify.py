@@ -40,6 +40,16 @@ def render_state_change(event, language):
             "state": application.get_state_display(),
         }
         lines = [STATE_MESSAGES.get(event.to_state, lambda: "")()]
+        if event.action == "approve" and (event.data or {}).get("after"):
+            # A reduced approval: the applicant learns what was granted, and why (the comment).
+            lines.append(
+                _("The grant is %(granted)s %(currency)s of the %(requested)s %(currency)s you asked for.")
+                % {
+                    "granted": event.data["after"]["total"],
+                    "requested": event.data["before"]["total"],
+                    "currency": application.programme.currency,
+                }
+            )
         if event.comment:
             lines.append(_("Comment: %(comment)s") % {"comment": event.comment})
         lines.append(_("This message was sent automatically; for questions, contact your field officer."))
@@ -58,7 +68,9 @@ def state_changed(event_id):
 
 
 def _queue_state_change(event_id):
-    event = AuditEvent.objects.select_related("application__applicant__user", "free_text").get(pk=event_id)
+    event = AuditEvent.objects.select_related(
+        "application__applicant__user", "application__programme", "free_text"
+    ).get(pk=event_id)
     applicant = event.application.applicant
     email = applicant.email or getattr(applicant.user, "email", "")
     if not email:

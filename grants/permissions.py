@@ -45,6 +45,15 @@ def is_own(user, application):
     return _checker(user).has_perm("view_grantapplication", application)
 
 
+def is_contact(user, application):
+    """The person the application is from (or who holds its change permission as
+    they do): cooperative members see it, only its contact person edits it and takes
+    its steps."""
+    if not user.is_authenticated:
+        return False
+    return _checker(user).has_perm("change_grantapplication", application)
+
+
 def works_at_centre(user, centre_id):
     return roles.is_staff_member(user) and centre_id in centre_ids(user)
 
@@ -78,8 +87,10 @@ def can_edit_application(user, application):
         return Decision(False, _("Only a draft can be edited."))
     if roles.has_role(user, roles.FIELD_OFFICER) and user.has_perm("grants.change_grantapplication"):
         return ALLOWED
-    if is_own(user, application) and user.has_perm("grants.change_grantapplication"):
+    if is_contact(user, application) and user.has_perm("grants.change_grantapplication"):
         return ALLOWED
+    if is_own(user, application):
+        return Decision(False, _("Only the cooperative's contact person edits the application."))
     return Decision(False, _("Your role cannot edit applications."))
 
 
@@ -146,7 +157,7 @@ def can_transition(user, application, name):
         return Decision(False, _("Unknown action."))
     permission = step.permission
     if not roles.is_staff_member(user) and is_own(user, application):
-        if transitions.step(name).owner and user.has_perm(permission):
+        if transitions.step(name).owner and user.has_perm(permission) and is_contact(user, application):
             return ALLOWED
         return Decision(False, _("Only staff can take this step."))
     if is_party(user, application):
@@ -233,6 +244,22 @@ def can_reassign(user, application, officer=None):
             return Decision(False, _("Choose a field officer of the application's centre."))
         if is_party(officer, application):
             return Decision(False, _("The officer is the applicant of this application."))
+    return ALLOWED
+
+
+def can_override_household(user, application):
+    """A programme manager of the centre lets one application be approved although the
+    person or household already holds a grant of the programme (a reason is required),
+    while the application is still to be decided."""
+    seen = can_view_application(user, application)
+    if not seen:
+        return seen
+    if not (roles.has_role(user, roles.PROGRAMME_MANAGER) and user.has_perm("grants.add_householdoverride")):
+        return Decision(False, _("Only programme managers allow a second grant in a household."))
+    if is_party(user, application):
+        return Decision(False, OWN_APPLICATION)
+    if application.state not in (State.DRAFT, State.SUBMITTED, State.BUSINESS_TRAINING):
+        return Decision(False, _("Only an application still to be decided can be allowed a second grant."))
     return ALLOWED
 
 

@@ -6,9 +6,14 @@ names every rule that is not met.
 """
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+
+from applicants.models import ConsentRecord
+
+from . import households
 
 
 class State:
@@ -43,6 +48,9 @@ class State:
     # States in which a grant counts in its programme's budget at the cost of what was
     # delivered to it (settled, or cancelled after a partial delivery): grants.ledger.
     AT_COST = frozenset(DELIVERED_OR_LATER | {CANCELLED})
+    # An active grant: approved or later, not cancelled (one per person and household in
+    # a programme: grants.households).
+    GRANTED = frozenset({APPROVED} | DELIVERED_OR_LATER)
 
 
 class Rule:
@@ -96,12 +104,57 @@ def _within_ceiling(app):
     return app.compute_requested_total() <= app.programme.ceiling
 
 
+def _people(app):
+    """The applicant and, for a cooperative, each member: whose consent and target group
+    the submission checks (one query for the members, with their consent)."""
+    people = [app.applicant]
+    if app.is_cooperative:
+        people += list(
+            app.members.annotate(
+                has_consent=Exists(
+                    ConsentRecord.objects.filter(applicant=OuterRef("pk"), withdrawn_at__isnull=True)
+                )
+            ).order_by("last_name", "first_name", "pk")
+        )
+    return people
+
+
+def _without_consent(app):
+    people = _people(app)
+    if not app.applicant.consents.filter(withdrawn_at__isnull=True).exists():
+        people[0].has_consent = False
+    return [p for p in people if getattr(p, "has_consent", True) is False]
+
+
+def _ineligible(app):
+    eligible = set(app.programme.target_groups)
+    return [p for p in _people(app) if not set(p.target_groups) & eligible]
+
+
 def _consent_given(app):
-    return app.applicant.consents.filter(withdrawn_at__isnull=True).exists()
+    return not _without_consent(app)
 
 
 def _target_group_eligible(app):
-    return bool(set(app.applicant.target_groups) & set(app.programme.target_groups))
+    return not _ineligible(app)
+
+
+def _names(people):
+    return ", ".join(p.full_name for p in people)
+
+
+def _explain_consent(app):
+    missing = _without_consent(app)
+    if [p.pk for p in missing] == [app.applicant_id]:
+        return CONSENT_GIVEN.message
+    return _("No consent to the use of their data from: %(names)s.") % {"names": _names(missing)}
+
+
+def _explain_target_group(app):
+    missing = _ineligible(app)
+    if [p.pk for p in missing] == [app.applicant_id]:
+        return TARGET_GROUP_ELIGIBLE.message
+    return _("Not in a target group of this programme: %(names)s.") % {"names": _names(missing)}
 
 
 def _call_open(app):
@@ -164,7 +217,25 @@ def _explain_assessment(app):
 
 
 def _budget_left(app):
-    return app.programme.remaining_budget() >= app.compute_requested_total()
+    # What the approval grants (less than asked after a reduced approval).
+    return app.programme.remaining_budget() >= app.compute_granted_total()
+
+
+def household_conflicts(app):
+    """The programme's active grants held by the same person or household (read once on a
+    page that remembers its reads)."""
+    return app.remembered("household_conflicts", lambda: households.conflicts(app, states=State.GRANTED))
+
+
+def _one_grant_per_household(app):
+    return households.is_overridden(app) or not household_conflicts(app)
+
+
+def _explain_household(app):
+    return _(
+        "The same person or household already holds a grant of this programme: %(grants)s. "
+        "A programme manager may allow it with a reason."
+    ) % {"grants": households.describe(household_conflicts(app))}
 
 
 def _all_items_delivered(app):
@@ -218,13 +289,19 @@ WITHIN_CEILING = Rule(
     _("The requested total is above the programme's ceiling per grant."),
     _within_ceiling,
 )
+# For a cooperative, each member's own consent and target group too; the sentence names
+# whoever is missing.
 CONSENT_GIVEN = Rule(
-    "consent_given", _("The applicant has not given consent to the use of their data."), _consent_given
+    "consent_given",
+    _("The applicant has not given consent to the use of their data."),
+    _consent_given,
+    explain=_explain_consent,
 )
 TARGET_GROUP_ELIGIBLE = Rule(
     "target_group_eligible",
     _("The applicant's target group is not eligible for this programme."),
     _target_group_eligible,
+    explain=_explain_target_group,
 )
 CALL_OPEN = Rule("call_open", _("The programme's call for applications is not open."), _call_open)
 ENROLLED = Rule("enrolled", _("Enrol the applicant in a business-training cohort first."), _enrolled)
@@ -248,6 +325,12 @@ BUDGET_LEFT = Rule(
     "budget_left",
     _("The programme budget is exhausted: not enough is left for this grant."),
     _budget_left,
+)
+ONE_GRANT_PER_HOUSEHOLD = Rule(
+    "one_grant_per_household",
+    _("The same person or household already holds a grant of this programme."),
+    _one_grant_per_household,
+    explain=_explain_household,
 )
 ALL_ITEMS_DELIVERED = Rule(
     "all_items_delivered",

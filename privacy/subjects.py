@@ -50,6 +50,7 @@ PERSONAL_FIELDS = [
     "address",
     "target_groups",
     "household_size",
+    "household_ref",
     "dependants",
     "language",
     "created_at",
@@ -349,8 +350,8 @@ def erase_applicant(*, applicant, by=None, reason):
     applicant.name_key = ""
     applicant.date_of_birth = applicant.date_of_birth.replace(month=1, day=1)
     applicant.phone = applicant.national_id = applicant.email = applicant.address = applicant.municipality = (
-        ""
-    )
+        applicant.household_ref
+    ) = ""
     applicant.pseudonymised_at = now
     applicant.save()
 

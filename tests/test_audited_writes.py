@@ -71,6 +71,8 @@ FACTS = {
     "grants.ConflictDeclaration",
     "grants.SupplierQuote",
     "grants.PurchaseOrder",
+    "grants.HouseholdOverride",
+    "grants.CooperativeMember",
     "applicants.Applicant",
     "applicants.ApplicantSensitive",
     "applicants.DuplicateFlag",
@@ -194,6 +196,29 @@ def transition_approve(world, during):
     app = app_in(world, ready=True)
     with during():
         services.take_transition(application=app, name="approve", by=world.manager, comment="Sound plan.")
+
+
+@path
+def record_household_override(world, during):
+    app = app_in(world, ready=True)
+    with during():
+        services.record_household_override(application=app, by=world.manager, reason="Separate premises.")
+
+
+@path
+def add_and_remove_member(world, during):
+    app = app_in(world, is_cooperative=True)
+    member = ApplicantFactory(centre=world.centre)
+    with during():
+        services.add_member(application=app, by=world.officer, applicant_id=member.pk, role="founder")
+        services.remove_member(application=app, by=world.officer, applicant_id=member.pk)
+
+
+@path
+def set_cooperative(world, during):
+    app = app_in(world)
+    with during():
+        services.set_cooperative(application=app, by=world.officer, is_cooperative=True, number="ZR-1")
 
 
 @path

@@ -68,6 +68,10 @@ POST_ONLY = {
     "procurement-order-create",
     "procurement-quote-choose",
     "procurement-order-approve",
+    "application-household-override",
+    "application-cooperative",
+    "application-member-add",
+    "application-member-remove",
 }
 # What each URL's `pk` names, by the URL's name (the first match wins); anything else
 # is an application.

@@ -35,7 +35,7 @@ from applicants import roles
 from applicants.tokens import issue_token
 from audit import trail
 from grants import transitions
-from grants.models import ContributionPayment, PurchaseOrder, SupplierQuote
+from grants.models import ContributionPayment, HouseholdOverride, PurchaseOrder, SupplierQuote
 from grants.workflow import State
 
 from .conftest import verified_login
@@ -117,6 +117,8 @@ MATRIX = [
     (A + "cohort-enrollments", "POST", "cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
     (A + "cohort-attendance", "POST", "enrolled_cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
     (A + "application-ledger", "GET", "approved_full", 401, "403 404 404", "403 403 404", "200 200 404", "200 404", "403 403"),
+    (A + "application-household-override", "GET", "ready", 401, "403 404 404", "403 403 404", "200 200 404", "403 404", "403 403"),
+    (A + "application-household-override", "POST", "submitted", 401, "403 404 404", "403 403 404", "403 201 404", "403 404", "403 403"),
     (A + "application-handover-protocol", "GET", "approved", 401, "403 404 404", "403 200 404", "403 200 404", "200 404", "403 403"),
     # -- API: the grant contract (printed as the handover protocol; payments by finance
     #    and managers, the registration by field officers)
@@ -162,6 +164,10 @@ MATRIX = [
     ("application-edit", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
     ("application-step", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
     ("application-reassign", "POST", "draft", "login", "403 403 403", "403 403 403", "403 ok 404", "403 403", "403 403"),
+    ("application-household-override", "POST", "submitted", "login", "403 403 403", "403 403 403", "403 ok 404", "403 403", "403 403"),
+    ("application-cooperative", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
+    ("application-member-add", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
+    ("application-member-remove", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
     ("document-upload", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "ok 404", "404 404"),
     ("document-download-page", "GET", "doc", "login", "200 404 404", "200 200 404", "200 200 404", "200 404", "404 404"),
     ("document-download-page", "GET", "doc_sensitive", "login", "200 404 404", "200 200 404", "200 200 404", "404 404", "404 404"),
@@ -415,6 +421,9 @@ def build_owned(person, programme, *, officer, assessor, cohort):
         "follow_up": app(follow_up=True),
     }
     enrolled_cohort = make_training_done(apps["enrolled"], complete=False)
+    # The owner holds a grant in every later state of the one programme: the approval
+    # of the ready one is allowed as a second grant (grants.households).
+    HouseholdOverride.objects.create(application=apps["ready"], reason="One owner, every state.")
     make_full_delivery(apps["approved_full"], delivered_on=TODAY - datetime.timedelta(days=3))
     apps["follow_up"].visits.update(visited_on=TODAY, operating=True, equipment_in_use=True, jobs_owner=1)
     return Owned(
@@ -651,6 +660,8 @@ def body_for(name, method, owned, world):
         return {"transition": "submit", "comment": ""}
     if name == "application-reassign":
         return {"officer": world.colleague.pk}
+    if name in ("api:application-household-override", "application-household-override"):
+        return {"reason": "Separate businesses."}
     if name in ("api:applicant-duplicate-decision", "duplicate-decide"):
         return {"decision": "different_person"}
     if name == "api:applicant-possible-duplicates":
@@ -705,6 +716,8 @@ def url_for(name, obj_kind, owned, extra=None):
         kwargs["pk"] = getattr(owned, obj_kind).pk
     else:
         kwargs["pk"] = owned.apps[obj_kind].pk
+    if name == "application-member-remove":
+        kwargs["applicant_id"] = owned.person.pk
     if name.endswith("-export") and name.startswith("api:report"):
         kwargs["fmt"] = "csv"
     if name == "procurement-order-create":
@@ -882,6 +895,8 @@ def test_an_applicant_trying_other_ids_learns_nothing(mworld, name, method):
     for owner in ("Q", "R", None):
         if owner is None:
             kwargs = {**extra, "pk": NO_SUCH_ID}
+            if name == "application-member-remove":
+                kwargs["applicant_id"] = NO_SUCH_ID
             if name.startswith("api:report") and name.endswith("-export"):
                 kwargs["fmt"] = "csv"
             if name == "procurement-order-create":

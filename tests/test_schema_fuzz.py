@@ -328,7 +328,7 @@ def form_arguments(cls):
 
     from applicants.models import IntegrationCentre
     from assessments.models import RubricCriterion
-    from grants.models import Programme
+    from grants.models import EquipmentItem, Programme
 
     supplies = {
         "centres": lambda: IntegrationCentre.objects.all(),
@@ -337,6 +337,7 @@ def form_arguments(cls):
         "cohorts": lambda: TrainingCohort.objects.all(),
         "rubric": lambda: RubricCriterion.objects.all()[:5],
         "officers": lambda: get_user_model().objects.all(),
+        "items": lambda: EquipmentItem.objects.all()[:3],
     }
     kwargs = {}
     for name, parameter in inspect.signature(cls.__init__).parameters.items():

@@ -7,6 +7,7 @@
 - `finance`: equipment, commitments, exchange rates and deliveries;
 - `contracts`: the grant contract, the own contribution and its payments;
 - `procurement`: suppliers, conflicts of interest, quotes and purchase orders;
+- `selection`: a programme manager's override of the one-grant-per-household rule;
 - `documents`, `notifications`.
 
 The audit trail's models belong to this app too (their tables, migrations and
@@ -21,6 +22,7 @@ from .applications import (
     STATE_LABELS,
     TRANSITION_NAMES,
     ApplicationQuerySet,
+    CooperativeMember,
     GrantApplication,
     GrantApplicationGroupObjectPermission,
     GrantApplicationUserObjectPermission,
@@ -58,6 +60,7 @@ from .procurement import (
     normalised_iban,
 )
 from .programmes import Programme, default_visit_months
+from .selection import HouseholdOverride
 
 __all__ = [
     "IBAN_LENGTH_LIMIT",
@@ -74,6 +77,7 @@ __all__ = [
     "ContributionPayment",
     "ConflictDeclaration",
     "CommitmentQuerySet",
+    "CooperativeMember",
     "Currency",
     "Delivery",
     "DeliveryLine",
@@ -87,6 +91,7 @@ __all__ = [
     "GrantContract",
     "GrantApplicationGroupObjectPermission",
     "GrantApplicationUserObjectPermission",
+    "HouseholdOverride",
     "Notification",
     "Programme",
     "RuleTiming",

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connections, models
 from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -47,7 +48,22 @@ class ApplicationQuerySet(models.QuerySet):
 class GrantApplication(ConcurrentTransitionMixin, models.Model):
     applicant = models.ForeignKey(Applicant, on_delete=models.PROTECT, related_name="applications")
     is_cooperative = models.BooleanField(_("cooperative"), default=False)
-    members = models.ManyToManyField(Applicant, blank=True, related_name="cooperative_applications")
+    members = models.ManyToManyField(
+        Applicant,
+        blank=True,
+        related_name="cooperative_applications",
+        through="grants.CooperativeMember",
+        through_fields=("application", "applicant"),
+    )
+    # The cooperative's registration with the business registry.
+    cooperative_registration_number = models.CharField(
+        _("cooperative registration number"),
+        max_length=50,
+        blank=True,
+        default="",
+        db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
+    )
+    cooperative_registered_on = models.DateField(_("cooperative registered on"), null=True, blank=True)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
     # Copied from the applicant at creation: the unit that owns the work, and the key of
     # every permission-filtered list.
@@ -159,6 +175,18 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
         )["total"]
         return (total or Decimal("0")).quantize(Decimal("0.01"))
 
+    def compute_granted_total(self):
+        """What the approval grants: each item's approved quantity × approved unit cost,
+        or its request where the approval has not set them (before approval: the
+        requested total; an item approved at none counts 0)."""
+        total = self.items.aggregate(
+            total=Sum(
+                Coalesce("approved_quantity", "quantity") * Coalesce("approved_unit_cost", "unit_cost"),
+                output_field=models.DecimalField(**MONEY),
+            )
+        )["total"]
+        return (total or Decimal("0")).quantize(Decimal("0.01"))
+
     def current_assessment(self):
         return self.remembered("current_assessment", lambda: self.assessments.filter(is_current=True).first())
 
@@ -202,7 +230,8 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, **steps.APPROVE.fsm())
     def approve(self, *, by):
-        self.approved_amount = self.compute_requested_total()
+        # The granted values: a reduced approval has set them on the items before.
+        self.approved_amount = self.compute_granted_total()
         self.approved_at = timezone.now()
         self.approved_by = by
 
@@ -239,6 +268,37 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
 
 
 TRANSITION_NAMES = steps.NAMES
+
+
+class CooperativeMember(models.Model):
+    """A registered person who is a member of a cooperative's application, with their
+    role and membership dates. Each member's consent and target group are checked at
+    submission (grants.workflow) and each counts as a family reached (docs/reports.md).
+    The table is the one the plain many-to-many had (its rows are the members recorded
+    before roles: "member")."""
+
+    class Role(models.TextChoices):
+        FOUNDER = "founder", _("Founder")
+        MEMBER = "member", _("Member")
+        MANAGER = "manager", _("Manager")
+
+    application = models.ForeignKey(
+        GrantApplication,
+        on_delete=models.CASCADE,
+        db_column="grantapplication_id",
+        related_name="memberships",
+    )
+    applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=Role, default=Role.MEMBER)
+    joined_on = models.DateField(_("member since"), null=True, blank=True)
+    left_on = models.DateField(_("member until"), null=True, blank=True)
+
+    class Meta:
+        db_table = "grants_grantapplication_members"
+        unique_together = [("application", "applicant")]
+
+    def __str__(self):
+        return f"{self.applicant_id} in application {self.application_id} ({self.role})"
 
 
 class GrantApplicationUserObjectPermission(UserObjectPermissionBase):

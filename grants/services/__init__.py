@@ -1,8 +1,9 @@
 """Writes of the grants app, in named parts: `applications` (drafts, transitions,
 reassignment), `finance` (exchange rates, deliveries), `contracts` (the grant contract,
-own contribution, registration) and `programmes` (the admin's
-edits). Each runs in one transaction, checks the permission first and writes an audit
-event. Every function is importable from `grants.services`."""
+own contribution, registration), `programmes` (the admin's edits), `selection` (household
+overrides, reduced approvals) and `cooperatives` (members, registration). Each runs in one
+transaction, checks the permission first and writes an audit event. Every function is
+importable from `grants.services`."""
 
 from .applications import (
     DRAFT_FACTS,
@@ -26,15 +27,29 @@ from .contracts import (
     record_registration,
     reverse_contribution_payment,
 )
+from .cooperatives import (
+    add_member,
+    find_person,
+    remove_member,
+    set_cooperative,
+    set_members,
+)
 from .finance import eur_rate, load_exchange_rates, maybe_complete_delivery, record_delivery_lines
 from .programmes import PROGRAMME_FACTS, delete_programme, save_programme, save_programme_rows
+from .selection import approve_reduced, record_household_override
 
 __all__ = [
+    "add_member",
+    "find_person",
+    "remove_member",
+    "set_cooperative",
+    "set_members",
     "DRAFT_FACTS",
     "PLAN_FIELDS",
     "PROGRAMME_FACTS",
     "applicant_of",
     "contract_pdf_for",
+    "approve_reduced",
     "available_transitions",
     "can_create_for",
     "create_application",
@@ -48,6 +63,7 @@ __all__ = [
     "note_signed_contract",
     "reassign_application",
     "record_contribution_payment",
+    "record_household_override",
     "record_delivery_lines",
     "record_registration",
     "reverse_contribution_payment",

@@ -174,11 +174,13 @@ def create_application(
 
 
 def grant_owner_permissions(application):
-    """The applicant (and cooperative members with accounts) hold object permissions on it."""
-    users = [application.applicant.user] + [m.user for m in application.members.all()]
-    for user in filter(None, users):
+    """The applicant holds the view and change permissions on it; cooperative members
+    with accounts the view permission (they follow it; the contact person edits it)."""
+    if application.applicant.user_id:
         for codename in ("view_grantapplication", "change_grantapplication"):
-            assign_perm(f"grants.{codename}", user, application)
+            assign_perm(f"grants.{codename}", application.applicant.user, application)
+    for member in application.members.exclude(user=None).select_related("user"):
+        assign_perm("grants.view_grantapplication", member.user, application)
 
 
 @transaction.atomic
@@ -296,9 +298,10 @@ def available_transitions(application, user):
 
 
 @transaction.atomic
-def take_transition(*, application, name, by, comment=""):
+def take_transition(*, application, name, by, comment="", data=None):
     """Take workflow transition `name`. Raises NotVisible (404), NotAllowed (403),
-    Conflict (409: not in a state that allows it any more) or RuleNotMet (400)."""
+    Conflict (409: not in a state that allows it any more) or RuleNotMet (400).
+    `data`: facts of the step for its audit row (a reduced approval's items)."""
     step = transitions.step(name)
     if step is None:
         raise NotVisible()
@@ -349,6 +352,7 @@ def take_transition(*, application, name, by, comment=""):
         from_state=source,
         to_state=application.state,
         comment=comment,
+        data=data,
     )
     event_id = event.pk
     transaction.on_commit(lambda: notify.state_changed(event_id))

@@ -106,6 +106,11 @@ ACTION_LABELS = {
     "duplicate_check": _("Checked for possible duplicates"),
     "attendance_recorded": _("Attendance recorded"),
     "reassigned": _("Reassigned to another field officer"),
+    "household_override": _("Second grant in the household allowed"),
+    "member_added": _("Cooperative member added"),
+    "member_removed": _("Cooperative member removed"),
+    "members_changed": _("Cooperative members changed"),
+    "cooperative_changed": _("Cooperative details changed"),
 }
 
 

@@ -10,7 +10,7 @@ from applicants.models import Country, IntegrationCentre, TargetGroup
 from assessments.models import TRAINING_COMPLETED_SQL, Attendance, Enrolment, TrainingSession
 from assessments.selectors import survival_and_jobs, survival_and_jobs_by, survival_and_jobs_joined
 from core.money import ZERO, cents
-from grants.models import Delivery, DeliveryLine, GrantApplication, Programme
+from grants.models import CooperativeMember, Delivery, DeliveryLine, Programme
 
 from .scope import NO_FILTERS, SUPPORTED_STATES, filtered_applications, supported_of
 from .small_groups import withhold_small_groups
@@ -20,8 +20,8 @@ def _families(supported):
     """Distinct people reached: the applicants of supported grants and the members of
     supported cooperatives (one person, one household). One query: the two lists of
     people, their union counted."""
-    members = GrantApplication.members.through.objects.filter(
-        grantapplication_id__in=supported.order_by().values("pk")
+    members = CooperativeMember.objects.filter(
+        application_id__in=supported.order_by().values("pk")
     ).values_list("applicant_id")
     return supported.order_by().values_list("applicant_id").union(members).count()
 
@@ -32,9 +32,9 @@ FAMILIES_BY_SQL = "SELECT u.grp, COUNT(*) FROM ({pairs}) u GROUP BY u.grp"
 def _families_by(supported, group):
     """`_families` per group: the union of (key, person) pairs, counted per key (one query)."""
     people = supported.order_by().values(grp=F(group), person=F("applicant_id"))
-    members = GrantApplication.members.through.objects.filter(
-        grantapplication_id__in=supported.order_by().values("pk")
-    ).values(grp=F(f"grantapplication__{group}"), person=F("applicant_id"))
+    members = CooperativeMember.objects.filter(application_id__in=supported.order_by().values("pk")).values(
+        grp=F(f"application__{group}"), person=F("applicant_id")
+    )
     pairs = people.union(members).order_by()
     sql, params = pairs.query.get_compiler(pairs.db).as_sql()
     with connections[pairs.db].cursor() as cursor:
@@ -301,9 +301,9 @@ def impact_by_period(user, filters, periods):
             for key, enterprises, cooperatives in cursor.fetchall()
         }
         people = supported.order_by().values(grp=F("pk"), person=F("applicant_id"))
-        members = GrantApplication.members.through.objects.filter(
-            grantapplication_id__in=supported.order_by().values("pk")
-        ).values(grp=F("grantapplication_id"), person=F("applicant_id"))
+        members = CooperativeMember.objects.filter(
+            application_id__in=supported.order_by().values("pk")
+        ).values(grp=F("application_id"), person=F("applicant_id"))
         pairs = _sql(people.union(members).order_by())
         cursor.execute(PERIOD_FAMILIES_SQL.format(pairs=pairs[0], periods=last[0]), [*pairs[1], *last[1]])
         families = dict(cursor.fetchall())
