@@ -62,6 +62,11 @@ api_v1 = [
         grants_api.DeliveryListCreate.as_view(),
         name="application-deliveries",
     ),
+    path(
+        "applications/<int:pk>/cost-reapprovals/",
+        grants_api.CostReapprovalListCreate.as_view(),
+        name="application-cost-reapprovals",
+    ),
     path("applications/<int:pk>/visits/", assessments_api.VisitList.as_view(), name="application-visits"),
     path("visits/<int:pk>/record/", assessments_api.VisitRecord.as_view(), name="visit-record"),
     path(

@@ -1,6 +1,8 @@
 """REST API v1 for programmes, applications, transitions, history, documents, deliveries
 and visits (docs/api.md). Thin: permission-filtered selectors to read, services to write."""
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -15,13 +17,14 @@ from rest_framework.views import APIView
 from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import applicants_for
-from core.errors import NotAllowed, NotVisible, ServiceError
+from core.errors import NotAllowed, NotVisible, ServiceError, require
 
 from . import documents as document_service
-from . import selectors, services, transitions
+from . import permissions, selectors, services, transitions
 from .audit_api import APPLICANT_ACTOR
 from .models import (
     MAX_QUANTITY,
+    CostReapproval,
     Delivery,
     Document,
     DocumentKind,
@@ -181,6 +184,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             "ceiling",
             "target_groups",
             "training_threshold",
+            "cost_tolerance",
             "pass_mark",
             "call_opens",
             "call_closes",
@@ -537,12 +541,41 @@ class DeliverySerializer(serializers.Serializer):
     lines = DeliveryLineSerializer(many=True)
 
 
+class CostReapprovalSerializer(serializers.ModelSerializer):
+    limit = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    reason = serializers.CharField(max_length=max_length(CostReapproval, "reason"))
+
+    class Meta:
+        model = CostReapproval
+        fields = ["id", "application", "limit", "reason", "approved_by", "created_at"]
+        read_only_fields = ["id", "application", "approved_by", "created_at"]
+
+
+class CostReapprovalListCreate(NoAuditor, ListAPIView):
+    """The cost re-approvals of a grant (newest first); a programme manager adds one."""
+
+    serializer_class = CostReapprovalSerializer
+
+    def get_queryset(self):
+        application = get_application(self.request.user, self.kwargs["pk"])
+        require(permissions.can_view_ledger(self.request.user, application))
+        return application.cost_reapprovals.all()
+
+    @extend_schema(request=CostReapprovalSerializer, responses={201: CostReapprovalSerializer})
+    def post(self, request, pk):
+        application = get_application(request.user, pk)
+        data = CostReapprovalSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reapproval = services.reapprove_cost(application=application, by=request.user, **data.validated_data)
+        return Response(CostReapprovalSerializer(reapproval).data, status=status.HTTP_201_CREATED)
+
+
 class DeliveryReadSerializer(serializers.ModelSerializer):
     lines = serializers.SerializerMethodField()
 
     class Meta:
         model = Delivery
-        fields = ["id", "application", "delivered_on", "supplier", "invoice_number", "lines"]
+        fields = ["id", "application", "delivered_on", "supplier", "invoice_number", "reapproval", "lines"]
 
     def get_lines(self, obj) -> list:
         return [

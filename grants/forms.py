@@ -198,6 +198,67 @@ class DeliveryLineForm(forms.Form):
 DeliveryLineFormSet = forms.formset_factory(DeliveryLineForm, extra=0, max_num=200, absolute_max=200)
 
 
+class DeliveryEntry:
+    """The delivery page's form: the delivery (date, supplier, invoice) and one line per
+    item still due, prefilled with the quantity due. It reads what was typed; the
+    service (`record_delivery_lines`) decides whether the delivery may be recorded."""
+
+    def __init__(self, data=None, *, items):
+        self.items = {item.pk: item for item in items}
+        initial = [{"item": item.pk, "quantity": item.quantity_due} for item in items]
+        self.form = DeliveryForm(data)
+        self.formset = DeliveryLineFormSet(data, initial=initial, prefix="lines")
+        self.errors = []
+        self.status = 200
+
+    def is_valid(self):
+        """True when the form is complete and at least one line has a quantity."""
+        if not (self.form.is_valid() and self.formset.is_valid()):
+            self.status = 400
+            return False
+        if not self.lines():
+            self.refuse([str(_("Enter the quantity of at least one item delivered now."))], 400)
+            return False
+        return True
+
+    def header(self):
+        return dict(self.form.cleaned_data)
+
+    def lines(self):
+        return [
+            {key: value for key, value in line.cleaned_data.items() if value not in (None, "")}
+            for line in self.formset.forms
+            if line.cleaned_data.get("quantity")
+        ]
+
+    def refuse(self, messages, status):
+        self.errors, self.status = messages, status
+
+    def rows(self):
+        """Each line's form beside the item it is for (None for a tampered id)."""
+        rows = []
+        for line in self.formset.forms:
+            try:
+                item = self.items.get(int(line["item"].value()))
+            except (TypeError, ValueError):
+                item = None
+            rows.append({"form": line, "item": item})
+        return rows
+
+
+class CostReapprovalForm(forms.Form):
+    limit = forms.DecimalField(
+        label=_("Most the grant's deliveries may cost in total"),
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        **MONEY_FIELD,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
+
+
 class DashboardFilterForm(forms.Form):
     programme = forms.TypedChoiceField(label=_("Programme"), required=False, coerce=int, empty_value=None)
     centre = forms.TypedChoiceField(label=_("Centre"), required=False, coerce=int, empty_value=None)

@@ -203,6 +203,11 @@ def awaiting_delivery(user):
     )
 
 
+def has_handover_protocol(application):
+    """Whether a signed handover protocol of the grant is on file."""
+    return application.documents.filter(kind="handover_protocol").exists()
+
+
 def deliveries_for(user):
     """Deliveries of the applications the user may open, newest first, with their totals
     in the programme's currency and in EUR and whether a handover protocol is on file."""

@@ -58,7 +58,7 @@ def figures_json(figures):
 
 
 def budget_row_json(row, level):
-    amounts = {k: money(row[k]) for k in ("budget", "committed", "delivered", "delivered_eur", "remaining")}
+    amounts = {k: money(row[k]) for k in reports.BUDGET_AMOUNTS}
     if level == "programme":
         return {
             "programme": row["id"],
@@ -141,6 +141,8 @@ BUDGET_ROW = inline_serializer(
         "delivered": MONEY,
         "delivered_eur": MONEY,
         "remaining": MONEY,
+        "delivered_at_approved": MONEY,
+        "variance": MONEY,
     },
     many=True,
 )
@@ -151,6 +153,7 @@ BUDGET_SCHEMA = inline_serializer(
         "results": BUDGET_ROW,
         "by_country": serializers.ListField(child=serializers.DictField()),
         "by_donor": serializers.ListField(child=serializers.DictField()),
+        "by_supplier": serializers.ListField(child=serializers.DictField(), required=False),
         "filters": serializers.DictField(),
     },
 )
@@ -175,15 +178,23 @@ class BudgetReport(ReportsOnly, APIView):
     def get(self, request):
         filters = reports.ReportFilters.from_params(request.query_params)
         report = reports.budget_report(request.user, filters)
-        return Response(
-            {
-                "count": len(report["results"]),
-                "results": [budget_row_json(r, "programme") for r in report["results"]],
-                "by_country": [budget_row_json(r, "country") for r in report["by_country"]],
-                "by_donor": [budget_row_json(r, "donor") for r in report["by_donor"]],
-                "filters": filters.as_params(),
-            }
-        )
+        body = {
+            "count": len(report["results"]),
+            "results": [budget_row_json(r, "programme") for r in report["results"]],
+            "by_country": [budget_row_json(r, "country") for r in report["by_country"]],
+            "by_donor": [budget_row_json(r, "donor") for r in report["by_donor"]],
+            "filters": filters.as_params(),
+        }
+        if reports.can_export_lines(request.user):
+            # Suppliers are named: finance and managers only, as the line exports.
+            body["by_supplier"] = [
+                {
+                    **row,
+                    **{k: money(row[k]) for k in ("delivered", "delivered_at_approved", "variance")},
+                }
+                for row in reports.supplier_variances(request.user, filters)
+            ]
+        return Response(body)
 
 
 class ImpactExport(ReportsOnly, APIView):
@@ -269,8 +280,26 @@ def ledger_json(entry):
         "delivered_at_estimate",
         "variance",
         "still_to_deliver_at_estimate",
+        "within_tolerance",
+        "ceiling",
     )
-    return {**entry, **{k: money(entry[k]) for k in amounts}, "lines": lines, "commitments": commitments}
+    by_supplier = [
+        {**row, **{k: money(row[k]) for k in ("delivered", "at_approved", "variance")}}
+        for row in entry["by_supplier"]
+    ]
+    reapprovals = [
+        {**r, "limit": money(r["limit"]), "created_at": r["created_at"].isoformat()}
+        for r in entry["reapprovals"]
+    ]
+    return {
+        **entry,
+        **{k: money(entry[k]) for k in amounts},
+        "cost_tolerance": str(entry["cost_tolerance"]),
+        "lines": lines,
+        "commitments": commitments,
+        "by_supplier": by_supplier,
+        "reapprovals": reapprovals,
+    }
 
 
 class ApplicationLedger(NoAuditor, APIView):

@@ -58,6 +58,7 @@ FACTS = {
     "grants.EquipmentItem",
     "grants.Commitment",
     "grants.ExchangeRate",
+    "grants.CostReapproval",
     "grants.Delivery",
     "grants.DeliveryLine",
     "grants.Document",
@@ -229,6 +230,13 @@ def record_delivery(world, during):
             invoice_number="INV-9",
             lines=[{"item": item.pk, "quantity": 1, "actual_unit_cost": "600.00"}],
         )
+
+
+@path
+def reapprove_delivery_cost(world, during):
+    app = app_in(world, approved=True)
+    with during():
+        services.reapprove_cost(application=app, by=world.manager, limit="2000.00", reason="Dearer.")
 
 
 @path
@@ -405,6 +413,7 @@ def admin_programme_and_rubric(world, during, client):
         "ceiling": str(programme.ceiling),
         "target_groups": '["returnee"]',
         "training_threshold": str(programme.training_threshold),
+        "cost_tolerance": str(programme.cost_tolerance),
         "pass_mark": "3.50",
         "call_opens": programme.call_opens.isoformat(),
         "call_closes": programme.call_closes.isoformat(),

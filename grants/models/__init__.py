@@ -28,6 +28,7 @@ from .documents import Document, DocumentKind, document_key
 from .finance import (
     Commitment,
     CommitmentQuerySet,
+    CostReapproval,
     Delivery,
     DeliveryLine,
     DeliveryLineQuerySet,
@@ -51,6 +52,7 @@ __all__ = [
     "AuditText",
     "Commitment",
     "CommitmentQuerySet",
+    "CostReapproval",
     "Currency",
     "Delivery",
     "DeliveryLine",

@@ -154,6 +154,30 @@ class ExchangeRate(models.Model):
         return f"1 EUR = {self.units_per_eur} {self.currency} on {self.date}"
 
 
+class CostReapproval(models.Model):
+    """A programme manager's re-approval of what a grant's deliveries may cost: above
+    the approved prices plus the programme's tolerance, up to `limit` in total (never
+    above the programme's ceiling per grant). The latest one of a grant is in force;
+    each delivery it let through names it (docs/design.md, "Cost control")."""
+
+    application = models.ForeignKey(
+        "grants.GrantApplication", on_delete=models.PROTECT, related_name="cost_reapprovals"
+    )
+    limit = models.DecimalField(_("most the deliveries may cost in total"), **MONEY)
+    reason = models.TextField(_("reason"), max_length=2000)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(limit__gt=0), name="reapproval_limit_positive")]
+
+    def __str__(self):
+        return f"re-approval of application {self.application_id} up to {self.limit}"
+
+
 class Delivery(models.Model):
     application = models.ForeignKey(
         "grants.GrantApplication", on_delete=models.PROTECT, related_name="deliveries"
@@ -163,6 +187,10 @@ class Delivery(models.Model):
     invoice_number = models.CharField(_("invoice number"), max_length=100)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The re-approval that let a delivery above the approved cost (plus tolerance) through.
+    reapproval = models.ForeignKey(
+        CostReapproval, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

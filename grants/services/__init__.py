@@ -17,7 +17,15 @@ from .applications import (
     unmet_rules,
     update_draft,
 )
-from .finance import eur_rate, load_exchange_rates, maybe_complete_delivery, record_delivery_lines
+from .finance import (
+    cost_limits,
+    delivered_cost,
+    eur_rate,
+    load_exchange_rates,
+    maybe_complete_delivery,
+    reapprove_cost,
+    record_delivery_lines,
+)
 from .programmes import PROGRAMME_FACTS, delete_programme, save_programme, save_programme_rows
 
 __all__ = [
@@ -27,13 +35,16 @@ __all__ = [
     "applicant_of",
     "available_transitions",
     "can_create_for",
+    "cost_limits",
     "create_application",
+    "delivered_cost",
     "delete_programme",
     "eur_rate",
     "grant_owner_permissions",
     "load_exchange_rates",
     "locked",
     "maybe_complete_delivery",
+    "reapprove_cost",
     "reassign_application",
     "record_delivery_lines",
     "save_programme",

@@ -11,7 +11,7 @@ from core.errors import ServiceError, require
 from core.web import error_messages, paginate
 
 from .. import ledger, permissions, selectors, services
-from ..forms import DeliveryForm, DeliveryLineFormSet
+from ..forms import CostReapprovalForm, DeliveryEntry
 from ..models import Commitment
 from ..workflow import State
 from .common import visible_application
@@ -32,76 +32,80 @@ def deliveries(request):
 def delivery_new(request, pk):
     """Record one delivery (some or all of the items still due). The grant moves to
     "equipment delivered" by itself once everything is handed over and the signed
-    handover protocol is on file."""
+    handover protocol for the deliveries is on file."""
     user = request.user
     application = visible_application(user, pk)
     require(permissions.can_record_delivery_lines(user, application))
     if application.state != State.APPROVED:
         messages.error(request, _("Deliveries are recorded for approved grants only."))
         return redirect("application-detail", pk=pk)
-    items = application.undelivered_items()
-    by_id = {item.pk: item for item in items}
-    initial = [{"item": item.pk, "quantity": item.quantity_due} for item in items]
-    errors = []
-    status = 200
-    if request.method == "POST":
-        form = DeliveryForm(request.POST)
-        formset = DeliveryLineFormSet(request.POST, initial=initial, prefix="lines")
-        if form.is_valid() and formset.is_valid():
-            lines = [
-                {
-                    "item": line.cleaned_data["item"],
-                    "quantity": line.cleaned_data["quantity"],
-                    "actual_unit_cost": line.cleaned_data["actual_unit_cost"],
-                }
-                for line in formset.forms
-                if line.cleaned_data.get("quantity")
-            ]
-            if not lines:
-                errors, status = [_("Enter the quantity of at least one item delivered now.")], 400
-            else:
-                try:
-                    services.record_delivery_lines(
-                        application=application, by=user, lines=lines, **form.cleaned_data
-                    )
-                except ServiceError as exc:
-                    errors, status = error_messages(exc), exc.status
-                else:
-                    application.refresh_from_db(fields=["state"])
-                    if application.state == State.EQUIPMENT_DELIVERED:
-                        messages.success(request, _("Delivery recorded. Everything is handed over."))
-                    else:
-                        messages.success(
-                            request,
-                            _(
-                                "Delivery recorded. The grant moves on once every item is handed over "
-                                "and the signed handover protocol is uploaded."
-                            ),
-                        )
-                    return redirect("application-detail", pk=pk)
-        else:
-            status = 400
-    else:
-        form = DeliveryForm()
-        formset = DeliveryLineFormSet(initial=initial, prefix="lines")
-    rows = []
-    for line in formset.forms:
-        raw = line["item"].value()
+    entry = DeliveryEntry(request.POST or None, items=application.undelivered_items())
+    if request.method == "POST" and entry.is_valid():
         try:
-            item = by_id.get(int(raw))
-        except (TypeError, ValueError):
-            item = None
-        rows.append({"form": line, "item": item})
+            services.record_delivery_lines(
+                application=application, by=user, lines=entry.lines(), **entry.header()
+            )
+        except ServiceError as exc:
+            entry.refuse(error_messages(exc), exc.status)
+        else:
+            application.refresh_from_db(fields=["state"])
+            messages.success(request, _delivered_message(application))
+            return redirect("application-detail", pk=pk)
     return render(
         request,
         "grants/delivery_form.html",
         {
             "application": application,
+            "form": entry.form,
+            "formset": entry.formset,
+            "rows": entry.rows(),
+            "errors": entry.errors,
+            "has_protocol": selectors.has_handover_protocol(application),
+        },
+        status=entry.status,
+    )
+
+
+def _delivered_message(application):
+    if application.state == State.EQUIPMENT_DELIVERED:
+        return _("Delivery recorded. Everything is handed over.")
+    return _(
+        "Delivery recorded. The grant moves on once every item is handed over "
+        "and the signed handover protocol is uploaded."
+    )
+
+
+@role_required(roles.PROGRAMME_MANAGER)
+def cost_reapproval(request, pk):
+    """A programme manager re-approves what the grant's deliveries may cost."""
+    user = request.user
+    application = visible_application(user, pk)
+    require(permissions.can_reapprove_cost(user, application))
+    form = CostReapprovalForm(request.POST or None)
+    errors, status = [], 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.reapprove_cost(application=application, by=user, **form.cleaned_data)
+            except ServiceError as exc:
+                errors, status = error_messages(exc), exc.status
+            else:
+                messages.success(request, _("The cost is re-approved."))
+                return redirect("application-ledger-page", pk=pk)
+        else:
+            status = 400
+    factor, within_tolerance, ceiling = services.cost_limits(application)
+    return render(
+        request,
+        "grants/cost_reapproval_form.html",
+        {
+            "application": application,
             "form": form,
-            "formset": formset,
-            "rows": rows,
             "errors": errors,
-            "has_protocol": application.documents.filter(kind="handover_protocol").exists(),
+            "within_tolerance": within_tolerance,
+            "ceiling": ceiling,
+            "delivered": services.delivered_cost(application),
+            "reapprovals": application.cost_reapprovals.select_related("approved_by")[:20],
         },
         status=status,
     )
@@ -132,5 +136,7 @@ def application_ledger(request, pk):
             "application": application,
             "ledger": ledger.application_ledger(application, reader=user),
             "statuses": dict(Commitment.Status.choices),
+            "can_reapprove": application.state == State.APPROVED
+            and bool(permissions.can_reapprove_cost(user, application)),
         },
     )

@@ -62,6 +62,7 @@ ACTION_LABELS = {
     "enrolled": _("Enrolled in training"),
     "assessed": _("Assessed"),
     "delivery": _("Delivery recorded"),
+    "delivery_cost_reapproved": _("Delivery cost re-approved"),
     "visit_recorded": _("Visit recorded"),
     "document_uploaded": _("Document uploaded"),
     "document_downloaded": _("Document opened"),

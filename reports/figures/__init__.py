@@ -17,6 +17,7 @@ from .budget import (
     budget_report,
     budget_rollup,
     budget_table,
+    supplier_variances,
 )
 from .impact import (
     impact_breakdown,
@@ -57,6 +58,7 @@ __all__ = [
     "budget_report",
     "budget_rollup",
     "budget_table",
+    "supplier_variances",
     "can_export_lines",
     "can_view_reports",
     "filtered_applications",
