@@ -26,6 +26,8 @@ FILTER_PARAMETERS = [
     OpenApiParameter("target_group", str, enum=list(reports.TARGET_GROUP_FIELDS)),
     OpenApiParameter("from", OpenApiTypes.DATE, description="first day of the period"),
     OpenApiParameter("to", OpenApiTypes.DATE, description="last day of the period"),
+    OpenApiParameter("donor", str, description="the programme's donor, exactly"),
+    OpenApiParameter("currency", str, description="the programme's currency"),
 ]
 BUDGET_PARAMETERS = [
     OpenApiParameter("programme", int),

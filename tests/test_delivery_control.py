@@ -341,3 +341,32 @@ class TestRace:
         assert sorted(code for code, _body in results) == [201, 400]
         assert Delivery.objects.filter(application=grant).count() == 1
         assert services.delivered_cost(grant) == Decimal("2000.00") <= world.programme.ceiling
+
+
+class TestDonorFilter:
+    def test_the_impact_report_applies_the_donor(self, world):
+        from .factories import ProgrammeFactory
+
+        other = ProgrammeFactory(country=world.serbia, donor="Other Fund")
+        world.application(delivered=True)
+        world.application(delivered=True, programme=other)
+        api = APIClient()
+        api.force_authenticate(world.manager)
+
+        everyone = api.get("/api/v1/reports/impact/").json()
+        ours = api.get("/api/v1/reports/impact/", {"donor": "Donor Foundation"}).json()
+        theirs = api.get("/api/v1/reports/impact/", {"donor": "Other Fund"}).json()
+        nobody = api.get("/api/v1/reports/impact/", {"donor": "Nobody"}).json()
+
+        assert everyone["enterprises_supported"] == 2
+        assert (ours["enterprises_supported"], theirs["enterprises_supported"]) == (1, 1)
+        assert nobody["enterprises_supported"] == 0
+        assert ours["filters"] == {"donor": "Donor Foundation"}
+        assert Decimal(ours["investment_eur"]) == Decimal("1100.00")
+
+    def test_a_donor_longer_than_the_field_is_refused(self, world):
+        api = APIClient()
+        api.force_authenticate(world.manager)
+        response = api.get("/api/v1/reports/impact/", {"donor": "x" * 201})
+        assert response.status_code == 400
+        assert "donor" in str(response.json())
