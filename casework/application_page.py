@@ -77,22 +77,35 @@ def _items(application):
 
 
 def _deliveries(application):
-    """Each delivery with its lines, in one query: a LEFT JOIN, so that a delivery
-    without lines would still show."""
+    """Each delivery with its lines and whether a signed protocol uploaded after it
+    covers it, in one query: a LEFT JOIN, so that a delivery without lines would still
+    show."""
     deliveries = {}
     rows = application.deliveries.order_by("delivered_on", "id", "lines__id").values_list(
         "pk",
         "delivered_on",
         "supplier",
         "invoice_number",
+        "created_at",
+        "handover_protocol__created_at",
         "lines__quantity",
         "lines__item__description",
         "lines__amount",
         "lines__amount_eur",
     )
-    for pk, delivered_on, supplier, invoice, quantity, description, amount, amount_eur in rows:
+    for row in rows:
+        pk, delivered_on, supplier, invoice, recorded, signed, quantity, description, amount, amount_eur = row
         delivery = deliveries.setdefault(
-            pk, {"delivered_on": delivered_on, "supplier": supplier, "invoice_number": invoice, "lines": []}
+            pk,
+            {
+                "pk": pk,
+                "delivered_on": delivered_on,
+                "supplier": supplier,
+                "invoice_number": invoice,
+                # As Delivery.objects.without_protocol() reads it.
+                "has_protocol": signed is not None and signed >= recorded,
+                "lines": [],
+            },
         )
         if quantity is not None:
             delivery["lines"].append(

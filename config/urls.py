@@ -102,6 +102,11 @@ api_v1 = [
         reports_api.HandoverProtocol.as_view(),
         name="application-handover-protocol",
     ),
+    path(
+        "applications/<int:pk>/deliveries/<int:delivery>/handover-protocol.pdf",
+        reports_api.DeliveryHandoverProtocol.as_view(),
+        name="delivery-handover-protocol",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]

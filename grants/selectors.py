@@ -16,11 +16,11 @@ from applicants.selectors import centre_scope, centres_for, remember_centre_ids
 from audit.models import AuditEvent
 from core.money import cents
 
+from . import workflow
 from .models import (
     Commitment,
     Delivery,
     DeliveryLine,
-    Document,
     EquipmentItem,
     GrantApplication,
     GrantApplicationUserObjectPermission,
@@ -189,14 +189,15 @@ def awaiting_delivery(user):
         .annotate(n=Sum("quantity"))
         .values("n")
     )
-    protocol = Document.objects.filter(application=OuterRef("pk"), kind="handover_protocol")
+    deliveries = Delivery.objects.filter(application=OuterRef("pk"))
     return (
         applications_for(user)
         .filter(state=State.APPROVED)
         .annotate(
             quantity_ordered=Coalesce(Subquery(ordered, output_field=IntegerField()), Value(0)),
             quantity_delivered=Coalesce(Subquery(delivered, output_field=IntegerField()), Value(0)),
-            has_protocol=Exists(protocol),
+            # Every delivery so far covered by a protocol uploaded after it (the rule).
+            has_protocol=Exists(deliveries) & ~Exists(deliveries.without_protocol()),
         )
         .select_related("programme", "centre")
         .order_by("approved_at", "id")
@@ -204,22 +205,24 @@ def awaiting_delivery(user):
 
 
 def has_handover_protocol(application):
-    """Whether a signed handover protocol of the grant is on file."""
-    return application.documents.filter(kind="handover_protocol").exists()
+    """Whether every delivery of the grant so far is covered by a signed handover
+    protocol uploaded after it (the workflow's rule)."""
+    return workflow.HANDOVER_PROTOCOL(application)
 
 
 def deliveries_for(user):
     """Deliveries of the applications the user may open, newest first, with their totals
-    in the programme's currency and in EUR and whether a handover protocol is on file."""
+    in the programme's currency and in EUR and whether a signed handover protocol
+    (uploaded after it) covers each."""
 
     money = DecimalField(max_digits=14, decimal_places=2)
-    protocol = Document.objects.filter(application=OuterRef("application_id"), kind="handover_protocol")
+    uncovered = Delivery.objects.filter(pk=OuterRef("pk")).without_protocol()
     return (
         Delivery.objects.filter(application__in=applications_for(user))
         .annotate(
             total=Sum("lines__amount", output_field=money),
             total_eur=Sum("lines__amount_eur", output_field=money),
-            has_protocol=Exists(protocol),
+            has_protocol=~Exists(uncovered),
         )
         .select_related("application__programme")
         .order_by("-delivered_on", "-id")

@@ -172,7 +172,9 @@ def _all_items_delivered(app):
 
 
 def _handover_protocol(app):
-    return app.documents.filter(kind="handover_protocol").exists()
+    # Each delivery (and so each delivered line) covered by a protocol uploaded after it.
+    deliveries = app.deliveries.all()
+    return deliveries.exists() and not deliveries.without_protocol().exists()
 
 
 def _last_visit_done(app):
@@ -232,7 +234,10 @@ ALL_ITEMS_DELIVERED = Rule(
 )
 HANDOVER_PROTOCOL = Rule(
     "handover_protocol",
-    _("Upload the handover protocol signed by the beneficiary."),
+    _(
+        "Upload the handover protocol signed by the beneficiary after the delivery: every "
+        "delivery needs one uploaded after it was recorded."
+    ),
     _handover_protocol,
 )
 LAST_VISIT_DONE = Rule(

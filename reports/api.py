@@ -3,6 +3,7 @@ CSV/XLSX exports, the ledger of one application and its handover protocol. Thin:
 figures come from reports.figures, the files from reports.exports and grants.handover."""
 
 from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -313,6 +314,8 @@ class ApplicationLedger(NoAuditor, APIView):
 
 
 class HandoverProtocol(NoAuditor, APIView):
+    """The protocol of the whole grant: every line delivered so far and what is still due."""
+
     content_negotiation_class = AnyAccept
 
     @extend_schema(
@@ -321,9 +324,30 @@ class HandoverProtocol(NoAuditor, APIView):
     )
     def get(self, request, pk):
         application = get_application(request.user, pk)
-        content = handover.protocol_for(application=application, by=request.user)
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="handover-protocol-{application.pk}.pdf"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return protocol_response(request, application, f"handover-protocol-{application.pk}")
+
+
+class DeliveryHandoverProtocol(NoAuditor, APIView):
+    """The protocol of one delivery: its lines, signed on that handover."""
+
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(
+        operation_id="applications_delivery_handover_protocol",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, pk, delivery):
+        application = get_application(request.user, pk)
+        # A delivery of another grant is not acknowledged.
+        delivery = get_object_or_404(application.deliveries, pk=delivery)
+        name = f"handover-protocol-{application.pk}-delivery-{delivery.pk}"
+        return protocol_response(request, application, name, delivery)
+
+
+def protocol_response(request, application, name, delivery=None):
+    content = handover.protocol_for(application=application, by=request.user, delivery=delivery)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

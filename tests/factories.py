@@ -349,7 +349,10 @@ def make_full_delivery(application, *, delivered_on, protocol=True):
             amount_eur=amount,
         )
     if protocol:
-        DocumentFactory(application=application, kind="handover_protocol")
+        # Signed on handover, uploaded after the delivery was recorded: it covers it.
+        document = DocumentFactory(application=application, kind="handover_protocol")
+        Delivery.objects.filter(pk=delivery.pk).update(handover_protocol=document)
+        delivery.handover_protocol = document
     GrantApplication.objects.filter(pk=application.pk).update(delivered_at=timezone.now())
     return delivery
 
@@ -525,3 +528,22 @@ def audit_actions(application):
 def api_key(user, device="tests"):
     """A fresh API token's key for `user`, as POST auth/token/ would hand out."""
     return issue_token(user=user, device=device)[1]
+
+
+# ---- deliveries ----
+
+
+def upload_handover_protocol(application, by, *, note=b""):
+    """Upload a signed handover protocol through the service, as finance does after a
+    handover: it covers the grant's deliveries recorded before it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grants import documents
+
+    content = PDF_BYTES + b"%" + str(application.pk).encode() + note + b"\n"
+    return documents.upload_document(
+        application=application,
+        by=by,
+        kind="handover_protocol",
+        uploaded_file=SimpleUploadedFile("protocol-signed.pdf", content, "application/pdf"),
+    )

@@ -17,7 +17,7 @@ from grants.models import AuditEvent, CostReapproval, Delivery, DeliveryLine
 from reports import figures as reports
 
 from .conftest import run_at_once, verified_login
-from .factories import staff
+from .factories import staff, upload_handover_protocol
 
 pytestmark = pytest.mark.django_db
 
@@ -370,3 +370,113 @@ class TestDonorFilter:
         response = api.get("/api/v1/reports/impact/", {"donor": "x" * 201})
         assert response.status_code == 400
         assert "donor" in str(response.json())
+
+
+class TestHandoverPerDelivery:
+    def test_a_protocol_uploaded_before_the_delivery_does_not_count(self, world, grant):
+        from grants import workflow
+
+        early = upload_handover_protocol(grant, world.finance, note=b"early")
+        machine, overlock = items(grant)
+        delivery = deliver(
+            grant,
+            world.finance,
+            [
+                {"item": machine.pk, "quantity": 1, "actual_unit_cost": "620.00"},
+                {"item": overlock.pk, "quantity": 1, "actual_unit_cost": "480.00"},
+            ],
+        )
+        grant.refresh_from_db()
+        delivery.refresh_from_db()
+        assert grant.state == "approved"
+        assert delivery.handover_protocol is None
+        assert not workflow.HANDOVER_PROTOCOL(grant)
+        # Linked by hand to a delivery recorded after it: still not counted.
+        Delivery.objects.filter(pk=delivery.pk).update(handover_protocol=early)
+        assert not workflow.HANDOVER_PROTOCOL(grant)
+
+        signed = upload_handover_protocol(grant, world.finance, note=b"signed")
+
+        grant.refresh_from_db()
+        assert grant.state == "equipment_delivered"
+        event = AuditEvent.objects.filter(application=grant, action="document_uploaded").latest("id")
+        assert event.data["deliveries"] == [delivery.pk]
+        delivery.refresh_from_db()
+        assert delivery.handover_protocol == signed
+
+    def test_each_delivery_needs_a_protocol_uploaded_after_it(self, world, grant):
+        from grants import workflow
+
+        machine, overlock = items(grant)
+        first = deliver(
+            grant, world.finance, [{"item": machine.pk, "quantity": 1, "actual_unit_cost": "620.00"}]
+        )
+        protocol = upload_handover_protocol(grant, world.finance, note=b"first")
+        first.refresh_from_db()
+        assert first.handover_protocol == protocol
+        assert workflow.HANDOVER_PROTOCOL(grant)
+
+        second = deliver(
+            grant,
+            world.finance,
+            [{"item": overlock.pk, "quantity": 1, "actual_unit_cost": "480.00"}],
+            invoice="2",
+        )
+        grant.refresh_from_db()
+        assert grant.state == "approved"  # every item delivered, the second not signed for
+        assert not workflow.HANDOVER_PROTOCOL(grant)
+
+        upload_handover_protocol(grant, world.finance, note=b"second")
+        second.refresh_from_db()
+        first.refresh_from_db()
+        assert first.handover_protocol == protocol and second.handover_protocol != protocol
+        grant.refresh_from_db()
+        assert grant.state == "equipment_delivered"
+
+    def test_the_protocol_of_one_delivery_lists_its_lines_only(self, world, grant):
+        import io
+
+        from pypdf import PdfReader
+
+        machine, overlock = items(grant)
+        first = deliver(
+            grant, world.finance, [{"item": machine.pk, "quantity": 1, "actual_unit_cost": "620.00"}]
+        )
+        api = APIClient()
+        api.force_authenticate(world.finance)
+
+        one = api.get(f"/api/v1/applications/{grant.pk}/deliveries/{first.pk}/handover-protocol.pdf")
+        whole = api.get(f"/api/v1/applications/{grant.pk}/handover-protocol.pdf")
+
+        assert one.status_code == 200 and whole.status_code == 200
+        text_one = "".join(page.extract_text() for page in PdfReader(io.BytesIO(one.content)).pages)
+        text_whole = "".join(page.extract_text() for page in PdfReader(io.BytesIO(whole.content)).pages)
+        assert machine.description in text_one and overlock.description not in text_one
+        assert "INV-1" in text_one
+        assert machine.description in text_whole and overlock.description in text_whole
+        event = AuditEvent.objects.filter(action="handover_protocol_printed").first()
+        assert event.data["delivery"] == first.pk
+
+    def test_a_delivery_of_another_grant_is_not_found(self, world, grant):
+        other = world.application(approved=True)
+        machine = other.items.first()
+        delivery = deliver(
+            other, world.finance, [{"item": machine.pk, "quantity": 1, "actual_unit_cost": "620.00"}]
+        )
+        api = APIClient()
+        api.force_authenticate(world.finance)
+        url = f"/api/v1/applications/{grant.pk}/deliveries/{delivery.pk}/handover-protocol.pdf"
+        assert api.get(url).status_code == 404
+
+    @pytest.mark.parametrize(
+        "role,code", [("finance", 200), ("officer", 200), ("auditor", 403), ("applicant", 403)]
+    )
+    def test_who_prints_the_protocol_of_a_delivery(self, world, grant, role, code):
+        machine = grant.items.first()
+        delivery = deliver(
+            grant, world.finance, [{"item": machine.pk, "quantity": 1, "actual_unit_cost": "620.00"}]
+        )
+        api = APIClient()
+        api.force_authenticate(getattr(world, role))
+        response = api.get(f"/api/v1/applications/{grant.pk}/deliveries/{delivery.pk}/handover-protocol.pdf")
+        assert response.status_code == code

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum, Value
+from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -178,6 +178,15 @@ class CostReapproval(models.Model):
         return f"re-approval of application {self.application_id} up to {self.limit}"
 
 
+class DeliveryQuerySet(models.QuerySet):
+    def without_protocol(self):
+        """Deliveries no signed protocol covers: none linked, or one uploaded before the
+        delivery was recorded (a protocol cannot confirm a handover not yet made)."""
+        return self.filter(
+            Q(handover_protocol__isnull=True) | Q(handover_protocol__created_at__lt=F("created_at"))
+        )
+
+
 class Delivery(models.Model):
     application = models.ForeignKey(
         "grants.GrantApplication", on_delete=models.PROTECT, related_name="deliveries"
@@ -188,11 +197,19 @@ class Delivery(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The signed protocol of this delivery's handover: linked when a handover protocol is
+    # uploaded after it (grants.documents.files); the rule `handover_protocol` counts
+    # only a protocol uploaded after the delivery was recorded.
+    handover_protocol = models.ForeignKey(
+        "grants.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="covered_deliveries"
+    )
     # The re-approval that let a delivery above the approved cost (plus tolerance) through.
     reapproval = models.ForeignKey(
         CostReapproval, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["delivered_on", "id"]
