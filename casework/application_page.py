@@ -26,8 +26,8 @@ from core.web import error_messages, safe_next
 from grants import documents, handover, permissions, selectors, services, transitions
 from grants.api import serve_document
 from grants.diagram import workflow_svg
-from grants.forms import DocumentForm, ReassignForm, TransitionForm
-from grants.models import STATE_LABELS, Document, DocumentKind
+from grants.forms import DocumentForm, ReassignForm, TransitionForm, equipment_outcomes
+from grants.models import STATE_LABELS, Document, DocumentKind, EquipmentOutcome
 from grants.views import timeline
 from grants.views.common import visible_application
 from grants.workflow import State
@@ -92,9 +92,16 @@ def _deliveries(application):
         "lines__item__description",
         "lines__amount",
         "lines__amount_eur",
+        "lines__pk",
+        "lines__serial_number",
+        "lines__asset_tag",
+        "lines__outcome",
     )
     for row in rows:
-        pk, delivered_on, supplier, invoice, recorded, signed, quantity, description, amount, amount_eur = row
+        pk, delivered_on, supplier, invoice, recorded, signed, quantity, description, amount, amount_eur = (
+            row[:10]
+        )
+        line_pk, serial_number, asset_tag, outcome = row[10:]
         delivery = deliveries.setdefault(
             pk,
             {
@@ -109,7 +116,17 @@ def _deliveries(application):
         )
         if quantity is not None:
             delivery["lines"].append(
-                {"quantity": quantity, "description": description, "amount": amount, "amount_eur": amount_eur}
+                {
+                    "pk": line_pk,
+                    "quantity": quantity,
+                    "description": description,
+                    "amount": amount,
+                    "amount_eur": amount_eur,
+                    "serial_number": serial_number,
+                    "asset_tag": asset_tag,
+                    "outcome": outcome,
+                    "delivered_on": delivered_on,
+                }
             )
     return list(deliveries.values())
 
@@ -141,6 +158,7 @@ def _detail_context(request, application, *, transition_form=None, document_form
     context.update(_sensitive_section(request, application))
     context.update(_training_and_assessment(application, enrolment, assessment))
     context.update(_staff_actions(user, application))
+    context.update(_equipment_outcome_fields(user, application, context))
     return context
 
 
@@ -243,6 +261,21 @@ def _staff_actions(user, application):
     }
 
 
+def _equipment_outcome_fields(user, application, context):
+    """What the discontinue step asks about each delivered item (read from the page's
+    deliveries), for who may take it."""
+    may_discontinue = any(row["name"] == "discontinue" and row["allowed"] for row in context["transitions"])
+    if application.state != State.FOLLOW_UP or not may_discontinue:
+        return {"equipment_lines": [], "reallocation_targets": []}
+    return {
+        "equipment_lines": [
+            line for delivery in context["deliveries"] for line in delivery["lines"] if not line["outcome"]
+        ],
+        "reallocation_targets": list(selectors.reallocation_targets(user, application)),
+        "equipment_outcomes": EquipmentOutcome.choices,
+    }
+
+
 def _party_user_ids(application):
     """The accounts of the applicant and the cooperative members: whom a history without
     names calls "the applicant"."""
@@ -280,9 +313,17 @@ def application_transition(request, pk):
     if not form.is_valid():
         return render_detail(request, application, transition_form=form, status=400)
     try:
-        application = services.take_transition(
-            application=application, name=name, by=user, comment=form.cleaned_data["comment"]
-        )
+        if name == "discontinue":
+            application = services.discontinue_grant(
+                application=application,
+                by=user,
+                comment=form.cleaned_data["comment"],
+                outcomes=equipment_outcomes(request.POST, selectors.undisposed_lines(application)),
+            )
+        else:
+            application = services.take_transition(
+                application=application, name=name, by=user, comment=form.cleaned_data["comment"]
+            )
     except ServiceError as exc:
         application = visible_application(user, pk)
         return render_detail(

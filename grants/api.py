@@ -26,9 +26,11 @@ from .models import (
     MAX_QUANTITY,
     CostReapproval,
     Delivery,
+    DeliveryLine,
     Document,
     DocumentKind,
     EquipmentItem,
+    EquipmentOutcome,
     GrantApplication,
     Programme,
     Sector,
@@ -355,10 +357,21 @@ class TransitionList(NoAuditor, APIView):
         return Response([{k: r[k] for k in ("name", "target", "allowed", "reason")} for r in rows])
 
 
+class EquipmentOutcomeSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="a delivery line of this grant")
+    outcome = serializers.ChoiceField(choices=EquipmentOutcome.choices)
+    proceeds = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    to_item = serializers.IntegerField(
+        required=False, help_text="reallocated: the item still due of another approved grant of the programme"
+    )
+
+
 class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(
         required=False, allow_blank=True, max_length=transitions.COMMENT_MAX_LENGTH
     )
+    # discontinue only: what became of each delivered item (docs/api.md).
+    equipment = EquipmentOutcomeSerializer(many=True, required=False)
 
 
 class TransitionTake(NoAuditor, APIView):
@@ -371,12 +384,16 @@ class TransitionTake(NoAuditor, APIView):
         application = get_application(request.user, pk)
         data = CommentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.take_transition(
-            application=application,
-            name=name,
-            by=request.user,
-            comment=data.validated_data.get("comment", ""),
-        )
+        comment = data.validated_data.get("comment", "")
+        if name == "discontinue":
+            services.discontinue_grant(
+                application=application,
+                by=request.user,
+                comment=comment,
+                outcomes=[dict(row) for row in data.validated_data.get("equipment", [])],
+            )
+        else:
+            services.take_transition(application=application, name=name, by=request.user, comment=comment)
         return Response(
             ApplicationSerializer(get_application(request.user, pk), context={"request": request}).data
         )
@@ -531,6 +548,12 @@ class DeliveryLineSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     actual_unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    serial_number = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(DeliveryLine, "serial_number")
+    )
+    asset_tag = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(DeliveryLine, "asset_tag")
+    )
 
 
 class DeliverySerializer(serializers.Serializer):
@@ -585,6 +608,10 @@ class DeliveryReadSerializer(serializers.ModelSerializer):
                 "actual_unit_cost": str(line.actual_unit_cost),
                 "amount": str(line.amount),
                 "amount_eur": str(line.amount_eur),
+                "serial_number": line.serial_number,
+                "asset_tag": line.asset_tag,
+                "reallocated_from": line.reallocated_from_id,
+                "book_value": None if line.book_value is None else str(line.book_value),
             }
             for line in obj.lines.all()
         ]

@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from applicants.models import TargetGroup
 
 from . import transitions
-from .models import MAX_QUANTITY, Delivery, DocumentKind, EquipmentItem, GrantApplication, Sector, max_length
+from .models import (
+    MAX_QUANTITY,
+    Delivery,
+    DeliveryLine,
+    DocumentKind,
+    EquipmentItem,
+    GrantApplication,
+    Sector,
+    max_length,
+)
 from .workflow import State
 
 MONEY_FIELD = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
@@ -187,6 +196,14 @@ class DeliveryLineForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01"}),
         **MONEY_FIELD,
     )
+    serial_number = forms.CharField(
+        label=_("Serial number (optional)"),
+        required=False,
+        max_length=max_length(DeliveryLine, "serial_number"),
+    )
+    asset_tag = forms.CharField(
+        label=_("Asset tag (optional)"), required=False, max_length=max_length(DeliveryLine, "asset_tag")
+    )
 
     def clean(self):
         data = super().clean()
@@ -280,3 +297,19 @@ class DashboardFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
+
+
+def equipment_outcomes(data, lines):
+    """The outcome of each of `lines` as the discontinue form sends it
+    (`equipment-<line>-outcome`, `-proceeds`, `-to_item`), for discontinue_grant, which
+    checks them."""
+    rows = []
+    for line in lines:
+        prefix = f"equipment-{line.pk}-"
+        row = {"line": line.pk, "outcome": data.get(prefix + "outcome", "")}
+        for name in ("proceeds", "to_item"):
+            if data.get(prefix + name):
+                row[name] = data.get(prefix + name)
+        if row["outcome"]:
+            rows.append(row)
+    return rows

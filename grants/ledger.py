@@ -66,6 +66,15 @@ def application_ledger(application, *, reader=None):
                 "amount_eur": cents(line.amount_eur),
                 "estimate": estimate,
                 "variance": cents(line.amount) - estimate,
+                # The asset register's facts (a reallocated line costs nothing here: its
+                # cost is counted once, on the grant that bought it).
+                "serial_number": line.serial_number,
+                "asset_tag": line.asset_tag,
+                "reallocated_from": line.reallocated_from_id,
+                "book_value": line.book_value,
+                "outcome": line.outcome,
+                "proceeds": line.proceeds,
+                "ownership_passed_on": line.ownership_passed_on,
             }
         )
         delivered += cents(line.amount)

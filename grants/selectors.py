@@ -281,3 +281,45 @@ def audit_events_for(user):
         Q(application__isnull=False, application__centre_id__in=centres)
         | Q(application__isnull=True, applicant__centre_id__in=centres)
     )
+
+
+def undisposed_lines(application):
+    """The items delivered to a grant whose outcome is not recorded (what discontinue
+    asks about), with their item and delivery."""
+    return (
+        DeliveryLine.objects.filter(delivery__application=application, outcome="")
+        .select_related("item", "delivery")
+        .order_by("delivery__delivered_on", "delivery_id", "id")
+    )
+
+
+def reallocation_targets(user, application, limit=200):
+    """Items still due of the other approved grants of the programme that the user may
+    open: where equipment of a closed business can go (one query)."""
+    return (
+        EquipmentItem.objects.filter(
+            application__in=applications_for(user),
+            application__programme_id=application.programme_id,
+            application__state=State.APPROVED,
+        )
+        .exclude(application=application)
+        .with_delivered()
+        .filter(delivered__lt=Coalesce("approved_quantity", "quantity"))
+        .select_related("application")
+        .order_by("application_id", "position", "id")[:limit]
+    )
+
+
+def asset_register(user):
+    """Every delivered item of the grants the user may open, newest delivery first: the
+    asset register (serial number, asset tag, value, ownership, outcome, reallocation)."""
+    return (
+        DeliveryLine.objects.filter(delivery__application__in=applications_for(user))
+        .select_related(
+            "item",
+            "delivery__application__programme",
+            "reallocated_from__delivery",
+            "reallocated_to__delivery",
+        )
+        .order_by("-delivery__delivered_on", "-delivery_id", "-id")
+    )

@@ -11,4 +11,5 @@ urlpatterns = [
     path("programmes/", manager.programmes, name="programme-list"),
     path("finance/deliveries/", finance.deliveries, name="finance-deliveries"),
     path("finance/commitments/", finance.commitments, name="finance-commitments"),
+    path("finance/assets/", finance.assets, name="finance-assets"),
 ]

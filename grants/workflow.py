@@ -177,6 +177,11 @@ def _handover_protocol(app):
     return deliveries.exists() and not deliveries.without_protocol().exists()
 
 
+def _equipment_accounted(app):
+    # Every item delivered to the grant has its outcome recorded (before the step).
+    return not app.deliveries.filter(lines__isnull=False, lines__outcome="").exists()
+
+
 def _last_visit_done(app):
     # From all of them (a handful): the application page has them prefetched already.
     visits = list(app.visits.all())
@@ -239,6 +244,11 @@ HANDOVER_PROTOCOL = Rule(
         "delivery needs one uploaded after it was recorded."
     ),
     _handover_protocol,
+)
+EQUIPMENT_ACCOUNTED = Rule(
+    "equipment_accounted",
+    _("Say what became of each delivered item: recovered, reallocated to another grant, sold or lost."),
+    _equipment_accounted,
 )
 LAST_VISIT_DONE = Rule(
     "last_visit_done", _("The 12-month monitoring visit has not been recorded."), _last_visit_done

@@ -263,6 +263,11 @@ def ledger_json(entry):
                     "variance",
                 )
             },
+            "book_value": None if line["book_value"] is None else money(line["book_value"]),
+            "proceeds": None if line["proceeds"] is None else money(line["proceeds"]),
+            "ownership_passed_on": line["ownership_passed_on"].isoformat()
+            if line["ownership_passed_on"]
+            else None,
         }
         for line in entry["lines"]
     ]

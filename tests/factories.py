@@ -547,3 +547,15 @@ def upload_handover_protocol(application, by, *, note=b""):
         kind="handover_protocol",
         uploaded_file=SimpleUploadedFile("protocol-signed.pdf", content, "application/pdf"),
     )
+
+
+def discontinue(application, by, comment="", outcome="recovered"):
+    """Take discontinue with the same outcome for every delivered item."""
+    from grants import selectors, services
+
+    return services.discontinue_grant(
+        application=application,
+        by=by,
+        comment=comment,
+        outcomes=[{"line": line.pk, "outcome": outcome} for line in selectors.undisposed_lines(application)],
+    )

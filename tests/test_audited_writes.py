@@ -34,7 +34,7 @@ from applicants.models import DuplicateFlag
 from assessments import services as assessment_services
 from assessments.models import Attendance, TrainingCohort
 from grants import documents, services
-from grants.models import AuditEvent, Programme
+from grants.models import AuditEvent, DeliveryLine, Programme
 from privacy import subjects
 
 from .conftest import verified_login
@@ -237,6 +237,17 @@ def reapprove_delivery_cost(world, during):
     app = app_in(world, approved=True)
     with during():
         services.reapprove_cost(application=app, by=world.manager, limit="2000.00", reason="Dearer.")
+
+
+@path
+def discontinue_with_reallocation(world, during):
+    app = app_in(world, follow_up=True)
+    other = app_in(world, approved=True, applicant=ApplicantFactory(centre=world.centre))
+    first, *rest = DeliveryLine.objects.filter(delivery__application=app)
+    outcomes = [{"line": first.pk, "outcome": "reallocated", "to_item": other.items.first().pk}]
+    outcomes += [{"line": line.pk, "outcome": "lost"} for line in rest]
+    with during():
+        services.discontinue_grant(application=app, by=world.officer, comment="Closed.", outcomes=outcomes)
 
 
 @path

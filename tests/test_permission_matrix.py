@@ -34,6 +34,7 @@ from applicants import roles
 from applicants.tokens import issue_token
 from audit import trail
 from grants import transitions
+from grants.models import DeliveryLine
 from grants.workflow import State
 
 from .conftest import verified_login
@@ -112,6 +113,9 @@ MATRIX = [
     (A + "cohort-attendance", "POST", "enrolled_cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
     (A + "application-ledger", "GET", "approved_full", 401, "403 404 404", "403 403 404", "200 200 404", "200 404", "403 403"),
     (A + "application-handover-protocol", "GET", "approved", 401, "403 404 404", "403 200 404", "403 200 404", "200 404", "403 403"),
+    (A + "delivery-handover-protocol", "GET", "approved_full", 401, "403 404 404", "403 200 404", "403 200 404", "200 404", "403 403"),
+    (A + "application-cost-reapprovals", "GET", "approved", 401, "403 404 404", "403 403 404", "200 200 404", "200 404", "403 403"),
+    (A + "application-cost-reapprovals", "POST", "approved", 401, "403 404 404", "403 403 404", "403 201 404", "403 404", "403 403"),
     # -- API: the audit trail (the auditor's without personal data)
     (A + "audit-events", "GET", None, 401, "403", "200", "200", "403", "200"),
     # -- API: reports (aggregates; row-level money only for finance and managers)
@@ -153,6 +157,7 @@ MATRIX = [
     ("document-download-page", "GET", "doc_sensitive", "login", "200 404 404", "200 200 404", "200 200 404", "404 404", "404 404"),
     ("delivery-new", "GET", "approved", "login", "403 403 403", "403 200 404", "403 403 403", "200 404", "403 403"),
     ("application-ledger-page", "GET", "approved_full", "login", "403 403 403", "403 403 403", "200 200 404", "200 404", "403 403"),
+    ("application-cost-reapproval", "GET", "approved", "login", "403 403 403", "403 403 403", "403 200 404", "403 403", "403 403"),
     # -- web: training, assessment, visits
     ("cohort-list", "GET", None, "login", "403", "200", "200", "403", "403"),
     ("cohort-new", "GET", None, "login", "403", "200", "403", "403", "403"),
@@ -171,6 +176,7 @@ MATRIX = [
     ("finance-budget", "GET", None, "login", "403", "403", "200", "200", "403"),
     ("finance-deliveries", "GET", None, "login", "403", "403", "200", "200", "403"),
     ("finance-commitments", "GET", None, "login", "403", "403", "200", "200", "403"),
+    ("finance-assets", "GET", None, "login", "403", "403", "200", "200", "403"),
     ("dashboard", "GET", None, "login", "403", "403", "200", "200", "200"),
 ]
 # fmt: on
@@ -438,7 +444,14 @@ def body_for(name, method, owned, world):
             "present": True,
         }
     if name == "api:application-transition":
-        return {"comment": "Reason given in the matrix test."}
+        # (the outcome of each delivered item: read by discontinue only)
+        lines = DeliveryLine.objects.filter(delivery__application=apps["follow_up"]) if apps else []
+        return {
+            "comment": "Reason given in the matrix test.",
+            "equipment": [{"line": line.pk, "outcome": "recovered"} for line in lines],
+        }
+    if name == "api:application-cost-reapprovals":
+        return {"limit": "2000.00", "reason": "Prices rose (matrix test)."}
     if name == "application-step":
         return {"transition": "submit", "comment": ""}
     if name == "application-reassign":
@@ -488,6 +501,8 @@ def url_for(name, obj_kind, owned, extra=None):
         kwargs["pk"] = getattr(owned, obj_kind).pk
     else:
         kwargs["pk"] = owned.apps[obj_kind].pk
+    if name == "api:delivery-handover-protocol":
+        kwargs["delivery"] = owned.apps[obj_kind].deliveries.first().pk
     if name.endswith("-export") and name.startswith("api:report"):
         kwargs["fmt"] = "csv"
     return reverse(name, kwargs=kwargs)
@@ -658,6 +673,8 @@ def test_an_applicant_trying_other_ids_learns_nothing(mworld, name, method):
     for owner in ("Q", "R", None):
         if owner is None:
             kwargs = {**extra, "pk": NO_SUCH_ID}
+            if name == "api:delivery-handover-protocol":
+                kwargs["delivery"] = NO_SUCH_ID
             if name.startswith("api:report") and name.endswith("-export"):
                 kwargs["fmt"] = "csv"
             url = reverse(name, kwargs=kwargs)

@@ -15,6 +15,7 @@ from grants.models import AuditEvent, Commitment, GrantApplication
 
 from .factories import (
     ApplicantFactory,
+    discontinue,
     make_assessment,
     make_full_delivery,
     make_training_done,
@@ -386,7 +387,7 @@ class TestFollowUp:
         app = world.application(follow_up=True)
         with pytest.raises(RuleNotMet):
             take(app, "discontinue", world.officer)
-        assert take(app, "discontinue", world.officer, "Business closed.").state == "discontinued"
+        assert discontinue(app, world.officer, "Business closed.").state == "discontinued"
 
 
 def test_unknown_transition_is_not_found(world):

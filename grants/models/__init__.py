@@ -35,6 +35,7 @@ from .finance import (
     DeliveryQuerySet,
     EquipmentItem,
     EquipmentItemQuerySet,
+    EquipmentOutcome,
     ExchangeRate,
     programme_committed,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "DocumentKind",
     "EquipmentItem",
     "EquipmentItemQuerySet",
+    "EquipmentOutcome",
     "ExchangeRate",
     "GrantApplication",
     "GrantApplicationGroupObjectPermission",

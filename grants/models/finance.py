@@ -225,6 +225,15 @@ class DeliveryLineQuerySet(models.QuerySet):
         return self.filter(delivery__application__state__in=State.AT_COST)
 
 
+class EquipmentOutcome(models.TextChoices):
+    """What became of a delivered item when its business closed (discontinue)."""
+
+    RECOVERED = "recovered", _("Recovered by the programme")
+    REALLOCATED = "reallocated", _("Reallocated to another grant")
+    SOLD = "sold", _("Sold")
+    LOST = "lost", _("Lost")
+
+
 class DeliveryLine(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey(EquipmentItem, on_delete=models.PROTECT, related_name="delivery_lines")
@@ -234,6 +243,21 @@ class DeliveryLine(models.Model):
     amount = models.DecimalField(**MONEY)
     units_per_eur = models.DecimalField(max_digits=14, decimal_places=6)
     amount_eur = models.DecimalField(**MONEY)
+    # The asset register (docs/reports.md "Asset register"): what identifies the item ...
+    serial_number = models.CharField(_("serial number"), max_length=200, blank=True, default="")
+    asset_tag = models.CharField(_("asset tag"), max_length=50, blank=True, default="")
+    # ... the day it became the beneficiary's (the grant completed its monitoring) ...
+    ownership_passed_on = models.DateField(_("ownership passed on"), null=True, blank=True)
+    # ... or what became of it when the business closed (discontinue).
+    outcome = models.CharField(_("outcome"), max_length=12, choices=EquipmentOutcome, blank=True, default="")
+    outcome_on = models.DateField(null=True, blank=True)
+    proceeds = models.DecimalField(_("proceeds of the sale"), null=True, blank=True, **MONEY)
+    # A line handed over from a discontinued grant: no money was spent on it here
+    # (amount 0: the first grant counts the cost, once); `book_value` is what it is worth.
+    reallocated_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reallocated_to"
+    )
+    book_value = models.DecimalField(_("book value"), null=True, blank=True, **MONEY)
 
     objects = DeliveryLineQuerySet.as_manager()
 
@@ -243,10 +267,23 @@ class DeliveryLine(models.Model):
             models.CheckConstraint(condition=Q(actual_unit_cost__gte=0), name="line_unit_cost_nonneg"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="line_amount_nonneg"),
             models.CheckConstraint(condition=Q(amount_eur__gte=0), name="line_amount_eur_nonneg"),
+            models.CheckConstraint(
+                condition=Q(proceeds__isnull=True) | Q(proceeds__gte=0), name="line_proceeds_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=Q(reallocated_from__isnull=True) | (Q(amount=0) & Q(amount_eur=0)),
+                name="line_reallocated_costs_nothing",
+            ),
         ]
 
     def __str__(self):
         return f"{self.quantity} of item {self.item_id}"
+
+    @property
+    def value(self):
+        """What the item is worth in the register: its cost, or for a reallocated item
+        the book value it was handed over at (no depreciation: book value = cost)."""
+        return self.book_value if self.reallocated_from_id else self.amount
 
 
 def programme_committed(programme_id):

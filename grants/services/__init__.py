@@ -17,6 +17,7 @@ from .applications import (
     unmet_rules,
     update_draft,
 )
+from .assets import discontinue_grant
 from .finance import (
     cost_limits,
     delivered_cost,
@@ -38,6 +39,7 @@ __all__ = [
     "cost_limits",
     "create_application",
     "delivered_cost",
+    "discontinue_grant",
     "delete_programme",
     "eur_rate",
     "grant_owner_permissions",

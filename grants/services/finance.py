@@ -120,7 +120,11 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
             )
         item.delivered += quantity
         unit = parse_amount(row.get("actual_unit_cost"), "lines")
-        priced.append((item, quantity, unit, (unit * quantity).quantize(CENT)))
+        marks = {
+            name: checked_text(row.get(name, ""), DeliveryLine._meta.get_field(name))
+            for name in ("serial_number", "asset_tag")
+        }
+        priced.append((item, quantity, unit, (unit * quantity).quantize(CENT), marks))
     reapproval = cost_check(application, priced)
     rate = eur_rate(application.programme.currency, delivered_on)
     delivery = Delivery.objects.create(
@@ -131,8 +135,9 @@ def record_delivery_lines(*, application, by, delivered_on, supplier, invoice_nu
         recorded_by=by,
         reapproval=reapproval,
     )
-    for item, quantity, unit, amount in priced:
+    for item, quantity, unit, amount, marks in priced:
         DeliveryLine.objects.create(
+            **marks,
             delivery=delivery,
             item=item,
             quantity=quantity,
@@ -180,10 +185,10 @@ def cost_check(application, priced):
     """Refuse a delivery that would take the grant's delivered cost above the
     programme's ceiling (always), or above the approved cost plus tolerance without a
     programme manager's re-approval that covers it. `priced`: (item, quantity, unit,
-    amount) of the new lines. Returns the re-approval the delivery relies on, or None.
+    amount, marks) of the new lines. Returns the re-approval the delivery relies on, or None.
     Called with the application's row locked, so two deliveries at once see each other."""
     factor, within_tolerance, ceiling = cost_limits(application)
-    total = delivered_cost(application) + sum((amount for *_rest, amount in priced), Decimal("0"))
+    total = delivered_cost(application) + sum((row[3] for row in priced), Decimal("0"))
     if total > ceiling:
         message = _(
             "This delivery would bring the grant's equipment to %(total)s, above the programme's "
@@ -192,7 +197,7 @@ def cost_check(application, priced):
         raise ServiceError(message, code="above_ceiling", details={"lines": [message]})
     over = [
         item.description
-        for item, _quantity, unit, _amount in priced
+        for item, _quantity, unit, *_rest in priced
         if unit > (item.unit_cost_granted * factor).quantize(CENT)
     ]
     if not over and total <= within_tolerance:

@@ -63,6 +63,8 @@ ACTION_LABELS = {
     "assessed": _("Assessed"),
     "delivery": _("Delivery recorded"),
     "delivery_cost_reapproved": _("Delivery cost re-approved"),
+    "equipment_outcomes_recorded": _("Outcome of the equipment recorded"),
+    "equipment_reallocated": _("Equipment received from a closed business"),
     "visit_recorded": _("Visit recorded"),
     "document_uploaded": _("Document uploaded"),
     "document_downloaded": _("Document opened"),
