@@ -244,12 +244,17 @@ class DeliveryLine(models.Model):
     units_per_eur = models.DecimalField(max_digits=14, decimal_places=6)
     amount_eur = models.DecimalField(**MONEY)
     # The asset register (docs/reports.md "Asset register"): what identifies the item ...
-    serial_number = models.CharField(_("serial number"), max_length=200, blank=True, default="")
-    asset_tag = models.CharField(_("asset tag"), max_length=50, blank=True, default="")
+    # (db_default: rows written in bulk without them, bench/generate, get the blank)
+    serial_number = models.CharField(
+        _("serial number"), max_length=200, blank=True, default="", db_default=""
+    )
+    asset_tag = models.CharField(_("asset tag"), max_length=50, blank=True, default="", db_default="")
     # ... the day it became the beneficiary's (the grant completed its monitoring) ...
     ownership_passed_on = models.DateField(_("ownership passed on"), null=True, blank=True)
     # ... or what became of it when the business closed (discontinue).
-    outcome = models.CharField(_("outcome"), max_length=12, choices=EquipmentOutcome, blank=True, default="")
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=EquipmentOutcome, blank=True, default="", db_default=""
+    )
     outcome_on = models.DateField(null=True, blank=True)
     proceeds = models.DecimalField(_("proceeds of the sale"), null=True, blank=True, **MONEY)
     # A line handed over from a discontinued grant: no money was spent on it here

@@ -2,6 +2,7 @@
 recording a delivery, the commitments ledger and the exports."""
 
 import csv
+import re
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -223,8 +224,4 @@ def _csv_cell(value):
 
 
 def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return re.fullmatch(r"-?\d+(\.\d+)?", text) is not None
