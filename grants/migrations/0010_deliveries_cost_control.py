@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='programme',
             name='cost_tolerance',
-            field=models.DecimalField(decimal_places=2, default=Decimal('0.10'), help_text='A share: 0.10 lets a delivered price exceed the approved one by 10 %.', max_digits=3, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))], verbose_name='price tolerance before re-approval'),
+            field=models.DecimalField(decimal_places=2, db_default=Decimal('0.10'), default=Decimal('0.10'), help_text='A share: 0.10 lets a delivered price exceed the approved one by 10 %.', max_digits=3, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('1'))], verbose_name='price tolerance before re-approval'),
         ),
         migrations.AddConstraint(
             model_name='programme',

@@ -63,6 +63,7 @@ class Programme(models.Model):
         max_digits=3,
         decimal_places=2,
         default=Decimal("0.10"),
+        db_default=Decimal("0.10"),  # (rows written in bulk without it, bench/generate)
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text=_("A share: 0.10 lets a delivered price exceed the approved one by 10 %."),
     )
