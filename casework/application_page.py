@@ -34,8 +34,9 @@ from grants.forms import (
     ReassignForm,
     RegistrationForm,
     TransitionForm,
+    equipment_outcomes,
 )
-from grants.models import STATE_LABELS, Document, DocumentKind
+from grants.models import STATE_LABELS, Document, DocumentKind, EquipmentOutcome
 from grants.views import timeline
 from grants.views.common import visible_application
 from grants.workflow import State
@@ -86,26 +87,56 @@ def _items(application):
 
 
 def _deliveries(application):
-    """Each delivery with its lines, in one query: a LEFT JOIN, so that a delivery
-    without lines would still show."""
+    """Each delivery with its lines and whether a signed protocol uploaded after it
+    covers it, in one query: a LEFT JOIN, so that a delivery without lines would still
+    show."""
     deliveries = {}
     rows = application.deliveries.order_by("delivered_on", "id", "lines__id").values_list(
         "pk",
         "delivered_on",
         "supplier",
         "invoice_number",
+        "created_at",
+        "handover_protocol__created_at",
         "lines__quantity",
         "lines__item__description",
         "lines__amount",
         "lines__amount_eur",
+        "lines__pk",
+        "lines__serial_number",
+        "lines__asset_tag",
+        "lines__outcome",
     )
-    for pk, delivered_on, supplier, invoice, quantity, description, amount, amount_eur in rows:
+    for row in rows:
+        pk, delivered_on, supplier, invoice, recorded, signed, quantity, description, amount, amount_eur = (
+            row[:10]
+        )
+        line_pk, serial_number, asset_tag, outcome = row[10:]
         delivery = deliveries.setdefault(
-            pk, {"delivered_on": delivered_on, "supplier": supplier, "invoice_number": invoice, "lines": []}
+            pk,
+            {
+                "pk": pk,
+                "delivered_on": delivered_on,
+                "supplier": supplier,
+                "invoice_number": invoice,
+                # As Delivery.objects.without_protocol() reads it.
+                "has_protocol": signed is not None and signed >= recorded,
+                "lines": [],
+            },
         )
         if quantity is not None:
             delivery["lines"].append(
-                {"quantity": quantity, "description": description, "amount": amount, "amount_eur": amount_eur}
+                {
+                    "pk": line_pk,
+                    "quantity": quantity,
+                    "description": description,
+                    "amount": amount,
+                    "amount_eur": amount_eur,
+                    "serial_number": serial_number,
+                    "asset_tag": asset_tag,
+                    "outcome": outcome,
+                    "delivered_on": delivered_on,
+                }
             )
     return list(deliveries.values())
 
@@ -143,6 +174,7 @@ def _detail_context(
     context.update(_staff_actions(user, application))
     context.update(_contract_section(user, application))
     context.update(selection.household_section(user, application))
+    context.update(_equipment_outcome_fields(user, application, context))
     return context
 
 
@@ -280,6 +312,21 @@ def _contract_section(user, application):
     }
 
 
+def _equipment_outcome_fields(user, application, context):
+    """What the discontinue step asks about each delivered item (read from the page's
+    deliveries), for who may take it."""
+    may_discontinue = any(row["name"] == "discontinue" and row["allowed"] for row in context["transitions"])
+    if application.state != State.FOLLOW_UP or not may_discontinue:
+        return {"equipment_lines": [], "reallocation_targets": []}
+    return {
+        "equipment_lines": [
+            line for delivery in context["deliveries"] for line in delivery["lines"] if not line["outcome"]
+        ],
+        "reallocation_targets": list(selectors.reallocation_targets(user, application)),
+        "equipment_outcomes": EquipmentOutcome.choices,
+    }
+
+
 def _party_user_ids(application):
     """The accounts of the applicant and the cooperative members: whom a history without
     names calls "the applicant"."""
@@ -324,6 +371,13 @@ def application_transition(request, pk):
         if approval is not None:
             application = services.approve_reduced(
                 application=application, by=user, items=approval.granted(), reason=comment
+            )
+        elif name == "discontinue":
+            application = services.discontinue_grant(
+                application=application,
+                by=user,
+                comment=comment,
+                outcomes=equipment_outcomes(request.POST, selectors.undisposed_lines(application)),
             )
         else:
             application = services.take_transition(

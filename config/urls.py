@@ -69,6 +69,11 @@ api_v1 = [
         grants_api.DeliveryListCreate.as_view(),
         name="application-deliveries",
     ),
+    path(
+        "applications/<int:pk>/cost-reapprovals/",
+        grants_api.CostReapprovalListCreate.as_view(),
+        name="application-cost-reapprovals",
+    ),
     path("applications/<int:pk>/visits/", assessments_api.VisitList.as_view(), name="application-visits"),
     path("visits/<int:pk>/record/", assessments_api.VisitRecord.as_view(), name="visit-record"),
     path(
@@ -151,6 +156,11 @@ api_v1 = [
     ),
     path(
         "purchase-orders/<int:pk>.pdf", api_procurement.PurchaseOrderPdf.as_view(), name="purchase-order-pdf"
+    ),
+    path(
+        "applications/<int:pk>/deliveries/<int:delivery>/handover-protocol.pdf",
+        reports_api.DeliveryHandoverProtocol.as_view(),
+        name="delivery-handover-protocol",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),

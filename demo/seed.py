@@ -19,8 +19,7 @@ from applicants.models import Country, IntegrationCentre
 from applicants.services import assign_staff, register_applicant
 from assessments.models import RubricCriterion
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
-from grants import documents, services
-from grants import selectors as grant_selectors
+from grants import documents, selectors, services
 from grants.models import ExchangeRate, GrantApplication, Programme, Supplier
 from grants.services import procurement as buying
 from grants.workflow import State
@@ -455,7 +454,7 @@ def seed_procurement(*, centres, finance, programmes, today):
         for number, application in enumerate(waiting):
             if application.business_registered_on is None and programme.registration_rule:
                 # The programme asks the business registered before it buys for it.
-                officer = grant_selectors.field_officers_of(application.centre_id).first()
+                officer = selectors.field_officers_of(application.centre_id).first()
                 services.record_registration(
                     application=application,
                     by=officer,
@@ -674,6 +673,9 @@ def drive(
                 "actual_unit_cost": str(
                     (item.unit_cost * Decimal(rnd.choice(["0.95", "1.00", "1.04"]))).quantize(Decimal("0.01"))
                 ),
+                # The asset register: a serial number, and the programme's asset tag.
+                "serial_number": f"SN-{app.pk:04d}-{item.position + 1}",
+                "asset_tag": f"MG-{app.pk:05d}-{item.position + 1}",
             }
             for item in app.items.all()
         ],
@@ -709,9 +711,7 @@ def drive(
     if state == State.FOLLOW_UP:
         return app
     if state == State.DISCONTINUED:
-        return services.take_transition(
-            application=app, name="discontinue", by=officer, comment="The business closed after six months."
-        )
+        return discontinue_demo_grant(app, officer)
     return services.take_transition(application=app, name="complete", by=officer)
 
 
@@ -760,3 +760,34 @@ DEMO_LOGINS = [
     ("procurement", "procurement officer", "all centres"),
     ("procurement2", "procurement officer", "all centres"),
 ]
+
+
+def discontinue_demo_grant(app, officer):
+    """A business closed: its first item reallocated to an approved grant of the same
+    programme that still needs such an item (else recovered), the others sold or lost."""
+    lines = list(selectors.undisposed_lines(app))
+    outcomes = []
+    for number, line in enumerate(lines):
+        if number == 0:
+            target = next(
+                (t for t in selectors.reallocation_targets(officer, app) if t.quantity_due >= line.quantity),
+                None,
+            )
+            outcomes.append(
+                {"line": line.pk, "outcome": "reallocated", "to_item": target.pk}
+                if target is not None
+                else {"line": line.pk, "outcome": "recovered"}
+            )
+        elif number % 2:
+            outcomes.append(
+                {
+                    "line": line.pk,
+                    "outcome": "sold",
+                    "proceeds": str((line.amount / 2).quantize(Decimal("0.01"))),
+                }
+            )
+        else:
+            outcomes.append({"line": line.pk, "outcome": "lost"})
+    return services.discontinue_grant(
+        application=app, by=officer, comment="The business closed after six months.", outcomes=outcomes
+    )

@@ -1,6 +1,8 @@
 """REST API v1 for programmes, applications, transitions, history, documents, deliveries
 and visits (docs/api.md). Thin: permission-filtered selectors to read, services to write."""
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -16,18 +18,21 @@ from rest_framework.views import APIView
 from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import applicants_for
-from core.errors import NotAllowed, NotVisible, ServiceError
+from core.errors import NotAllowed, NotVisible, ServiceError, require
 
 from . import documents as document_service
-from . import selectors, services, transitions
+from . import permissions, selectors, services, transitions
 from .audit_api import APPLICANT_ACTOR
 from .models import (
     MAX_QUANTITY,
     CooperativeMember,
+    CostReapproval,
     Delivery,
+    DeliveryLine,
     Document,
     DocumentKind,
     EquipmentItem,
+    EquipmentOutcome,
     GrantApplication,
     Programme,
     Sector,
@@ -242,6 +247,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             "ceiling",
             "target_groups",
             "training_threshold",
+            "cost_tolerance",
             "pass_mark",
             "call_opens",
             "call_closes",
@@ -428,10 +434,21 @@ class TransitionList(NoAuditor, APIView):
         return Response([{k: r[k] for k in ("name", "target", "allowed", "reason")} for r in rows])
 
 
+class EquipmentOutcomeSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="a delivery line of this grant")
+    outcome = serializers.ChoiceField(choices=EquipmentOutcome.choices)
+    proceeds = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False)
+    to_item = serializers.IntegerField(
+        required=False, help_text="reallocated: the item still due of another approved grant of the programme"
+    )
+
+
 class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(
         required=False, allow_blank=True, max_length=transitions.COMMENT_MAX_LENGTH
     )
+    # discontinue only: what became of each delivered item (docs/api.md).
+    equipment = EquipmentOutcomeSerializer(many=True, required=False)
 
 
 class ApprovedItemSerializer(serializers.Serializer):
@@ -464,6 +481,13 @@ class TransitionTake(NoAuditor, APIView):
                 raise serializers.ValidationError({"items": ["Each item once."]})
             services.approve_reduced(
                 application=application, by=request.user, items=granted, reason=values.get("comment", "")
+            )
+        elif name == "discontinue":
+            services.discontinue_grant(
+                application=application,
+                by=request.user,
+                comment=values.get("comment", ""),
+                outcomes=[dict(row) for row in values.get("equipment", [])],
             )
         else:
             services.take_transition(
@@ -623,6 +647,12 @@ class DeliveryLineSerializer(serializers.Serializer):
     item = serializers.IntegerField()
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
     actual_unit_cost = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    serial_number = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(DeliveryLine, "serial_number")
+    )
+    asset_tag = serializers.CharField(
+        required=False, allow_blank=True, max_length=max_length(DeliveryLine, "asset_tag")
+    )
 
 
 class DeliverySerializer(serializers.Serializer):
@@ -642,6 +672,35 @@ class DeliverySerializer(serializers.Serializer):
     lines = DeliveryLineSerializer(many=True)
 
 
+class CostReapprovalSerializer(serializers.ModelSerializer):
+    limit = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    reason = serializers.CharField(max_length=max_length(CostReapproval, "reason"))
+
+    class Meta:
+        model = CostReapproval
+        fields = ["id", "application", "limit", "reason", "approved_by", "created_at"]
+        read_only_fields = ["id", "application", "approved_by", "created_at"]
+
+
+class CostReapprovalListCreate(NoAuditor, ListAPIView):
+    """The cost re-approvals of a grant (newest first); a programme manager adds one."""
+
+    serializer_class = CostReapprovalSerializer
+
+    def get_queryset(self):
+        application = get_application(self.request.user, self.kwargs["pk"])
+        require(permissions.can_view_ledger(self.request.user, application))
+        return application.cost_reapprovals.all()
+
+    @extend_schema(request=CostReapprovalSerializer, responses={201: CostReapprovalSerializer})
+    def post(self, request, pk):
+        application = get_application(request.user, pk)
+        data = CostReapprovalSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reapproval = services.reapprove_cost(application=application, by=request.user, **data.validated_data)
+        return Response(CostReapprovalSerializer(reapproval).data, status=status.HTTP_201_CREATED)
+
+
 class DeliveryReadSerializer(serializers.ModelSerializer):
     lines = serializers.SerializerMethodField()
 
@@ -654,6 +713,7 @@ class DeliveryReadSerializer(serializers.ModelSerializer):
             "supplier",
             "invoice_number",
             "purchase_order",
+            "reapproval",
             "lines",
         ]
 
@@ -665,6 +725,10 @@ class DeliveryReadSerializer(serializers.ModelSerializer):
                 "actual_unit_cost": str(line.actual_unit_cost),
                 "amount": str(line.amount),
                 "amount_eur": str(line.amount_eur),
+                "serial_number": line.serial_number,
+                "asset_tag": line.asset_tag,
+                "reallocated_from": line.reallocated_from_id,
+                "book_value": None if line.book_value is None else str(line.book_value),
             }
             for line in obj.lines.all()
         ]

@@ -15,6 +15,7 @@ from .models import (
     ContributionPayment,
     CooperativeMember,
     Delivery,
+    DeliveryLine,
     DocumentKind,
     EquipmentItem,
     GrantApplication,
@@ -297,6 +298,14 @@ class DeliveryLineForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.01"}),
         **MONEY_FIELD,
     )
+    serial_number = forms.CharField(
+        label=_("Serial number (optional)"),
+        required=False,
+        max_length=max_length(DeliveryLine, "serial_number"),
+    )
+    asset_tag = forms.CharField(
+        label=_("Asset tag (optional)"), required=False, max_length=max_length(DeliveryLine, "asset_tag")
+    )
 
     def clean(self):
         data = super().clean()
@@ -306,6 +315,68 @@ class DeliveryLineForm(forms.Form):
 
 
 DeliveryLineFormSet = forms.formset_factory(DeliveryLineForm, extra=0, max_num=200, absolute_max=200)
+
+
+class DeliveryEntry:
+    """The delivery page's form: the delivery (date, supplier, invoice) and one line per
+    item still due, prefilled with the quantity due. It reads what was typed; the
+    service (`record_delivery_lines`) decides whether the delivery may be recorded."""
+
+    def __init__(self, data=None, *, items, orders=()):
+        """`orders`: the grant's approved purchase orders, one of which it may name."""
+        self.items = {item.pk: item for item in items}
+        initial = [{"item": item.pk, "quantity": item.quantity_due} for item in items]
+        self.form = DeliveryForm(data, orders=orders)
+        self.formset = DeliveryLineFormSet(data, initial=initial, prefix="lines")
+        self.errors = []
+        self.status = 200
+
+    def is_valid(self):
+        """True when the form is complete and at least one line has a quantity."""
+        if not (self.form.is_valid() and self.formset.is_valid()):
+            self.status = 400
+            return False
+        if not self.lines():
+            self.refuse([str(_("Enter the quantity of at least one item delivered now."))], 400)
+            return False
+        return True
+
+    def header(self):
+        return dict(self.form.cleaned_data)
+
+    def lines(self):
+        return [
+            {key: value for key, value in line.cleaned_data.items() if value not in (None, "")}
+            for line in self.formset.forms
+            if line.cleaned_data.get("quantity")
+        ]
+
+    def refuse(self, messages, status):
+        self.errors, self.status = messages, status
+
+    def rows(self):
+        """Each line's form beside the item it is for (None for a tampered id)."""
+        rows = []
+        for line in self.formset.forms:
+            try:
+                item = self.items.get(int(line["item"].value()))
+            except (TypeError, ValueError):
+                item = None
+            rows.append({"form": line, "item": item})
+        return rows
+
+
+class CostReapprovalForm(forms.Form):
+    limit = forms.DecimalField(
+        label=_("Most the grant's deliveries may cost in total"),
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        **MONEY_FIELD,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+    )
 
 
 class DashboardFilterForm(forms.Form):
@@ -358,3 +429,19 @@ class RegistrationForm(forms.Form):
         max_length=max_length(GrantApplication, "business_registration_number"),
     )
     registered_on = forms.DateField(label=_("Registered on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def equipment_outcomes(data, lines):
+    """The outcome of each of `lines` as the discontinue form sends it
+    (`equipment-<line>-outcome`, `-proceeds`, `-to_item`), for discontinue_grant, which
+    checks them."""
+    rows = []
+    for line in lines:
+        prefix = f"equipment-{line.pk}-"
+        row = {"line": line.pk, "outcome": data.get(prefix + "outcome", "")}
+        for name in ("proceeds", "to_item"):
+            if data.get(prefix + name):
+                row[name] = data.get(prefix + name)
+        if row["outcome"]:
+            rows.append(row)
+    return rows

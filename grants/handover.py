@@ -27,6 +27,9 @@ TEXT = {
         "programme": "Programme",
         "donor": "Donor",
         "grant": "Grant no.",
+        "delivery": "Delivery no.",
+        "supplier": "Supplier",
+        "invoice": "Invoice no.",
         "business": "Business",
         "beneficiary": "Beneficiary",
         "members": "Cooperative members",
@@ -57,6 +60,9 @@ TEXT = {
         "programme": "Program",
         "donor": "Donator",
         "grant": "Broj granta",
+        "delivery": "Isporuka br.",
+        "supplier": "Dobavljač",
+        "invoice": "Broj fakture",
         "business": "Delatnost",
         "beneficiary": "Korisnik",
         "members": "Članovi zadruge",
@@ -87,6 +93,9 @@ TEXT = {
         "programme": "Programi",
         "donor": "Donatori",
         "grant": "Numri i grantit",
+        "delivery": "Dorëzimi nr.",
+        "supplier": "Furnizuesi",
+        "invoice": "Numri i faturës",
         "business": "Biznesi",
         "beneficiary": "Përfituesi",
         "members": "Anëtarët e kooperativës",
@@ -118,14 +127,18 @@ language_of = pdf.language_of
 format_money = pdf.format_money
 
 
-def protocol_rows(application):
+def protocol_rows(application, delivery=None):
     """What the protocol lists: each delivery line recorded so far (date, actual unit
-    cost), then whatever is still to deliver of each item at its approved estimate.
+    cost), then whatever is still to deliver of each item at its approved estimate; for
+    one `delivery`, its lines only (what that handover hands over).
     Rows are (description, delivered_on or None, quantity, unit value, value, estimate?)."""
+    lines = DeliveryLine.objects.filter(delivery__application=application)
+    if delivery is not None:
+        lines = lines.filter(delivery=delivery)
     lines = list(
-        DeliveryLine.objects.filter(delivery__application=application)
-        .select_related("delivery", "item")
-        .order_by("item__position", "item_id", "delivery__delivered_on", "id")
+        lines.select_related("delivery", "item").order_by(
+            "item__position", "item_id", "delivery__delivered_on", "id"
+        )
     )
     delivered = {}
     by_item = {}
@@ -146,15 +159,16 @@ def protocol_rows(application):
                 )
             )
         due = item.quantity_granted - delivered.get(item.pk, 0)
-        if due > 0:
+        if due > 0 and delivery is None:
             rows.append(
                 (item.description, None, due, cents(item.unit_cost), cents(item.unit_cost * due), True)
             )
     return rows
 
 
-def render(application, *, officer_name=""):
-    """The protocol of `application` as PDF bytes."""
+def render(application, *, officer_name="", delivery=None):
+    """The protocol of `application` as PDF bytes: of the whole grant, or of one
+    `delivery` (its lines, its date, supplier and invoice)."""
     language = language_of(application)
     text = TEXT[language]
     programme, applicant = application.programme, application.applicant
@@ -173,6 +187,15 @@ def render(application, *, officer_name=""):
         (text["programme"], programme.public_label),
         (text["donor"], programme.donor),
         (text["grant"], str(application.pk)),
+        *(
+            [
+                (text["delivery"], f"{delivery.pk} · {delivery.delivered_on.strftime('%d.%m.%Y')}"),
+                (text["supplier"], delivery.supplier),
+                (text["invoice"], delivery.invoice_number),
+            ]
+            if delivery is not None
+            else []
+        ),
         (text["business"], application.business_name),
         (text["beneficiary"], applicant.full_name),
     ]
@@ -186,7 +209,7 @@ def render(application, *, officer_name=""):
             facts.append((text["members"], members))
     form.facts(facts)
 
-    rows = protocol_rows(application)
+    rows = protocol_rows(application, delivery)
     total = sum((row[4] for row in rows), ZERO)
     form.set_font("DejaVu", "", 9)
     with form.table(
@@ -238,9 +261,10 @@ def can_print_protocol(user, application):
     )
 
 
-def protocol_for(*, application, by):
-    """The PDF for `by`, audited as a document of the application being produced.
-    Raises NotAllowed/NotVisible, or Conflict before approval and after cancellation."""
+def protocol_for(*, application, by, delivery=None):
+    """The PDF for `by` (of the whole grant, or of one of its deliveries), audited as a
+    document of the application being produced. Raises NotAllowed/NotVisible, or
+    Conflict before approval and after cancellation."""
 
     require(can_print_protocol(by, application))
     if application.state not in PRINTABLE_STATES:
@@ -250,13 +274,16 @@ def protocol_for(*, application, by):
         )
     officer = application.assigned_officer
     officer_name = (officer.get_full_name() or officer.username) if officer else ""
-    content = render(application, officer_name=officer_name)
+    content = render(application, officer_name=officer_name, delivery=delivery)
     trail.record(
         action="handover_protocol_printed",
         actor=by,
         application=application,
         from_state=application.state,
         to_state=application.state,
-        data={"language": language_of(application)},
+        data={
+            "language": language_of(application),
+            **({"delivery": delivery.pk} if delivery is not None else {}),
+        },
     )
     return content

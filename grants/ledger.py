@@ -27,7 +27,7 @@ from .workflow import State
 def application_ledger(application, *, reader=None):
     """The ledger of one grant: its commitments, each delivery line in the programme's
     currency and in EUR, and the variance between what was committed and what the
-    equipment actually cost. Three queries.
+    equipment actually cost. Four queries (with the re-approvals).
 
     - `delivered`: Σ line amounts (quantity × actual unit cost), programme currency;
     - `delivered_eur`: Σ line amounts in EUR at each delivery date's rate, as recorded;
@@ -38,12 +38,14 @@ def application_ledger(application, *, reader=None):
     - `committed`: what the grant counts for in the programme budget (module docstring).
     """
     commitments = list(application.commitments.order_by("created_at", "id"))
+    reapprovals = list(application.cost_reapprovals.order_by("created_at", "id"))
     lines = list(
         DeliveryLine.objects.filter(delivery__application=application)
         .select_related("delivery", "item")
         .order_by("delivery__delivered_on", "delivery_id", "id")
     )
     rows = []
+    suppliers = {}
     delivered = delivered_eur = at_estimate = ZERO
     for line in lines:
         estimate = cents(line.item.unit_cost_granted * line.quantity)
@@ -64,11 +66,27 @@ def application_ledger(application, *, reader=None):
                 "amount_eur": cents(line.amount_eur),
                 "estimate": estimate,
                 "variance": cents(line.amount) - estimate,
+                # The asset register's facts (a reallocated line costs nothing here: its
+                # cost is counted once, on the grant that bought it).
+                "serial_number": line.serial_number,
+                "asset_tag": line.asset_tag,
+                "reallocated_from": line.reallocated_from_id,
+                "book_value": line.book_value,
+                "outcome": line.outcome,
+                "proceeds": line.proceeds,
+                "ownership_passed_on": line.ownership_passed_on,
             }
         )
         delivered += cents(line.amount)
         delivered_eur += cents(line.amount_eur)
         at_estimate += estimate
+        supplier = suppliers.setdefault(
+            line.delivery.supplier,
+            {"supplier": line.delivery.supplier, "delivered": ZERO, "at_approved": ZERO, "variance": ZERO},
+        )
+        supplier["delivered"] += cents(line.amount)
+        supplier["at_approved"] += estimate
+        supplier["variance"] += cents(line.amount) - estimate
 
     active = next((c for c in commitments if c.status == Commitment.Status.ACTIVE), None)
     if application.state in State.AT_COST:
@@ -111,4 +129,24 @@ def application_ledger(application, *, reader=None):
         "delivered_at_estimate": at_estimate,
         "variance": delivered - at_estimate,
         "still_to_deliver_at_estimate": (approved - at_estimate) if approved is not None else None,
+        # Delivered against approved, per supplier (the supplier as written on the delivery).
+        "by_supplier": sorted(suppliers.values(), key=lambda row: row["supplier"]),
+        # What deliveries may cost without a re-approval (docs/design.md, "Cost control"),
+        # the ceiling nothing passes, and the re-approvals given.
+        "cost_tolerance": application.programme.cost_tolerance,
+        "within_tolerance": (
+            cents(approved * (1 + application.programme.cost_tolerance)) if approved is not None else None
+        ),
+        "ceiling": cents(application.programme.ceiling),
+        "reapprovals": [
+            {
+                "id": r.pk,
+                "limit": cents(r.limit),
+                "created_at": r.created_at,
+                "approved_by": r.approved_by_id,
+                # Free text about a grant and perhaps a person: as the release reason.
+                "reason": r.reason if names else "",
+            }
+            for r in reapprovals
+        ],
     }

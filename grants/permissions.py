@@ -225,6 +225,20 @@ def can_record_delivery_lines(user, application):
     return can_transition(user, application, "record_delivery")
 
 
+def can_reapprove_cost(user, application):
+    """A delivery above the approved cost (plus the programme's tolerance) needs a
+    programme manager of the centre, who may approve grants, and who is not a party
+    to it (docs/design.md, "Cost control")."""
+    seen = can_view_application(user, application)
+    if not seen:
+        return seen
+    if not (roles.has_role(user, roles.PROGRAMME_MANAGER) and user.has_perm("grants.approve_application")):
+        return Decision(False, _("Only a programme manager re-approves the cost of a grant's equipment."))
+    if is_party(user, application):
+        return Decision(False, OWN_APPLICATION)
+    return ALLOWED
+
+
 def can_reassign(user, application, officer=None):
     """A programme manager of the centre gives the application to another field officer
     of that centre (docs/design.md: managers reassign work)."""

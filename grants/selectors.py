@@ -16,11 +16,11 @@ from applicants.selectors import centre_scope, centres_for, remember_centre_ids
 from audit.models import AuditEvent
 from core.money import cents
 
+from . import workflow
 from .models import (
     Commitment,
     Delivery,
     DeliveryLine,
-    Document,
     EquipmentItem,
     GrantApplication,
     GrantApplicationUserObjectPermission,
@@ -189,32 +189,40 @@ def awaiting_delivery(user):
         .annotate(n=Sum("quantity"))
         .values("n")
     )
-    protocol = Document.objects.filter(application=OuterRef("pk"), kind="handover_protocol")
+    deliveries = Delivery.objects.filter(application=OuterRef("pk"))
     return (
         applications_for(user)
         .filter(state=State.APPROVED)
         .annotate(
             quantity_ordered=Coalesce(Subquery(ordered, output_field=IntegerField()), Value(0)),
             quantity_delivered=Coalesce(Subquery(delivered, output_field=IntegerField()), Value(0)),
-            has_protocol=Exists(protocol),
+            # Every delivery so far covered by a protocol uploaded after it (the rule).
+            has_protocol=Exists(deliveries) & ~Exists(deliveries.without_protocol()),
         )
         .select_related("programme", "centre")
         .order_by("approved_at", "id")
     )
 
 
+def has_handover_protocol(application):
+    """Whether every delivery of the grant so far is covered by a signed handover
+    protocol uploaded after it (the workflow's rule)."""
+    return workflow.HANDOVER_PROTOCOL(application)
+
+
 def deliveries_for(user):
     """Deliveries of the applications the user may open, newest first, with their totals
-    in the programme's currency and in EUR and whether a handover protocol is on file."""
+    in the programme's currency and in EUR and whether a signed handover protocol
+    (uploaded after it) covers each."""
 
     money = DecimalField(max_digits=14, decimal_places=2)
-    protocol = Document.objects.filter(application=OuterRef("application_id"), kind="handover_protocol")
+    uncovered = Delivery.objects.filter(pk=OuterRef("pk")).without_protocol()
     return (
         Delivery.objects.filter(application__in=applications_for(user))
         .annotate(
             total=Sum("lines__amount", output_field=money),
             total_eur=Sum("lines__amount_eur", output_field=money),
-            has_protocol=Exists(protocol),
+            has_protocol=~Exists(uncovered),
         )
         .select_related("application__programme")
         .order_by("-delivered_on", "-id")
@@ -272,4 +280,46 @@ def audit_events_for(user):
     return AuditEvent.objects.filter(
         Q(application__isnull=False, application__centre_id__in=centres)
         | Q(application__isnull=True, applicant__centre_id__in=centres)
+    )
+
+
+def undisposed_lines(application):
+    """The items delivered to a grant whose outcome is not recorded (what discontinue
+    asks about), with their item and delivery."""
+    return (
+        DeliveryLine.objects.filter(delivery__application=application, outcome="")
+        .select_related("item", "delivery")
+        .order_by("delivery__delivered_on", "delivery_id", "id")
+    )
+
+
+def reallocation_targets(user, application, limit=200):
+    """Items still due of the other approved grants of the programme that the user may
+    open: where equipment of a closed business can go (one query)."""
+    return (
+        EquipmentItem.objects.filter(
+            application__in=applications_for(user),
+            application__programme_id=application.programme_id,
+            application__state=State.APPROVED,
+        )
+        .exclude(application=application)
+        .with_delivered()
+        .filter(delivered__lt=Coalesce("approved_quantity", "quantity"))
+        .select_related("application")
+        .order_by("application_id", "position", "id")[:limit]
+    )
+
+
+def asset_register(user):
+    """Every delivered item of the grants the user may open, newest delivery first: the
+    asset register (serial number, asset tag, value, ownership, outcome, reallocation)."""
+    return (
+        DeliveryLine.objects.filter(delivery__application__in=applications_for(user))
+        .select_related(
+            "item",
+            "delivery__application__programme",
+            "reallocated_from__delivery",
+            "reallocated_to__delivery",
+        )
+        .order_by("-delivery__delivered_on", "-delivery_id", "-id")
     )

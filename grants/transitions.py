@@ -43,6 +43,10 @@ class Step:
     comment_required: str | None = None
     # The comment is the closing reason the model keeps (and the applicant is told).
     comment_is_reason: bool = False
+    # The step is taken with the outcome of every delivered item (what became of the
+    # equipment: grants.services.assets.discontinue_grant); refused while one is missing,
+    # like a missing comment (rule `equipment_accounted`), not shown as a blocked guard.
+    equipment_outcomes: bool = False
     # The step's method records who took it (the approver).
     records_actor: bool = False
     # The application's path ends with it: the button is shown as dangerous.
@@ -212,6 +216,7 @@ DISCONTINUE = Step(
     button=_("Discontinue"),
     diagram=_("discontinue"),
     history=_("Discontinued"),
+    equipment_outcomes=True,
     comment_required=_("Give the reason (for example: the business closed)."),
     comment_is_reason=True,
     ends=True,

@@ -4,6 +4,9 @@ from .views import contracts, finance, manager, procurement
 
 urlpatterns = [
     path("applications/<int:pk>/deliveries/new/", finance.delivery_new, name="delivery-new"),
+    path(
+        "applications/<int:pk>/cost-reapproval/", finance.cost_reapproval, name="application-cost-reapproval"
+    ),
     path("applications/<int:pk>/ledger/", finance.application_ledger, name="application-ledger-page"),
     path(
         "applications/<int:pk>/contributions/new/", contracts.contribution_new, name="contribution-new-page"
@@ -34,4 +37,5 @@ urlpatterns = [
     path("procurement/orders/", procurement.purchase_orders, name="procurement-orders"),
     path("procurement/orders/<int:pk>/approve/", procurement.order_approve, name="procurement-order-approve"),
     path("procurement/orders/<int:pk>.pdf", procurement.order_pdf, name="procurement-order-pdf"),
+    path("finance/assets/", finance.assets, name="finance-assets"),
 ]

@@ -243,7 +243,14 @@ def _all_items_delivered(app):
 
 
 def _handover_protocol(app):
-    return app.documents.filter(kind="handover_protocol").exists()
+    # Each delivery (and so each delivered line) covered by a protocol uploaded after it.
+    deliveries = app.deliveries.all()
+    return deliveries.exists() and not deliveries.without_protocol().exists()
+
+
+def _equipment_accounted(app):
+    # Every item delivered to the grant has its outcome recorded (before the step).
+    return not app.deliveries.filter(lines__isnull=False, lines__outcome="").exists()
 
 
 # The grant contract's conditions (grants.contracts): the fact, then the rule, which a
@@ -339,7 +346,10 @@ ALL_ITEMS_DELIVERED = Rule(
 )
 HANDOVER_PROTOCOL = Rule(
     "handover_protocol",
-    _("Upload the handover protocol signed by the beneficiary."),
+    _(
+        "Upload the handover protocol signed by the beneficiary after the delivery: every "
+        "delivery needs one uploaded after it was recorded."
+    ),
     _handover_protocol,
 )
 SIGNED_CONTRACT = Rule(
@@ -356,6 +366,11 @@ BUSINESS_REGISTERED = Rule(
     "business_registered",
     _("Record the business's registration number and date."),
     _asked("registration_rule", business_registered),
+)
+EQUIPMENT_ACCOUNTED = Rule(
+    "equipment_accounted",
+    _("Say what became of each delivered item: recovered, reallocated to another grant, sold or lost."),
+    _equipment_accounted,
 )
 LAST_VISIT_DONE = Rule(
     "last_visit_done", _("The 12-month monitoring visit has not been recorded."), _last_visit_done

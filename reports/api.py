@@ -3,6 +3,7 @@ CSV/XLSX exports, the ledger of one application and its handover protocol. Thin:
 figures come from reports.figures, the files from reports.exports and grants.handover."""
 
 from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -25,6 +26,8 @@ FILTER_PARAMETERS = [
     OpenApiParameter("target_group", str, enum=list(reports.TARGET_GROUP_FIELDS)),
     OpenApiParameter("from", OpenApiTypes.DATE, description="first day of the period"),
     OpenApiParameter("to", OpenApiTypes.DATE, description="last day of the period"),
+    OpenApiParameter("donor", str, description="the programme's donor, exactly"),
+    OpenApiParameter("currency", str, description="the programme's currency"),
 ]
 BUDGET_PARAMETERS = [
     OpenApiParameter("programme", int),
@@ -57,14 +60,13 @@ def figures_json(figures):
 
 
 def budget_row_json(row, level):
-    amounts = {k: money(row[k]) for k in ("budget", "committed", "delivered", "delivered_eur", "remaining")}
+    amounts = {k: money(row[k]) for k in reports.BUDGET_AMOUNTS}
     amounts.update(
         {
             "quotes_per_item": share(row["quotes_per_item"]),
             "cheapest_share": share(row["cheapest_share"]),
             "purchase_orders": row["purchase_orders"],
             "approved_purchase_orders": row["approved_purchase_orders"],
-            "purchase_order_value": money(row["purchase_order_value"]),
         }
     )
     if level == "programme":
@@ -144,6 +146,8 @@ BUDGET_ROW = inline_serializer(
         "purchase_orders": serializers.IntegerField(),
         "approved_purchase_orders": serializers.IntegerField(),
         "purchase_order_value": MONEY,
+        "delivered_at_approved": MONEY,
+        "variance": MONEY,
     },
     many=True,
 )
@@ -154,6 +158,7 @@ BUDGET_SCHEMA = inline_serializer(
         "results": BUDGET_ROW,
         "by_country": serializers.ListField(child=serializers.DictField()),
         "by_donor": serializers.ListField(child=serializers.DictField()),
+        "by_supplier": serializers.ListField(child=serializers.DictField(), required=False),
         "filters": serializers.DictField(),
     },
 )
@@ -178,15 +183,23 @@ class BudgetReport(ReportsOnly, APIView):
     def get(self, request):
         filters = reports.ReportFilters.from_params(request.query_params)
         report = reports.budget_report(request.user, filters)
-        return Response(
-            {
-                "count": len(report["results"]),
-                "results": [budget_row_json(r, "programme") for r in report["results"]],
-                "by_country": [budget_row_json(r, "country") for r in report["by_country"]],
-                "by_donor": [budget_row_json(r, "donor") for r in report["by_donor"]],
-                "filters": filters.as_params(),
-            }
-        )
+        body = {
+            "count": len(report["results"]),
+            "results": [budget_row_json(r, "programme") for r in report["results"]],
+            "by_country": [budget_row_json(r, "country") for r in report["by_country"]],
+            "by_donor": [budget_row_json(r, "donor") for r in report["by_donor"]],
+            "filters": filters.as_params(),
+        }
+        if reports.can_export_lines(request.user):
+            # Suppliers are named: finance and managers only, as the line exports.
+            body["by_supplier"] = [
+                {
+                    **row,
+                    **{k: money(row[k]) for k in ("delivered", "delivered_at_approved", "variance")},
+                }
+                for row in reports.supplier_variances(request.user, filters)
+            ]
+        return Response(body)
 
 
 class ImpactExport(ReportsOnly, APIView):
@@ -252,6 +265,11 @@ def ledger_json(entry):
                     "variance",
                 )
             },
+            "book_value": None if line["book_value"] is None else money(line["book_value"]),
+            "proceeds": None if line["proceeds"] is None else money(line["proceeds"]),
+            "ownership_passed_on": line["ownership_passed_on"].isoformat()
+            if line["ownership_passed_on"]
+            else None,
         }
         for line in entry["lines"]
     ]
@@ -272,8 +290,26 @@ def ledger_json(entry):
         "delivered_at_estimate",
         "variance",
         "still_to_deliver_at_estimate",
+        "within_tolerance",
+        "ceiling",
     )
-    return {**entry, **{k: money(entry[k]) for k in amounts}, "lines": lines, "commitments": commitments}
+    by_supplier = [
+        {**row, **{k: money(row[k]) for k in ("delivered", "at_approved", "variance")}}
+        for row in entry["by_supplier"]
+    ]
+    reapprovals = [
+        {**r, "limit": money(r["limit"]), "created_at": r["created_at"].isoformat()}
+        for r in entry["reapprovals"]
+    ]
+    return {
+        **entry,
+        **{k: money(entry[k]) for k in amounts},
+        "cost_tolerance": str(entry["cost_tolerance"]),
+        "lines": lines,
+        "commitments": commitments,
+        "by_supplier": by_supplier,
+        "reapprovals": reapprovals,
+    }
 
 
 class ApplicationLedger(NoAuditor, APIView):
@@ -285,6 +321,8 @@ class ApplicationLedger(NoAuditor, APIView):
 
 
 class HandoverProtocol(NoAuditor, APIView):
+    """The protocol of the whole grant: every line delivered so far and what is still due."""
+
     content_negotiation_class = AnyAccept
 
     @extend_schema(
@@ -293,9 +331,30 @@ class HandoverProtocol(NoAuditor, APIView):
     )
     def get(self, request, pk):
         application = get_application(request.user, pk)
-        content = handover.protocol_for(application=application, by=request.user)
-        response = HttpResponse(content, content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="handover-protocol-{application.pk}.pdf"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return protocol_response(request, application, f"handover-protocol-{application.pk}")
+
+
+class DeliveryHandoverProtocol(NoAuditor, APIView):
+    """The protocol of one delivery: its lines, signed on that handover."""
+
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(
+        operation_id="applications_delivery_handover_protocol",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    def get(self, request, pk, delivery):
+        application = get_application(request.user, pk)
+        # A delivery of another grant is not acknowledged.
+        delivery = get_object_or_404(application.deliveries, pk=delivery)
+        name = f"handover-protocol-{application.pk}-delivery-{delivery.pk}"
+        return protocol_response(request, application, name, delivery)
+
+
+def protocol_response(request, application, name, delivery=None):
+    content = handover.protocol_for(application=application, by=request.user, delivery=delivery)
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

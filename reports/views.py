@@ -103,7 +103,11 @@ def budget(request):
         row.update(contributions[row["id"]])
         row["committed_share"] = _share(row["committed"], row["budget"])
         row["delivered_share"] = _share(row["delivered"], row["budget"])
-    return render(request, "grants/finance_budget.html", {"report": report, "can_export_lines": True})
+    return render(
+        request,
+        "grants/finance_budget.html",
+        {"report": report, "suppliers": reports.supplier_variances(user), "can_export_lines": True},
+    )
 
 
 def _share(part, whole):

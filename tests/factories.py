@@ -353,7 +353,10 @@ def make_full_delivery(application, *, delivered_on, protocol=True):
             amount_eur=amount,
         )
     if protocol:
-        DocumentFactory(application=application, kind="handover_protocol")
+        # Signed on handover, uploaded after the delivery was recorded: it covers it.
+        document = DocumentFactory(application=application, kind="handover_protocol")
+        Delivery.objects.filter(pk=delivery.pk).update(handover_protocol=document)
+        delivery.handover_protocol = document
     GrantApplication.objects.filter(pk=application.pk).update(delivered_at=timezone.now())
     return delivery
 
@@ -588,3 +591,34 @@ def quote_file(name="quote.pdf"):
         b"(quote %d)" % marker,
     )
     return SimpleUploadedFile(name, content, content_type="application/pdf")
+
+
+# ---- deliveries ----
+
+
+def upload_handover_protocol(application, by, *, note=b""):
+    """Upload a signed handover protocol through the service, as finance does after a
+    handover: it covers the grant's deliveries recorded before it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from grants import documents
+
+    content = PDF_BYTES + b"%" + str(application.pk).encode() + note + b"\n"
+    return documents.upload_document(
+        application=application,
+        by=by,
+        kind="handover_protocol",
+        uploaded_file=SimpleUploadedFile("protocol-signed.pdf", content, "application/pdf"),
+    )
+
+
+def discontinue(application, by, comment="", outcome="recovered"):
+    """Take discontinue with the same outcome for every delivered item."""
+    from grants import selectors, services
+
+    return services.discontinue_grant(
+        application=application,
+        by=by,
+        comment=comment,
+        outcomes=[{"line": line.pk, "outcome": outcome} for line in selectors.undisposed_lines(application)],
+    )

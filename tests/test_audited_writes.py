@@ -34,7 +34,7 @@ from applicants.models import DuplicateFlag
 from assessments import services as assessment_services
 from assessments.models import Attendance, TrainingCohort
 from grants import documents, services
-from grants.models import AuditEvent, GrantApplication, Programme
+from grants.models import AuditEvent, DeliveryLine, GrantApplication, Programme
 from grants.services import procurement
 from privacy import subjects
 
@@ -62,6 +62,7 @@ FACTS = {
     "grants.EquipmentItem",
     "grants.Commitment",
     "grants.ExchangeRate",
+    "grants.CostReapproval",
     "grants.Delivery",
     "grants.DeliveryLine",
     "grants.Document",
@@ -362,6 +363,24 @@ def quote_chosen_ordered_and_approved(world, during):
 
 
 @path
+def reapprove_delivery_cost(world, during):
+    app = app_in(world, approved=True)
+    with during():
+        services.reapprove_cost(application=app, by=world.manager, limit="2000.00", reason="Dearer.")
+
+
+@path
+def discontinue_with_reallocation(world, during):
+    app = app_in(world, follow_up=True)
+    other = app_in(world, approved=True, applicant=ApplicantFactory(centre=world.centre))
+    first, *rest = DeliveryLine.objects.filter(delivery__application=app)
+    outcomes = [{"line": first.pk, "outcome": "reallocated", "to_item": other.items.first().pk}]
+    outcomes += [{"line": line.pk, "outcome": "lost"} for line in rest]
+    with during():
+        services.discontinue_grant(application=app, by=world.officer, comment="Closed.", outcomes=outcomes)
+
+
+@path
 def load_rates_command(world, during, tmp_path):
     ExchangeRateFactory(currency="RSD", date=TODAY, units_per_eur=Decimal("117"))
     file = tmp_path / "rates.csv"
@@ -535,6 +554,7 @@ def admin_programme_and_rubric(world, during, client):
         "ceiling": str(programme.ceiling),
         "target_groups": '["returnee"]',
         "training_threshold": str(programme.training_threshold),
+        "cost_tolerance": str(programme.cost_tolerance),
         "pass_mark": "3.50",
         "call_opens": programme.call_opens.isoformat(),
         "call_closes": programme.call_closes.isoformat(),

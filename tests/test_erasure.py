@@ -35,6 +35,7 @@ from .factories import (
     DuplicateFlagFactory,
     ExchangeRateFactory,
     UserFactory,
+    discontinue,
     make_full_delivery,
 )
 
@@ -177,9 +178,7 @@ def seed(world):
     Notification.objects.filter(email=person.email).update(
         last_error="550 dragana.k@example.test: no such user"
     )
-    services.take_transition(
-        application=followed, name="discontinue", by=world.officer, comment=FREE_TEXTS["discontinue"]
-    )
+    discontinue(followed, world.officer, FREE_TEXTS["discontinue"])
     # Someone else flagged as possibly her (once shared a phone, since changed); the
     # officer decides it is not her, on the other person's record.
     cousin = ApplicantFactory(centre=world.centre, first_name="Jelena", last_name="Marić")

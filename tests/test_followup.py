@@ -14,7 +14,7 @@ from core.errors import Conflict, NotAllowed, NotVisible, RuleNotMet, ServiceErr
 from grants import services as grant_services
 from grants.models import AuditEvent, GrantApplication
 
-from .factories import ApplicantFactory, ApplicationFactory, MonitoringVisitFactory
+from .factories import ApplicantFactory, ApplicationFactory, MonitoringVisitFactory, discontinue
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -214,7 +214,7 @@ class TestRecordVisit:
         closing = world.application(follow_up=True, applicant=ApplicantFactory(centre=world.centre))
         with pytest.raises(RuleNotMet):
             take(closing, "discontinue", world.officer)
-        closing = take(closing, "discontinue", world.officer, "The workshop closed; the owner emigrated.")
+        closing = discontinue(closing, world.officer, "The workshop closed; the owner emigrated.")
         assert (closing.state, closing.closing_reason) == (
             "discontinued",
             "The workshop closed; the owner emigrated.",
@@ -223,7 +223,7 @@ class TestRecordVisit:
     def test_visits_left_unmade_when_a_grant_ends_are_no_longer_owed(self, world):
         closing = world.application(follow_up=True, state_facts__delivered_on=days(-200))
         visit(world, closing, 3, operating=False)
-        take(closing, "discontinue", world.officer, "The workshop closed.")
+        discontinue(closing, world.officer, "The workshop closed.")
 
         three, six, twelve = closing.visits.order_by("months")
         assert three.closed_on is None and three.visited_on is not None  # made: kept as it was
@@ -290,7 +290,7 @@ class TestOutcomeIndicators:
             equipment_in_use=False,
             monthly_revenue="0",
         )
-        take(closed, "discontinue", world.officer, "Closed.")
+        discontinue(closed, world.officer, "Closed.")
 
         awaiting = new(follow_up=True, state_facts__delivered_on=days(-400))
         visit(

@@ -29,7 +29,13 @@ from grants.models import (
 from reports import figures as reports
 
 from .conftest import run_at_once
-from .factories import ApplicantFactory, DocumentFactory, ExchangeRateFactory, ProgrammeFactory, staff
+from .factories import (
+    ApplicantFactory,
+    ExchangeRateFactory,
+    ProgrammeFactory,
+    staff,
+    upload_handover_protocol,
+)
 
 APPS = ("core", "grants", "assessments", "applicants", "reports")
 
@@ -225,7 +231,6 @@ class TestAtTheBoundary:
         """Delivered for 1,070.00 against 1,100.00 approved: 30.00 goes back to the
         budget, so exactly the next 1,100.00 is left."""
         settled = world.application(approved=True, applicant=ApplicantFactory(centre=world.centre))
-        DocumentFactory(application=settled, kind="handover_protocol")
         first, second = settled.items.all()
         for item, cost in ((first, "600.00"), (second, "470.00")):
             deliver(
@@ -235,6 +240,7 @@ class TestAtTheBoundary:
                 [{"item": item.pk, "quantity": 1, "actual_unit_cost": cost}],
                 invoice=f"INV-{item.pk}",
             )
+        upload_handover_protocol(settled, world.finance)  # signed after the handover
         world.programme.budget = Decimal("2170.00")
         world.programme.save()
         settled.refresh_from_db()

@@ -35,7 +35,7 @@ from applicants import roles
 from applicants.tokens import issue_token
 from audit import trail
 from grants import transitions
-from grants.models import ContributionPayment, HouseholdOverride, PurchaseOrder, SupplierQuote
+from grants.models import ContributionPayment, DeliveryLine, HouseholdOverride, PurchaseOrder, SupplierQuote
 from grants.workflow import State
 
 from .conftest import verified_login
@@ -128,6 +128,9 @@ MATRIX = [
     (A + "application-contributions", "POST", "approved", 401, "403 404 404", "403 403 404", "403 201 404", "201 404", "403 403"),
     (A + "contribution-reversal", "POST", "payment", 401, "403 404 404", "403 403 404", "403 201 404", "201 404", "403 403"),
     (A + "application-registration", "PUT", "approved", 401, "403 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    (A + "delivery-handover-protocol", "GET", "approved_full", 401, "403 404 404", "403 200 404", "403 200 404", "200 404", "403 403"),
+    (A + "application-cost-reapprovals", "GET", "approved", 401, "403 404 404", "403 403 404", "200 200 404", "200 404", "403 403"),
+    (A + "application-cost-reapprovals", "POST", "approved", 401, "403 404 404", "403 403 404", "403 201 404", "403 404", "403 403"),
     # -- API: the audit trail (the auditor's without personal data)
     (A + "audit-events", "GET", None, 401, "403", "200", "200", "403", "200"),
     # -- API: reports (aggregates; row-level money only for finance and managers)
@@ -176,6 +179,7 @@ MATRIX = [
     ("contribution-new-page", "POST", "approved", "login", "403 403 403", "403 403 403", "403 ok 404", "ok 404", "403 403"),
     ("contribution-reverse-page", "POST", "payment", "login", "403 403 403", "403 403 403", "403 ok 404", "ok 404", "403 403"),
     ("registration-page", "POST", "approved", "login", "403 403 403", "403 ok 404", "403 403 403", "403 403", "403 403"),
+    ("application-cost-reapproval", "GET", "approved", "login", "403 403 403", "403 403 403", "403 200 404", "403 403", "403 403"),
     # -- web: training, assessment, visits
     ("cohort-list", "GET", None, "login", "403", "200", "200", "403", "403"),
     ("cohort-new", "GET", None, "login", "403", "200", "403", "403", "403"),
@@ -194,6 +198,7 @@ MATRIX = [
     ("finance-budget", "GET", None, "login", "403", "403", "200", "200", "403"),
     ("finance-deliveries", "GET", None, "login", "403", "403", "200", "200", "403"),
     ("finance-commitments", "GET", None, "login", "403", "403", "200", "200", "403"),
+    ("finance-assets", "GET", None, "login", "403", "403", "200", "200", "403"),
     ("dashboard", "GET", None, "login", "403", "403", "200", "200", "200"),
     # -- procurement (rows with a sixth column: the procurement officer's answers)
     (A + "suppliers", "GET", None, 401, "403", "403", "200", "200", "403", "200"),
@@ -655,7 +660,14 @@ def body_for(name, method, owned, world):
     if name in ("api:application-purchase-orders",):
         return {"supplier": owned.supplier.pk}
     if name == "api:application-transition":
-        return {"comment": "Reason given in the matrix test."}
+        # (the outcome of each delivered item: read by discontinue only)
+        lines = DeliveryLine.objects.filter(delivery__application=apps["follow_up"]) if apps else []
+        return {
+            "comment": "Reason given in the matrix test.",
+            "equipment": [{"line": line.pk, "outcome": "recovered"} for line in lines],
+        }
+    if name == "api:application-cost-reapprovals":
+        return {"limit": "2000.00", "reason": "Prices rose (matrix test)."}
     if name == "application-step":
         return {"transition": "submit", "comment": ""}
     if name == "application-reassign":
@@ -718,6 +730,8 @@ def url_for(name, obj_kind, owned, extra=None):
         kwargs["pk"] = owned.apps[obj_kind].pk
     if name == "application-member-remove":
         kwargs["applicant_id"] = owned.person.pk
+    if name == "api:delivery-handover-protocol":
+        kwargs["delivery"] = owned.apps[obj_kind].deliveries.first().pk
     if name.endswith("-export") and name.startswith("api:report"):
         kwargs["fmt"] = "csv"
     if name == "procurement-order-create":
@@ -897,6 +911,8 @@ def test_an_applicant_trying_other_ids_learns_nothing(mworld, name, method):
             kwargs = {**extra, "pk": NO_SUCH_ID}
             if name == "application-member-remove":
                 kwargs["applicant_id"] = NO_SUCH_ID
+            if name == "api:delivery-handover-protocol":
+                kwargs["delivery"] = NO_SUCH_ID
             if name.startswith("api:report") and name.endswith("-export"):
                 kwargs["fmt"] = "csv"
             if name == "procurement-order-create":

@@ -13,7 +13,7 @@ from grants.models import AuditEvent, Delivery, DeliveryLine
 from reports import figures as reports
 
 from .conftest import verified_login
-from .factories import ApplicantFactory, ApplicantSensitiveFactory, DocumentFactory
+from .factories import ApplicantFactory, ApplicantSensitiveFactory, DocumentFactory, upload_handover_protocol
 
 pytestmark = pytest.mark.django_db
 
@@ -136,13 +136,17 @@ class TestRecordDelivery:
         assert application.state == "approved"
         assert AuditEvent.objects.filter(application=application, action="delivery").exists()
 
-    def test_the_last_item_with_the_protocol_on_file_completes_the_delivery(self, finance, world):
+    def test_the_last_item_then_the_protocol_completes_the_delivery(self, finance, world):
         application = world.application(approved=True)
+        # A protocol uploaded before the delivery does not confirm it (docs/design.md).
         DocumentFactory(application=application, kind="handover_protocol")
         machine, overlock = application.items.order_by("position")
 
         self.post(finance, application, [(machine, "1", "610.00"), (overlock, "1", "470.00")])
 
+        application.refresh_from_db()
+        assert application.state == "approved"
+        upload_handover_protocol(application, world.finance)
         application.refresh_from_db()
         assert application.state == "equipment_delivered"
 

@@ -15,10 +15,11 @@ from grants.models import AuditEvent, Commitment, GrantApplication
 
 from .factories import (
     ApplicantFactory,
-    DocumentFactory,
+    discontinue,
     make_assessment,
     make_full_delivery,
     make_training_done,
+    upload_handover_protocol,
 )
 
 pytestmark = pytest.mark.django_db
@@ -283,8 +284,9 @@ class TestDelivery:
         with pytest.raises(RuleNotMet) as excinfo:
             take(app, "record_delivery", world.finance)
         assert rule_codes(excinfo) == ["handover_protocol"]
-        DocumentFactory(application=app, kind="handover_protocol")
-        assert take(app, "record_delivery", world.finance).state == "equipment_delivered"
+        upload_handover_protocol(app, world.finance)
+        app.refresh_from_db()
+        assert app.state == "equipment_delivered"
 
     def test_the_approver_cannot_record_the_delivery(self, world):
         app = world.application(approved=True, state_facts__approver=world.manager)
@@ -300,7 +302,6 @@ class TestDelivery:
 
     def test_partial_deliveries_stay_approved_until_the_last_item(self, world):
         app = world.application(approved=True)
-        DocumentFactory(application=app, kind="handover_protocol")
         first, second = app.items.all()
         services.record_delivery_lines(
             application=app,
@@ -321,11 +322,15 @@ class TestDelivery:
             lines=[{"item": second.pk, "quantity": 1, "actual_unit_cost": "470.00"}],
         )
         app.refresh_from_db()
+        assert app.state == "approved"
+        upload_handover_protocol(app, world.finance)
+        app.refresh_from_db()
         assert app.state == "equipment_delivered"
         actions = list(AuditEvent.objects.filter(application=app).values_list("action", flat=True))
-        assert actions[-3:] == [
+        assert actions[-4:] == [
             "delivery",
             "delivery",
+            "document_uploaded",
             "record_delivery",
         ]
 
@@ -382,7 +387,7 @@ class TestFollowUp:
         app = world.application(follow_up=True)
         with pytest.raises(RuleNotMet):
             take(app, "discontinue", world.officer)
-        assert take(app, "discontinue", world.officer, "Business closed.").state == "discontinued"
+        assert discontinue(app, world.officer, "Business closed.").state == "discontinued"
 
 
 def test_unknown_transition_is_not_found(world):

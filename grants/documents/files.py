@@ -27,7 +27,7 @@ from core.errors import ServiceError, require
 
 from .. import filechecks, permissions
 from ..images import strip_metadata
-from ..models import Document, DocumentKind
+from ..models import Delivery, Document, DocumentKind
 from ..services import maybe_complete_delivery, note_signed_contract
 from .access import can_delete, can_download, can_upload
 from .kinds import (
@@ -145,12 +145,15 @@ def _store_and_record(application, by, kind, name, stream, content_type):
     try:
         with transaction.atomic():
             document.save()
+            data = {"document": document.pk, "kind": kind, "sha256": sha256}
+            if kind == DocumentKind.HANDOVER_PROTOCOL:
+                data["deliveries"] = _cover_deliveries(application, document)
             trail.record(
                 action="document_uploaded",
                 actor=by,
                 application=application,
                 on_behalf_of=document.on_behalf_of,
-                data={"document": document.pk, "kind": kind, "sha256": sha256},
+                data=data,
             )
     except IntegrityError:
         _delete_object(key)
@@ -190,6 +193,18 @@ def _write_object(document, stream, content_type):
         ) from exc
     document.file.name = stored
     return stored
+
+
+def _cover_deliveries(application, document):
+    """Link a signed handover protocol to the grant's deliveries recorded before it that
+    no protocol covers yet: those are the ones it was signed for. Their ids."""
+    covered = list(
+        Delivery.objects.filter(application=application, created_at__lte=document.created_at)
+        .without_protocol()
+        .values_list("pk", flat=True)
+    )
+    Delivery.objects.filter(pk__in=covered).update(handover_protocol=document)
+    return covered
 
 
 def _maybe_complete_delivery(application, by):

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q, Sum, Value
+from django.db.models import F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -154,6 +154,39 @@ class ExchangeRate(models.Model):
         return f"1 EUR = {self.units_per_eur} {self.currency} on {self.date}"
 
 
+class CostReapproval(models.Model):
+    """A programme manager's re-approval of what a grant's deliveries may cost: above
+    the approved prices plus the programme's tolerance, up to `limit` in total (never
+    above the programme's ceiling per grant). The latest one of a grant is in force;
+    each delivery it let through names it (docs/design.md, "Cost control")."""
+
+    application = models.ForeignKey(
+        "grants.GrantApplication", on_delete=models.PROTECT, related_name="cost_reapprovals"
+    )
+    limit = models.DecimalField(_("most the deliveries may cost in total"), **MONEY)
+    reason = models.TextField(_("reason"), max_length=2000)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(limit__gt=0), name="reapproval_limit_positive")]
+
+    def __str__(self):
+        return f"re-approval of application {self.application_id} up to {self.limit}"
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def without_protocol(self):
+        """Deliveries no signed protocol covers: none linked, or one uploaded before the
+        delivery was recorded (a protocol cannot confirm a handover not yet made)."""
+        return self.filter(
+            Q(handover_protocol__isnull=True) | Q(handover_protocol__created_at__lt=F("created_at"))
+        )
+
+
 class Delivery(models.Model):
     application = models.ForeignKey(
         "grants.GrantApplication", on_delete=models.PROTECT, related_name="deliveries"
@@ -169,7 +202,19 @@ class Delivery(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The signed protocol of this delivery's handover: linked when a handover protocol is
+    # uploaded after it (grants.documents.files); the rule `handover_protocol` counts
+    # only a protocol uploaded after the delivery was recorded.
+    handover_protocol = models.ForeignKey(
+        "grants.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="covered_deliveries"
+    )
+    # The re-approval that let a delivery above the approved cost (plus tolerance) through.
+    reapproval = models.ForeignKey(
+        CostReapproval, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["delivered_on", "id"]
@@ -185,6 +230,15 @@ class DeliveryLineQuerySet(models.QuerySet):
         return self.filter(delivery__application__state__in=State.AT_COST)
 
 
+class EquipmentOutcome(models.TextChoices):
+    """What became of a delivered item when its business closed (discontinue)."""
+
+    RECOVERED = "recovered", _("Recovered by the programme")
+    REALLOCATED = "reallocated", _("Reallocated to another grant")
+    SOLD = "sold", _("Sold")
+    LOST = "lost", _("Lost")
+
+
 class DeliveryLine(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey(EquipmentItem, on_delete=models.PROTECT, related_name="delivery_lines")
@@ -194,6 +248,26 @@ class DeliveryLine(models.Model):
     amount = models.DecimalField(**MONEY)
     units_per_eur = models.DecimalField(max_digits=14, decimal_places=6)
     amount_eur = models.DecimalField(**MONEY)
+    # The asset register (docs/reports.md "Asset register"): what identifies the item ...
+    # (db_default: rows written in bulk without them, bench/generate, get the blank)
+    serial_number = models.CharField(
+        _("serial number"), max_length=200, blank=True, default="", db_default=""
+    )
+    asset_tag = models.CharField(_("asset tag"), max_length=50, blank=True, default="", db_default="")
+    # ... the day it became the beneficiary's (the grant completed its monitoring) ...
+    ownership_passed_on = models.DateField(_("ownership passed on"), null=True, blank=True)
+    # ... or what became of it when the business closed (discontinue).
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=EquipmentOutcome, blank=True, default="", db_default=""
+    )
+    outcome_on = models.DateField(null=True, blank=True)
+    proceeds = models.DecimalField(_("proceeds of the sale"), null=True, blank=True, **MONEY)
+    # A line handed over from a discontinued grant: no money was spent on it here
+    # (amount 0: the first grant counts the cost, once); `book_value` is what it is worth.
+    reallocated_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reallocated_to"
+    )
+    book_value = models.DecimalField(_("book value"), null=True, blank=True, **MONEY)
 
     objects = DeliveryLineQuerySet.as_manager()
 
@@ -203,10 +277,23 @@ class DeliveryLine(models.Model):
             models.CheckConstraint(condition=Q(actual_unit_cost__gte=0), name="line_unit_cost_nonneg"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="line_amount_nonneg"),
             models.CheckConstraint(condition=Q(amount_eur__gte=0), name="line_amount_eur_nonneg"),
+            models.CheckConstraint(
+                condition=Q(proceeds__isnull=True) | Q(proceeds__gte=0), name="line_proceeds_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=Q(reallocated_from__isnull=True) | (Q(amount=0) & Q(amount_eur=0)),
+                name="line_reallocated_costs_nothing",
+            ),
         ]
 
     def __str__(self):
         return f"{self.quantity} of item {self.item_id}"
+
+    @property
+    def value(self):
+        """What the item is worth in the register: its cost, or for a reallocated item
+        the book value it was handed over at (no depreciation: book value = cost)."""
+        return self.book_value if self.reallocated_from_id else self.amount
 
 
 def programme_committed(programme_id):

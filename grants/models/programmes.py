@@ -56,6 +56,18 @@ class Programme(models.Model):
         default=Decimal("3.00"),
         validators=[MinValueValidator(Decimal("1")), MaxValueValidator(Decimal("5"))],
     )
+    # How far a delivered price may exceed what was approved before a programme manager
+    # must re-approve the cost (each line's unit cost, and the grant's delivered total):
+    # grants.services.finance.record_delivery_lines, docs/design.md "Cost control".
+    cost_tolerance = models.DecimalField(
+        _("price tolerance before re-approval"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.10"),
+        db_default=Decimal("0.10"),  # (rows written in bulk without it, bench/generate)
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+        help_text=_("A share: 0.10 lets a delivered price exceed the approved one by 10 %."),
+    )
     call_opens = models.DateField(_("call opens"))
     call_closes = models.DateField(_("call closes"))
     visit_months = models.JSONField(
@@ -138,6 +150,10 @@ class Programme(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(quote_threshold__gte=0), name="programme_quote_threshold_nonneg"
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_tolerance__gte=0) & Q(cost_tolerance__lte=1),
+                name="programme_cost_tolerance_share",
             ),
         ]
 

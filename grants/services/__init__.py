@@ -19,6 +19,7 @@ from .applications import (
     unmet_rules,
     update_draft,
 )
+from .assets import discontinue_grant
 from .contracts import (
     contract_pdf_for,
     issue_contract,
@@ -34,7 +35,15 @@ from .cooperatives import (
     set_cooperative,
     set_members,
 )
-from .finance import eur_rate, load_exchange_rates, maybe_complete_delivery, record_delivery_lines
+from .finance import (
+    cost_limits,
+    delivered_cost,
+    eur_rate,
+    load_exchange_rates,
+    maybe_complete_delivery,
+    reapprove_cost,
+    record_delivery_lines,
+)
 from .programmes import PROGRAMME_FACTS, delete_programme, save_programme, save_programme_rows
 from .selection import approve_reduced, record_household_override
 
@@ -52,7 +61,10 @@ __all__ = [
     "approve_reduced",
     "available_transitions",
     "can_create_for",
+    "cost_limits",
     "create_application",
+    "delivered_cost",
+    "discontinue_grant",
     "delete_programme",
     "eur_rate",
     "grant_owner_permissions",
@@ -61,6 +73,7 @@ __all__ = [
     "locked",
     "maybe_complete_delivery",
     "note_signed_contract",
+    "reapprove_cost",
     "reassign_application",
     "record_contribution_payment",
     "record_household_override",

@@ -26,6 +26,7 @@ from core.errors import (
 from core.money import parse_amount
 
 from .. import notify, permissions, transitions
+from .. import workflow as wf
 from ..models import (
     MAX_QUANTITY,
     Commitment,
@@ -319,6 +320,8 @@ def take_transition(*, application, name, by, comment="", data=None):
         raise too_long(transitions.COMMENT_MAX_LENGTH, "comment")
     if step.comment_required and not comment:
         raise RuleNotMet([("comment_required", step.comment_required)])
+    if step.equipment_outcomes and not wf.EQUIPMENT_ACCOUNTED(application):
+        raise RuleNotMet([(wf.EQUIPMENT_ACCOUNTED.code, wf.EQUIPMENT_ACCOUNTED.message)])
     if step.budget:
         # Serialises the steps that change a programme's committed amount: the budget
         # check and the commitment of an approval see every change made before it.

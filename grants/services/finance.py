@@ -3,6 +3,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,10 +14,11 @@ from core.errors import (
     checked_text,
     require,
 )
-from core.money import CENT, parse_amount
+from core.money import CENT, cents, parse_amount
 
 from .. import contracts, permissions
 from ..models import (
+    CostReapproval,
     Delivery,
     DeliveryLine,
     ExchangeRate,
@@ -116,15 +118,7 @@ def record_delivery_lines(
             _("A delivery has at least one line."), details={"lines": [_("Add at least one line.")]}
         )
     items = {item.pk: item for item in application.items.with_delivered()}
-    rate = eur_rate(application.programme.currency, delivered_on)
-    delivery = Delivery.objects.create(
-        application=application,
-        delivered_on=delivered_on,
-        supplier=checked_text(supplier, Delivery._meta.get_field("supplier")),
-        invoice_number=checked_text(invoice_number, Delivery._meta.get_field("invoice_number")),
-        purchase_order=order if ordered_items is not None else None,
-        recorded_by=by,
-    )
+    priced = []
     for row in lines:
         item = items.get(row.get("item"))
         if item is None:
@@ -149,8 +143,25 @@ def record_delivery_lines(
             )
         item.delivered += quantity
         unit = parse_amount(row.get("actual_unit_cost"), "lines")
-        amount = (unit * quantity).quantize(CENT)
+        marks = {
+            name: checked_text(row.get(name, ""), DeliveryLine._meta.get_field(name))
+            for name in ("serial_number", "asset_tag")
+        }
+        priced.append((item, quantity, unit, (unit * quantity).quantize(CENT), marks))
+    reapproval = cost_check(application, priced)
+    rate = eur_rate(application.programme.currency, delivered_on)
+    delivery = Delivery.objects.create(
+        application=application,
+        delivered_on=delivered_on,
+        supplier=checked_text(supplier, Delivery._meta.get_field("supplier")),
+        invoice_number=checked_text(invoice_number, Delivery._meta.get_field("invoice_number")),
+        purchase_order=order if ordered_items is not None else None,
+        recorded_by=by,
+        reapproval=reapproval,
+    )
+    for item, quantity, unit, amount, marks in priced:
         DeliveryLine.objects.create(
+            **marks,
             delivery=delivery,
             item=item,
             quantity=quantity,
@@ -165,7 +176,11 @@ def record_delivery_lines(
         application=application,
         from_state=application.state,
         to_state=application.state,
-        data={"delivery": delivery.pk, "invoice": delivery.invoice_number},
+        data={
+            "delivery": delivery.pk,
+            "invoice": delivery.invoice_number,
+            **({"reapproval": reapproval.pk} if reapproval is not None else {}),
+        },
     )
     maybe_complete_delivery(application=application, by=by)
     return delivery
@@ -185,6 +200,116 @@ def _approved_order(application, purchase_order):
     if order is None:
         raise ServiceError(message, code="purchase_order_required", details={"purchase_order": [message]})
     return order
+
+
+def delivered_cost(application):
+    """What the grant's deliveries cost so far, in the programme's currency."""
+    return cents(
+        DeliveryLine.objects.filter(delivery__application=application).aggregate(total=Sum("amount"))["total"]
+    )
+
+
+def cost_limits(application):
+    """What a grant's deliveries may cost without a re-approval: each unit at most its
+    approved unit cost × (1 + tolerance), and in total at most the approved amount
+    × (1 + tolerance). Returns (tolerance factor, total without re-approval, ceiling)."""
+    programme = application.programme
+    factor = 1 + programme.cost_tolerance
+    approved = application.approved_amount
+    if approved is None:
+        approved = application.compute_requested_total()
+    return factor, (approved * factor).quantize(CENT), programme.ceiling
+
+
+def cost_check(application, priced):
+    """Refuse a delivery that would take the grant's delivered cost above the
+    programme's ceiling (always), or above the approved cost plus tolerance without a
+    programme manager's re-approval that covers it. `priced`: (item, quantity, unit,
+    amount, marks) of the new lines. Returns the re-approval the delivery relies on, or None.
+    Called with the application's row locked, so two deliveries at once see each other."""
+    factor, within_tolerance, ceiling = cost_limits(application)
+    total = delivered_cost(application) + sum((row[3] for row in priced), Decimal("0"))
+    if total > ceiling:
+        message = _(
+            "This delivery would bring the grant's equipment to %(total)s, above the programme's "
+            "ceiling of %(ceiling)s per grant; no re-approval can allow that."
+        ) % {"total": total, "ceiling": ceiling}
+        raise ServiceError(message, code="above_ceiling", details={"lines": [message]})
+    over = [
+        item.description
+        for item, _quantity, unit, *_rest in priced
+        if unit > (item.unit_cost_granted * factor).quantize(CENT)
+    ]
+    if not over and total <= within_tolerance:
+        return None
+    reapproval = application.cost_reapprovals.first()
+    if reapproval is not None and total <= reapproval.limit:
+        return reapproval
+    if over:
+        message = _(
+            "The price of “%(item)s” is above its approved unit cost plus the programme's "
+            "tolerance (%(tolerance)s %%): a programme manager must re-approve the cost before "
+            "this delivery is recorded."
+        ) % {"item": over[0], "tolerance": _percent(application.programme.cost_tolerance)}
+    else:
+        message = _(
+            "This delivery would bring the grant's equipment to %(total)s, above the approved "
+            "%(limit)s (with the programme's tolerance): a programme manager must re-approve "
+            "the cost before this delivery is recorded."
+        ) % {"total": total, "limit": within_tolerance if reapproval is None else reapproval.limit}
+    raise ServiceError(message, code="reapproval_needed", details={"lines": [message]})
+
+
+def _percent(share):
+    return f"{(share * 100).normalize():f}"
+
+
+@transaction.atomic
+def reapprove_cost(*, application, by, limit, reason):
+    """A programme manager lets the grant's deliveries cost up to `limit` in total
+    (above the approved prices plus tolerance, never above the ceiling per grant), for
+    the reason given. Audited; the deliveries recorded under it name it."""
+    application = locked(application)
+    require(permissions.can_reapprove_cost(by, application))
+    if application.state != State.APPROVED:
+        raise Conflict(_("The cost is re-approved for approved grants only."), code="wrong_state")
+    reason = checked_text(reason, CostReapproval._meta.get_field("reason"))
+    if not reason:
+        message = _("Give the reason for the re-approval.")
+        raise ServiceError(message, details={"reason": [message]})
+    limit = parse_amount(limit, "limit")
+    ceiling = application.programme.ceiling
+    spent = delivered_cost(application)
+    if limit > ceiling:
+        message = _("The programme's ceiling per grant is %(ceiling)s: re-approve at most that.") % {
+            "ceiling": ceiling
+        }
+        raise ServiceError(message, code="above_ceiling", details={"limit": [message]})
+    if limit < spent or limit <= 0:
+        message = _("The grant's deliveries already cost %(spent)s: re-approve more than that.") % {
+            "spent": spent
+        }
+        raise ServiceError(message, details={"limit": [message]})
+    previous = application.cost_reapprovals.first()
+    reapproval = CostReapproval.objects.create(
+        application=application, limit=limit, reason=reason, approved_by=by
+    )
+    trail.record(
+        action="delivery_cost_reapproved",
+        actor=by,
+        application=application,
+        from_state=application.state,
+        to_state=application.state,
+        comment=reason,
+        data={
+            "reapproval": reapproval.pk,
+            "limit": str(limit),
+            "approved_amount": str(application.approved_amount),
+            "previous_limit": None if previous is None else str(previous.limit),
+            "delivered": str(spent),
+        },
+    )
+    return reapproval
 
 
 def maybe_complete_delivery(*, application, by):

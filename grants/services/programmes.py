@@ -17,6 +17,7 @@ PROGRAMME_FACTS = [
     "ceiling",
     "target_groups",
     "training_threshold",
+    "cost_tolerance",
     "pass_mark",
     "call_opens",
     "call_closes",

@@ -18,6 +18,7 @@ from .budget import (
     budget_rollup,
     budget_table,
     contributions_by_programme,
+    supplier_variances,
 )
 from .impact import (
     impact_breakdown,
@@ -59,6 +60,7 @@ __all__ = [
     "budget_rollup",
     "budget_table",
     "contributions_by_programme",
+    "supplier_variances",
     "can_export_lines",
     "can_view_reports",
     "filtered_applications",

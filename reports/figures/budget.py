@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce
 
 from applicants import roles
 from core.money import ZERO, cents
@@ -21,7 +22,27 @@ from .scope import NO_FILTERS, reportable_programmes
 
 # ---- the budget ---------------------------------------------------------------------
 
-BUDGET_AMOUNTS = ("budget", "committed", "delivered", "delivered_eur", "remaining", "purchase_order_value")
+BUDGET_AMOUNTS = (
+    "budget",
+    "committed",
+    "delivered",
+    "delivered_eur",
+    "remaining",
+    "delivered_at_approved",
+    "variance",
+    "purchase_order_value",
+)
+
+
+def at_approved():
+    """A delivery line's quantity at its item's approved unit cost (the SQL form of
+    `EquipmentItem.unit_cost_granted` × quantity; exact in cents)."""
+    return Sum(
+        F("quantity") * Coalesce(F("item__approved_unit_cost"), F("item__unit_cost")),
+        output_field=DecimalField(max_digits=20, decimal_places=2),
+    )
+
+
 # Procurement counts, added up like the amounts; the shares are worked out from them.
 PROCUREMENT_COUNTS = (
     "quotes",
@@ -61,7 +82,9 @@ def budget_table(programmes):
       (grants.ledger);
     - delivered: Σ quantity × actual unit cost of every delivery line (as stored per
       line, rounded to the cent); delivered_eur the same lines in EUR;
-    - remaining = budget − committed.
+    - remaining = budget − committed;
+    - delivered_at_approved: the same lines at their items' approved unit costs;
+      variance = delivered − delivered_at_approved (negative: cheaper than approved).
     """
     scope = programmes.values("pk")
     open_amounts = dict(
@@ -80,6 +103,7 @@ def budget_table(programmes):
             delivered=Sum("amount"),
             delivered_eur=Sum("amount_eur"),
             at_cost=Sum("amount", filter=Q(delivery__application__state__in=State.AT_COST)),
+            delivered_at_approved=at_approved(),
         )
     }
     buying = procurement_figures(scope)
@@ -108,6 +132,8 @@ def budget_table(programmes):
                 "delivered_eur": cents(spent.get("delivered_eur")),
                 "remaining": budget - committed,
                 **buying.get(row["id"], EMPTY_PROCUREMENT),
+                "delivered_at_approved": cents(spent.get("delivered_at_approved")),
+                "variance": cents(spent.get("delivered")) - cents(spent.get("delivered_at_approved")),
             }
         )
         with_procurement_shares(rows[-1])
@@ -236,3 +262,28 @@ def contributions_by_programme(programme_ids):
         }
         for pk in programme_ids
     }
+
+
+def supplier_variances(user, filters=NO_FILTERS):
+    """Delivered against approved per supplier (the supplier as written on each
+    delivery) and currency, over the programmes `user` reports on: the delivery lines,
+    their approved cost and the variance. One query. Names suppliers: for readers of
+    row-level money (scope.can_export_lines)."""
+    scope = budget_programmes(user, filters).values("pk")
+    rows = (
+        DeliveryLine.objects.filter(delivery__application__programme__in=scope)
+        .order_by()
+        .values("delivery__supplier", "delivery__application__programme__currency")
+        .annotate(delivered=Sum("amount"), delivered_at_approved=at_approved())
+    )
+    results = [
+        {
+            "supplier": row["delivery__supplier"],
+            "currency": row["delivery__application__programme__currency"],
+            "delivered": cents(row["delivered"]),
+            "delivered_at_approved": cents(row["delivered_at_approved"]),
+            "variance": cents(row["delivered"]) - cents(row["delivered_at_approved"]),
+        }
+        for row in rows
+    ]
+    return sorted(results, key=lambda r: (r["supplier"].casefold(), r["currency"]))

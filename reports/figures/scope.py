@@ -13,10 +13,11 @@ from applicants.selectors import centre_scope
 from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 from core.errors import ServiceError
 from grants import selectors
-from grants.models import Currency, Delivery, GrantApplication
+from grants.models import Currency, Delivery, GrantApplication, Programme, max_length
 from grants.workflow import State
 
 SUPPORTED_STATES = frozenset(State.DELIVERED_OR_LATER)
+DONOR_MAX_LENGTH = max_length(Programme, "donor")
 TARGET_GROUP_FIELDS = {
     TargetGroup.RETURNEE.value: "applicant__is_returnee",
     TargetGroup.FORMER_INMATE.value: "applicant__is_former_inmate",
@@ -139,7 +140,10 @@ class ReportFilters:
         date_from, date_to = _date(params, "from"), _date(params, "to")
         if date_from and date_to and date_from > date_to:
             raise _invalid("from", _("The period starts after it ends."))
-        donor = str(params.get("donor") or "").strip()[:200] or None
+        donor = str(params.get("donor") or "").strip() or None
+        if donor is not None and len(donor) > DONOR_MAX_LENGTH:
+            # Never cut: a donor name cut short would match nothing, silently.
+            raise _invalid("donor", _("donor: at most %(limit)d characters.") % {"limit": DONOR_MAX_LENGTH})
         return cls(
             programme=_id(params, "programme"),
             country=country,
@@ -198,10 +202,15 @@ def parse_breakdown(value):
 
 def filtered_applications(user, filters):
     """The applications the user reports on, restricted by `filters` (not by period:
-    each figure applies the period to its own date)."""
+    each figure applies the period to its own date). `donor` and `currency` are their
+    programme's: every filter a report echoes in `filters` is applied."""
     apps = reportable_applications(user)
     if filters.programme:
         apps = apps.filter(programme_id=filters.programme)
+    if filters.donor:
+        apps = apps.filter(programme__donor=filters.donor)
+    if filters.currency:
+        apps = apps.filter(programme__currency=filters.currency)
     if filters.centre:
         apps = apps.filter(centre_id=filters.centre)
     if filters.target_group:
