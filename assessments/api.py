@@ -10,12 +10,14 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from applicants import roles
 from applicants.models import IntegrationCentre
 from applicants.selectors import centre_ids
-from core.errors import NotVisible
+from core.errors import NotAllowed, NotVisible
 from grants.api import NoAuditor, get_application
 from grants.models import max_length
 from grants.selectors import programmes_for
+from grants.workflow import passes_mark
 
 from . import selectors, services
 from .certificates import completion_certificate
@@ -266,3 +268,47 @@ class Certificate(NoAuditor, APIView):
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class ApprovalSerializer(serializers.Serializer):
+    """One row of the programme manager's approvals queue (the page's facts)."""
+
+    id = serializers.IntegerField()
+    business_name = serializers.CharField()
+    applicant_name = serializers.CharField(source="applicant.full_name")
+    programme = serializers.IntegerField(source="programme_id")
+    programme_name = serializers.CharField(source="programme.name")
+    centre = serializers.IntegerField(source="centre_id")
+    currency = serializers.CharField(source="programme.currency")
+    requested_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    budget_left = serializers.DecimalField(max_digits=14, decimal_places=2)
+    recommendation = serializers.CharField()
+    weighted_score = serializers.DecimalField(max_digits=4, decimal_places=2, allow_null=True)
+    passes = serializers.SerializerMethodField()
+    sessions = serializers.IntegerField(source="sessions_count")
+    sessions_attended = serializers.IntegerField(source="present_count")
+    own_assessment = serializers.SerializerMethodField()
+    open_duplicate = serializers.BooleanField(
+        help_text="A possible duplicate of the applicant is still to decide: approval is refused until it is."
+    )
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_passes(self, application):
+        return bool(application.assessment_complete) and passes_mark(
+            application.weighted_score, application.programme.pass_mark
+        )
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_own_assessment(self, application):
+        return application.assessor_id == self.context["request"].user.pk
+
+
+class ApprovalsQueue(ListAPIView):
+    """The approvals queue page's twin (`assessments.selectors.approvals_ready`)."""
+
+    serializer_class = ApprovalSerializer
+
+    def get_queryset(self):
+        if not roles.has_role(self.request.user, roles.PROGRAMME_MANAGER):
+            raise NotAllowed("The approvals queue is the programme manager's.")
+        return selectors.approvals_ready(self.request.user)
