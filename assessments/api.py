@@ -1,5 +1,6 @@
 """REST API v1: training cohorts, enrolment, attendance, assessments, monitoring visits."""
 
+import json
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -21,7 +22,7 @@ from grants.workflow import passes_mark
 
 from . import selectors, services
 from .certificates import completion_certificate
-from .models import Assessment, MonitoringVisit, TrainingCohort
+from .models import MAX_VISIT_PHOTOS, Assessment, MonitoringVisit, TrainingCohort
 
 
 class SessionSerializer(serializers.Serializer):
@@ -192,6 +193,10 @@ class AssessmentView(NoAuditor, APIView):
 
 class VisitSerializer(serializers.ModelSerializer):
     jobs = serializers.IntegerField(read_only=True)
+    window_opens = serializers.DateField(
+        read_only=True,
+        help_text="The first day the visit can be recorded (VISIT_EARLY_MARGIN_DAYS before due_on).",
+    )
 
     class Meta:
         model = MonitoringVisit
@@ -200,6 +205,7 @@ class VisitSerializer(serializers.ModelSerializer):
             "application",
             "months",
             "due_on",
+            "window_opens",
             "visited_on",
             "closed_on",
             "operating",
@@ -233,6 +239,23 @@ class VisitRecordSerializer(serializers.Serializer):
     notes = serializers.CharField(
         required=False, allow_blank=True, max_length=max_length(MonitoringVisit, "notes")
     )
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=MAX_VISIT_PHOTOS,
+        help_text="Multipart only: photos of the business, each stored as a document of kind photo.",
+    )
+
+    def validate_jobs(self, value):
+        # A multipart form (with photos) carries JSON as text.
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise serializers.ValidationError(
+                    'An integer, or {"owner", "family", "employees"}.'
+                ) from None
+        return value
 
 
 class VisitRecord(NoAuditor, APIView):
@@ -253,6 +276,7 @@ class VisitRecord(NoAuditor, APIView):
             monthly_revenue=values.get("monthly_revenue"),
             jobs=values.get("jobs"),
             notes=values.get("notes", ""),
+            photos=values.get("photos", []),
         )
         return Response(VisitSerializer(visit).data)
 

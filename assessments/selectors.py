@@ -43,6 +43,8 @@ from .models import (
     TrainingSession,
     training_completed,
     training_completed_expression,
+    visit_in_window_q,
+    visit_outside_window_q,
 )
 
 SURVIVAL_MONTHS = 12
@@ -251,8 +253,10 @@ def _ratio(part, whole, places="0.001"):
 
 
 def _recorded_visits(applications):
+    """The visits of `applications` recorded inside their window (assessments.models):
+    one recorded too early says nothing about the months it stands for."""
     return MonitoringVisit.objects.filter(
-        application__in=applications.order_by().values("pk"), visited_on__isnull=False
+        visit_in_window_q(), application__in=applications.order_by().values("pk")
     )
 
 
@@ -270,16 +274,17 @@ def _per_business(visits, *, latest):
 
 
 def _survival_counts(today):
+    # A 12-month visit recorded before its window counts as not made (docs/reports.md).
+    made, not_made = visit_in_window_q("twelve__"), visit_outside_window_q("twelve__")
     return {
-        "survived": Count("pk", filter=Q(twelve__visited_on__isnull=False, twelve__operating=True)),
+        "survived": Count("pk", filter=made & Q(twelve__operating=True)),
         "closed": Count(
             "pk",
-            filter=Q(twelve__visited_on__isnull=False, twelve__operating=False)
-            | Q(state=State.DISCONTINUED, twelve__visited_on__isnull=True),
+            filter=(made & Q(twelve__operating=False)) | (Q(state=State.DISCONTINUED) & not_made),
         ),
         "awaiting": Count(
             "pk",
-            filter=Q(state=State.FOLLOW_UP, twelve__visited_on__isnull=True, twelve__due_on__lte=today),
+            filter=Q(state=State.FOLLOW_UP, twelve__due_on__lte=today) & not_made,
         ),
     }
 

@@ -276,7 +276,7 @@ def visit_form(request, pk):
     errors = []
     status = 200
     if request.method == "POST":
-        form = VisitForm(request.POST)
+        form = VisitForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -293,6 +293,7 @@ def visit_form(request, pk):
                         "employees": data["jobs_employees"],
                     },
                     notes=data["notes"],
+                    photos=data["photos"],
                 )
             except ServiceError as exc:
                 errors, status = error_messages(exc), exc.status

@@ -108,6 +108,7 @@ MATRIX = [
     (A + "application-deliveries", "POST", "approved", 401, "403 404 404", "403 201 404", "403 403 404", "201 404", "403 403"),
     (A + "application-visits", "GET", "follow_up", 401, "200 404 404", "200 200 404", "200 200 404", "200 404", "403 403"),
     (A + "visit-record", "POST", "visit", 401, "403 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    (A + "approvals", "GET", None, 401, "403", "403", "200", "403", "403"),
     (A + "cohort-enrollments", "POST", "cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
     (A + "cohort-attendance", "POST", "enrolled_cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
     (A + "application-ledger", "GET", "approved_full", 401, "403 404 404", "403 403 404", "200 200 404", "200 404", "403 403"),
@@ -257,7 +258,15 @@ def build_owned(person, programme, *, officer, assessor, cohort):
     }
     enrolled_cohort = make_training_done(apps["enrolled"], complete=False)
     make_full_delivery(apps["approved_full"], delivered_on=TODAY - datetime.timedelta(days=3))
-    apps["follow_up"].visits.update(visited_on=TODAY, operating=True, equipment_in_use=True, jobs_owner=1)
+    # Due three days ago, so that a visit recorded today is inside its window
+    # (assessments.models: at most VISIT_EARLY_MARGIN_DAYS before it is due).
+    apps["follow_up"].visits.update(
+        due_on=TODAY - datetime.timedelta(days=3),
+        visited_on=TODAY,
+        operating=True,
+        equipment_in_use=True,
+        jobs_owner=1,
+    )
     return Owned(
         person=person,
         apps=apps,
@@ -304,9 +313,16 @@ class MatrixWorld:
         self.sessions = {role: verified_login(Client(), user).cookies for role, user in self.users.items()}
         for person in people.values():
             ApplicantSensitiveFactory(applicant=person)
+        # Between people without applications: a flag still to decide holds up the
+        # approval of both people's grants (tests/test_duplicates_gate.py).
+        flagged = {
+            "a": ApplicantFactory(centre=self.centre, last_name="Flagged"),
+            "a2": ApplicantFactory(centre=self.centre, last_name="Flagged"),
+            "b": ApplicantFactory(centre=self.other_centre, last_name="Flagged"),
+        }
         flags = {
-            self.centre.pk: DuplicateFlagFactory(applicant=people["P"], other=people["Q"]),
-            self.other_centre.pk: DuplicateFlagFactory(applicant=people["R"], other=people["P"]),
+            self.centre.pk: DuplicateFlagFactory(applicant=flagged["a"], other=flagged["a2"]),
+            self.other_centre.pk: DuplicateFlagFactory(applicant=flagged["b"], other=flagged["a"]),
         }
         self.owned = {}
         for key, person in people.items():
