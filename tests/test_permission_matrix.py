@@ -168,7 +168,8 @@ MATRIX = [
     ("visit-form", "POST", "visit", "login", "403 403 403", "403 ok 404", "403 403 403", "403 403", "403 403"),
     # -- web: manager, finance, dashboard
     ("approvals", "GET", None, "login", "403", "403", "200", "403", "403"),
-    ("programme-list", "GET", None, "login", "403", "403", "200", "200", "403"),
+    ("programme-list", "GET", None, "login", "403", "403", "200", "200", "200"),
+    ("audit-trail", "GET", None, "login", "403", "200", "200", "403", "200"),
     ("finance-budget", "GET", None, "login", "403", "403", "200", "200", "403"),
     ("finance-deliveries", "GET", None, "login", "403", "403", "200", "200", "403"),
     ("finance-commitments", "GET", None, "login", "403", "403", "200", "200", "403"),
