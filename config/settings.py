@@ -243,6 +243,9 @@ LANGUAGES = [
     ("sq", _("Albanian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates day first in every language (config/formats: English and Albanian; Django's
+# Serbian already is).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Belgrade")
 USE_I18N = True
 USE_TZ = True

@@ -13,6 +13,11 @@ from . import transitions
 from .models import MAX_QUANTITY, Delivery, DocumentKind, EquipmentItem, GrantApplication, Sector, max_length
 from .workflow import State
 
+# A date input's value is ISO whatever the language (the browser shows it the reader's
+# way); without the format Django would write it in the language's first input format
+# ("06.12.2026." in Serbian), which a date input drops.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
 MONEY_FIELD = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 
 
@@ -165,7 +170,7 @@ class InboxFilterForm(forms.Form):
 
 
 class DeliveryForm(forms.Form):
-    delivered_on = forms.DateField(label=_("Delivered on"), widget=forms.DateInput(attrs={"type": "date"}))
+    delivered_on = forms.DateField(label=_("Delivered on"), widget=DATE)
     supplier = forms.CharField(label=_("Supplier"), max_length=max_length(Delivery, "supplier"))
     invoice_number = forms.CharField(
         label=_("Invoice number"), max_length=max_length(Delivery, "invoice_number")
@@ -202,10 +207,8 @@ class DashboardFilterForm(forms.Form):
     programme = forms.TypedChoiceField(label=_("Programme"), required=False, coerce=int, empty_value=None)
     centre = forms.TypedChoiceField(label=_("Centre"), required=False, coerce=int, empty_value=None)
     target_group = forms.ChoiceField(label=_("Target group"), required=False)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
 
     def __init__(self, *args, programmes=(), centres=(), **kwargs):
         """`programmes` and `centres`: (id, name) pairs (selectors.filter_choices)."""
@@ -224,12 +227,8 @@ class DashboardFilterForm(forms.Form):
 class AuditTrailFilter(forms.Form):
     """The audit trail page's filters (`grants.selectors.audit_trail`, as the API's)."""
 
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
     actor = forms.CharField(label=_("Staff member (username)"), required=False, max_length=150)
     application = forms.IntegerField(label=_("Application number"), required=False, min_value=1)
     field_order = ["date_from", "date_to", "actor", "action", "application"]
