@@ -368,7 +368,35 @@ def seed(stdout=None):
                 variant=n,
             )
             index += 1
+    register_possible_duplicate(officers)
     return True
+
+
+def register_possible_duplicate(officers):
+    """The same person registered twice at a centre, while their first registration's
+    grant waits in the approvals queue: the flag is shown there and holds the approval
+    up until an officer decides it (issue 17)."""
+    waiting = (
+        GrantApplication.objects.filter(state=State.BUSINESS_TRAINING, assessments__is_current=True)
+        .select_related("applicant")
+        .order_by("pk")
+        .first()
+    )
+    if waiting is None:
+        return
+    person = waiting.applicant
+    register_applicant(
+        by=officers[person.centre_id],
+        first_name=person.first_name,
+        last_name=person.last_name,
+        date_of_birth=person.date_of_birth,
+        centre=person.centre,
+        target_groups=person.target_groups,
+        phone=person.phone,
+        municipality=person.municipality,
+        consent_given=True,
+        language=person.language,
+    )
 
 
 def drive(
