@@ -264,6 +264,7 @@ class VisitRecord(NoAuditor, APIView):
         visit = selectors.visits_for(request.user).filter(pk=pk).first()
         if visit is None:
             raise NotVisible()
+        services.check_visit_request_size(request.META.get("CONTENT_LENGTH"))
         data = VisitRecordSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

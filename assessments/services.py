@@ -313,6 +313,21 @@ VISIT_FACTS = [
 ]
 
 
+def check_visit_request_size(content_length):
+    """Refuse, before reading it, a visit's request body larger than its photos may be."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        length = 0
+    limit = MAX_VISIT_PHOTOS * documents.max_bytes(DocumentKind.PHOTO)
+    if length > limit + 64 * 1024:
+        raise documents.UploadTooLarge(
+            _("The photos of one visit may be at most %(limit)s in all.")
+            % {"limit": documents.human_size(limit)},
+            code="too_large",
+        )
+
+
 def _too_early(visit):
     opens = visit.window_opens
     return ServiceError(

@@ -276,3 +276,20 @@ class TestTheFigures:
         figures = survival_and_jobs(GrantApplication.objects.filter(pk=app.pk))
 
         assert (figures["survived_12m"], figures["closed_by_12m"]) == (0, 1)
+
+
+def test_a_body_larger_than_five_photos_is_refused_before_it_is_read(client, api, world, settings):
+    app = world.application(follow_up=True, state_facts__delivered_on=days(-100))
+    three = app.visits.get(months=3)
+    too_much = str(500 * 1024 * 1024)
+
+    page = verified_login(client, world.officer).post(
+        reverse("visit-form", args=[three.pk]), {"visited_on": TODAY.isoformat()}, CONTENT_LENGTH=too_much
+    )
+    answer = api(world.officer).post(
+        f"/api/v1/visits/{three.pk}/record/", {"visited_on": TODAY.isoformat()}, CONTENT_LENGTH=too_much
+    )
+
+    assert (page.status_code, answer.status_code) == (413, 413)
+    three.refresh_from_db()
+    assert three.visited_on is None
