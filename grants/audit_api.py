@@ -86,7 +86,9 @@ class AuditTrail(ListAPIView):
         application = params.get("application")
         return selectors.audit_trail(
             user,
-            application=(int(application) if application.isdigit() else -1) if application else None,
+            application=(int(application) if application.isdigit() and len(application) < 19 else -1)
+            if application
+            else None,
             action=str(params.get("action", ""))[:60],
             actor=str(params.get("actor", ""))[:150],
             date_from=trail_date(params.get("from"), "from"),

@@ -17,6 +17,8 @@ from .workflow import State
 # way); without the format Django would write it in the language's first input format
 # ("06.12.2026." in Serbian), which a date input drops.
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# The largest id a filter looks for (a bigint's): beyond it the database would refuse the query.
+MAX_ID = 2**63 - 1
 
 MONEY_FIELD = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 
@@ -230,7 +232,9 @@ class AuditTrailFilter(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
     date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
     actor = forms.CharField(label=_("Staff member (username)"), required=False, max_length=150)
-    application = forms.IntegerField(label=_("Application number"), required=False, min_value=1)
+    application = forms.IntegerField(
+        label=_("Application number"), required=False, min_value=1, max_value=MAX_ID
+    )
     field_order = ["date_from", "date_to", "actor", "action", "application"]
 
     def __init__(self, *args, action_labels, **kwargs):
