@@ -259,6 +259,17 @@ class ConsentRecord(models.Model):
         return f"consent {self.version} of applicant {self.applicant_id}"
 
 
+class DuplicateFlagQuerySet(models.QuerySet):
+    def open_about(self, applicant):
+        """Flags still to decide that name `applicant` (an Applicant, an id or an
+        OuterRef) on either side: until a person decides, either registration may be the
+        other's, so neither grant is approved (the workflow rule `no_open_duplicate`, and
+        the approvals queue with the same query)."""
+        return self.filter(
+            Q(applicant=applicant) | Q(other=applicant), decision=DuplicateFlag.Decision.PENDING
+        )
+
+
 class DuplicateFlag(models.Model):
     class Decision(models.TextChoices):
         PENDING = "pending", _("To decide")
@@ -274,6 +285,8 @@ class DuplicateFlag(models.Model):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DuplicateFlagQuerySet.as_manager()
 
     class Meta:
         constraints = [

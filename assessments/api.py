@@ -1,5 +1,6 @@
 """REST API v1: training cohorts, enrolment, attendance, assessments, monitoring visits."""
 
+import json
 from decimal import Decimal
 
 from django.http import HttpResponse
@@ -10,16 +11,18 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from applicants import roles
 from applicants.models import IntegrationCentre
 from applicants.selectors import centre_ids
-from core.errors import NotVisible
+from core.errors import NotAllowed, NotVisible
 from grants.api import NoAuditor, get_application
 from grants.models import max_length
 from grants.selectors import programmes_for
+from grants.workflow import passes_mark
 
 from . import selectors, services
 from .certificates import completion_certificate
-from .models import Assessment, MonitoringVisit, TrainingCohort
+from .models import MAX_VISIT_PHOTOS, Assessment, MonitoringVisit, TrainingCohort
 
 
 class SessionSerializer(serializers.Serializer):
@@ -190,6 +193,10 @@ class AssessmentView(NoAuditor, APIView):
 
 class VisitSerializer(serializers.ModelSerializer):
     jobs = serializers.IntegerField(read_only=True)
+    window_opens = serializers.DateField(
+        read_only=True,
+        help_text="The first day the visit can be recorded (VISIT_EARLY_MARGIN_DAYS before due_on).",
+    )
 
     class Meta:
         model = MonitoringVisit
@@ -198,6 +205,7 @@ class VisitSerializer(serializers.ModelSerializer):
             "application",
             "months",
             "due_on",
+            "window_opens",
             "visited_on",
             "closed_on",
             "operating",
@@ -231,6 +239,23 @@ class VisitRecordSerializer(serializers.Serializer):
     notes = serializers.CharField(
         required=False, allow_blank=True, max_length=max_length(MonitoringVisit, "notes")
     )
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=MAX_VISIT_PHOTOS,
+        help_text="Multipart only: photos of the business, each stored as a document of kind photo.",
+    )
+
+    def validate_jobs(self, value):
+        # A multipart form (with photos) carries JSON as text.
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise serializers.ValidationError(
+                    'An integer, or {"owner", "family", "employees"}.'
+                ) from None
+        return value
 
 
 class VisitRecord(NoAuditor, APIView):
@@ -239,6 +264,7 @@ class VisitRecord(NoAuditor, APIView):
         visit = selectors.visits_for(request.user).filter(pk=pk).first()
         if visit is None:
             raise NotVisible()
+        services.check_visit_request_size(request.META.get("CONTENT_LENGTH"))
         data = VisitRecordSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
@@ -251,6 +277,7 @@ class VisitRecord(NoAuditor, APIView):
             monthly_revenue=values.get("monthly_revenue"),
             jobs=values.get("jobs"),
             notes=values.get("notes", ""),
+            photos=values.get("photos", []),
         )
         return Response(VisitSerializer(visit).data)
 
@@ -266,3 +293,47 @@ class Certificate(NoAuditor, APIView):
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class ApprovalSerializer(serializers.Serializer):
+    """One row of the programme manager's approvals queue (the page's facts)."""
+
+    id = serializers.IntegerField()
+    business_name = serializers.CharField()
+    applicant_name = serializers.CharField(source="applicant.full_name")
+    programme = serializers.IntegerField(source="programme_id")
+    programme_name = serializers.CharField(source="programme.name")
+    centre = serializers.IntegerField(source="centre_id")
+    currency = serializers.CharField(source="programme.currency")
+    requested_total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    budget_left = serializers.DecimalField(max_digits=14, decimal_places=2)
+    recommendation = serializers.CharField()
+    weighted_score = serializers.DecimalField(max_digits=4, decimal_places=2, allow_null=True)
+    passes = serializers.SerializerMethodField()
+    sessions = serializers.IntegerField(source="sessions_count")
+    sessions_attended = serializers.IntegerField(source="present_count")
+    own_assessment = serializers.SerializerMethodField()
+    open_duplicate = serializers.BooleanField(
+        help_text="A possible duplicate of the applicant is still to decide: approval is refused until it is."
+    )
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_passes(self, application):
+        return bool(application.assessment_complete) and passes_mark(
+            application.weighted_score, application.programme.pass_mark
+        )
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_own_assessment(self, application):
+        return application.assessor_id == self.context["request"].user.pk
+
+
+class ApprovalsQueue(ListAPIView):
+    """The approvals queue page's twin (`assessments.selectors.approvals_ready`)."""
+
+    serializer_class = ApprovalSerializer
+
+    def get_queryset(self):
+        if not roles.has_role(self.request.user, roles.PROGRAMME_MANAGER):
+            raise NotAllowed("The approvals queue is the programme manager's.")
+        return selectors.approvals_ready(self.request.user)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grants.models import max_length
 
-from .models import Assessment, MonitoringVisit, RubricCriterion, TrainingCohort
+from .models import MAX_VISIT_PHOTOS, Assessment, MonitoringVisit, RubricCriterion, TrainingCohort
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SCORES = [(n, str(n)) for n in range(1, 6)]
@@ -20,6 +20,25 @@ def criterion_label(criterion):
         if criterion.criterion in RubricCriterion.Code.values
         else criterion.label
     )
+
+
+class PhotosInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Several files in one input (Django's documented pattern); their type and size are
+    checked by the upload service, as every document's."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", PhotosInput(attrs={"accept": "image/jpeg,image/png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
 
 
 def _not_future(value, message):
@@ -149,6 +168,16 @@ class VisitForm(forms.Form):
         max_length=max_length(MonitoringVisit, "notes"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    photos = PhotosField(label=_("Photos of the business"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["photos"].help_text = _(
+            "Up to %(count)s photos, JPEG or PNG; their location and camera data are removed."
+        ) % {"count": MAX_VISIT_PHOTOS}
+        if not self.is_bound and not self.initial.get("visited_on"):
+            self.initial["visited_on"] = timezone.localdate()
 
     def clean_visited_on(self):
         return _not_future(self.cleaned_data.get("visited_on"), _("A visit cannot be dated in the future."))

@@ -1,13 +1,14 @@
 """What field officers observe and score: rubrics, assessments, business-training cohorts
 with attendance, and monitoring visits after delivery."""
 
+import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Round
+from django.db.models.functions import Cast, Round
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -234,6 +235,47 @@ class Attendance(models.Model):
         return f"{self.enrolment_id}@{self.session_id}: {self.present}"
 
 
+# ---- the rule "a visit inside its window", in Python and in SQL side by side ---------
+#
+# A visit is made at the earliest VISIT_EARLY_MARGIN_DAYS before it is due (the service
+# refuses an earlier date), and only a visit recorded inside that window tells what it
+# says: a 12-month visit dated on the delivery day does not count as "operating after
+# 12 months" (the survival and jobs figures, docs/reports.md). No upper bound: a late
+# visit still sees the business at least that many months on.
+
+
+def visit_window_opens(due_on):
+    return due_on - datetime.timedelta(days=settings.VISIT_EARLY_MARGIN_DAYS)
+
+
+def visit_in_window(visited_on, due_on):
+    return visited_on is not None and visited_on >= visit_window_opens(due_on)
+
+
+def _window_opens_sql(prefix):
+    # Cast back to a date: SQLite's date arithmetic gives a datetime text otherwise.
+    days = datetime.timedelta(days=settings.VISIT_EARLY_MARGIN_DAYS)
+    return Cast(F(f"{prefix}due_on") - days, models.DateField())
+
+
+def visit_in_window_q(prefix=""):
+    """The visit (reached by `prefix`, e.g. "twelve__") was recorded inside its window;
+    false for a visit not recorded."""
+    return Q(**{f"{prefix}visited_on__gte": _window_opens_sql(prefix)})
+
+
+def visit_outside_window_q(prefix=""):
+    """The negation of `visit_in_window_q`, nulls included (no visit, or not recorded)."""
+    return Q(**{f"{prefix}visited_on__isnull": True}) | Q(
+        **{f"{prefix}visited_on__lt": _window_opens_sql(prefix)}
+    )
+
+
+# Photos taken at one visit, uploaded with it (each checked and stripped of its EXIF
+# data as every document is, grants.documents).
+MAX_VISIT_PHOTOS = 5
+
+
 class MonitoringVisit(models.Model):
     application = models.ForeignKey(GrantApplication, on_delete=models.CASCADE, related_name="visits")
     months = models.PositiveSmallIntegerField()
@@ -276,6 +318,14 @@ class MonitoringVisit(models.Model):
 
     def __str__(self):
         return f"{self.months}-month visit of {self.application_id}"
+
+    @property
+    def window_opens(self):
+        return visit_window_opens(self.due_on)
+
+    @property
+    def in_window(self):
+        return visit_in_window(self.visited_on, self.due_on)
 
     @property
     def jobs(self):

@@ -10,6 +10,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     F,
     FilteredRelation,
     IntegerField,
@@ -26,6 +27,7 @@ from django.db.models.functions import Coalesce, FirstValue, RowNumber
 from django.utils import timezone
 
 from applicants import roles
+from applicants.models import DuplicateFlag
 from applicants.selectors import centre_ids_query, centre_scope
 from grants import workflow
 from grants.selectors import applications_for, committed_by_programme
@@ -41,6 +43,8 @@ from .models import (
     TrainingSession,
     training_completed,
     training_completed_expression,
+    visit_in_window_q,
+    visit_outside_window_q,
 )
 
 SURVIVAL_MONTHS = 12
@@ -124,7 +128,7 @@ def sessions_of_cohort(cohort):
         TrainingSession.objects.filter(cohort=cohort)
         .order_by()
         .values("cohort")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values("n")
     )
     return Coalesce(Subquery(sessions, output_field=IntegerField()), Value(0))
@@ -137,7 +141,7 @@ def sessions_attended(enrolment):
         Attendance.objects.filter(enrolment=enrolment, present=True)
         .order_by()
         .values("enrolment")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
         .values("n")
     )
     return Coalesce(Subquery(present, output_field=IntegerField()), Value(0))
@@ -249,8 +253,10 @@ def _ratio(part, whole, places="0.001"):
 
 
 def _recorded_visits(applications):
+    """The visits of `applications` recorded inside their window (assessments.models):
+    one recorded too early says nothing about the months it stands for."""
     return MonitoringVisit.objects.filter(
-        application__in=applications.order_by().values("pk"), visited_on__isnull=False
+        visit_in_window_q(), application__in=applications.order_by().values("pk")
     )
 
 
@@ -268,16 +274,17 @@ def _per_business(visits, *, latest):
 
 
 def _survival_counts(today):
+    # A 12-month visit recorded before its window counts as not made (docs/reports.md).
+    made, not_made = visit_in_window_q("twelve__"), visit_outside_window_q("twelve__")
     return {
-        "survived": Count("pk", filter=Q(twelve__visited_on__isnull=False, twelve__operating=True)),
+        "survived": Count("pk", filter=made & Q(twelve__operating=True)),
         "closed": Count(
             "pk",
-            filter=Q(twelve__visited_on__isnull=False, twelve__operating=False)
-            | Q(state=State.DISCONTINUED, twelve__visited_on__isnull=True),
+            filter=(made & Q(twelve__operating=False)) | (Q(state=State.DISCONTINUED) & not_made),
         ),
         "awaiting": Count(
             "pk",
-            filter=Q(state=State.FOLLOW_UP, twelve__visited_on__isnull=True, twelve__due_on__lte=today),
+            filter=Q(state=State.FOLLOW_UP, twelve__due_on__lte=today) & not_made,
         ),
     }
 
@@ -468,7 +475,9 @@ def approvals_ready(user):
     enrolment (each one at most per application, unique constraints) are joined, and
     the enrolment's sessions attended and its cohort's sessions counted once per row;
     the programme's budget left (as the approval guard computes it, grants.ledger)
-    comes from two grouped queries run here, not a subquery per row (docs/reports.md)."""
+    comes from two grouped queries run here, not a subquery per row (docs/reports.md).
+    `open_duplicate`: a possible duplicate still to decide holds the approval up (the
+    rule `no_open_duplicate`, the same query)."""
     money = DecimalField(max_digits=14, decimal_places=2)
     committed = Case(
         *[When(programme_id=pk, then=Value(total)) for pk, total in committed_by_programme().items()],
@@ -491,12 +500,17 @@ def approvals_ready(user):
             assessment_complete=F("current__complete"),
             assessor_id=F("current__assessor_id"),
             budget_left=F("programme__budget") - committed,
+            open_duplicate=Exists(DuplicateFlag.objects.open_about(OuterRef("applicant_id"))),
         )
         .filter(
             training_completed_expression(
                 attended="present_count", sessions="sessions_count", threshold="programme__training_threshold"
             )
         )
-        .select_related("programme", "applicant", "centre")
+        .select_related("programme")
+        # The page's rows' people and centres by id: joined, they made the query one of
+        # seven tables, and PostgreSQL spent longer planning it than running it, and
+        # joined them for every candidate before sorting (docs/reports.md).
+        .prefetch_related("applicant", "centre")
         .order_by("submitted_at", "id")
     )

@@ -4,7 +4,7 @@ monitoring visits. Each checks that the officer works at the centre concerned.""
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from applicants import roles
@@ -13,10 +13,12 @@ from audit import trail
 from core.dates import add_months
 from core.errors import Conflict, NotAllowed, NotVisible, ServiceError, checked_text
 from core.money import parse_amount
-from grants import permissions, transitions
+from grants import documents, permissions, transitions
+from grants.models import DocumentKind
 from grants.workflow import State
 
 from .models import (
+    MAX_VISIT_PHOTOS,
     Assessment,
     AssessmentScore,
     Attendance,
@@ -24,6 +26,7 @@ from .models import (
     MonitoringVisit,
     TrainingCohort,
     TrainingSession,
+    visit_in_window,
 )
 
 
@@ -310,10 +313,52 @@ VISIT_FACTS = [
 ]
 
 
+def check_visit_request_size(content_length):
+    """Refuse, before reading it, a visit's request body larger than its photos may be."""
+    try:
+        length = int(content_length or 0)
+    except ValueError:
+        length = 0
+    limit = MAX_VISIT_PHOTOS * documents.max_bytes(DocumentKind.PHOTO)
+    if length > limit + 64 * 1024:
+        raise documents.UploadTooLarge(
+            _("The photos of one visit may be at most %(limit)s in all.")
+            % {"limit": documents.human_size(limit)},
+            code="too_large",
+        )
+
+
+def _too_early(visit):
+    opens = visit.window_opens
+    return ServiceError(
+        _("This %(months)s-month visit is due on %(due)s; it can be recorded from %(opens)s.")
+        % {
+            "months": visit.months,
+            "due": formats.date_format(visit.due_on),
+            "opens": formats.date_format(opens),
+        },
+        code="visit_too_early",
+        details={"visited_on": [_("Too early: from %(date)s.") % {"date": formats.date_format(opens)}]},
+    )
+
+
 @transaction.atomic
 def record_visit(
-    *, by, visit, visited_on, operating, equipment_in_use, monthly_revenue=None, jobs=None, notes=""
+    *,
+    by,
+    visit,
+    visited_on,
+    operating,
+    equipment_in_use,
+    monthly_revenue=None,
+    jobs=None,
+    notes="",
+    photos=(),
 ):
+    """Record (or correct) what a monitoring visit found, with its photos. A visit dated
+    more than VISIT_EARLY_MARGIN_DAYS before it is due is refused, saying from when it
+    can be recorded. Nothing is kept when anything is refused, a photo included (its
+    stored file, if any, is an orphan that `sweep_orphans` removes)."""
     visit = MonitoringVisit.objects.select_for_update().select_related("application").get(pk=visit.pk)
     application = visit.application
     if not permissions.can_view_application(by, application):
@@ -336,6 +381,15 @@ def record_visit(
             _("A monitoring visit comes after the equipment was delivered (%(date)s).")
             % {"date": first_delivery.isoformat()},
             details={"visited_on": [_("Before the delivery.")]},
+        )
+    if not visit_in_window(visited_on, visit.due_on):
+        raise _too_early(visit)
+    photos = list(photos or [])
+    if len(photos) > MAX_VISIT_PHOTOS:
+        raise ServiceError(
+            _("At most %(count)s photos per visit.") % {"count": MAX_VISIT_PHOTOS},
+            code="too_many_photos",
+            details={"photos": [_("At most %(count)s photos.") % {"count": MAX_VISIT_PHOTOS}]},
         )
     jobs = jobs or {}
     if isinstance(jobs, int):
@@ -363,6 +417,12 @@ def record_visit(
     visit.recorded_by = by
     visit.recorded_at = timezone.now()
     visit.save()
+    added = [
+        documents.upload_document(
+            application=application, by=by, kind=DocumentKind.PHOTO, uploaded_file=photo
+        )
+        for photo in photos
+    ]
     trail.record(
         action="visit_recorded",
         actor=by,
@@ -375,6 +435,7 @@ def record_visit(
             "operating": visit.operating,
             **(trail.changes(before, trail.snapshot(visit, VISIT_FACTS)) or {}),
             "text_changed": ["notes"] if visit.notes != old_notes else [],
+            **({"photos": [document.pk for document in added]} if added else {}),
         },
     )
     return visit

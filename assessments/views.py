@@ -276,8 +276,14 @@ def visit_form(request, pk):
     errors = []
     status = 200
     if request.method == "POST":
-        form = VisitForm(request.POST)
-        if form.is_valid():
+        try:
+            services.check_visit_request_size(request.META.get("CONTENT_LENGTH"))
+        except ServiceError as exc:
+            form = VisitForm()
+            errors, status = error_messages(exc), exc.status
+        else:
+            form = VisitForm(request.POST, request.FILES)
+        if status == 200 and form.is_valid():
             data = form.cleaned_data
             try:
                 services.record_visit(
@@ -293,13 +299,14 @@ def visit_form(request, pk):
                         "employees": data["jobs_employees"],
                     },
                     notes=data["notes"],
+                    photos=data["photos"],
                 )
             except ServiceError as exc:
                 errors, status = error_messages(exc), exc.status
             else:
                 messages.success(request, _("The visit is recorded."))
                 return redirect("application-detail", pk=application.pk)
-        else:
+        elif status == 200:
             status = 400
     else:
         initial = {}

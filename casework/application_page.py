@@ -23,7 +23,7 @@ from assessments.forms import criterion_label
 from assessments.models import MonitoringVisit
 from core.errors import ServiceError, require
 from core.web import error_messages, safe_next
-from grants import contracts, documents, handover, permissions, selectors, services, transitions
+from grants import contracts, documents, handover, permissions, selectors, services, transitions, workflow
 from grants.api import serve_document
 from grants.diagram import workflow_svg
 from grants.forms import (
@@ -283,6 +283,9 @@ def _staff_actions(user, application):
         "can_print_protocol": application.state in handover.PRINTABLE_STATES
         and handover.can_print_protocol(user, application).allowed,
         "today": timezone.localdate(),
+        "open_duplicate": in_assessment
+        and user.has_perm("applicants.view_duplicateflag")
+        and workflow.has_open_duplicate(application),
     }
 
 

@@ -201,6 +201,9 @@ ADDRESS_FAILURE_LIMIT = env_int("ADDRESS_FAILURE_LIMIT", 20)
 # registrations, too few to run a list of phone numbers through it.
 DUPLICATE_CHECKS_PER_WINDOW = env_int("DUPLICATE_CHECKS_PER_WINDOW", 60)
 DUPLICATE_CHECK_WINDOW = 3600
+# A monitoring visit may be recorded at most this many days before it is due; only
+# visits inside that window count in the survival and jobs figures (docs/reports.md).
+VISIT_EARLY_MARGIN_DAYS = env_int("VISIT_EARLY_MARGIN_DAYS", 30)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = False
@@ -240,6 +243,9 @@ LANGUAGES = [
     ("sq", _("Albanian")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates day first in every language (config/formats: English and Albanian; Django's
+# Serbian already is).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Europe/Belgrade")
 USE_I18N = True
 USE_TZ = True

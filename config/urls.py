@@ -81,6 +81,7 @@ api_v1 = [
         assessments_api.Certificate.as_view(),
         name="application-certificate",
     ),
+    path("approvals/", assessments_api.ApprovalsQueue.as_view(), name="approvals"),
     path("audit-events/", grants_audit_api.AuditTrail.as_view(), name="audit-events"),
     path("reports/impact/", reports_api.ImpactReport.as_view(), name="report-impact"),
     path(

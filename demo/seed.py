@@ -391,6 +391,7 @@ def seed(stdout=None):
         rnd=rnd,
     )
     seed_procurement(centres=centres, finance=finance, programmes=(resocialisation, returnees), today=today)
+    register_possible_duplicate(officers)
     return True
 
 
@@ -560,6 +561,33 @@ def seed_selecting_fairly(*, centre, programme, officer, manager, finance, cohor
             role=role,
             joined_on=timezone.localdate() - timedelta(days=90),
         )
+
+
+def register_possible_duplicate(officers):
+    """The same person registered twice at a centre, while their first registration's
+    grant waits in the approvals queue: the flag is shown there and holds the approval
+    up until an officer decides it (issue 17)."""
+    waiting = (
+        GrantApplication.objects.filter(state=State.BUSINESS_TRAINING, assessments__is_current=True)
+        .select_related("applicant")
+        .order_by("pk")
+        .first()
+    )
+    if waiting is None:
+        return
+    person = waiting.applicant
+    register_applicant(
+        by=officers[person.centre_id],
+        first_name=person.first_name,
+        last_name=person.last_name,
+        date_of_birth=person.date_of_birth,
+        centre=person.centre,
+        target_groups=person.target_groups,
+        phone=person.phone,
+        municipality=person.municipality,
+        consent_given=True,
+        language=person.language,
+    )
 
 
 def drive(

@@ -22,7 +22,6 @@ from core.errors import NotAllowed, NotVisible, ServiceError, require
 
 from . import documents as document_service
 from . import permissions, selectors, services, transitions
-from .audit_api import APPLICANT_ACTOR
 from .models import (
     MAX_QUANTITY,
     CooperativeMember,
@@ -38,6 +37,7 @@ from .models import (
     Sector,
     max_length,
 )
+from .selectors import APPLICANT_ACTOR
 
 
 class ItemSerializer(serializers.Serializer):

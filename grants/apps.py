@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.db.models import fields
+from django.utils.translation import gettext_lazy as _
 
 
 class GrantsConfig(AppConfig):
     name = "grants"
     verbose_name = "Grants"
+
+    def ready(self):
+        # Every select's empty choice. Django's own Albanian catalogue lacks this
+        # message: naming it here puts it in ours (makemessages), translated.
+        fields.BLANK_CHOICE_LABEL = _("- Select an option -")

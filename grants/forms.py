@@ -25,6 +25,13 @@ from .models import (
 )
 from .workflow import State
 
+# A date input's value is ISO whatever the language (the browser shows it the reader's
+# way); without the format Django would write it in the language's first input format
+# ("06.12.2026." in Serbian), which a date input drops.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+# The largest id a filter looks for (a bigint's): beyond it the database would refuse the query.
+MAX_ID = 2**63 - 1
+
 MONEY_FIELD = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 
 
@@ -261,7 +268,7 @@ class InboxFilterForm(forms.Form):
 
 
 class DeliveryForm(forms.Form):
-    delivered_on = forms.DateField(label=_("Delivered on"), widget=forms.DateInput(attrs={"type": "date"}))
+    delivered_on = forms.DateField(label=_("Delivered on"), widget=DATE)
     purchase_order = forms.TypedChoiceField(
         label=_("Purchase order"), required=False, coerce=int, empty_value=None
     )
@@ -383,10 +390,8 @@ class DashboardFilterForm(forms.Form):
     programme = forms.TypedChoiceField(label=_("Programme"), required=False, coerce=int, empty_value=None)
     centre = forms.TypedChoiceField(label=_("Centre"), required=False, coerce=int, empty_value=None)
     target_group = forms.ChoiceField(label=_("Target group"), required=False)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
 
     def __init__(self, *args, programmes=(), centres=(), **kwargs):
         """`programmes` and `centres`: (id, name) pairs (selectors.filter_choices)."""
@@ -445,3 +450,31 @@ def equipment_outcomes(data, lines):
         if row["outcome"]:
             rows.append(row)
     return rows
+
+
+class AuditTrailFilter(forms.Form):
+    """The audit trail page's filters (`grants.selectors.audit_trail`, as the API's)."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=DATE)
+    date_to = forms.DateField(label=_("To"), required=False, widget=DATE)
+    actor = forms.CharField(label=_("Staff member (username)"), required=False, max_length=150)
+    application = forms.IntegerField(
+        label=_("Application number"), required=False, min_value=1, max_value=MAX_ID
+    )
+    field_order = ["date_from", "date_to", "actor", "action", "application"]
+
+    def __init__(self, *args, action_labels, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Added here, not declared: tests/test_i18n.py reads `action = ...` as an audit action.
+        labels = sorted(((code, str(text)) for code, text in action_labels.items()), key=lambda pair: pair[1])
+        self.fields["action"] = forms.ChoiceField(
+            label=_("Action"), required=False, choices=[("", _("All actions")), *labels]
+        )
+        self.order_fields(self.field_order)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("The end of the period comes before its start."))
+        return data

@@ -288,3 +288,13 @@ def transition_meta(name):
     if transitions.step(name) is None:
         return None
     return getattr(GrantApplication, name)._django_fsm
+
+
+def can_read_audit_trail(user):
+    """The trail outside the admin (the API, the page): superusers and the staff roles
+    with grants.view_auditevent (field officers, programme managers, the auditor)."""
+    if user.is_authenticated and (
+        user.is_superuser or (roles.is_staff_member(user) and user.has_perm("grants.view_auditevent"))
+    ):
+        return ALLOWED
+    return Decision(False, _("Your role does not read the audit trail."))

@@ -1,6 +1,7 @@
 """Shared reads: permission-filtered querysets, built in the database (never filtered in
 Python after loading), with a fixed number of queries per page."""
 
+import datetime
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -138,6 +139,43 @@ def filter_choices(user):
     return FilterChoices(
         sorted(centres.items(), key=by_name), sorted(programmes.items(), key=by_name), currencies
     )
+
+
+def _start_of(day):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def audit_trail(user, *, application=None, action="", actor="", date_from=None, date_to=None):
+    """The trail the user may read (`audit_events_for`), newest first, filtered as the
+    audit API and the audit trail page filter it: by application id, action, the acting
+    staff member's username (`actor_username`, which the chain keeps for staff only: an
+    applicant's account cannot be looked for) and the period [date_from, date_to] in
+    local days. With what each row shows loaded (`audit_actor`, the API's serializers)."""
+    events = audit_events_for(user).select_related("actor", "applicant", "on_behalf_of", "free_text")
+    if application is not None:
+        events = events.filter(application_id=application)
+    if action:
+        events = events.filter(action=action)
+    if actor:
+        events = events.filter(actor_username=actor)
+    if date_from is not None:
+        events = events.filter(at__gte=_start_of(date_from))
+    if date_to is not None:
+        events = events.filter(at__lt=_start_of(date_to + datetime.timedelta(days=1)))
+    return events.order_by("-at", "-id")
+
+
+# Who acted, for the readers of the trail without personal data (the auditor).
+APPLICANT_ACTOR = "the applicant"
+
+
+def audit_actor(event, applicant_label=APPLICANT_ACTOR):
+    """Staff by the username the chain keeps; anyone else who acted (an applicant, a
+    cooperative member: their username may be their name) as `applicant_label`; "" for
+    the system."""
+    if event.actor_username:
+        return event.actor_username
+    return applicant_label if event.actor_id is not None else ""
 
 
 def history_for(user, application):

@@ -130,6 +130,7 @@ APPROVE = Step(
         wf.ASSESSMENT_RECOMMENDS,
         wf.ASSESSMENT_PASSES,
         wf.ONE_GRANT_PER_HOUSEHOLD,
+        wf.NO_OPEN_DUPLICATE,
         wf.BUDGET_LEFT,
     ),
     records_actor=True,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import contracts, finance, manager, procurement
+from .views import audit, contracts, finance, manager, procurement
 
 urlpatterns = [
     path("applications/<int:pk>/deliveries/new/", finance.delivery_new, name="delivery-new"),
@@ -14,6 +14,7 @@ urlpatterns = [
     path("contributions/<int:pk>/reverse/", contracts.contribution_reverse, name="contribution-reverse-page"),
     path("applications/<int:pk>/registration/", contracts.registration, name="registration-page"),
     path("programmes/", manager.programmes, name="programme-list"),
+    path("audit/", audit.audit_trail, name="audit-trail"),
     path("finance/deliveries/", finance.deliveries, name="finance-deliveries"),
     path("finance/commitments/", finance.commitments, name="finance-commitments"),
     path("procurement/", procurement.overview, name="procurement"),

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from applicants.models import ConsentRecord
+from applicants.models import ConsentRecord, DuplicateFlag
 
 from . import households
 
@@ -216,6 +216,18 @@ def _explain_assessment(app):
     }
 
 
+def has_open_duplicate(app):
+    """A possible duplicate of the applicant is still to decide (the application page
+    shows it; the approval waits for it)."""
+    return app.remembered(
+        "open_duplicate", lambda: DuplicateFlag.objects.open_about(app.applicant_id).exists()
+    )
+
+
+def _no_open_duplicate(app):
+    return not has_open_duplicate(app)
+
+
 def _budget_left(app):
     # What the approval grants (less than asked after a reduced approval).
     return app.programme.remaining_budget() >= app.compute_granted_total()
@@ -327,6 +339,14 @@ ASSESSMENT_PASSES = Rule(
     _("The assessment's weighted score is below the programme's pass mark, or a score is missing."),
     _assessment_passes,
     explain=_explain_assessment,
+)
+NO_OPEN_DUPLICATE = Rule(
+    "no_open_duplicate",
+    _(
+        "The applicant may be registered twice: a possible duplicate is still to decide. "
+        "The grant can be approved once a field officer or programme manager has decided it."
+    ),
+    _no_open_duplicate,
 )
 BUDGET_LEFT = Rule(
     "budget_left",

@@ -37,6 +37,13 @@ BUDGET_PARAMETERS = [
 ]
 BY_PARAMETER = OpenApiParameter("by", str, enum=list(reports.BREAKDOWNS), description="add a breakdown")
 FORMAT_PARAMETER = OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(EXPORT_FORMATS))
+SEP_PARAMETER = OpenApiParameter(
+    "sep",
+    str,
+    enum=list(exports.CSV_SEPARATORS),
+    description="CSV only: comma and decimal point (the default), or semicolon and decimal comma "
+    "(spreadsheets with Serbian or Albanian regional settings)",
+)
 FILE_RESPONSES = {
     (200, "text/csv"): OpenApiTypes.BINARY,
     (200, exports.XLSX_TYPE): OpenApiTypes.BINARY,
@@ -207,14 +214,17 @@ class ImpactExport(ReportsOnly, APIView):
 
     @extend_schema(
         operation_id="reports_impact_export",
-        parameters=[FORMAT_PARAMETER, *FILTER_PARAMETERS, BY_PARAMETER],
+        parameters=[FORMAT_PARAMETER, *FILTER_PARAMETERS, BY_PARAMETER, SEP_PARAMETER],
         responses=FILE_RESPONSES,
     )
     def get(self, request, fmt):
         fmt = export_format(fmt)
         filters = reports.ReportFilters.from_params(request.query_params)
         by = reports.parse_breakdown(request.query_params.get("by"))
-        return exports.response(exports.impact_export(request.user, filters, by), "programme-figures", fmt)
+        sep = exports.csv_separator(request.query_params.get("sep"))
+        return exports.response(
+            exports.impact_export(request.user, filters, by), "programme-figures", fmt, sep
+        )
 
 
 class BudgetExport(ReportsOnly, APIView):
@@ -222,13 +232,14 @@ class BudgetExport(ReportsOnly, APIView):
 
     @extend_schema(
         operation_id="reports_budget_export",
-        parameters=[FORMAT_PARAMETER, *BUDGET_PARAMETERS],
+        parameters=[FORMAT_PARAMETER, *BUDGET_PARAMETERS, SEP_PARAMETER],
         responses=FILE_RESPONSES,
     )
     def get(self, request, fmt):
         fmt = export_format(fmt)
         filters = reports.ReportFilters.from_params(request.query_params)
-        return exports.response(exports.budget_export(request.user, filters), "budget", fmt)
+        sep = exports.csv_separator(request.query_params.get("sep"))
+        return exports.response(exports.budget_export(request.user, filters), "budget", fmt, sep)
 
 
 class LedgerExport(ReportsOnly, APIView):
@@ -238,14 +249,15 @@ class LedgerExport(ReportsOnly, APIView):
 
     @extend_schema(
         operation_id="reports_ledger_export",
-        parameters=[FORMAT_PARAMETER, *FILTER_PARAMETERS],
+        parameters=[FORMAT_PARAMETER, *FILTER_PARAMETERS, SEP_PARAMETER],
         responses=FILE_RESPONSES,
     )
     def get(self, request, fmt):
         fmt = export_format(fmt)
         require(reports.can_export_lines(request.user))
         filters = reports.ReportFilters.from_params(request.query_params)
-        return exports.response(exports.ledger_export(request.user, filters), "ledger", fmt)
+        sep = exports.csv_separator(request.query_params.get("sep"))
+        return exports.response(exports.ledger_export(request.user, filters), "ledger", fmt, sep)
 
 
 def ledger_json(entry):

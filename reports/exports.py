@@ -17,8 +17,10 @@ from xml.sax.saxutils import escape
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from applicants.models import IntegrationCentre
+from core.errors import ServiceError
 from grants.models import DeliveryLine, Programme
 
 from . import figures as reports
@@ -26,6 +28,15 @@ from . import figures as reports
 CSV_CHUNK_ROWS = 500
 ITERATOR_CHUNK = 1000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The CSV's separator and decimal mark, `?sep=`: a comma and a decimal point by default,
+# for the API's clients, whose files must not change; Excel with Serbian or Albanian
+# regional settings opens a comma-separated file as one column and reads "12.50" as text
+# or a date, so the web pages' links ask for `semicolon` (a semicolon and decimal commas)
+# in those languages (`web_csv_separator`, docs/reports.md).
+CSV_SEPARATORS = {"comma": (",", "."), "semicolon": (";", ",")}
+DEFAULT_CSV_SEPARATOR = "comma"
+SEMICOLON_LANGUAGES = frozenset({"sr-latn", "sq"})
+DECIMAL_KINDS = frozenset({"money", "rate", "share"})
 # A spreadsheet treats a cell starting with one of these as a formula (CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -67,18 +78,45 @@ def _defuse(value):
     return value
 
 
-def csv_chunks(export, *, chunk_rows=CSV_CHUNK_ROWS):
+def csv_separator(raw):
+    """The `?sep=` of an export: comma (the default) or semicolon; ServiceError (400)
+    for anything else."""
+    if not raw:
+        return DEFAULT_CSV_SEPARATOR
+    if raw not in CSV_SEPARATORS:
+        raise ServiceError(
+            _("sep: choose “comma” or “semicolon”."), details={"sep": [_("Choose comma or semicolon.")]}
+        )
+    return raw
+
+
+def web_csv_separator(language):
+    """The separator the web pages' CSV links ask for in the reader's language."""
+    return "semicolon" if language in SEMICOLON_LANGUAGES else DEFAULT_CSV_SEPARATOR
+
+
+def csv_chunks(export, *, chunk_rows=CSV_CHUNK_ROWS, sep=DEFAULT_CSV_SEPARATOR):
     """Encoded CSV (UTF-8 with a byte-order mark, which spreadsheet programs need to
     read č, ć, đ, ë as such), a few hundred rows per chunk. None is an empty cell,
-    a date is written as YYYY-MM-DD and a Decimal as its digits."""
-    writer = csv.writer(_Echo())
+    a date is written as YYYY-MM-DD and a Decimal as its digits, with the decimal
+    mark of `sep` (CSV_SEPARATORS)."""
+    delimiter, decimal_mark = CSV_SEPARATORS[sep]
+    writer = csv.writer(_Echo(), delimiter=delimiter)
     text_columns = [i for i, column in enumerate(export.columns) if column.kind == "text"]
+    decimal_columns = (
+        [i for i, column in enumerate(export.columns) if column.kind in DECIMAL_KINDS]
+        if decimal_mark != "."
+        else []
+    )
     yield ("\ufeff" + writer.writerow(export.header)).encode()
     buffer = []
     for row in export.rows:
         row = list(row)
         for i in text_columns:
             row[i] = _defuse(row[i])
+        for i in decimal_columns:
+            if isinstance(row[i], Decimal):
+                row[i] = str(row[i]).replace(".", decimal_mark)
         buffer.append(writer.writerow(row))
         if len(buffer) >= chunk_rows:
             yield "".join(buffer).encode()
@@ -249,8 +287,8 @@ def filename(stem, extension):
     return f"{stem}-{timezone.localdate().isoformat()}.{extension}"
 
 
-def csv_response(export, stem):
-    response = StreamingHttpResponse(csv_chunks(export), content_type="text/csv; charset=utf-8")
+def csv_response(export, stem, sep=DEFAULT_CSV_SEPARATOR):
+    response = StreamingHttpResponse(csv_chunks(export, sep=sep), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename(stem, "csv")}"'
     response["Cache-Control"] = "private, no-store"
     return response
@@ -263,10 +301,10 @@ def xlsx_response(export, stem):
     return response
 
 
-def response(export, stem, extension):
+def response(export, stem, extension, sep=DEFAULT_CSV_SEPARATOR):
     if extension == "xlsx":
         return xlsx_response(export, stem)
-    return csv_response(export, stem)
+    return csv_response(export, stem, sep)
 
 
 # ---- what is exported ---------------------------------------------------------------

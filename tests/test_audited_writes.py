@@ -434,7 +434,7 @@ def record_assessment(world, during):
 
 @path
 def record_visit_again(world, during):
-    app = app_in(world, follow_up=True)
+    app = app_in(world, follow_up=True, state_facts__delivered_on=TODAY - datetime.timedelta(days=95))
     visit = app.visits.order_by("months").first()
     assessment_services.record_visit(
         by=world.officer, visit=visit, visited_on=TODAY, operating=True, equipment_in_use=True

@@ -161,13 +161,14 @@ class TestRecordVisit:
         assert "sewing" not in event.canonical()
 
     def test_a_visit_may_come_before_its_due_date_but_never_in_the_future(self, world):
-        app = world.application(follow_up=True, state_facts__delivered_on=days(-10))
-        assert visit(world, app, 3).visited_on == TODAY  # due in about 80 days
+        # Inside its window (tests/test_visits_window.py): due in about 20 days.
+        app = world.application(follow_up=True, state_facts__delivered_on=days(-70))
+        assert visit(world, app, 3).visited_on == TODAY
         with pytest.raises(ServiceError) as excinfo:
             visit(world, app, 6, visited_on=days(1))
         assert "visited_on" in excinfo.value.details
         with pytest.raises(ServiceError) as excinfo:
-            visit(world, app, 6, visited_on=days(-11))
+            visit(world, app, 6, visited_on=days(-71))
         assert "visited_on" in excinfo.value.details  # before the delivery
         assert app.visits.get(months=6).visited_on is None
 
@@ -181,7 +182,7 @@ class TestRecordVisit:
         ],
     )
     def test_bad_figures_are_refused(self, world, values, field):
-        app = world.application(follow_up=True)
+        app = world.application(follow_up=True, state_facts__delivered_on=days(-95))
         with pytest.raises(ServiceError) as excinfo:
             visit(world, app, 3, **values)
         assert field in excinfo.value.details

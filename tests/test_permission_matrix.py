@@ -114,6 +114,7 @@ MATRIX = [
     (A + "application-deliveries", "POST", "approved", 401, "403 404 404", "403 201 404", "403 403 404", "201 404", "403 403"),
     (A + "application-visits", "GET", "follow_up", 401, "200 404 404", "200 200 404", "200 200 404", "200 404", "403 403"),
     (A + "visit-record", "POST", "visit", 401, "403 404 404", "403 200 404", "403 403 404", "403 404", "403 403"),
+    (A + "approvals", "GET", None, 401, "403", "403", "200", "403", "403"),
     (A + "cohort-enrollments", "POST", "cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
     (A + "cohort-attendance", "POST", "enrolled_cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
     (A + "application-ledger", "GET", "approved_full", 401, "403 404 404", "403 403 404", "200 200 404", "200 404", "403 403"),
@@ -194,7 +195,8 @@ MATRIX = [
     ("visit-form", "POST", "visit", "login", "403 403 403", "403 ok 404", "403 403 403", "403 403", "403 403"),
     # -- web: manager, finance, dashboard
     ("approvals", "GET", None, "login", "403", "403", "200", "403", "403"),
-    ("programme-list", "GET", None, "login", "403", "403", "200", "200", "403"),
+    ("programme-list", "GET", None, "login", "403", "403", "200", "200", "200"),
+    ("audit-trail", "GET", None, "login", "403", "200", "200", "403", "200"),
     ("finance-budget", "GET", None, "login", "403", "403", "200", "200", "403"),
     ("finance-deliveries", "GET", None, "login", "403", "403", "200", "200", "403"),
     ("finance-commitments", "GET", None, "login", "403", "403", "200", "200", "403"),
@@ -452,7 +454,15 @@ def build_owned(person, programme, *, officer, assessor, cohort):
     # of the ready one is allowed as a second grant (grants.households).
     HouseholdOverride.objects.create(application=apps["ready"], reason="One owner, every state.")
     make_full_delivery(apps["approved_full"], delivered_on=TODAY - datetime.timedelta(days=3))
-    apps["follow_up"].visits.update(visited_on=TODAY, operating=True, equipment_in_use=True, jobs_owner=1)
+    # Due three days ago, so that a visit recorded today is inside its window
+    # (assessments.models: at most VISIT_EARLY_MARGIN_DAYS before it is due).
+    apps["follow_up"].visits.update(
+        due_on=TODAY - datetime.timedelta(days=3),
+        visited_on=TODAY,
+        operating=True,
+        equipment_in_use=True,
+        jobs_owner=1,
+    )
     return Owned(
         person=person,
         apps=apps,
@@ -504,9 +514,16 @@ class MatrixWorld:
         self.sessions = {role: verified_login(Client(), user).cookies for role, user in self.users.items()}
         for person in people.values():
             ApplicantSensitiveFactory(applicant=person)
+        # Between people without applications: a flag still to decide holds up the
+        # approval of both people's grants (tests/test_duplicates_gate.py).
+        flagged = {
+            "a": ApplicantFactory(centre=self.centre, last_name="Flagged"),
+            "a2": ApplicantFactory(centre=self.centre, last_name="Flagged"),
+            "b": ApplicantFactory(centre=self.other_centre, last_name="Flagged"),
+        }
         flags = {
-            self.centre.pk: DuplicateFlagFactory(applicant=people["P"], other=people["Q"]),
-            self.other_centre.pk: DuplicateFlagFactory(applicant=people["R"], other=people["P"]),
+            self.centre.pk: DuplicateFlagFactory(applicant=flagged["a"], other=flagged["a2"]),
+            self.other_centre.pk: DuplicateFlagFactory(applicant=flagged["b"], other=flagged["a"]),
         }
         self.owned = {}
         for key, person in people.items():

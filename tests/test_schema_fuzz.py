@@ -329,6 +329,7 @@ def form_arguments(cls):
     from applicants.models import IntegrationCentre
     from assessments.models import RubricCriterion
     from grants.models import EquipmentItem, Programme
+    from grants.views.timeline import ACTION_LABELS
 
     supplies = {
         "centres": lambda: IntegrationCentre.objects.all(),
@@ -338,6 +339,7 @@ def form_arguments(cls):
         "rubric": lambda: RubricCriterion.objects.all()[:5],
         "officers": lambda: get_user_model().objects.all(),
         "items": lambda: EquipmentItem.objects.all()[:3],
+        "action_labels": lambda: ACTION_LABELS,
     }
     kwargs = {}
     for name, parameter in inspect.signature(cls.__init__).parameters.items():

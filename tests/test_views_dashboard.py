@@ -139,22 +139,22 @@ class TestAuditorSeesOnlyTheDashboard:
     def test_the_home_page_is_the_dashboard(self, auditor):
         assert auditor.get(reverse("home")).url == reverse("dashboard")
 
-    def test_the_menu_has_only_the_dashboard(self, auditor):
+    def test_the_menu_has_the_dashboard_the_programmes_and_the_audit_trail(self, auditor):
         menu = (
             auditor.get(reverse("dashboard"))
             .content.decode()
             .split('<nav class="menu"')[1]
             .split("</nav>")[0]
         )
-        assert menu.count("<li>") == 1
-        assert f'href="{reverse("dashboard")}"' in menu
+        assert menu.count("<li>") == 3
+        for name in ("dashboard", "programme-list", "audit-trail"):
+            assert f'href="{reverse(name)}"' in menu
 
     @pytest.mark.parametrize(
         "name",
         [
             "inbox",
             "approvals",
-            "programme-list",
             "finance-budget",
             "finance-deliveries",
             "finance-commitments",

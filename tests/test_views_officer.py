@@ -575,7 +575,9 @@ class TestAssessmentForm:
 
 class TestVisitForm:
     def test_it_records_a_visit(self, officer, world):
-        application = world.application(follow_up=True)
+        application = world.application(
+            follow_up=True, state_facts__delivered_on=today() - datetime.timedelta(days=95)
+        )
         visit = application.visits.order_by("months").first()
         url = reverse("visit-form", args=[visit.pk])
         assert officer.get(url).status_code == 200

@@ -1,4 +1,4 @@
-"""The programmes with their calls, for programme managers and finance."""
+"""The programmes with their calls, for programme managers, finance and the auditor."""
 
 from django.shortcuts import render
 from django.utils import timezone
@@ -9,7 +9,7 @@ from applicants.roles import role_required
 from .. import selectors
 
 
-@role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER)
+@role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR)
 def programmes(request):
     user = request.user
     today = timezone.localdate()
@@ -21,7 +21,8 @@ def programmes(request):
             "programmes": rows,
             "today": today,
             "can_edit": user.is_staff and user.has_perm("grants.change_programme"),
-            # finance: labels, and not whom each programme is for (docs/permissions.md)
+            # finance and the auditor: labels, and not whom each programme is for
+            # (docs/permissions.md)
             "public_labels": roles.uses_public_labels(user),
         },
     )

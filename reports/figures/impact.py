@@ -165,6 +165,7 @@ def impact_figures(user, filters=NO_FILTERS):
       whose fate at 12 months is known (12-month visit recorded, or discontinued before
       it), the share operating at the 12-month visit (None while none is known); and
       the jobs (owner, family members, employees) at each one's latest recorded visit.
+      Only visits recorded inside their window count (docs/reports.md).
     """
     apps = filtered_applications(user, filters)
     supported = supported_of(apps, filters)
