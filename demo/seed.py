@@ -20,7 +20,7 @@ from applicants.services import assign_staff, register_applicant
 from assessments.models import RubricCriterion
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
 from grants import documents, services
-from grants.models import ExchangeRate, GrantApplication, Programme
+from grants.models import Call, ExchangeRate, GrantApplication, Programme
 from grants.workflow import State
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only, README says so
@@ -206,8 +206,6 @@ def seed(stdout=None):
         budget=Decimal("12000000.00"),
         ceiling=Decimal("350000.00"),
         target_groups=["former_inmate"],
-        call_opens=opens,
-        call_closes=closes,
     )
     returnees = Programme.objects.create(
         name="Prospects at home: returnees' micro enterprises",
@@ -217,10 +215,16 @@ def seed(stdout=None):
         budget=Decimal("150000.00"),
         ceiling=Decimal("3500.00"),
         target_groups=["returnee", "socially_disadvantaged"],
-        call_opens=opens,
-        call_closes=closes,
     )
     for programme in (resocialisation, returnees):
+        Call.objects.create(
+            programme=programme,
+            name=f"{programme.name}: open call",
+            opens=opens,
+            closes=closes,
+            revision_deadline=closes + timedelta(days=14),
+            budget=programme.budget,
+        )
         for position, (code, label, weight) in enumerate(RUBRIC):
             RubricCriterion.objects.create(
                 programme=programme, criterion=code, label=label, weight=Decimal(weight), position=position

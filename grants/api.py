@@ -22,6 +22,7 @@ from . import selectors, services, transitions
 from .audit_api import APPLICANT_ACTOR
 from .models import (
     MAX_QUANTITY,
+    Call,
     Delivery,
     Document,
     DocumentKind,
@@ -89,6 +90,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "applicant_name",
             "programme",
             "programme_name",
+            "call",
             "currency",
             "centre",
             "centre_name",
@@ -143,6 +145,9 @@ class ApplicationListSerializer(ApplicationSerializer):
 
 class ApplicationCreateSerializer(serializers.Serializer):
     programme = serializers.IntegerField()
+    call = serializers.IntegerField(
+        required=False, help_text="One of the programme's open calls; left out: the open call for the centre."
+    )
     applicant = serializers.IntegerField(required=False)
     business_name = serializers.CharField(max_length=max_length(GrantApplication, "business_name"))
     sector = serializers.ChoiceField(choices=Sector.choices)
@@ -160,9 +165,29 @@ class ApplicationUpdateSerializer(serializers.Serializer):
     items = ItemSerializer(many=True, required=False)
 
 
+class CallSerializer(serializers.ModelSerializer):
+    centres = serializers.SerializerMethodField()
+    is_open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Call
+        fields = ["id", "name", "centres", "opens", "closes", "revision_deadline", "budget", "is_open"]
+
+    def get_centres(self, obj) -> list[int]:
+        """The centres the call is for; empty: every centre of the programme's country."""
+        return sorted(centre.pk for centre in obj.centres.all())
+
+    def get_is_open(self, obj) -> bool:
+        return obj.is_open()
+
+
 class ProgrammeSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
     call_open = serializers.SerializerMethodField()
+    # The calls' envelope: the first opening and the last closing of the programme's calls.
+    call_opens = serializers.DateField(read_only=True, allow_null=True)
+    call_closes = serializers.DateField(read_only=True, allow_null=True)
+    calls = CallSerializer(many=True, read_only=True)
     rubric = serializers.SerializerMethodField()
     public_label = serializers.CharField(
         read_only=True, help_text="What finance and auditors read as `name`."
@@ -185,6 +210,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             "call_opens",
             "call_closes",
             "call_open",
+            "calls",
             "visit_months",
             "rubric",
         ]
@@ -223,7 +249,7 @@ class ProgrammeList(ListAPIView):
     serializer_class = ProgrammeSerializer
 
     def get_queryset(self):
-        return selectors.programmes_for(self.request.user).prefetch_related("rubric")
+        return selectors.programmes_for(self.request.user).prefetch_related("rubric", "calls__centres")
 
 
 class NoAuditor:
@@ -301,6 +327,7 @@ class ApplicationListCreate(NoAuditor, ListAPIView):
             plan=values.get("plan") or {},
             items=[dict(i) for i in values.get("items", [])],
             is_cooperative=values.get("is_cooperative", False),
+            call=values.get("call"),
         )
         application = get_application(request.user, application.pk)
         return Response(

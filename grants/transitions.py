@@ -121,7 +121,13 @@ APPROVE = Step(
     button=_("Approve"),
     diagram=_("approve"),
     history=_("Approved"),
-    guards=(wf.TRAINING_COMPLETED, wf.ASSESSMENT_RECOMMENDS, wf.ASSESSMENT_PASSES, wf.BUDGET_LEFT),
+    guards=(
+        wf.TRAINING_COMPLETED,
+        wf.ASSESSMENT_RECOMMENDS,
+        wf.ASSESSMENT_PASSES,
+        wf.BUDGET_LEFT,
+        wf.CALL_BUDGET_LEFT,
+    ),
     records_actor=True,
     budget=True,
 )

@@ -288,7 +288,8 @@ BUDGET_COLUMNS = [
 
 
 def budget_export(user, filters=reports.NO_FILTERS):
-    """The budget report's rows: per programme, then per country, then per donor —
+    """The budget report's rows: per programme (each followed by its calls), then per
+    country, then per donor —
     the same figures as `reports.budget_report`."""
     report = reports.budget_report(user, filters)
 
@@ -305,6 +306,17 @@ def budget_export(user, filters=reports.NO_FILTERS):
                 r["programmes"],
                 *(r[m] for m in money),
             )
+            for call in r["calls"]:
+                yield (
+                    "call",
+                    call["id"],
+                    call["name"],
+                    r["donor"],
+                    r["country__code"],
+                    r["currency"],
+                    None,
+                    *(call[m] for m in money),
+                )
         for r in report["by_country"]:
             yield (
                 "country",

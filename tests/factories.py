@@ -41,6 +41,7 @@ from core.dates import add_months
 from demo.seed import tiny_pdf
 from grants.models import (
     AuditEvent,
+    Call,
     Commitment,
     Delivery,
     DeliveryLine,
@@ -140,8 +141,28 @@ class ProgrammeFactory(DjangoModelFactory):
     budget = Decimal("100000.00")
     ceiling = Decimal("3000.00")
     target_groups = factory.LazyFunction(lambda: ["returnee", "former_inmate", "socially_disadvantaged"])
+    # The programme's one call (its budget the programme's): ProgrammeFactory(call_opens=...,
+    # call_closes=..., call_revision_deadline=...); call_opens=None makes none.
     call_opens = factory.LazyFunction(lambda: today() - datetime.timedelta(days=30))
     call_closes = factory.LazyFunction(lambda: today() + datetime.timedelta(days=60))
+    call_revision_deadline = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        opens = kwargs.pop("call_opens")
+        closes = kwargs.pop("call_closes")
+        revision_deadline = kwargs.pop("call_revision_deadline")
+        programme = super()._create(model_class, *args, **kwargs)
+        if opens is not None:
+            Call.objects.create(
+                programme=programme,
+                name=f"{programme.name} call",
+                opens=opens,
+                closes=closes,
+                revision_deadline=revision_deadline,
+                budget=programme.budget,
+            )
+        return programme
 
     @factory.post_generation
     def rubric(self, create, extracted, **kwargs):
@@ -217,6 +238,7 @@ class ApplicationFactory(DjangoModelFactory):
         ProgrammeFactory, country=factory.SelfAttribute("..applicant.centre.country")
     )
     centre = factory.LazyAttribute(lambda a: a.applicant.centre)
+    call = factory.LazyAttribute(lambda a: a.programme.calls.order_by("opens", "id").first())
     business_name = factory.Sequence(lambda n: f"Tailoring workshop {n}")
     sector = "crafts"
     activity = "Sewing and repairing clothes."

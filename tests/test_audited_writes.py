@@ -54,6 +54,7 @@ APPS = ("grants", "applicants", "assessments")
 
 FACTS = {
     "grants.Programme",
+    "grants.Call",
     "grants.GrantApplication",
     "grants.EquipmentItem",
     "grants.Commitment",
@@ -406,13 +407,27 @@ def admin_programme_and_rubric(world, during, client):
         "target_groups": '["returnee"]',
         "training_threshold": str(programme.training_threshold),
         "pass_mark": "3.50",
-        "call_opens": programme.call_opens.isoformat(),
-        "call_closes": programme.call_closes.isoformat(),
         "visit_months": "[3, 6]",
+        "committee_result": "median",
+        "list_approver": "programme_manager",
         "rubric-TOTAL_FORMS": str(len(rubric)),
         "rubric-INITIAL_FORMS": str(len(rubric)),
         "rubric-MIN_NUM_FORMS": "1",
         "rubric-MAX_NUM_FORMS": "1000",
+    }
+    call = programme.calls.get()
+    form |= {
+        "calls-TOTAL_FORMS": "1",
+        "calls-INITIAL_FORMS": "1",
+        "calls-MIN_NUM_FORMS": "1",
+        "calls-MAX_NUM_FORMS": "1000",
+        "calls-0-id": call.pk,
+        "calls-0-programme": programme.pk,
+        "calls-0-name": call.name,
+        "calls-0-opens": call.opens.isoformat(),
+        "calls-0-closes": call.closes.isoformat(),
+        "calls-0-revision_deadline": "",
+        "calls-0-budget": "500000.00",
     }
     for i, criterion in enumerate(rubric):
         form |= {

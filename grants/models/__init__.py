@@ -1,6 +1,6 @@
 """The grants app's models, in named parts:
 
-- `programmes`: the donor's money, its rules and its call;
+- `programmes`: the donor's money and its rules; `calls`: its calls for applications;
 - `applications`: applications and their workflow (transitions set the state and the
   fields derived from it, nothing else: permission checks, locking, budget commitment,
   audit rows and notifications are in grants.services);
@@ -23,6 +23,7 @@ from .applications import (
     GrantApplicationGroupObjectPermission,
     GrantApplicationUserObjectPermission,
 )
+from .calls import Call, CallQuerySet
 from .common import MAX_QUANTITY, MONEY, Currency, Sector, max_length
 from .documents import Document, DocumentKind, document_key
 from .finance import (
@@ -37,7 +38,7 @@ from .finance import (
     programme_committed,
 )
 from .notifications import Notification
-from .programmes import Programme, default_visit_months
+from .programmes import CommitteeResult, ListApprover, Programme, default_visit_months
 
 __all__ = [
     "ERASED_TEXT",
@@ -49,8 +50,11 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "AuditText",
+    "Call",
+    "CallQuerySet",
     "Commitment",
     "CommitmentQuerySet",
+    "CommitteeResult",
     "Currency",
     "Delivery",
     "DeliveryLine",
@@ -63,6 +67,7 @@ __all__ = [
     "GrantApplication",
     "GrantApplicationGroupObjectPermission",
     "GrantApplicationUserObjectPermission",
+    "ListApprover",
     "Notification",
     "Programme",
     "Sector",

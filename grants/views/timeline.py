@@ -87,6 +87,7 @@ ACTION_LABELS = {
     "programme_changed": _("Programme changed"),
     "programme_deleted": _("Programme deleted"),
     "programme_rubriccriterion_changed": _("Scoring rubric changed"),
+    "programme_call_changed": _("Calls changed"),
     "audit_chain_migrated": _("Audit trail upgraded"),
     "duplicate_check": _("Checked for possible duplicates"),
     "attendance_recorded": _("Attendance recorded"),

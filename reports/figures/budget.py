@@ -1,10 +1,12 @@
-"""The budget report: each programme's budget, commitments, deliveries and what remains."""
+"""The budget report: each programme's (and each of its calls') budget, commitments,
+deliveries and what remains."""
 
 from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
 
 from applicants import roles
 from core.money import ZERO, cents
-from grants.models import Commitment, DeliveryLine, Programme
+from grants.models import Call, Commitment, DeliveryLine, Programme
 from grants.workflow import State
 
 from .scope import NO_FILTERS, reportable_programmes
@@ -32,10 +34,12 @@ def budget_programmes(user, filters=NO_FILTERS):
 
 def budget_table(programmes):
     """One row per programme of `programmes`: budget, committed, delivered (and in
-    EUR) and remaining, in the programme's currency. Three queries: the programmes, and
-    two aggregates grouped by programme (the open commitments, the delivery lines).
+    EUR) and remaining, in the programme's currency, with the same figures for each of
+    its calls (`calls`, each against its budget share). Four queries: the programmes,
+    their calls, and two aggregates grouped by call (the open commitments, the delivery
+    lines).
 
-    - budget: the programme's budget;
+    - budget: the programme's budget (a call's: its share);
     - committed: active commitments of grants still approved, plus the delivered cost
       of settled grants and of grants cancelled after a partial delivery
       (grants.ledger);
@@ -48,20 +52,39 @@ def budget_table(programmes):
         Commitment.objects.still_open()
         .filter(programme__in=scope)
         .order_by()
-        .values_list("programme_id")
+        .values_list("application__call_id")
         .annotate(total=Sum("amount"))
     )
     lines = {
-        row["delivery__application__programme_id"]: row
+        row["delivery__application__call_id"]: row
         for row in DeliveryLine.objects.filter(delivery__application__programme__in=scope)
         .order_by()
-        .values("delivery__application__programme_id")
+        .values("delivery__application__call_id")
         .annotate(
             delivered=Sum("amount"),
             delivered_eur=Sum("amount_eur"),
             at_cost=Sum("amount", filter=Q(delivery__application__state__in=State.AT_COST)),
         )
     }
+    calls = {}
+    for call in (
+        Call.objects.filter(programme__in=scope)
+        .order_by("opens", "id")
+        .values("id", "programme_id", "name", "opens", "closes", "budget")
+    ):
+        spent = lines.get(call["id"], {})
+        committed = cents(open_amounts.get(call["id"])) + cents(spent.get("at_cost"))
+        budget = cents(call.pop("budget"))
+        calls.setdefault(call.pop("programme_id"), []).append(
+            {
+                **call,
+                "budget": budget,
+                "committed": committed,
+                "delivered": cents(spent.get("delivered")),
+                "delivered_eur": cents(spent.get("delivered_eur")),
+                "remaining": budget - committed,
+            }
+        )
     rows = []
     for row in programmes.order_by().values(
         "id",
@@ -74,18 +97,19 @@ def budget_table(programmes):
         "country__name",
         "budget",
     ):
-        spent = lines.get(row["id"], {})
-        committed = cents(open_amounts.get(row["id"])) + cents(spent.get("at_cost"))
+        own = calls.get(row["id"], [])
         budget = cents(row["budget"])
+        committed = sum((call["committed"] for call in own), ZERO)
         rows.append(
             {
                 **row,
                 "programmes": 1,
                 "budget": budget,
                 "committed": committed,
-                "delivered": cents(spent.get("delivered")),
-                "delivered_eur": cents(spent.get("delivered_eur")),
+                "delivered": sum((call["delivered"] for call in own), ZERO),
+                "delivered_eur": sum((call["delivered_eur"] for call in own), ZERO),
                 "remaining": budget - committed,
+                "calls": own,
             }
         )
     return rows
@@ -114,13 +138,16 @@ def budget_rollup(rows, level):
 
 
 def budget_report(user, filters=NO_FILTERS):
-    """The budget per programme (`results`, docs/api.md), per country and currency
-    (`by_country`) and per donor and currency (`by_donor`). Three queries: the
-    country and donor rows add up the programme rows."""
+    """The budget per programme (`results`, docs/api.md, each with its `calls`), per
+    country and currency (`by_country`) and per donor and currency (`by_donor`). Four
+    queries: the country and donor rows add up the programme rows."""
     programmes = budget_table(budget_programmes(user, filters))
     if roles.uses_public_labels(user):
         for row in programmes:
             row["name"] = str(row["public_name"] or Programme(pk=row["id"]).public_label)
+            # A call's name may be the programme's.
+            for call in row["calls"]:
+                call["name"] = _("Call %(number)s") % {"number": call["id"]}
     for row in programmes:
         del row["public_name"]
     results = sorted(programmes, key=lambda r: (r["name"], r["id"]))
