@@ -74,6 +74,7 @@ class IntegrationCentre(models.Model):
             ("role_programme_manager", "Role: programme manager"),
             ("role_finance_officer", "Role: finance officer"),
             ("role_auditor", "Role: auditor"),
+            ("role_committee_member", "Role: selection committee member"),
         ]
 
     def __str__(self):

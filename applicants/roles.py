@@ -21,8 +21,9 @@ FIELD_OFFICER = "field_officer"
 PROGRAMME_MANAGER = "programme_manager"
 FINANCE_OFFICER = "finance_officer"
 AUDITOR = "auditor"
+COMMITTEE_MEMBER = "committee_member"
 
-STAFF_ROLES = (FIELD_OFFICER, PROGRAMME_MANAGER, FINANCE_OFFICER, AUDITOR)
+STAFF_ROLES = (FIELD_OFFICER, PROGRAMME_MANAGER, FINANCE_OFFICER, AUDITOR, COMMITTEE_MEMBER)
 ALL_ROLES = (APPLICANT, *STAFF_ROLES)
 
 # Default display names only: access never depends on them.
@@ -32,6 +33,7 @@ GROUP_NAMES = {
     PROGRAMME_MANAGER: "Programme managers",
     FINANCE_OFFICER: "Finance officers",
     AUDITOR: "Auditors",
+    COMMITTEE_MEMBER: "Selection committee members",
 }
 
 ROLE_PERMISSIONS = {
@@ -74,6 +76,7 @@ ROLE_PERMISSIONS = {
         "grants.submit_application",
         "grants.withdraw_application",
         "grants.return_application",
+        "selection.score_application",
         "grants.admit_application",
         "grants.reject_application",
         "grants.view_delivery",
@@ -125,6 +128,7 @@ ROLE_PERMISSIONS = {
         "grants.view_delivery",
         "grants.view_reports",
         "grants.view_finance",
+        "selection.score_application",
         "assessments.view_rubriccriterion",
         "assessments.add_rubriccriterion",
         "assessments.change_rubriccriterion",
@@ -158,6 +162,13 @@ ROLE_PERMISSIONS = {
         "grants.view_programme",
         "grants.view_reports",
         "grants.view_auditevent",
+    ],
+    # an external member of a call's selection committee: declares conflicts and scores
+    # the applications of their committees' calls, nothing else (selection.permissions);
+    # sensitive facts only where the programme allows (Programme.committee_sees_sensitive)
+    COMMITTEE_MEMBER: [
+        "applicants.role_committee_member",
+        "selection.score_application",
     ],
 }
 

@@ -547,3 +547,32 @@ def audit_actions(application):
 def api_key(user, device="tests"):
     """A fresh API token's key for `user`, as POST auth/token/ would hand out."""
     return issue_token(user=user, device=device)[1]
+
+
+# ---- selection ----
+
+
+def committee_member(username=None):
+    """An external selection committee member's account."""
+    return UserFactory(with_role=roles.COMMITTEE_MEMBER, **({"username": username} if username else {}))
+
+
+def make_committee(call, *, chair, members=()):
+    from selection.models import Committee, CommitteeMember
+
+    committee = Committee.objects.create(call=call, chair=chair)
+    for user in {chair, *members}:
+        CommitteeMember.objects.create(committee=committee, user=user)
+    return committee
+
+
+def committee_scores(user, application, value=4, *, conflict=False, **by_code):
+    """`user` declares (no conflict unless asked) and scores every criterion `value`
+    (or by criterion code), through the services."""
+    from selection import services as selection_services
+
+    selection_services.declare(application=application, by=user, conflict=conflict)
+    if conflict:
+        return None
+    scores = {c.pk: by_code.get(c.criterion, value) for c in application.programme.rubric.all()}
+    return selection_services.score(application=application, by=user, scores=scores)
