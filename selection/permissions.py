@@ -127,21 +127,28 @@ def can_approve_list(user, call):
     """The approver the programme chose: a programme manager, the committee's chair or a
     field officer (who did not assess an application: grants.permissions, per grant)."""
     choice = call.programme.list_approver
-    if choice == ListApprover.CHAIR:
-        if Committee.objects.filter(call=call, chair=user).exists():
+    if choice == ListApprover.CHAIR and Committee.objects.filter(call=call, chair=user).exists():
+        return ALLOWED
+    if choice != ListApprover.CHAIR and works_in_call(user, call):
+        if choice == ListApprover.OFFICER and roles.has_role(user, roles.FIELD_OFFICER):
             return ALLOWED
-        return (
-            Decision(False, _("The committee's chair approves this call's list."))
-            if can_view_call(user, call)
-            else NOT_VISIBLE
-        )
-    if not works_in_call(user, call):
-        return NOT_VISIBLE
-    if choice == ListApprover.OFFICER and roles.has_role(user, roles.FIELD_OFFICER):
-        return ALLOWED
-    if choice == ListApprover.MANAGER and user.has_perm("grants.approve_application"):
-        return ALLOWED
+        if choice == ListApprover.MANAGER and user.has_perm("grants.approve_application"):
+            return ALLOWED
+    seen = can_view_call(user, call)
+    if not seen:
+        return seen
     return Decision(False, _("The programme chose another approver for this call's list."))
+
+
+def can_read_minutes(user, call):
+    """Every member's declarations and scores: staff of the call's centres and the
+    committee's chair."""
+    if works_in_call(user, call) or Committee.objects.filter(call=call, chair=user).exists():
+        return ALLOWED
+    seen = can_view_call(user, call)
+    if not seen:
+        return seen
+    return Decision(False, _("The minutes are for the chair and the programme's staff."))
 
 
 @grant_permissions.approver_check(ListApprover.CHAIR)

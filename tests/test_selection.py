@@ -256,3 +256,140 @@ class TestCommittee:
         assert roles.has_role(board.member_a, roles.COMMITTEE_MEMBER)
         other_staff = staff(roles.PROGRAMME_MANAGER, board.other_centre)
         assert board.call not in selectors.calls_for(other_staff)
+
+
+class TestMinutes:
+    def test_the_minutes_name_every_declaration_and_the_decisions(self, board, client):
+        from io import BytesIO
+
+        from pypdf import PdfReader
+
+        from .conftest import verified_login
+
+        share(board, "1000.00")
+        funded, reserve = ready(board), ready(board)
+        committee_scores(board.member_a, funded, conflict=True)
+        for user in (board.manager, board.member_b):
+            committee_scores(user, funded, 5)
+        for user in (board.manager, board.member_a, board.member_b):
+            committee_scores(user, reserve, 3)
+        selection_services.approve_list(call=board.call, by=board.manager)
+        board.member_a.first_name, board.member_a.last_name = "Ana", "Extern"
+        board.member_a.save()
+        verified_login(client, board.manager)
+        response = client.get(f"/selection/calls/{board.call.pk}/minutes.pdf")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        text = " ".join(page.extract_text() for page in PdfReader(BytesIO(response.content)).pages)
+        text = " ".join(text.split())
+        # the world's programme is in Serbia: Serbian Latin
+        assert "Zapisnik komisije za izbor" in text
+        assert f"Ana Extern – #{funded.pk}: prijavljen sukob interesa" in text
+        assert f"member_b – #{funded.pk}: nema sukoba interesa" in text
+        assert f"Ana Extern – #{reserve.pk}: nema sukoba interesa" in text
+        assert "finansirati" in text and "rezerva" in text
+        assert f"#{funded.pk} odobrio/la" in text
+        assert AuditEvent.objects.filter(action="selection_minutes_printed").exists()
+
+    def test_a_member_who_is_not_chair_does_not_read_the_minutes(self, board, client):
+        from .conftest import verified_login
+
+        verified_login(client, board.member_a)
+        assert client.get(f"/selection/calls/{board.call.pk}/minutes.pdf").status_code == 403
+
+
+class TestPagesAndApi:
+    def test_a_member_scores_through_the_pages(self, board, client):
+        from .conftest import verified_login
+
+        app = ready(board)
+        verified_login(client, board.member_a)
+        assert client.get("/selection/").status_code == 200
+        page = client.get(f"/selection/calls/{board.call.pk}/")
+        assert page.status_code == 200 and app in page.context["mine"]
+        assert (
+            client.post(f"/selection/applications/{app.pk}/declare/", {"conflict": "no"}).status_code == 302
+        )
+        form = {f"criterion-{c.pk}": 4 for c in app.programme.rubric.all()}
+        assert client.post(f"/selection/applications/{app.pk}/", form).status_code == 302
+        page = client.get(f"/selection/applications/{app.pk}/")
+        assert page.context["see_scores"] and len(page.context["scorings"]) == 1
+        assert page.context["target_groups"] is None  # the programme does not allow it
+
+    def test_sensitive_facts_only_where_the_programme_allows(self, board, client):
+        from .conftest import verified_login
+
+        board.programme.committee_sees_sensitive = True
+        board.programme.save()
+        app = ready(board)
+        verified_login(client, board.member_a)
+        assert client.get(f"/selection/applications/{app.pk}/").context["target_groups"] is not None
+
+    def test_an_application_of_another_call_is_not_found(self, board, client):
+        from .conftest import verified_login
+
+        other = board.application(applicant=board.person2, programme=board.other_programme, submitted=True)
+        verified_login(client, board.member_a)
+        assert client.get(f"/selection/applications/{other.pk}/").status_code == 404
+
+    def test_the_api_scores_and_hides_others_until_then(self, board, api):
+        app = ready(board)
+        committee_scores(board.member_b, app, 5)
+        client = api(board.member_a)
+        assert client.get(f"/api/v1/applications/{app.pk}/committee-scores/").status_code == 403
+        assert (
+            client.post(
+                f"/api/v1/applications/{app.pk}/declaration/", {"conflict": False}, format="json"
+            ).status_code
+            == 201
+        )
+        assert client.get(f"/api/v1/applications/{app.pk}/committee-scores/").status_code == 403
+        ranking = client.get(f"/api/v1/calls/{board.call.pk}/ranking/").json()
+        assert ranking["results"][0]["result"] is None
+        scores = {str(c.pk): 3 for c in app.programme.rubric.all()}
+        response = client.post(
+            f"/api/v1/applications/{app.pk}/committee-scores/", {"scores": scores}, format="json"
+        )
+        assert response.status_code == 201, response.content
+        assert response.json()["result"] == "4.00" and response.json()["spread"] == "2.00"
+        assert client.get(f"/api/v1/calls/{board.call.pk}/ranking/").json()["results"][0]["result"] == "4.00"
+
+    def test_the_api_names_the_committee_approves_and_lists_offers(self, board, api):
+        client = api(board.manager)
+        response = client.put(
+            f"/api/v1/calls/{board.call.pk}/committee/",
+            {"chair": board.member_a.pk, "members": [board.member_b.pk]},
+            format="json",
+        )
+        assert response.status_code == 200, response.content
+        assert response.json()["chair"] == board.member_a.pk
+        assert [c["id"] for c in client.get(f"/api/v1/programmes/{board.programme.pk}/calls/").json()] == [
+            board.call.pk
+        ]
+        app = ready(board)
+        for user in (board.member_a, board.member_b):
+            committee_scores(user, app, 5)
+        approved = client.post(f"/api/v1/calls/{board.call.pk}/ranking/approve/", {}, format="json").json()
+        assert approved == {"approved": [app.pk], "refused": {}}
+        assert client.get("/api/v1/reserve-offers/").json() == []
+        assert (
+            api(board.member_a)
+            .post(f"/api/v1/calls/{board.call.pk}/ranking/approve/", {}, format="json")
+            .status_code
+            == 403
+        )
+
+    def test_the_ranked_list_takes_a_bounded_number_of_queries(
+        self, board, api, django_assert_max_num_queries
+    ):
+        apps = [ready(board) for _ in range(3)]
+        for app in apps:
+            score_all(board, app, 4)
+        client = api(board.manager)
+        client.get(f"/api/v1/calls/{board.call.pk}/ranking/")
+        with django_assert_max_num_queries(12) as few:
+            client.get(f"/api/v1/calls/{board.call.pk}/ranking/")
+        for _ in range(4):
+            score_all(board, ready(board), 3)
+        with django_assert_max_num_queries(len(few)):
+            assert len(client.get(f"/api/v1/calls/{board.call.pk}/ranking/").json()["results"]) == 7
