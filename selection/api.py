@@ -88,6 +88,7 @@ class CommitteeView(APIView):
     @extend_schema(request=CommitteeWriteSerializer, responses=MEMBERS)
     def put(self, request, pk):
         call = _call(request.user, pk)
+        require(permissions.can_manage_committee(request.user, call))
         data = CommitteeWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data

@@ -56,9 +56,12 @@ def can_view_call(user, call):
 
 def can_manage_committee(user, call):
     """Programme managers of the call's centres name its members and chair."""
-    if not works_in_call(user, call):
-        return NOT_VISIBLE
-    if not (roles.has_role(user, roles.PROGRAMME_MANAGER) and user.has_perm("grants.change_programme")):
+    seen = can_view_call(user, call)
+    if not seen:
+        return seen
+    if not works_in_call(user, call) or not (
+        roles.has_role(user, roles.PROGRAMME_MANAGER) and user.has_perm("grants.change_programme")
+    ):
         return Decision(False, _("Only programme managers name a committee."))
     return ALLOWED
 
