@@ -22,6 +22,7 @@ from assessments.services import create_cohort, enrol, record_assessment, record
 from grants import documents, services
 from grants.models import Call, ExchangeRate, GrantApplication, Programme
 from grants.workflow import State
+from selection import services as selection_services
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only, README says so
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - base32, docs/api.md; demo accounts only
@@ -372,7 +373,77 @@ def seed(stdout=None):
                 variant=n,
             )
             index += 1
+    seed_selection(programme=returnees, centre=prizren, officer=officer2, manager=manager)
     return True
+
+
+# The selection demo: (business, requested EUR, scores of the chair, the external member
+# and the officer, 1-5 on every criterion; None: a declared conflict of interest).
+SELECTION = [
+    ("Bakery Krasniqi", "2500.00", (5, 5, 4)),
+    ("Car repair Berisha", "2000.00", (4, 5, None)),
+    ("Hair salon Gashi", "2200.00", (4, 4, 4)),
+    ("Beekeeping Hoxha", "1800.00", (2, 3, 2)),
+]
+SELECTION_BUDGET = Decimal("5000.00")
+
+
+def seed_selection(*, programme, centre, officer, manager):
+    """A second call of the returnees' programme, for Prizren, with its share of the
+    budget and a committee of three (the manager chairs, an external member, the centre's
+    officer, who declares a conflict on one application) that has scored four
+    applications: two are funded, one is on the reserve list, one falls below the pass
+    mark (docs/selection.md)."""
+    today = timezone.localdate()
+    first = programme.calls.get()
+    first.budget -= SELECTION_BUDGET
+    first.save(update_fields=["budget"])
+    call = Call.objects.create(
+        programme=programme,
+        name="Spring selection 2026 – Prizren",
+        opens=today - timedelta(days=10),
+        closes=today + timedelta(days=20),
+        revision_deadline=today + timedelta(days=30),
+        budget=SELECTION_BUDGET,
+    )
+    call.centres.add(centre)
+    external = make_user("committee", roles.COMMITTEE_MEMBER, first_name="Drita", last_name="Committee")
+    selection_services.set_committee(call=call, chair=manager, members=[external, officer], by=manager)
+    for number, (business, amount, scores) in enumerate(SELECTION):
+        person = register_applicant(
+            by=officer,
+            first_name=FIRST[number % len(FIRST)],
+            last_name=business.split()[-1],
+            date_of_birth=today.replace(year=today.year - 30 - number, day=1),
+            centre=centre,
+            target_groups=["returnee"],
+            municipality=centre.municipality,
+            consent_given=True,
+            language="sq",
+        )
+        app = services.create_application(
+            by=officer,
+            applicant=person,
+            programme=programme,
+            call=call,
+            business_name=business,
+            sector="services",
+            plan={
+                "activity": f"{business}: a small business in Prizren.",
+                "market": "The town and nearby villages.",
+                "experience": "Years of work in the trade abroad.",
+                "expected_monthly_revenue": "900",
+                "expected_monthly_costs": "300",
+            },
+            items=[{"description": "Equipment", "quantity": 1, "unit_cost": amount}],
+        )
+        app = services.take_transition(application=app, name="submit", by=officer)
+        for user, score in zip((manager, external, officer), scores, strict=True):
+            selection_services.declare(application=app, by=user, conflict=score is None)
+            if score is not None:
+                rubric = {criterion.pk: score for criterion in programme.rubric.all()}
+                selection_services.score(application=app, by=user, scores=rubric)
+    return call
 
 
 def drive(
@@ -534,4 +605,5 @@ DEMO_LOGINS = [
     ("manager", "programme manager", "all centres"),
     ("finance", "finance officer", "all centres"),
     ("auditor", "auditor", "reports only"),
+    ("committee", "committee member", "the spring selection call in Prizren (Kosovo)"),
 ]

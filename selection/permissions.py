@@ -36,6 +36,11 @@ def seat(user, call_id):
     return None if member_id is None else CommitteeMember(pk=member_id, user=user)
 
 
+def forget_seats(user):
+    """After a committee changes: the user's seats are read again."""
+    user.__dict__.pop("_committee_seats", None)
+
+
 def works_in_call(user, call):
     """A programme manager or field officer at one of the call's centres."""
     if not (roles.has_role(user, roles.PROGRAMME_MANAGER) or roles.has_role(user, roles.FIELD_OFFICER)):

@@ -57,6 +57,8 @@ def set_committee(*, call, chair, members, by):
     gone.delete()
     for user_id in keep:
         CommitteeMember.objects.get_or_create(committee=committee, user_id=user_id)
+    for user in (by, *people.values()):
+        permissions.forget_seats(user)
     after = {"chair": chair.pk, "members": sorted(keep)}
     trail.record(
         action="committee_named",

@@ -50,7 +50,7 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date.today()
-APPS = ("grants", "applicants", "assessments")
+APPS = ("grants", "applicants", "assessments", "selection")
 
 FACTS = {
     "grants.Programme",
@@ -74,6 +74,12 @@ FACTS = {
     "assessments.Enrolment",
     "assessments.Attendance",
     "assessments.MonitoringVisit",
+    "selection.Committee",
+    "selection.CommitteeMember",
+    "selection.Declaration",
+    "selection.Scoring",
+    "selection.ScoringLine",
+    "selection.ReserveOffer",
 }
 NOT_FACTS = {
     "grants.AuditEvent": "the trail itself",
@@ -444,6 +450,30 @@ def admin_programme_and_rubric(world, during, client):
 
 
 @path
+def selection_committee_scores_list_and_reserve(world, during):
+    from selection import services as selection_services
+
+    from .factories import committee_member
+
+    call = world.programme.calls.get()
+    call.budget = Decimal("1100.00")
+    call.save()
+    member = committee_member("audited-member")
+    funded, reserve = app_in(world, ready=True), app_in(world, ready=True)
+    with during():
+        selection_services.set_committee(call=call, chair=world.manager, members=[member], by=world.manager)
+        for app, value in ((funded, 5), (reserve, 4)):
+            for user in (world.manager, member):
+                selection_services.declare(application=app, by=user, conflict=False)
+                scores = {c.pk: value for c in app.programme.rubric.all()}
+                selection_services.score(application=app, by=user, scores=scores)
+        selection_services.approve_list(call=call, by=world.manager)
+        services.take_transition(application=funded, name="cancel", by=world.manager, comment="Moved.")
+        offer = reserve.reserve_offers.get()
+        selection_services.decide_offer(offer=offer, by=world.manager, accept=False)
+
+
+@path
 def admin_reassign(world, during, client):
     app = app_in(world, submitted=True)
     world.manager.is_staff = True
@@ -544,6 +574,8 @@ SOURCES = [
     "privacy/subjects.py",
     "assessments/services.py",
     "assessments/certificates.py",
+    "selection/services.py",
+    "selection/minutes.py",
     *sorted(
         str(p)
         for app in (*APPS, "privacy", "demo")

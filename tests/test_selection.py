@@ -393,3 +393,26 @@ class TestPagesAndApi:
             score_all(board, ready(board), 3)
         with django_assert_max_num_queries(len(few)):
             assert len(client.get(f"/api/v1/calls/{board.call.pk}/ranking/").json()["results"]) == 7
+
+
+class TestDemo:
+    def test_the_seeded_call_is_ranked_cut_and_reserved_for_its_budget(self, world):
+        from demo.seed import SELECTION_BUDGET, seed_selection
+
+        call = seed_selection(
+            programme=world.other_programme,
+            centre=world.other_centre,
+            officer=world.officer2,
+            manager=world.manager,
+        )
+        rows = selectors.ranked_list(call)
+        assert call.budget == SELECTION_BUDGET
+        assert [(r.application.business_name, str(r.result), r.recommendation) for r in rows] == [
+            ("Bakery Krasniqi", "4.67", "fund"),
+            ("Car repair Berisha", "4.50", "fund"),
+            ("Hair salon Gashi", "4.00", "reserve"),
+            ("Beekeeping Hoxha", "2.33", "do_not_fund"),
+        ]
+        assert rows[1].cumulative == Decimal("4500.00") <= call.budget < rows[1].cumulative + rows[2].amount
+        assert rows[1].spread == Decimal("1.00") and len(rows[1].scores) == 2  # the officer's conflict
+        assert sum(c.budget for c in world.other_programme.calls.all()) == world.other_programme.budget
