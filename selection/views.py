@@ -184,7 +184,7 @@ def list_approve(request, pk):
     user = request.user
     call = _call(user, pk)
     result = services.approve_list(call=call, by=user, comment=request.POST.get("comment", ""))
-    messages.success(request, _("%(count)s applications approved.") % {"count": len(result["approved"])})
+    messages.success(request, _("Approved: %(count)s.") % {"count": len(result["approved"])})
     for application_id, reason in result["refused"].items():
         messages.error(
             request, _("#%(id)s not approved: %(reason)s") % {"id": application_id, "reason": reason}
