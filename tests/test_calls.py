@@ -197,3 +197,52 @@ class TestProgrammeFromItsCalls:
         page = client.get(reverse("finance-budget"))
         assert page.status_code == 200
         assert f"{world.programme.name} call" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_makes_one_call_per_programme_with_its_applications():
+    """grants 0011: each programme's dates and whole budget become its one call, and its
+    applications are made in it."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("grants", "0010_selection_calls")], [("grants", "0011_selection_calls_from_programmes")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes()
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    country = old.get_model("applicants", "Country").objects.create(code="RS", name="Serbia")
+    centre = old.get_model("applicants", "IntegrationCentre").objects.create(country=country, name="Niš")
+    applicant = old.get_model("applicants", "Applicant").objects.create(
+        first_name="A",
+        last_name="B",
+        date_of_birth=datetime.date(1990, 1, 1),
+        centre=centre,
+        is_returnee=True,
+    )
+    programme = old.get_model("grants", "Programme").objects.create(
+        name="P",
+        donor="D",
+        country=country,
+        currency="EUR",
+        budget=Decimal("5000.00"),
+        ceiling=Decimal("100"),
+        call_opens=days(-5),
+        call_closes=days(5),
+    )
+    application = old.get_model("grants", "GrantApplication").objects.create(
+        applicant=applicant, programme=programme, centre=centre, business_name="X", sector="food"
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate(after)
+    new = executor.loader.project_state(after).apps
+    call = new.get_model("grants", "Call").objects.get()
+    assert (call.programme_id, call.opens, call.closes, call.budget) == (
+        programme.pk,
+        days(-5),
+        days(5),
+        Decimal("5000.00"),
+    )
+    assert new.get_model("grants", "GrantApplication").objects.get(pk=application.pk).call_id == call.pk
+    executor = MigrationExecutor(connection)
+    executor.migrate(latest)

@@ -394,6 +394,23 @@ class TestPagesAndApi:
         with django_assert_max_num_queries(len(few)):
             assert len(client.get(f"/api/v1/calls/{board.call.pk}/ranking/").json()["results"]) == 7
 
+    def test_the_call_page_takes_a_bounded_number_of_queries(
+        self, board, client, django_assert_max_num_queries
+    ):
+        from .conftest import verified_login
+
+        for _ in range(2):
+            score_all(board, ready(board), 4)
+        verified_login(client, board.member_a)
+        url = f"/selection/calls/{board.call.pk}/"
+        client.get(url)
+        with django_assert_max_num_queries(30) as few:
+            client.get(url)
+        for _ in range(4):
+            score_all(board, ready(board), 3)
+        with django_assert_max_num_queries(len(few)):
+            assert len(client.get(url).context["rows"]) == 6
+
 
 class TestDemo:
     def test_the_seeded_call_is_ranked_cut_and_reserved_for_its_budget(self, world):
