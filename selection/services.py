@@ -23,7 +23,9 @@ TWO_PLACES = Decimal("0.01")
 
 
 def _locked_call(call):
-    return Call.objects.select_for_update().select_related("programme").get(pk=call.pk)
+    # The call's row only: an approval then locks the application and the programme in
+    # the order every transition does (grants.services.take_transition).
+    return Call.objects.select_for_update(of=("self",)).select_related("programme").get(pk=call.pk)
 
 
 @transaction.atomic
@@ -251,7 +253,7 @@ def decide_offer(*, offer, by, accept, comment=""):
     """The approver accepts the offer (the application is approved through the
     `approve` step) or declines it (the money goes to the next on the reserve list)."""
     offer = (
-        ReserveOffer.objects.select_for_update()
+        ReserveOffer.objects.select_for_update(of=("self",))
         .select_related("call__programme", "application")
         .get(pk=offer.pk)
     )
