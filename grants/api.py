@@ -180,6 +180,13 @@ class CallSerializer(serializers.ModelSerializer):
     def get_is_open(self, obj) -> bool:
         return obj.is_open()
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None:
+            data["name"] = str(instance.label_for(request.user))
+        return data
+
 
 class ProgrammeSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
@@ -187,7 +194,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
     # The calls' envelope: the first opening and the last closing of the programme's calls.
     call_opens = serializers.DateField(read_only=True, allow_null=True)
     call_closes = serializers.DateField(read_only=True, allow_null=True)
-    calls = CallSerializer(many=True, read_only=True)
+    calls = CallSerializer(many=True, read_only=True)  # (names by the reader: Call.label_for)
     rubric = serializers.SerializerMethodField()
     public_label = serializers.CharField(
         read_only=True, help_text="What finance and auditors read as `name`."

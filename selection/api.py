@@ -39,7 +39,7 @@ class ProgrammeCalls(APIView):
         if programme is None:
             raise NotVisible()
         calls = programme.calls.prefetch_related("centres")
-        return Response(CallSerializer(calls, many=True).data)
+        return Response(CallSerializer(calls, many=True, context={"request": request}).data)
 
 
 class MyCalls(APIView):
@@ -48,7 +48,7 @@ class MyCalls(APIView):
     @extend_schema(responses=CallSerializer(many=True))
     def get(self, request):
         calls = selectors.calls_for(request.user).prefetch_related("centres")
-        return Response(CallSerializer(calls, many=True).data)
+        return Response(CallSerializer(calls, many=True, context={"request": request}).data)
 
 
 MEMBERS = inline_serializer(

@@ -246,3 +246,11 @@ def test_the_migration_makes_one_call_per_programme_with_its_applications():
     assert new.get_model("grants", "GrantApplication").objects.get(pk=application.pk).call_id == call.pk
     executor = MigrationExecutor(connection)
     executor.migrate(latest)
+
+
+def test_finance_reads_calls_by_number_in_the_programmes_api(world, api):
+    rows = {p["id"]: p for p in api(world.finance).get("/api/v1/programmes/").json()["results"]}
+    call = world.programme.calls.get()
+    assert rows[world.programme.pk]["calls"][0]["name"] == f"Call {call.pk}"
+    rows = {p["id"]: p for p in api(world.manager).get("/api/v1/programmes/").json()["results"]}
+    assert rows[world.programme.pk]["calls"][0]["name"] == call.name

@@ -7,6 +7,7 @@ from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import IntegrationCentre
+from applicants.roles import uses_public_labels
 from core.money import cents
 
 from .. import workflow as wf
@@ -63,6 +64,15 @@ class Call(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def public_label(self):
+        return _("Call %(number)s") % {"number": self.pk}
+
+    def label_for(self, user):
+        """The name, or (roles that know programmes by their public labels) the call's
+        number: a call's name is often its programme's (docs/permissions.md)."""
+        return self.public_label if uses_public_labels(user) else self.name
 
     def clean(self):
         errors = {}

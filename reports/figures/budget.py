@@ -2,7 +2,6 @@
 deliveries and what remains."""
 
 from django.db.models import Q, Sum
-from django.utils.translation import gettext as _
 
 from applicants import roles
 from core.money import ZERO, cents
@@ -147,7 +146,7 @@ def budget_report(user, filters=NO_FILTERS):
             row["name"] = str(row["public_name"] or Programme(pk=row["id"]).public_label)
             # A call's name may be the programme's.
             for call in row["calls"]:
-                call["name"] = _("Call %(number)s") % {"number": call["id"]}
+                call["name"] = str(Call(pk=call["id"]).public_label)
     for row in programmes:
         del row["public_name"]
     results = sorted(programmes, key=lambda r: (r["name"], r["id"]))
