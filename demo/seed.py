@@ -377,13 +377,13 @@ def seed(stdout=None):
     return True
 
 
-# The selection demo: (business, requested EUR, scores of the chair, the external member
-# and the officer, 1-5 on every criterion; None: a declared conflict of interest).
+# The selection demo: (business, its equipment, requested EUR, scores of the chair, the
+# external member and the officer, 1-5 on every criterion; None: a declared conflict).
 SELECTION = [
-    ("Bakery Krasniqi", "2500.00", (5, 5, 4)),
-    ("Car repair Berisha", "2000.00", (4, 5, None)),
-    ("Hair salon Gashi", "2200.00", (4, 4, 4)),
-    ("Beekeeping Hoxha", "1800.00", (2, 3, 2)),
+    ("Bakery Krasniqi", "Bread oven", "2500.00", (5, 5, 4)),
+    ("Car repair Berisha", "Hydraulic car lift", "2000.00", (4, 5, None)),
+    ("Hair salon Gashi", "Salon chairs and hair dryers", "2200.00", (4, 4, 4)),
+    ("Beekeeping Hoxha", "Beehives with frames", "1800.00", (2, 3, 2)),
 ]
 SELECTION_BUDGET = Decimal("5000.00")
 
@@ -409,7 +409,7 @@ def seed_selection(*, programme, centre, officer, manager):
     call.centres.add(centre)
     external = make_user("committee", roles.COMMITTEE_MEMBER, first_name="Drita", last_name="Committee")
     selection_services.set_committee(call=call, chair=manager, members=[external, officer], by=manager)
-    for number, (business, amount, scores) in enumerate(SELECTION):
+    for number, (business, equipment, amount, scores) in enumerate(SELECTION):
         person = register_applicant(
             by=officer,
             first_name=FIRST[number % len(FIRST)],
@@ -435,7 +435,7 @@ def seed_selection(*, programme, centre, officer, manager):
                 "expected_monthly_revenue": "900",
                 "expected_monthly_costs": "300",
             },
-            items=[{"description": "Equipment", "quantity": 1, "unit_cost": amount}],
+            items=[{"description": equipment, "quantity": 1, "unit_cost": amount}],
         )
         app = services.take_transition(application=app, name="submit", by=officer)
         for user, score in zip((manager, external, officer), scores, strict=True):

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from applicants import roles
 from applicants.models import TargetGroup
 from applicants.roles import role_required
+from assessments.forms import criterion_label
 from core.errors import ServiceError, require
 from core.web import error_messages
 from grants.models import Call, GrantApplication
@@ -122,6 +123,8 @@ def application_score(request, pk):
     member = permissions.seat(user, application.call_id)
     declaration = permissions.declaration_of(member, application)
     rubric = list(application.programme.rubric.all())
+    for criterion in rubric:
+        criterion.shown_label = criterion_label(criterion)
     labels = dict(TargetGroup.choices)
     status = 200
     if request.method == "POST":
@@ -135,6 +138,9 @@ def application_score(request, pk):
             messages.success(request, _("Your scores are saved."))
             return redirect("selection-application", pk=application.pk)
     see_scores = bool(permissions.can_see_scores(user, application))
+    scorings = selectors.scores_of(application) if see_scores else []
+    for scoring in scorings:
+        scoring.shown_lines = [(criterion_label(line.criterion), line.score) for line in scoring.lines.all()]
     return render(
         request,
         "selection/application_score.html",
@@ -144,7 +150,7 @@ def application_score(request, pk):
             "declaration": declaration,
             "rubric": rubric,
             "can_score": bool(permissions.can_score(user, application)),
-            "scorings": selectors.scores_of(application) if see_scores else [],
+            "scorings": scorings,
             "see_scores": see_scores,
             # whom the programme is for can say "after release": only where allowed
             "target_groups": [labels.get(g, g) for g in application.applicant.target_groups]
