@@ -75,6 +75,7 @@ class IntegrationCentre(models.Model):
             ("role_finance_officer", "Role: finance officer"),
             ("role_auditor", "Role: auditor"),
             ("role_procurement_officer", "Role: procurement officer"),
+            ("role_committee_member", "Role: selection committee member"),
         ]
 
     def __str__(self):

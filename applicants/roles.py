@@ -22,8 +22,16 @@ PROGRAMME_MANAGER = "programme_manager"
 FINANCE_OFFICER = "finance_officer"
 AUDITOR = "auditor"
 PROCUREMENT_OFFICER = "procurement_officer"
+COMMITTEE_MEMBER = "committee_member"
 
-STAFF_ROLES = (FIELD_OFFICER, PROGRAMME_MANAGER, FINANCE_OFFICER, AUDITOR, PROCUREMENT_OFFICER)
+STAFF_ROLES = (
+    FIELD_OFFICER,
+    PROGRAMME_MANAGER,
+    FINANCE_OFFICER,
+    AUDITOR,
+    PROCUREMENT_OFFICER,
+    COMMITTEE_MEMBER,
+)
 ALL_ROLES = (APPLICANT, *STAFF_ROLES)
 
 # Default display names only: access never depends on them.
@@ -34,6 +42,7 @@ GROUP_NAMES = {
     FINANCE_OFFICER: "Finance officers",
     AUDITOR: "Auditors",
     PROCUREMENT_OFFICER: "Procurement officers",
+    COMMITTEE_MEMBER: "Selection committee members",
 }
 
 ROLE_PERMISSIONS = {
@@ -76,6 +85,7 @@ ROLE_PERMISSIONS = {
         "grants.submit_application",
         "grants.withdraw_application",
         "grants.return_application",
+        "selection.score_application",
         "grants.admit_application",
         "grants.reject_application",
         "grants.view_delivery",
@@ -138,6 +148,7 @@ ROLE_PERMISSIONS = {
         "grants.view_purchaseorder",
         "grants.view_conflictdeclaration",
         "grants.add_conflictdeclaration",
+        "selection.score_application",
         "assessments.view_rubriccriterion",
         "assessments.add_rubriccriterion",
         "assessments.change_rubriccriterion",
@@ -204,6 +215,13 @@ ROLE_PERMISSIONS = {
         "grants.view_programme",
         "grants.view_reports",
         "grants.view_auditevent",
+    ],
+    # an external member of a call's selection committee: declares conflicts and scores
+    # the applications of their committees' calls, nothing else (selection.permissions);
+    # sensitive facts only where the programme allows (Programme.committee_sees_sensitive)
+    COMMITTEE_MEMBER: [
+        "applicants.role_committee_member",
+        "selection.score_application",
     ],
 }
 

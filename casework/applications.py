@@ -3,7 +3,7 @@ form with its equipment rows ("add a row" works without JavaScript)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +18,7 @@ from core.errors import ServiceError, require
 from core.web import error_messages, paginate
 from grants import permissions, selectors, services
 from grants.forms import ApplicationForm, InboxFilterForm, ItemFormSet
-from grants.models import Programme
+from grants.models import Call, Programme
 from grants.views import timeline
 from grants.views.common import visible_application
 from grants.workflow import State
@@ -56,6 +56,7 @@ def home(request):
         (roles.FINANCE_OFFICER, "finance-budget"),
         (roles.AUDITOR, "dashboard"),
         (roles.PROCUREMENT_OFFICER, "procurement"),
+        (roles.COMMITTEE_MEMBER, "selection-calls"),
         (roles.APPLICANT, "my-applications"),
     ):
         if roles.has_role(user, role):
@@ -159,9 +160,18 @@ def _applicant_for_new(request):
 
 def _open_programmes(user, applicant):
     today = timezone.localdate()
+    # The call the application would be made in (services.open_call_for): its close.
+    open_calls = (
+        Call.objects.filter(programme=OuterRef("pk"))
+        .open_on(today)
+        .covering(applicant.centre_id)
+        .order_by("closes", "id")
+    )
     return (
         selectors.programmes_for(user)
-        .filter(country_id=applicant.centre.country_id, call_opens__lte=today, call_closes__gte=today)
+        .filter(country_id=applicant.centre.country_id)
+        .annotate(apply_by=Subquery(open_calls.values("closes")[:1]))
+        .filter(apply_by__isnull=False)
         .order_by("name")
     )
 

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "applicants",
     "grants",
     "assessments",
+    "selection",
     "privacy",
     "casework",
     "reports",

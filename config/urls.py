@@ -10,6 +10,7 @@ from grants import audit_api as grants_audit_api
 from grants import selection_api as grants_selection_api
 from privacy import views as privacy_views
 from reports import api as reports_api
+from selection import api as selection_api
 
 from . import auth_api, health
 
@@ -163,6 +164,30 @@ api_v1 = [
         reports_api.DeliveryHandoverProtocol.as_view(),
         name="delivery-handover-protocol",
     ),
+    path("programmes/<int:pk>/calls/", selection_api.ProgrammeCalls.as_view(), name="programme-calls"),
+    path("calls/", selection_api.MyCalls.as_view(), name="calls"),
+    path("calls/<int:pk>/committee/", selection_api.CommitteeView.as_view(), name="call-committee"),
+    path("calls/<int:pk>/ranking/", selection_api.Ranking.as_view(), name="call-ranking"),
+    path(
+        "calls/<int:pk>/ranking/approve/", selection_api.RankingApprove.as_view(), name="call-ranking-approve"
+    ),
+    path("calls/<int:pk>/minutes.pdf", selection_api.Minutes.as_view(), name="call-minutes"),
+    path(
+        "applications/<int:pk>/declaration/",
+        selection_api.DeclarationCreate.as_view(),
+        name="application-declaration",
+    ),
+    path(
+        "applications/<int:pk>/committee-scores/",
+        selection_api.CommitteeScores.as_view(),
+        name="application-committee-scores",
+    ),
+    path("reserve-offers/", selection_api.OfferList.as_view(), name="reserve-offers"),
+    path(
+        "reserve-offers/<int:pk>/decision/",
+        selection_api.OfferDecision.as_view(),
+        name="reserve-offer-decision",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -182,4 +207,5 @@ urlpatterns = [
     path("", include("casework.urls")),
     path("", include("grants.urls")),
     path("", include("reports.urls")),
+    path("", include("selection.urls")),
 ]

@@ -20,9 +20,10 @@ from applicants.services import assign_staff, register_applicant
 from assessments.models import RubricCriterion
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
 from grants import documents, selectors, services
-from grants.models import ExchangeRate, GrantApplication, Programme, Supplier
+from grants.models import Call, ExchangeRate, GrantApplication, Programme, Supplier
 from grants.services import procurement as buying
 from grants.workflow import State
+from selection import services as selection_services
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only, README says so
 DEMO_TOTP_SECRET = "JBSWY3DPEHPK3PXP"  # noqa: S105 - base32, docs/api.md; demo accounts only
@@ -207,8 +208,6 @@ def seed(stdout=None):
         budget=Decimal("12000000.00"),
         ceiling=Decimal("350000.00"),
         target_groups=["former_inmate"],
-        call_opens=opens,
-        call_closes=closes,
         contract_rule="before_delivery",
         # about €1,000 in dinars; the history below was bought before purchase orders
         quote_threshold=Decimal("117000.00"),
@@ -222,8 +221,6 @@ def seed(stdout=None):
         budget=Decimal("150000.00"),
         ceiling=Decimal("3500.00"),
         target_groups=["returnee", "socially_disadvantaged"],
-        call_opens=opens,
-        call_closes=closes,
         # As the organisation's Kosovo programme: the beneficiary signs, pays back 15 %
         # and registers the business before the equipment is handed over.
         own_contribution_percent=Decimal("15"),
@@ -233,6 +230,14 @@ def seed(stdout=None):
         requires_purchase_orders=False,
     )
     for programme in (resocialisation, returnees):
+        Call.objects.create(
+            programme=programme,
+            name=f"{programme.name}: open call",
+            opens=opens,
+            closes=closes,
+            revision_deadline=closes + timedelta(days=14),
+            budget=programme.budget,
+        )
         for position, (code, label, weight) in enumerate(RUBRIC):
             RubricCriterion.objects.create(
                 programme=programme, criterion=code, label=label, weight=Decimal(weight), position=position
@@ -391,6 +396,7 @@ def seed(stdout=None):
         rnd=rnd,
     )
     seed_procurement(centres=centres, finance=finance, programmes=(resocialisation, returnees), today=today)
+    seed_selection(programme=returnees, centre=prizren, officer=officer2, manager=manager)
     register_possible_duplicate(officers)
     return True
 
@@ -590,6 +596,75 @@ def register_possible_duplicate(officers):
     )
 
 
+# The selection demo: (business, its equipment, requested EUR, scores of the chair, the
+# external member and the officer, 1-5 on every criterion; None: a declared conflict).
+SELECTION = [
+    ("Bakery Krasniqi", "Bread oven", "2500.00", (5, 5, 4)),
+    ("Car repair Berisha", "Hydraulic car lift", "2000.00", (4, 5, None)),
+    ("Hair salon Gashi", "Salon chairs and hair dryers", "2200.00", (4, 4, 4)),
+    ("Beekeeping Hoxha", "Beehives with frames", "1800.00", (2, 3, 2)),
+]
+SELECTION_BUDGET = Decimal("5000.00")
+
+
+def seed_selection(*, programme, centre, officer, manager):
+    """A second call of the returnees' programme, for Prizren, with its share of the
+    budget and a committee of three (the manager chairs, an external member, the centre's
+    officer, who declares a conflict on one application) that has scored four
+    applications: two are funded, one is on the reserve list, one falls below the pass
+    mark (docs/selection.md)."""
+    today = timezone.localdate()
+    first = programme.calls.get()
+    first.budget -= SELECTION_BUDGET
+    first.save(update_fields=["budget"])
+    call = Call.objects.create(
+        programme=programme,
+        name="Spring selection 2026 – Prizren",
+        opens=today - timedelta(days=10),
+        closes=today + timedelta(days=20),
+        revision_deadline=today + timedelta(days=30),
+        budget=SELECTION_BUDGET,
+    )
+    call.centres.add(centre)
+    external = make_user("committee", roles.COMMITTEE_MEMBER, first_name="Drita", last_name="Committee")
+    selection_services.set_committee(call=call, chair=manager, members=[external, officer], by=manager)
+    for number, (business, equipment, amount, scores) in enumerate(SELECTION):
+        person = register_applicant(
+            by=officer,
+            first_name=FIRST[number % len(FIRST)],
+            last_name=business.split()[-1],
+            date_of_birth=today.replace(year=today.year - 30 - number, day=1),
+            centre=centre,
+            target_groups=["returnee"],
+            municipality=centre.municipality,
+            consent_given=True,
+            language="sq",
+        )
+        app = services.create_application(
+            by=officer,
+            applicant=person,
+            programme=programme,
+            call=call,
+            business_name=business,
+            sector="services",
+            plan={
+                "activity": f"{business}: a small business in Prizren.",
+                "market": "The town and nearby villages.",
+                "experience": "Years of work in the trade abroad.",
+                "expected_monthly_revenue": "900",
+                "expected_monthly_costs": "300",
+            },
+            items=[{"description": equipment, "quantity": 1, "unit_cost": amount}],
+        )
+        app = services.take_transition(application=app, name="submit", by=officer)
+        for user, score in zip((manager, external, officer), scores, strict=True):
+            selection_services.declare(application=app, by=user, conflict=score is None)
+            if score is not None:
+                rubric = {criterion.pk: score for criterion in programme.rubric.all()}
+                selection_services.score(application=app, by=user, scores=rubric)
+    return call
+
+
 def drive(
     *, state, person, programme, officer, manager, finance, cohort, business, sector, items, rnd, variant
 ):
@@ -787,6 +862,7 @@ DEMO_LOGINS = [
     ("auditor", "auditor", "reports only"),
     ("procurement", "procurement officer", "all centres"),
     ("procurement2", "procurement officer", "all centres"),
+    ("committee", "committee member", "the spring selection call in Prizren (Kosovo)"),
 ]
 
 

@@ -9,24 +9,41 @@ trail is read-only for everyone, and the auditor sees it without personal data.
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from guardian.admin import ReinforcedGuardedModelAdmin
 
 from applicants import roles
 from applicants.admin import ReadOnlyInline
-from applicants.models import Country
+from applicants.models import Country, IntegrationCentre
 from applicants.selectors import centre_ids_query
 from applicants.sensitivity import mask
 from audit.models import AuditEvent
 from core.errors import NotAllowed, NotVisible, ServiceError
 
 from . import permissions, selectors, services
-from .models import EquipmentItem, GrantApplication, Programme
+from .models import Call, EquipmentItem, GrantApplication, Programme
 
 User = get_user_model()
 
 
 def sees_personal_data(user):
     return user.is_superuser or roles.sees_personal_data(user)
+
+
+class CallInline(admin.TabularInline):
+    """The programme's calls: dates, centres (none: all of the country's), budget share."""
+
+    model = Call
+    fields = ["name", "opens", "closes", "revision_deadline", "budget", "centres"]
+    extra = 0
+    min_num = 1
+    validate_min = True
+    ordering = ["opens", "id"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "centres" and not request.user.is_superuser:
+            kwargs["queryset"] = IntegrationCentre.objects.filter(pk__in=centre_ids_query(request.user))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 @admin.register(Programme)
@@ -45,14 +62,23 @@ class ProgrammeAdmin(admin.ModelAdmin):
         "call_opens",
         "call_closes",
     ]
+
+    @admin.display(description=_("call opens"))
+    def call_opens(self, obj):
+        return obj.call_opens
+
+    @admin.display(description=_("call closes"))
+    def call_closes(self, obj):
+        return obj.call_closes
+
     list_filter = [("country", admin.RelatedOnlyFieldListFilter), "currency"]
     search_fields = ["name", "donor"]
-    inlines = []
+    inlines = [CallInline]
 
     def get_queryset(self, request):
         if request.user.is_superuser:
-            return super().get_queryset(request).select_related("country")
-        return selectors.programmes_for(request.user)
+            return super().get_queryset(request).select_related("country").prefetch_related("calls")
+        return selectors.programmes_for(request.user).prefetch_related("calls")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "country" and not request.user.is_superuser:

@@ -24,6 +24,7 @@ from . import documents as document_service
 from . import permissions, selectors, services, transitions
 from .models import (
     MAX_QUANTITY,
+    Call,
     CooperativeMember,
     CostReapproval,
     Delivery,
@@ -118,6 +119,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "applicant_name",
             "programme",
             "programme_name",
+            "call",
             "currency",
             "centre",
             "centre_name",
@@ -179,6 +181,9 @@ class ApplicationListSerializer(ApplicationSerializer):
 
 class ApplicationCreateSerializer(serializers.Serializer):
     programme = serializers.IntegerField()
+    call = serializers.IntegerField(
+        required=False, help_text="One of the programme's open calls; left out: the open call for the centre."
+    )
     applicant = serializers.IntegerField(required=False)
     business_name = serializers.CharField(max_length=max_length(GrantApplication, "business_name"))
     sector = serializers.ChoiceField(choices=Sector.choices)
@@ -226,9 +231,36 @@ def _save_cooperative(application, by, values):
         services.set_members(application=application, by=by, members=[dict(row) for row in values["members"]])
 
 
+class CallSerializer(serializers.ModelSerializer):
+    centres = serializers.SerializerMethodField()
+    is_open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Call
+        fields = ["id", "name", "centres", "opens", "closes", "revision_deadline", "budget", "is_open"]
+
+    def get_centres(self, obj) -> list[int]:
+        """The centres the call is for; empty: every centre of the programme's country."""
+        return sorted(centre.pk for centre in obj.centres.all())
+
+    def get_is_open(self, obj) -> bool:
+        return obj.is_open()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is not None:
+            data["name"] = str(instance.label_for(request.user))
+        return data
+
+
 class ProgrammeSerializer(serializers.ModelSerializer):
     country = serializers.CharField(source="country.code", read_only=True)
     call_open = serializers.SerializerMethodField()
+    # The calls' envelope: the first opening and the last closing of the programme's calls.
+    call_opens = serializers.DateField(read_only=True, allow_null=True)
+    call_closes = serializers.DateField(read_only=True, allow_null=True)
+    calls = CallSerializer(many=True, read_only=True)  # (names by the reader: Call.label_for)
     rubric = serializers.SerializerMethodField()
     public_label = serializers.CharField(
         read_only=True, help_text="What finance and auditors read as `name`."
@@ -252,6 +284,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             "call_opens",
             "call_closes",
             "call_open",
+            "calls",
             "visit_months",
             "rubric",
         ]
@@ -290,7 +323,7 @@ class ProgrammeList(ListAPIView):
     serializer_class = ProgrammeSerializer
 
     def get_queryset(self):
-        return selectors.programmes_for(self.request.user).prefetch_related("rubric")
+        return selectors.programmes_for(self.request.user).prefetch_related("rubric", "calls__centres")
 
 
 class AnyAccept(BaseContentNegotiation):
@@ -379,6 +412,7 @@ class ApplicationListCreate(NoAuditor, ListAPIView):
                 plan=values.get("plan") or {},
                 items=[dict(i) for i in values.get("items", [])],
                 is_cooperative=values.get("is_cooperative", False),
+                call=values.get("call"),
             )
             _save_cooperative(
                 application, request.user, {k: v for k, v in values.items() if k != "is_cooperative"}

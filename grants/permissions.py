@@ -15,7 +15,7 @@ from applicants.selectors import centre_ids
 from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 
 from . import transitions
-from .models import DocumentKind, GrantApplication
+from .models import DocumentKind, GrantApplication, ListApprover
 from .workflow import State
 
 OWN_APPLICATION = _("You cannot act on your own application.")
@@ -146,9 +146,39 @@ def can_view_finance(user):
     return ALLOWED
 
 
+# The programme chooses who approves its grants (Programme.list_approver). The committee
+# chair is known to the selection app, which registers the check when it is ready
+# (`approver_check`), so that grants does not import it.
+APPROVER_CHECKS = {}
+
+
+def approver_check(choice):
+    """Register `fn(user, application) -> bool` for an approver choice (a decorator)."""
+
+    def register(fn):
+        APPROVER_CHECKS[choice] = fn
+        return fn
+
+    return register
+
+
+def is_chosen_approver(user, application):
+    """The user is of the kind the programme chose to approve its grants: a programme
+    manager (the approve permission), a field officer, or the call committee's chair."""
+    choice = application.programme.list_approver
+    if choice == ListApprover.MANAGER:
+        return user.has_perm(transitions.APPROVE.permission)
+    if choice == ListApprover.OFFICER:
+        return roles.has_role(user, roles.FIELD_OFFICER)
+    check = APPROVER_CHECKS.get(choice)
+    return check is not None and bool(check(user, application))
+
+
 def can_transition(user, application, name):
     """May `user` take transition `name` on `application` (permission side only; the
     workflow's own rules are checked by the service)."""
+    if name == transitions.APPROVE.name:
+        return _can_approve(user, application)
     seen = can_view_application(user, application)
     if not seen:
         return seen
@@ -164,8 +194,6 @@ def can_transition(user, application, name):
         return Decision(False, OWN_APPLICATION)
     if not user.has_perm(permission):
         return Decision(False, _("Your role cannot take this step."))
-    if name == "approve" and application.assessments.filter(assessor=user).exists():
-        return Decision(False, _("You assessed this application; another person must approve it."))
     if name == "record_delivery" and application.approved_by_id == user.pk:
         return Decision(False, _("You approved this grant; another person must record its delivery."))
     return ALLOWED
@@ -217,6 +245,27 @@ def can_record_registration(user, application):
         return Decision(False, OWN_APPLICATION)
     if application.state in State.ENDS:
         return Decision(False, _("This application is closed."))
+    return ALLOWED
+
+
+def _can_approve(user, application):
+    """The programme's chosen approver (the committee chair sees it through the
+    committee, not the centre), never the applicant, never the one who assessed it."""
+    chair = application.programme.list_approver == ListApprover.CHAIR and is_chosen_approver(
+        user, application
+    )
+    if not chair:
+        seen = can_view_application(user, application)
+        if not seen:
+            return seen
+        if not roles.is_staff_member(user) and is_own(user, application):
+            return Decision(False, _("Only staff can take this step."))
+    if is_party(user, application):
+        return Decision(False, OWN_APPLICATION)
+    if not is_chosen_approver(user, application):
+        return Decision(False, _("Your role cannot take this step."))
+    if application.assessments.filter(assessor=user).exists():
+        return Decision(False, _("You assessed this application; another person must approve it."))
     return ALLOWED
 
 

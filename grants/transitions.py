@@ -132,6 +132,7 @@ APPROVE = Step(
         wf.ONE_GRANT_PER_HOUSEHOLD,
         wf.NO_OPEN_DUPLICATE,
         wf.BUDGET_LEFT,
+        wf.CALL_BUDGET_LEFT,
     ),
     records_actor=True,
     budget=True,

@@ -7,7 +7,7 @@ names every rule that is not met.
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Exists, OuterRef
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -158,7 +158,18 @@ def _explain_target_group(app):
 
 
 def _call_open(app):
-    return app.programme.call_is_open()
+    """Its call is open, or it was returned for changes and the call still takes
+    revisions (until its revision deadline, even after it closed)."""
+    call = app.call
+    return call.is_open() or (app.returned_at is not None and call.accepts_revision())
+
+
+def _explain_call(app):
+    if app.returned_at is not None:
+        return _("The call's deadline for sending a returned application again (%(day)s) has passed.") % {
+            "day": formats.date_format(app.call.last_revision_day)
+        }
+    return _("The programme's call for applications is not open.")
 
 
 def _enrolled(app):
@@ -250,6 +261,10 @@ def _explain_household(app):
     ) % {"grants": households.describe(household_conflicts(app))}
 
 
+def _call_budget_left(app):
+    return app.call.remaining_budget() >= app.compute_requested_total()
+
+
 def _all_items_delivered(app):
     return app.undelivered_items() == []
 
@@ -322,7 +337,9 @@ TARGET_GROUP_ELIGIBLE = Rule(
     _target_group_eligible,
     explain=_explain_target_group,
 )
-CALL_OPEN = Rule("call_open", _("The programme's call for applications is not open."), _call_open)
+CALL_OPEN = Rule(
+    "call_open", _("The programme's call for applications is not open."), _call_open, explain=_explain_call
+)
 ENROLLED = Rule("enrolled", _("Enrol the applicant in a business-training cohort first."), _enrolled)
 # Training facts are assessments': it provides the check (assessments.selectors).
 TRAINING_COMPLETED = Rule(
@@ -358,6 +375,11 @@ ONE_GRANT_PER_HOUSEHOLD = Rule(
     _("The same person or household already holds a grant of this programme."),
     _one_grant_per_household,
     explain=_explain_household,
+)
+CALL_BUDGET_LEFT = Rule(
+    "call_budget_left",
+    _("The call's share of the budget is exhausted: not enough is left for this grant."),
+    _call_budget_left,
 )
 ALL_ITEMS_DELIVERED = Rule(
     "all_items_delivered",

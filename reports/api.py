@@ -84,6 +84,19 @@ def budget_row_json(row, level):
             "country": row["country__code"],
             "currency": row["currency"],
             **amounts,
+            "calls": [
+                {
+                    "call": call["id"],
+                    "call_name": call["name"],
+                    "opens": call["opens"].isoformat(),
+                    "closes": call["closes"].isoformat(),
+                    **{
+                        k: money(call[k])
+                        for k in ("budget", "committed", "delivered", "delivered_eur", "remaining")
+                    },
+                }
+                for call in row["calls"]
+            ],
         }
     if level == "country":
         return {
@@ -155,6 +168,11 @@ BUDGET_ROW = inline_serializer(
         "purchase_order_value": MONEY,
         "delivered_at_approved": MONEY,
         "variance": MONEY,
+        "calls": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="the programme's calls: call, call_name, opens, closes and the same amounts "
+            "against the call's budget share",
+        ),
     },
     many=True,
 )

@@ -338,7 +338,8 @@ BUYING = (
 
 
 def budget_export(user, filters=reports.NO_FILTERS):
-    """The budget report's rows: per programme, then per country, then per donor —
+    """The budget report's rows: per programme (each followed by its calls), then per
+    country, then per donor —
     the same figures as `reports.budget_report`."""
     report = reports.budget_report(user, filters)
 
@@ -356,6 +357,18 @@ def budget_export(user, filters=reports.NO_FILTERS):
                 *(r[m] for m in money),
                 *(r[b] for b in BUYING),
             )
+            for call in r["calls"]:
+                yield (
+                    "call",
+                    call["id"],
+                    call["name"],
+                    r["donor"],
+                    r["country__code"],
+                    r["currency"],
+                    None,
+                    *(call[m] for m in money),
+                    *(None for _ in BUYING),  # (procurement is counted per programme)
+                )
         for r in report["by_country"]:
             yield (
                 "country",

@@ -42,6 +42,7 @@ from core.dates import add_months
 from demo.seed import tiny_pdf
 from grants.models import (
     AuditEvent,
+    Call,
     Commitment,
     Delivery,
     DeliveryLine,
@@ -141,11 +142,31 @@ class ProgrammeFactory(DjangoModelFactory):
     budget = Decimal("100000.00")
     ceiling = Decimal("3000.00")
     target_groups = factory.LazyFunction(lambda: ["returnee", "former_inmate", "socially_disadvantaged"])
+    # The programme's one call (its budget the programme's): ProgrammeFactory(call_opens=...,
+    # call_closes=..., call_revision_deadline=...); call_opens=None makes none.
     call_opens = factory.LazyFunction(lambda: today() - datetime.timedelta(days=30))
     call_closes = factory.LazyFunction(lambda: today() + datetime.timedelta(days=60))
     # Off as for the programmes that existed before purchase orders: the tests of
     # deliveries record them without an order (tests/test_procurement.py turns it on).
     requires_purchase_orders = False
+    call_revision_deadline = None
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        opens = kwargs.pop("call_opens")
+        closes = kwargs.pop("call_closes")
+        revision_deadline = kwargs.pop("call_revision_deadline")
+        programme = super()._create(model_class, *args, **kwargs)
+        if opens is not None:
+            Call.objects.create(
+                programme=programme,
+                name=f"{programme.name} call",
+                opens=opens,
+                closes=closes,
+                revision_deadline=revision_deadline,
+                budget=programme.budget,
+            )
+        return programme
 
     @factory.post_generation
     def rubric(self, create, extracted, **kwargs):
@@ -221,6 +242,7 @@ class ApplicationFactory(DjangoModelFactory):
         ProgrammeFactory, country=factory.SelfAttribute("..applicant.centre.country")
     )
     centre = factory.LazyAttribute(lambda a: a.applicant.centre)
+    call = factory.LazyAttribute(lambda a: a.programme.calls.order_by("opens", "id").first())
     business_name = factory.Sequence(lambda n: f"Tailoring workshop {n}")
     sector = "crafts"
     activity = "Sewing and repairing clothes."
@@ -622,3 +644,32 @@ def discontinue(application, by, comment="", outcome="recovered"):
         comment=comment,
         outcomes=[{"line": line.pk, "outcome": outcome} for line in selectors.undisposed_lines(application)],
     )
+
+
+# ---- selection ----
+
+
+def committee_member(username=None):
+    """An external selection committee member's account."""
+    return UserFactory(with_role=roles.COMMITTEE_MEMBER, **({"username": username} if username else {}))
+
+
+def make_committee(call, *, chair, members=()):
+    from selection.models import Committee, CommitteeMember
+
+    committee = Committee.objects.create(call=call, chair=chair)
+    for user in {chair, *members}:
+        CommitteeMember.objects.create(committee=committee, user=user)
+    return committee
+
+
+def committee_scores(user, application, value=4, *, conflict=False, **by_code):
+    """`user` declares (no conflict unless asked) and scores every criterion `value`
+    (or by criterion code), through the services."""
+    from selection import services as selection_services
+
+    selection_services.declare(application=application, by=user, conflict=conflict)
+    if conflict:
+        return None
+    scores = {c.pk: by_code.get(c.criterion, value) for c in application.programme.rubric.all()}
+    return selection_services.score(application=application, by=user, scores=scores)

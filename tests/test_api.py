@@ -347,9 +347,7 @@ class TestErrorConventions:
         assert response.status_code == 400
 
     def test_a_draft_in_a_closed_call_is_refused(self, world, api):
-        world.programme.call_opens = datetime.date(2020, 1, 1)
-        world.programme.call_closes = datetime.date(2020, 2, 1)
-        world.programme.save()
+        world.programme.calls.update(opens=datetime.date(2020, 1, 1), closes=datetime.date(2020, 2, 1))
         response = api(world.applicant).post(
             "/api/v1/applications/",
             {"programme": world.programme.pk, "business_name": "B", "sector": "crafts"},

@@ -54,10 +54,11 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date.today()
-APPS = ("grants", "applicants", "assessments")
+APPS = ("grants", "applicants", "assessments", "selection")
 
 FACTS = {
     "grants.Programme",
+    "grants.Call",
     "grants.GrantApplication",
     "grants.EquipmentItem",
     "grants.Commitment",
@@ -86,6 +87,12 @@ FACTS = {
     "assessments.Enrolment",
     "assessments.Attendance",
     "assessments.MonitoringVisit",
+    "selection.Committee",
+    "selection.CommitteeMember",
+    "selection.Declaration",
+    "selection.Scoring",
+    "selection.ScoringLine",
+    "selection.ReserveOffer",
 }
 NOT_FACTS = {
     "grants.AuditEvent": "the trail itself",
@@ -556,8 +563,6 @@ def admin_programme_and_rubric(world, during, client):
         "training_threshold": str(programme.training_threshold),
         "cost_tolerance": str(programme.cost_tolerance),
         "pass_mark": "3.50",
-        "call_opens": programme.call_opens.isoformat(),
-        "call_closes": programme.call_closes.isoformat(),
         "visit_months": "[3, 6]",
         "own_contribution_percent": "15",
         "contribution_due_days": "30",
@@ -566,10 +571,26 @@ def admin_programme_and_rubric(world, during, client):
         "registration_rule": "",
         "quotes_required": "3",
         "quote_threshold": "1000.00",
+        "committee_result": "median",
+        "list_approver": "programme_manager",
         "rubric-TOTAL_FORMS": str(len(rubric)),
         "rubric-INITIAL_FORMS": str(len(rubric)),
         "rubric-MIN_NUM_FORMS": "1",
         "rubric-MAX_NUM_FORMS": "1000",
+    }
+    call = programme.calls.get()
+    form |= {
+        "calls-TOTAL_FORMS": "1",
+        "calls-INITIAL_FORMS": "1",
+        "calls-MIN_NUM_FORMS": "1",
+        "calls-MAX_NUM_FORMS": "1000",
+        "calls-0-id": call.pk,
+        "calls-0-programme": programme.pk,
+        "calls-0-name": call.name,
+        "calls-0-opens": call.opens.isoformat(),
+        "calls-0-closes": call.closes.isoformat(),
+        "calls-0-revision_deadline": "",
+        "calls-0-budget": "500000.00",
     }
     for i, criterion in enumerate(rubric):
         form |= {
@@ -583,6 +604,30 @@ def admin_programme_and_rubric(world, during, client):
     with during():
         response = client.post(f"/admin/grants/programme/{programme.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:3000]
+
+
+@path
+def selection_committee_scores_list_and_reserve(world, during):
+    from selection import services as selection_services
+
+    from .factories import committee_member
+
+    call = world.programme.calls.get()
+    call.budget = Decimal("1100.00")
+    call.save()
+    member = committee_member("audited-member")
+    funded, reserve = app_in(world, ready=True), app_in(world, ready=True)
+    with during():
+        selection_services.set_committee(call=call, chair=world.manager, members=[member], by=world.manager)
+        for app, value in ((funded, 5), (reserve, 4)):
+            for user in (world.manager, member):
+                selection_services.declare(application=app, by=user, conflict=False)
+                scores = {c.pk: value for c in app.programme.rubric.all()}
+                selection_services.score(application=app, by=user, scores=scores)
+        selection_services.approve_list(call=call, by=world.manager)
+        services.take_transition(application=funded, name="cancel", by=world.manager, comment="Moved.")
+        offer = reserve.reserve_offers.get()
+        selection_services.decide_offer(offer=offer, by=world.manager, accept=False)
 
 
 @path
@@ -689,6 +734,8 @@ SOURCES = [
     "privacy/subjects.py",
     "assessments/services.py",
     "assessments/certificates.py",
+    "selection/services.py",
+    "selection/minutes.py",
     *sorted(
         str(p)
         for app in (*APPS, "privacy", "demo")

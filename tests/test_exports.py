@@ -73,16 +73,21 @@ class TestBudgetExport:
         rows = csv_rows(response) if fmt == "csv" else xlsx_rows(response)
 
         report = reports.budget_report(world.finance)
-        expected = [("programme", r["id"]) for r in report["results"]]
-        expected += [("country", r["country"]) for r in report["by_country"]]
-        expected += [("donor", None) for _ in report["by_donor"]]
+        sources = []
+        for programme in report["results"]:
+            sources += [("programme", programme), *(("call", call) for call in programme["calls"])]
+        sources += [("country", r) for r in report["by_country"]]
+        sources += [("donor", r) for r in report["by_donor"]]
+        expected = [
+            (level, None if level == "donor" else r["country"] if level == "country" else r["id"])
+            for level, r in sources
+        ]
         assert [(r["level"], int(r["id"]) if r["id"] not in ("", None) else None) for r in rows] == expected
-        for row, source in zip(
-            rows, report["results"] + report["by_country"] + report["by_donor"], strict=True
-        ):
+        for row, (level, source) in zip(rows, sources, strict=True):
             for key in ("budget", "committed", "delivered", "delivered_eur", "remaining"):
                 assert as_decimal(row[key]) == source[key], key
-            assert row["currency"] == source["currency"]
+            if level != "call":
+                assert row["currency"] == source["currency"]
         assert {as_decimal(r["committed"]) for r in rows if r["currency"] == "RSD"} == {Decimal("129000.45")}
 
     def test_filters_apply_to_the_export(self, world, api, some_grants):

@@ -92,9 +92,8 @@ class TestSubmit:
 
     def test_it_refuses_when_the_call_is_closed(self, world):
         app = world.application()
-        world.programme.call_closes = timezone.localdate() - datetime.timedelta(days=1)
-        world.programme.call_opens = world.programme.call_closes - datetime.timedelta(days=30)
-        world.programme.save()
+        closes = timezone.localdate() - datetime.timedelta(days=1)
+        world.programme.calls.update(closes=closes, opens=closes - datetime.timedelta(days=30))
         with pytest.raises(RuleNotMet) as excinfo:
             take(app, "submit", world.applicant)
         assert rule_codes(excinfo) == ["call_open"]
@@ -177,8 +176,9 @@ class TestApprove:
         assert sum(i.approved_total for i in app.items.all()) == app.approved_amount
 
     def test_the_budget_is_read_once_under_the_programme_lock(self, world):
-        """The budget rule and django-fsm's condition share one reading of the
-        programme's ledger (two aggregates), taken while the programme row is locked."""
+        """The budget rules and django-fsm's conditions share one reading of the
+        programme's ledger and one of its call's (two aggregates each), taken while the
+        programme row is locked."""
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
@@ -186,7 +186,7 @@ class TestApprove:
         with CaptureQueriesContext(connection) as captured:
             take(app, "approve", world.manager)
         ledger_sums = [q["sql"] for q in captured.captured_queries if 'SUM("grants_' in q["sql"]]
-        assert len(ledger_sums) == 2, ledger_sums
+        assert len(ledger_sums) == 4, ledger_sums
         assert world.programme.remaining_budget() == Decimal("98900.00")  # no reading left behind
 
     def test_it_refuses_while_training_is_incomplete(self, world):

@@ -70,17 +70,17 @@ class TestRequiredFields:
 class TestCallWindow:
     @pytest.mark.parametrize("opens, closes", [(0, 10), (-10, 0)])
     def test_the_first_and_the_last_day_of_the_call_are_open(self, world, opens, closes):
-        today = datetime.date.today()
-        world.programme.call_opens = today + datetime.timedelta(days=opens)
-        world.programme.call_closes = today + datetime.timedelta(days=closes)
-        world.programme.save()
+        today = timezone.localdate()
+        world.programme.calls.update(
+            opens=today + datetime.timedelta(days=opens), closes=today + datetime.timedelta(days=closes)
+        )
         assert take(world.application(), "submit", world.applicant).state == "submitted"
 
     def test_the_day_before_the_call_opens_is_closed(self, world):
-        today = datetime.date.today()
-        world.programme.call_opens = today + datetime.timedelta(days=1)
-        world.programme.call_closes = today + datetime.timedelta(days=30)
-        world.programme.save()
+        today = timezone.localdate()
+        world.programme.calls.update(
+            opens=today + datetime.timedelta(days=1), closes=today + datetime.timedelta(days=30)
+        )
         assert refused(world.application(), "submit", world.applicant) == ["call_open"]
 
 

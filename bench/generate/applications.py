@@ -11,6 +11,7 @@ from assessments.models import (
 )
 from core.dates import add_months
 from grants.models import (
+    Call,
     EquipmentItem,
     GrantApplication,
     GrantApplicationUserObjectPermission,
@@ -173,8 +174,9 @@ class Applications:
     # ---- writing -------------------------------------------------------------------
 
     def write_programmes(self, committed, reserve):
-        rows, rubric = [], []
+        rows, rubric, calls = [], [], []
         rubric_id = self.writer.next_id(RubricCriterion)
+        call_id = self.writer.next_id(Call)
         self.rubric_ids = {}
         for p in self.programmes:
             # Budget: what is committed, the grants ready for approval, and a margin.
@@ -183,8 +185,11 @@ class Applications:
             p["budget"] = budget
             opens = self.today - days(1200)
             rows.append((p["id"], p["name"], p["donor"], self.countries[p["country"]], p["currency"], budget,
-                         p["ceiling"], p["groups"], Decimal("0.80"), Decimal("3.00"), opens,
-                         self.today + days(365), [3, 6, 12]))  # fmt: skip
+                         p["ceiling"], p["groups"], Decimal("0.80"), Decimal("3.00"), [3, 6, 12]))  # fmt: skip
+            # One call over the whole period, with the whole budget.
+            calls.append((call_id, p["id"], p["name"], opens, self.today + days(365), budget))
+            p["call"] = call_id
+            call_id += 1
             for position, (code, label, weight) in enumerate(RUBRIC):
                 rubric.append((rubric_id, p["id"], code, label, weight, position))
                 self.rubric_ids[(p["id"], code)] = rubric_id
@@ -192,9 +197,12 @@ class Applications:
         self.writer.write(
             Programme,
             ["id", "name", "donor", "country", "currency", "budget", "ceiling", "target_groups",
-             "training_threshold", "pass_mark", "call_opens", "call_closes", "visit_months"],
+             "training_threshold", "pass_mark", "visit_months"],
             rows, label="programmes",
         )  # fmt: skip
+        self.writer.write(
+            Call, ["id", "programme", "name", "opens", "closes", "budget"], calls, label="calls"
+        )
         self.writer.write(RubricCriterion, ["id", "programme", "criterion", "label", "weight", "position"], rubric,
                           label="rubric")  # fmt: skip
 
@@ -239,7 +247,7 @@ class Applications:
                 if person["user"]:
                     owner_perms.append((person["user"], app.id))
                 yield (
-                    app.id, person["id"], False, app.programme["id"], app.centre,
+                    app.id, person["id"], False, app.programme["id"], app.programme["call"], app.centre,
                     f"{BUSINESS[app.sector]} {person['last']}", app.sector,
                     f"{BUSINESS[app.sector]} serving the town and nearby villages.",
                     "Neighbours, the weekly market and two local shops.",
@@ -253,7 +261,7 @@ class Applications:
 
         self.writer.write(
             GrantApplication,
-            ["id", "applicant", "is_cooperative", "programme", "centre", "business_name", "sector", "activity",
+            ["id", "applicant", "is_cooperative", "programme", "call", "centre", "business_name", "sector", "activity",
              "market", "experience", "expected_monthly_revenue", "expected_monthly_costs", "jobs_planned",
              "requested_total", "approved_amount", "assigned_officer", "state", "created_at", "updated_at",
              "created_by", "submitted_at", "approved_at", "approved_by", "delivered_at", "closed_at",

@@ -1,6 +1,6 @@
 """The grants app's models, in named parts:
 
-- `programmes`: the donor's money, its rules and its call;
+- `programmes`: the donor's money and its rules; `calls`: its calls for applications;
 - `applications`: applications and their workflow (transitions set the state and the
   fields derived from it, nothing else: permission checks, locking, budget commitment,
   audit rows and notifications are in grants.services);
@@ -27,6 +27,7 @@ from .applications import (
     GrantApplicationGroupObjectPermission,
     GrantApplicationUserObjectPermission,
 )
+from .calls import Call, CallQuerySet
 from .common import MAX_QUANTITY, MONEY, Currency, Sector, max_length
 from .contracts import (
     ContributionPayment,
@@ -62,7 +63,7 @@ from .procurement import (
     iban_is_valid,
     normalised_iban,
 )
-from .programmes import Programme, default_visit_months
+from .programmes import CommitteeResult, ListApprover, Programme, default_visit_months
 from .selection import HouseholdOverride
 
 __all__ = [
@@ -76,12 +77,15 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "AuditText",
+    "Call",
+    "CallQuerySet",
     "Commitment",
     "ContributionPayment",
     "ConflictDeclaration",
     "CommitmentQuerySet",
     "CooperativeMember",
     "CostReapproval",
+    "CommitteeResult",
     "Currency",
     "Delivery",
     "DeliveryLine",
@@ -98,6 +102,7 @@ __all__ = [
     "GrantApplicationGroupObjectPermission",
     "GrantApplicationUserObjectPermission",
     "HouseholdOverride",
+    "ListApprover",
     "Notification",
     "Programme",
     "RuleTiming",

@@ -17,6 +17,7 @@ from applicants.models import Applicant, IntegrationCentre
 
 from .. import transitions as steps
 from ..workflow import State
+from .calls import Call
 from .common import MONEY, Sector
 from .contracts import contribution_outstanding
 from .programmes import Programme
@@ -65,6 +66,9 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
     )
     cooperative_registered_on = models.DateField(_("cooperative registered on"), null=True, blank=True)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
+    # The programme's call it was made in (the open call covering its centre): its dates
+    # decide when it may be sent, its budget share how many of its kind are approved.
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="applications")
     # Copied from the applicant at creation: the unit that owns the work, and the key of
     # every permission-filtered list.
     centre = models.ForeignKey(IntegrationCentre, on_delete=models.PROTECT, related_name="applications")
@@ -94,6 +98,9 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     submitted_at = models.DateTimeField(null=True, blank=True)
+    # When it was last returned for changes: it may be sent again until its call's
+    # revision deadline.
+    returned_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -223,6 +230,7 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, **steps.RETURN_FOR_CHANGES.fsm())
     def return_for_changes(self):
         self.submitted_at = None
+        self.returned_at = timezone.now()
 
     @transition(field=state, **steps.ADMIT_TO_TRAINING.fsm())
     def admit_to_training(self):

@@ -1,10 +1,10 @@
-"""Programmes: the donor's money, its rules and its call."""
+"""Programmes: the donor's money and its rules (its calls: grants.models.calls)."""
 
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from applicants.models import Country, TargetGroup
@@ -14,6 +14,17 @@ from .. import workflow as wf
 from .common import MONEY, Currency
 from .contracts import PERCENT, RuleTiming
 from .finance import programme_committed
+
+
+class CommitteeResult(models.TextChoices):
+    MEAN = "mean", _("Mean of the members' scores")
+    MEDIAN = "median", _("Median of the members' scores")
+
+
+class ListApprover(models.TextChoices):
+    MANAGER = "programme_manager", _("A programme manager")
+    CHAIR = "committee_chair", _("The committee's chair")
+    OFFICER = "field_officer", _("A field officer who did not assess the application")
 
 
 def default_visit_months():
@@ -68,8 +79,25 @@ class Programme(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
         help_text=_("A share: 0.10 lets a delivered price exceed the approved one by 10 %."),
     )
-    call_opens = models.DateField(_("call opens"))
-    call_closes = models.DateField(_("call closes"))
+    # How the selection committee's scores make an application's result, whether its
+    # external members read sensitive facts, and who approves the ranked list (selection).
+    committee_result = models.CharField(
+        _("committee result"),
+        max_length=10,
+        choices=CommitteeResult,
+        default=CommitteeResult.MEAN,
+        db_default=CommitteeResult.MEAN,  # (rows written in bulk without it, bench/generate)
+    )
+    committee_sees_sensitive = models.BooleanField(
+        _("committee members without sensitive access see sensitive facts"), default=False, db_default=False
+    )
+    list_approver = models.CharField(
+        _("approver of the ranked list"),
+        max_length=20,
+        choices=ListApprover,
+        default=ListApprover.MANAGER,
+        db_default=ListApprover.MANAGER,
+    )
     visit_months = models.JSONField(
         _("monitoring visits, months after delivery"), default=default_visit_months
     )
@@ -138,9 +166,6 @@ class Programme(models.Model):
             models.CheckConstraint(condition=Q(budget__gte=0), name="programme_budget_nonneg"),
             models.CheckConstraint(condition=Q(ceiling__gt=0), name="programme_ceiling_positive"),
             models.CheckConstraint(
-                condition=Q(call_closes__gte=F("call_opens")), name="programme_call_dates"
-            ),
-            models.CheckConstraint(
                 condition=Q(training_threshold__gte=0) & Q(training_threshold__lte=1),
                 name="programme_threshold_share",
             ),
@@ -168,9 +193,20 @@ class Programme(models.Model):
         """The name, or the public label for a role that must not read it."""
         return self.public_label if uses_public_labels(user) else self.name
 
+    # The programme's call dates are its calls' (grants.models.calls): the first opening
+    # and the last closing, read from `calls.all()` so that a list prefetches them.
+    @property
+    def call_opens(self):
+        return min((call.opens for call in self.calls.all()), default=None)
+
+    @property
+    def call_closes(self):
+        return max((call.closes for call in self.calls.all()), default=None)
+
     def call_is_open(self, on=None):
+        """Whether any of its calls is open."""
         on = on or wf.today()
-        return self.call_opens <= on <= self.call_closes
+        return any(call.is_open(on) for call in self.calls.all())
 
     def committed_amount(self):
         """Approved grants at their commitment, settled ones at their delivered cost

@@ -135,20 +135,23 @@ def can_create_for(user, applicant):
 
 @transaction.atomic
 def create_application(
-    *, by, applicant, programme, business_name, sector, plan=None, items=(), is_cooperative=False, members=()
+    *,
+    by,
+    applicant,
+    programme,
+    business_name,
+    sector,
+    plan=None,
+    items=(),
+    is_cooperative=False,
+    members=(),
+    call=None,
 ):
     require(can_create_for(by, applicant))
-    if not programme.call_is_open():
-        raise ServiceError(
-            _(
-                "The programme's call for applications is not open; a draft can only be created in an open call."
-            ),
-            code="call_closed",
-            details={"programme": [_("The call is not open.")]},
-        )
     application = GrantApplication(
         applicant=applicant,
         programme=programme,
+        call=open_call_for(programme, applicant.centre_id, call=call),
         centre_id=applicant.centre_id,
         business_name=checked_text(business_name, GrantApplication._meta.get_field("business_name")),
         sector=sector,
@@ -172,6 +175,31 @@ def create_application(
         to_state=application.state,
     )
     return application
+
+
+def open_call_for(programme, centre_id, *, call=None):
+    """The programme's open call covering the centre (the one closing first, when several
+    do), or the one chosen if it is such a call; else a ServiceError."""
+    calls = programme.calls.open_on(timezone.localdate()).covering(centre_id).order_by("closes", "id")
+    if call is not None:
+        chosen = calls.filter(pk=getattr(call, "pk", call)).first()
+        if chosen is None:
+            raise ServiceError(
+                _("This call is not open to the applicant's centre."),
+                code="call_closed",
+                details={"call": [_("The call is not open.")]},
+            )
+        return chosen
+    found = calls.first()
+    if found is None:
+        raise ServiceError(
+            _(
+                "The programme's call for applications is not open; a draft can only be created in an open call."
+            ),
+            code="call_closed",
+            details={"programme": [_("The call is not open.")]},
+        )
+    return found
 
 
 def grant_owner_permissions(application):
@@ -252,7 +280,7 @@ def locked(application):
     try:
         return (
             GrantApplication.objects.select_for_update(of=("self",))
-            .select_related("programme", "applicant")
+            .select_related("programme", "call", "applicant")
             .get(pk=application.pk)
         )
     except GrantApplication.DoesNotExist:
@@ -328,6 +356,10 @@ def take_transition(*, application, name, by, comment="", data=None):
         programme = Programme.objects.select_for_update().get(pk=application.programme_id)
         programme._budget_locked = True
         application.programme = programme
+        # The call's budget share: its grants are the programme's, so the programme's
+        # lock serialises its steps too.
+        call = application.call
+        call._budget_locked = True
     try:
         failed = unmet_rules(application, name)
         if failed:
@@ -337,8 +369,9 @@ def take_transition(*, application, name, by, comment="", data=None):
         getattr(application, name)(**step.arguments(by=by, comment=comment))
     finally:
         if step.budget:
-            programme._budget_locked = False
+            programme._budget_locked = call._budget_locked = False
             programme.__dict__.pop("_committed_under_lock", None)
+            call.__dict__.pop("_committed_under_lock", None)
     try:
         application.save()
     except ConcurrentTransition:

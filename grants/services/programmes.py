@@ -19,8 +19,9 @@ PROGRAMME_FACTS = [
     "training_threshold",
     "cost_tolerance",
     "pass_mark",
-    "call_opens",
-    "call_closes",
+    "committee_result",
+    "committee_sees_sensitive",
+    "list_approver",
     "visit_months",
     "own_contribution_percent",
     "contribution_due_days",
@@ -65,10 +66,21 @@ def save_programme_rows(*, programme, formset, by):
     its weights make the score that approval checks) with one audit event holding the
     rows before and after."""
     fields = list(formset.form._meta.fields)
+    meta = formset.model._meta
+    # Many-to-many fields (a call's centres) as the sorted ids they hold.
+    related = [name for name in fields if meta.get_field(name).many_to_many]
+    plain = [name for name in fields if name not in related]
 
     def rows():
         owned = formset.model.objects.filter(**{formset.fk.name: programme}).order_by("pk")
-        return [{"id": row.pk, **trail.snapshot(row, fields)} for row in owned]
+        return [
+            {
+                "id": row.pk,
+                **trail.snapshot(row, plain),
+                **{name: sorted(getattr(row, name).values_list("pk", flat=True)) for name in related},
+            }
+            for row in owned
+        ]
 
     before = rows()
     formset.save()

@@ -1,5 +1,6 @@
 """The programmes with their calls, for programme managers, finance and the auditor."""
 
+from django.db.models import F, Max
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -13,7 +14,12 @@ from .. import selectors
 def programmes(request):
     user = request.user
     today = timezone.localdate()
-    rows = selectors.programmes_for(user).order_by("-call_closes", "name")
+    rows = (
+        selectors.programmes_for(user)
+        .annotate(last_close=Max("calls__closes"))
+        .prefetch_related("calls")
+        .order_by(F("last_close").desc(nulls_last=True), "name")
+    )
     return render(
         request,
         "grants/programme_list.html",

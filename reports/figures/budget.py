@@ -1,4 +1,5 @@
-"""The budget report: each programme's budget, commitments, deliveries and what remains."""
+"""The budget report: each programme's (and each of its calls') budget, commitments,
+deliveries and what remains."""
 
 from decimal import Decimal
 
@@ -8,6 +9,7 @@ from django.db.models.functions import Coalesce
 from applicants import roles
 from core.money import ZERO, cents
 from grants.models import (
+    Call,
     Commitment,
     ContributionPayment,
     DeliveryLine,
@@ -72,11 +74,14 @@ def budget_programmes(user, filters=NO_FILTERS):
 
 def budget_table(programmes):
     """One row per programme of `programmes`: budget, committed, delivered (and in
-    EUR) and remaining, in the programme's currency, and the procurement figures
-    (`procurement_figures`). Five queries: the programmes, and four aggregates grouped
-    by programme (the open commitments, the delivery lines, the quotes, the orders).
+    EUR) and remaining, in the programme's currency, with the same figures for each of
+    its calls (`calls`, each against its budget share), the variance of what was
+    delivered against what was approved, and the procurement figures
+    (`procurement_figures`). Six queries: the programmes, their calls, two aggregates
+    grouped by call (the open commitments, the delivery lines) and two by programme
+    (the quotes, the orders).
 
-    - budget: the programme's budget;
+    - budget: the programme's budget (a call's: its share);
     - committed: active commitments of grants still approved, plus the delivered cost
       of settled grants and of grants cancelled after a partial delivery
       (grants.ledger);
@@ -91,14 +96,14 @@ def budget_table(programmes):
         Commitment.objects.still_open()
         .filter(programme__in=scope)
         .order_by()
-        .values_list("programme_id")
+        .values_list("application__call_id")
         .annotate(total=Sum("amount"))
     )
     lines = {
-        row["delivery__application__programme_id"]: row
+        row["delivery__application__call_id"]: row
         for row in DeliveryLine.objects.filter(delivery__application__programme__in=scope)
         .order_by()
-        .values("delivery__application__programme_id")
+        .values("delivery__application__call_id")
         .annotate(
             delivered=Sum("amount"),
             delivered_eur=Sum("amount_eur"),
@@ -107,6 +112,27 @@ def budget_table(programmes):
         )
     }
     buying = procurement_figures(scope)
+    calls = {}
+    for call in (
+        Call.objects.filter(programme__in=scope)
+        .order_by("opens", "id")
+        .values("id", "programme_id", "name", "opens", "closes", "budget")
+    ):
+        spent = lines.get(call["id"], {})
+        committed = cents(open_amounts.get(call["id"])) + cents(spent.get("at_cost"))
+        budget = cents(call.pop("budget"))
+        calls.setdefault(call.pop("programme_id"), []).append(
+            {
+                **call,
+                "budget": budget,
+                "committed": committed,
+                "delivered": cents(spent.get("delivered")),
+                "delivered_eur": cents(spent.get("delivered_eur")),
+                "remaining": budget - committed,
+                "delivered_at_approved": cents(spent.get("delivered_at_approved")),
+                "variance": cents(spent.get("delivered")) - cents(spent.get("delivered_at_approved")),
+            }
+        )
     rows = []
     for row in programmes.order_by().values(
         "id",
@@ -119,21 +145,24 @@ def budget_table(programmes):
         "country__name",
         "budget",
     ):
-        spent = lines.get(row["id"], {})
-        committed = cents(open_amounts.get(row["id"])) + cents(spent.get("at_cost"))
+        own = calls.get(row["id"], [])
         budget = cents(row["budget"])
+        committed = sum((call["committed"] for call in own), ZERO)
+        delivered = sum((call["delivered"] for call in own), ZERO)
+        at_approved_total = sum((call["delivered_at_approved"] for call in own), ZERO)
         rows.append(
             {
                 **row,
                 "programmes": 1,
                 "budget": budget,
                 "committed": committed,
-                "delivered": cents(spent.get("delivered")),
-                "delivered_eur": cents(spent.get("delivered_eur")),
+                "delivered": delivered,
+                "delivered_eur": sum((call["delivered_eur"] for call in own), ZERO),
                 "remaining": budget - committed,
                 **buying.get(row["id"], EMPTY_PROCUREMENT),
-                "delivered_at_approved": cents(spent.get("delivered_at_approved")),
-                "variance": cents(spent.get("delivered")) - cents(spent.get("delivered_at_approved")),
+                "delivered_at_approved": at_approved_total,
+                "variance": delivered - at_approved_total,
+                "calls": own,
             }
         )
         with_procurement_shares(rows[-1])
@@ -218,13 +247,17 @@ def budget_rollup(rows, level):
 
 
 def budget_report(user, filters=NO_FILTERS):
-    """The budget per programme (`results`, docs/api.md), per country and currency
-    (`by_country`) and per donor and currency (`by_donor`), with the procurement
-    figures. Five queries: the country and donor rows add up the programme rows."""
+    """The budget per programme (`results`, docs/api.md, each with its `calls`), per
+    country and currency (`by_country`) and per donor and currency (`by_donor`), with the
+    procurement figures. Six queries: the country and donor rows add up the programme
+    rows."""
     programmes = budget_table(budget_programmes(user, filters))
     if roles.uses_public_labels(user):
         for row in programmes:
             row["name"] = str(row["public_name"] or Programme(pk=row["id"]).public_label)
+            # A call's name may be the programme's.
+            for call in row["calls"]:
+                call["name"] = str(Call(pk=call["id"]).public_label)
     for row in programmes:
         del row["public_name"]
     results = sorted(programmes, key=lambda r: (r["name"], r["id"]))
