@@ -104,7 +104,7 @@ class Programme(models.Model):
     # The grant contract's conditions (grants.contracts): each switched off, or required
     # before procurement (quotes, purchase orders) or before delivery.
     own_contribution_percent = models.DecimalField(
-        _("own contribution (% of the approved amount)"),
+        _("own contribution, percent of the approved amount"),
         default=Decimal("0"),
         db_default=Decimal("0"),
         help_text=_("0: the beneficiary pays nothing back."),
