@@ -541,12 +541,13 @@ def seed_selecting_fairly(*, centre, programme, officer, manager, finance, cohor
         **common,
     )
     machine, overlock = reduced.items.order_by("position")
-    services.approve_reduced(
+    reduced = services.approve_reduced(
         application=reduced,
         by=manager,
         items={machine.pk: (1, Decimal("65000.00")), overlock.pk: (0, overlock.unit_cost)},
         reason="Repairs need no overlock; the supplier's quote for the machine is lower.",
     )
+    bind_grant(reduced, officer=officer, finance=finance, complete=False)
     # A cooperative's draft: its contact person and two members.
     contact = new_person(902)
     cooperative = drive(

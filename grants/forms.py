@@ -223,7 +223,9 @@ class MemberForm(forms.Form):
     """A registered person who joins the cooperative: by their registration number (and,
     for an applicant adding them, their date of birth)."""
 
-    applicant = forms.IntegerField(label=_("Registration number of the person"), min_value=1)
+    applicant = forms.IntegerField(
+        label=_("Registration number of the person"), min_value=1, max_value=2**63 - 1
+    )
     date_of_birth = forms.DateField(label=_("Their date of birth"), required=False, widget=_date_input())
     role = forms.ChoiceField(label=_("Role"), choices=CooperativeMember.Role.choices, initial="member")
     joined_on = forms.DateField(label=_("Member since"), required=False, widget=_date_input())

@@ -21,11 +21,11 @@ from .conftest import verified_login
 from .factories import (
     PDF_BYTES,
     ApplicantFactory,
-    DocumentFactory,
     ProgrammeFactory,
     audit_actions,
     staff,
     today,
+    upload_handover_protocol,
 )
 
 
@@ -443,7 +443,7 @@ class TestRules:
         deliver_all(app, world.finance)
         world.programme.registration_rule = "before_delivery"
         world.programme.save()
-        DocumentFactory(application=app, kind="handover_protocol")
+        upload_handover_protocol(app, world.finance)
         app = GrantApplication.objects.get(pk=app.pk)
         assert [code for code, _m in services.unmet_rules(app, "record_delivery")] == ["business_registered"]
         register(app, world.officer)

@@ -42,7 +42,15 @@ from applicants.models import Applicant, ApplicantSensitive, DuplicateFlag, Inte
 from applicants.role_setup import sync_role_groups
 from assessments.models import MonitoringVisit, TrainingCohort
 from demo.seed import seed
-from grants.models import Document, DocumentKind, GrantApplication, Programme, PurchaseOrder, Supplier
+from grants.models import (
+    Delivery,
+    Document,
+    DocumentKind,
+    GrantApplication,
+    Programme,
+    PurchaseOrder,
+    Supplier,
+)
 from reports import figures as reports
 
 from .conftest import verified_login
@@ -213,6 +221,10 @@ def pattern_urls():
             continue
         pattern = kwargs_of[name]
         if "name" in pattern:  # a transition: POST only
+            continue
+        if "delivery" in pattern:  # one delivery's handover protocol: every delivery
+            for application_id, delivery_id in Delivery.objects.values_list("application_id", "pk"):
+                yield name, reverse(name, kwargs={"pk": application_id, "delivery": delivery_id})
             continue
         pks = [None]
         if "pk" in pattern:

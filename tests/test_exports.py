@@ -38,7 +38,9 @@ def csv_rows(response):
 def xlsx_rows(response):
     sheet = load_workbook(io.BytesIO(body_of(response)), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    width = len(rows[0])
+    # (a row's empty cells at its end are not stored: a call's row has no procurement figures)
+    return [dict(zip(rows[0], (*row, *[None] * (width - len(row))), strict=True)) for row in rows[1:]]
 
 
 def as_decimal(value):

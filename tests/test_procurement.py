@@ -622,6 +622,9 @@ def test_the_budget_report_counts_quotes_cheapest_choices_and_orders(world, api)
     assert api(world.procurement).get("/api/v1/reports/budget/").status_code == 403
 
 
+# (unapplying the merged migrations on SQLite fails in Django's table rebuild: see
+# tests/test_audit_migration.py; PostgreSQL runs it)
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_programmes_that_existed_keep_delivering_without_orders_new_ones_need_them():
     import datetime as dt
@@ -647,6 +650,5 @@ def test_programmes_that_existed_keep_delivering_without_orders_new_ones_need_th
     assert (running.quotes_required, running.quote_threshold) == (3, Decimal("1000.00"))
     new = Programme.objects.create(
         name="New", donor="D", country=running.country, currency="EUR", budget=1, ceiling=1,
-        call_opens=dt.date(2026, 1, 1), call_closes=dt.date(2026, 2, 1),
     )  # fmt: skip
     assert new.requires_purchase_orders

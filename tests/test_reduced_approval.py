@@ -65,7 +65,8 @@ class TestService:
             "after": {"items": [[machine.pk, 1, "600.00"], [overlock.pk, 0, "480.00"]], "total": "600.00"},
         }
         assert len(mail.outbox) == 1
-        assert "600.00 EUR of the 1100.00 EUR you asked for" in mail.outbox[0].body
+        # (in the applicant's language, Serbian Latin here)
+        assert "600.00 EUR od traženih 1100.00 EUR" in mail.outbox[0].body
         assert "Overlock not needed" in mail.outbox[0].body
 
     def test_a_lower_quantity_counts(self, world):
