@@ -247,17 +247,8 @@ def render(contract, *, signer_name=""):
         (text["programme"], programme.public_label),
         (text["donor"], programme.donor),
         (text["grant"], str(application.pk)),
-        (text["business"], application.business_name),
-        (text["beneficiary"], applicant.full_name),
+        *pdf.beneficiary_facts(application, text),
     ]
-    if applicant.national_id:
-        facts.append((text["national_id"], applicant.national_id))
-    if applicant.municipality:
-        facts.append((text["municipality"], applicant.municipality))
-    if application.is_cooperative:
-        members = ", ".join(m.full_name for m in application.members.order_by("last_name", "first_name"))
-        if members:
-            facts.append((text["members"], members))
     form.facts(facts)
 
     months = programme.visit_months or []

@@ -50,6 +50,23 @@ def months_list(months, language):
     return f"{', '.join(months[:-1])} {AND[language]} {months[-1]}"
 
 
+def beneficiary_facts(application, text):
+    """The lines a signed form gives about who receives the grant (`text`: the form's
+    wording in its language): the business, the person, their ID number and
+    municipality where known, and a cooperative's members."""
+    applicant = application.applicant
+    facts = [(text["business"], application.business_name), (text["beneficiary"], applicant.full_name)]
+    if applicant.national_id:
+        facts.append((text["national_id"], applicant.national_id))
+    if applicant.municipality:
+        facts.append((text["municipality"], applicant.municipality))
+    if application.is_cooperative:
+        members = ", ".join(m.full_name for m in application.members.order_by("last_name", "first_name"))
+        if members:
+            facts.append((text["members"], members))
+    return facts
+
+
 class Form(FPDF):
     """An A4 page in DejaVu with a footer `footer_text.format(page=, pages=)`."""
 
