@@ -37,6 +37,20 @@ TOKEN = {
 }
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Any unique string (a UUID) of 1 to 255 visible characters: the same key with the same "
+        "request gives the first answer again, with `Idempotent-Replayed: true`, and no second "
+        "effect; the same key with another request is refused with 422. Kept for at least 24 hours."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+WRITES = {"422": "This Idempotency-Key was already used for a different request."}
+
+
 def add_error_responses(result, generator, request, public):
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
@@ -51,6 +65,11 @@ def add_error_responses(result, generator, request, public):
                 answers.update(UPLOADS)
             if path.endswith("/auth/token/"):
                 answers.update(TOKEN)
+            elif method != "get":
+                answers.update(WRITES)
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == IDEMPOTENCY_KEY["name"] for p in parameters):
+                    parameters.append(dict(IDEMPOTENCY_KEY))
             responses = operation.setdefault("responses", {})
             for status, description in answers.items():
                 responses.setdefault(

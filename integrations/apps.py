@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class IntegrationsConfig(AppConfig):
+    """What unattended clients need from the API: idempotent writes (docs/api.md)."""
+
+    name = "integrations"
+    verbose_name = "Integrations"
