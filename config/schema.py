@@ -49,6 +49,7 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
 }
 WRITES = {"422": "This Idempotency-Key was already used for a different request."}
+STALE = {"412": "`If-Match` names an ETag that is no longer the object's: it changed since it was read."}
 
 
 def add_error_responses(result, generator, request, public):
@@ -70,6 +71,8 @@ def add_error_responses(result, generator, request, public):
                 parameters = operation.setdefault("parameters", [])
                 if not any(p.get("name") == IDEMPOTENCY_KEY["name"] for p in parameters):
                     parameters.append(dict(IDEMPOTENCY_KEY))
+                if any(p.get("name") == "If-Match" for p in parameters):
+                    answers.update(STALE)
             responses = operation.setdefault("responses", {})
             for status, description in answers.items():
                 responses.setdefault(

@@ -1,8 +1,11 @@
 """REST API v1 for programmes, applications, transitions, history, documents, deliveries
 and visits (docs/api.md). Thin: permission-filtered selectors to read, services to write."""
 
+import hashlib
+import json
 from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -18,7 +21,7 @@ from rest_framework.views import APIView
 from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import applicants_for
-from core.errors import NotAllowed, NotVisible, ServiceError, require
+from core.errors import NotAllowed, NotVisible, PreconditionFailed, ServiceError, require
 
 from . import documents as document_service
 from . import permissions, selectors, services, transitions
@@ -424,19 +427,66 @@ class ApplicationListCreate(NoAuditor, ListAPIView):
         )
 
 
+def representation_etag(data):
+    """An application's ETag: a digest of what the caller reads, so any change they could
+    see (a field, an item, the state) gives a new one."""
+    body = json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder).encode()
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+
+
+def _with_etag(response):
+    response["ETag"] = representation_etag(response.data)
+    return response
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "The ETag the read returned: the edit is made only if the application is still as it "
+        "was read, else 412 and nothing changes. Without it, the edit is made (as before)."
+    ),
+)
+
+
+def check_if_match(request, application):
+    """Refuse a stale edit: `If-Match` must name the application's current ETag (or `*`)."""
+    wanted = request.headers.get("If-Match")
+    if wanted is None:
+        return
+    tags = {tag.strip() for tag in wanted.split(",") if tag.strip()}
+    current = representation_etag(ApplicationSerializer(application, context={"request": request}).data)
+    if "*" not in tags and current not in tags:
+        raise PreconditionFailed(
+            "This application changed since you read it: read it again (GET) and repeat your edit "
+            "with its new ETag. Nothing was changed."
+        )
+
+
 class ApplicationDetail(NoAuditor, APIView):
     @extend_schema(responses=ApplicationSerializer)
     def get(self, request, pk):
         application = get_application(request.user, pk)
-        return Response(ApplicationSerializer(application, context={"request": request}).data)
+        return _with_etag(Response(ApplicationSerializer(application, context={"request": request}).data))
 
-    @extend_schema(request=ApplicationUpdateSerializer, responses=ApplicationSerializer)
+    @extend_schema(
+        request=ApplicationUpdateSerializer,
+        responses=ApplicationSerializer,
+        parameters=[IF_MATCH],
+    )
     def patch(self, request, pk):
         application = get_application(request.user, pk)
         data = ApplicationUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         with transaction.atomic():
+            if "If-Match" in request.headers:
+                # Locked while compared and changed: two edits of one read cannot both pass.
+                GrantApplication.objects.select_for_update().filter(pk=application.pk).first()
+                application = get_application(request.user, pk)
+                check_if_match(request, application)
             services.update_draft(
                 application=application,
                 by=request.user,
@@ -446,8 +496,10 @@ class ApplicationDetail(NoAuditor, APIView):
                 items=[dict(i) for i in values["items"]] if "items" in values else None,
             )
             _save_cooperative(application, request.user, values)
-        return Response(
-            ApplicationSerializer(get_application(request.user, pk), context={"request": request}).data
+        return _with_etag(
+            Response(
+                ApplicationSerializer(get_application(request.user, pk), context={"request": request}).data
+            )
         )
 
 

@@ -169,3 +169,84 @@ def test_two_requests_racing_with_one_key_have_one_effect(world):
     assert len({a.json()["id"] for a in answers}) == 1
     assert sum(a.get("Idempotent-Replayed") == "true" for a in answers) == 3
     assert drafts(world) == before + 1
+
+
+@pytest.mark.django_db
+class TestStaleEditsAreRefused:
+    """A draft's read gives an ETag; an edit sent with `If-Match` is made only if nothing
+    changed since that read (docs/api.md "Idempotency")."""
+
+    def read(self, client, pk):
+        response = client.get(f"{DRAFTS}{pk}/")
+        assert response.status_code == 200
+        return response["ETag"]
+
+    def test_an_edit_of_the_current_version_is_made_and_gets_a_new_etag(self, world):
+        client = token_client(world.applicant)
+        pk = client.post(DRAFTS, draft_body(world), format="json").json()["id"]
+        etag = self.read(client, pk)
+
+        response = client.patch(
+            f"{DRAFTS}{pk}/", {"business_name": "Bakery Demić"}, format="json", HTTP_IF_MATCH=etag
+        )
+
+        assert response.status_code == 200, response.content
+        assert response["ETag"] != etag
+        assert response["ETag"] == self.read(client, pk)
+
+    def test_a_stale_edit_gets_412_and_never_overwrites(self, world):
+        client, officer = token_client(world.applicant), token_client(world.officer)
+        pk = client.post(DRAFTS, draft_body(world), format="json").json()["id"]
+        GrantApplication.objects.filter(pk=pk).update(assigned_officer=world.officer)
+        etag = self.read(client, pk)
+        # Meanwhile the officer, on the applicant's behalf, renames the business.
+        assert (
+            officer.patch(f"{DRAFTS}{pk}/", {"business_name": "Officer's name"}, format="json").status_code
+            == 200
+        )
+
+        stale = client.patch(f"{DRAFTS}{pk}/", {"business_name": "Mine"}, format="json", HTTP_IF_MATCH=etag)
+
+        assert stale.status_code == 412
+        assert stale.json()["code"] == "precondition_failed"
+        assert GrantApplication.objects.get(pk=pk).business_name == "Officer's name"
+
+    def test_an_item_change_changes_the_etag(self, world):
+        client = token_client(world.applicant)
+        pk = client.post(DRAFTS, draft_body(world), format="json").json()["id"]
+        etag = self.read(client, pk)
+        items = [{"description": "Oven", "quantity": 2, "unit_cost": "900.00"}]
+        assert client.patch(f"{DRAFTS}{pk}/", {"items": items}, format="json").status_code == 200
+        assert self.read(client, pk) != etag
+
+    def test_without_if_match_the_edit_is_made_as_before(self, world):
+        client = token_client(world.applicant)
+        pk = client.post(DRAFTS, draft_body(world), format="json").json()["id"]
+        assert client.patch(f"{DRAFTS}{pk}/", {"business_name": "Plain"}, format="json").status_code == 200
+        assert GrantApplication.objects.get(pk=pk).business_name == "Plain"
+
+    def test_a_wildcard_matches_any_version(self, world):
+        client = token_client(world.applicant)
+        pk = client.post(DRAFTS, draft_body(world), format="json").json()["id"]
+        response = client.patch(f"{DRAFTS}{pk}/", {"business_name": "Any"}, format="json", HTTP_IF_MATCH="*")
+        assert response.status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_edits_of_one_read_at_once_one_wins_the_other_gets_412(world):
+    reader = token_client(world.applicant)
+    pk = reader.post(DRAFTS, draft_body(world), format="json").json()["id"]
+    etag = reader.get(f"{DRAFTS}{pk}/")["ETag"]
+    clients = [token_client(world.applicant) for _ in range(2)]
+
+    def edit(client, name):
+        return lambda: client.patch(
+            f"{DRAFTS}{pk}/", {"business_name": name}, format="json", HTTP_IF_MATCH=etag
+        )
+
+    answers = run_at_once([edit(clients[0], "First"), edit(clients[1], "Second")])
+
+    assert sorted(a.status_code for a in answers) == [200, 412]
+    winner = next(a for a in answers if a.status_code == 200)
+    assert GrantApplication.objects.get(pk=pk).business_name == winner.json()["business_name"]
