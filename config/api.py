@@ -18,10 +18,25 @@ log = logging.getLogger(__name__)
 
 
 class Pagination(PageNumberPagination):
+    """`?page=` from 1 and `?page_size=` from 1 (above 200 reads as 200): anything else is
+    400 with the field named, never silently the first page."""
+
     page_size = 50
     page_query_param = "page"
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        problems = {}
+        for name in (self.page_query_param, self.page_size_query_param):
+            value = request.query_params.get(name)
+            if value is None or (name == self.page_query_param and value == "last"):
+                continue
+            if not value.isascii() or not value.isdigit() or int(value) < 1:
+                problems[name] = ["A whole number from 1."]
+        if problems:
+            raise exceptions.ValidationError(problems)
+        return super().paginate_queryset(queryset, request, view)
 
 
 def _first_message(data):

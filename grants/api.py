@@ -42,6 +42,7 @@ from .models import (
     max_length,
 )
 from .selectors import APPLICANT_ACTOR
+from .workflow import State
 
 
 class ItemSerializer(serializers.Serializer):
@@ -366,26 +367,42 @@ def get_application(user, pk):
     return application
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("state", str),
-        OpenApiParameter("programme", int),
-        OpenApiParameter("centre", int),
-        OpenApiParameter("q", str),
-    ]
-)
+class StatesField(serializers.CharField):
+    """Comma-separated workflow states, each one of them."""
+
+    def to_internal_value(self, data):
+        names = [name for name in super().to_internal_value(data).split(",") if name]
+        known = [value for value, _label in State.CHOICES]
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown state: {', '.join(unknown)}. One or more of: {', '.join(known)}."
+            )
+        return ",".join(names)
+
+
+class ApplicationListQuery(serializers.Serializer):
+    state = StatesField(required=False, help_text="One or more states, comma-separated.")
+    programme = serializers.IntegerField(required=False, min_value=1)
+    centre = serializers.IntegerField(required=False, min_value=1)
+    q = serializers.CharField(
+        required=False, max_length=100, help_text="Business name (and names, for roles that read them)."
+    )
+
+
 class ApplicationListCreate(NoAuditor, ListAPIView):
     serializer_class = ApplicationListSerializer
 
+    @extend_schema(parameters=[ApplicationListQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        params = self.request.query_params
-        return selectors.applications_with_items(
-            self.request.user,
-            state=params.get("state"),
-            programme=params.get("programme"),
-            centre=params.get("centre"),
-            q=params.get("q"),
-        )
+        # Strict: an unknown state or a programme that is not a number is 400, never an
+        # empty list that looks like "none".
+        query = ApplicationListQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.applications_with_items(self.request.user, **query.validated_data)
 
     @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationSerializer})
     def post(self, request):

@@ -233,3 +233,44 @@ class TestAttendanceSheet:
             format="json",
         )
         assert response.status_code == 404
+
+
+@pytest.mark.django_db
+class TestStrictInput:
+    """Bad paging or filter values are 400 with the field named, never a quiet 200."""
+
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ("page=0", "page"),
+            ("page=-1", "page"),
+            ("page=two", "page"),
+            ("page_size=0", "page_size"),
+            ("page_size=lots", "page_size"),
+            ("page_size=١٠", "page_size"),  # digits, but not ASCII ones
+            ("state=nonsense", "state"),
+            ("state=draft,nonsense", "state"),
+            ("programme=abc", "programme"),
+            ("centre=0", "centre"),
+            ("q=" + "x" * 101, "q"),
+        ],
+    )
+    def test_a_bad_value_is_400_with_the_field_named(self, world, api, query, field):
+        response = api(world.officer).get(f"/api/v1/applications/?{query}")
+        assert response.status_code == 400, response.content
+        assert field in response.json()
+
+    def test_good_values_still_work(self, world, api):
+        world.application(submitted=True)
+        world.application()
+        client = api(world.officer)
+        assert client.get("/api/v1/applications/?state=submitted").json()["count"] == 1
+        assert (
+            client.get("/api/v1/applications/?state=draft,submitted&page=1&page_size=1").json()["count"] == 2
+        )
+        # Above the largest page: the largest page, as before.
+        assert client.get("/api/v1/applications/?page_size=500").status_code == 200
+
+    def test_paging_is_strict_on_every_list(self, world, api):
+        assert api(world.manager).get("/api/v1/centres/?page=x").status_code == 400
+        assert api(world.officer).get("/api/v1/visits/due/?page_size=0").status_code == 400
