@@ -83,8 +83,8 @@ def _user_agent_label(request):
     return agent[: tokens.DEVICE_MAX_LENGTH]
 
 
-def _refuse(detail, **fields):
-    return Response({"detail": detail, **fields}, status=400)
+def _refuse(detail, code="invalid", **fields):
+    return Response({"detail": detail, "code": code, **fields}, status=400)
 
 
 class ObtainToken(APIView):

@@ -4,7 +4,10 @@ in the test suite, know a 404 or a 409 is part of the contract and not a surpris
 
 ERROR_SCHEMA = {
     "type": "object",
-    "description": "A sentence a person understands in `detail`; field errors by field name.",
+    "description": (
+        "A sentence a person understands in `detail`, a stable word to branch on in `code` "
+        '(docs/api.md "Errors"); field errors by field name.'
+    ),
     "properties": {
         "detail": {"type": "string"},
         "code": {"type": "string"},
@@ -16,7 +19,7 @@ ERROR_SCHEMA = {
             },
         },
     },
-    "required": ["detail"],
+    "required": ["detail", "code"],
     "additionalProperties": True,
 }
 

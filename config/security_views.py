@@ -55,7 +55,7 @@ def locked_out(request, original_response=None, credentials=None):
     message = str(LOCKED_MESSAGE % {"minutes": minutes})
     log.warning("sign-in locked for %s from %s", (credentials or {}).get("username"), client_ip(request))
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": message}, status=429)
+        response = JsonResponse({"detail": message, "code": "locked_out"}, status=429)
     else:
         response = render(request, "registration/locked_out.html", {"message": message}, status=429)
     response["Retry-After"] = str(minutes * 60)

@@ -274,3 +274,34 @@ class TestStrictInput:
     def test_paging_is_strict_on_every_list(self, world, api):
         assert api(world.manager).get("/api/v1/centres/?page=x").status_code == 400
         assert api(world.officer).get("/api/v1/visits/due/?page_size=0").status_code == 400
+
+
+@pytest.mark.django_db
+class TestEveryErrorHasACode:
+    """Every 4xx answer carries `detail` and a stable `code` (docs/api.md "Errors")."""
+
+    def test_each_kind_of_error(self, world, api):
+        app = world.application(applicant=ApplicantFactory(centre=world.other_centre))
+        answers = {
+            "not_authenticated": APIClient().get("/api/v1/applications/"),
+            "authentication_failed": APIClient(HTTP_AUTHORIZATION="Token nope").get("/api/v1/applications/"),
+            "not_found": api(world.officer).get(f"/api/v1/applications/{app.pk}/"),
+            "not_allowed": api(world.auditor).get("/api/v1/applications/"),
+            "invalid": api(world.officer).get("/api/v1/applications/?page=0"),
+            "method_not_allowed": api(world.officer).put("/api/v1/me/", {}, format="json"),
+            "parse_error": api(world.applicant).post(
+                "/api/v1/applications/", data="{not json", content_type="application/json"
+            ),
+        }
+        for code, response in answers.items():
+            body = response.json()
+            assert 400 <= response.status_code < 500, (code, response.status_code)
+            assert body["detail"] and body["code"] == code, (code, body)
+
+    def test_a_workflow_rule_not_met_says_which(self, world, api):
+        draft = world.application()
+        response = api(world.officer).post(
+            f"/api/v1/applications/{draft.pk}/transitions/approve/", {}, format="json"
+        )
+        assert 400 <= response.status_code < 500
+        assert response.json()["code"]
