@@ -417,6 +417,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "grants@localhost")
 RETENTION_DAYS = env_int("RETENTION_DAYS", 365 * 10)
 # How long an API write's Idempotency-Key is remembered (docs/api.md); at least a day.
 IDEMPOTENCY_KEY_HOURS = max(24, env_int("IDEMPOTENCY_KEY_HOURS", 48))
+# A webhook endpoint failing this many deliveries in a row is disabled (docs/api.md).
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20)
+# Webhooks to private or loopback addresses (and over plain http): off in production.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

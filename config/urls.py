@@ -8,6 +8,7 @@ from grants import api as grants_api
 from grants import api_procurement, contract_api
 from grants import audit_api as grants_audit_api
 from grants import selection_api as grants_selection_api
+from integrations import api as integrations_api
 from privacy import views as privacy_views
 from reports import api as reports_api
 from selection import api as selection_api
@@ -20,6 +21,10 @@ api_v1 = [
     path("auth/tokens/", auth_api.TokenList.as_view(), name="tokens"),
     path("auth/tokens/<int:pk>/", auth_api.TokenDetail.as_view(), name="token-detail"),
     path("me/", applicants_api.Me.as_view(), name="me"),
+    path("webhooks/", integrations_api.EndpointList.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>/", integrations_api.EndpointDetail.as_view(), name="webhook"),
+    path("webhooks/<int:pk>/enable/", integrations_api.EndpointEnable.as_view(), name="webhook-enable"),
+    path("webhooks/<int:pk>/deliveries/", integrations_api.DeliveryList.as_view(), name="webhook-deliveries"),
     path("centres/", applicants_api.CentreList.as_view(), name="centres"),
     path("programmes/", grants_api.ProgrammeList.as_view(), name="programmes"),
     path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
