@@ -68,6 +68,7 @@ class EndpointList(ListAPIView):
 
     @extend_schema(request=RegisterSerializer, responses={201: NewEndpointSerializer})
     def post(self, request):
+        services.account_of(request.user)  # a person is refused before their body is read
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint = services.register_endpoint(by=request.user, **data.validated_data)

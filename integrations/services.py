@@ -18,7 +18,8 @@ from .webhooks import EVENTS
 MAX_ENDPOINTS = 5
 
 
-def _account_of(user):
+def account_of(user):
+    """The caller's service account; NotAllowed (403) for a person."""
     account = tokens.service_account_of(user)
     if account is None:
         raise NotAllowed(_("Webhooks belong to service accounts: ask a programme manager for one."))
@@ -51,7 +52,7 @@ def check_url(url):
 
 @transaction.atomic
 def register_endpoint(*, by, url, events):
-    account = _account_of(by)
+    account = account_of(by)
     unknown = sorted(set(events) - set(EVENTS))
     if not events or unknown:
         raise ServiceError(
@@ -76,11 +77,18 @@ def register_endpoint(*, by, url, events):
 
 
 @transaction.atomic
-def remove_endpoint(*, by, endpoint_id):
-    account = _account_of(by)
-    endpoint = account.webhooks.filter(pk=endpoint_id).first()
-    if endpoint is None:
+def _own_endpoint(by, endpoint_id):
+    """The caller's endpoint, locked; anyone else's (or a person's asking) is not there."""
+    account = tokens.service_account_of(by)
+    endpoint = account and account.webhooks.select_for_update().filter(pk=endpoint_id).first()
+    if not endpoint:
         raise NotVisible
+    return endpoint
+
+
+@transaction.atomic
+def remove_endpoint(*, by, endpoint_id):
+    endpoint = _own_endpoint(by, endpoint_id)
     endpoint.delete()
     trail.record(action="webhook_removed", actor=by, data={"endpoint": endpoint_id})
 
@@ -88,10 +96,7 @@ def remove_endpoint(*, by, endpoint_id):
 @transaction.atomic
 def enable_endpoint(*, by, endpoint_id):
     """Turn a disabled endpoint back on (after fixing the receiver); its failures reset."""
-    account = _account_of(by)
-    endpoint = account.webhooks.select_for_update().filter(pk=endpoint_id).first()
-    if endpoint is None:
-        raise NotVisible
+    endpoint = _own_endpoint(by, endpoint_id)
     endpoint.active, endpoint.disabled_at, endpoint.consecutive_failures = True, None, 0
     endpoint.save(update_fields=["active", "disabled_at", "consecutive_failures"])
     trail.record(action="webhook_enabled", actor=by, data={"endpoint": endpoint.pk})

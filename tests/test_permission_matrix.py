@@ -91,6 +91,13 @@ MATRIX = [
     (A + "token", "DELETE", None, 401, "400", "400", "400", "400", "400"),
     (A + "tokens", "GET", None, 401, "200", "200", "200", "200", "200"),
     (A + "me", "GET", None, 401, "200", "200", "200", "200", "200"),
+    # Webhooks belong to service accounts (tests/test_webhooks.py): people list none,
+    # register none, and reach no endpoint.
+    (A + "webhooks", "GET", None, 401, "200", "200", "200", "200", "200"),
+    (A + "webhooks", "POST", None, 401, "403", "403", "403", "403", "403"),
+    (A + "webhook", "DELETE", "webhook", 401, "404 404 404", "404 404 404", "404 404 404", "404 404", "404 404"),
+    (A + "webhook-enable", "POST", "webhook", 401, "404 404 404", "404 404 404", "404 404 404", "404 404", "404 404"),
+    (A + "webhook-deliveries", "GET", "webhook", 401, "404 404 404", "404 404 404", "404 404 404", "404 404", "404 404"),
     (A + "centres", "GET", None, 401, "200", "200", "200", "200", "200"),
     (A + "visits-due", "GET", None, 401, "200", "200", "200", "200", "403"),
     (A + "token-detail", "DELETE", "token", 401, "204 404 404", "204 404 404", "204 404 404", "404 404", "404 404"),
@@ -274,6 +281,11 @@ PROCUREMENT_ANSWERS = {
     ("api:tokens", "GET", None): "200",
     ("api:token", "DELETE", None): "400",
     ("api:me", "GET", None): "200",
+    ("api:webhooks", "GET", None): "200",
+    ("api:webhooks", "POST", None): "403",
+    ("api:webhook", "DELETE", "webhook"): "404 404",
+    ("api:webhook-enable", "POST", "webhook"): "404 404",
+    ("api:webhook-deliveries", "GET", "webhook"): "404 404",
     ("api:centres", "GET", None): "200",
     ("api:visits-due", "GET", None): "200",
     ("api:cohort-attendance-sheet", "POST", "enrolled_cohort"): "404 404",
@@ -844,6 +856,8 @@ def url_for(name, obj_kind, owned, extra=None):
         pass
     elif obj_kind == "person":
         kwargs["pk"] = owned.person.pk
+    elif obj_kind == "webhook":
+        kwargs["pk"] = 424242  # a service account's endpoint: no person owns one
     elif obj_kind in (
         "doc", "doc_sensitive", "visit", "cohort", "enrolled_cohort", "flag", "token", "payment", "supplier",
         "quote", "order", "call", "offer", "programme",
