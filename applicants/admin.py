@@ -12,10 +12,13 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext as _
 from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdmin
 
-from . import roles, services
-from .models import Applicant, ConsentRecord, Country, IntegrationCentre, StaffAssignment
+from core.errors import NotAllowed, ServiceError
+
+from . import roles, service_accounts, services
+from .models import Applicant, ConsentRecord, Country, IntegrationCentre, ServiceAccount, StaffAssignment
 from .permissions import can_assign_staff
 from .selectors import applicants_for, centre_ids, centres_for, forget_permissions
 from .sensitivity import masked
@@ -291,3 +294,117 @@ class StaffUserAdmin(SavesAssignmentsThroughServices, UserAdmin):
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, StaffUserAdmin)
+
+
+class ServiceAccountForm(forms.ModelForm):
+    """A new service account: its key is shown once, on the page after saving."""
+
+    role = forms.ChoiceField(choices=[(r, roles.GROUP_NAMES[r]) for r in service_accounts.ROLES])
+    centres = forms.ModelMultipleChoiceField(queryset=IntegrationCentre.objects.none())
+    days = forms.IntegerField(
+        min_value=1, max_value=service_accounts.MAX_DAYS, initial=90, help_text=_("How long the key works.")
+    )
+
+    class Meta:
+        model = ServiceAccount
+        fields = ["name", "role", "centres", "days", "allowed_networks"]
+
+
+@admin.register(ServiceAccount)
+class ServiceAccountAdmin(admin.ModelAdmin):
+    """Programme managers create, rotate and revoke their integrations' accounts here (or
+    with `manage.py create_service_account`); every change goes through the service."""
+
+    list_display = ["name", "role", "expires_at", "revoked_at", "last_used"]
+    readonly_fields = [
+        "name",
+        "role",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+        "allowed_networks",
+    ]
+    actions = ["rotate_keys", "revoke_accounts"]
+
+    def _manager(self, request):
+        return roles.has_role(request.user, roles.PROGRAMME_MANAGER)
+
+    def has_module_permission(self, request):
+        return self._manager(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._manager(request)
+
+    def has_add_permission(self, request):
+        return self._manager(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        # A manager sees the accounts that reach only centres of theirs.
+        mine = centre_ids(request.user)
+        outside = StaffAssignment.objects.exclude(centre_id__in=mine).values("user_id")
+        return super().get_queryset(request).exclude(user_id__in=outside).select_related("user")
+
+    @admin.display(description=_("last used"))
+    def last_used(self, account):
+        token = account.user.api_tokens.order_by("-last_used").first()
+        return token.last_used if token else None
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ServiceAccountForm
+            form = super().get_form(request, obj, change=change, **kwargs)
+            form.base_fields["centres"].queryset = centres_for(request.user)
+            return form
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request, obj=None):
+        return ServiceAccountForm.Meta.fields if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        values = form.cleaned_data
+        try:
+            account, key = service_accounts.create_service_account(
+                by=request.user,
+                name=values["name"],
+                role=values["role"],
+                centres=list(values["centres"]),
+                days=values["days"],
+                allowed_networks=values.get("allowed_networks", ""),
+            )
+        except (ServiceError, NotAllowed) as refused:
+            raise forms.ValidationError(str(getattr(refused, "message", refused))) from None
+        obj.pk = account.pk
+        obj.refresh_from_db()
+        messages.warning(
+            request,
+            _("The key of %(name)s, shown only now: %(key)s — store it in the integration's secrets.")
+            % {"name": account.name, "key": key},
+        )
+
+    def save_related(self, request, form, formsets, change):
+        """The service gave the account its centres; nothing more to save."""
+
+    @admin.action(description=_("Give the selected accounts a new key (the old stops working)"))
+    def rotate_keys(self, request, queryset):
+        for account in queryset.filter(revoked_at__isnull=True):
+            key = service_accounts.rotate_key(account=account, by=request.user)
+            messages.warning(
+                request,
+                _("New key of %(name)s, shown only now: %(key)s") % {"name": account.name, "key": key},
+            )
+
+    @admin.action(description=_("Revoke the selected accounts"))
+    def revoke_accounts(self, request, queryset):
+        for account in queryset:
+            service_accounts.revoke(account=account, by=request.user)
+        messages.success(request, _("Revoked."))

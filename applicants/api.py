@@ -13,10 +13,10 @@ from rest_framework.views import APIView
 
 from core.errors import NotAllowed, NotVisible
 
-from . import roles, services
+from . import roles, services, tokens
 from .duplicates import DEFAULT_PURPOSE, ELSEWHERE_MESSAGE, PURPOSES, TooManyChecks, pending_flags_for
 from .models import Applicant, DuplicateFlag, IntegrationCentre, Language, TargetGroup
-from .selectors import applicants_for, centre_ids
+from .selectors import applicants_for, centre_ids, centres_for
 from .sensitivity import (
     assigned_officer_exists,
     can_see_sensitive,
@@ -368,3 +368,79 @@ class DuplicateDecision(APIView):
             comment=data.validated_data.get("comment", ""),
         )
         return Response(DuplicateFlagSerializer(flag, context={"request": request}).data)
+
+
+class CentreOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The public label for roles that must not read the name.")
+    kind = serializers.ChoiceField(choices=IntegrationCentre.Kind.choices)
+    country = serializers.CharField(help_text="ISO 3166 code (XK for Kosovo).")
+    municipality = serializers.CharField()
+
+
+def centre_out(centre, user):
+    return {
+        "id": centre.pk,
+        "name": str(centre.label_for(user)),
+        "kind": centre.kind,
+        "country": centre.country.code,
+        "municipality": centre.municipality,
+    }
+
+
+def centres_of(user):
+    """The centres a caller works with: a staff member's own, an applicant's one."""
+    if roles.is_staff_member(user):
+        return centres_for(user).select_related("country").order_by("name", "id")
+    profile = Applicant.objects.filter(user=user).values_list("centre_id", flat=True)
+    return IntegrationCentre.objects.filter(pk__in=profile).select_related("country")
+
+
+class CentreList(ListAPIView):
+    """The centres the caller works with (staff: their own; an applicant: theirs)."""
+
+    serializer_class = CentreOut
+
+    def get_queryset(self):
+        return centres_of(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([centre_out(c, request.user) for c in page])
+
+
+class MeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=sorted(roles.ALL_ROLES)))
+    staff = serializers.BooleanField(help_text="A staff account (two-factor sign-in).")
+    applicant = serializers.IntegerField(allow_null=True, help_text="The caller's applicant record, if any.")
+    language = serializers.CharField(allow_blank=True)
+    centres = CentreOut(many=True)
+    token = serializers.DictField(
+        allow_null=True, help_text='The token this request carries: {"id", "expires"}; null for a session.'
+    )
+
+
+class Me(APIView):
+    """Who the caller is: for a client to check its credential and its scope."""
+
+    @extend_schema(responses=MeOut)
+    def get(self, request):
+        user = request.user
+        profile = Applicant.objects.filter(user=user).only("pk", "language").first()
+        token = request.auth if hasattr(request.auth, "expires") else None
+        return Response(
+            {
+                "id": user.pk,
+                "username": user.get_username(),
+                "name": user.get_full_name() or user.get_username(),
+                "roles": roles.roles_of(user),
+                "staff": roles.is_staff_account(user),
+                "applicant": profile.pk if profile else None,
+                "language": profile.language if profile else "",
+                "centres": [centre_out(c, user) for c in centres_of(user)],
+                "token": {"id": token.pk, "expires": tokens.expires_at(token, user)} if token else None,
+            }
+        )

@@ -318,3 +318,33 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return self.device or f"token {self.pk}"
+
+
+class ServiceAccount(models.Model):
+    """A machine's account for an integration (a finance system, a form server): one role
+    and the centres it may reach, like a person's, an API key instead of a password and a
+    TOTP code, an expiry, and revocation (applicants.service_accounts)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="service_account"
+    )
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    role = models.CharField(_("role"), max_length=40)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    allowed_networks = models.CharField(
+        _("allowed client networks"),
+        max_length=500,
+        blank=True,
+        help_text=_("Addresses or networks the key may be used from, comma-separated (blank: any)."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -13,6 +13,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
@@ -224,6 +225,13 @@ ROLE_PERMISSIONS = {
         "selection.score_application",
     ],
 }
+
+
+def group_of(role):
+    """The role's group, found by its marker permission (its name may be translated)."""
+    return Group.objects.get(
+        permissions__content_type__app_label="applicants", permissions__codename=f"role_{role}"
+    )
 
 
 def has_role(user, role):

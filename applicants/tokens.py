@@ -20,7 +20,7 @@ from audit import trail
 from core.errors import NotVisible
 
 from . import roles
-from .models import ApiToken
+from .models import ApiToken, ServiceAccount
 
 # Same length as the DRF keys clients already handle: 40 hex characters.
 KEY_BYTES = 20
@@ -40,9 +40,20 @@ def lifetime(user):
     return timedelta(days=settings.APPLICANT_TOKEN_DAYS)
 
 
+def service_account_of(user):
+    try:
+        return user.service_account
+    except ServiceAccount.DoesNotExist:
+        return None
+
+
 def expires_at(token, user):
     """The stored expiry, or sooner if the person's role or the settings now give a
-    shorter life (an applicant made staff, STAFF_TOKEN_HOURS lowered)."""
+    shorter life (an applicant made staff, STAFF_TOKEN_HOURS lowered). A service
+    account's key lives until the account expires or is revoked."""
+    account = service_account_of(user)
+    if account is not None:
+        return min(token.expires, account.expires_at, account.revoked_at or account.expires_at)
     return min(token.expires, token.created + lifetime(user))
 
 
@@ -76,7 +87,7 @@ def issue_token(*, user, device=""):
 
 def authenticate_key(key):
     """The token for this key if it works (None otherwise); notes when it was used."""
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_key(key)).first()
+    token = ApiToken.objects.select_related("user__service_account").filter(key_hash=hash_key(key)).first()
     if token is None or not token.user.is_active:
         return None, False
     now = timezone.now()

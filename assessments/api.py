@@ -4,6 +4,7 @@ import json
 from decimal import Decimal
 
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
@@ -17,7 +18,7 @@ from applicants.selectors import centre_ids
 from core.errors import NotAllowed, NotVisible
 from grants.api import NoAuditor, get_application
 from grants.models import max_length
-from grants.selectors import programmes_for
+from grants.selectors import applications_for, programmes_for
 from grants.workflow import passes_mark
 
 from . import selectors, services
@@ -128,6 +129,40 @@ class AttendanceView(NoAuditor, APIView):
         )
 
 
+class MarkSerializer(serializers.Serializer):
+    application = serializers.IntegerField()
+    present = serializers.BooleanField()
+
+
+class AttendanceSheetSerializer(serializers.Serializer):
+    session = serializers.IntegerField()
+    records = MarkSerializer(many=True, allow_empty=False, max_length=services.MAX_MARKS_AT_ONCE)
+
+
+class AttendanceSheetOut(serializers.Serializer):
+    session = serializers.IntegerField()
+    recorded = serializers.IntegerField(help_text="How many marks the sheet held (all saved).")
+
+
+class AttendanceSheet(NoAuditor, APIView):
+    """Attendance for one session, for many people at once: all marks or none."""
+
+    @extend_schema(request=AttendanceSheetSerializer, responses={201: AttendanceSheetOut})
+    def post(self, request, pk):
+        cohort = _cohort(request.user, pk)
+        data = AttendanceSheetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        session = cohort.sessions.filter(pk=values["session"]).first()
+        if session is None:
+            raise serializers.ValidationError({"session": ["This session is not in this cohort."]})
+        ids = {mark["application"] for mark in values["records"]}
+        visible = applications_for(request.user).in_bulk(ids)
+        marks = [(visible.get(mark["application"]), mark["present"]) for mark in values["records"]]
+        services.record_attendance_sheet(by=request.user, session=session, marks=marks)
+        return Response({"session": session.pk, "recorded": len(marks)}, status=status.HTTP_201_CREATED)
+
+
 class AssessmentInSerializer(serializers.Serializer):
     scores = serializers.DictField(child=serializers.IntegerField(min_value=1, max_value=5))
     recommendation = serializers.ChoiceField(choices=["approve", "reject", "revise"])
@@ -226,6 +261,68 @@ class VisitList(NoAuditor, ListAPIView):
     def get_queryset(self):
         application = get_application(self.request.user, self.kwargs["pk"])
         return application.visits.order_by("due_on", "id")
+
+
+class DueVisitSerializer(VisitSerializer):
+    business_name = serializers.CharField(source="application.business_name", read_only=True)
+    centre = serializers.IntegerField(source="application.centre_id", read_only=True)
+    assigned_officer = serializers.IntegerField(
+        source="application.assigned_officer_id", read_only=True, allow_null=True
+    )
+    overdue = serializers.SerializerMethodField()
+
+    class Meta(VisitSerializer.Meta):
+        fields = [
+            "id",
+            "application",
+            "business_name",
+            "centre",
+            "assigned_officer",
+            "months",
+            "due_on",
+            "window_opens",
+            "overdue",
+        ]
+
+    def get_overdue(self, visit) -> bool:
+        return visit.due_on < self.context["today"]
+
+
+class VisitsDueQuery(serializers.Serializer):
+    within_days = serializers.IntegerField(
+        min_value=0,
+        max_value=366,
+        required=False,
+        default=28,
+        help_text="Due up to this many days ahead (28).",
+    )
+    centre = serializers.IntegerField(required=False, help_text="Only this centre's visits.")
+    mine = serializers.BooleanField(required=False, default=False, help_text="Only the caller's own cases.")
+
+
+class VisitsDue(NoAuditor, ListAPIView):
+    """Visits not yet made, overdue first, across every application the caller may open:
+    a field app's list for the coming weeks."""
+
+    serializer_class = DueVisitSerializer
+
+    @extend_schema(parameters=[VisitsDueQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        query = VisitsDueQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        values = query.validated_data
+        visits = selectors.due_visits(self.request.user, within_days=values["within_days"])
+        if "centre" in values:
+            visits = visits.filter(application__centre_id=values["centre"])
+        if values["mine"]:
+            visits = visits.filter(application__assigned_officer=self.request.user)
+        return visits
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "today": timezone.localdate()}
 
 
 class VisitRecordSerializer(serializers.Serializer):

@@ -156,6 +156,41 @@ def record_attendance(*, by, session, application, present):
     return attendance
 
 
+MAX_MARKS_AT_ONCE = 200
+
+
+@transaction.atomic
+def record_attendance_sheet(*, by, session, marks):
+    """Mark many people at one session at once (an officer's sheet, a field app's sync):
+    each mark as `record_attendance` makes it, and all of them or none. `marks` is a list
+    of (application or None when the caller may not see it, present); a refused mark
+    names its place in the list and nothing is saved. A mark the caller may not make at
+    all (not an officer of the centre, their own application) refuses the sheet (403)."""
+    if len(marks) > MAX_MARKS_AT_ONCE:
+        raise ServiceError(
+            _("At most %(count)d marks at once.") % {"count": MAX_MARKS_AT_ONCE},
+            details={"records": [_("Too many.")]},
+        )
+    problems = []
+    for index, (application, present) in enumerate(marks):
+        try:
+            if application is None:
+                raise NotVisible
+            with transaction.atomic():
+                record_attendance(by=by, session=session, application=application, present=present)
+        except NotVisible:
+            problems.append(_("Mark %(number)d: no such application.") % {"number": index + 1})
+        except ServiceError as refused:
+            problems.append(
+                _("Mark %(number)d: %(reason)s") % {"number": index + 1, "reason": refused.message}
+            )
+    if problems:
+        raise ServiceError(
+            _("No mark was saved: correct the marks listed and send the sheet again."),
+            details={"records": problems},
+        )
+
+
 @transaction.atomic
 def record_assessment(*, by, application, scores, recommendation, reasons="", site_visit_on=None, notes=""):
     """A new assessment becomes current; an earlier one stays in history."""

@@ -18,10 +18,25 @@ log = logging.getLogger(__name__)
 
 
 class Pagination(PageNumberPagination):
+    """`?page=` from 1 and `?page_size=` from 1 (above 200 reads as 200): anything else is
+    400 with the field named, never silently the first page."""
+
     page_size = 50
     page_query_param = "page"
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        problems = {}
+        for name in (self.page_query_param, self.page_size_query_param):
+            value = request.query_params.get(name)
+            if value is None or (name == self.page_query_param and value == "last"):
+                continue
+            if not value.isascii() or not value.isdigit() or int(value) < 1:
+                problems[name] = ["A whole number from 1."]
+        if problems:
+            raise exceptions.ValidationError(problems)
+        return super().paginate_queryset(queryset, request, view)
 
 
 def _first_message(data):
@@ -34,7 +49,46 @@ def _first_message(data):
     return str(data)
 
 
+# The stable `code` of each error that does not bring its own (docs/api.md "Errors").
+CODES = (
+    (RuleNotMet, "rule_not_met"),
+    (NotAllowed, "not_allowed"),
+    (NotVisible, "not_found"),
+    (Http404, "not_found"),
+    (PermissionDenied, "permission_denied"),
+    (DjangoValidationError, "invalid"),
+    (DataError, "invalid"),
+    (OverflowError, "invalid"),
+    (IntegrityError, "conflict"),
+    (DatabaseError, "database_unavailable"),
+)
+STATUS_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    409: "conflict",
+}
+
+
+def code_of(exc, status_code):
+    for kind, code in CODES:
+        if isinstance(exc, kind):
+            return code
+    if isinstance(exc, exceptions.APIException):
+        return exc.default_code
+    return STATUS_CODES.get(status_code, "error")
+
+
 def exception_handler(exc, context):
+    """Every error answer: `detail`, a sentence, and `code`, a stable word to branch on."""
+    response = _answer(exc, context)
+    if response is not None and isinstance(response.data, dict) and "code" not in response.data:
+        response.data["code"] = code_of(exc, response.status_code)
+    return response
+
+
+def _answer(exc, context):
     if isinstance(exc, NotVisible | Http404):
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, NotAllowed):

@@ -83,14 +83,26 @@ def _user_agent_label(request):
     return agent[: tokens.DEVICE_MAX_LENGTH]
 
 
-def _refuse(detail, **fields):
-    return Response({"detail": detail, **fields}, status=400)
+def _refuse(detail, code="invalid", **fields):
+    return Response({"detail": detail, "code": code, **fields}, status=400)
 
 
 class ObtainToken(APIView):
-    permission_classes = [AllowAny]
-    authentication_classes = []
-    throttle_classes = [LoginThrottle]
+    """POST signs in (no credential needed, throttled); DELETE signs the carried token out."""
+
+    def get_authenticators(self):
+        return [] if self.request.method == "POST" else super().get_authenticators()
+
+    def get_permissions(self):
+        return [AllowAny()] if self.request.method == "POST" else super().get_permissions()
+
+    def get_throttles(self):
+        return [LoginThrottle()] if self.request.method == "POST" else super().get_throttles()
+
+    @extend_schema(request=None, responses={204: None}, operation_id="auth_token_destroy")
+    def delete(self, request):
+        """Sign out: the token this request carries stops working (as POST auth/token/revoke/)."""
+        return revoke_current(request)
 
     @extend_schema(request=TokenRequest, responses=TokenResponse, auth=[])
     def post(self, request):
@@ -165,8 +177,12 @@ class RevokeCurrentToken(APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
         """Sign out: the token this request carries stops working."""
-        current = _current_token(request)
-        if current is None:
-            return _refuse("Send this with the token to revoke (Authorization: Token <key>).")
-        tokens.revoke_token(token_id=current.pk, by=request.user)
-        return Response(status=204)
+        return revoke_current(request)
+
+
+def revoke_current(request):
+    current = _current_token(request)
+    if current is None:
+        return _refuse("Send this with the token to revoke (Authorization: Token <key>).", code="no_token")
+    tokens.revoke_token(token_id=current.pk, by=request.user)
+    return Response(status=204)

@@ -5,10 +5,19 @@ while it is still loading."""
 
 from rest_framework import authentication, exceptions
 
-from applicants import tokens
+from applicants import service_accounts, tokens
+from core.web import client_ip
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
+    def authenticate(self, request):
+        found = super().authenticate(request)
+        if found is not None:
+            account = tokens.service_account_of(found[0])
+            if account is not None and not service_accounts.allows(account, client_ip(request._request)):
+                raise exceptions.AuthenticationFailed("This key may not be used from this address.")
+        return found
+
     def authenticate_credentials(self, key):
         token, expired = tokens.authenticate_key(key)
         if token is None:

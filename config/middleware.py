@@ -103,7 +103,7 @@ class StaffSessionTimeoutMiddleware:
                 logout(request)
                 message = "Your session ended after a while without activity; log in again."
                 if _is_api(request):
-                    return JsonResponse({"detail": message}, status=401)
+                    return JsonResponse({"detail": message, "code": "session_expired"}, status=401)
                 return redirect_to_login(request.get_full_path())
             if not last or now - last >= min(self.RESOLUTION, settings.STAFF_IDLE_TIMEOUT // 4):
                 session["last_seen"] = now
@@ -129,7 +129,10 @@ class StaffTwoFactorMiddleware:
         ):
             if _is_api(request):
                 return JsonResponse(
-                    {"detail": "Confirm your two-factor code in the browser first, or use a token."},
+                    {
+                        "detail": "Confirm your two-factor code in the browser first, or use a token.",
+                        "code": "two_factor_required",
+                    },
                     status=403,
                 )
             return redirect(f"{reverse('otp-verify')}?{urlencode({'next': request.get_full_path()})}")
@@ -144,7 +147,7 @@ class StaffTwoFactorMiddleware:
 
 def database_unavailable(request):
     if _is_api(request) or request.path_info == "/healthz":
-        response = JsonResponse({"detail": DATABASE_AWAY}, status=503)
+        response = JsonResponse({"detail": DATABASE_AWAY, "code": "database_unavailable"}, status=503)
     else:
         response = SimpleTemplateResponse("503.html", {"message": DATABASE_AWAY}, status=503)
         response.render()
@@ -171,7 +174,7 @@ class DatabaseUnavailableMiddleware:
 def page_not_found(request, exception):
     """handler404: JSON under /api/ (docs/api.md's error shape), the site's page elsewhere."""
     if _is_api(request):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)
 
 
@@ -183,11 +186,16 @@ def server_error(request):
         # A value the database cannot take (a NUL character, a number beyond any id):
         # the request was wrong, not the server.
         if _is_api(request):
-            return JsonResponse({"detail": "A value in the request cannot be used."}, status=400)
+            return JsonResponse(
+                {"detail": "A value in the request cannot be used.", "code": "invalid"}, status=400
+            )
         return defaults.bad_request(request, exception)
     if isinstance(exception, OperationalError | InterfaceError):
         log.error("database unavailable during %s %s: %s", request.method, request.path, exception)
         return database_unavailable(request)
     if _is_api(request):
-        return JsonResponse({"detail": "Something went wrong on our side; it has been logged."}, status=500)
+        return JsonResponse(
+            {"detail": "Something went wrong on our side; it has been logged.", "code": "server_error"},
+            status=500,
+        )
     return defaults.server_error(request)

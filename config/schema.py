@@ -4,7 +4,10 @@ in the test suite, know a 404 or a 409 is part of the contract and not a surpris
 
 ERROR_SCHEMA = {
     "type": "object",
-    "description": "A sentence a person understands in `detail`; field errors by field name.",
+    "description": (
+        "A sentence a person understands in `detail`, a stable word to branch on in `code` "
+        '(docs/api.md "Errors"); field errors by field name.'
+    ),
     "properties": {
         "detail": {"type": "string"},
         "code": {"type": "string"},
@@ -16,7 +19,7 @@ ERROR_SCHEMA = {
             },
         },
     },
-    "required": ["detail"],
+    "required": ["detail", "code"],
     "additionalProperties": True,
 }
 
@@ -37,6 +40,21 @@ TOKEN = {
 }
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Any unique string (a UUID) of 1 to 255 visible characters: the same key with the same "
+        "request gives the first answer again, with `Idempotent-Replayed: true`, and no second "
+        "effect; the same key with another request is refused with 422. Kept for at least 24 hours."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+WRITES = {"422": "This Idempotency-Key was already used for a different request."}
+STALE = {"412": "`If-Match` names an ETag that is no longer the object's: it changed since it was read."}
+
+
 def add_error_responses(result, generator, request, public):
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
@@ -51,6 +69,13 @@ def add_error_responses(result, generator, request, public):
                 answers.update(UPLOADS)
             if path.endswith("/auth/token/"):
                 answers.update(TOKEN)
+            elif method != "get":
+                answers.update(WRITES)
+                parameters = operation.setdefault("parameters", [])
+                if not any(p.get("name") == IDEMPOTENCY_KEY["name"] for p in parameters):
+                    parameters.append(dict(IDEMPOTENCY_KEY))
+                if any(p.get("name") == "If-Match" for p in parameters):
+                    answers.update(STALE)
             responses = operation.setdefault("responses", {})
             for status, description in answers.items():
                 responses.setdefault(

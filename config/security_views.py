@@ -27,7 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applicants import roles
 from audit import trail
-from core.web import safe_next
+from core.web import client_ip, safe_next
 
 from .lockout import sign_in_completed
 
@@ -39,23 +39,12 @@ LOCKED_MESSAGE = gettext_lazy(
 )
 
 
-def client_ip(request):
-    """The client's address for lockouts: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT
-    proxies the address the outermost trusted proxy saw (never a client-chosen entry)."""
-    count = settings.TRUSTED_PROXY_COUNT
-    if count:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-        if len(hops) >= count:
-            return hops[-count]
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def locked_out(request, original_response=None, credentials=None):
     minutes = int(settings.AXES_COOLOFF_TIME * 60)
     message = str(LOCKED_MESSAGE % {"minutes": minutes})
     log.warning("sign-in locked for %s from %s", (credentials or {}).get("username"), client_ip(request))
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": message}, status=429)
+        response = JsonResponse({"detail": message, "code": "locked_out"}, status=429)
     else:
         response = render(request, "registration/locked_out.html", {"message": message}, status=429)
     response["Retry-After"] = str(minutes * 60)

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "grants",
     "assessments",
     "selection",
+    "integrations",
     "privacy",
     "casework",
     "reports",
@@ -121,6 +122,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: the stored answer and the write it answers commit in one transaction.
+    "integrations.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -412,6 +415,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "grants@localhost")
 
 # Personal data of applicants whose grant ended is pseudonymised after this many days.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 365 * 10)
+# How long an API write's Idempotency-Key is remembered (docs/api.md); at least a day.
+IDEMPOTENCY_KEY_HOURS = max(24, env_int("IDEMPOTENCY_KEY_HOURS", 48))
+# A webhook endpoint failing this many deliveries in a row is disabled (docs/api.md).
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20)
+# Webhooks to private or loopback addresses (and over plain http): off in production.
+WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

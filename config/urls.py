@@ -8,6 +8,7 @@ from grants import api as grants_api
 from grants import api_procurement, contract_api
 from grants import audit_api as grants_audit_api
 from grants import selection_api as grants_selection_api
+from integrations import api as integrations_api
 from privacy import views as privacy_views
 from reports import api as reports_api
 from selection import api as selection_api
@@ -19,6 +20,12 @@ api_v1 = [
     path("auth/token/revoke/", auth_api.RevokeCurrentToken.as_view(), name="token-revoke"),
     path("auth/tokens/", auth_api.TokenList.as_view(), name="tokens"),
     path("auth/tokens/<int:pk>/", auth_api.TokenDetail.as_view(), name="token-detail"),
+    path("me/", applicants_api.Me.as_view(), name="me"),
+    path("webhooks/", integrations_api.EndpointList.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>/", integrations_api.EndpointDetail.as_view(), name="webhook"),
+    path("webhooks/<int:pk>/enable/", integrations_api.EndpointEnable.as_view(), name="webhook-enable"),
+    path("webhooks/<int:pk>/deliveries/", integrations_api.DeliveryList.as_view(), name="webhook-deliveries"),
+    path("centres/", applicants_api.CentreList.as_view(), name="centres"),
     path("programmes/", grants_api.ProgrammeList.as_view(), name="programmes"),
     path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
     path("applicants/<int:pk>/", applicants_api.ApplicantDetail.as_view(), name="applicant"),
@@ -61,6 +68,11 @@ api_v1 = [
     path("cohorts/<int:pk>/enrollments/", assessments_api.Enrolments.as_view(), name="cohort-enrollments"),
     path("cohorts/<int:pk>/attendance/", assessments_api.AttendanceView.as_view(), name="cohort-attendance"),
     path(
+        "cohorts/<int:pk>/attendance/sheet/",
+        assessments_api.AttendanceSheet.as_view(),
+        name="cohort-attendance-sheet",
+    ),
+    path(
         "applications/<int:pk>/assessment/",
         assessments_api.AssessmentView.as_view(),
         name="application-assessment",
@@ -76,6 +88,7 @@ api_v1 = [
         name="application-cost-reapprovals",
     ),
     path("applications/<int:pk>/visits/", assessments_api.VisitList.as_view(), name="application-visits"),
+    path("visits/due/", assessments_api.VisitsDue.as_view(), name="visits-due"),
     path("visits/<int:pk>/record/", assessments_api.VisitRecord.as_view(), name="visit-record"),
     path(
         "applications/<int:pk>/certificate/",

@@ -33,6 +33,15 @@ class Conflict(ServiceError):
         super().__init__(message, code=code)
 
 
+class PreconditionFailed(ServiceError):
+    """412: the client edited what it read, and it changed meanwhile (a stale `If-Match`)."""
+
+    status = 412
+
+    def __init__(self, message, *, code="precondition_failed"):
+        super().__init__(message, code=code)
+
+
 class NotAllowed(PermissionDenied):
     def __init__(self, reason):
         super().__init__(str(reason))

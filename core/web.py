@@ -3,6 +3,7 @@ a service's refusal as sentences for the page."""
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -74,3 +75,15 @@ def error_messages(exc):
     if rules:
         return [str(message) for _code, message in rules]
     return [str(exc.message)]
+
+
+def client_ip(request):
+    """The client's address for lockouts and allowed networks: REMOTE_ADDR, or behind
+    TRUSTED_PROXY_COUNT proxies the address the outermost trusted proxy saw (never a
+    client-chosen entry)."""
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= count:
+            return hops[-count]
+    return request.META.get("REMOTE_ADDR", "")

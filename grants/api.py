@@ -1,8 +1,11 @@
 """REST API v1 for programmes, applications, transitions, history, documents, deliveries
 and visits (docs/api.md). Thin: permission-filtered selectors to read, services to write."""
 
+import hashlib
+import json
 from decimal import Decimal
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -18,7 +21,7 @@ from rest_framework.views import APIView
 from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import applicants_for
-from core.errors import NotAllowed, NotVisible, ServiceError, require
+from core.errors import NotAllowed, NotVisible, PreconditionFailed, ServiceError, require
 
 from . import documents as document_service
 from . import permissions, selectors, services, transitions
@@ -39,6 +42,7 @@ from .models import (
     max_length,
 )
 from .selectors import APPLICANT_ACTOR
+from .workflow import State
 
 
 class ItemSerializer(serializers.Serializer):
@@ -363,26 +367,42 @@ def get_application(user, pk):
     return application
 
 
-@extend_schema(
-    parameters=[
-        OpenApiParameter("state", str),
-        OpenApiParameter("programme", int),
-        OpenApiParameter("centre", int),
-        OpenApiParameter("q", str),
-    ]
-)
+class StatesField(serializers.CharField):
+    """Comma-separated workflow states, each one of them."""
+
+    def to_internal_value(self, data):
+        names = [name for name in super().to_internal_value(data).split(",") if name]
+        known = [value for value, _label in State.CHOICES]
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown state: {', '.join(unknown)}. One or more of: {', '.join(known)}."
+            )
+        return ",".join(names)
+
+
+class ApplicationListQuery(serializers.Serializer):
+    state = StatesField(required=False, help_text="One or more states, comma-separated.")
+    programme = serializers.IntegerField(required=False, min_value=1)
+    centre = serializers.IntegerField(required=False, min_value=1)
+    q = serializers.CharField(
+        required=False, max_length=100, help_text="Business name (and names, for roles that read them)."
+    )
+
+
 class ApplicationListCreate(NoAuditor, ListAPIView):
     serializer_class = ApplicationListSerializer
 
+    @extend_schema(parameters=[ApplicationListQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        params = self.request.query_params
-        return selectors.applications_with_items(
-            self.request.user,
-            state=params.get("state"),
-            programme=params.get("programme"),
-            centre=params.get("centre"),
-            q=params.get("q"),
-        )
+        # Strict: an unknown state or a programme that is not a number is 400, never an
+        # empty list that looks like "none".
+        query = ApplicationListQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return selectors.applications_with_items(self.request.user, **query.validated_data)
 
     @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationSerializer})
     def post(self, request):
@@ -424,19 +444,66 @@ class ApplicationListCreate(NoAuditor, ListAPIView):
         )
 
 
+def representation_etag(data):
+    """An application's ETag: a digest of what the caller reads, so any change they could
+    see (a field, an item, the state) gives a new one."""
+    body = json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder).encode()
+    return '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+
+
+def _with_etag(response):
+    response["ETag"] = representation_etag(response.data)
+    return response
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        "The ETag the read returned: the edit is made only if the application is still as it "
+        "was read, else 412 and nothing changes. Without it, the edit is made (as before)."
+    ),
+)
+
+
+def check_if_match(request, application):
+    """Refuse a stale edit: `If-Match` must name the application's current ETag (or `*`)."""
+    wanted = request.headers.get("If-Match")
+    if wanted is None:
+        return
+    tags = {tag.strip() for tag in wanted.split(",") if tag.strip()}
+    current = representation_etag(ApplicationSerializer(application, context={"request": request}).data)
+    if "*" not in tags and current not in tags:
+        raise PreconditionFailed(
+            "This application changed since you read it: read it again (GET) and repeat your edit "
+            "with its new ETag. Nothing was changed."
+        )
+
+
 class ApplicationDetail(NoAuditor, APIView):
     @extend_schema(responses=ApplicationSerializer)
     def get(self, request, pk):
         application = get_application(request.user, pk)
-        return Response(ApplicationSerializer(application, context={"request": request}).data)
+        return _with_etag(Response(ApplicationSerializer(application, context={"request": request}).data))
 
-    @extend_schema(request=ApplicationUpdateSerializer, responses=ApplicationSerializer)
+    @extend_schema(
+        request=ApplicationUpdateSerializer,
+        responses=ApplicationSerializer,
+        parameters=[IF_MATCH],
+    )
     def patch(self, request, pk):
         application = get_application(request.user, pk)
         data = ApplicationUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         with transaction.atomic():
+            if "If-Match" in request.headers:
+                # Locked while compared and changed: two edits of one read cannot both pass.
+                GrantApplication.objects.select_for_update().filter(pk=application.pk).first()
+                application = get_application(request.user, pk)
+                check_if_match(request, application)
             services.update_draft(
                 application=application,
                 by=request.user,
@@ -446,8 +513,10 @@ class ApplicationDetail(NoAuditor, APIView):
                 items=[dict(i) for i in values["items"]] if "items" in values else None,
             )
             _save_cooperative(application, request.user, values)
-        return Response(
-            ApplicationSerializer(get_application(request.user, pk), context={"request": request}).data
+        return _with_etag(
+            Response(
+                ApplicationSerializer(get_application(request.user, pk), context={"request": request}).data
+            )
         )
 
 

@@ -265,7 +265,7 @@ class TestErrorConventions:
         ):
             response = client.get(url)
             assert response.status_code == 404, url
-            assert response.json() == {"detail": "Not found."}
+            assert response.json() == {"detail": "Not found.", "code": "not_found"}
         assert client.post(f"/api/v1/applications/{app.pk}/transitions/submit/").status_code == 404
 
     def test_a_visible_application_but_a_forbidden_step_is_403(self, world, api):

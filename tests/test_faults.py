@@ -63,7 +63,7 @@ class TestDatabaseLostHalfway:
             response = api(world.applicant).post("/api/v1/applications/", body, format="json")
         assert failure.tripped
         assert response.status_code == 503
-        assert response.json() == {"detail": DATABASE_AWAY}
+        assert response.json() == {"detail": DATABASE_AWAY, "code": "database_unavailable"}
         after = (GrantApplication.objects.count(), EquipmentItem.objects.count(), AuditEvent.objects.count())
         assert after == before
         assert trail.verify_chain()[2] == []
@@ -326,7 +326,7 @@ def test_the_database_going_away_gives_503_and_service_resumes(world, tmp_path):
             proxy.stop()
             listing = requests.get(f"{url}/api/v1/applications/", headers=headers, timeout=30)
             assert listing.status_code == 503
-            assert listing.json() == {"detail": DATABASE_AWAY}
+            assert listing.json() == {"detail": DATABASE_AWAY, "code": "database_unavailable"}
             assert listing.headers["Retry-After"] == "10"
             write = requests.post(f"{url}/api/v1/applicants/", json=registration, headers=headers, timeout=30)
             assert write.status_code == 503

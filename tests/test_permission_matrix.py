@@ -88,7 +88,18 @@ MATRIX = [
     (A + "token", "POST", None, 400, "400", "400", "400", "400", "400"),
     # sign-out needs the token itself; the matrix signs in without one (400)
     (A + "token-revoke", "POST", None, 401, "400", "400", "400", "400", "400"),
+    (A + "token", "DELETE", None, 401, "400", "400", "400", "400", "400"),
     (A + "tokens", "GET", None, 401, "200", "200", "200", "200", "200"),
+    (A + "me", "GET", None, 401, "200", "200", "200", "200", "200"),
+    # Webhooks belong to service accounts (tests/test_webhooks.py): people list none,
+    # register none, and reach no endpoint.
+    (A + "webhooks", "GET", None, 401, "200", "200", "200", "200", "200"),
+    (A + "webhooks", "POST", None, 401, "403", "403", "403", "403", "403"),
+    (A + "webhook", "DELETE", "webhook", 401, "404 404 404", "404 404 404", "404 404 404", "404 404", "404 404"),
+    (A + "webhook-enable", "POST", "webhook", 401, "404 404 404", "404 404 404", "404 404 404", "404 404", "404 404"),
+    (A + "webhook-deliveries", "GET", "webhook", 401, "404 404 404", "404 404 404", "404 404 404", "404 404", "404 404"),
+    (A + "centres", "GET", None, 401, "200", "200", "200", "200", "200"),
+    (A + "visits-due", "GET", None, 401, "200", "200", "200", "200", "403"),
     (A + "token-detail", "DELETE", "token", 401, "204 404 404", "204 404 404", "204 404 404", "404 404", "404 404"),
     (A + "programmes", "GET", None, 401, "200", "200", "200", "200", "200"),
     (A + "applicants", "GET", None, 401, "200", "200", "200", "403", "403"),
@@ -120,6 +131,7 @@ MATRIX = [
     (A + "approvals", "GET", None, 401, "403", "403", "200", "403", "403"),
     (A + "cohort-enrollments", "POST", "cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
     (A + "cohort-attendance", "POST", "enrolled_cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
+    (A + "cohort-attendance-sheet", "POST", "enrolled_cohort", 401, "404 404 404", "403 201 404", "403 403 404", "404 404", "403 403"),
     (A + "application-ledger", "GET", "approved_full", 401, "403 404 404", "403 403 404", "200 200 404", "200 404", "403 403"),
     (A + "application-household-override", "GET", "ready", 401, "403 404 404", "403 403 404", "200 200 404", "403 404", "403 403"),
     (A + "application-household-override", "POST", "submitted", 401, "403 404 404", "403 403 404", "403 201 404", "403 404", "403 403"),
@@ -267,6 +279,16 @@ PROCUREMENT_ANSWERS = {
     ("api:token", "POST", None): "400",
     ("api:token-revoke", "POST", None): "400",
     ("api:tokens", "GET", None): "200",
+    ("api:token", "DELETE", None): "400",
+    ("api:me", "GET", None): "200",
+    ("api:webhooks", "GET", None): "200",
+    ("api:webhooks", "POST", None): "403",
+    ("api:webhook", "DELETE", "webhook"): "404 404",
+    ("api:webhook-enable", "POST", "webhook"): "404 404",
+    ("api:webhook-deliveries", "GET", "webhook"): "404 404",
+    ("api:centres", "GET", None): "200",
+    ("api:visits-due", "GET", None): "200",
+    ("api:cohort-attendance-sheet", "POST", "enrolled_cohort"): "404 404",
     ("api:token-detail", "DELETE", "token"): "404 404",
     ("api:programmes", "GET", None): "200",
     ("api:applicants", "GET", None): "403",
@@ -742,6 +764,11 @@ def body_for(name, method, owned, world):
         return {"visited_on": TODAY.isoformat(), "operating": True, "equipment_in_use": True, "jobs": 2}
     if name == "api:cohort-enrollments":
         return {"application": apps["submitted"].pk}
+    if name == "api:cohort-attendance-sheet":
+        return {
+            "session": owned.enrolled_cohort.sessions.order_by("date").first().pk,
+            "records": [{"application": apps["enrolled"].pk, "present": True}],
+        }
     if name == "api:cohort-attendance":
         return {
             "session": owned.enrolled_cohort.sessions.order_by("date").first().pk,
@@ -829,6 +856,8 @@ def url_for(name, obj_kind, owned, extra=None):
         pass
     elif obj_kind == "person":
         kwargs["pk"] = owned.person.pk
+    elif obj_kind == "webhook":
+        kwargs["pk"] = 424242  # a service account's endpoint: no person owns one
     elif obj_kind in (
         "doc", "doc_sensitive", "visit", "cohort", "enrolled_cohort", "flag", "token", "payment", "supplier",
         "quote", "order", "call", "offer", "programme",
