@@ -172,7 +172,7 @@ def _detail_context(
         return context
     context.update(_history_section(user, application, events))
     context.update(_sensitive_section(request, application))
-    context.update(_news_section(user, application))
+    context.update(_news_section(request, application))
     context.update(_training_and_assessment(application, enrolment, assessment))
     context.update(_staff_actions(user, application))
     context.update(_contract_section(user, application))
@@ -249,17 +249,21 @@ def _sensitive_section(request, application):
     }
 
 
-def _news_section(user, application):
-    """How the person gets news (email, SMS, none; who recorded it) and the latest SMS
-    with their delivery and cost: for staff who read personal records."""
+def _news_section(request, application):
+    """How the person gets news (email, SMS, none; who recorded it) and, on request
+    (`?show=messages`, as the sensitive facts: the page's queries stay as they were),
+    the latest SMS with their delivery and cost: for staff who read personal records."""
+    user = request.user
     if not roles.sees_personal_data(user):
         return {}
     applicant = application.applicant
+    shown = request.GET.get("show") == "messages"
     return {
         "news": {
             "applicant": applicant,
             "may_change": can_change_channels(user, applicant).allowed,
-            "sms": selectors.sms_to(applicant),
+            "shown": shown,
+            "sms": selectors.sms_to(applicant) if shown else [],
         }
     }
 

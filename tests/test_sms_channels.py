@@ -198,6 +198,8 @@ class TestPage:
         )
         verified_login(client, world.officer)
         response = client.get(reverse("application-detail", args=[app.pk]))
+        assert response.context["news"]["sms"] == []  # listed on request only
+        response = client.get(reverse("application-detail", args=[app.pk]), {"show": "messages"})
         assert response.status_code == 200
         news = response.context["news"]
         assert len(news["sms"]) == 3 and news["may_change"]
