@@ -5,13 +5,14 @@ same message; a failure is retried later with a growing delay (2, 4, 8 ... minut
 backends that can defer, and by the sweep (`manage.py send_pending_notifications`,
 `retry_pending_notifications`) everywhere, until MAX_ATTEMPTS.
 
-An SMS is sent with our own message id (`provider_message_id`, fixed before the first
-attempt). A retry first asks the provider for that id: when an earlier attempt reached
+An SMS is sent with our own message id (`provider_message_id`, `grants-<row>-<random>`,
+stored before the first attempt). A retry first asks the provider for that id: when an earlier attempt reached
 it although its answer was lost (a timeout, a 5xx), the row is marked sent and nothing
 goes out again. A refusal that retrying cannot change (a bad number, bad credentials)
 fails the row at once."""
 
 import logging
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -64,7 +65,9 @@ def deliver(notification_id):
 
 
 def sms_message_id(notification):
-    return f"grants-{notification.pk}"
+    """Ours, unique across deployments sharing one provider account (a staging copy's
+    row 5 is not production's row 5), fixed before the first attempt."""
+    return f"grants-{notification.pk}-{secrets.token_hex(6)}"
 
 
 def _send_sms(notification, attempts):

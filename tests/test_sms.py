@@ -128,7 +128,8 @@ class TestSending:
         row.refresh_from_db()
         assert (row.status, row.attempts, row.last_error) == ("sent", 3, "")
         assert fake.texts_to(PHONE) == ["Your grant has been approved."]
-        assert fake.accepted[0]["messageId"] == row.provider_message_id == f"grants-{row.pk}"
+        assert fake.accepted[0]["messageId"] == row.provider_message_id
+        assert row.provider_message_id.startswith(f"grants-{row.pk}-")
         assert fake.accepted[0]["notifyUrl"] == "http://testserver/sms/callbacks/delivery-report/"
         assert (row.encoding, row.segments, row.delivery) == ("GSM-7", 1, "pending")
 
