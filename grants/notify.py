@@ -163,14 +163,6 @@ def queue(*, key, recipient, email, language, subject, body, applicant=None, **s
     return notification
 
 
-FINAL_DELIVERY = (
-    Notification.Delivery.DELIVERED,
-    Notification.Delivery.UNDELIVERABLE,
-    Notification.Delivery.EXPIRED,
-    Notification.Delivery.REJECTED,
-)
-
-
 def record_delivery_reports(reports):
     """The provider's delivery reports (grants.sms_provider.Report) onto their SMS rows:
     status, detail, when, and what the message cost. A late "pending" never overwrites
@@ -184,7 +176,7 @@ def record_delivery_reports(reports):
             channel=Notification.Channel.SMS, provider_message_id=report.message_id
         )
         if report.delivery == Notification.Delivery.PENDING:
-            rows = rows.exclude(delivery__in=FINAL_DELIVERY)
+            rows = rows.exclude(delivery__in=Notification.FINAL_DELIVERY)
         fields = {"delivery": report.delivery, "delivery_detail": report.detail}
         if report.cost is not None:
             fields.update(cost=report.cost, cost_currency=report.currency)

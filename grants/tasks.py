@@ -6,9 +6,9 @@ backends that can defer, and by the sweep (`manage.py send_pending_notifications
 `retry_pending_notifications`) everywhere, until MAX_ATTEMPTS.
 
 An SMS is sent with our own message id (`provider_message_id`, `grants-<row>-<random>`,
-stored before the first attempt). A retry first asks the provider for that id: when an earlier attempt reached
-it although its answer was lost (a timeout, a 5xx), the row is marked sent and nothing
-goes out again. A refusal that retrying cannot change (a bad number, bad credentials)
+stored before the first attempt). A retry first asks the provider for that id: when an
+earlier attempt reached it although its answer was lost (a timeout, a 5xx), the row is
+marked sent and nothing goes out again. A refusal that retrying cannot change (a bad number, bad credentials)
 fails the row at once."""
 
 import logging
@@ -58,9 +58,15 @@ def deliver(notification_id):
         if status == Notification.Status.PENDING:
             _retry_later(notification.pk, attempts)
         return False
+    delivery = extra.pop("delivery", "")
     Notification.objects.filter(pk=notification.pk).update(
         status=Notification.Status.SENT, sent_at=timezone.now(), last_error="", **extra
     )
+    if delivery:
+        # (a delivery report may have come in already: it is not undone)
+        Notification.objects.filter(pk=notification.pk).exclude(
+            delivery__in=Notification.FINAL_DELIVERY
+        ).update(delivery=delivery)
     return True
 
 

@@ -147,6 +147,20 @@ class TestSending:
         assert fake.requests == 1  # the retry asked, it did not send
         assert len(fake.accepted) == 1
 
+    def test_a_report_that_came_before_the_answer_is_not_undone(self, db, client, fake):
+        fake.fail_next("lost")
+        with transaction.atomic():
+            row = sms_row()
+        row.refresh_from_db()
+        response = post_signed(
+            client, "sms-delivery-report", fake, fake.report_payload(row.provider_message_id)
+        )
+        assert response.json() == {"updated": 1}
+        assert deliver(row.pk) is True
+        row.refresh_from_db()
+        assert (row.status, row.delivery) == ("sent", "delivered")
+        assert len(fake.accepted) == 1
+
     def test_a_refusal_retrying_cannot_change_fails_at_once(self, db, fake, settings):
         settings.SMS_API_KEY = "wrong"
         with transaction.atomic():

@@ -61,6 +61,9 @@ class Notification(models.Model):
     cost = models.DecimalField(max_digits=10, decimal_places=5, null=True, blank=True)
     cost_currency = models.CharField(max_length=3, blank=True, default="", db_default="")
 
+    # Delivery states a later report does not undo.
+    FINAL_DELIVERY = ("delivered", "undeliverable", "expired", "rejected")
+
     class Meta:
         ordering = ["-created_at"]
 
