@@ -90,7 +90,12 @@ def _price(price):
 def _report(result):
     status = result.get("status") or {}
     error = result.get("error") or {}
+    # Infobip prices each part ("pricePerMessage" per SMS of "smsCount"): the cost of
+    # the message is their product.
     cost, currency = _price(result.get("price"))
+    parts = result.get("smsCount")
+    if cost is not None and isinstance(parts, int) and parts > 1:
+        cost *= parts
     detail = status.get("description") or status.get("name") or ""
     if error.get("id"):
         detail = f"{detail}: {error.get('description') or error.get('name') or ''}".strip(": ")

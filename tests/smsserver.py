@@ -182,7 +182,7 @@ class FakeInfobip:
             TIMESTAMP_HEADER: timestamp,
         }
 
-    def report_payload(self, message_id, *, group=3, price="0.0390", currency="EUR"):
+    def report_payload(self, message_id, *, group=3, price="0.0390", currency="EUR", parts=1):
         with self.lock:
             message = next(m for m in self.accepted if m["messageId"] == message_id)
         return {
@@ -193,7 +193,7 @@ class FakeInfobip:
                     "to": message["to"],
                     "sentAt": "2026-12-06T08:00:00.000+0000",
                     "doneAt": "2026-12-06T08:00:05.000+0000",
-                    "smsCount": 1,
+                    "smsCount": parts,
                     "price": {"pricePerMessage": float(price), "currency": currency},
                     "status": _status(group, 5 if group == 3 else 9),
                     "error": {

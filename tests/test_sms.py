@@ -247,6 +247,16 @@ class TestCallbacks:
         row.refresh_from_db()
         assert row.delivery == "delivered"
 
+    def test_the_cost_is_the_price_of_each_part(self, db, client, fake):
+        with transaction.atomic():
+            row = sms_row(text="Vaša prijava " * 10)
+        row.refresh_from_db()
+        assert (row.encoding, row.segments) == ("UCS-2", 2)
+        payload = fake.report_payload(row.provider_message_id, price="0.0390", parts=2)
+        post_signed(client, "sms-delivery-report", fake, payload)
+        row.refresh_from_db()
+        assert str(row.cost) == "0.07800"
+
     @pytest.mark.parametrize(
         "forge",
         [
