@@ -18,7 +18,16 @@ from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedMode
 from core.errors import NotAllowed, ServiceError
 
 from . import roles, service_accounts, services
-from .models import Applicant, ConsentRecord, Country, IntegrationCentre, ServiceAccount, StaffAssignment
+from .models import (
+    Applicant,
+    ConsentRecord,
+    Country,
+    IntegrationCentre,
+    ServiceAccount,
+    StaffAssignment,
+    StaffProfile,
+)
+from .normalise import InvalidPhone, normalise_phone
 from .permissions import can_assign_staff
 from .selectors import applicants_for, centre_ids, centres_for, forget_permissions
 from .sensitivity import masked
@@ -283,8 +292,38 @@ class ApplicantAdmin(admin.ModelAdmin):
         return False
 
 
+class StaffProfileForm(forms.ModelForm):
+    class Meta:
+        model = StaffProfile
+        fields = ["phone", "sms_reminders"]
+
+    def clean_phone(self):
+        """E.164, read as a Serbian number unless it starts with its country code
+        (+383 for Kosovo), as the STOP reply and the provider give it."""
+        try:
+            return normalise_phone(self.cleaned_data.get("phone", ""))
+        except InvalidPhone as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("sms_reminders") and not data.get("phone"):
+            self.add_error("phone", "Reminders by SMS need a mobile number.")
+        return data
+
+
+class StaffProfileInline(admin.StackedInline):
+    """The staff member's mobile number and whether visit reminders go to it by SMS."""
+
+    model = StaffProfile
+    form = StaffProfileForm
+    can_delete = False
+    extra = 0
+    max_num = 1
+
+
 class StaffUserAdmin(SavesAssignmentsThroughServices, UserAdmin):
-    inlines = [*UserAdmin.inlines, UserCentresInline]
+    inlines = [*UserAdmin.inlines, UserCentresInline, StaffProfileInline]
 
     def get_inlines(self, request, obj):
         # A person gets a role (group) first, then centres: not on the add page.

@@ -11,11 +11,12 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import NotAllowed, NotVisible
+from core.errors import NotAllowed, NotVisible, require
 
 from . import roles, services, tokens
 from .duplicates import DEFAULT_PURPOSE, ELSEWHERE_MESSAGE, PURPOSES, TooManyChecks, pending_flags_for
 from .models import Applicant, DuplicateFlag, IntegrationCentre, Language, TargetGroup
+from .permissions import can_change_channels
 from .selectors import applicants_for, centre_ids, centres_for
 from .sensitivity import (
     assigned_officer_exists,
@@ -58,6 +59,9 @@ class ApplicantSerializer(serializers.ModelSerializer):
             "dependants",
             "language",
             "household_ref",
+            "accepts_email",
+            "accepts_sms",
+            "channels_recorded_at",
         ]
         read_only_fields = fields
 
@@ -118,6 +122,10 @@ class ApplicantCreateSerializer(serializers.Serializer):
         choices=Language.choices, required=False, default=Language.SERBIAN_LATIN
     )
     consent_given = serializers.BooleanField()
+    accepts_email = serializers.BooleanField(required=False, default=True, help_text="News by email.")
+    accepts_sms = serializers.BooleanField(
+        required=False, default=False, help_text="News by SMS; needs `phone`. Both false: no news."
+    )
     sensitive = SensitiveInSerializer(required=False)
 
     def validate_date_of_birth(self, value):
@@ -444,3 +452,29 @@ class Me(APIView):
                 "token": {"id": token.pk, "expires": tokens.expires_at(token, user)} if token else None,
             }
         )
+
+
+class ChannelsSerializer(serializers.Serializer):
+    accepts_email = serializers.BooleanField()
+    accepts_sms = serializers.BooleanField(help_text="Needs the person's phone number.")
+
+
+class ApplicantChannels(APIView):
+    """The channels the person accepts news by (both false: none). Set by the person or
+    a field officer of their centre; audited (`contact_channels_changed`). A reply STOP
+    to an SMS turns `accepts_sms` off by itself."""
+
+    @extend_schema(request=ChannelsSerializer, responses=ApplicantDetailSerializer)
+    def put(self, request, pk):
+        _refuse_finance_and_auditor(request.user)
+        applicant = applicants_for(request.user).filter(pk=pk).first()
+        if applicant is None:
+            raise NotVisible()
+        require(can_change_channels(request.user, applicant))
+        data = ChannelsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        applicant = services.set_contact_channels(
+            applicant=applicant, by=request.user, how="api", **data.validated_data
+        )
+        applicant = applicants_for(request.user).select_related("centre", "sensitive").get(pk=pk)
+        return Response(ApplicantDetailSerializer(applicant, context={"request": request}).data)

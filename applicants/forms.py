@@ -31,16 +31,30 @@ class PersonForm(forms.Form):
     dependants = forms.IntegerField(
         label=_("Of them, people who depend on you"), min_value=0, max_value=49, initial=0
     )
+    channels = forms.MultipleChoiceField(
+        label=_("How may we send news about the application?"),
+        choices=[("email", _("Email")), ("sms", _("SMS to the phone above"))],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        initial=["email"],
+        help_text=_("Choose none to receive no news. An SMS can be stopped at any time by replying STOP."),
+    )
 
     def __init__(self, *args, centres=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["centre"].queryset = centres if centres is not None else IntegrationCentre.objects.all()
         self.fields["centre"].label_from_instance = lambda centre: f"{centre.name} ({centre.country.name})"
 
+    def channel_choice(self):
+        """The channels chosen, as register_applicant takes them."""
+        chosen = self.cleaned_data.get("channels") or []
+        return {"accepts_email": "email" in chosen, "accepts_sms": "sms" in chosen}
+
     def add_service_error(self, exc):
         """Put a ServiceError's message on the field it names, else on the form."""
         placed = False
         for field, messages in getattr(exc, "details", {}).items():
+            field = "channels" if field in ("accepts_email", "accepts_sms") else field
             if field in self.fields:
                 for message in messages:
                     self.add_error(field, str(message))
@@ -75,6 +89,7 @@ class SignUpForm(PersonForm):
         "date_of_birth",
         "phone",
         "email",
+        "channels",
         "municipality",
         "centre",
         "target_groups",
@@ -157,6 +172,7 @@ class RegisterApplicantForm(PersonForm):
         "household_ref",
         "dependants",
         "language",
+        "channels",
         "consent_given",
     ]
     SENSITIVE = ("returned_from", "return_date", "referral_institution", "release_month", "ethnicity")

@@ -168,6 +168,15 @@ class Applicant(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     pseudonymised_at = models.DateTimeField(null=True, blank=True)
+    # The channels the person accepts news by (docs/design.md, "Notifications"): both
+    # off is "none". Who recorded the choice and when are here; every change is also an
+    # audit event (contact_channels_changed) with the values before and after.
+    accepts_email = models.BooleanField(_("news by email"), default=True, db_default=True)
+    accepts_sms = models.BooleanField(_("news by SMS"), default=False, db_default=False)
+    channels_recorded_at = models.DateTimeField(null=True, blank=True)
+    channels_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
@@ -210,6 +219,20 @@ class Applicant(models.Model):
             "is_former_inmate": TargetGroup.FORMER_INMATE in groups,
             "is_socially_disadvantaged": TargetGroup.SOCIALLY_DISADVANTAGED in groups,
         }
+
+
+class StaffProfile(models.Model):
+    """A staff member's own contact for reminders: an optional mobile number (E.164)
+    and whether reminders may go to it by SMS."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
+    sms_reminders = models.BooleanField(_("reminders by SMS"), default=False)
+
+    def __str__(self):
+        return f"staff profile of user {self.user_id}"
 
 
 class ApplicantUserObjectPermission(UserObjectPermissionBase):

@@ -46,3 +46,15 @@ def can_export_applicants(user):
     if not roles.sees_personal_data(user) or not user.has_perm("applicants.view_applicant"):
         return Decision(False, _("Your role does not see applicants' personal data."))
     return ALLOWED
+
+
+def can_change_channels(user, applicant):
+    """The channels a person accepts news by: the person themselves, or a field officer
+    of their centre (recorded as such). `applicant` must already be visible to `user`."""
+    if not user.is_authenticated:
+        return NOT_VISIBLE
+    if applicant.user_id is not None and applicant.user_id == user.pk:
+        return ALLOWED
+    if roles.has_role(user, roles.FIELD_OFFICER) and applicant.centre_id in centre_ids(user):
+        return ALLOWED
+    return Decision(False, _("Only the person or a field officer of their centre changes how they get news."))

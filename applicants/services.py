@@ -31,6 +31,7 @@ from .models import (
     IntegrationCentreUserObjectPermission,
     Language,
     StaffAssignment,
+    StaffProfile,
     TargetGroup,
 )
 from .normalise import InvalidPhone, name_key, normalise_national_id, normalise_phone
@@ -184,6 +185,8 @@ def register_applicant(
     consent_given=False,
     sensitive=None,
     user=None,
+    accepts_email=True,
+    accepts_sms=False,
 ):
     """Register a person: a field officer for them (often), or the person themselves.
 
@@ -210,9 +213,19 @@ def register_applicant(
     )
     if not consent_given:
         raise _invalid("consent_given", _("The applicant's consent is needed before their data is stored."))
+    if accepts_sms and not values["phone"]:
+        raise _invalid("accepts_sms", sms_needs_phone())
     groups = values.pop("target_groups")
     applicant = Applicant(
-        user=user, centre=centre, created_by=by, **values, **Applicant.target_group_flags(groups)
+        user=user,
+        centre=centre,
+        created_by=by,
+        accepts_email=bool(accepts_email),
+        accepts_sms=bool(accepts_sms),
+        channels_recorded_at=timezone.now(),
+        channels_recorded_by=by,
+        **values,
+        **Applicant.target_group_flags(groups),
     )
     applicant.name_key = name_key(applicant.first_name, applicant.last_name)
     duplicates = find_possible_duplicates(
@@ -237,10 +250,98 @@ def register_applicant(
         actor=by,
         applicant=applicant,
         on_behalf_of=applicant if by is not None and by != user else None,
-        data={"possible_duplicates": [o.pk for o, _r in duplicates], "sensitive_fields": sorted(sensitive)},
+        data={
+            "possible_duplicates": [o.pk for o, _r in duplicates],
+            "sensitive_fields": sorted(sensitive),
+            "channels": _channels(applicant),
+        },
     )
     applicant.possible_duplicates = duplicates
     return applicant
+
+
+def sms_needs_phone():  # noqa: N802 - a sentence, translated when asked for
+    return _("Give a mobile phone number to receive news by SMS.")
+
+
+def _channels(applicant):
+    return {"email": applicant.accepts_email, "sms": applicant.accepts_sms}
+
+
+# How a change of channels came: a form (web or API) or the person's reply STOP.
+CHANNEL_SOURCES = ("form", "api", "stop_reply")
+
+
+@transaction.atomic
+def set_contact_channels(*, applicant, by, accepts_email, accepts_sms, how="form"):
+    """Record the channels the person accepts news by (both off: none), with who
+    recorded it and when; audited with the channels before and after. SMS needs a
+    phone number. A change to what is already recorded writes nothing."""
+    if how not in CHANNEL_SOURCES:
+        raise ValueError(how)
+    applicant = Applicant.objects.select_for_update().get(pk=applicant.pk)
+    if accepts_sms and not applicant.phone:
+        raise _invalid("accepts_sms", sms_needs_phone())
+    before = _channels(applicant)
+    applicant.accepts_email, applicant.accepts_sms = bool(accepts_email), bool(accepts_sms)
+    after = _channels(applicant)
+    if before == after:
+        return applicant
+    applicant.channels_recorded_at = timezone.now()
+    applicant.channels_recorded_by = by if getattr(by, "pk", None) else None
+    applicant.save(
+        update_fields=["accepts_email", "accepts_sms", "channels_recorded_at", "channels_recorded_by"]
+    )
+    trail.record(
+        action="contact_channels_changed",
+        actor=by,
+        applicant=applicant,
+        data={"before": before, "after": after, "how": how},
+    )
+    return applicant
+
+
+STOP_WORDS = ("STOP", "STOPP", "NDAL", "NDALO")
+
+
+def is_stop(text):
+    """A reply that asks for no more SMS: its first word is STOP (any case; Albanian
+    NDALO / NDAL too), as people write it, with or without punctuation."""
+    words = "".join(ch if ch.isalnum() else " " for ch in (text or "")).upper().split()
+    return bool(words) and words[0] in STOP_WORDS
+
+
+@transaction.atomic
+def opt_out_sms(*, phone):
+    """The person at `phone` (E.164) replied STOP: no more SMS to them, from now on.
+    Applicants with that number lose the SMS channel (audited, how="stop_reply", no
+    actor: the person asked through the provider) and so do staff reminders by SMS.
+    Returns how many people were opted out."""
+    count = 0
+    for applicant in Applicant.objects.filter(phone=phone, accepts_sms=True).order_by("pk"):
+        set_contact_channels(
+            applicant=applicant,
+            by=None,
+            accepts_email=applicant.accepts_email,
+            accepts_sms=False,
+            how="stop_reply",
+        )
+        count += 1
+    for profile in StaffProfile.objects.select_for_update().filter(phone=phone, sms_reminders=True):
+        profile.sms_reminders = False
+        profile.save(update_fields=["sms_reminders"])
+        trail.record(
+            action="contact_channels_changed",
+            actor=None,
+            data={
+                "staff_user": profile.user_id,
+                "before": {"sms": True},
+                "after": {"sms": False},
+                "how": "stop_reply",
+            },
+        )
+        count += 1
+    return count
 
 
 @transaction.atomic

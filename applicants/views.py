@@ -93,6 +93,7 @@ def _create_account(form, language):
         dependants=data["dependants"],
         language=language,
         consent_given=data["consent"],
+        **form.channel_choice(),
     )
     return user
 
@@ -201,6 +202,7 @@ def register(request):
                         language=data["language"],
                         consent_given=data["consent_given"],
                         sensitive=form.sensitive(),
+                        **form.channel_choice(),
                     )
                 except ServiceError as exc:
                     form.add_service_error(exc)
@@ -217,7 +219,7 @@ def register(request):
         else:
             status = 429 if form.has_error(NON_FIELD_ERRORS, "too_many_checks") else 400
     else:
-        form = RegisterApplicantForm(centres=centres, initial={"language": "sr-latn"})
+        form = RegisterApplicantForm(centres=centres, initial={"language": "sr-latn", "channels": ["email"]})
     return render(
         request,
         "applicants/applicant_register.html",

@@ -14,8 +14,9 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from applicants import roles
+from grants import sms, sms_provider
 from grants.models import Notification
-from grants.notify import queue
+from grants.notify import queue, queue_sms
 from grants.workflow import State
 
 from .models import MonitoringVisit
@@ -51,6 +52,7 @@ class Recipients:
                     groups__permissions__codename=f"role_{roles.FIELD_OFFICER}",
                 )
                 .exclude(email="")
+                .select_related("staff_profile")
                 .distinct()
                 .order_by("pk")
             )
@@ -97,6 +99,28 @@ def render_visit_reminder(visit, kind, language):
     return subject, body
 
 
+def render_visit_sms(visit, kind, language):
+    """The SMS form of a reminder: the application's number and the date, no name."""
+    with translation.override(language):
+        values = {
+            "number": visit.application_id,
+            "date": formats.date_format(visit.due_on, "SHORT_DATE_FORMAT"),
+        }
+        if kind == OVERDUE:
+            text = _("The monitoring visit of application #%(number)s was due on %(date)s.") % values
+        else:
+            text = _("The monitoring visit of application #%(number)s is due on %(date)s.") % values
+        return sms.fit(text)
+
+
+def _sms_phone(officer):
+    """The officer's mobile number if they asked for reminders by SMS (staff profile)."""
+    profile = getattr(officer, "staff_profile", None)
+    if profile is None or not profile.sms_reminders or not profile.phone:
+        return ""
+    return profile.phone
+
+
 def send_visit_reminders(*, today=None):
     """Queue the reminders not yet queued; returns how many were queued now."""
     today = today or timezone.localdate()
@@ -129,4 +153,13 @@ def send_visit_reminders(*, today=None):
             key=key, recipient=officer, email=officer.email, language=language, subject=subject, body=body
         ):
             queued += 1
+            phone = _sms_phone(officer)
+            if phone and sms_provider.configured():
+                queue_sms(
+                    key=f"sms:{key}",
+                    recipient=officer,
+                    phone=phone,
+                    language=language,
+                    text=render_visit_sms(visit, kind, language),
+                )
     return queued

@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applicants import roles, sensitivity
+from applicants import services as applicant_services
+from applicants.permissions import can_change_channels
 from applicants.roles import role_required
 from assessments import certificates
 from assessments import selectors as assessment_selectors
@@ -170,6 +172,7 @@ def _detail_context(
         return context
     context.update(_history_section(user, application, events))
     context.update(_sensitive_section(request, application))
+    context.update(_news_section(request, application))
     context.update(_training_and_assessment(application, enrolment, assessment))
     context.update(_staff_actions(user, application))
     context.update(_contract_section(user, application))
@@ -243,6 +246,25 @@ def _sensitive_section(request, application):
     return {
         "can_see_sensitive": allowed,
         "sensitive": sensitivity.sensitive_section(user, applicant) if shown else None,
+    }
+
+
+def _news_section(request, application):
+    """How the person gets news (email, SMS, none; who recorded it) and, on request
+    (`?show=messages`, as the sensitive facts: the page's queries stay as they were),
+    the latest SMS with their delivery and cost: for staff who read personal records."""
+    user = request.user
+    if not roles.sees_personal_data(user):
+        return {}
+    applicant = application.applicant
+    shown = request.GET.get("show") == "messages"
+    return {
+        "news": {
+            "applicant": applicant,
+            "may_change": can_change_channels(user, applicant).allowed,
+            "shown": shown,
+            "sms": selectors.sms_to(applicant) if shown else [],
+        }
     }
 
 
@@ -481,3 +503,25 @@ def document_download(request, pk):
         # A missing object (404) or an unreachable store (503): say so, never a 500.
         messages.error(request, str(exc.message))
         return render_detail(request, document.application, status=exc.status)
+
+
+@login_required
+@require_POST
+def application_channels(request, pk):
+    """A field officer records the channels the person chose (the form on the page)."""
+    application = visible_application(request.user, pk)
+    applicant = application.applicant
+    require(can_change_channels(request.user, applicant))
+    chosen = request.POST.getlist("channels")
+    try:
+        applicant_services.set_contact_channels(
+            applicant=applicant,
+            by=request.user,
+            accepts_email="email" in chosen,
+            accepts_sms="sms" in chosen,
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Saved: how the person gets news."))
+    return redirect(f"{reverse('application-detail', args=[pk])}#news-title")

@@ -9,6 +9,9 @@ urlpatterns = [
     path("applications/new/", applications.application_new, name="application-new"),
     path("applications/<int:pk>/", application_page.application_detail, name="application-detail"),
     path("applications/<int:pk>/edit/", applications.application_edit, name="application-edit"),
+    path(
+        "applications/<int:pk>/channels/", application_page.application_channels, name="application-channels"
+    ),
     path("applications/<int:pk>/step/", application_page.application_transition, name="application-step"),
     path(
         "applications/<int:pk>/reassign/", application_page.application_reassign, name="application-reassign"

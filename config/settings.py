@@ -413,6 +413,23 @@ if _mail_backend.endswith("smtp.EmailBackend"):
 MAILERS = {"default": {"BACKEND": _mail_backend, "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "grants@localhost")
 
+# SMS (docs/deploy.md, "SMS"): Infobip's HTTP API. Without SMS_BASE_URL and SMS_API_KEY
+# no SMS is queued (people who chose SMS get email where they gave an address).
+SMS_BASE_URL = env_str("SMS_BASE_URL").rstrip("/")
+SMS_API_KEY = env_str("SMS_API_KEY")
+SMS_SENDER = env_str("SMS_SENDER", "Grants")
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
+SMS_MAX_SEGMENTS = env_int("SMS_MAX_SEGMENTS", 2)
+if not 1 <= SMS_MAX_SEGMENTS <= 10:
+    raise ImproperlyConfigured("SMS_MAX_SEGMENTS must be from 1 to 10.")
+# The shared secret of the signed callbacks (delivery reports, replies such as STOP) and
+# the public address the provider reaches them at.
+SMS_CALLBACK_SECRET = env_str("SMS_CALLBACK_SECRET")
+SMS_CALLBACK_BASE_URL = env_str("SMS_CALLBACK_BASE_URL").rstrip("/")
+SMS_CALLBACK_MAX_AGE = env_int("SMS_CALLBACK_MAX_AGE", 300)
+if SMS_BASE_URL and SMS_API_KEY and len(SMS_CALLBACK_SECRET) < 32:
+    raise ImproperlyConfigured("SMS_CALLBACK_SECRET must be at least 32 random characters when SMS is on.")
+
 # Personal data of applicants whose grant ended is pseudonymised after this many days.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 365 * 10)
 # How long an API write's Idempotency-Key is remembered (docs/api.md); at least a day.

@@ -30,6 +30,9 @@ api_v1 = [
     path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
     path("applicants/<int:pk>/", applicants_api.ApplicantDetail.as_view(), name="applicant"),
     path(
+        "applicants/<int:pk>/channels/", applicants_api.ApplicantChannels.as_view(), name="applicant-channels"
+    ),
+    path(
         "applicants/possible-duplicates/",
         applicants_api.PossibleDuplicates.as_view(),
         name="applicant-possible-duplicates",

@@ -1,4 +1,5 @@
-"""Telling people: the applicant on every state change, in their language.
+"""Telling people: the applicant on every state change, in their language, by each
+channel they accept (email, SMS; none is possible).
 
 Called after commit. The message is stored in the outbox (Notification) and a task
 sends it; a failed send is retried by the task, never blocking the workflow."""
@@ -6,12 +7,13 @@ sends it; a failed send is retried by the task, never blocking the workflow."""
 import logging
 
 from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from applicants.services import opt_out_sms
 from audit.models import AuditEvent
 
-from . import tasks
+from . import sms, sms_provider, tasks
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,21 @@ STATE_MESSAGES = {
     "completed": lambda: _("Your grant is completed. Thank you for taking part."),
     "discontinued": lambda: _("Your grant has been closed."),
 }
+
+
+def sms_closing():
+    return _("Reply STOP to receive no more SMS.")
+
+
+def render_state_sms(event, language):
+    """The SMS about `event` in `language`, within SMS_MAX_SEGMENTS (grants.sms.fit):
+    the email's first sentence and the application's number, without the business name
+    or the comment (long, or more than a phone's lock screen should show)."""
+    message = STATE_MESSAGES.get(event.to_state)
+    if message is None:
+        return ""
+    with translation.override(language):
+        return sms.fit(f"{message()} (#{event.application_id})", closing=sms_closing())
 
 
 def render_state_change(event, language):
@@ -72,21 +89,56 @@ def _queue_state_change(event_id):
         "application__applicant__user", "application__programme", "free_text"
     ).get(pk=event_id)
     applicant = event.application.applicant
+    queued = []
     email = applicant.email or getattr(applicant.user, "email", "")
-    if not email:
-        return None
-    subject, body = render_state_change(event, applicant.language)
+    if applicant.accepts_email and email:
+        subject, body = render_state_change(event, applicant.language)
+        queued.append(
+            queue(
+                key=f"state:{event.pk}",
+                recipient=applicant.user,
+                applicant=applicant,
+                email=email,
+                language=applicant.language,
+                subject=subject,
+                body=body,
+            )
+        )
+    if applicant.accepts_sms and applicant.phone and sms_provider.configured():
+        text = render_state_sms(event, applicant.language)
+        if text:
+            queued.append(
+                queue_sms(
+                    key=f"sms:state:{event.pk}",
+                    recipient=applicant.user,
+                    applicant=applicant,
+                    phone=applicant.phone,
+                    language=applicant.language,
+                    text=text,
+                )
+            )
+    return [n for n in queued if n is not None]
+
+
+def queue_sms(*, key, recipient, phone, language, text, applicant=None):
+    """An SMS into the outbox: its encoding and parts counted (grants.sms)."""
+    parts = sms.split(text)
     return queue(
-        key=f"state:{event.pk}",
-        recipient=applicant.user,
-        email=email,
-        language=applicant.language,
-        subject=subject,
-        body=body,
+        key=key,
+        recipient=recipient,
+        applicant=applicant,
+        channel=Notification.Channel.SMS,
+        phone=phone,
+        email="",
+        language=language,
+        subject=f"SMS {key}",
+        body=text,
+        encoding=parts.encoding,
+        segments=parts.segments,
     )
 
 
-def queue(*, key, recipient, email, language, subject, body):
+def queue(*, key, recipient, email, language, subject, body, applicant=None, **sms_fields):
     """Store once (the key makes it idempotent) and hand to the worker."""
 
     try:
@@ -94,10 +146,12 @@ def queue(*, key, recipient, email, language, subject, body):
             notification = Notification.objects.create(
                 key=key,
                 recipient=recipient,
+                applicant=applicant,
                 email=email,
                 language=language,
                 subject=subject[:255],
                 body=body,
+                **sms_fields,
             )
     except IntegrityError:
         return None
@@ -107,3 +161,37 @@ def queue(*, key, recipient, email, language, subject, body):
         # The outbox row stays pending; `manage.py send_pending_notifications` retries.
         log.exception("could not enqueue notification %s", notification.pk)
     return notification
+
+
+def record_delivery_reports(reports):
+    """The provider's delivery reports (grants.sms_provider.Report) onto their SMS rows:
+    status, detail, when, and what the message cost. A late "pending" never overwrites
+    a final status. Returns how many rows changed."""
+    now = timezone.now()
+    changed = 0
+    for report in reports:
+        if not report.message_id:
+            continue
+        rows = Notification.objects.filter(
+            channel=Notification.Channel.SMS, provider_message_id=report.message_id
+        )
+        if report.delivery == Notification.Delivery.PENDING:
+            rows = rows.exclude(delivery__in=Notification.FINAL_DELIVERY)
+        fields = {"delivery": report.delivery, "delivery_detail": report.detail}
+        if report.cost is not None:
+            fields.update(cost=report.cost, cost_currency=report.currency)
+        if report.delivery == Notification.Delivery.DELIVERED:
+            fields["delivered_at"] = report.done_at or now
+        changed += rows.update(**fields)
+    return changed
+
+
+@transaction.atomic
+def sms_stop(*, phone):
+    """The person at `phone` replied STOP: their SMS channel is off (audited, in
+    applicants.services.opt_out_sms) and SMS still waiting for them are not sent."""
+    opted_out = opt_out_sms(phone=phone)
+    Notification.objects.filter(
+        channel=Notification.Channel.SMS, phone=phone, status=Notification.Status.PENDING
+    ).update(status=Notification.Status.FAILED, last_error="The person replied STOP.")
+    return opted_out

@@ -25,6 +25,7 @@ from .models import (
     EquipmentItem,
     GrantApplication,
     GrantApplicationUserObjectPermission,
+    Notification,
     Programme,
 )
 from .workflow import State
@@ -360,4 +361,13 @@ def asset_register(user):
             "reallocated_to__delivery",
         )
         .order_by("-delivery__delivered_on", "-delivery_id", "-id")
+    )
+
+
+def sms_to(applicant, *, limit=20):
+    """The latest SMS to a person, newest first: one query, however many there are."""
+    return list(
+        Notification.objects.filter(applicant=applicant, channel=Notification.Channel.SMS).order_by(
+            "-created_at", "-id"
+        )[:limit]
     )

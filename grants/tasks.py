@@ -3,9 +3,16 @@
 Sending an outbox row: claimed by a conditional update, so two workers never send the
 same message; a failure is retried later with a growing delay (2, 4, 8 ... minutes) on
 backends that can defer, and by the sweep (`manage.py send_pending_notifications`,
-`retry_pending_notifications`) everywhere, until MAX_ATTEMPTS."""
+`retry_pending_notifications`) everywhere, until MAX_ATTEMPTS.
+
+An SMS is sent with our own message id (`provider_message_id`, `grants-<row>-<random>`,
+stored before the first attempt). A retry first asks the provider for that id: when an
+earlier attempt reached it although its answer was lost (a timeout, a 5xx), the row is
+marked sent and nothing goes out again. A refusal that retrying cannot change (a bad number, bad credentials)
+fails the row at once."""
 
 import logging
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,6 +20,7 @@ from django.core.mail import send_mail
 from django.tasks import task
 from django.utils import timezone
 
+from . import sms_provider
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -30,19 +38,59 @@ def deliver(notification_id):
     ).update(attempts=attempts)
     if not claimed:
         return False
+    extra = {}
     try:
-        send_mail(notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [notification.email])
+        if notification.channel == Notification.Channel.SMS:
+            extra = _send_sms(notification, attempts)
+        else:
+            send_mail(
+                notification.subject, notification.body, settings.DEFAULT_FROM_EMAIL, [notification.email]
+            )
     except Exception as exc:  # noqa: BLE001 - any transport error is retried later
-        status = Notification.Status.FAILED if attempts >= MAX_ATTEMPTS else Notification.Status.PENDING
+        permanent = getattr(exc, "permanent", False)
+        status = (
+            Notification.Status.FAILED
+            if permanent or attempts >= MAX_ATTEMPTS
+            else Notification.Status.PENDING
+        )
         Notification.objects.filter(pk=notification.pk).update(last_error=str(exc)[:2000], status=status)
         log.warning("notification %s failed (attempt %s): %s", notification.pk, attempts, exc)
         if status == Notification.Status.PENDING:
             _retry_later(notification.pk, attempts)
         return False
+    delivery = extra.pop("delivery", "")
     Notification.objects.filter(pk=notification.pk).update(
-        status=Notification.Status.SENT, sent_at=timezone.now(), last_error=""
+        status=Notification.Status.SENT, sent_at=timezone.now(), last_error="", **extra
     )
+    if delivery:
+        # (a delivery report may have come in already: it is not undone)
+        Notification.objects.filter(pk=notification.pk).exclude(
+            delivery__in=Notification.FINAL_DELIVERY
+        ).update(delivery=delivery)
     return True
+
+
+def sms_message_id(notification):
+    """Ours, unique across deployments sharing one provider account (a staging copy's
+    row 5 is not production's row 5), fixed before the first attempt."""
+    return f"grants-{notification.pk}-{secrets.token_hex(6)}"
+
+
+def _send_sms(notification, attempts):
+    """Send one SMS row (claimed by the caller); the fields to store with "sent"."""
+    if not sms_provider.configured():
+        raise sms_provider.ProviderError("SMS is not configured (SMS_BASE_URL, SMS_API_KEY)")
+    provider = sms_provider.provider()
+    message_id = notification.provider_message_id or sms_message_id(notification)
+    if not notification.provider_message_id:
+        Notification.objects.filter(pk=notification.pk).update(provider_message_id=message_id)
+    if attempts > 1:
+        known = provider.lookup(message_id)
+        if known is not None:
+            log.info("SMS %s had reached the provider already; not sent again", notification.pk)
+            return {"delivery": known.delivery, "cost": known.cost, "cost_currency": known.currency}
+    provider_id = provider.send(to=notification.phone, text=notification.body, message_id=message_id)
+    return {"provider_message_id": provider_id, "delivery": Notification.Delivery.PENDING}
 
 
 def _retry_later(notification_id, attempts):

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from .views import audit, contracts, finance, manager, procurement
+from .views import audit, contracts, finance, manager, procurement, sms
 
 urlpatterns = [
+    path("sms/callbacks/delivery-report/", sms.delivery_report, name="sms-delivery-report"),
+    path("sms/callbacks/inbound/", sms.inbound, name="sms-inbound"),
     path("applications/<int:pk>/deliveries/new/", finance.delivery_new, name="delivery-new"),
     path(
         "applications/<int:pk>/cost-reapproval/", finance.cost_reapproval, name="application-cost-reapproval"

@@ -53,6 +53,9 @@ PERSONAL_FIELDS = [
     "household_ref",
     "dependants",
     "language",
+    "accepts_email",
+    "accepts_sms",
+    "channels_recorded_at",
     "created_at",
     "pseudonymised_at",
 ]
@@ -119,6 +122,21 @@ def applicant_data(applicant):
             for c in ConsentRecord.objects.filter(applicant=applicant).order_by("given_at")
         ],
         "applications": [_application_data(a) for a in applications],
+        "messages": [
+            {
+                "channel": n.channel,
+                "to": n.email or n.phone,
+                "language": n.language,
+                "subject": n.subject,
+                "text": n.body,
+                "queued_at": n.created_at,
+                "status": n.status,
+                "sent_at": n.sent_at,
+                "delivery": n.delivery,
+                "delivered_at": n.delivered_at,
+            }
+            for n in Notification.objects.filter(applicant=applicant).order_by("created_at", "id")
+        ],
         "history": [
             {
                 "at": e.at,
@@ -304,7 +322,7 @@ def erase_applicant(*, applicant, by=None, reason):
             code="open_applications",
         )
 
-    old_email, user = applicant.email, applicant.user
+    old_email, old_phone, user = applicant.email, applicant.phone, applicant.user
     identifiers = [
         applicant.first_name,
         applicant.last_name,
@@ -353,19 +371,28 @@ def erase_applicant(*, applicant, by=None, reason):
         applicant.household_ref
     ) = ""
     applicant.pseudonymised_at = now
+    applicant.accepts_email = applicant.accepts_sms = False
     applicant.save()
 
-    notifications = Q(email=old_email) if old_email else Q(pk__in=[])
+    notifications = Q(applicant=applicant)
+    if old_email:
+        notifications |= Q(email=old_email)
+    if old_phone:
+        notifications |= Q(phone=old_phone)
     if user is not None:
         notifications |= Q(recipient=user)
         _erase_account(user)
     # Staff reminders name the person and the business; their keys name the visit.
     visit_ids = MonitoringVisit.objects.filter(application__applicant=applicant).values_list("pk", flat=True)
     if visit_ids:
-        notifications |= Q(key__regex=rf"^visit-[a-z]+:({'|'.join(map(str, visit_ids))}):")
+        notifications |= Q(key__regex=rf"^(sms:)?visit-[a-z]+:({'|'.join(map(str, visit_ids))}):")
     # A failed delivery's error may quote the address.
+    # (pending ones with them: nothing is sent to an erased person)
+    Notification.objects.filter(notifications, status=Notification.Status.PENDING).update(
+        status=Notification.Status.FAILED
+    )
     Notification.objects.filter(notifications).update(
-        email="", subject=ERASED_TEXT, body=ERASED_TEXT, last_error=""
+        email="", phone="", subject=ERASED_TEXT, body=ERASED_TEXT, last_error="", delivery_detail=""
     )
 
     trail.record(

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from applicants import roles
-from applicants.models import IntegrationCentre, StaffAssignment
+from applicants.models import IntegrationCentre, StaffAssignment, StaffProfile
 from applicants.selectors import centre_ids
 from grants.models import AuditEvent, GrantApplication
 
@@ -15,6 +15,15 @@ from .conftest import verified_login
 from .factories import ApplicantSensitiveFactory, UserFactory, staff
 
 pytestmark = pytest.mark.django_db
+
+
+# The staff profile's inline, left empty.
+PROFILE_NONE = {
+    "staff_profile-TOTAL_FORMS": "0",
+    "staff_profile-INITIAL_FORMS": "0",
+    "staff_profile-MIN_NUM_FORMS": "0",
+    "staff_profile-MAX_NUM_FORMS": "1",
+}
 
 
 def admin_client(client, user):
@@ -174,11 +183,57 @@ class TestCentres:
                 "assignments-MAX_NUM_FORMS": "1000",
                 "assignments-0-user": str(newcomer.pk),
                 "assignments-0-centre": str(world.other_centre.pk),
+                **PROFILE_NONE,
             }
         )
         response = client.post(url, data)
         assert response.status_code == 302, response.context["errors"] if response.context else ""
         assert centre_ids(type(newcomer).objects.get(pk=newcomer.pk)) == {world.other_centre.pk}
+
+    @pytest.mark.parametrize(
+        ("phone", "sms", "stored"),
+        [
+            ("064 111 2233", "on", "+381641112233"),
+            ("+383 44 123 456", "on", "+38344123456"),
+            ("12", "on", None),
+            ("", "on", None),
+        ],
+    )
+    def test_the_superuser_records_an_officers_mobile_for_sms_reminders(
+        self, client, world, phone, sms, stored
+    ):
+        root = superuser()
+        verified_login(client, root)
+        url = reverse("admin:auth_user_change", args=[world.officer.pk])
+        page = client.get(url)
+        data = {
+            key: value
+            for key, value in page.context["adminform"].form.initial.items()
+            if key in ("username", "first_name", "last_name", "email", "is_active", "is_staff")
+            and value is not None
+        }
+        data.update(
+            {
+                "date_joined_0": "2026-01-01",
+                "date_joined_1": "00:00:00",
+                "assignments-TOTAL_FORMS": "0",
+                "assignments-INITIAL_FORMS": "0",
+                "assignments-MIN_NUM_FORMS": "0",
+                "assignments-MAX_NUM_FORMS": "1000",
+                **PROFILE_NONE,
+                "staff_profile-TOTAL_FORMS": "1",
+                "staff_profile-0-phone": phone,
+                "staff_profile-0-sms_reminders": sms,
+            }
+        )
+        response = client.post(url, data)
+        profile = StaffProfile.objects.filter(user=world.officer).first()
+        if stored is None:
+            assert response.status_code == 200
+            assert profile is None
+        else:
+            assert response.status_code == 302
+            assert (profile.phone, profile.sms_reminders) == (stored, True)
 
     def test_guardians_permission_pages_are_for_superusers_and_never_hand_out_centre_access(
         self, client, world

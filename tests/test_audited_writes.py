@@ -111,6 +111,8 @@ NOT_FACTS = {
     "applicants.ApplicantUserObjectPermission": "the applicant's view of their own record, "
     "given with the registration, which is audited",
     "applicants.ApplicantGroupObjectPermission": "not used: roles are groups",
+    "applicants.StaffProfile": "a staff member's own phone for reminders, set in the admin (its log "
+    "keeps the change); an opt-out by STOP is audited (contact_channels_changed)",
     "applicants.ConsentRecord": "itself the record of consent: written once with its time, "
     "wording and who recorded it, with the audited registration",
 }

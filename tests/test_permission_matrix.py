@@ -107,6 +107,8 @@ MATRIX = [
     (A + "applicant", "GET", "person", 401, "200 404 404", "200 200 404", "200 200 404", "403 403", "403 403"),
     (A + "applications", "GET", None, 401, "200", "200", "200", "200", "403"),
     (A + "applications", "POST", "person", 401, "201 400 400", "403 201 400", "403 403 400", "400 400", "403 403"),
+    # the channels for news: the person, or a field officer of their centre
+    (A + "applicant-channels", "PUT", "person", 401, "200 404 404", "200 200 404", "200 403 404", "403 403", "403 403"),
     (A + "applicant-possible-duplicates", "POST", None, 401, "403", "200", "403", "403", "403"),
     (A + "applicant-duplicates", "GET", None, 401, "200", "200", "200", "200", "200"),
     (A + "applicant-duplicate-decision", "POST", "flag", 401, "404 404 404", "200 200 404", "200 200 404", "403 404", "403 404"),
@@ -181,6 +183,10 @@ MATRIX = [
     ("application-detail", "GET", "draft", "login", "200 404 404", "200 200 404", "200 200 404", "200 404", "404 404"),
     ("application-edit", "GET", "draft", "login", "200 404 404", "403 200 404", "403 403 404", "403 404", "404 404"),
     ("application-edit", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
+    ("application-channels", "POST", "draft", "login", "ok 404 404", "ok ok 404", "ok 403 404", "403 404", "404 404"),
+    # the SMS provider's callbacks: nobody signed in gets through without the signature
+    ("sms-delivery-report", "POST", None, 403, "403", "403", "403", "403", "403"),
+    ("sms-inbound", "POST", None, 403, "403", "403", "403", "403", "403"),
     ("application-step", "POST", "draft", "login", "ok 404 404", "403 ok 404", "403 403 404", "403 404", "404 404"),
     ("application-reassign", "POST", "draft", "login", "403 403 403", "403 403 403", "403 ok 404", "403 403", "403 403"),
     ("application-household-override", "POST", "submitted", "login", "403 403 403", "403 403 403", "403 ok 404", "403 403", "403 403"),
@@ -394,6 +400,11 @@ PROCUREMENT_ANSWERS = {
     ("contribution-reverse-page", "POST", "payment"): "403 403",
     ("registration-page", "POST", "approved"): "403 403",
     ("api:application-registration", "PUT", "approved"): "403 404",
+    # rows added with SMS
+    ("api:applicant-channels", "PUT", "person"): "403 403",
+    ("application-channels", "POST", "draft"): "403 404",
+    ("sms-delivery-report", "POST", None): "403",
+    ("sms-inbound", "POST", None): "403",
     # rows added with calls and the committee, and the auditor's pages: the procurement
     # officer reads the calls' dates like every role, and nothing of the selection
     ("api:application-committee-scores", "GET", "submitted"): "404 404",
@@ -805,6 +816,10 @@ def body_for(name, method, owned, world):
         return {"limit": "2000.00", "reason": "Prices rose (matrix test)."}
     if name == "application-step":
         return {"transition": "submit", "comment": ""}
+    if name == "api:applicant-channels":
+        return {"accepts_email": True, "accepts_sms": False}
+    if name == "application-channels":
+        return {"channels": ["email"]}
     if name == "application-reassign":
         return {"officer": world.colleague.pk}
     if name in ("api:application-household-override", "application-household-override"):

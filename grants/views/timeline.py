@@ -89,6 +89,7 @@ ACTION_LABELS = {
     "certificate_issued": _("Training certificate issued"),
     "sensitive_viewed": _("Sensitive facts viewed"),
     "register_applicant": _("Person registered"),
+    "contact_channels_changed": _("Channels for news changed"),
     "duplicate_decided": _("Possible duplicate decided"),
     "applicants_imported": _("People imported"),
     "cohort_created": _("Training course created"),
