@@ -44,7 +44,8 @@ DIMENSION_LABELS = {
 }
 # Each key's path from a grant application (the figures add their own prefix).
 FIELDS = {"programme": "programme_id", "centre": "centre_id", "country": "centre__country_id"}
-CROSS = "|"
+# Joins two keys into one: a control character (unit separator) no place name is written with.
+CROSS = "\x1f"
 
 
 def _invalid(message):
@@ -114,7 +115,7 @@ def key_expression(name, context):
 
 
 def _crossed(first, second):
-    """Two keys as one text key "first|second" (one GROUP BY column for every figure)."""
+    """Two keys as one text key, first CROSS second (one GROUP BY column for every figure)."""
     return lambda prefix: Concat(
         Cast(first(prefix), CharField()),
         Value(CROSS),
