@@ -15,7 +15,15 @@ from core.errors import NotAllowed, NotVisible, require
 
 from . import roles, services, tokens
 from .duplicates import DEFAULT_PURPOSE, ELSEWHERE_MESSAGE, PURPOSES, TooManyChecks, pending_flags_for
-from .models import Applicant, DuplicateFlag, IntegrationCentre, Language, TargetGroup
+from .models import (
+    Applicant,
+    DuplicateFlag,
+    IntegrationCentre,
+    Language,
+    Sex,
+    TargetGroup,
+    WashingtonGroupAnswer,
+)
 from .permissions import can_change_channels
 from .selectors import applicants_for, centre_ids, centres_for
 from .sensitivity import (
@@ -52,6 +60,7 @@ class ApplicantSerializer(serializers.ModelSerializer):
             "national_id",
             "email",
             "municipality",
+            "sex",
             "centre",
             "centre_name",
             "target_groups",
@@ -96,6 +105,26 @@ class SensitiveInSerializer(serializers.Serializer):
     returned_from = serializers.CharField(max_length=100, required=False, allow_blank=True)
     return_date = serializers.DateField(required=False, allow_null=True)
     ethnicity = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    # The Washington Group Short Set: 1 no difficulty, 2 some, 3 a lot, 4 cannot do at
+    # all; only with `consent_disability`.
+    wg_seeing = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
+    wg_hearing = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
+    wg_walking = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
+    wg_remembering = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
+    wg_self_care = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
+    wg_communicating = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
 
 
 class ApplicantCreateSerializer(serializers.Serializer):
@@ -106,6 +135,7 @@ class ApplicantCreateSerializer(serializers.Serializer):
     national_id = serializers.CharField(max_length=30, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     municipality = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True, default="")
     address = serializers.CharField(
         max_length=Applicant._meta.get_field("address").max_length, required=False, allow_blank=True
     )
@@ -125,6 +155,9 @@ class ApplicantCreateSerializer(serializers.Serializer):
     accepts_email = serializers.BooleanField(required=False, default=True, help_text="News by email.")
     accepts_sms = serializers.BooleanField(
         required=False, default=False, help_text="News by SMS; needs `phone`. Both false: no news."
+    )
+    consent_disability = serializers.BooleanField(
+        required=False, default=False, help_text="the person agreed to the disability questions"
     )
     sensitive = SensitiveInSerializer(required=False)
 

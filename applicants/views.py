@@ -92,8 +92,11 @@ def _create_account(form, language):
         household_size=data["household_size"],
         dependants=data["dependants"],
         language=language,
+        sex=data["sex"],
         consent_given=data["consent"],
         **form.channel_choice(),
+        consent_disability=data["consent_disability"],
+        sensitive=form.disability_answers(),
     )
     return user
 
@@ -200,7 +203,9 @@ def register(request):
                         household_size=data["household_size"],
                         dependants=data["dependants"],
                         language=data["language"],
+                        sex=data["sex"],
                         consent_given=data["consent_given"],
+                        consent_disability=data["consent_disability"],
                         sensitive=form.sensitive(),
                         **form.channel_choice(),
                     )

@@ -35,7 +35,12 @@ BUDGET_PARAMETERS = [
     OpenApiParameter("donor", str),
     OpenApiParameter("currency", str),
 ]
-BY_PARAMETER = OpenApiParameter("by", str, enum=list(reports.BREAKDOWNS), description="add a breakdown")
+BY_PARAMETER = OpenApiParameter(
+    "by",
+    str,
+    description="add a breakdown: one of " + ", ".join(reports.DIMENSIONS) + ", or two of them crossed, "
+    "separated by a comma (sex,target_group)",
+)
 FORMAT_PARAMETER = OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(EXPORT_FORMATS))
 SEP_PARAMETER = OpenApiParameter(
     "sep",
@@ -197,7 +202,7 @@ class ImpactReport(ReportsOnly, APIView):
         report = reports.impact_report(request.user, filters, by)
         body = figures_json(report["totals"])
         body["filters"] = filters.as_params()
-        body["min_group_size"] = None if reports.sees_small_groups(request.user) else reports.MIN_GROUP_SIZE
+        body["min_group_size"] = None if reports.sees_small_groups(request.user) else reports.threshold()
         if by:
             body["breakdown"] = [figures_json(row) for row in report["breakdown"]]
         return Response(body)

@@ -229,7 +229,9 @@ class TestRegister:
         other = Applicant.objects.get(first_name="Arta", last_name="Demaj")
         # Neither the centre, nor the reasons, nor the id (not even in the hidden inputs).
         assert other.centre.name not in body and "same name" not in body
-        assert f'value="{other.pk}"' not in body and 'name="confirmed" value="elsewhere"' in body
+        # (value="2" alone also answers the disability questions: the confirmation inputs say whom.)
+        assert f'name="confirmed" value="{other.pk}"' not in body and f"applicant={other.pk}" not in body
+        assert 'name="confirmed" value="elsewhere"' in body
 
     def test_a_refusal_names_the_field_and_keeps_the_typing(self, officer, world):
         response = officer.post(reverse("applicant-register"), self.data(world, phone="12"))
