@@ -91,6 +91,7 @@ api_v1 = [
         name="report-impact-export",
     ),
     path("reports/budget/", reports_api.BudgetReport.as_view(), name="report-budget"),
+    path("reports/indicators/", reports_api.IndicatorProgress.as_view(), name="report-indicators"),
     path(
         "reports/budget/export.<str:fmt>",
         reports_api.BudgetExport.as_view(),

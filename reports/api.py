@@ -15,7 +15,7 @@ from core.money import cents
 from grants import handover, ledger, permissions
 from grants.api import AnyAccept, NoAuditor, get_application
 
-from . import exports
+from . import exports, indicators
 from . import figures as reports
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -388,3 +388,43 @@ def protocol_response(request, application, name, delivery=None):
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+INDICATORS_SCHEMA = inline_serializer(
+    "IndicatorProgress",
+    {
+        "programme": serializers.IntegerField(),
+        "min_group_size": serializers.IntegerField(allow_null=True),
+        "results": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="per indicator: id, code, name {en, sr-latn, sq}, definition, unit, baseline, "
+            "progress [{from, to, year, sex, target, achieved, share_of_target, withheld}], sex_targets",
+        ),
+    },
+)
+
+
+class IndicatorProgress(ReportsOnly, APIView):
+    """A programme's indicators: achieved against target per year (docs/api.md)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("programme", int, required=True),
+            OpenApiParameter("year", int, description="one year only (default: every year with a target)"),
+        ],
+        responses=INDICATORS_SCHEMA,
+    )
+    def get(self, request):
+        programme = indicators.programme_in_scope(
+            request.user, indicators.parse_programme(request.query_params)
+        )
+        year = indicators.parse_year(request.query_params)
+        periods = [indicators.year_period(year)] if year else None
+        rows = indicators.indicator_progress(request.user, programme, periods)
+        return Response(
+            {
+                "programme": programme.pk,
+                "min_group_size": None if reports.sees_small_groups(request.user) else reports.MIN_GROUP_SIZE,
+                "results": indicators.progress_json(rows),
+            }
+        )
