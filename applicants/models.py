@@ -21,6 +21,34 @@ class TargetGroup(models.TextChoices):
     SOCIALLY_DISADVANTAGED = "socially_disadvantaged", _("Socially disadvantaged")
 
 
+class Sex(models.TextChoices):
+    """As the person states it; optional (blank: not recorded)."""
+
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    OTHER = "other", _("Other (as the person states it)")
+    NOT_SAID = "not_said", _("Prefers not to say")
+
+
+class WashingtonGroupAnswer(models.IntegerChoices):
+    NO_DIFFICULTY = 1, _("No difficulty")
+    SOME = 2, _("Some difficulty")
+    A_LOT = 3, _("A lot of difficulty")
+    CANNOT = 4, _("Cannot do at all")
+
+
+# The six domains of the Washington Group Short Set, each a field of ApplicantSensitive
+# (applicants.facts.disability applies the cut-off).
+WG_DOMAINS = (
+    "wg_seeing",
+    "wg_hearing",
+    "wg_walking",
+    "wg_remembering",
+    "wg_self_care",
+    "wg_communicating",
+)
+
+
 class Language(models.TextChoices):
     ENGLISH = "en", _("English")
     SERBIAN_LATIN = "sr-latn", _("Serbian (Latin)")
@@ -143,6 +171,19 @@ class Applicant(models.Model):
     is_returnee = models.BooleanField(_("returnee"), default=False)
     is_former_inmate = models.BooleanField(_("former inmate"), default=False)
     is_socially_disadvantaged = models.BooleanField(_("socially disadvantaged"), default=False)
+    sex = models.CharField(
+        _("sex"),
+        max_length=10,
+        choices=Sex,
+        blank=True,
+        default="",
+        db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
+    )
+    # When the person agreed to be asked the disability questions (special category,
+    # health): the answers are stored only with it (ApplicantSensitive.wg_*).
+    consent_disability_at = models.DateTimeField(
+        _("consent to the disability questions"), null=True, blank=True
+    )
     household_size = models.PositiveSmallIntegerField(_("household size"), default=1)
     # A reference the officer records for people who live as one household at
     # different or unknown addresses (a family card number, say): one grant per
@@ -237,6 +278,35 @@ class ApplicantSensitive(models.Model):
     returned_from = models.CharField(_("country returned from"), max_length=100, blank=True)
     return_date = models.DateField(_("return date"), null=True, blank=True)
     ethnicity = models.CharField(_("ethnicity (optional self-identification)"), max_length=100, blank=True)
+    # The Washington Group Short Set (health data): asked only with the person's consent
+    # (Applicant.consent_disability_at).
+    wg_seeing = models.PositiveSmallIntegerField(
+        _("difficulty seeing, even if wearing glasses"), choices=WashingtonGroupAnswer, null=True, blank=True
+    )
+    wg_hearing = models.PositiveSmallIntegerField(
+        _("difficulty hearing, even if using a hearing aid"),
+        choices=WashingtonGroupAnswer,
+        null=True,
+        blank=True,
+    )
+    wg_walking = models.PositiveSmallIntegerField(
+        _("difficulty walking or climbing steps"), choices=WashingtonGroupAnswer, null=True, blank=True
+    )
+    wg_remembering = models.PositiveSmallIntegerField(
+        _("difficulty remembering or concentrating"), choices=WashingtonGroupAnswer, null=True, blank=True
+    )
+    wg_self_care = models.PositiveSmallIntegerField(
+        _("difficulty with self-care, such as washing all over or dressing"),
+        choices=WashingtonGroupAnswer,
+        null=True,
+        blank=True,
+    )
+    wg_communicating = models.PositiveSmallIntegerField(
+        _("difficulty communicating, for example understanding or being understood"),
+        choices=WashingtonGroupAnswer,
+        null=True,
+        blank=True,
+    )
 
     def __str__(self):
         return f"sensitive facts of applicant {self.applicant_id}"

@@ -339,19 +339,26 @@ SELECT v.grp, SUM(v.jobs_owner) AS owner, SUM(v.jobs_family) AS family,
 """
 
 
+def group_key(group, prefix=""):
+    """The expression of a grant's key: `group` is a field path of GrantApplication (e.g.
+    "programme_id") or a function of the path's prefix that returns an expression
+    (reports.figures.breakdowns: sex, age band, two keys crossed)."""
+    return group(prefix) if callable(group) else F(f"{prefix}{group}")
+
+
 def survival_and_jobs_by(applications, group, keys, *, today=None):
     """`survival_and_jobs` per group of the grants in `applications`: {key: figures}
-    for each of `keys`, where a grant's key is its field `group` (a field path of
-    GrantApplication, e.g. "programme_id"). The same two queries, grouped by the key."""
+    for each of `keys`, where a grant's key is `group_key(group)`. The same two queries,
+    grouped by the key."""
     today = today or timezone.localdate()
     survival = {
         row.pop("key"): row
-        for row in _with_twelve(applications).values(key=F(group)).annotate(**_survival_counts(today))
+        for row in _with_twelve(applications).values(key=group_key(group)).annotate(**_survival_counts(today))
     }
     latest = (
         _per_business(_recorded_visits(applications), latest=True)
         .order_by()
-        .values("id", "jobs_owner", "jobs_family", "jobs_employees", grp=F(f"application__{group}"))
+        .values("id", "jobs_owner", "jobs_family", "jobs_employees", grp=group_key(group, "application__"))
     )
     sql, params = latest.query.get_compiler(latest.db).as_sql()
     with connections[latest.db].cursor() as cursor:

@@ -35,7 +35,12 @@ BUDGET_PARAMETERS = [
     OpenApiParameter("donor", str),
     OpenApiParameter("currency", str),
 ]
-BY_PARAMETER = OpenApiParameter("by", str, enum=list(reports.BREAKDOWNS), description="add a breakdown")
+BY_PARAMETER = OpenApiParameter(
+    "by",
+    str,
+    description="add a breakdown: one of " + ", ".join(reports.DIMENSIONS) + ", or two of them crossed, "
+    "separated by a comma (sex,target_group)",
+)
 FORMAT_PARAMETER = OpenApiParameter("fmt", str, OpenApiParameter.PATH, enum=list(EXPORT_FORMATS))
 SEP_PARAMETER = OpenApiParameter(
     "sep",

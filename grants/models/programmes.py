@@ -53,6 +53,15 @@ class Programme(models.Model):
     budget = models.DecimalField(_("total budget"), **MONEY)
     ceiling = models.DecimalField(_("ceiling per grant"), **MONEY)
     target_groups = models.JSONField(_("eligible target groups"), default=list)
+    # The first age of each band the programme reports by (applicants.facts); empty:
+    # 15–24, 25–34, 35–49, 50+.
+    age_bands = models.JSONField(
+        _("age bands"),
+        default=list,
+        blank=True,
+        db_default=[],
+        help_text=_("The first age of each band, rising, such as [15, 25, 35, 50]; empty for these."),
+    )
     training_threshold = models.DecimalField(
         _("share of training sessions to attend"),
         max_digits=3,

@@ -7,9 +7,11 @@ those centres' countries. Nothing is loaded into Python to be filtered or summed
 few rows that come back are already totals. Money is Decimal, in the programme's
 currency unless the name says EUR.
 
-In named parts: `scope` (who reads which figures, the filters), `impact`, `small_groups`
+In named parts: `scope` (who reads which figures, the filters), `impact`, `breakdowns`
+(by sex, age band, ... alone or crossed), `small_groups`
 and `budget`. Every name is importable from `reports.figures`."""
 
+from .breakdowns import DIMENSION_LABELS, DIMENSIONS, breakdown, impact_report, parse_breakdown
 from .budget import (
     BUDGET_AMOUNTS,
     BUDGET_LEVELS,
@@ -26,10 +28,9 @@ from .impact import (
     impact_by_period,
     impact_figures,
     impact_figures_of_nothing,
-    impact_report,
+    impact_grouped,
 )
 from .scope import (
-    BREAKDOWNS,
     IMPACT_FIGURES,
     NO_FILTERS,
     SUPPORTED_STATES,
@@ -38,14 +39,19 @@ from .scope import (
     can_export_lines,
     can_view_reports,
     filtered_applications,
-    parse_breakdown,
     reportable_applications,
     reportable_programmes,
 )
 from .small_groups import MIN_GROUP_SIZE, SURVIVAL_FIGURES, sees_small_groups, withhold_small_groups
 
+BREAKDOWNS = DIMENSIONS
+
 __all__ = [
     "BREAKDOWNS",
+    "DIMENSIONS",
+    "DIMENSION_LABELS",
+    "breakdown",
+    "impact_grouped",
     "BUDGET_AMOUNTS",
     "BUDGET_LEVELS",
     "IMPACT_FIGURES",

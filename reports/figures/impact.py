@@ -8,12 +8,11 @@ from django.db.models import Case, Count, F, IntegerField, Max, Q, Sum, Value, W
 
 from applicants.models import Country, IntegrationCentre, TargetGroup
 from assessments.models import TRAINING_COMPLETED_SQL, Attendance, Enrolment, TrainingSession
-from assessments.selectors import survival_and_jobs, survival_and_jobs_by, survival_and_jobs_joined
+from assessments.selectors import group_key, survival_and_jobs, survival_and_jobs_by, survival_and_jobs_joined
 from core.money import ZERO, cents
 from grants.models import CooperativeMember, Delivery, DeliveryLine, Programme
 
 from .scope import NO_FILTERS, SUPPORTED_STATES, filtered_applications, supported_of
-from .small_groups import withhold_small_groups
 
 
 def _families(supported):
@@ -31,9 +30,9 @@ FAMILIES_BY_SQL = "SELECT u.grp, COUNT(*) FROM ({pairs}) u GROUP BY u.grp"
 
 def _families_by(supported, group):
     """`_families` per group: the union of (key, person) pairs, counted per key (one query)."""
-    people = supported.order_by().values(grp=F(group), person=F("applicant_id"))
+    people = supported.order_by().values(grp=group_key(group), person=F("applicant_id"))
     members = CooperativeMember.objects.filter(application_id__in=supported.order_by().values("pk")).values(
-        grp=F(f"application__{group}"), person=F("applicant_id")
+        grp=group_key(group, "application__"), person=F("applicant_id")
     )
     pairs = people.union(members).order_by()
     sql, params = pairs.query.get_compiler(pairs.db).as_sql()
@@ -70,7 +69,7 @@ def _people_trained(apps, filters, group=None, periods=None):
     connection = connections[columns.db]
     key, key_params = None, []
     if group:
-        columns = columns.annotate(grp=F(group))
+        columns = columns.annotate(grp=group_key(group))
         key = "a.grp"
     elif periods:
         key, key_params = _period_case_sql(connection, "s.finished_on", periods)
@@ -138,7 +137,7 @@ def _investment_eur(apps, filters, group=None, periods=None):
         return {
             key: cents(total)
             for key, total in lines.order_by()
-            .values_list(F(f"delivery__application__{group}"))
+            .values_list(group_key(group, "delivery__application__"))
             .annotate(total=Sum("amount_eur"))
         }
     return cents(lines.aggregate(total=Sum("amount_eur"))["total"])
@@ -222,14 +221,20 @@ def _group_figures(key, counts, families, trained, investment, outcomes):
 def impact_by(user, filters, by):
     """The figures of `impact_figures` per programme, centre or country: {key: figures}
     for each group in which some figure is not nil (a group missing here has only zeros
-    and no survival rate: `impact_figures` of an empty selection). Each figure is one
-    query grouped by the group's field of the application: six queries whatever the
-    number of groups."""
-    group = GROUP_FIELDS[by]
+    and no survival rate: `impact_figures` of an empty selection)."""
+    return impact_grouped(user, filters, GROUP_FIELDS[by])
+
+
+def impact_grouped(user, filters, group):
+    """`impact_by` for any key of an application: `group` is a field path of
+    GrantApplication or a function of a path prefix returning an expression
+    (`assessments.selectors.group_key`). Each figure is one query grouped by the key:
+    six queries whatever the number of groups."""
     apps = filtered_applications(user, filters)
     supported = supported_of(apps, filters)
     counts = {
-        row.pop("key"): row for row in supported.order_by().values(key=F(group)).annotate(**SUPPORTED_COUNTS)
+        row.pop("key"): row
+        for row in supported.order_by().values(key=group_key(group)).annotate(**SUPPORTED_COUNTS)
     }
     families = _families_by(supported, group)
     trained = _people_trained(apps, filters, group)
@@ -382,18 +387,3 @@ def impact_figures_of_nothing():
             "jobs_employees": 0,
         },
     )
-
-
-# ---- small groups --------------------------------------------------------------------
-
-# Below this many people, a group's figures are withheld from roles that do not see
-
-
-def impact_report(user, filters=NO_FILTERS, by=None):
-    """The figures (`totals`) and, with `by`, the breakdown, as `user` may read them
-    (small groups withheld: `withhold_small_groups`)."""
-    (totals,) = withhold_small_groups(user, [impact_figures(user, filters)])
-    breakdown = (
-        withhold_small_groups(user, impact_breakdown(user, filters, by), complementary=True) if by else []
-    )
-    return {"totals": totals, "breakdown": breakdown}

@@ -23,7 +23,6 @@ TARGET_GROUP_FIELDS = {
     TargetGroup.FORMER_INMATE.value: "applicant__is_former_inmate",
     TargetGroup.SOCIALLY_DISADVANTAGED.value: "applicant__is_socially_disadvantaged",
 }
-BREAKDOWNS = ("programme", "centre", "country", "target_group")
 IMPACT_FIGURES = (
     "enterprises_supported",
     "cooperatives_supported",
@@ -187,14 +186,6 @@ class ReportFilters:
 
 
 NO_FILTERS = ReportFilters()
-
-
-def parse_breakdown(value):
-    if value in (None, ""):
-        return None
-    if value not in BREAKDOWNS:
-        raise _invalid("by", _("by: one of %(values)s.") % {"values": ", ".join(BREAKDOWNS)})
-    return value
 
 
 # ---- the programme figures ----------------------------------------------------------
