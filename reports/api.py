@@ -403,7 +403,7 @@ INDICATORS_SCHEMA = inline_serializer(
         "results": serializers.ListField(
             child=serializers.DictField(),
             help_text="per indicator: id, code, name {en, sr-latn, sq}, definition, unit, baseline, "
-            "progress [{from, to, year, sex, target, achieved, share_of_target, withheld}], sex_targets",
+            'progress [{from, to, year, sex, target, achieved, share_of_target, withheld}]: one entry per period for everybody (sex ""), and one per sex the year has a target for',
         ),
     },
 )

@@ -11,7 +11,6 @@ import datetime
 import io
 from decimal import Decimal
 
-from django.contrib.auth.models import AnonymousUser
 from django.utils import translation
 from django.utils.translation import gettext as _
 from fpdf.enums import XPos, YPos
@@ -21,17 +20,68 @@ from grants.pdf import Form, format_date, format_money
 
 from . import charts, indicators
 from . import figures as reports
+from .figures import small_numbers
+from .figures.small_numbers import PRIMARY, TOTAL
 from .models import Definition
 
-BREAKDOWNS = ("centre", "target_group")
+BREAKDOWNS = ("sex", "age_band", "disability", "target_group", "centre", "municipality")
+CROSSED = ("sex", "target_group")
 CHART_FIGURE = "enterprises_supported"
-# Who reads a donor report: nobody who sees personal data (docs/reports.md).
-OUTSIDE_READER = AnonymousUser()
+ENTERPRISE_FIGURES = (
+    "enterprises_supported",
+    "cooperatives_supported",
+    "families_with_non_cash_benefits",
+    "investment_eur",
+    *reports.SURVIVAL_FIGURES,
+    "jobs_created",
+    "jobs_owner",
+    "jobs_family",
+    "jobs_employees",
+)
+# (the count of people that is protected, the figures hidden with it): a figure about
+# the enterprises of a group is about the people behind them.
+PROTECTED_COUNTS = (
+    ("enterprises_supported", ENTERPRISE_FIGURES),
+    ("families_with_non_cash_benefits", ENTERPRISE_FIGURES),
+    ("people_trained", ("people_trained",)),
+    ("assessed_12m", reports.SURVIVAL_FIGURES),
+)
 
 
-def withhold(rows, *, complementary=True):
-    """Rows of figures as a reader outside the programme team may read them."""
-    return reports.withhold_small_groups(OUTSIDE_READER, rows, complementary=complementary)
+def protect_rows(rows, totals=None):
+    """`rows` of figures (the groups of one table) and their `totals` as a reader outside
+    the programme team reads them: each count of people in PROTECTED_COUNTS is a column
+    protected by `small_numbers.protect` (under the threshold: "< 5"; the complement
+    that would give it away: hidden too), and the figures about the same people go with
+    it. Each row gets `withheld` (figures hidden, None) and `small` (counts shown as
+    "< 5"). Returns (rows, totals)."""
+    limit = small_numbers.threshold()
+    shown = [{**row, "withheld": set(), "small": set()} for row in rows]
+    total = None if totals is None else {**totals, "withheld": set(), "small": set()}
+    for count, family in PROTECTED_COUNTS:
+        cells = {(index, TOTAL): row[count] or 0 for index, row in enumerate(rows)}
+        if totals is not None:
+            cells[(TOTAL, TOTAL)] = totals[count] or 0
+        for (index, _column), kind in small_numbers.protect(cells, limit).items():
+            row = total if index == TOTAL else shown[index]
+            row["withheld"].update(family)
+            if kind == PRIMARY:
+                row["small"].add(count)
+    for row in [*shown, *([total] if total else [])]:
+        for figure in row["withheld"]:
+            row[figure] = None
+        row["withheld"], row["small"] = sorted(row["withheld"]), sorted(row["small"])
+    return shown, total
+
+
+def crossed_table(rows, first_rows, second_rows, totals, figure=CHART_FIGURE):
+    """The crossed breakdown's counts of `figure` as a protected two-way table with its
+    margins (the two breakdowns by one group, the total): {(first, second): shown}."""
+    cells = {tuple(row["key"]): row[figure] or 0 for row in rows}
+    cells.update({(row["key"], TOTAL): row[figure] or 0 for row in first_rows})
+    cells.update({(TOTAL, row["key"]): row[figure] or 0 for row in second_rows})
+    cells[(TOTAL, TOTAL)] = totals[figure] or 0
+    return small_numbers.protected_table(cells)
 
 
 def quarters_of(date_from, date_to):
@@ -94,30 +144,39 @@ def definitions():
             _(
                 "Fewer than %(size)s people are behind the figure (< %(size)s), or it would let one work out such a figure (–)."
             )
-            % {"size": reports.MIN_GROUP_SIZE},
+            % {"size": small_numbers.threshold()},
         ),
     ]
 
 
 def build(user, programme, date_from, date_to, *, step=lambda percent, name: None):
-    """The report's content as plain data, every figure as `user` reports on it with
-    small groups withheld. `step(percent, name)` is told how far it got."""
+    """The report's content as plain data, every figure as `user` reports on it, exact
+    and protected. `step(percent, name)` is told how far it got."""
     filters = reports.ReportFilters(programme=programme.pk, date_from=date_from, date_to=date_to)
     step(10, "indicators")
-    progress = indicators.indicator_progress(user, programme, [(date_from, date_to)], withhold=withhold)
-    step(30, "totals")
+    progress = indicators.indicator_progress(
+        user, programme, [(date_from, date_to)], withhold=lambda rows: protect_rows(rows)[0]
+    )
+    step(25, "totals")
     exact_totals = reports.impact_figures(user, filters)
-    (totals,) = withhold([exact_totals], complementary=False)
-    step(45, "breakdowns")
+    _none, totals = protect_rows([], exact_totals)
     breakdowns = {}
-    for by in BREAKDOWNS:
-        exact = reports.impact_breakdown(user, filters, by)
-        breakdowns[by] = (exact, withhold(exact))
-    step(65, "quarters")
+    for index, by in enumerate(BREAKDOWNS):
+        step(30 + index * 6, by)
+        exact = reports.breakdown(user, filters, (by,))
+        shown, total = protect_rows(exact, exact_totals)
+        breakdowns[by] = {"exact": exact, "rows": shown, "total": total}
+    step(68, "crossed")
+    crossed_rows = reports.breakdown(user, filters, CROSSED)
+    crossed = crossed_table(
+        crossed_rows, breakdowns[CROSSED[0]]["exact"], breakdowns[CROSSED[1]]["exact"], exact_totals
+    )
+    step(72, "quarters")
     quarters = quarters_of(date_from, date_to)
     by_quarter = reports.impact_by_period(user, filters, [period for _label, period in quarters])
     exact_quarters = [{"label": label, **by_quarter[period]} for label, period in quarters]
-    step(75, "budget")
+    shown_quarters, _total = protect_rows(exact_quarters, exact_totals)
+    step(78, "budget")
     budget = reports.budget_report(user, reports.ReportFilters(programme=programme.pk))["results"]
     return {
         "programme": programme,
@@ -125,9 +184,14 @@ def build(user, programme, date_from, date_to, *, step=lambda percent, name: Non
         "date_from": date_from,
         "date_to": date_to,
         "indicators": progress,
-        "totals": (exact_totals, totals),
+        "totals": totals,
         "breakdowns": breakdowns,
-        "quarters": (exact_quarters, withhold(exact_quarters)),
+        "crossed": {
+            "first": [(row["key"], row["label"]) for row in breakdowns[CROSSED[0]]["exact"]],
+            "second": [(row["key"], row["label"]) for row in breakdowns[CROSSED[1]]["exact"]],
+            "cells": crossed,
+        },
+        "quarters": shown_quarters,
         "budget": budget[0] if budget else None,
     }
 
@@ -135,15 +199,14 @@ def build(user, programme, date_from, date_to, *, step=lambda percent, name: Non
 # ---- cells --------------------------------------------------------------------------
 
 
-def cell(exact, shown, figure):
-    """What a table shows for `figure` of a row: the value, "< 5" for a group under the
-    threshold, "–" for a figure withheld with it. Values stay numbers (for the XLSX)."""
-    if figure in shown.get("withheld", ()):
-        value = exact.get(figure)
-        return (
-            f"< {reports.MIN_GROUP_SIZE}" if value is not None and 0 < value < reports.MIN_GROUP_SIZE else "–"
-        )
-    return shown.get(figure)
+def cell(row, figure):
+    """What a table shows for `figure` of a protected row: the value, "< 5" for a count
+    under the threshold, "–" for a figure hidden with one. Values stay numbers."""
+    if figure in row.get("small", ()):
+        return small_numbers.shown_as()
+    if figure in row.get("withheld", ()):
+        return "–"
+    return row.get(figure)
 
 
 def _indicator_value(value, unit):
@@ -158,31 +221,33 @@ def _indicator_value(value, unit):
 
 
 def indicator_rows(content, language):
-    """[code, name, definition, baseline, target, achieved, share of target] per indicator."""
+    """[code, name, definition, baseline, target, achieved, share of target] per
+    indicator, and per sex it has a target for."""
     rows = []
     for row in content["indicators"]:
-        (period,) = row["progress"]
         unit = row["unit"]
-        achieved = "–" if period["withheld"] else _indicator_value(period["achieved"], unit)
-        rows.append(
-            [
-                row["code"],
-                row["name"][language] or row["name"]["en"],
-                str(Definition(row["definition"]).label),
-                _indicator_value(row["baseline"], unit),
-                _indicator_value(period["target"], unit),
-                achieved,
-                None if period["share_of_target"] is None else float(period["share_of_target"]),
-            ]
-        )
+        name = row["name"][language] or row["name"]["en"]
+        for period in row["progress"]:
+            achieved = _indicator_value(period["achieved"], unit)
+            if period["withheld"]:
+                achieved = small_numbers.shown_as() if period["small"] else "–"
+            rows.append(
+                [
+                    row["code"],
+                    f"{name} · {period['sex_label']}" if period["sex"] else name,
+                    str(Definition(row["definition"]).label),
+                    _indicator_value(row["baseline"], unit) if not period["sex"] else None,
+                    _indicator_value(period["target"], unit),
+                    achieved,
+                    None if period["share_of_target"] is None else float(period["share_of_target"]),
+                    row["definition"],
+                ]
+            )
     return rows
 
 
-def figure_rows(exact_rows, shown_rows, labels):
-    return [
-        [row["label"], *(cell(e, row, f) for f in labels)]
-        for e, row in zip(exact_rows, shown_rows, strict=True)
-    ]
+def figure_rows(rows, labels):
+    return [[row["label"], *(cell(row, figure) for figure in labels)] for row in rows]
 
 
 def budget_rows(content):
@@ -202,11 +267,12 @@ def headings():
     return {
         "indicators": _("Indicators against targets"),
         "breakdowns": _("Figures broken down"),
+        "crossed": _("Enterprises supported by sex and target group"),
+        "crossed_sheet": _("Sex and target group"),
         "quarters": _("Quarter by quarter"),
         "budget": _("Budget"),
         "definitions": _("Definitions"),
-        "centre": _("Per centre"),
-        "target_group": _("Per target group"),
+        **{name: str(label) for name, label in reports.DIMENSION_LABELS.items()},
     }
 
 
@@ -220,6 +286,36 @@ def indicator_header():
         _("Achieved"),
         _("Share of target"),
     ]
+
+
+def breakdown_tables(content, labels, titles):
+    """(title, rows) per breakdown: its groups, then the total."""
+    for by in BREAKDOWNS:
+        table = content["breakdowns"][by]
+        yield (
+            titles[by],
+            [*figure_rows(table["rows"], labels), [_("Total"), *(cell(table["total"], f) for f in labels)]],
+        )
+
+
+def crossed_rows(content):
+    """The crossed table as rows: a header of the second groups and "Total", then one
+    row per first group and the totals row."""
+    crossed = content["crossed"]
+    seconds = [*crossed["second"], (TOTAL, _("Total"))]
+    firsts = [*crossed["first"], (TOTAL, _("Total"))]
+    header = ["", *(label for _key, label in seconds)]
+    rows = [
+        [
+            label,
+            *(
+                "–" if crossed["cells"].get((key, second)) is None else crossed["cells"][(key, second)]
+                for second, _l in seconds
+            ),
+        ]
+        for key, label in firsts
+    ]
+    return header, rows
 
 
 # ---- XLSX ---------------------------------------------------------------------------
@@ -237,19 +333,21 @@ def xlsx(content, language):
         )
         sheet.append(indicator_header())
         for row in indicator_rows(content, language):
-            sheet.append(row)
+            sheet.append(row[:7])
         sheet = book.create_sheet(titles["breakdowns"][:31])
-        exact_totals, totals = content["totals"]
-        for by in BREAKDOWNS:
-            sheet.append([titles[by], *labels.values()])
-            exact, shown = content["breakdowns"][by]
-            for row in figure_rows(exact, shown, labels):
+        for title, rows in breakdown_tables(content, labels, titles):
+            sheet.append([title, *labels.values()])
+            for row in rows:
                 sheet.append(row)
-            sheet.append([_("Total"), *(cell(exact_totals, totals, f) for f in labels)])
             sheet.append([])
+        sheet = book.create_sheet(titles["crossed_sheet"][:31])
+        header, rows = crossed_rows(content)
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
         sheet = book.create_sheet(titles["quarters"][:31])
         sheet.append([_("Quarter"), *labels.values()])
-        for row in figure_rows(*content["quarters"], labels):
+        for row in figure_rows(content["quarters"], labels):
             sheet.append(row)
         sheet = book.create_sheet(titles["budget"][:31])
         budget = content["budget"]
@@ -281,35 +379,38 @@ def _text(value, figure, language):
         return ""
     if isinstance(value, str):
         return value
-    if figure == "investment_eur" or isinstance(value, Decimal) and figure != "survival_rate_12m":
-        return format_money(value, language)
     if figure == "survival_rate_12m":
         return f"{round(Decimal(str(value)) * 100)} %"
+    if figure == "investment_eur" or isinstance(value, Decimal):
+        return format_money(value, language)
     return str(value)
 
 
 class DonorPdf(Form):
-    def table(self, header, rows, widths, *, language, figures=None):
-        self.set_font("DejaVu", "B", 8)
-        for text, width in zip(header, widths, strict=True):
-            self.cell(width, 6, str(text), border=1)
-        self.ln()
-        self.set_font("DejaVu", "", 8)
-        for row in rows:
-            for index, (value, width) in enumerate(zip(row, widths, strict=True)):
-                figure = figures[index] if figures else None
-                self.cell(width, 6, _text(value, figure, language)[:60], border=1)
-            self.ln()
-        self.ln(4)
-
     def heading(self, text):
+        if self.get_y() > self.page_break_trigger - 40:
+            self.add_page()
         self.set_font("DejaVu", "B", 12)
         self.cell(0, 8, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
+    def grid(self, header, rows, widths, *, language, figures=None):
+        """A table with its header; long words wrap inside their cell."""
+        self.set_font("DejaVu", "", 7)
+        with self.table(col_widths=widths, width=sum(widths), align="LEFT", line_height=4) as table:
+            table.row(str(text) for text in header)
+            for values in rows:
+                table.row(
+                    _text(value, figures[index] if figures else None, language)
+                    for index, value in enumerate(values)
+                )
+        self.ln(3)
+
     def bars(self, rows, figure, language):
-        """The dashboard's bars of `figure` (withheld figures draw no bar)."""
+        """The dashboard's bars of `figure`; a hidden figure draws no bar."""
         self.set_font("DejaVu", "", 8)
-        for bar in charts.bars(rows, figure):
+        for bar, row in zip(charts.bars(rows, figure), rows, strict=True):
+            if self.get_y() > self.page_break_trigger - 6:
+                self.add_page()
             y = self.get_y()
             self.cell(55, 5, str(bar["label"])[:40])
             if bar["width"]:
@@ -317,13 +418,9 @@ class DonorPdf(Form):
                     io.BytesIO(bar_svg(bar["width"])), x=self.l_margin + 57, y=y + 0.5, w=bar["width"], h=4
                 )
             self.set_x(self.l_margin + 160)
+            shown = cell(row, figure)
             self.cell(
-                20,
-                5,
-                _text(bar["value"], figure, language) or "–",
-                align="R",
-                new_x=XPos.LMARGIN,
-                new_y=YPos.NEXT,
+                20, 5, _text(shown, figure, language) or "–", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT
             )
         self.ln(3)
 
@@ -343,47 +440,42 @@ def pdf(content, language):
         )
         document.heading(titles["indicators"])
         rows = indicator_rows(content, language)
-        units = [row["definition"] for row in content["indicators"]]
-        widths = [14, 50, 40, 18, 18, 20, 20]
-        document.set_font("DejaVu", "B", 8)
-        for text, width in zip(indicator_header(), widths, strict=True):
-            document.cell(width, 6, str(text), border=1)
-        document.ln()
-        document.set_font("DejaVu", "", 8)
-        for row, figure in zip(rows, units, strict=True):
-            texts = [row[0], row[1][:32], row[2][:26], *(_text(v, figure, language) for v in row[3:6])]
-            texts.append("" if row[6] is None else f"{round(row[6] * 100)} %")
-            for text, width in zip(texts, widths, strict=True):
-                document.cell(width, 6, text, border=1)
-            document.ln()
-        if not rows:
-            document.paragraph(_("The programme has no indicators yet."))
-        document.ln(4)
-
-        document.heading(titles["breakdowns"])
-        exact_totals, totals = content["totals"]
-        keys = list(labels)
-        for by in BREAKDOWNS:
-            exact, shown = content["breakdowns"][by]
-            document.paragraph(titles[by], bold=True)
-            table = [
-                *figure_rows(exact, shown, labels),
-                [_("Total"), *(cell(exact_totals, totals, f) for f in labels)],
+        if rows:
+            texts = [
+                [
+                    *row[:3],
+                    *(_text(value, row[7], language) for value in row[3:6]),
+                    "" if row[6] is None else f"{round(row[6] * 100)} %",
+                ]
+                for row in rows
             ]
-            document.table(
+            document.grid(indicator_header(), texts, [14, 52, 40, 18, 18, 20, 20], language=language)
+        else:
+            document.paragraph(_("The programme has no indicators yet."))
+        document.ln(2)
+
+        keys = list(labels)
+        document.heading(titles["breakdowns"])
+        for by, (title, table) in zip(BREAKDOWNS, breakdown_tables(content, labels, titles), strict=True):
+            document.paragraph(title, bold=True)
+            document.grid(
                 ["", *labels.values()],
                 table,
                 [40, *([20] * len(keys))],
                 language=language,
                 figures=[None, *keys],
             )
-            document.paragraph(f"{labels[CHART_FIGURE]} — {titles[by]}", size=9)
-            document.bars(shown, CHART_FIGURE, language)
+            document.paragraph(f"{labels[CHART_FIGURE]} — {title}", size=9)
+            document.bars(content["breakdowns"][by]["rows"], CHART_FIGURE, language)
+
+        document.heading(titles["crossed"])
+        header, crossed = crossed_rows(content)
+        width = (document.w - document.l_margin - document.r_margin - 40) / (len(header) - 1)
+        document.grid(header, crossed, [40, *([width] * (len(header) - 1))], language=language)
 
         document.heading(titles["quarters"])
-        exact_q, shown_q = content["quarters"]
         document.paragraph(labels[CHART_FIGURE], size=9)
-        document.bars(shown_q, CHART_FIGURE, language)
+        document.bars(content["quarters"], CHART_FIGURE, language)
 
         document.heading(titles["budget"])
         budget = content["budget"]

@@ -9,6 +9,7 @@ years); figures of fewer than MIN_GROUP_SIZE people are withheld as everywhere e
 import datetime
 from decimal import Decimal
 
+from applicants.facts import sex_groups
 from core.errors import NotVisible, ServiceError
 from core.money import cents
 
@@ -84,6 +85,7 @@ def indicator_progress(user, programme, periods=None, *, withhold=None):
     by_period = reports.impact_by_period(user, filters, periods) if periods and indicators else {}
     rows = withhold([{"period": period, **by_period[period]} for period in periods if period in by_period])
     figures_of = {row["period"]: row for row in rows}
+    by_sex = _achieved_by_sex(user, programme, indicators, periods, withhold)
     result = []
     for indicator in indicators:
         targets = {(t.year, t.sex): t.value for t in indicator.targets.all()}
@@ -91,20 +93,10 @@ def indicator_progress(user, programme, periods=None, *, withhold=None):
         for start, end in periods:
             year = start.year if (start, end) == year_period(start.year) else None
             row = figures_of.get((start, end))
-            achieved = _achieved(row, indicator.definition)
-            target = targets.get((year, "")) if year else None
-            progress.append(
-                {
-                    "from": start,
-                    "to": end,
-                    "year": year,
-                    "sex": "",
-                    "target": target,
-                    "achieved": achieved,
-                    "share_of_target": _share(achieved, target),
-                    "withheld": indicator.definition in (row or {}).get("withheld", ()),
-                }
-            )
+            progress.append(_entry(start, end, year, "", targets, row, indicator.definition))
+            for sex in sorted(sex for (target_year, sex) in targets if sex and target_year == year):
+                row = by_sex.get((year, sex))
+                progress.append(_entry(start, end, year, sex, targets, row, indicator.definition))
         result.append(
             {
                 "id": indicator.pk,
@@ -115,16 +107,42 @@ def indicator_progress(user, programme, periods=None, *, withhold=None):
                 "unit": unit_of(indicator.definition),
                 "baseline": indicator.baseline,
                 "progress": progress,
-                "sex_targets": sorted(
-                    (
-                        {"year": year, "sex": sex, "target": value}
-                        for (year, sex), value in targets.items()
-                        if sex
-                    ),
-                    key=lambda t: (t["year"], t["sex"]),
-                ),
             }
         )
+    return result
+
+
+def _entry(start, end, year, sex, targets, row, definition):
+    achieved = _achieved(row, definition)
+    target = targets.get((year, sex)) if year else None
+    return {
+        "from": start,
+        "to": end,
+        "year": year,
+        "sex": sex,
+        "sex_label": dict(sex_groups()).get(sex, sex) if sex else "",
+        "target": target,
+        "achieved": achieved,
+        "share_of_target": _share(achieved, target),
+        "withheld": definition in (row or {}).get("withheld", ()),
+        "small": definition in (row or {}).get("small", ()),
+    }
+
+
+def _achieved_by_sex(user, programme, indicators, periods, withhold):
+    """{(year, sex): figures} for the years of `periods` some indicator has a target by
+    sex for: the breakdown by sex of that year (`reports.figures.breakdown`), its rows
+    withheld together (they are the parts of one total)."""
+    years = {start.year for start, end in periods if (start, end) == year_period(start.year)}
+    wanted = sorted(
+        {t.year for indicator in indicators for t in indicator.targets.all() if t.sex and t.year in years}
+    )
+    result = {}
+    for year in wanted:
+        start, end = year_period(year)
+        filters = reports.ReportFilters(programme=programme.pk, date_from=start, date_to=end)
+        for row in withhold(reports.breakdown(user, filters, ("sex",))):
+            result[(year, row["key"])] = row
     return result
 
 
@@ -164,7 +182,6 @@ def progress_json(rows):
                     }
                     for p in row["progress"]
                 ],
-                "sex_targets": [{**t, "target": value_json(t["target"], unit)} for t in row["sex_targets"]],
             }
         )
     return out

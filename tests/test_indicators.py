@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
+from applicants.models import Applicant, Sex
 from audit.models import AuditEvent
 from grants.models import Delivery
 from reports import figures as reports
@@ -112,13 +113,30 @@ class TestProgress:
         }
         assert body["min_group_size"] is None
 
-    def test_targets_per_sex_are_listed(self, world, api):
+    def test_targets_per_sex_are_met_by_the_breakdown_by_sex(self, world, api):
+        women = supported(world, 4)
+        supported(world, 3)
+        Applicant.objects.filter(pk__in=[app.applicant_id for app in women]).update(sex=Sex.FEMALE)
         indicator(world.programme, targets=[(YEAR, 10), (YEAR, 4, "female"), (YEAR, 6, "male")])
+
         (row,) = api(world.manager).get(API, {"programme": world.programme.pk}).json()["results"]
-        assert row["sex_targets"] == [
-            {"year": YEAR, "sex": "female", "target": 4},
-            {"year": YEAR, "sex": "male", "target": 6},
-        ]
+
+        by_sex = {p["sex"]: (p["target"], p["achieved"]) for p in row["progress"]}
+        assert by_sex == {"": (10, 7), "female": (4, 4), "male": (6, 0)}
+        impact = (
+            api(world.manager)
+            .get(
+                IMPACT,
+                {
+                    "programme": world.programme.pk,
+                    "from": f"{YEAR}-01-01",
+                    "to": f"{YEAR}-12-31",
+                    "by": "sex",
+                },
+            )
+            .json()
+        )
+        assert {r["key"]: r["enterprises_supported"] for r in impact["breakdown"]}["female"] == 4
 
     def test_the_auditor_gets_small_groups_withheld(self, world, api):
         supported(world, 2)
