@@ -9,6 +9,8 @@ years); figures of fewer than MIN_GROUP_SIZE people are withheld as everywhere e
 import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from applicants.facts import sex_groups
 from core.errors import NotVisible, ServiceError
 from core.money import cents
@@ -43,7 +45,8 @@ def programme_in_scope(user, programme_id):
 def parse_programme(params):
     raw = params.get("programme")
     if raw in (None, ""):
-        raise ServiceError("programme: required.", details={"programme": ["required"]})
+        message = _("programme: required.")
+        raise ServiceError(message, details={"programme": [message]})
     return reports.ReportFilters.from_params({"programme": raw}).programme
 
 
@@ -52,7 +55,8 @@ def parse_year(params):
     if raw in (None, ""):
         return None
     if not str(raw).isdigit() or not 2000 <= int(raw) <= 2100:
-        raise ServiceError("year: a year from 2000 to 2100.", details={"year": ["a year from 2000 to 2100"]})
+        message = _("year: a year from 2000 to 2100.")
+        raise ServiceError(message, details={"year": [message]})
     return int(raw)
 
 

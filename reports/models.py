@@ -10,6 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from applicants.models import Sex
 from grants.models import Programme
 
 
@@ -77,7 +78,9 @@ class IndicatorTarget(models.Model):
     year = models.PositiveSmallIntegerField(
         _("year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
-    sex = models.CharField(_("sex"), max_length=20, blank=True, help_text=_("Empty: everybody."))
+    sex = models.CharField(
+        _("sex"), max_length=20, blank=True, choices=Sex.choices, help_text=_("Empty: everybody.")
+    )
     value = models.DecimalField(
         _("target"), max_digits=14, decimal_places=3, validators=[MinValueValidator(0)]
     )
