@@ -103,15 +103,8 @@ def quarters_of(date_from, date_to):
 
 
 def figure_labels():
-    return {
-        "enterprises_supported": _("Enterprises supported"),
-        "cooperatives_supported": _("Cooperatives supported"),
-        "families_with_non_cash_benefits": _("Families with non-cash benefits"),
-        "people_trained": _("People trained"),
-        "investment_eur": _("Investment (EUR)"),
-        "survival_rate_12m": _("Businesses operating after 12 months"),
-        "jobs_created": _("Jobs"),
-    }
+    """{figure: label} of the figures an indicator may count, in the active language."""
+    return {definition.value: str(definition.label) for definition in Definition}
 
 
 def definitions():

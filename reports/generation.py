@@ -6,7 +6,7 @@ import logging
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit import trail
 
@@ -35,9 +35,11 @@ def generate_donor_report(report_id):
     step = _step(report.pk)
     stored = []
     try:
-        content = donor.build(
-            report.requested_by, report.programme, report.date_from, report.date_to, step=step
-        )
+        # Group labels (sexes, target groups, quarters) are named in the report's language.
+        with translation.override(report.language):
+            content = donor.build(
+                report.requested_by, report.programme, report.date_from, report.date_to, step=step
+            )
         step(85, "xlsx")
         workbook = donor.xlsx(content, report.language)
         step(90, "pdf")
