@@ -59,9 +59,11 @@ def protect_rows(rows, totals=None):
     shown = [{**row, "withheld": set(), "small": set()} for row in rows]
     total = None if totals is None else {**totals, "withheld": set(), "small": set()}
     for count, family in PROTECTED_COUNTS:
-        cells = {(index, TOTAL): row[count] or 0 for index, row in enumerate(rows)}
+        # One column of groups with its total row: on a tie protect() then hides a
+        # group, never the total, which the other tables publish.
+        cells = {(index, count): row[count] or 0 for index, row in enumerate(rows)}
         if totals is not None:
-            cells[(TOTAL, TOTAL)] = totals[count] or 0
+            cells[(TOTAL, count)] = totals[count] or 0
         for (index, _column), kind in small_numbers.protect(cells, limit).items():
             row = total if index == TOTAL else shown[index]
             row["withheld"].update(family)

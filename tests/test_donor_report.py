@@ -206,6 +206,12 @@ class TestTheReport:
             row for label, row in groups.items() if "inmate" in label.lower() or "prison" in label.lower()
         )
         assert inmates["Enterprises supported"] == "< 5"
+        # Everybody is also a returnee (9, as many as the total): that group is hidden,
+        # not the total, which the other tables show anyway.
+        assert groups["Total"]["Enterprises supported"] == 9
+        assert [row["Enterprises supported"] for label, row in groups.items() if label != "Total"].count(
+            "–"
+        ) == 1
         text = "\n".join(
             p.extract_text()
             for p in PdfReader(io.BytesIO(fetch(logged_in(world.manager), report, "pdf"))).pages
