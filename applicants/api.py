@@ -15,7 +15,15 @@ from core.errors import NotAllowed, NotVisible
 
 from . import roles, services
 from .duplicates import DEFAULT_PURPOSE, ELSEWHERE_MESSAGE, PURPOSES, TooManyChecks, pending_flags_for
-from .models import Applicant, DuplicateFlag, IntegrationCentre, Language, TargetGroup
+from .models import (
+    Applicant,
+    DuplicateFlag,
+    IntegrationCentre,
+    Language,
+    Sex,
+    TargetGroup,
+    WashingtonGroupAnswer,
+)
 from .selectors import applicants_for, centre_ids
 from .sensitivity import (
     assigned_officer_exists,
@@ -51,6 +59,7 @@ class ApplicantSerializer(serializers.ModelSerializer):
             "national_id",
             "email",
             "municipality",
+            "sex",
             "centre",
             "centre_name",
             "target_groups",
@@ -92,6 +101,26 @@ class SensitiveInSerializer(serializers.Serializer):
     returned_from = serializers.CharField(max_length=100, required=False, allow_blank=True)
     return_date = serializers.DateField(required=False, allow_null=True)
     ethnicity = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    # The Washington Group Short Set: 1 no difficulty, 2 some, 3 a lot, 4 cannot do at
+    # all; only with `consent_disability`.
+    wg_seeing = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
+    wg_hearing = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
+    wg_walking = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
+    wg_remembering = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
+    wg_self_care = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
+    wg_communicating = serializers.ChoiceField(
+        choices=WashingtonGroupAnswer.choices, required=False, allow_null=True
+    )
 
 
 class ApplicantCreateSerializer(serializers.Serializer):
@@ -102,6 +131,7 @@ class ApplicantCreateSerializer(serializers.Serializer):
     national_id = serializers.CharField(max_length=30, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
     municipality = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    sex = serializers.ChoiceField(choices=Sex.choices, required=False, allow_blank=True, default="")
     address = serializers.CharField(
         max_length=Applicant._meta.get_field("address").max_length, required=False, allow_blank=True
     )
@@ -118,6 +148,9 @@ class ApplicantCreateSerializer(serializers.Serializer):
         choices=Language.choices, required=False, default=Language.SERBIAN_LATIN
     )
     consent_given = serializers.BooleanField()
+    consent_disability = serializers.BooleanField(
+        required=False, default=False, help_text="the person agreed to the disability questions"
+    )
     sensitive = SensitiveInSerializer(required=False)
 
     def validate_date_of_birth(self, value):

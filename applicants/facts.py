@@ -5,6 +5,7 @@ with its SQL expression beside it, tested to agree (tests/test_breakdowns.py).""
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,16 @@ def clean_age_bands(bounds):
     if not bounds or any(not 0 <= b <= 120 for b in bounds) or bounds != sorted(set(bounds)):
         raise ValueError(_("Age bands: give rising whole numbers from 0 to 120, such as 15, 25, 35, 50."))
     return tuple(bounds)
+
+
+def validate_age_bands(bounds):
+    """A model validator for `Programme.age_bands` (empty: the default bands)."""
+    if bounds in (None, []):
+        return
+    try:
+        clean_age_bands(bounds if isinstance(bounds, list | tuple) else [bounds])
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 def age_on(date_of_birth, reference):

@@ -3,17 +3,58 @@ applicants.services.clean_registration applies the rules (and names the field it
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from .models import Applicant, IntegrationCentre, Language, TargetGroup
+from .models import (
+    WG_DOMAINS,
+    Applicant,
+    ApplicantSensitive,
+    IntegrationCentre,
+    Language,
+    Sex,
+    TargetGroup,
+    WashingtonGroupAnswer,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _wg_question(domain):
+    return forms.TypedChoiceField(
+        label=capfirst(ApplicantSensitive._meta.get_field(domain).verbose_name),
+        choices=[("", _("Not answered")), *WashingtonGroupAnswer.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
 
 
 class PersonForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=DATE)
+    sex = forms.ChoiceField(
+        label=_("Sex (as you state it, optional)"),
+        choices=[("", _("Not given")), *Sex.choices],
+        required=False,
+    )
+    # The Washington Group Short Set: health data, asked only with its own consent
+    # (applicants.services.clean_disability_answers refuses answers without it).
+    consent_disability = forms.BooleanField(
+        label=_(
+            "Agrees to answer six questions about difficulties in daily activities "
+            "(optional; health data, stored apart and counted only in anonymous figures)."
+        ),
+        required=False,
+    )
+    wg_seeing = _wg_question("wg_seeing")
+    wg_hearing = _wg_question("wg_hearing")
+    wg_walking = _wg_question("wg_walking")
+    wg_remembering = _wg_question("wg_remembering")
+    wg_self_care = _wg_question("wg_self_care")
+    wg_communicating = _wg_question("wg_communicating")
+    DISABILITY = ("consent_disability", *WG_DOMAINS)
     phone = forms.CharField(
         label=_("Phone"), max_length=30, required=False, widget=forms.TextInput(attrs={"type": "tel"})
     )
@@ -36,6 +77,10 @@ class PersonForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["centre"].queryset = centres if centres is not None else IntegrationCentre.objects.all()
         self.fields["centre"].label_from_instance = lambda centre: f"{centre.name} ({centre.country.name})"
+
+    def disability_answers(self):
+        """The Washington Group answers given ({domain: 1..4})."""
+        return {d: self.cleaned_data[d] for d in WG_DOMAINS if self.cleaned_data.get(d) is not None}
 
     def add_service_error(self, exc):
         """Put a ServiceError's message on the field it names, else on the form."""
@@ -73,6 +118,7 @@ class SignUpForm(PersonForm):
         "first_name",
         "last_name",
         "date_of_birth",
+        "sex",
         "phone",
         "email",
         "municipality",
@@ -80,6 +126,8 @@ class SignUpForm(PersonForm):
         "target_groups",
         "household_size",
         "dependants",
+        "consent_disability",
+        *WG_DOMAINS,
         "password1",
         "password2",
         "consent",
@@ -146,6 +194,7 @@ class RegisterApplicantForm(PersonForm):
         "first_name",
         "last_name",
         "date_of_birth",
+        "sex",
         "phone",
         "national_id",
         "email",
@@ -159,13 +208,21 @@ class RegisterApplicantForm(PersonForm):
         "language",
         "consent_given",
     ]
-    SENSITIVE = ("returned_from", "return_date", "referral_institution", "release_month", "ethnicity")
+    SENSITIVE = (
+        "returned_from",
+        "return_date",
+        "referral_institution",
+        "release_month",
+        "ethnicity",
+        *PersonForm.DISABILITY,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_groups"].label = _("Target groups")
         self.fields["household_size"].label = _("People in the household")
         self.fields["dependants"].label = _("Dependants")
+        self.fields["sex"].label = _("Sex (as the person states it, optional)")
 
     def clean_release_month(self):
         value = self.cleaned_data.get("release_month")
@@ -178,7 +235,11 @@ class RegisterApplicantForm(PersonForm):
         return [self[name] for name in self.SENSITIVE]
 
     def sensitive(self):
-        return {name: self.cleaned_data.get(name) for name in self.SENSITIVE if self.cleaned_data.get(name)}
+        return {
+            name: self.cleaned_data.get(name)
+            for name in self.SENSITIVE
+            if self.cleaned_data.get(name) and name != "consent_disability"
+        }
 
 
 class ApplicantSearchForm(forms.Form):

@@ -3,7 +3,8 @@
 - ordinary (name, birth date, contact, household): the staff of the applicant's centre
   whose role reads personal records (field officers, programme managers); lists and
   exports show them masked unless the user asks for them and may have them;
-- special_category (return details, ethnicity) and criminal (prison or probation
+- special_category (return details, ethnicity, the disability answers of the
+  Washington Group questions: health data) and criminal (prison or probation
   referral): only the assigned field officer, the centre's programme managers and the
   person themselves. Finance and auditors never receive them (the API omits the keys,
   the UI the sections), and no export contains them.
@@ -15,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from audit import trail
 
 from . import roles
-from .models import Applicant, ApplicantSensitive
+from .facts import disability
+from .models import WG_DOMAINS, Applicant, ApplicantSensitive, WashingtonGroupAnswer
 from .selectors import centre_ids
 
 ORDINARY = "ordinary"
@@ -36,6 +38,8 @@ FIELD_CLASSES = {
     "returned_from": SPECIAL,
     "return_date": SPECIAL,
     "ethnicity": SPECIAL,
+    "sex": ORDINARY,
+    **dict.fromkeys(WG_DOMAINS, SPECIAL),
     "referral_institution": CRIMINAL,
     "release_month": CRIMINAL,
 }
@@ -111,6 +115,10 @@ def sensitive_payload(user, applicant, *, audit=True):
         for name in SENSITIVE_FIELDS:
             value = getattr(facts, name)
             payload[name] = value.isoformat() if hasattr(value, "isoformat") else (value or None)
+    # Derived from the answers by the Washington Group's cut-off, with their consent.
+    payload["disability"] = disability({domain: payload[domain] for domain in WG_DOMAINS})
+    consent = applicant.consent_disability_at
+    payload["consent_disability_at"] = consent.isoformat() if consent else None
     if audit and applicant.user_id != user.pk:
         trail.record(action="sensitive_viewed", actor=user, applicant=applicant)
     return payload
@@ -145,7 +153,10 @@ def sensitive_section(user, applicant):
     if payload is None:
         return None
     return [
-        (ApplicantSensitive._meta.get_field(name).verbose_name, payload[name])
+        (
+            ApplicantSensitive._meta.get_field(name).verbose_name,
+            WashingtonGroupAnswer(payload[name]).label if name in WG_DOMAINS else payload[name],
+        )
         for name in SENSITIVE_FIELDS
         if payload[name]
     ]

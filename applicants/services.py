@@ -24,19 +24,29 @@ from .duplicates import (
     find_possible_duplicates,
 )
 from .models import (
+    WG_DOMAINS,
     Applicant,
     ApplicantSensitive,
     ConsentRecord,
     DuplicateFlag,
     IntegrationCentreUserObjectPermission,
     Language,
+    Sex,
     StaffAssignment,
     TargetGroup,
+    WashingtonGroupAnswer,
 )
 from .normalise import InvalidPhone, name_key, normalise_national_id, normalise_phone
 from .selectors import applicants_for, centre_ids
 
-SENSITIVE_FIELDS = ("referral_institution", "release_month", "returned_from", "return_date", "ethnicity")
+SENSITIVE_FIELDS = (
+    "referral_institution",
+    "release_month",
+    "returned_from",
+    "return_date",
+    "ethnicity",
+    *WG_DOMAINS,
+)
 
 
 @transaction.atomic
@@ -106,6 +116,7 @@ def clean_registration(
     dependants=0,
     language="sr-latn",
     household_ref="",
+    sex="",
 ):
     """The registration's values, normalised, or ServiceError naming the field: shared by
     the form, the API and the spreadsheet import so that all three refuse the same input."""
@@ -147,7 +158,11 @@ def clean_registration(
         raise _invalid("dependants", _("Dependants are from 0 to 50 people."))
     if language not in Language.values:
         raise _invalid("language", _("The language is en, sr-latn or sq."))
+    sex = str(sex or "").strip()
+    if sex and sex not in Sex.values:
+        raise _invalid("sex", _("Sex: one of %(values)s, or nothing.") % {"values": ", ".join(Sex.values)})
     return {
+        "sex": sex,
         **names,
         "date_of_birth": date_of_birth,
         "phone": phone,
@@ -161,6 +176,30 @@ def clean_registration(
         "language": language,
         "target_groups": groups,
     }
+
+
+def clean_disability_answers(sensitive, consent):
+    """The Washington Group answers given in `sensitive` ({domain: 1..4}, blanks left
+    out), or ServiceError: an answer out of range, or any answer without the person's
+    consent to the disability questions."""
+    answers = {}
+    for domain in WG_DOMAINS:
+        value = (sensitive or {}).get(domain)
+        if value in (None, ""):
+            continue
+        try:
+            value = int(value)
+        except (TypeError, ValueError):
+            value = None
+        if value not in WashingtonGroupAnswer.values:
+            raise _invalid(domain, _("Answer from 1 (no difficulty) to 4 (cannot do at all)."))
+        answers[domain] = value
+    if answers and not consent:
+        raise _invalid(
+            "consent_disability",
+            _("The disability questions are asked only with the person's consent to them."),
+        )
+    return answers
 
 
 @transaction.atomic
@@ -181,7 +220,9 @@ def register_applicant(
     dependants=0,
     language="sr-latn",
     household_ref="",
+    sex="",
     consent_given=False,
+    consent_disability=False,
     sensitive=None,
     user=None,
 ):
@@ -189,7 +230,11 @@ def register_applicant(
 
     Refuses without consent: nothing is stored before the person agreed. Possible
     duplicates are flagged (DuplicateFlag, pending) for an officer to decide, never
-    merged; they are also on the returned object as `possible_duplicates`."""
+    merged; they are also on the returned object as `possible_duplicates`.
+
+    The disability questions (Washington Group, `sensitive` keys wg_*) are health data:
+    stored only with the person's own consent to them (`consent_disability`, kept as
+    `consent_disability_at`); answers without it are refused."""
     if user is None or by is None or by.pk != user.pk:
         require(can_register(by, centre))
     values = clean_registration(
@@ -207,12 +252,19 @@ def register_applicant(
         dependants=dependants,
         language=language,
         household_ref=household_ref,
+        sex=sex,
     )
+    disability = clean_disability_answers(sensitive, consent_disability)
     if not consent_given:
         raise _invalid("consent_given", _("The applicant's consent is needed before their data is stored."))
     groups = values.pop("target_groups")
     applicant = Applicant(
-        user=user, centre=centre, created_by=by, **values, **Applicant.target_group_flags(groups)
+        user=user,
+        centre=centre,
+        created_by=by,
+        consent_disability_at=timezone.now() if consent_disability else None,
+        **values,
+        **Applicant.target_group_flags(groups),
     )
     applicant.name_key = name_key(applicant.first_name, applicant.last_name)
     duplicates = find_possible_duplicates(
@@ -223,7 +275,10 @@ def register_applicant(
         national_id=applicant.national_id,
     )
     applicant.save()
-    sensitive = {k: v for k, v in (sensitive or {}).items() if k in SENSITIVE_FIELDS and v}
+    sensitive = {
+        k: v for k, v in (sensitive or {}).items() if k in SENSITIVE_FIELDS and v and k not in WG_DOMAINS
+    }
+    sensitive.update(disability)
     if sensitive:
         ApplicantSensitive.objects.create(applicant=applicant, **sensitive)
     DuplicateFlag.objects.bulk_create(

@@ -92,7 +92,10 @@ def _create_account(form, language):
         household_size=data["household_size"],
         dependants=data["dependants"],
         language=language,
+        sex=data["sex"],
         consent_given=data["consent"],
+        consent_disability=data["consent_disability"],
+        sensitive=form.disability_answers(),
     )
     return user
 
@@ -199,7 +202,9 @@ def register(request):
                         household_size=data["household_size"],
                         dependants=data["dependants"],
                         language=data["language"],
+                        sex=data["sex"],
                         consent_given=data["consent_given"],
+                        consent_disability=data["consent_disability"],
                         sensitive=form.sensitive(),
                     )
                 except ServiceError as exc:

@@ -29,6 +29,9 @@ TARGETS = {
     "inbox": {"median_ms": 45, "queries": 8},
     "application": {"median_ms": 30, "queries": 15},
     "report": {"median_ms": 200},
+    # Issue 18: the dashboard, and any breakdown of the impact report.
+    "dashboard": {"median_ms": 200},
+    "breakdown": {"median_ms": 150},
 }
 PAGE_SIZE = 50
 
@@ -333,6 +336,18 @@ class Measurer:
                 )
                 continue
             self.page(f"{report} report", path, "manager", target=TARGETS["report"], note="API")
+        impact = url_for(("api:report-impact", ()))
+        if impact:
+            self.page(
+                "impact report by sex × target group",
+                f"{impact}?by=sex,target_group",
+                "manager",
+                target=TARGETS["breakdown"],
+                note="API (issue 18)",
+            )
+        dashboard = url_for(("dashboard", ()))
+        if dashboard:
+            self.page("dashboard", dashboard, "manager", target=TARGETS["dashboard"], note="UI")
 
     def rich_application(self):
         """An application of the officer's centres with a long history: items, training,

@@ -205,6 +205,9 @@ DUPLICATE_CHECK_WINDOW = 3600
 # A monitoring visit may be recorded at most this many days before it is due; only
 # visits inside that window count in the survival and jobs figures (docs/reports.md).
 VISIT_EARLY_MARGIN_DAYS = env_int("VISIT_EARLY_MARGIN_DAYS", 30)
+# Counts of people from 1 to one less are shown as "< 5" to readers outside the
+# programme team, with the cells that would give them away (docs/reports.md).
+SMALL_NUMBER_THRESHOLD = env_int("SMALL_NUMBER_THRESHOLD", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 30) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = False

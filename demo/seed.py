@@ -5,7 +5,7 @@ permissions are exactly what real use produces."""
 
 import base64
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from applicants import roles
-from applicants.models import Country, IntegrationCentre
+from applicants.models import WG_DOMAINS, Country, IntegrationCentre, Sex
 from applicants.services import assign_staff, register_applicant
 from assessments.models import RubricCriterion
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
@@ -50,6 +50,36 @@ FIRST = [
     "Goran",
     "Ljiljana",
 ]
+# The list alternates men's and women's names.
+WOMEN_FIRST = FIRST[1::2]
+MEN_FIRST = FIRST[0::2]
+
+# Proportions like the programme's own (docs/design.md, "Facts for disaggregation"):
+# about 40 % women, most people aged 25 to 49, about one in ten of those asked with a
+# disability under the Washington Group cut-off, a few who prefer not to say.
+SEX_SHARES = ((Sex.FEMALE, 40), (Sex.MALE, 55), (Sex.OTHER, 1), (Sex.NOT_SAID, 2), ("", 2))
+AGE_SHARES = ((18, 24, 15), (25, 34, 35), (35, 49, 38), (50, 64, 12))
+DISABILITY_CONSENT_SHARE = 0.85
+DISABILITY_SHARE = 0.11
+
+
+def person_facts(rnd, today):
+    """(sex, date of birth, consent to the disability questions, their answers) of an
+    invented person, in the proportions above; shared with the bench generator."""
+    sex = rnd.choices([s for s, _w in SEX_SHARES], weights=[w for _s, w in SEX_SHARES])[0]
+    low, high, _w = rnd.choices(AGE_SHARES, weights=[w for *_r, w in AGE_SHARES])[0]
+    age = rnd.randint(low, high)
+    birthday = date(today.year - age, today.month, min(today.day, 28))
+    born = birthday - timedelta(days=rnd.randint(0, 364))
+    consent = rnd.random() < DISABILITY_CONSENT_SHARE
+    answers = {}
+    if consent:
+        answers = {domain: 1 if rnd.random() < 0.85 else 2 for domain in WG_DOMAINS}
+        if rnd.random() < DISABILITY_SHARE:
+            answers[rnd.choice(WG_DOMAINS)] = rnd.choice([3, 3, 3, 4])
+    return str(sex), born, consent, answers
+
+
 LAST = [
     "Petrović",
     "Jovanović",
@@ -272,6 +302,7 @@ def seed(stdout=None):
             first_name="Marko",
             last_name="Demić",
             date_of_birth=today.replace(year=today.year - 34, day=1),
+            sex="male",
             centre=nis,
             target_groups=["former_inmate", "socially_disadvantaged"],
             phone="064 123 4567",
@@ -290,6 +321,8 @@ def seed(stdout=None):
             first_name="Arta",
             last_name="Demaj",
             date_of_birth=today.replace(year=today.year - 29, day=1),
+            sex="female",
+            consent_disability=True,
             centre=prizren,
             target_groups=["returnee"],
             phone="+383 44 123 456",
@@ -297,7 +330,11 @@ def seed(stdout=None):
             municipality="Prizren",
             consent_given=True,
             language="sq",
-            sensitive={"returned_from": "Germany", "return_date": today - timedelta(days=400)},
+            sensitive={
+                "returned_from": "Germany",
+                "return_date": today - timedelta(days=400),
+                **dict.fromkeys(WG_DOMAINS, 1),
+            },
         ),
     ]
 
@@ -317,11 +354,15 @@ def seed(stdout=None):
                 if index % 3
                 else {}
             )
+        sex, born, consent_disability, answers = person_facts(rnd, today)
+        names = {"female": WOMEN_FIRST, "male": MEN_FIRST}.get(sex, FIRST)
         return register_applicant(
             by=officer_user,
-            first_name=rnd.choice(FIRST),
+            first_name=rnd.choice(names),
             last_name=rnd.choice(LAST),
-            date_of_birth=today.replace(year=today.year - rnd.randint(20, 55), day=rnd.randint(1, 28)),
+            date_of_birth=born,
+            sex=sex,
+            consent_disability=consent_disability,
             centre=centre,
             target_groups=groups,
             phone=f"+3816{rnd.randint(10000000, 99999999)}"
@@ -332,7 +373,7 @@ def seed(stdout=None):
             municipality=centre.municipality,
             consent_given=True,
             language="sq" if centre == prizren else "sr-latn",
-            sensitive=sensitive,
+            sensitive={**sensitive, **answers},
         )
 
     officers = {nis.pk: officer, sremska.pk: officer_prison, prizren.pk: officer2}

@@ -43,6 +43,8 @@ PERSONAL_FIELDS = [
     "first_name",
     "last_name",
     "date_of_birth",
+    "sex",
+    "consent_disability_at",
     "phone",
     "national_id",
     "email",
@@ -352,6 +354,9 @@ def erase_applicant(*, applicant, by=None, reason):
     applicant.phone = applicant.national_id = applicant.email = applicant.address = applicant.municipality = (
         applicant.household_ref
     ) = ""
+    # The disability answers went with the sensitive facts; their consent goes too. Sex
+    # stays, like the target groups, so that the figures by sex add up as before.
+    applicant.consent_disability_at = None
     applicant.pseudonymised_at = now
     applicant.save()
 

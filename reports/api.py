@@ -202,7 +202,7 @@ class ImpactReport(ReportsOnly, APIView):
         report = reports.impact_report(request.user, filters, by)
         body = figures_json(report["totals"])
         body["filters"] = filters.as_params()
-        body["min_group_size"] = None if reports.sees_small_groups(request.user) else reports.MIN_GROUP_SIZE
+        body["min_group_size"] = None if reports.sees_small_groups(request.user) else reports.threshold()
         if by:
             body["breakdown"] = [figures_json(row) for row in report["breakdown"]]
         return Response(body)

@@ -8,11 +8,17 @@ from django.utils.translation import gettext as _
 
 
 def bars(rows, key, *, label="label"):
-    """[{"label", "value", "width"}] where width is 0..100 relative to the largest value."""
+    """[{"label", "value", "width", "below"}] where width is 0..100 relative to the largest
+    value and `below` names the figures shown as "< 5" (`withhold`)."""
     values = [_number(row.get(key)) for row in rows]
     top = max(values, default=0) or 1
     return [
-        {"label": row[label], "value": row.get(key), "width": round(value * 100 / top, 1) if value > 0 else 0}
+        {
+            "label": row[label],
+            "value": row.get(key),
+            "width": round(value * 100 / top, 1) if value > 0 else 0,
+            "below": row.get("below_threshold") or [],
+        }
         for row, value in zip(rows, values, strict=True)
     ]
 

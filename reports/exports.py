@@ -417,16 +417,23 @@ _IMPACT_VALUES = [c.name for c in IMPACT_COLUMNS[3:-1]]
 
 def impact_export(user, filters=reports.NO_FILTERS, by=None):
     """The programme figures for the filters (first row, group `all`), then one row per
-    programme, centre, country or target group when `by` is given; small groups
-    withheld as in the JSON report (`reports.impact_report`)."""
-    report = reports.impact_report(user, filters, by)
+    group when `by` is given (one group, or two crossed: "sex,target_group", the key
+    "female,returnee"). A file leaves the programme team, so small numbers are protected
+    whoever asks (`reports.protected_report`): a count of fewer than the threshold
+    people reads "< 5", and the figures withheld with it are empty."""
+    report = reports.protected_report(user, filters, by)
+    below = reports.shown_as()
+
+    def cells(row):
+        return (below if k in row["below_threshold"] else row[k] for k in _IMPACT_VALUES)
 
     def rows():
-        # `withheld`: the figures left empty because too few people are behind them.
+        # `withheld`: the figures left empty or "< 5" because too few people are behind them.
         total = report["totals"]
-        yield ("all", None, None, *(total[k] for k in _IMPACT_VALUES), " ".join(total["withheld"]))
+        yield ("all", None, None, *cells(total), " ".join(total["withheld"]))
         for row in report["breakdown"]:
-            yield (by, row["key"], row["label"], *(row[k] for k in _IMPACT_VALUES), " ".join(row["withheld"]))
+            key = ",".join(map(str, row["key"])) if isinstance(row["key"], list) else row["key"]
+            yield (by, key, row["label"], *cells(row), " ".join(row["withheld"]))
 
     return Export("Programme figures", IMPACT_COLUMNS, rows())
 

@@ -37,7 +37,20 @@ BREAKDOWN_LABELS = {
     "centre": _("Per centre"),
     "country": _("Per country"),
     "target_group": _("Per target group"),
+    "sex": _("Per sex"),
+    "age_band": _("Per age band"),
+    "disability": _("Per disability"),
+    "municipality": _("Per municipality"),
 }
+
+
+def _breakdown_choice(raw):
+    """The dashboard's `by`: one group or two crossed (`reports.parse_breakdown`); per
+    programme when missing or not understood."""
+    try:
+        return reports.parse_breakdown(raw) or "programme"
+    except ServiceError:
+        return "programme"
 
 
 @role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR)
@@ -56,7 +69,8 @@ def dashboard(request):
             date_from=data["date_from"],
             date_to=data["date_to"],
         )
-    by = request.GET.get("by") if request.GET.get("by") in BREAKDOWN_LABELS else "programme"
+    by = _breakdown_choice(request.GET.get("by"))
+    by_first, *by_second = by.split(",")
     figure = request.GET.get("figure") if request.GET.get("figure") in FIGURES else "enterprises_supported"
 
     report = reports.impact_report(user, filters, by)
@@ -84,7 +98,16 @@ def dashboard(request):
             "figure": figure,
             "figure_label": FIGURES[figure],
             "by": by,
-            "by_label": BREAKDOWN_LABELS[by],
+            "by_label": BREAKDOWN_LABELS[by]
+            if by in BREAKDOWN_LABELS
+            else " × ".join(str(reports.DIMENSION_LABELS[name]) for name in by.split(",")),
+            "by_first": by_first,
+            "by_second": by_second[0] if by_second else "",
+            "crossings": [
+                (f"{by_first},{name}", label)
+                for name, label in reports.DIMENSION_LABELS.items()
+                if name != by_first
+            ],
             "can_export_lines": reports.can_export_lines(user).allowed,
             "impact_query": urlencode({**filters.as_params(), "by": by}),
             "breakdowns": BREAKDOWN_LABELS,
@@ -92,7 +115,7 @@ def dashboard(request):
             "breakdown_bars": charts.bars(breakdown, figure),
             "period_bars": charts.bars(periods, figure),
             "periods": periods,
-            "min_group_size": None if reports.sees_small_groups(user) else reports.MIN_GROUP_SIZE,
+            "min_group_size": None if reports.sees_small_groups(user) else reports.threshold(),
             "any_withheld": any(row["withheld"] for row in [totals, *breakdown, *periods]),
         },
     )

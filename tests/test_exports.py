@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.http import StreamingHttpResponse
+from django.test import override_settings
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -101,7 +102,8 @@ class TestBudgetExport:
 class TestImpactExport:
     @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
     def test_it_holds_the_figures_and_the_breakdown(self, world, api, some_grants, fmt):
-        response = api(world.manager).get(f"{API}/impact/export.{fmt}", {"by": "programme"})
+        with override_settings(SMALL_NUMBER_THRESHOLD=1):  # nothing is small: every figure shown
+            response = api(world.manager).get(f"{API}/impact/export.{fmt}", {"by": "programme"})
         assert response.status_code == 200
         rows = csv_rows(response) if fmt == "csv" else xlsx_rows(response)
 
@@ -121,11 +123,22 @@ class TestImpactExport:
         assert {row["withheld"] or "" for row in rows} == {""}
 
     @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+    def test_a_file_leaves_the_team_so_the_manager_too_has_small_numbers_protected(
+        self, world, api, some_grants, fmt
+    ):
+        response = api(world.manager).get(f"{API}/impact/export.{fmt}", {"by": "programme"})
+        rows = csv_rows(response) if fmt == "csv" else xlsx_rows(response)
+        assert rows[0]["enterprises_supported"] == "< 5"
+        # On screen and in the JSON the manager reads the exact two.
+        assert api(world.manager).get(f"{API}/impact/").json()["enterprises_supported"] == 2
+
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
     def test_the_auditor_gets_small_groups_withheld_and_named(self, world, api, some_grants, fmt):
         response = api(world.auditor).get(f"{API}/impact/export.{fmt}", {"by": "programme"})
         rows = csv_rows(response) if fmt == "csv" else xlsx_rows(response)
         # Two businesses: too few to show to a role that does not see the people.
-        assert rows[0]["enterprises_supported"] in ("", None)
+        assert rows[0]["enterprises_supported"] == "< 5"
+        assert rows[0]["investment_eur"] in ("", None)
         assert "enterprises_supported" in rows[0]["withheld"].split()
 
     def test_an_unknown_format_is_a_404(self, world, api):

@@ -9,6 +9,7 @@ import io
 import pytest
 
 from applicants import exports, roles, sensitivity
+from applicants.models import WG_DOMAINS
 from applicants.sensitivity import SENSITIVE_FIELDS, masked, sensitive_access
 from core.errors import NotAllowed
 from grants import permissions
@@ -83,6 +84,10 @@ class TestTheApi:
             "returned_from": "Germany",
             "return_date": "2024-02-01",
             "ethnicity": "Roma",
+            # Not asked: no consent to the disability questions, no answers.
+            **dict.fromkeys(WG_DOMAINS),
+            "disability": "unknown",
+            "consent_disability_at": None,
         }
         event = AuditEvent.objects.get(action="sensitive_viewed")
         assert (event.actor, event.applicant) == (world.officer, world.person)

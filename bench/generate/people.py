@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission
 
 from applicants import roles
 from applicants.models import (
+    WG_DOMAINS,
     Applicant,
     ApplicantSensitive,
     ApplicantUserObjectPermission,
@@ -20,6 +21,7 @@ from applicants.models import (
 )
 from applicants.normalise import name_key
 from core.dates import add_months
+from demo.seed import person_facts
 from grants.models import (
     ExchangeRate,
     Programme,
@@ -231,10 +233,11 @@ class People:
             disadvantaged = not (returnee or inmate) or rnd.random() < 0.2
             fname, lname = rnd.choice(FIRST_NAMES), rnd.choice(LAST_NAMES)
             applicant_id = first + k
+            sex, born, consent_disability, answers = person_facts(rnd, self.now.date())
             self.applicant_rows.append({
                 "id": applicant_id, "first": fname, "last": lname, "centre": centre, "country": code,
                 "returnee": returnee, "inmate": inmate, "disadvantaged": disadvantaged,
-                "dob": datetime.date(rnd.randint(1960, 2004), rnd.randint(1, 12), rnd.randint(1, 28)),
+                "dob": born, "sex": sex, "consent_disability": consent_disability, "answers": answers,
                 "account": rnd.random() < 0.2, "created": None, "officer": None,
             })  # fmt: skip
             self.applicants_by_centre[centre].append(applicant_id)
@@ -287,16 +290,19 @@ class People:
                 TOWNS[person["country"]][0], f"Ulica {rnd.randint(1, 200)}", person["centre"],
                 person["returnee"], person["inmate"], person["disadvantaged"], rnd.randint(1, 8),
                 rnd.randint(0, 4), "sq" if person["country"] in ("XK", "AL") else "sr-latn",
-                name_key(person["first"], person["last"]), created, person["officer"],
+                name_key(person["first"], person["last"]), created, person["officer"], person["sex"],
+                created if person["consent_disability"] else None,
             ))  # fmt: skip
-            if person["inmate"] or person["returnee"]:
+            if person["inmate"] or person["returnee"] or person["answers"]:
+                answers = [person["answers"].get(domain) for domain in WG_DOMAINS]
                 sensitive.append((
                     person["id"],
                     f"Correctional Institution {PRISONS[0]}" if person["inmate"] else "",
                     datetime.date(created.year, created.month, 1) if person["inmate"] else None,
-                    "" if person["inmate"] else rnd.choice(["Germany", "Austria", "Switzerland", "Sweden"]),
+                    rnd.choice(["Germany", "Austria", "Switzerland", "Sweden"]) if person["returnee"] else "",
                     created.date() - days(rnd.randint(30, 400)) if person["returnee"] else None,
                     "Roma" if rnd.random() < 0.3 else "",
+                    *answers,
                 ))  # fmt: skip
             consent.append((consent_id, person["id"], "I agree to the use of my data as explained.", "1",
                             "sr-latn", created, person["officer"]))  # fmt: skip
@@ -308,12 +314,14 @@ class People:
             Applicant,
             ["id", "user", "first_name", "last_name", "date_of_birth", "phone", "national_id", "email",
              "municipality", "address", "centre", "is_returnee", "is_former_inmate", "is_socially_disadvantaged",
-             "household_size", "dependants", "language", "name_key", "created_at", "created_by"],
+             "household_size", "dependants", "language", "name_key", "created_at", "created_by", "sex",
+             "consent_disability_at"],
             rows, label="applicants",
         )  # fmt: skip
         self.writer.write(
             ApplicantSensitive,
-            ["applicant", "referral_institution", "release_month", "returned_from", "return_date", "ethnicity"],
+            ["applicant", "referral_institution", "release_month", "returned_from", "return_date", "ethnicity",
+             *WG_DOMAINS],
             sensitive, label="sensitive facts",
         )  # fmt: skip
         self.writer.write(ConsentRecord, ["id", "applicant", "wording", "version", "language", "given_at",

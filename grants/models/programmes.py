@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from applicants.facts import validate_age_bands
 from applicants.models import Country, TargetGroup
 from applicants.roles import uses_public_labels
 
@@ -61,6 +62,7 @@ class Programme(models.Model):
         blank=True,
         db_default=[],
         help_text=_("The first age of each band, rising, such as [15, 25, 35, 50]; empty for these."),
+        validators=[validate_age_bands],
     )
     training_threshold = models.DecimalField(
         _("share of training sessions to attend"),

@@ -23,6 +23,7 @@ PROGRAMME_FACTS = [
     "committee_sees_sensitive",
     "list_approver",
     "visit_months",
+    "age_bands",
     "own_contribution_percent",
     "contribution_due_days",
     "contract_rule",

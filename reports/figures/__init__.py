@@ -11,7 +11,14 @@ In named parts: `scope` (who reads which figures, the filters), `impact`, `break
 (by sex, age band, ... alone or crossed), `small_groups`
 and `budget`. Every name is importable from `reports.figures`."""
 
-from .breakdowns import DIMENSION_LABELS, DIMENSIONS, breakdown, impact_report, parse_breakdown
+from .breakdowns import (
+    DIMENSION_LABELS,
+    DIMENSIONS,
+    breakdown,
+    impact_report,
+    parse_breakdown,
+    protected_report,
+)
 from .budget import (
     BUDGET_AMOUNTS,
     BUDGET_LEVELS,
@@ -42,7 +49,8 @@ from .scope import (
     reportable_applications,
     reportable_programmes,
 )
-from .small_groups import MIN_GROUP_SIZE, SURVIVAL_FIGURES, sees_small_groups, withhold_small_groups
+from .small_groups import MIN_GROUP_SIZE, SURVIVAL_FIGURES, sees_small_groups, withhold, withhold_small_groups
+from .small_numbers import protect, protected_table, shown_as, threshold
 
 BREAKDOWNS = DIMENSIONS
 
@@ -80,5 +88,11 @@ __all__ = [
     "reportable_applications",
     "reportable_programmes",
     "sees_small_groups",
+    "withhold",
     "withhold_small_groups",
+    "protect",
+    "protected_report",
+    "protected_table",
+    "shown_as",
+    "threshold",
 ]

@@ -19,7 +19,7 @@ from grants.models import Programme
 
 from .impact import breakdown_groups, impact_figures, impact_figures_of_nothing, impact_grouped
 from .scope import NO_FILTERS, filtered_applications
-from .small_groups import withhold_small_groups
+from .small_groups import withhold, withhold_small_groups
 
 # In the order the API lists them (`?by=`).
 DIMENSIONS = (
@@ -211,6 +211,14 @@ def _match(grouped, key):
 def impact_report(user, filters=NO_FILTERS, by=None):
     """The figures (`totals`) and, with `by` (one group or two, `parse_breakdown`), the
     `breakdown`, as `user` may read them (small groups withheld: `withhold_small_groups`)."""
-    (totals,) = withhold_small_groups(user, [impact_figures(user, filters)])
-    rows = withhold_small_groups(user, breakdown(user, filters, by), complementary=True) if by else []
+    rows = breakdown(user, filters, by) if by else []
+    rows, totals = withhold_small_groups(user, rows, complementary=True, totals=impact_figures(user, filters))
+    return {"totals": totals, "breakdown": rows}
+
+
+def protected_report(user, filters=NO_FILTERS, by=None):
+    """`impact_report` as it leaves the programme team (exports, the donor report):
+    small groups withheld whoever asks (`small_groups.withhold`)."""
+    rows = breakdown(user, filters, by) if by else []
+    rows, totals = withhold(rows, complementary=True, totals=impact_figures(user, filters))
     return {"totals": totals, "breakdown": rows}

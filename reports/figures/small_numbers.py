@@ -14,7 +14,7 @@ SECONDARY = "secondary"
 
 def threshold():
     """`SMALL_NUMBER_THRESHOLD` (default 5): counts from 1 to one less are hidden."""
-    return getattr(settings, "SMALL_NUMBER_THRESHOLD", 5)
+    return settings.SMALL_NUMBER_THRESHOLD
 
 
 def shown_as(limit=None):

@@ -7,8 +7,10 @@ first_name, last_name, date_of_birth (1990-03-02 or 02.03.1990), target_groups
 (returnee / former_inmate / socially_disadvantaged, several separated by ";"),
 consent_given (yes/no: the paper consent form is signed), and optionally phone,
 national_id, email, municipality, address, household_size, dependants, language
-(en, sr-latn, sq). Sensitive facts (referral, return details, ethnicity) are never
-imported from spreadsheets: officers enter them in the person's record.
+(en, sr-latn, sq), sex (female, male, other, not_said, or empty). Sensitive facts
+(referral, return details, ethnicity, the disability questions) are never imported from
+spreadsheets: officers enter them in the person's record, the disability answers with
+the person's own consent to them.
 
 Every row goes through the same service as the form and the API. The import is all or
 nothing: when any row has an error nothing is saved, and the report says which rows to
@@ -33,6 +35,7 @@ from core.errors import NotAllowed, ServiceError
 
 REQUIRED = ("first_name", "last_name", "date_of_birth", "target_groups", "consent_given")
 OPTIONAL = (
+    "sex",
     "phone",
     "national_id",
     "email",
@@ -202,6 +205,7 @@ def registration_values(row):
         "household_size": parse_count(row.get("household_size"), "household_size", 1),
         "dependants": parse_count(row.get("dependants"), "dependants", 0),
         "language": parse_language(row.get("language")),
+        "sex": cell_text(row.get("sex")).lower(),
     }
 
 
