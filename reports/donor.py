@@ -21,59 +21,20 @@ from grants.pdf import Form, format_date, format_money
 from . import charts, indicators
 from . import figures as reports
 from .figures import small_numbers
-from .figures.small_numbers import PRIMARY, TOTAL
+from .figures.small_numbers import TOTAL
 from .models import Definition
 
 BREAKDOWNS = ("sex", "age_band", "disability", "target_group", "centre", "municipality")
 CROSSED = ("sex", "target_group")
 CHART_FIGURE = "enterprises_supported"
-ENTERPRISE_FIGURES = (
-    "enterprises_supported",
-    "cooperatives_supported",
-    "families_with_non_cash_benefits",
-    "investment_eur",
-    *reports.SURVIVAL_FIGURES,
-    "jobs_created",
-    "jobs_owner",
-    "jobs_family",
-    "jobs_employees",
-)
-# (the count of people that is protected, the figures hidden with it): a figure about
-# the enterprises of a group is about the people behind them.
-PROTECTED_COUNTS = (
-    ("enterprises_supported", ENTERPRISE_FIGURES),
-    ("families_with_non_cash_benefits", ENTERPRISE_FIGURES),
-    ("people_trained", ("people_trained",)),
-    ("assessed_12m", reports.SURVIVAL_FIGURES),
-)
 
 
 def protect_rows(rows, totals=None):
     """`rows` of figures (the groups of one table) and their `totals` as a reader outside
-    the programme team reads them: each count of people in PROTECTED_COUNTS is a column
-    protected by `small_numbers.protect` (under the threshold: "< 5"; the complement
-    that would give it away: hidden too), and the figures about the same people go with
-    it. Each row gets `withheld` (figures hidden, None) and `small` (counts shown as
-    "< 5"). Returns (rows, totals)."""
-    limit = small_numbers.threshold()
-    shown = [{**row, "withheld": set(), "small": set()} for row in rows]
-    total = None if totals is None else {**totals, "withheld": set(), "small": set()}
-    for count, family in PROTECTED_COUNTS:
-        # One column of groups with its total row: on a tie protect() then hides a
-        # group, never the total, which the other tables publish.
-        cells = {(index, count): row[count] or 0 for index, row in enumerate(rows)}
-        if totals is not None:
-            cells[(TOTAL, count)] = totals[count] or 0
-        for (index, _column), kind in small_numbers.protect(cells, limit).items():
-            row = total if index == TOTAL else shown[index]
-            row["withheld"].update(family)
-            if kind == PRIMARY:
-                row["small"].add(count)
-    for row in [*shown, *([total] if total else [])]:
-        for figure in row["withheld"]:
-            row[figure] = None
-        row["withheld"], row["small"] = sorted(row["withheld"]), sorted(row["small"])
-    return shown, total
+    the programme team reads them, whoever asked (`reports.figures.withhold`: "< 5"
+    under the threshold, the complement hidden too, the figures about the same people
+    with them). Returns (rows, totals)."""
+    return reports.withhold(rows, totals=totals, complementary=True)
 
 
 def crossed_table(rows, first_rows, second_rows, totals, figure=CHART_FIGURE):
@@ -197,7 +158,7 @@ def build(user, programme, date_from, date_to, *, step=lambda percent, name: Non
 def cell(row, figure):
     """What a table shows for `figure` of a protected row: the value, "< 5" for a count
     under the threshold, "–" for a figure hidden with one. Values stay numbers."""
-    if figure in row.get("small", ()):
+    if figure in row.get("below_threshold", ()):
         return small_numbers.shown_as()
     if figure in row.get("withheld", ()):
         return "–"

@@ -129,7 +129,7 @@ def _entry(start, end, year, sex, targets, row, definition):
         "achieved": achieved,
         "share_of_target": _share(achieved, target),
         "withheld": definition in (row or {}).get("withheld", ()),
-        "small": definition in (row or {}).get("small", ()),
+        "small": definition in (row or {}).get("below_threshold", ()),
     }
 
 
