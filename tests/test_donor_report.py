@@ -362,3 +362,55 @@ class TestAudit:
             assert key.startswith("donor-reports/") and default_storage.exists(key)
         assert Applicant.objects.count() >= 0
         assert services.donor_report_for(world.manager, report.pk) == report
+
+
+class TestApi:
+    URL = "/api/v1/reports/donor-reports/"
+
+    def test_a_report_asked_for_listed_and_downloaded(self, world, api, django_capture_on_commit_callbacks):
+        supported(world, 6)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api(world.manager).post(
+                self.URL, {"programme": world.programme.pk, "year": YEAR, "language": "sq"}, format="json"
+            )
+        assert response.status_code == 201, response.content
+        assert (response.json()["status"], response.json()["from"]) == ("queued", f"{YEAR}-01-01")
+        (listed,) = api(world.auditor).get(self.URL).json()["results"]
+        assert (listed["status"], listed["progress"], listed["language"]) == ("done", 100, "sq")
+        response = api(world.auditor).get(listed["files"]["xlsx"])
+        assert response.status_code == 200
+        book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+        assert len(book.sheetnames) == 6
+        assert AuditEvent.objects.filter(action="donor_report_downloaded", actor=world.auditor).exists()
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"year": YEAR},
+            {"programme": 1, "year": YEAR, "date_from": f"{YEAR}-01-01", "date_to": f"{YEAR}-02-01"},
+            {"programme": 1},
+            {"programme": 1, "year": YEAR, "language": "de"},
+            {"programme": 1, "date_from": f"{YEAR}-05-01", "date_to": f"{YEAR}-01-01"},
+        ],
+    )
+    def test_bad_input_is_a_400_and_nothing_is_queued(self, world, api, body):
+        if body.get("programme") == 1:
+            body["programme"] = world.programme.pk
+        assert api(world.manager).post(self.URL, body, format="json").status_code == 400
+        assert not DonorReport.objects.exists()
+
+    def test_a_programme_elsewhere_is_not_found(self, world, api):
+        elsewhere = CentreFactory(country=CountryFactory(code="MK", name="North Macedonia"))
+        manager = staff("programme_manager", elsewhere)
+        body = {"programme": world.programme.pk, "year": YEAR}
+        assert api(manager).post(self.URL, body, format="json").status_code == 404
+        assert not DonorReport.objects.exists()
+
+    @pytest.mark.parametrize("role", ["applicant", "officer", "procurement"])
+    def test_other_roles_get_403(self, world, api, role):
+        client = api(getattr(world, role))
+        assert client.get(self.URL).status_code == 403
+        assert (
+            client.post(self.URL, {"programme": world.programme.pk, "year": YEAR}, format="json").status_code
+            == 403
+        )

@@ -144,6 +144,10 @@ MATRIX = [
     (A + "report-budget-export", "GET", None, 401, "403", "403", "200", "200", "200"),
     # (without ?programme= a reporting role is told it is required)
     (A + "report-indicators", "GET", None, 401, "403", "403", "400", "400", "400"),
+    # (asked for without a programme: 400; downloaded without ?report=: 404)
+    (A + "donor-reports", "GET", None, 401, "403", "403", "200", "200", "200"),
+    (A + "donor-reports", "POST", None, 401, "403", "403", "400", "400", "400"),
+    (A + "donor-report-download", "GET", None, 401, "403", "403", "404", "404", "404"),
     (A + "report-ledger-export", "GET", None, 401, "403", "403", "200", "200", "403"),
     # -- web: accounts and public pages
     ("healthz", "GET", None, 200, "200", "200", "200", "200", "200"),
@@ -311,6 +315,9 @@ PROCUREMENT_ANSWERS = {
     ("api:report-budget", "GET", None): "403",
     ("api:report-budget-export", "GET", None): "403",
     ("api:report-indicators", "GET", None): "403",
+    ("api:donor-reports", "GET", None): "403",
+    ("api:donor-reports", "POST", None): "403",
+    ("api:donor-report-download", "GET", None): "403",
     ("api:report-ledger-export", "GET", None): "403",
     ("healthz", "GET", None): "200",
     ("login", "GET", None): "302",
