@@ -444,7 +444,7 @@ class DonorReportRequest(serializers.Serializer):
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
     date_from = serializers.DateField(required=False, help_text="with date_to, instead of year")
     date_to = serializers.DateField(required=False)
-    language = serializers.ChoiceField(choices=DonorReport.Language.values, default="en")
+    language = serializers.ChoiceField(choices=DonorReport.Language.choices, default="en")
 
     def validate(self, data):
         year, date_from, date_to = data.get("year"), data.get("date_from"), data.get("date_to")
