@@ -117,6 +117,11 @@ def table(results):
                     f"| {name} changelist ({c['admin_rows_per_page']} rows, as {c['admin_user']}) | "
                     f"{c['inbox_ms']:.1f} | {c['admin_ms']:.1f} | ×{c['ratio']:.2f} | ≤ ×{c['target_ratio']} |"
                 )
+    from .donormem import line as donor_line
+
+    if results.get("donor_report"):
+        lines.append("")
+        lines.append(donor_line(results["donor_report"]))
     export = results.get("export")
     if export:
         lines.append("")

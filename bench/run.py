@@ -154,6 +154,11 @@ def main(argv=None):
     measurer.run_comparisons()
     measurer.run_export()
     results.update(measurer.as_dict())
+    from . import donormem
+
+    print("bench: donor report ...")
+    results["donor_report"] = donormem.measure(username=measurer.users["manager"].username, url=url)
+    print("  " + donormem.line(results["donor_report"]))
     if not args.skip_throughput:
         from . import throughput
 

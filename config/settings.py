@@ -475,6 +475,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SupplierStatusEnum": "grants.models.procurement.Supplier.Status",
         "PurchaseOrderStatusEnum": "grants.models.procurement.PurchaseOrder.Status",
+        "DonorReportLanguageEnum": "reports.models.DonorReport.Language",
+        "LanguageEnum": "applicants.models.Language",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -107,6 +107,13 @@ api_v1 = [
         name="report-impact-export",
     ),
     path("reports/budget/", reports_api.BudgetReport.as_view(), name="report-budget"),
+    path("reports/indicators/", reports_api.IndicatorProgress.as_view(), name="report-indicators"),
+    path("reports/donor-reports/", reports_api.DonorReports.as_view(), name="donor-reports"),
+    path(
+        "reports/donor-reports/download/",
+        reports_api.DonorReportDownload.as_view(),
+        name="donor-report-download",
+    ),
     path(
         "reports/budget/export.<str:fmt>",
         reports_api.BudgetExport.as_view(),

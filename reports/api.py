@@ -2,8 +2,11 @@
 CSV/XLSX exports, the ledger of one application and its handover protocol. Thin: the
 figures come from reports.figures, the files from reports.exports and grants.handover."""
 
-from django.http import Http404, HttpResponse
+import datetime
+
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -15,8 +18,9 @@ from core.money import cents
 from grants import handover, ledger, permissions
 from grants.api import AnyAccept, NoAuditor, get_application
 
-from . import exports
+from . import exports, indicators, services
 from . import figures as reports
+from .models import DonorReport
 
 EXPORT_FORMATS = ("csv", "xlsx")
 FILTER_PARAMETERS = [
@@ -393,3 +397,131 @@ def protocol_response(request, application, name, delivery=None):
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+INDICATORS_SCHEMA = inline_serializer(
+    "IndicatorProgress",
+    {
+        "programme": serializers.IntegerField(),
+        "min_group_size": serializers.IntegerField(allow_null=True),
+        "results": serializers.ListField(
+            child=serializers.DictField(),
+            help_text="per indicator: id, code, name {en, sr-latn, sq}, definition, unit, baseline, "
+            'progress [{from, to, year, sex, target, achieved, share_of_target, withheld}]: one entry per period for everybody (sex ""), and one per sex the year has a target for',
+        ),
+    },
+)
+
+
+class IndicatorProgress(ReportsOnly, APIView):
+    """A programme's indicators: achieved against target per year (docs/api.md)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("programme", int, required=True),
+            OpenApiParameter("year", int, description="one year only (default: every year with a target)"),
+        ],
+        responses=INDICATORS_SCHEMA,
+    )
+    def get(self, request):
+        programme = indicators.programme_in_scope(
+            request.user, indicators.parse_programme(request.query_params)
+        )
+        year = indicators.parse_year(request.query_params)
+        periods = [indicators.year_period(year)] if year else None
+        rows = indicators.indicator_progress(request.user, programme, periods)
+        return Response(
+            {
+                "programme": programme.pk,
+                "min_group_size": None if reports.sees_small_groups(request.user) else reports.MIN_GROUP_SIZE,
+                "results": indicators.progress_json(rows),
+            }
+        )
+
+
+class DonorReportRequest(serializers.Serializer):
+    programme = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+    date_from = serializers.DateField(required=False, help_text="with date_to, instead of year")
+    date_to = serializers.DateField(required=False)
+    language = serializers.ChoiceField(choices=DonorReport.Language.choices, default="en")
+
+    def validate(self, data):
+        year, date_from, date_to = data.get("year"), data.get("date_from"), data.get("date_to")
+        if year and (date_from or date_to):
+            raise serializers.ValidationError("Give a year or date_from and date_to, not both.")
+        if year:
+            data["date_from"], data["date_to"] = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+        elif not (date_from and date_to):
+            raise serializers.ValidationError("Give a year, or date_from and date_to.")
+        return data
+
+
+def donor_report_json(report, request):
+    body = {
+        "id": report.pk,
+        "programme": report.programme_id,
+        "from": report.date_from.isoformat(),
+        "to": report.date_to.isoformat(),
+        "language": report.language,
+        "status": report.status,
+        "progress": report.progress,
+        "requested_at": report.requested_at.isoformat(),
+        "finished_at": report.finished_at.isoformat() if report.finished_at else None,
+        "min_group_size": report.min_group_size,
+        "files": {},
+    }
+    if report.status == DonorReport.Status.DONE:
+        base = request.build_absolute_uri(reverse("api:donor-report-download"))
+        body["files"] = {fmt: f"{base}?report={report.pk}&format={fmt}" for fmt in services.FORMATS}
+    return body
+
+
+class DonorReports(ReportsOnly, APIView):
+    """The donor period reports of the caller's programmes; POST asks for one (written in
+    the background: poll the list for its `status` and `progress`)."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        listed = services.donor_reports_for(request.user)[:50]
+        return Response({"results": [donor_report_json(report, request) for report in listed]})
+
+    @extend_schema(request=DonorReportRequest, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request):
+        serializer = DonorReportRequest(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        report = services.request_donor_report(
+            by=request.user,
+            programme_id=data["programme"],
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            language=data["language"],
+        )
+        return Response(donor_report_json(report, request), status=201)
+
+
+class DonorReportDownload(ReportsOnly, APIView):
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("report", int, required=True),
+            OpenApiParameter("format", str, enum=list(services.FORMATS)),
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, exports.XLSX_TYPE): OpenApiTypes.BINARY,
+        },
+    )
+    def get(self, request):
+        raw = str(request.query_params.get("report", ""))
+        report = (
+            services.donor_report_for(request.user, int(raw)) if raw.isdigit() and int(raw) < 2**31 else None
+        )
+        if report is None:
+            raise Http404
+        fmt = request.query_params.get("format", "pdf")
+        handle, content_type = services.download_donor_report(report=report, fmt=fmt, by=request.user)
+        name = f"donor-report-{report.programme_id}-{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}.{fmt}"
+        return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)

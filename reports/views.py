@@ -5,8 +5,11 @@ programme's budget, committed, delivered and left."""
 
 from urllib.parse import urlencode
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from applicants import roles
@@ -15,8 +18,10 @@ from core.errors import ServiceError, require
 from grants import permissions, selectors
 from grants.forms import DashboardFilterForm
 
-from . import charts
+from . import charts, indicators, services
 from . import figures as reports
+from .forms import DonorReportForm, ProgrammeForm
+from .models import DonorReport
 
 FIGURES = {
     "enterprises_supported": _("Enterprises supported"),
@@ -138,3 +143,91 @@ def _share(part, whole):
     if not whole:
         return 0
     return max(0, min(100, round(part * 100 / whole)))
+
+
+def _programme_choices(user):
+    return [
+        (p.pk, str(p.label_for(user))) for p in reports.reportable_programmes(user).order_by("name", "pk")
+    ]
+
+
+@role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR)
+def indicator_progress(request):
+    """A programme's indicators against their targets, year by year."""
+    user = request.user
+    require(reports.can_view_reports(user))
+    choices = _programme_choices(user)
+    form = ProgrammeForm(request.GET or None, programmes=choices)
+    rows, programme = [], None
+    if form.is_valid():
+        programme = indicators.programme_in_scope(user, form.cleaned_data["programme"])
+        rows = indicators.indicator_progress(user, programme)
+    return render(
+        request,
+        "reports/indicator_progress.html",
+        {
+            "form": form,
+            "programme": programme,
+            "programme_label": programme.label_for(user) if programme else "",
+            "indicators": rows,
+            "language": get_language(),
+            "min_group_size": None if reports.sees_small_groups(user) else reports.MIN_GROUP_SIZE,
+        },
+    )
+
+
+@role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR)
+def donor_reports(request):
+    """The donor reports of the user's programmes, how far each got, and a form to ask
+    for one (written in the background)."""
+    user = request.user
+    require(services.can_read_donor_reports(user))
+    choices = _programme_choices(user)
+    form = DonorReportForm(
+        request.POST or None, programmes=choices, initial={"language": get_language() or "en"}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.request_donor_report(
+                by=user,
+                programme_id=data["programme"],
+                date_from=data["date_from"],
+                date_to=data["date_to"],
+                language=data["language"],
+            )
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("The report is being written. This page shows how far it got."))
+            return redirect("donor-reports")
+    listed = list(services.donor_reports_for(user)[:50])
+    return render(
+        request,
+        "reports/donor_reports.html",
+        {
+            "form": form,
+            "reports": listed,
+            "working": any(
+                r.status in (DonorReport.Status.QUEUED, DonorReport.Status.RUNNING) for r in listed
+            ),
+        },
+    )
+
+
+@role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR)
+def donor_report_download(request):
+    """`?report=ID&format=xlsx|pdf`: a report that is ready, for those who may read it."""
+    user = request.user
+    require(services.can_read_donor_reports(user))
+    raw = request.GET.get("report", "")
+    report = services.donor_report_for(user, int(raw)) if raw.isdigit() and int(raw) < 2**31 else None
+    if report is None:
+        raise Http404
+    fmt = request.GET.get("format", "pdf")
+    try:
+        handle, content_type = services.download_donor_report(report=report, fmt=fmt, by=user)
+    except ServiceError as error:
+        return HttpResponseBadRequest(error.message)
+    name = f"donor-report-{report.programme_id}-{report.date_from:%Y%m%d}-{report.date_to:%Y%m%d}.{fmt}"
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)

@@ -738,6 +738,8 @@ SOURCES = [
     "assessments/certificates.py",
     "selection/services.py",
     "selection/minutes.py",
+    "reports/services.py",
+    "reports/generation.py",
     *sorted(
         str(p)
         for app in (*APPS, "privacy", "demo")

@@ -6,6 +6,7 @@ from applicants import roles
 
 from .small_numbers import PRIMARY, TOTAL, protect, threshold
 
+GROUPS = "groups"
 # The default of settings.SMALL_NUMBER_THRESHOLD (read through `threshold()`).
 MIN_GROUP_SIZE = 5
 SURVIVAL_FIGURES = (
@@ -66,7 +67,9 @@ def _positions(rows, complementary):
         return [(("row", i), ("alone", i)) for i in range(len(rows))], False
     if rows and len(rows[0].get("keys") or ()) == 2:
         return [tuple(("key", k) for k in row["keys"].values()) for row in rows], True
-    return [(("group", i), TOTAL) for i in range(len(rows))], False
+    # One column of groups (not TOTAL: protect() would then take every cell for a total
+    # and, on a tie, hide the whole, which the other reports publish, for a group).
+    return [(("group", i), GROUPS) for i in range(len(rows))], False
 
 
 def _cells(rows, positions, crossed, totals, counts):
@@ -78,8 +81,15 @@ def _cells(rows, positions, crossed, totals, counts):
             cells[(first, TOTAL)] = cells.get((first, TOTAL), 0) + cells[(first, second)]
             cells[(TOTAL, second)] = cells.get((TOTAL, second), 0) + cells[(first, second)]
     if totals is not None:
-        cells[(TOTAL, TOTAL)] = _size(totals, counts)
+        cells[_whole(positions)] = _size(totals, counts)
     return cells
+
+
+def _whole(positions):
+    """Where the total of the rows sits: below the column of one breakdown's groups."""
+    if positions and positions[0][1] == GROUPS:
+        return (TOTAL, GROUPS)
+    return (TOTAL, TOTAL)
 
 
 def withhold(rows, *, totals=None, complementary=False, limit=None):
@@ -99,7 +109,7 @@ def withhold(rows, *, totals=None, complementary=False, limit=None):
     positions, crossed = _positions(rows, complementary)
     placed = dict(zip(positions, rows, strict=True))
     if totals is not None:
-        placed[(TOTAL, TOTAL)] = totals
+        placed[_whole(positions)] = totals
     for counts, figures in WITHHELD_TOGETHER:
         hidden = protect(_cells(rows, positions, crossed, totals, counts), limit)
         for pos, kind in hidden.items():
