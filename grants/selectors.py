@@ -19,6 +19,7 @@ from core.money import cents
 
 from . import workflow
 from .models import (
+    CaseTransfer,
     Commitment,
     Delivery,
     DeliveryLine,
@@ -361,3 +362,18 @@ def asset_register(user):
         )
         .order_by("-delivery__delivered_on", "-delivery_id", "-id")
     )
+
+
+def transfers_for(user):
+    """Transfers of a case from or to the user's centres, for the staff who read
+    personal records there (officers, managers), newest first."""
+    if not user.is_authenticated:
+        return CaseTransfer.objects.none()
+    if user.is_superuser:
+        transfers = CaseTransfer.objects.all()
+    elif not roles.sees_personal_data(user):
+        return CaseTransfer.objects.none()
+    else:
+        centres = centre_scope(user)
+        transfers = CaseTransfer.objects.filter(Q(from_centre_id__in=centres) | Q(to_centre_id__in=centres))
+    return transfers.select_related("from_centre", "to_centre").order_by("-requested_at", "-id")

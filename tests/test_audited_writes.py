@@ -75,6 +75,7 @@ FACTS = {
     "grants.PurchaseOrder",
     "grants.HouseholdOverride",
     "grants.CooperativeMember",
+    "grants.CaseTransfer",
     "applicants.Applicant",
     "applicants.ApplicantSensitive",
     "applicants.DuplicateFlag",
@@ -641,6 +642,26 @@ def admin_reassign(world, during, client):
     form = {"assigned_officer": world.colleague.pk, "items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0"}
     with during():
         client.post(f"/admin/grants/grantapplication/{app.pk}/change/", form)
+
+
+@path
+def case_transfers(world, during):
+    from .factories import CentreFactory
+
+    home = CentreFactory(country=world.serbia, name="Integration Centre Kraljevo")
+    receiving = staff("field_officer", home, username="kraljevo-officer")
+    app_in(world, submitted=True)
+    other = ApplicantFactory(centre=world.centre)
+    with during():
+        services.transfer_case(applicant=world.person, to_centre=home, by=world.manager)
+        asked = services.request_transfer(
+            applicant_id=other.pk, date_of_birth=other.date_of_birth, to_centre=home, by=receiving
+        )
+        services.decline_transfer(transfer=asked, by=world.officer)
+        asked = services.request_transfer(
+            applicant_id=other.pk, date_of_birth=other.date_of_birth, to_centre=home, by=receiving
+        )
+        services.confirm_transfer(transfer=asked, by=world.officer)
 
 
 def run_path(name, world, request):

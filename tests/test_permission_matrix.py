@@ -35,7 +35,14 @@ from applicants import roles
 from applicants.tokens import issue_token
 from audit import trail
 from grants import transitions
-from grants.models import ContributionPayment, DeliveryLine, HouseholdOverride, PurchaseOrder, SupplierQuote
+from grants.models import (
+    CaseTransfer,
+    ContributionPayment,
+    DeliveryLine,
+    HouseholdOverride,
+    PurchaseOrder,
+    SupplierQuote,
+)
 from grants.workflow import State
 from selection.models import ReserveOffer
 
@@ -143,6 +150,14 @@ MATRIX = [
     (A + "report-budget", "GET", None, 401, "403", "403", "200", "200", "200"),
     (A + "report-budget-export", "GET", None, 401, "403", "403", "200", "200", "200"),
     (A + "report-ledger-export", "GET", None, 401, "403", "403", "200", "200", "403"),
+    # -- API: transfer of a case (a manager moves a person of the centre; a field officer
+    #    of the receiving centre asks, the sending centre confirms or declines); "transfer"
+    #    is a request to move the owner (R: another person of centre B) to the other centre
+    (A + "applicant-transfer", "POST", "person", 401, "404 404 404", "403 403 404", "403 201 404", "404 404", "404 404", "404 404"),
+    (A + "transfers", "GET", None, 401, "403", "200", "200", "403", "403", "403"),
+    (A + "transfers", "POST", "person", 401, "403 403 403", "400 400 201", "403 403 403", "403 403", "403 403", "403 403"),
+    (A + "transfer-confirm", "POST", "transfer", 401, "404 404 404", "403 200 403", "403 200 403", "404 404", "404 404", "404 404"),
+    (A + "transfer-decline", "POST", "transfer", 401, "404 404 404", "403 200 403", "403 200 403", "404 404", "404 404", "404 404"),
     # -- web: accounts and public pages
     ("healthz", "GET", None, 200, "200", "200", "200", "200", "200"),
     ("login", "GET", None, 200, "302", "302", "302", "302", "302"),
@@ -480,6 +495,7 @@ class Owned:
     call: object = None
     offer: object = None
     programme: object = None
+    transfer: object = None
 
 
 def build_owned(person, programme, *, officer, assessor, cohort):
@@ -591,6 +607,19 @@ class MatrixWorld:
             self.owned[key].flag = flags[person.centre_id]
             self.add_procurement(self.owned[key])
             self.owned[key].token = issue_token(user=person.user, device=f"phone of {key}")[0]
+        # A request to move each owner to the other centre, waiting for the sending centre
+        # (staff's own of themselves, to be refused as their own; the applicants' of another
+        # person at their centre, so that P and R themselves may still be moved or asked for).
+        for key, person in people.items():
+            at_a = person.centre_id == self.centre.pk
+            if key not in ("O", "M"):
+                person = ApplicantFactory(centre=person.centre, last_name="Moving")
+            self.owned[key].transfer = CaseTransfer.objects.create(
+                applicant=person,
+                from_centre=self.centre if at_a else self.other_centre,
+                to_centre=self.other_centre if at_a else self.centre,
+                requested_by=officer_b if at_a else colleague,
+            )
         # The programme's call has a committee of two external members; a reserve offer
         # waits in it.
         self.call = self.programme.calls.get()
@@ -776,6 +805,15 @@ def body_for(name, method, owned, world):
         }
     if name == "api:application-cost-reapprovals":
         return {"limit": "2000.00", "reason": "Prices rose (matrix test)."}
+    if name == "api:applicant-transfer":
+        return {"to_centre": world.other_centre.pk}
+    if name == "api:transfers":
+        person = owned.person
+        return {
+            "applicant": person.pk,
+            "date_of_birth": person.date_of_birth.isoformat(),
+            "to_centre": world.centre.pk,
+        }
     if name == "application-step":
         return {"transition": "submit", "comment": ""}
     if name == "application-reassign":
@@ -820,7 +858,7 @@ def body_for(name, method, owned, world):
 
 
 # Rows whose object goes in the request (body or query), not in the URL.
-OBJECT_IN_REQUEST = {"api:applications", "application-new"}
+OBJECT_IN_REQUEST = {"api:applications", "application-new", "api:transfers"}
 
 
 def url_for(name, obj_kind, owned, extra=None):
@@ -831,7 +869,7 @@ def url_for(name, obj_kind, owned, extra=None):
         kwargs["pk"] = owned.person.pk
     elif obj_kind in (
         "doc", "doc_sensitive", "visit", "cohort", "enrolled_cohort", "flag", "token", "payment", "supplier",
-        "quote", "order", "call", "offer", "programme",
+        "quote", "order", "call", "offer", "programme", "transfer",
     ):  # fmt: skip
         kwargs["pk"] = getattr(owned, obj_kind).pk
     else:

@@ -65,6 +65,7 @@ from .procurement import (
 )
 from .programmes import CommitteeResult, ListApprover, Programme, default_visit_months
 from .selection import HouseholdOverride
+from .transfers import CaseTransfer
 
 __all__ = [
     "IBAN_LENGTH_LIMIT",
@@ -78,6 +79,7 @@ __all__ = [
     "AuditEvent",
     "AuditText",
     "Call",
+    "CaseTransfer",
     "CallQuerySet",
     "Commitment",
     "ContributionPayment",
