@@ -15,7 +15,7 @@ from core.errors import NotAllowed, NotVisible
 
 from . import roles, services
 from .duplicates import DEFAULT_PURPOSE, ELSEWHERE_MESSAGE, PURPOSES, TooManyChecks, pending_flags_for
-from .models import Applicant, DuplicateFlag, IntegrationCentre, Language, TargetGroup
+from .models import Applicant, DuplicateFlag, IntegrationCentre, Language, ReferralPartner, TargetGroup
 from .selectors import applicants_for, centre_ids
 from .sensitivity import (
     assigned_officer_exists,
@@ -368,3 +368,28 @@ class DuplicateDecision(APIView):
             comment=data.validated_data.get("comment", ""),
         )
         return Response(DuplicateFlagSerializer(flag, context={"request": request}).data)
+
+
+class ReferralInSerializer(serializers.Serializer):
+    partner = serializers.IntegerField(
+        allow_null=True, help_text="A referral partner of the person's country; null clears."
+    )
+
+
+class ApplicantReferral(APIView):
+    @extend_schema(request=ReferralInSerializer, responses=ReferralInSerializer)
+    def put(self, request, pk):
+        """A field officer of the person's centre records which outside organisation
+        referred them (docs/permissions.md, "Referral partners")."""
+        applicant = applicants_for(request.user).filter(pk=pk).first()
+        if applicant is None:
+            raise NotVisible()
+        data = ReferralInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        partner = None
+        if data.validated_data["partner"] is not None:
+            partner = ReferralPartner.objects.filter(pk=data.validated_data["partner"]).first()
+            if partner is None:
+                raise serializers.ValidationError({"partner": ["No such partner."]})
+        applicant = services.record_referral(applicant=applicant, partner=partner, by=request.user)
+        return Response({"partner": applicant.referred_by_id})

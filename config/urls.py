@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from applicants import api as applicants_api
 from assessments import api as assessments_api
 from grants import api as grants_api
-from grants import api_procurement, contract_api, transfer_api
+from grants import api_procurement, contract_api, referral_api, transfer_api
 from grants import audit_api as grants_audit_api
 from grants import selection_api as grants_selection_api
 from privacy import views as privacy_views
@@ -30,6 +30,10 @@ api_v1 = [
     path(
         "applicants/<int:pk>/transfer/", transfer_api.ApplicantTransfer.as_view(), name="applicant-transfer"
     ),
+    path(
+        "applicants/<int:pk>/referral/", applicants_api.ApplicantReferral.as_view(), name="applicant-referral"
+    ),
+    path("referrals/", referral_api.ReferralList.as_view(), name="referrals"),
     path("transfers/", transfer_api.TransferListCreate.as_view(), name="transfers"),
     path("transfers/<int:pk>/confirm/", transfer_api.TransferConfirm.as_view(), name="transfer-confirm"),
     path("transfers/<int:pk>/decline/", transfer_api.TransferDecline.as_view(), name="transfer-decline"),

@@ -16,6 +16,7 @@ from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 
 from . import transitions
 from .models import DocumentKind, GrantApplication, ListApprover
+from .selectors import in_programme_scope
 from .workflow import State
 
 OWN_APPLICATION = _("You cannot act on your own application.")
@@ -70,7 +71,11 @@ def can_view_application(user, application):
         return NOT_VISIBLE
     # Staff first: the request knows their role and centres after one query, whereas
     # guardian asks the database about each object (twice).
-    if works_at_centre(user, application.centre_id) and user.has_perm("grants.view_grantapplication"):
+    if (
+        works_at_centre(user, application.centre_id)
+        and user.has_perm("grants.view_grantapplication")
+        and in_programme_scope(user, application)
+    ):
         return ALLOWED
     if is_own(user, application):
         return ALLOWED

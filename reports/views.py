@@ -35,7 +35,7 @@ BREAKDOWN_LABELS = {
 }
 
 
-@role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR)
+@role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR, roles.MNE_OFFICER)
 def dashboard(request):
     user = request.user
     require(reports.can_view_reports(user))

@@ -76,6 +76,7 @@ FACTS = {
     "grants.HouseholdOverride",
     "grants.CooperativeMember",
     "grants.CaseTransfer",
+    "grants.ProgrammeScope",
     "applicants.Applicant",
     "applicants.ApplicantSensitive",
     "applicants.DuplicateFlag",
@@ -112,6 +113,8 @@ NOT_FACTS = {
     "applicants.ApplicantUserObjectPermission": "the applicant's view of their own record, "
     "given with the registration, which is audited",
     "applicants.ApplicantGroupObjectPermission": "not used: roles are groups",
+    "applicants.ReferralPartner": "reference data (outside organisations and their accounts) set up by "
+    "superusers, like the centres; recording who referred a person is audited (referral_recorded)",
     "applicants.ConsentRecord": "itself the record of consent: written once with its time, "
     "wording and who recorded it, with the audited registration",
 }
@@ -662,6 +665,23 @@ def case_transfers(world, during):
             applicant_id=other.pk, date_of_birth=other.date_of_birth, to_centre=home, by=receiving
         )
         services.confirm_transfer(transfer=asked, by=world.officer)
+
+
+@path
+def programme_scopes(world, during):
+    with during():
+        services.set_programme_scope(user=world.auditor, donors=[world.programme.donor], by=None)
+        services.set_programme_scope(user=world.auditor, programmes=[world.programme.pk], by=None)
+
+
+@path
+def record_referral(world, during):
+    from applicants.models import ReferralPartner
+
+    partner = ReferralPartner.objects.create(name="Roma association Niš", country=world.serbia)
+    with during():
+        applicant_services.record_referral(applicant=world.person, partner=partner, by=world.officer)
+        applicant_services.record_referral(applicant=world.person, partner=None, by=world.officer)
 
 
 def run_path(name, world, request):

@@ -32,6 +32,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from applicants import roles
+from applicants.models import ReferralPartner
 from applicants.tokens import issue_token
 from audit import trail
 from grants import transitions
@@ -158,6 +159,10 @@ MATRIX = [
     (A + "transfers", "POST", "person", 401, "403 403 403", "400 400 201", "403 403 403", "403 403", "403 403", "403 403"),
     (A + "transfer-confirm", "POST", "transfer", 401, "404 404 404", "403 200 403", "403 200 403", "404 404", "404 404", "404 404"),
     (A + "transfer-decline", "POST", "transfer", 401, "404 404 404", "403 200 403", "403 200 403", "404 404", "404 404", "404 404"),
+    # -- API: referral partners (an officer records who referred the person; the
+    #    partner's own list: tests/test_referrals.py)
+    (A + "applicant-referral", "PUT", "person", 401, "404 404 404", "403 200 404", "403 403 404", "404 404", "404 404", "404 404"),
+    (A + "referrals", "GET", None, 401, "403", "403", "403", "403", "403", "403"),
     # -- web: accounts and public pages
     ("healthz", "GET", None, 200, "200", "200", "200", "200", "200"),
     ("login", "GET", None, 200, "302", "302", "302", "302", "302"),
@@ -632,6 +637,9 @@ class MatrixWorld:
         )
         for key in ("member", "chair", "outsider"):
             self.sessions[key] = verified_login(Client(), self.users[key]).cookies
+        self.users["mne"] = staff(roles.MNE_OFFICER, self.centre, username="m-mne")
+        self.referral_partner = ReferralPartner.objects.create(name="Matrix association", country=serbia)
+        self.sessions["mne"] = verified_login(Client(), self.users["mne"]).cookies
         for owned in self.owned.values():
             owned.call, owned.offer, owned.programme = self.call, offer, self.programme
         # A trail with names in it: the auditor must read it without them.
@@ -807,6 +815,8 @@ def body_for(name, method, owned, world):
         return {"limit": "2000.00", "reason": "Prices rose (matrix test)."}
     if name == "api:applicant-transfer":
         return {"to_centre": world.other_centre.pk}
+    if name == "api:applicant-referral":
+        return {"partner": world.referral_partner.pk}
     if name == "api:transfers":
         person = owned.person
         return {
@@ -1041,6 +1051,62 @@ def test_the_committee_role_sees_no_application_list_rows(mworld):
     client = api_client(mworld.users["member"])
     assert client.get(reverse("api:applications")).json()["count"] == 0
     assert client.get(reverse("api:applicants")).status_code == 403
+
+
+# The M&E officer (monitoring and evaluation, at centre A): visits and figures of the
+# grants of their centres, no step, no applicant record, document or sensitive fact.
+# Objects: P's (same centre) and R's (other centre).
+# fmt: off
+MNE_MATRIX = [
+    # (url name, method, object, same, other)
+    ("home", "GET", None, "302", "302"),
+    ("dashboard", "GET", None, "200", "200"),
+    ("inbox", "GET", None, "403", "403"),
+    ("approvals", "GET", None, "403", "403"),
+    ("applicant-list", "GET", None, "403", "403"),
+    ("application-detail", "GET", "follow_up", "200", "404"),
+    ("application-edit", "GET", "draft", "403", "404"),
+    ("visit-form", "GET", "visit", "403", "403"),
+    ("finance-budget", "GET", None, "403", "403"),
+    ("audit-trail", "GET", None, "403", "403"),
+    (A + "applications", "GET", None, "200", "200"),
+    (A + "application", "GET", "follow_up", "200", "404"),
+    (A + "application-visits", "GET", "follow_up", "200", "404"),
+    (A + "visit-record", "POST", "visit", "403", "404"),
+    (A + "application-ledger", "GET", "approved_full", "403", "404"),
+    (A + "document-download", "GET", "doc", "403", "404"),
+    (A + "document-download", "GET", "doc_sensitive", "403", "404"),  # (the same answer as any document)
+    (A + "applicant", "GET", "person", "403", "403"),
+    (A + "applicants", "GET", None, "403", "403"),
+    (A + "approvals", "GET", None, "403", "403"),
+    (A + "audit-events", "GET", None, "403", "403"),
+    (A + "transfers", "GET", None, "403", "403"),
+    (A + "referrals", "GET", None, "403", "403"),
+    (A + "report-impact", "GET", None, "200", "200"),
+    (A + "report-budget", "GET", None, "200", "200"),
+    (A + "report-ledger-export", "GET", None, "403", "403"),
+    (A + "cohorts", "GET", None, "200", "200"),
+]
+# fmt: on
+
+
+def expand_mne():
+    for name, method, obj_kind, *answers in MNE_MATRIX:
+        for relation, expected in zip(("same", "other"), answers, strict=True):
+            if obj_kind is None and relation == "other":
+                continue
+            yield pytest.param(
+                name, method, obj_kind, relation, expected, id=f"{method} {name} {obj_kind} {relation}"
+            )
+
+
+@pytest.mark.parametrize(("name", "method", "obj_kind", "relation", "expected"), list(expand_mne()))
+def test_mne_matrix(mworld, name, method, obj_kind, relation, expected):
+    response = perform(name, method, obj_kind, "mne", relation, mworld)
+    assert meets(response, expected), (
+        f"mne ({relation}) {method} {name}: expected {expected}, got {response.status_code} "
+        f"{getattr(response, 'data', '') or response.get('Location', '')}"
+    )
 
 
 # ---- coverage: a new URL without a row fails ----------------------------------------

@@ -64,6 +64,7 @@ from .procurement import (
     normalised_iban,
 )
 from .programmes import CommitteeResult, ListApprover, Programme, default_visit_months
+from .scopes import ProgrammeScope
 from .selection import HouseholdOverride
 from .transfers import CaseTransfer
 
@@ -107,6 +108,7 @@ __all__ = [
     "ListApprover",
     "Notification",
     "Programme",
+    "ProgrammeScope",
     "RuleTiming",
     "contribution_expected",
     "contribution_of",

@@ -121,6 +121,8 @@ ACTION_LABELS = {
     "case_transfer_requested": _("Transfer to another centre requested"),
     "case_transferred": _("Case moved to another centre"),
     "case_transfer_declined": _("Transfer to another centre declined"),
+    "referral_recorded": _("Referring organisation recorded"),
+    "programme_scope_changed": _("Staff member narrowed to programmes or donors"),
     "household_override": _("Second grant in the household allowed"),
     "member_added": _("Cooperative member added"),
     "member_removed": _("Cooperative member removed"),
