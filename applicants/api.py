@@ -20,6 +20,7 @@ from .models import (
     DuplicateFlag,
     IntegrationCentre,
     Language,
+    ReferralPartner,
     Sex,
     TargetGroup,
     WashingtonGroupAnswer,
@@ -511,3 +512,28 @@ class ApplicantChannels(APIView):
         )
         applicant = applicants_for(request.user).select_related("centre", "sensitive").get(pk=pk)
         return Response(ApplicantDetailSerializer(applicant, context={"request": request}).data)
+
+
+class ReferralInSerializer(serializers.Serializer):
+    partner = serializers.IntegerField(
+        allow_null=True, help_text="A referral partner of the person's country; null clears."
+    )
+
+
+class ApplicantReferral(APIView):
+    @extend_schema(request=ReferralInSerializer, responses=ReferralInSerializer)
+    def put(self, request, pk):
+        """A field officer of the person's centre records which outside organisation
+        referred them (docs/permissions.md, "Referral partners")."""
+        applicant = applicants_for(request.user).filter(pk=pk).first()
+        if applicant is None:
+            raise NotVisible()
+        data = ReferralInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        partner = None
+        if data.validated_data["partner"] is not None:
+            partner = ReferralPartner.objects.filter(pk=data.validated_data["partner"]).first()
+            if partner is None:
+                raise serializers.ValidationError({"partner": ["No such partner."]})
+        applicant = services.record_referral(applicant=applicant, partner=partner, by=request.user)
+        return Response({"partner": applicant.referred_by_id})

@@ -104,6 +104,8 @@ class IntegrationCentre(models.Model):
             ("role_auditor", "Role: auditor"),
             ("role_procurement_officer", "Role: procurement officer"),
             ("role_committee_member", "Role: selection committee member"),
+            ("role_mne_officer", "Role: monitoring and evaluation officer"),
+            ("role_referral_partner", "Role: referral partner"),
         ]
 
     def __str__(self):
@@ -149,6 +151,27 @@ class StaffAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.centre}"
+
+
+class ReferralPartner(models.Model):
+    """An outside organisation that refers people to a centre (a Roma association, the
+    employment service, a centre for social work). Its accounts (`members`, with the
+    referral partner role) read what became of its own referrals and nothing else
+    (grants.referrals). Which partner referred a person may itself say something about
+    them (a Roma association): only staff who read the person's record see it."""
+
+    name = models.CharField(_("name"), max_length=200)
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="referral_partners")
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="referral_partners")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "name"], name="referral_partner_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class Applicant(models.Model):
@@ -217,6 +240,16 @@ class Applicant(models.Model):
     channels_recorded_at = models.DateTimeField(null=True, blank=True)
     channels_recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The outside organisation that referred the person, recorded by a field officer
+    # (applicants.services.record_referral).
+    referred_by = models.ForeignKey(
+        ReferralPartner,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+        verbose_name=_("referred by"),
     )
 
     class Meta:

@@ -24,6 +24,8 @@ FINANCE_OFFICER = "finance_officer"
 AUDITOR = "auditor"
 PROCUREMENT_OFFICER = "procurement_officer"
 COMMITTEE_MEMBER = "committee_member"
+MNE_OFFICER = "mne_officer"
+REFERRAL_PARTNER = "referral_partner"
 
 STAFF_ROLES = (
     FIELD_OFFICER,
@@ -32,6 +34,8 @@ STAFF_ROLES = (
     AUDITOR,
     PROCUREMENT_OFFICER,
     COMMITTEE_MEMBER,
+    MNE_OFFICER,
+    REFERRAL_PARTNER,
 )
 ALL_ROLES = (APPLICANT, *STAFF_ROLES)
 
@@ -44,6 +48,8 @@ GROUP_NAMES = {
     AUDITOR: "Auditors",
     PROCUREMENT_OFFICER: "Procurement officers",
     COMMITTEE_MEMBER: "Selection committee members",
+    MNE_OFFICER: "M&E officers",
+    REFERRAL_PARTNER: "Referral partners",
 }
 
 ROLE_PERMISSIONS = {
@@ -232,6 +238,24 @@ ROLE_PERMISSIONS = {
     COMMITTEE_MEMBER: [
         "applicants.role_committee_member",
         "selection.score_application",
+    ],
+    # monitoring and evaluation: the visits and the figures of the centres they work for
+    # (usually several), grants by number, business and state; no step of the workflow,
+    # no applicant records, documents or sensitive facts; public labels like finance
+    MNE_OFFICER: [
+        "applicants.role_mne_officer",
+        "applicants.view_integrationcentre",
+        "grants.view_programme",
+        "grants.view_grantapplication",
+        "grants.view_reports",
+        "assessments.view_trainingcohort",
+        "assessments.view_monitoringvisit",
+    ],
+    # an outside organisation (a Roma association, the employment service) that refers
+    # people to a centre: it reads what became of its own referrals (grants.referrals),
+    # without names, sensitive facts or anything else
+    REFERRAL_PARTNER: [
+        "applicants.role_referral_partner",
     ],
 }
 

@@ -19,6 +19,7 @@ _CACHES = (
     "_user_perm_cache",
     "_group_perm_cache",
     "_assigned_applicants_cache",
+    "_programme_scope_cache",
 )
 
 

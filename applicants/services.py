@@ -498,3 +498,39 @@ def decide_duplicate(*, flag, decision, by, comment=""):
         },
     )
     return flag
+
+
+def can_record_referral(user, applicant):
+    """Which outside organisation referred the person: a field officer of their centre."""
+    if not user.is_authenticated or not (
+        roles.sees_personal_data(user) and applicant.centre_id in centre_ids(user)
+    ):
+        return NOT_VISIBLE
+    if not (roles.has_role(user, roles.FIELD_OFFICER) and user.has_perm("applicants.change_applicant")):
+        return Decision(False, _("Field officers record who referred a person."))
+    if applicant.user_id == user.pk:
+        return Decision(False, _("You cannot act on your own record."))
+    return ALLOWED
+
+
+@transaction.atomic
+def record_referral(*, applicant, partner, by):
+    """Record (or, with `partner` None, clear) the organisation that referred the person;
+    it then reads what became of the referral (grants.referrals)."""
+    applicant = Applicant.objects.select_for_update().select_related("centre").get(pk=applicant.pk)
+    require(can_record_referral(by, applicant))
+    if partner is not None and partner.country_id != applicant.centre.country_id:
+        raise _invalid("partner", _("Choose a partner of the person's country."))
+    previous = applicant.referred_by_id
+    new = partner.pk if partner is not None else None
+    if previous == new:
+        return applicant
+    applicant.referred_by_id = new
+    applicant.save(update_fields=["referred_by"])
+    trail.record(
+        action="referral_recorded",
+        actor=by,
+        applicant=applicant,
+        data={"before": {"referred_by": previous}, "after": {"referred_by": new}},
+    )
+    return applicant

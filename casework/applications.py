@@ -55,6 +55,7 @@ def home(request):
         (roles.PROGRAMME_MANAGER, "approvals"),
         (roles.FINANCE_OFFICER, "finance-budget"),
         (roles.AUDITOR, "dashboard"),
+        (roles.MNE_OFFICER, "dashboard"),
         (roles.PROCUREMENT_OFFICER, "procurement"),
         (roles.COMMITTEE_MEMBER, "selection-calls"),
         (roles.APPLICANT, "my-applications"),

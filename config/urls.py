@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from applicants import api as applicants_api
 from assessments import api as assessments_api
 from grants import api as grants_api
-from grants import api_procurement, contract_api
+from grants import api_procurement, contract_api, referral_api, transfer_api
 from grants import audit_api as grants_audit_api
 from grants import selection_api as grants_selection_api
 from integrations import api as integrations_api
@@ -37,6 +37,16 @@ api_v1 = [
         applicants_api.PossibleDuplicates.as_view(),
         name="applicant-possible-duplicates",
     ),
+    path(
+        "applicants/<int:pk>/transfer/", transfer_api.ApplicantTransfer.as_view(), name="applicant-transfer"
+    ),
+    path(
+        "applicants/<int:pk>/referral/", applicants_api.ApplicantReferral.as_view(), name="applicant-referral"
+    ),
+    path("referrals/", referral_api.ReferralList.as_view(), name="referrals"),
+    path("transfers/", transfer_api.TransferListCreate.as_view(), name="transfers"),
+    path("transfers/<int:pk>/confirm/", transfer_api.TransferConfirm.as_view(), name="transfer-confirm"),
+    path("transfers/<int:pk>/decline/", transfer_api.TransferDecline.as_view(), name="transfer-decline"),
     path("applicants/duplicates/", applicants_api.DuplicateFlagList.as_view(), name="applicant-duplicates"),
     path(
         "applicants/duplicates/<int:pk>/decision/",

@@ -15,8 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from applicants import roles
-from applicants.models import WG_DOMAINS, Country, IntegrationCentre, Sex
-from applicants.services import assign_staff, register_applicant
+from applicants.models import WG_DOMAINS, Country, IntegrationCentre, ReferralPartner, Sex
+from applicants.services import assign_staff, record_referral, register_applicant
 from assessments.models import RubricCriterion
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
 from grants import documents, selectors, services
@@ -289,9 +289,19 @@ def seed(stdout=None):
     assign_staff(user=officer, centre=nis)
     assign_staff(user=officer_prison, centre=sremska)
     assign_staff(user=officer2, centre=prizren)
-    for user in (manager, finance, auditor):
+    # Monitoring and evaluation across the centres; an auditor of one donor's programmes
+    # (docs/permissions.md, "Scopes by programme and donor").
+    mne = make_user("mne", roles.MNE_OFFICER, first_name="Ema", last_name="Evaluation")
+    donor_auditor = make_user("donor_auditor", roles.AUDITOR, first_name="Dora", last_name="Donor")
+    for user in (manager, finance, auditor, mne, donor_auditor):
         for centre in centres:
             assign_staff(user=user, centre=centre)
+    services.set_programme_scope(user=donor_auditor, donors=[resocialisation.donor])
+    # An outside organisation that refers people to the Niš centre; its account reads
+    # what became of its referrals (the first person registered below).
+    partner_user = make_user("partner", roles.REFERRAL_PARTNER, first_name="Rada", last_name="Partner")
+    roma_association = ReferralPartner.objects.create(name="Roma Association Niš", country=serbia)
+    roma_association.members.add(partner_user)
 
     applicant_user = make_user("applicant", roles.APPLICANT, first_name="Marko", last_name="Demić")
     applicant2_user = make_user("applicant2", roles.APPLICANT, first_name="Arta", last_name="Demaj")
@@ -337,6 +347,7 @@ def seed(stdout=None):
             },
         ),
     ]
+    record_referral(applicant=people[0], partner=roma_association, by=officer)
 
     def new_person(centre, officer_user, index):
         groups = ["former_inmate"] + (["socially_disadvantaged"] if index % 2 else [])
@@ -902,6 +913,9 @@ DEMO_LOGINS = [
     ("manager", "programme manager", "all centres"),
     ("finance", "finance officer", "all centres"),
     ("auditor", "auditor", "reports only"),
+    ("donor_auditor", "auditor of one donor", "the Federal Foreign Office's programme only"),
+    ("mne", "M&E officer", "visits and figures of all centres"),
+    ("partner", "referral partner", "the Roma Association Niš's referrals"),
     ("procurement", "procurement officer", "all centres"),
     ("procurement2", "procurement officer", "all centres"),
     ("committee", "committee member", "the spring selection call in Prizren (Kosovo)"),

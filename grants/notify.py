@@ -14,7 +14,7 @@ from applicants.services import opt_out_sms
 from audit.models import AuditEvent
 
 from . import sms, sms_provider, tasks
-from .models import Notification
+from .models import CaseTransfer, Notification
 
 log = logging.getLogger(__name__)
 
@@ -195,3 +195,44 @@ def sms_stop(*, phone):
         channel=Notification.Channel.SMS, phone=phone, status=Notification.Status.PENDING
     ).update(status=Notification.Status.FAILED, last_error="The person replied STOP.")
     return opted_out
+
+
+def render_case_transferred(transfer, language):
+    """(subject, body) telling the person that their case moved, in their language."""
+    with translation.override(language):
+        subject = _("Your case has moved to %(centre)s") % {"centre": transfer.to_centre.name}
+        lines = [
+            _(
+                "From now on %(centre)s looks after your case. Your open applications have moved "
+                "with you; a field officer there will contact you."
+            )
+            % {"centre": transfer.to_centre.name},
+            _("This message was sent automatically; for questions, contact your field officer."),
+        ]
+        return subject, "\n\n".join(lines)
+
+
+def case_transferred(transfer_id):
+    """Queue the person's email about their transfer; runs after commit, never raises."""
+    try:
+        return _queue_case_transferred(transfer_id)
+    except Exception:
+        log.exception("could not queue the notification of case transfer %s", transfer_id)
+        return None
+
+
+def _queue_case_transferred(transfer_id):
+    transfer = CaseTransfer.objects.select_related("applicant__user", "to_centre").get(pk=transfer_id)
+    applicant = transfer.applicant
+    email = applicant.email or getattr(applicant.user, "email", "")
+    if not email:
+        return None
+    subject, body = render_case_transferred(transfer, applicant.language)
+    return queue(
+        key=f"transfer:{transfer.pk}",
+        recipient=applicant.user,
+        email=email,
+        language=applicant.language,
+        subject=subject,
+        body=body,
+    )

@@ -16,6 +16,7 @@ from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 
 from . import transitions
 from .models import DocumentKind, GrantApplication, ListApprover
+from .selectors import in_programme_scope
 from .workflow import State
 
 OWN_APPLICATION = _("You cannot act on your own application.")
@@ -70,7 +71,11 @@ def can_view_application(user, application):
         return NOT_VISIBLE
     # Staff first: the request knows their role and centres after one query, whereas
     # guardian asks the database about each object (twice).
-    if works_at_centre(user, application.centre_id) and user.has_perm("grants.view_grantapplication"):
+    if (
+        works_at_centre(user, application.centre_id)
+        and user.has_perm("grants.view_grantapplication")
+        and in_programme_scope(user, application)
+    ):
         return ALLOWED
     if is_own(user, application):
         return ALLOWED
@@ -347,3 +352,88 @@ def can_read_audit_trail(user):
     ):
         return ALLOWED
     return Decision(False, _("Your role does not read the audit trail."))
+
+
+def transfer_destination_problem(applicant, to_centre):
+    """Why `applicant` cannot move to `to_centre`, or None. Programmes belong to a
+    country, so a case moves within its country."""
+    if to_centre.pk == applicant.centre_id:
+        return _("The person is already at this centre.")
+    if to_centre.country_id != applicant.centre.country_id:
+        return _("Choose a centre in the same country: the person's applications belong to its programmes.")
+    return None
+
+
+def _moves_cases(user):
+    return user.is_superuser or (
+        roles.has_role(user, roles.PROGRAMME_MANAGER) and user.has_perm("grants.change_grantapplication")
+    )
+
+
+def can_transfer_case(user, applicant):
+    """Move a person, with their open applications, to another centre at once: a
+    programme manager of the person's centre (docs/permissions.md, "Transfer of a case")."""
+    if not user.is_authenticated:
+        return NOT_VISIBLE
+    if not user.is_superuser and not (
+        roles.sees_personal_data(user) and works_at_centre(user, applicant.centre_id)
+    ):
+        return NOT_VISIBLE
+    if not _moves_cases(user):
+        return Decision(
+            False,
+            _(
+                "Only programme managers move a person to another centre; a field officer of the "
+                "receiving centre may ask for it."
+            ),
+        )
+    if applicant.user_id == user.pk:
+        return Decision(False, OWN_APPLICATION)
+    return ALLOWED
+
+
+def can_request_transfer(user, to_centre):
+    """Ask for a person to be moved to `to_centre`: a field officer who works there."""
+    if not user.is_authenticated:
+        return NOT_VISIBLE
+    if not (
+        roles.has_role(user, roles.FIELD_OFFICER)
+        and user.has_perm("grants.add_grantapplication")
+        and to_centre.pk in centre_ids(user)
+    ):
+        return Decision(
+            False, _("Field officers of the receiving centre ask for a person to be moved there.")
+        )
+    return ALLOWED
+
+
+def can_view_transfer(user, transfer):
+    """Staff who read personal records at the sending or the receiving centre."""
+    if not user.is_authenticated:
+        return NOT_VISIBLE
+    if user.is_superuser:
+        return ALLOWED
+    if roles.sees_personal_data(user) and (
+        works_at_centre(user, transfer.from_centre_id) or works_at_centre(user, transfer.to_centre_id)
+    ):
+        return ALLOWED
+    return NOT_VISIBLE
+
+
+def can_decide_transfer(user, transfer):
+    """Confirm or decline a requested transfer: a field officer or programme manager of
+    the sending centre, never the person themselves."""
+    seen = can_view_transfer(user, transfer)
+    if not seen:
+        return seen
+    if not user.is_superuser and not works_at_centre(user, transfer.from_centre_id):
+        return Decision(False, _("The sending centre confirms or declines a transfer."))
+    if not (
+        user.is_superuser
+        or roles.has_role(user, roles.PROGRAMME_MANAGER)
+        or roles.has_role(user, roles.FIELD_OFFICER)
+    ):
+        return Decision(False, _("The sending centre confirms or declines a transfer."))
+    if transfer.applicant.user_id == user.pk:
+        return Decision(False, OWN_APPLICATION)
+    return ALLOWED

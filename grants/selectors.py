@@ -6,7 +6,19 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models import (
+    BooleanField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -19,6 +31,7 @@ from core.money import cents
 
 from . import workflow
 from .models import (
+    CaseTransfer,
     Commitment,
     Delivery,
     DeliveryLine,
@@ -27,6 +40,7 @@ from .models import (
     GrantApplicationUserObjectPermission,
     Notification,
     Programme,
+    ProgrammeScope,
 )
 from .workflow import State
 
@@ -39,15 +53,74 @@ def own_application_ids(user):
     ).values("content_object_id")
 
 
+# Roles a superuser may narrow to programmes or donors (ProgrammeScope).
+SCOPED_ROLES = (roles.PROGRAMME_MANAGER, roles.AUDITOR, roles.MNE_OFFICER)
+
+
+def may_be_scoped(user):
+    return (
+        user.is_authenticated and not user.is_superuser and any(roles.has_role(user, r) for r in SCOPED_ROLES)
+    )
+
+
+def scoped_programmes(user):
+    """Subquery: the ids of the programmes the user's scope rows name, by id or donor."""
+    scopes = ProgrammeScope.objects.filter(user_id=user.pk)
+    return Programme.objects.filter(
+        Q(pk__in=scopes.filter(programme__isnull=False).values("programme_id"))
+        | Q(donor__in=scopes.exclude(donor="").values("donor"))
+    ).values("pk")
+
+
+def programme_scope_q(user, field="programme"):
+    """The condition a list adds for a user narrowed to programmes or donors: no scope
+    row at all, or `field` one of the scope's programmes. In the list's own query (no
+    query of its own); Q() for the roles that are never scoped."""
+    if not may_be_scoped(user):
+        return Q()
+    return Q(~Exists(ProgrammeScope.objects.filter(user_id=user.pk))) | Q(
+        **{f"{field}__in": scoped_programmes(user)}
+    )
+
+
+def programme_scope_ids(user):
+    """The programme ids a scoped user may read, or None (not scoped): for the checks of
+    one object. Read once per request and kept on the user object."""
+    if not may_be_scoped(user):
+        return None
+    if not hasattr(user, "_programme_scope_cache"):
+        if ProgrammeScope.objects.filter(user_id=user.pk).exists():
+            user._programme_scope_cache = frozenset(
+                Programme.objects.filter(pk__in=scoped_programmes(user)).values_list("pk", flat=True)
+            )
+        else:
+            user._programme_scope_cache = None
+    return user._programme_scope_cache
+
+
+def in_programme_scope(user, application):
+    """Whether `application` is of a programme the user may read. One loaded through
+    `applications_for` says so itself (`read_in_scope`), without a query."""
+    if getattr(application, "read_in_scope", False):
+        return True
+    ids = programme_scope_ids(user)
+    return ids is None or application.programme_id in ids
+
+
 def applications_for(user):
     """Applications the user may open: staff those of their centres (their role must
-    read applications), applicants their own."""
+    read applications) and, for a user narrowed to programmes or donors, of those
+    programmes; applicants their own."""
     if not user.is_authenticated:
         return GrantApplication.objects.none()
     if roles.is_staff_member(user):
         if not user.has_perm("grants.view_grantapplication"):
             return GrantApplication.objects.none()
-        return GrantApplication.objects.filter(centre_id__in=centre_scope(user))
+        applications = GrantApplication.objects.filter(centre_id__in=centre_scope(user))
+        if may_be_scoped(user):
+            # (the rows answer `in_programme_scope` themselves: no query per page for it)
+            applications = applications.filter(programme_scope_q(user)).annotate(read_in_scope=Value(True))
+        return applications
     return GrantApplication.objects.filter(pk__in=own_application_ids(user))
 
 
@@ -102,7 +175,9 @@ def programmes_for(user):
         return Programme.objects.none()
     if roles.is_staff_member(user):
         countries = IntegrationCentre.objects.filter(pk__in=centre_scope(user)).values("country_id")
-        return Programme.objects.filter(country_id__in=countries).select_related("country")
+        return Programme.objects.filter(
+            programme_scope_q(user, "pk"), country_id__in=countries
+        ).select_related("country")
     return (
         Programme.objects.filter(country__centres__applicants__user=user).select_related("country").distinct()
     )
@@ -122,17 +197,25 @@ def filter_choices(user):
 
     # Finance and the auditor choose by public labels (docs/permissions.md).
     public = roles.uses_public_labels(user)
-    rows = centres_for(user).values_list(
-        "pk",
-        "public_name" if public else "name",
-        "country__programmes__pk",
-        "country__programmes__public_name" if public else "country__programmes__name",
-        "country__programmes__currency",
+    # (whether each programme is in a scoped user's scope: in the same query)
+    scope_q = programme_scope_q(user, "country__programmes")
+    in_scope = ExpressionWrapper(scope_q, BooleanField()) if scope_q else Value(True)
+    rows = (
+        centres_for(user)
+        .annotate(in_scope=in_scope)
+        .values_list(
+            "pk",
+            "public_name" if public else "name",
+            "country__programmes__pk",
+            "country__programmes__public_name" if public else "country__programmes__name",
+            "country__programmes__currency",
+            "in_scope",
+        )
     )
     centres, programmes, currencies = {}, {}, {}
-    for centre_id, centre_name, programme_id, programme_name, currency in rows:
+    for centre_id, centre_name, programme_id, programme_name, currency, scoped_in in rows:
         centres[centre_id] = centre_name or str(IntegrationCentre(pk=centre_id).public_label)
-        if programme_id is not None:
+        if programme_id is not None and scoped_in:
             programmes[programme_id] = programme_name or str(Programme(pk=programme_id).public_label)
             currencies[programme_id] = currency
     remember_centre_ids(user, centres)
@@ -316,9 +399,17 @@ def audit_events_for(user):
     if not (roles.is_staff_member(user) and user.has_perm("grants.view_auditevent")):
         return AuditEvent.objects.none()
     centres = centre_scope(user)
+    # A user narrowed to programmes reads the events of those programmes' applications.
+    unscoped = Q()
+    if may_be_scoped(user):
+        unscoped = Q(~Exists(ProgrammeScope.objects.filter(user_id=user.pk)))
     return AuditEvent.objects.filter(
-        Q(application__isnull=False, application__centre_id__in=centres)
-        | Q(application__isnull=True, applicant__centre_id__in=centres)
+        Q(
+            programme_scope_q(user, "application__programme"),
+            application__isnull=False,
+            application__centre_id__in=centres,
+        )
+        | Q(unscoped, application__isnull=True, applicant__centre_id__in=centres)
     )
 
 
@@ -371,3 +462,18 @@ def sms_to(applicant, *, limit=20):
             "-created_at", "-id"
         )[:limit]
     )
+
+
+def transfers_for(user):
+    """Transfers of a case from or to the user's centres, for the staff who read
+    personal records there (officers, managers), newest first."""
+    if not user.is_authenticated:
+        return CaseTransfer.objects.none()
+    if user.is_superuser:
+        transfers = CaseTransfer.objects.all()
+    elif not roles.sees_personal_data(user):
+        return CaseTransfer.objects.none()
+    else:
+        centres = centre_scope(user)
+        transfers = CaseTransfer.objects.filter(Q(from_centre_id__in=centres) | Q(to_centre_id__in=centres))
+    return transfers.select_related("from_centre", "to_centre").order_by("-requested_at", "-id")

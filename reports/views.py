@@ -53,7 +53,7 @@ def _breakdown_choice(raw):
         return "programme"
 
 
-@role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR)
+@role_required(roles.PROGRAMME_MANAGER, roles.FINANCE_OFFICER, roles.AUDITOR, roles.MNE_OFFICER)
 def dashboard(request):
     user = request.user
     require(reports.can_view_reports(user))

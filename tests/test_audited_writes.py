@@ -75,6 +75,8 @@ FACTS = {
     "grants.PurchaseOrder",
     "grants.HouseholdOverride",
     "grants.CooperativeMember",
+    "grants.CaseTransfer",
+    "grants.ProgrammeScope",
     "applicants.Applicant",
     "applicants.ApplicantSensitive",
     "applicants.DuplicateFlag",
@@ -113,6 +115,8 @@ NOT_FACTS = {
     "applicants.ApplicantGroupObjectPermission": "not used: roles are groups",
     "applicants.StaffProfile": "a staff member's own phone for reminders, set in the admin (its log "
     "keeps the change); an opt-out by STOP is audited (contact_channels_changed)",
+    "applicants.ReferralPartner": "reference data (outside organisations and their accounts) set up by "
+    "superusers, like the centres; recording who referred a person is audited (referral_recorded)",
     "applicants.ConsentRecord": "itself the record of consent: written once with its time, "
     "wording and who recorded it, with the audited registration",
 }
@@ -643,6 +647,43 @@ def admin_reassign(world, during, client):
     form = {"assigned_officer": world.colleague.pk, "items-TOTAL_FORMS": "0", "items-INITIAL_FORMS": "0"}
     with during():
         client.post(f"/admin/grants/grantapplication/{app.pk}/change/", form)
+
+
+@path
+def case_transfers(world, during):
+    from .factories import CentreFactory
+
+    home = CentreFactory(country=world.serbia, name="Integration Centre Kraljevo")
+    receiving = staff("field_officer", home, username="kraljevo-officer")
+    app_in(world, submitted=True)
+    other = ApplicantFactory(centre=world.centre)
+    with during():
+        services.transfer_case(applicant=world.person, to_centre=home, by=world.manager)
+        asked = services.request_transfer(
+            applicant_id=other.pk, date_of_birth=other.date_of_birth, to_centre=home, by=receiving
+        )
+        services.decline_transfer(transfer=asked, by=world.officer)
+        asked = services.request_transfer(
+            applicant_id=other.pk, date_of_birth=other.date_of_birth, to_centre=home, by=receiving
+        )
+        services.confirm_transfer(transfer=asked, by=world.officer)
+
+
+@path
+def programme_scopes(world, during):
+    with during():
+        services.set_programme_scope(user=world.auditor, donors=[world.programme.donor], by=None)
+        services.set_programme_scope(user=world.auditor, programmes=[world.programme.pk], by=None)
+
+
+@path
+def record_referral(world, during):
+    from applicants.models import ReferralPartner
+
+    partner = ReferralPartner.objects.create(name="Roma association Niš", country=world.serbia)
+    with during():
+        applicant_services.record_referral(applicant=world.person, partner=partner, by=world.officer)
+        applicant_services.record_referral(applicant=world.person, partner=None, by=world.officer)
 
 
 def run_path(name, world, request):

@@ -32,10 +32,18 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from applicants import roles
+from applicants.models import ReferralPartner
 from applicants.tokens import issue_token
 from audit import trail
 from grants import transitions
-from grants.models import ContributionPayment, DeliveryLine, HouseholdOverride, PurchaseOrder, SupplierQuote
+from grants.models import (
+    CaseTransfer,
+    ContributionPayment,
+    DeliveryLine,
+    HouseholdOverride,
+    PurchaseOrder,
+    SupplierQuote,
+)
 from grants.workflow import State
 from selection.models import ReserveOffer
 
@@ -163,6 +171,18 @@ MATRIX = [
     (A + "donor-reports", "POST", None, 401, "403", "403", "400", "400", "400"),
     (A + "donor-report-download", "GET", None, 401, "403", "403", "404", "404", "404"),
     (A + "report-ledger-export", "GET", None, 401, "403", "403", "200", "200", "403"),
+    # -- API: transfer of a case (a manager moves a person of the centre; a field officer
+    #    of the receiving centre asks, the sending centre confirms or declines); "transfer"
+    #    is a request to move the owner (R: another person of centre B) to the other centre
+    (A + "applicant-transfer", "POST", "person", 401, "404 404 404", "403 403 404", "403 201 404", "404 404", "404 404", "404 404"),
+    (A + "transfers", "GET", None, 401, "403", "200", "200", "403", "403", "403"),
+    (A + "transfers", "POST", "person", 401, "403 403 403", "400 400 201", "403 403 403", "403 403", "403 403", "403 403"),
+    (A + "transfer-confirm", "POST", "transfer", 401, "404 404 404", "403 200 403", "403 200 403", "404 404", "404 404", "404 404"),
+    (A + "transfer-decline", "POST", "transfer", 401, "404 404 404", "403 200 403", "403 200 403", "404 404", "404 404", "404 404"),
+    # -- API: referral partners (an officer records who referred the person; the
+    #    partner's own list: tests/test_referrals.py)
+    (A + "applicant-referral", "PUT", "person", 401, "404 404 404", "403 200 404", "403 403 404", "404 404", "404 404", "404 404"),
+    (A + "referrals", "GET", None, 401, "403", "403", "403", "403", "403", "403"),
     # -- web: accounts and public pages
     ("healthz", "GET", None, 200, "200", "200", "200", "200", "200"),
     ("login", "GET", None, 200, "302", "302", "302", "302", "302"),
@@ -532,6 +552,7 @@ class Owned:
     call: object = None
     offer: object = None
     programme: object = None
+    transfer: object = None
 
 
 def build_owned(person, programme, *, officer, assessor, cohort):
@@ -643,6 +664,19 @@ class MatrixWorld:
             self.owned[key].flag = flags[person.centre_id]
             self.add_procurement(self.owned[key])
             self.owned[key].token = issue_token(user=person.user, device=f"phone of {key}")[0]
+        # A request to move each owner to the other centre, waiting for the sending centre
+        # (staff's own of themselves, to be refused as their own; the applicants' of another
+        # person at their centre, so that P and R themselves may still be moved or asked for).
+        for key, person in people.items():
+            at_a = person.centre_id == self.centre.pk
+            if key not in ("O", "M"):
+                person = ApplicantFactory(centre=person.centre, last_name="Moving")
+            self.owned[key].transfer = CaseTransfer.objects.create(
+                applicant=person,
+                from_centre=self.centre if at_a else self.other_centre,
+                to_centre=self.other_centre if at_a else self.centre,
+                requested_by=officer_b if at_a else colleague,
+            )
         # The programme's call has a committee of two external members; a reserve offer
         # waits in it.
         self.call = self.programme.calls.get()
@@ -655,6 +689,9 @@ class MatrixWorld:
         )
         for key in ("member", "chair", "outsider"):
             self.sessions[key] = verified_login(Client(), self.users[key]).cookies
+        self.users["mne"] = staff(roles.MNE_OFFICER, self.centre, username="m-mne")
+        self.referral_partner = ReferralPartner.objects.create(name="Matrix association", country=serbia)
+        self.sessions["mne"] = verified_login(Client(), self.users["mne"]).cookies
         for owned in self.owned.values():
             owned.call, owned.offer, owned.programme = self.call, offer, self.programme
         # A trail with names in it: the auditor must read it without them.
@@ -833,6 +870,17 @@ def body_for(name, method, owned, world):
         }
     if name == "api:application-cost-reapprovals":
         return {"limit": "2000.00", "reason": "Prices rose (matrix test)."}
+    if name == "api:applicant-transfer":
+        return {"to_centre": world.other_centre.pk}
+    if name == "api:applicant-referral":
+        return {"partner": world.referral_partner.pk}
+    if name == "api:transfers":
+        person = owned.person
+        return {
+            "applicant": person.pk,
+            "date_of_birth": person.date_of_birth.isoformat(),
+            "to_centre": world.centre.pk,
+        }
     if name == "application-step":
         return {"transition": "submit", "comment": ""}
     if name == "api:applicant-channels":
@@ -881,7 +929,7 @@ def body_for(name, method, owned, world):
 
 
 # Rows whose object goes in the request (body or query), not in the URL.
-OBJECT_IN_REQUEST = {"api:applications", "application-new"}
+OBJECT_IN_REQUEST = {"api:applications", "application-new", "api:transfers"}
 
 
 def url_for(name, obj_kind, owned, extra=None):
@@ -894,7 +942,7 @@ def url_for(name, obj_kind, owned, extra=None):
         kwargs["pk"] = 424242  # a service account's endpoint: no person owns one
     elif obj_kind in (
         "doc", "doc_sensitive", "visit", "cohort", "enrolled_cohort", "flag", "token", "payment", "supplier",
-        "quote", "order", "call", "offer", "programme",
+        "quote", "order", "call", "offer", "programme", "transfer",
     ):  # fmt: skip
         kwargs["pk"] = getattr(owned, obj_kind).pk
     else:
@@ -1066,6 +1114,62 @@ def test_the_committee_role_sees_no_application_list_rows(mworld):
     client = api_client(mworld.users["member"])
     assert client.get(reverse("api:applications")).json()["count"] == 0
     assert client.get(reverse("api:applicants")).status_code == 403
+
+
+# The M&E officer (monitoring and evaluation, at centre A): visits and figures of the
+# grants of their centres, no step, no applicant record, document or sensitive fact.
+# Objects: P's (same centre) and R's (other centre).
+# fmt: off
+MNE_MATRIX = [
+    # (url name, method, object, same, other)
+    ("home", "GET", None, "302", "302"),
+    ("dashboard", "GET", None, "200", "200"),
+    ("inbox", "GET", None, "403", "403"),
+    ("approvals", "GET", None, "403", "403"),
+    ("applicant-list", "GET", None, "403", "403"),
+    ("application-detail", "GET", "follow_up", "200", "404"),
+    ("application-edit", "GET", "draft", "403", "404"),
+    ("visit-form", "GET", "visit", "403", "403"),
+    ("finance-budget", "GET", None, "403", "403"),
+    ("audit-trail", "GET", None, "403", "403"),
+    (A + "applications", "GET", None, "200", "200"),
+    (A + "application", "GET", "follow_up", "200", "404"),
+    (A + "application-visits", "GET", "follow_up", "200", "404"),
+    (A + "visit-record", "POST", "visit", "403", "404"),
+    (A + "application-ledger", "GET", "approved_full", "403", "404"),
+    (A + "document-download", "GET", "doc", "403", "404"),
+    (A + "document-download", "GET", "doc_sensitive", "403", "404"),  # (the same answer as any document)
+    (A + "applicant", "GET", "person", "403", "403"),
+    (A + "applicants", "GET", None, "403", "403"),
+    (A + "approvals", "GET", None, "403", "403"),
+    (A + "audit-events", "GET", None, "403", "403"),
+    (A + "transfers", "GET", None, "403", "403"),
+    (A + "referrals", "GET", None, "403", "403"),
+    (A + "report-impact", "GET", None, "200", "200"),
+    (A + "report-budget", "GET", None, "200", "200"),
+    (A + "report-ledger-export", "GET", None, "403", "403"),
+    (A + "cohorts", "GET", None, "200", "200"),
+]
+# fmt: on
+
+
+def expand_mne():
+    for name, method, obj_kind, *answers in MNE_MATRIX:
+        for relation, expected in zip(("same", "other"), answers, strict=True):
+            if obj_kind is None and relation == "other":
+                continue
+            yield pytest.param(
+                name, method, obj_kind, relation, expected, id=f"{method} {name} {obj_kind} {relation}"
+            )
+
+
+@pytest.mark.parametrize(("name", "method", "obj_kind", "relation", "expected"), list(expand_mne()))
+def test_mne_matrix(mworld, name, method, obj_kind, relation, expected):
+    response = perform(name, method, obj_kind, "mne", relation, mworld)
+    assert meets(response, expected), (
+        f"mne ({relation}) {method} {name}: expected {expected}, got {response.status_code} "
+        f"{getattr(response, 'data', '') or response.get('Location', '')}"
+    )
 
 
 # ---- coverage: a new URL without a row fails ----------------------------------------

@@ -64,7 +64,9 @@ from .procurement import (
     normalised_iban,
 )
 from .programmes import CommitteeResult, ListApprover, Programme, default_visit_months
+from .scopes import ProgrammeScope
 from .selection import HouseholdOverride
+from .transfers import CaseTransfer
 
 __all__ = [
     "IBAN_LENGTH_LIMIT",
@@ -78,6 +80,7 @@ __all__ = [
     "AuditEvent",
     "AuditText",
     "Call",
+    "CaseTransfer",
     "CallQuerySet",
     "Commitment",
     "ContributionPayment",
@@ -105,6 +108,7 @@ __all__ = [
     "ListApprover",
     "Notification",
     "Programme",
+    "ProgrammeScope",
     "RuleTiming",
     "contribution_expected",
     "contribution_of",

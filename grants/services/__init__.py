@@ -1,7 +1,8 @@
 """Writes of the grants app, in named parts: `applications` (drafts, transitions,
 reassignment), `finance` (exchange rates, deliveries), `contracts` (the grant contract,
 own contribution, registration), `programmes` (the admin's edits), `selection` (household
-overrides, reduced approvals) and `cooperatives` (members, registration). Each runs in one
+overrides, reduced approvals), `cooperatives` (members, registration) `transfers`
+(a person's case moving to another centre) and `scopes` (staff narrowed to programmes). Each runs in one
 transaction, checks the permission first and writes an audit event. Every function is
 importable from `grants.services`."""
 
@@ -46,7 +47,9 @@ from .finance import (
     record_delivery_lines,
 )
 from .programmes import PROGRAMME_FACTS, delete_programme, save_programme, save_programme_rows
+from .scopes import set_programme_scope
 from .selection import approve_reduced, record_household_override
+from .transfers import confirm_transfer, decline_transfer, request_transfer, transfer_case
 
 __all__ = [
     "add_member",
@@ -87,4 +90,9 @@ __all__ = [
     "take_transition",
     "unmet_rules",
     "update_draft",
+    "confirm_transfer",
+    "decline_transfer",
+    "request_transfer",
+    "transfer_case",
+    "set_programme_scope",
 ]

@@ -59,8 +59,11 @@ def can_export_lines(user):
 
 def reportable_applications(user):
     """Applications of the centres the user is assigned to (their ids, read once per
-    request: a short list plans better than the permission subquery)."""
-    return GrantApplication.objects.filter(centre_id__in=centre_scope(user))
+    request: a short list plans better than the permission subquery), and of the
+    programmes or donors a scoped user is narrowed to (grants.selectors.programme_scope_q)."""
+    return GrantApplication.objects.filter(
+        selectors.programme_scope_q(user), centre_id__in=centre_scope(user)
+    )
 
 
 def reportable_programmes(user):
