@@ -3,6 +3,8 @@
  *   instead of reloading the page; a ticked "remove" box hides its row.
  * - Equipment: the total is recalculated as you type and compared with the ceiling.
  * - Attendance sheet: "all present" ticks a session's column.
+ * - Disclosures marked data-open-wide (the workflow diagram) start open on wide screens;
+ *   on a phone they stay folded.
  */
 (function () {
   "use strict";
@@ -91,5 +93,8 @@
   });
 
   document.querySelectorAll("form[data-items-form]").forEach(updateTotal);
+  if (window.matchMedia && window.matchMedia("(min-width: 48em)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (details) { details.open = true; });
+  }
   document.documentElement.classList.add("js");
 })();
