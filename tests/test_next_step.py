@@ -236,6 +236,9 @@ def test_officer_in_training_is_sent_to_attendance_and_assessment(client, world)
     assert training["links"] == [reverse("cohort-detail", args=[cohort.pk]) + "#sheet-title"]
     assessment = blocker_with(panel, workflow.ASSESSMENT_RECOMMENDS.message)
     assert assessment["links"] == [reverse("assessment-form", args=[application.pk])]
+    # No assessment fails two rules: one blocker says both, with one link.
+    assert "There is no assessment yet." in assessment["text"]
+    assert len(panel.blockers) == 2
     assert panel.primary["href"] == training["links"][0]
     # Approval is the manager's.
     assert str(transitions.APPROVE.waiting) in panel.waiting
