@@ -32,6 +32,8 @@ TARGETS = {
     # Issue 18: the dashboard, and any breakdown of the impact report.
     "dashboard": {"median_ms": 200},
     "breakdown": {"median_ms": 150},
+    # Issue 17: the approvals queue page, possible-duplicate flag included.
+    "approvals": {"median_ms": 50},
 }
 PAGE_SIZE = 50
 
@@ -320,7 +322,13 @@ class Measurer:
         )
         queue = url_for(("approvals", ()))
         if queue:
-            self.page("approvals queue", queue, "manager", note="UI (assessments.selectors.approvals_ready)")
+            self.page(
+                "approvals queue",
+                queue,
+                "manager",
+                target=TARGETS["approvals"],
+                note="UI (assessments.selectors.approvals_page)",
+            )
         self.page(
             "approvals queue, API" if queue else "approvals queue",
             f"{api_list}?state=business_training",

@@ -3,6 +3,10 @@
  *   instead of reloading the page; a ticked "remove" box hides its row.
  * - Equipment: the total is recalculated as you type and compared with the ceiling.
  * - Attendance sheet: "all present" ticks a session's column.
+ * - After a failed submit the error summary takes the focus, so the page shows it and a
+ *   screen reader reads it (the summary is first in <main>; autofocus does it too).
+ * - Disclosures marked data-open-wide (the workflow diagram) start open on wide screens;
+ *   on a phone they stay folded.
  */
 (function () {
   "use strict";
@@ -91,5 +95,13 @@
   });
 
   document.querySelectorAll("form[data-items-form]").forEach(updateTotal);
+  var summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.focus();
+    summary.scrollIntoView({ block: "start" });
+  }
+  if (window.matchMedia && window.matchMedia("(min-width: 48em)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (details) { details.open = true; });
+  }
   document.documentElement.classList.add("js");
 })();
