@@ -76,6 +76,7 @@ class IntegrationCentre(models.Model):
             ("role_auditor", "Role: auditor"),
             ("role_procurement_officer", "Role: procurement officer"),
             ("role_committee_member", "Role: selection committee member"),
+            ("role_safeguarding_focal_point", "Role: safeguarding focal point"),
         ]
 
     def __str__(self):

@@ -23,6 +23,7 @@ FINANCE_OFFICER = "finance_officer"
 AUDITOR = "auditor"
 PROCUREMENT_OFFICER = "procurement_officer"
 COMMITTEE_MEMBER = "committee_member"
+SAFEGUARDING_FOCAL_POINT = "safeguarding_focal_point"
 
 STAFF_ROLES = (
     FIELD_OFFICER,
@@ -31,6 +32,7 @@ STAFF_ROLES = (
     AUDITOR,
     PROCUREMENT_OFFICER,
     COMMITTEE_MEMBER,
+    SAFEGUARDING_FOCAL_POINT,
 )
 ALL_ROLES = (APPLICANT, *STAFF_ROLES)
 
@@ -43,6 +45,7 @@ GROUP_NAMES = {
     AUDITOR: "Auditors",
     PROCUREMENT_OFFICER: "Procurement officers",
     COMMITTEE_MEMBER: "Selection committee members",
+    SAFEGUARDING_FOCAL_POINT: "Safeguarding focal points",
 }
 
 ROLE_PERMISSIONS = {
@@ -106,6 +109,9 @@ ROLE_PERMISSIONS = {
         "assessments.add_assessment",
         "assessments.view_monitoringvisit",
         "assessments.change_monitoringvisit",
+        # ordinary complaints of their centres, never those about themselves
+        # (complaints.permissions)
+        "complaints.view_complaint",
     ],
     # runs programmes and calls, approves or rejects (never their own assessment),
     # reassigns work; sees the centre's sensitive facts and may export personal data
@@ -155,6 +161,10 @@ ROLE_PERMISSIONS = {
         "assessments.view_trainingcohort",
         "assessments.view_assessment",
         "assessments.view_monitoringvisit",
+        # owns and answers the ordinary complaints of their centres, reads the register
+        "complaints.view_complaint",
+        "complaints.handle_complaint",
+        "complaints.view_complaint_register",
     ],
     # sees budgets, commitments and deliveries, records procurement and handover,
     # reconciles, exports donor reports; never criminal-record or ethnicity data
@@ -215,6 +225,8 @@ ROLE_PERMISSIONS = {
         "grants.view_programme",
         "grants.view_reports",
         "grants.view_auditevent",
+        # the register's counts, small ones withheld (complaints.selectors)
+        "complaints.view_complaint_register",
     ],
     # an external member of a call's selection committee: declares conflicts and scores
     # the applications of their committees' calls, nothing else (selection.permissions);
@@ -222,6 +234,16 @@ ROLE_PERMISSIONS = {
     COMMITTEE_MEMBER: [
         "applicants.role_committee_member",
         "selection.score_application",
+    ],
+    # the organisation's designated person for complaints of sexual misconduct or abuse of
+    # power: owns, answers and alone reads those cases (complaints.permissions), and none
+    # of the ordinary ones; no applicant records, no grants
+    SAFEGUARDING_FOCAL_POINT: [
+        "applicants.role_safeguarding_focal_point",
+        "complaints.view_complaint",
+        "complaints.handle_complaint",
+        "complaints.handle_safeguarding_complaint",
+        "complaints.view_complaint_register",
     ],
 }
 

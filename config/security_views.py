@@ -27,7 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applicants import roles
 from audit import trail
-from core.web import safe_next
+from core.web import client_ip, safe_next
 
 from .lockout import sign_in_completed
 
@@ -37,17 +37,6 @@ LOCKED_MESSAGE = gettext_lazy(
     "Too many failed sign-in attempts from this address: the account is locked here for "
     "%(minutes)s minutes. Ask your centre's administrator if you need in sooner."
 )
-
-
-def client_ip(request):
-    """The client's address for lockouts: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT
-    proxies the address the outermost trusted proxy saw (never a client-chosen entry)."""
-    count = settings.TRUSTED_PROXY_COUNT
-    if count:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-        if len(hops) >= count:
-            return hops[-count]
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def locked_out(request, original_response=None, credentials=None):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applicants import roles
 from applicants.roles import role_required
+from complaints.selectors import MIN_COUNT, complaint_register
 from core.errors import require
 from grants import permissions, selectors
 from grants.forms import DashboardFilterForm
@@ -89,6 +90,8 @@ def dashboard(request):
             "periods": periods,
             "min_group_size": None if reports.sees_small_groups(user) else reports.MIN_GROUP_SIZE,
             "any_withheld": any(row["withheld"] for row in [totals, *breakdown, *periods]),
+            "register": complaint_register(user, date_from=filters.date_from, date_to=filters.date_to),
+            "min_count": MIN_COUNT,
         },
     )
 
