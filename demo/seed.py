@@ -405,8 +405,8 @@ def seed(stdout=None):
 
 def seed_complaints(*, centre, manager, officer):
     """The safeguarding focal point, and three complaints at Niš: one from the public
-    form still to acknowledge, one by phone already resolved, one of misconduct for the
-    focal point alone."""
+    form still to acknowledge, one by phone (with a file) already resolved, one of
+    misconduct for the focal point alone."""
     focal = make_user("focal", roles.SAFEGUARDING_FOCAL_POINT, first_name="Sara", last_name="Focal")
     submit = complaint_services.submit_complaint
     submit(
@@ -425,6 +425,9 @@ def seed_complaints(*, centre, manager, officer):
         language="sr-latn",
         centre=centre,
         name="Caller (demo)",
+        attachment=SimpleUploadedFile(
+            "machine-photo-note.pdf", TINY_PDF + b"%complaint\n", "application/pdf"
+        ),
     )
     complaint_services.acknowledge_complaint(complaint=resolved, by=manager)
     complaint_services.resolve_complaint(
