@@ -22,9 +22,12 @@ from .models import Category
 
 def is_focal_point(user):
     """Members of the focal point's group only: a superuser holds every permission, so
-    `has_role` alone would show them these cases. Cached on the user for the request."""
+    `has_role` alone would show them these cases (their groups are asked, once per
+    request; anyone else's answer comes from the permissions already read)."""
     if not user.is_authenticated:
         return False
+    if not user.is_superuser:
+        return roles.has_role(user, roles.SAFEGUARDING_FOCAL_POINT)
     cached = getattr(user, "_focal_point_cache", None)
     if cached is None:
         cached = user.groups.filter(

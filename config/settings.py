@@ -456,6 +456,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SupplierStatusEnum": "grants.models.procurement.Supplier.Status",
         "PurchaseOrderStatusEnum": "grants.models.procurement.PurchaseOrder.Status",
+        "ComplaintStatusEnum": "complaints.models.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
