@@ -145,7 +145,9 @@ def submit_complaint(
 
 
 def _locked(complaint, by):
-    complaint = Complaint.objects.select_for_update().select_related("application").get(pk=complaint.pk)
+    complaint = (
+        Complaint.objects.select_for_update(of=("self",)).select_related("application").get(pk=complaint.pk)
+    )
     require(permissions.can_handle(by, complaint))
     return complaint
 
