@@ -106,6 +106,7 @@ class IntegrationCentre(models.Model):
             ("role_committee_member", "Role: selection committee member"),
             ("role_mne_officer", "Role: monitoring and evaluation officer"),
             ("role_referral_partner", "Role: referral partner"),
+            ("role_safeguarding_focal_point", "Role: safeguarding focal point"),
         ]
 
     def __str__(self):

@@ -26,6 +26,7 @@ PROCUREMENT_OFFICER = "procurement_officer"
 COMMITTEE_MEMBER = "committee_member"
 MNE_OFFICER = "mne_officer"
 REFERRAL_PARTNER = "referral_partner"
+SAFEGUARDING_FOCAL_POINT = "safeguarding_focal_point"
 
 STAFF_ROLES = (
     FIELD_OFFICER,
@@ -36,6 +37,7 @@ STAFF_ROLES = (
     COMMITTEE_MEMBER,
     MNE_OFFICER,
     REFERRAL_PARTNER,
+    SAFEGUARDING_FOCAL_POINT,
 )
 ALL_ROLES = (APPLICANT, *STAFF_ROLES)
 
@@ -50,6 +52,7 @@ GROUP_NAMES = {
     COMMITTEE_MEMBER: "Selection committee members",
     MNE_OFFICER: "M&E officers",
     REFERRAL_PARTNER: "Referral partners",
+    SAFEGUARDING_FOCAL_POINT: "Safeguarding focal points",
 }
 
 ROLE_PERMISSIONS = {
@@ -113,6 +116,9 @@ ROLE_PERMISSIONS = {
         "assessments.add_assessment",
         "assessments.view_monitoringvisit",
         "assessments.change_monitoringvisit",
+        # ordinary complaints of their centres, never those about themselves
+        # (complaints.permissions)
+        "complaints.view_complaint",
     ],
     # runs programmes and calls, approves or rejects (never their own assessment),
     # reassigns work; sees the centre's sensitive facts and may export personal data
@@ -171,6 +177,10 @@ ROLE_PERMISSIONS = {
         "assessments.view_trainingcohort",
         "assessments.view_assessment",
         "assessments.view_monitoringvisit",
+        # owns and answers the ordinary complaints of their centres, reads the register
+        "complaints.view_complaint",
+        "complaints.handle_complaint",
+        "complaints.view_complaint_register",
     ],
     # sees budgets, commitments and deliveries, records procurement and handover,
     # reconciles, exports donor reports; never criminal-record or ethnicity data
@@ -231,6 +241,8 @@ ROLE_PERMISSIONS = {
         "grants.view_programme",
         "grants.view_reports",
         "grants.view_auditevent",
+        # the register's counts, small ones withheld (complaints.selectors)
+        "complaints.view_complaint_register",
     ],
     # an external member of a call's selection committee: declares conflicts and scores
     # the applications of their committees' calls, nothing else (selection.permissions);
@@ -256,6 +268,16 @@ ROLE_PERMISSIONS = {
     # without names, sensitive facts or anything else
     REFERRAL_PARTNER: [
         "applicants.role_referral_partner",
+    ],
+    # the organisation's designated person for complaints of sexual misconduct or abuse of
+    # power: owns, answers and alone reads those cases (complaints.permissions), and none
+    # of the ordinary ones; no applicant records, no grants
+    SAFEGUARDING_FOCAL_POINT: [
+        "applicants.role_safeguarding_focal_point",
+        "complaints.view_complaint",
+        "complaints.handle_complaint",
+        "complaints.handle_safeguarding_complaint",
+        "complaints.view_complaint_register",
     ],
 }
 

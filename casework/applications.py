@@ -58,6 +58,7 @@ def home(request):
         (roles.MNE_OFFICER, "dashboard"),
         (roles.PROCUREMENT_OFFICER, "procurement"),
         (roles.COMMITTEE_MEMBER, "selection-calls"),
+        (roles.SAFEGUARDING_FOCAL_POINT, "complaint-list"),
         (roles.APPLICANT, "my-applications"),
     ):
         if roles.has_role(user, role):

@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "assessments",
     "selection",
     "integrations",
+    "complaints",
     "privacy",
     "casework",
     "reports",
@@ -207,6 +208,15 @@ ADDRESS_FAILURE_LIMIT = env_int("ADDRESS_FAILURE_LIMIT", 20)
 # registrations, too few to run a list of phone numbers through it.
 DUPLICATE_CHECKS_PER_WINDOW = env_int("DUPLICATE_CHECKS_PER_WINDOW", 60)
 DUPLICATE_CHECK_WINDOW = 3600
+# Complaints (docs/complaints.md): days to acknowledge and to resolve a case before it is
+# overdue and escalated; the public form's limits per client address and window, and the
+# least time (seconds) between showing the form and sending it.
+COMPLAINT_ACKNOWLEDGE_DAYS = env_int("COMPLAINT_ACKNOWLEDGE_DAYS", 5)
+COMPLAINT_RESOLVE_DAYS = env_int("COMPLAINT_RESOLVE_DAYS", 30)
+COMPLAINT_FORM_LIMIT = env_int("COMPLAINT_FORM_LIMIT", 5)
+COMPLAINT_FOLLOW_UP_LIMIT = env_int("COMPLAINT_FOLLOW_UP_LIMIT", 20)
+COMPLAINT_LIMIT_WINDOW = env_int("COMPLAINT_LIMIT_WINDOW", 3600)
+COMPLAINT_FORM_MIN_SECONDS = env_int("COMPLAINT_FORM_MIN_SECONDS", 5)
 # A monitoring visit may be recorded at most this many days before it is due; only
 # visits inside that window count in the survival and jobs figures (docs/reports.md).
 VISIT_EARLY_MARGIN_DAYS = env_int("VISIT_EARLY_MARGIN_DAYS", 30)
@@ -479,6 +489,7 @@ SPECTACULAR_SETTINGS = {
         "PurchaseOrderStatusEnum": "grants.models.procurement.PurchaseOrder.Status",
         "DonorReportLanguageEnum": "reports.models.DonorReport.Language",
         "LanguageEnum": "applicants.models.Language",
+        "ComplaintStatusEnum": "complaints.models.Status",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from applicants import api as applicants_api
 from assessments import api as assessments_api
+from complaints import api as complaints_api
 from grants import api as grants_api
 from grants import api_procurement, contract_api, referral_api, transfer_api
 from grants import audit_api as grants_audit_api
@@ -221,6 +222,8 @@ api_v1 = [
         selection_api.OfferDecision.as_view(),
         name="reserve-offer-decision",
     ),
+    path("complaints/", complaints_api.ComplaintList.as_view(), name="complaints"),
+    path("complaints/<int:pk>/", complaints_api.ComplaintDetail.as_view(), name="complaint"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
 ]
@@ -241,4 +244,5 @@ urlpatterns = [
     path("", include("grants.urls")),
     path("", include("reports.urls")),
     path("", include("selection.urls")),
+    path("", include("complaints.urls")),
 ]

@@ -10,6 +10,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 PAGE_SIZE = 50
 
 
+def client_ip(request):
+    """The client's address for lockouts and rate limits: REMOTE_ADDR, or behind
+    TRUSTED_PROXY_COUNT proxies the address the outermost trusted proxy saw (never a
+    client-chosen entry)."""
+    count = settings.TRUSTED_PROXY_COUNT
+    if count:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(hops) >= count:
+            return hops[-count]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def paginate(request, queryset, per_page=PAGE_SIZE):
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
@@ -80,15 +92,3 @@ def error_messages(exc):
     if rules:
         return [str(message) for _code, message in rules]
     return [str(exc.message)]
-
-
-def client_ip(request):
-    """The client's address for lockouts and allowed networks: REMOTE_ADDR, or behind
-    TRUSTED_PROXY_COUNT proxies the address the outermost trusted proxy saw (never a
-    client-chosen entry)."""
-    count = settings.TRUSTED_PROXY_COUNT
-    if count:
-        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
-        if len(hops) >= count:
-            return hops[-count]
-    return request.META.get("REMOTE_ADDR", "")

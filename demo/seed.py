@@ -19,6 +19,7 @@ from applicants.models import WG_DOMAINS, Country, IntegrationCentre, ReferralPa
 from applicants.services import assign_staff, record_referral, register_applicant
 from assessments.models import RubricCriterion
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
+from complaints import services as complaint_services
 from grants import documents, selectors, services
 from grants.models import Call, ExchangeRate, GrantApplication, Programme, Supplier
 from grants.services import procurement as buying
@@ -450,7 +451,48 @@ def seed(stdout=None):
     seed_procurement(centres=centres, finance=finance, programmes=(resocialisation, returnees), today=today)
     seed_selection(programme=returnees, centre=prizren, officer=officer2, manager=manager)
     register_possible_duplicate(officers)
+    seed_complaints(centre=nis, manager=manager, officer=officer)
     return True
+
+
+def seed_complaints(*, centre, manager, officer):
+    """The safeguarding focal point, and three complaints at Niš: one from the public
+    form still to acknowledge, one by phone (with a file) already resolved, one of
+    misconduct for the focal point alone."""
+    focal = make_user("focal", roles.SAFEGUARDING_FOCAL_POINT, first_name="Sara", last_name="Focal")
+    submit = complaint_services.submit_complaint
+    submit(
+        by=None,
+        channel="public_form",
+        category="delay",
+        description="I applied in spring and nobody has called me since.",
+        language="sr-latn",
+        centre=centre,
+    )
+    resolved, _code = submit(
+        by=officer,
+        channel="phone",
+        category="equipment",
+        description="The sewing machine delivered does not work.",
+        language="sr-latn",
+        centre=centre,
+        name="Caller (demo)",
+        attachment=SimpleUploadedFile(
+            "machine-photo-note.pdf", TINY_PDF + b"%complaint\n", "application/pdf"
+        ),
+    )
+    complaint_services.acknowledge_complaint(complaint=resolved, by=manager)
+    complaint_services.resolve_complaint(
+        complaint=resolved, by=manager, outcome="The supplier replaced the machine under warranty."
+    )
+    submit(
+        by=None,
+        channel="public_form",
+        category="safeguarding",
+        description="Demo case: read only by the safeguarding focal point.",
+        language="en",
+    )
+    return focal
 
 
 DEMO_SUPPLIERS = [
@@ -919,6 +961,7 @@ DEMO_LOGINS = [
     ("procurement", "procurement officer", "all centres"),
     ("procurement2", "procurement officer", "all centres"),
     ("committee", "committee member", "the spring selection call in Prizren (Kosovo)"),
+    ("focal", "safeguarding focal point", "complaints of sexual misconduct or abuse of power"),
 ]
 
 

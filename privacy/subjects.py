@@ -32,6 +32,8 @@ from applicants.sensitivity import SENSITIVE_FIELDS
 from assessments.models import Assessment, MonitoringVisit
 from audit import trail
 from audit.models import ERASED_TEXT, AuditEvent, AuditText
+from complaints.selectors import complaints_data
+from complaints.services import anonymise_complaints_of
 from core.errors import ServiceError
 from grants.documents import download_filename
 from grants.models import Commitment, Document, GrantApplication, Notification
@@ -139,6 +141,7 @@ def applicant_data(applicant):
             }
             for n in Notification.objects.filter(applicant=applicant).order_by("created_at", "id")
         ],
+        "complaints": complaints_data(applicant),
         "history": [
             {
                 "at": e.at,
@@ -400,6 +403,7 @@ def erase_applicant(*, applicant, by=None, reason):
         email="", phone="", subject=ERASED_TEXT, body=ERASED_TEXT, last_error="", delivery_detail=""
     )
 
+    anonymise_complaints_of(applicant=applicant, by=by, reason=_scrub(reason, identifiers))
     trail.record(
         action="applicant_pseudonymised",
         actor=by,

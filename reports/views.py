@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applicants import roles
 from applicants.roles import role_required
+from complaints.selectors import MIN_COUNT, complaint_register
 from core.errors import ServiceError, require
 from grants import permissions, selectors
 from grants.forms import DashboardFilterForm
@@ -117,6 +118,8 @@ def dashboard(request):
             "periods": periods,
             "min_group_size": None if reports.sees_small_groups(user) else reports.threshold(),
             "any_withheld": any(row["withheld"] for row in [totals, *breakdown, *periods]),
+            "register": complaint_register(user, date_from=filters.date_from, date_to=filters.date_to),
+            "min_count": MIN_COUNT,
         },
     )
 

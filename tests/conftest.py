@@ -35,6 +35,8 @@ def _isolated_services(settings, tmp_path):
     # The duplicate-check counters outlive a test in the cache, and ids are reused after
     # a rollback: only the tests of the limit (tests/test_disclosure.py) set a low one.
     settings.DUPLICATE_CHECKS_PER_WINDOW = 100_000
+    # Likewise the complaint form's limits per address (tests/test_complaints.py sets low ones).
+    settings.COMPLAINT_FORM_LIMIT = settings.COMPLAINT_FOLLOW_UP_LIMIT = 100_000
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
 

@@ -54,7 +54,7 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date.today()
-APPS = ("grants", "applicants", "assessments", "selection")
+APPS = ("grants", "applicants", "assessments", "selection", "complaints")
 
 FACTS = {
     "grants.Programme",
@@ -95,6 +95,9 @@ FACTS = {
     "selection.Scoring",
     "selection.ScoringLine",
     "selection.ReserveOffer",
+    "complaints.Complaint",
+    "complaints.ComplaintNote",
+    "complaints.ComplaintAttachment",
 }
 NOT_FACTS = {
     "grants.AuditEvent": "the trail itself",
@@ -686,6 +689,36 @@ def record_referral(world, during):
         applicant_services.record_referral(applicant=world.person, partner=None, by=world.officer)
 
 
+def complaint_submitted_answered_escalated_and_anonymised(world, during):
+    from complaints import services as complaint_services
+    from complaints.models import Complaint
+
+    upload = SimpleUploadedFile("letter.pdf", PDF_BYTES, content_type="application/pdf")
+    with during():
+        complaint, _code = complaint_services.submit_complaint(
+            by=None,
+            channel="public_form",
+            category="delay",
+            description="Nobody came.",
+            language="en",
+            centre=world.centre,
+            applicant=world.person,
+            attachment=upload,
+        )
+        complaint_services.acknowledge_complaint(complaint=complaint, by=world.manager)
+        complaint_services.add_note(complaint=complaint, by=world.manager, text="Called.")
+    late, _code = complaint_services.submit_complaint(
+        by=None, channel="letter", category="other", description="Late.", language="en", centre=world.centre
+    )
+    Complaint.objects.filter(pk=late.pk).update(
+        acknowledge_by=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    )
+    with during():
+        complaint_services.resolve_complaint(complaint=complaint, by=world.manager, outcome="Came.")
+        complaint_services.escalate_overdue()
+        complaint_services.anonymise_complaints_of(applicant=world.person, reason="Asked.")
+
+
 def run_path(name, world, request):
     recorder = Recorder()
     function = PATHS[name]
@@ -781,6 +814,7 @@ SOURCES = [
     "selection/minutes.py",
     "reports/services.py",
     "reports/generation.py",
+    "complaints/services.py",
     *sorted(
         str(p)
         for app in (*APPS, "privacy", "demo")

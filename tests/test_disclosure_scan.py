@@ -41,6 +41,7 @@ from rest_framework.views import APIView
 from applicants.models import Applicant, ApplicantSensitive, DuplicateFlag, IntegrationCentre, TargetGroup
 from applicants.role_setup import sync_role_groups
 from assessments.models import MonitoringVisit, TrainingCohort
+from complaints.models import Complaint, ComplaintAttachment
 from demo.seed import seed
 from grants.models import (
     Delivery,
@@ -80,10 +81,15 @@ POST_ONLY = {
     "application-cooperative",
     "application-member-add",
     "application-member-remove",
+    "complaint-acknowledge",
+    "complaint-note",
+    "complaint-resolve",
 }
 # What each URL's `pk` names, by the URL's name (the first match wins); anything else
 # is an application.
 PK_KINDS = (
+    ("complaint-attachment", ComplaintAttachment),
+    ("complaint", Complaint),
     ("document", Document),
     ("visit", MonitoringVisit),
     ("cohort", TrainingCohort),

@@ -177,7 +177,7 @@ def audit_actions_written():
     # Written under a name made at run time: the programme's admin inlines, and the
     # upgrade of the chain (a migration, which the scan leaves out).
     actions = set(transitions.NAMES) | {"programme_rubriccriterion_changed", "audit_chain_migrated"}
-    for package in ("applicants", "assessments", "config", "grants"):
+    for package in ("applicants", "assessments", "complaints", "config", "grants"):
         for path in (Path(settings.BASE_DIR) / package).rglob("*.py"):
             if "migrations" in path.parts:
                 continue

@@ -35,6 +35,8 @@ from applicants import roles
 from applicants.models import ReferralPartner
 from applicants.tokens import issue_token
 from audit import trail
+from complaints import abuse
+from complaints import services as complaint_services
 from grants import transitions
 from grants.models import (
     CaseTransfer,
@@ -694,6 +696,7 @@ class MatrixWorld:
         self.sessions["mne"] = verified_login(Client(), self.users["mne"]).cookies
         for owned in self.owned.values():
             owned.call, owned.offer, owned.programme = self.call, offer, self.programme
+        self.add_complaints()
         # A trail with names in it: the auditor must read it without them.
         own_draft = self.owned["P"].apps["draft"]
         trail.record(action="edit", actor=people["P"].user, application=own_draft, comment="Added the oven.")
@@ -704,6 +707,33 @@ class MatrixWorld:
             on_behalf_of=people["P"],
             comment=f"{people['P'].first_name} {people['P'].last_name} asked me to send it.",
         )
+
+    def add_complaints(self):
+        """The safeguarding focal point, and complaints: an ordinary one at each centre
+        (with a file), one of misconduct (with a file), and one about the staff conduct
+        of m-officer on an application assigned to them."""
+        self.users["focal"] = staff(roles.SAFEGUARDING_FOCAL_POINT, username="m-focal")
+        self.sessions["focal"] = verified_login(Client(), self.users["focal"]).cookies
+
+        def complaint(category, centre=None, **kwargs):
+            return complaint_services.submit_complaint(
+                by=None,
+                channel="public_form",
+                category=category,
+                description="Matrix complaint.",
+                language="en",
+                centre=centre or self.centre,
+                **kwargs,
+            )[0]
+
+        self.complaints = {
+            "complaint": complaint("delay", attachment=pdf_upload_file()),
+            "complaint_other": complaint("delay", self.other_centre),
+            "complaint_sea": complaint("safeguarding", attachment=pdf_upload_file()),
+            "complaint_self": complaint("staff_conduct", application=self.owned["P"].apps["draft"]),
+        }
+        self.complaints["attachment"] = self.complaints["complaint"].attachments.get()
+        self.complaints["attachment_sea"] = self.complaints["complaint_sea"].attachments.get()
 
     def add_procurement(self, owned):
         """A vetted supplier (one for all), a chosen quote of it for the approved grant's
@@ -779,6 +809,12 @@ def pdf_upload():
     upload = io.BytesIO(PDF_BYTES + b"% matrix upload\n")
     upload.name = "plan.pdf"
     return upload
+
+
+def pdf_upload_file():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("letter.pdf", PDF_BYTES + b"% complaint\n", content_type="application/pdf")
 
 
 def body_for(name, method, owned, world):
@@ -1172,6 +1208,120 @@ def test_mne_matrix(mworld, name, method, obj_kind, relation, expected):
     )
 
 
+# Complaints, with the safeguarding focal point's column. Objects: an ordinary complaint
+# at centre A (`complaint`, and its file `attachment`), one at centre B
+# (`complaint_other`), one of misconduct of a sexual nature or abuse of power at centre A
+# (`complaint_sea`, its file `attachment_sea`), and one about m-officer's conduct on an
+# application assigned to them (`complaint_self`).
+# fmt: off
+COMPLAINT_MATRIX = [
+    # (url name, method, object, anonymous, applicant, officer, manager, finance, auditor, procurement, focal)
+    ("complaint-new", "GET", None, "200", "200", "302", "302", "302", "302", "302", "302"),
+    ("complaint-new", "POST", None, "ok", "ok", "302", "302", "302", "302", "302", "302"),
+    ("complaint-follow-up", "GET", None, "200", "200", "200", "200", "200", "200", "200", "200"),
+    # (a wrong code: the same answer for everyone)
+    ("complaint-follow-up", "POST", None, "404", "404", "404", "404", "404", "404", "404", "404"),
+    ("complaint-record", "GET", None, "login", "403", "200", "200", "403", "403", "403", "200"),
+    ("complaint-record", "POST", None, "login", "403", "ok", "ok", "403", "403", "403", "ok"),
+    ("complaint-list", "GET", None, "login", "403", "200", "200", "403", "403", "403", "200"),
+    ("complaint-register", "GET", None, "login", "403", "403", "200", "403", "200", "403", "200"),
+    ("complaint-detail", "GET", "complaint", "login", "403", "200", "200", "403", "403", "403", "404"),
+    ("complaint-detail", "GET", "complaint_other", "login", "403", "404", "404", "403", "403", "403", "404"),
+    ("complaint-detail", "GET", "complaint_self", "login", "403", "404", "200", "403", "403", "403", "404"),
+    ("complaint-detail", "GET", "complaint_sea", "login", "403", "404", "404", "403", "403", "403", "200"),
+    ("complaint-acknowledge", "POST", "complaint", "login", "404", "403", "ok", "404", "404", "404", "404"),
+    ("complaint-acknowledge", "POST", "complaint_sea", "login", "404", "404", "404", "404", "404", "404", "ok"),
+    ("complaint-note", "POST", "complaint", "login", "404", "403", "ok", "404", "404", "404", "404"),
+    ("complaint-note", "POST", "complaint_sea", "login", "404", "404", "404", "404", "404", "404", "ok"),
+    ("complaint-resolve", "POST", "complaint", "login", "404", "403", "ok", "404", "404", "404", "404"),
+    ("complaint-resolve", "POST", "complaint_sea", "login", "404", "404", "404", "404", "404", "404", "ok"),
+    ("complaint-attachment", "GET", "attachment", "login", "404", "200", "200", "404", "404", "404", "404"),
+    ("complaint-attachment", "GET", "attachment_sea", "login", "404", "404", "404", "404", "404", "404", "200"),
+    (A + "complaints", "GET", None, "401", "403", "200", "200", "403", "403", "403", "200"),
+    (A + "complaint", "GET", "complaint", "401", "403", "200", "200", "403", "403", "403", "404"),
+    (A + "complaint", "GET", "complaint_self", "401", "403", "404", "200", "403", "403", "403", "404"),
+    (A + "complaint", "GET", "complaint_sea", "401", "403", "404", "404", "403", "403", "403", "200"),
+]
+# fmt: on
+COMPLAINT_ROLES = [
+    "anonymous",
+    "applicant",
+    "officer",
+    "manager",
+    "finance",
+    "auditor",
+    "procurement",
+    "focal",
+]
+
+
+def complaint_body(name, world):
+    if name == "complaint-new":
+        return {
+            "category": "delay",
+            "centre": world.centre.pk,
+            "description": "Matrix complaint.",
+            "website": "",
+            "started": abuse.form_token(now=0),
+        }
+    if name == "complaint-follow-up":
+        return {"reference": world.complaints["complaint"].reference, "code": "WRONGCODE"}
+    if name == "complaint-record":
+        return {
+            "channel": "phone",
+            "category": "other",
+            "centre": world.centre.pk,
+            "description": "By phone.",
+        }
+    if name == "complaint-note":
+        return {"text": "Matrix note."}
+    if name == "complaint-resolve":
+        return {"outcome": "Matrix outcome."}
+    return {}
+
+
+def perform_complaint(name, method, obj_kind, role, world):
+    user = None if role == "anonymous" else world.users[role]
+    url = reverse(name, kwargs={"pk": world.complaints[obj_kind].pk} if obj_kind else {})
+    if name.startswith("api:"):
+        return api_client(user).get(url)
+    client = web_client(world, role)
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, complaint_body(name, world))
+
+
+def expand_complaints():
+    for name, method, obj_kind, *answers in COMPLAINT_MATRIX:
+        for role, expected in zip(COMPLAINT_ROLES, answers, strict=True):
+            yield pytest.param(
+                name, method, obj_kind, role, expected, id=f"{method} {name} {obj_kind} {role}"
+            )
+
+
+@pytest.mark.parametrize(("name", "method", "obj_kind", "role", "expected"), list(expand_complaints()))
+def test_complaint_matrix(mworld, name, method, obj_kind, role, expected):
+    response = perform_complaint(name, method, obj_kind, role, mworld)
+    assert meets(response, expected), (
+        f"{role} {method} {name} {obj_kind}: expected {expected}, got {response.status_code} "
+        f"{getattr(response, 'data', '') or response.get('Location', '')}"
+    )
+
+
+def test_the_misconduct_category_is_closed_to_every_role_but_the_focal_point():
+    """Read from the table: on a misconduct case or its file, every cell but the focal
+    point's is a refusal."""
+    rows = [row for row in COMPLAINT_MATRIX if row[2] in ("complaint_sea", "attachment_sea")]
+    assert {row[0] for row in rows} >= {
+        "complaint-detail", "complaint-acknowledge", "complaint-note", "complaint-resolve",
+        "complaint-attachment", "api:complaint",
+    }  # fmt: skip
+    for name, method, _obj, *answers in rows:
+        cells = dict(zip(COMPLAINT_ROLES, answers, strict=True))
+        assert cells.pop("focal") in ("200", "ok"), name
+        assert all(value in ("login", "401", "403", "404") for value in cells.values()), (name, method, cells)
+
+
 # ---- coverage: a new URL without a row fails ----------------------------------------
 
 
@@ -1186,7 +1336,7 @@ def url_patterns(patterns=None, namespace=""):
 
 
 def test_every_url_has_a_row():
-    rows = {(name, method) for name, method, *_rest in MATRIX}
+    rows = {(name, method) for name, method, *_rest in [*MATRIX, *COMPLAINT_MATRIX]}
     rows |= {("api:application-transition", "POST")}
     named = {name for name, _method in rows}
     missing = []

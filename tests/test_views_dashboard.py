@@ -17,9 +17,10 @@ from .test_reports import more_centres_and_programmes
 pytestmark = pytest.mark.django_db
 
 # The dashboard's queries, whatever the data, the programmes, centres and quarters: 6
-# for the totals, 1 + 6 for the breakdown, 6 for the 8 quarters, and 7 for the session,
-# the user, the permissions and the filter form's choices.
-DASHBOARD_QUERIES = 26
+# for the totals, 1 + 6 for the breakdown, 6 for the 8 quarters, 7 for the session,
+# the user, the permissions and the filter form's choices, and 1 for the complaints
+# register.
+DASHBOARD_QUERIES = 27
 
 
 @pytest.fixture
@@ -146,8 +147,8 @@ class TestAuditorSeesOnlyTheDashboard:
             .split('<nav class="menu"')[1]
             .split("</nav>")[0]
         )
-        assert menu.count("<li>") == 3
-        for name in ("dashboard", "programme-list", "audit-trail"):
+        assert menu.count("<li>") == 4
+        for name in ("dashboard", "programme-list", "audit-trail", "complaint-register"):
             assert f'href="{reverse(name)}"' in menu
 
     @pytest.mark.parametrize(

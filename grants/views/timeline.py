@@ -142,6 +142,13 @@ ACTION_LABELS = {
     "member_removed": _("Cooperative member removed"),
     "members_changed": _("Cooperative members changed"),
     "cooperative_changed": _("Cooperative details changed"),
+    "complaint_received": _("Complaint received"),
+    "complaint_acknowledged": _("Complaint acknowledged"),
+    "complaint_note_added": _("Note added to a complaint"),
+    "complaint_resolved": _("Complaint resolved"),
+    "complaint_escalated": _("Overdue complaint escalated"),
+    "complaint_attachment_downloaded": _("Complaint file opened"),
+    "complaints_anonymised": _("Complaints anonymised"),
 }
 
 

@@ -1,9 +1,11 @@
 """manage.py apply_retention [--dry-run]: pseudonymise applicants whose grants ended more
-than RETENTION_DAYS ago. Run it daily (cron or a scheduled task)."""
+than RETENTION_DAYS ago, and anonymise complaints resolved that long ago. Run it daily
+(cron or a scheduled task)."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from complaints.services import apply_complaint_retention
 from privacy import subjects
 
 
@@ -20,3 +22,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{verb} {len(ids)} applicant(s) (retention {settings.RETENTION_DAYS} days): {listed}"
         )
+        if not dry_run:
+            self.stdout.write(f"Anonymised {apply_complaint_retention()} complaint(s) resolved before then.")
