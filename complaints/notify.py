@@ -1,9 +1,8 @@
 """Telling people about complaints, after commit, through the outbox (grants.notify).
 
 `tell_person` is the one call that tells the person who complained; `channel_for` is the
-one function that chooses how. Today that is e-mail (the address they gave, or their
-account's); the SMS channel plugs in here, in `channel_for`, and nowhere else. A person
-with no channel reads the same news on the public follow-up page with their reference
+one function that chooses how: a registered person's own channels (SMS or email), else
+the email or phone given on the form. A person with no channel reads the same news on the public follow-up page with their reference
 and code. Messages never quote the complaint itself: only its reference, its status and
 the outcome written for the person."""
 
@@ -14,24 +13,37 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from applicants import roles
+from applicants.normalise import InvalidPhone, normalise_phone
 from assessments.reminders import COUNTRY_LANGUAGES
-from grants.notify import queue
+from grants import sms
+from grants.notify import queue, queue_sms
 
 from .models import Category, Complaint
 
 log = logging.getLogger(__name__)
-EMAIL = "email"
+EMAIL, SMS = "email", "sms"
 RECEIVED, ACKNOWLEDGED, RESOLVED = "received", "acknowledged", "resolved"
 
 
 def channel_for(complaint):
-    """(channel, address) to reach the person, or (None, "")."""
-    email = complaint.email or getattr(getattr(complaint.applicant, "user", None), "email", "") or ""
-    if complaint.applicant is not None and not email:
-        email = complaint.applicant.email
+    """(channel, address) to reach the person, or (None, ""). A registered person is
+    reached the way they chose (their channels: SMS first when they accept it, as many
+    read no email); someone without an account by the email, else the phone, they gave."""
+    person = complaint.applicant
+    email = complaint.email or getattr(getattr(person, "user", None), "email", "") or ""
+    if person is not None:
+        email = email or person.email
+        if person.accepts_sms and person.phone:
+            return SMS, person.phone
+        if not person.accepts_email:
+            return None, ""
     if email:
         return EMAIL, email
-    return None, ""
+    try:
+        phone = normalise_phone(complaint.phone)
+    except InvalidPhone:
+        phone = ""
+    return (SMS, phone) if phone else (None, "")
 
 
 def render_for_person(complaint, kind):
@@ -62,6 +74,18 @@ def tell_person(complaint_id, kind):
         if channel is None:
             return None
         subject, body = render_for_person(complaint, kind)
+        if channel == SMS:
+            # Short: the first sentence (it names the reference), and the outcome when resolved.
+            paragraphs = body.split("\n\n")
+            text = " ".join(paragraphs[:2]) if kind == RESOLVED else paragraphs[0]
+            return queue_sms(
+                key=f"complaint-{kind}:{complaint.pk}",
+                recipient=getattr(complaint.applicant, "user", None),
+                applicant=complaint.applicant,
+                phone=address,
+                language=complaint.language,
+                text=sms.fit(text),
+            )
         return queue(
             key=f"complaint-{kind}:{complaint.pk}",
             recipient=getattr(complaint.applicant, "user", None),

@@ -403,3 +403,24 @@ def test_complaints_are_exported_erased_and_kept_no_longer_than_the_rest(world, 
     assert services.apply_complaint_retention(now=later) == 1
     old.refresh_from_db()
     assert old.email == "" and old.category == "delay" and old.resolved_at
+
+
+def test_a_person_who_reads_sms_is_told_by_sms(world, django_capture_on_commit_callbacks):
+    """A registered person who accepts SMS hears of their case by SMS (issue 20's channel),
+    someone on the public form with only a phone number too; the text names the reference
+    and, once resolved, the outcome."""
+    world.person.phone, world.person.accepts_sms = "+381641234567", True
+    world.person.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        mine, _ = complain(world, applicant=world.person, email="")
+        by_phone, _ = complain(world, email="", phone="064 765 4321")
+        services.acknowledge_complaint(complaint=mine, by=world.manager)
+        services.resolve_complaint(complaint=mine, by=world.manager, outcome="Delivered on Monday.")
+    sent = Notification.objects.filter(channel=Notification.Channel.SMS)
+    assert set(sent.values_list("phone", flat=True)) == {"+381641234567", "+381647654321"}
+    resolved = sent.get(key=f"complaint-resolved:{mine.pk}")
+    assert mine.reference in resolved.body and "Delivered on Monday." in resolved.body
+    assert resolved.segments >= 1
+    assert not Notification.objects.filter(
+        key__startswith="complaint-", channel=Notification.Channel.EMAIL, applicant=world.person
+    ).exists()
