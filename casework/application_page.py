@@ -43,6 +43,7 @@ from grants.workflow import State
 
 from . import cooperatives, selection
 from .applications import NEXT_STEP
+from .next_step import next_step
 
 # ---- the application page ----------------------------------------------------------------
 
@@ -160,6 +161,11 @@ def _detail_context(
             [application], Prefetch("visits", queryset=MonitoringVisit.objects.order_by("due_on", "id"))
         )
     context = _overview(user, application, own_view, transition_form, document_form, errors)
+    if document_form is None and request.GET.get("upload") in context["upload_kinds"]:
+        # A link to one kind of upload (the next-step panel's) chooses it in the form.
+        context["document_form"] = DocumentForm(
+            kinds=context["upload_kinds"], initial={"kind": request.GET["upload"]}
+        )
     context["approval_form"] = _approval_form(context["transitions"], application, approval_form)
     context.update(_certificate_section(user, application, enrolment))
     context.update(cooperatives.members_section(user, application))
@@ -167,6 +173,7 @@ def _detail_context(
     if own_view:
         context["timeline"] = timeline.for_applicant(events, user.pk)
         context["next_step"] = NEXT_STEP.get(application.state, "")
+        context["panel"] = next_step(application, user, context)
         return context
     context.update(_history_section(user, application, events))
     context.update(_sensitive_section(request, application))
@@ -175,6 +182,7 @@ def _detail_context(
     context.update(_contract_section(user, application))
     context.update(selection.household_section(user, application))
     context.update(_equipment_outcome_fields(user, application, context))
+    context["panel"] = next_step(application, user, context)
     return context
 
 
@@ -182,6 +190,7 @@ def _overview(user, application, own_view, transition_form, document_form, error
     kinds = _upload_kinds(user, application)
     transitions = _transition_rows(application, user)
     return {
+        "own_view": own_view,
         "application": application,
         "applicant": application.applicant,
         "programme": application.programme,

@@ -140,6 +140,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "applicants.context_processors.user_roles",
             ],
+            # The error summary of every page (base.html), from the lowest layer.
+            "libraries": {"error_summary": "core.error_summary"},
         },
     },
 ]

@@ -53,6 +53,9 @@ class Step:
     ends: bool = False
     # Changes a programme's committed amount: taken under the programme's row lock.
     budget: bool = False
+    # Steps on the way to a completed grant: the sentence the application page's next-step
+    # panel shows to everyone who is not the one to take it (casework.next_step).
+    waiting: str | None = None
     hooks: dict = field(default_factory=dict, compare=False, repr=False)
 
     def fsm(self):
@@ -96,6 +99,7 @@ SUBMIT = Step(
     ),
     owner=True,
     on_behalf=True,
+    waiting=_("Waiting for the applicant (or their field officer) to send the application."),
 )
 RETURN_FOR_CHANGES = Step(
     "return_for_changes",
@@ -116,6 +120,7 @@ ADMIT_TO_TRAINING = Step(
     diagram=_("admit to training"),
     history=_("Admitted to training"),
     guards=(wf.ENROLLED,),
+    waiting=_("Waiting for a field officer to admit the applicant to business training."),
 )
 APPROVE = Step(
     "approve",
@@ -136,6 +141,7 @@ APPROVE = Step(
     ),
     records_actor=True,
     budget=True,
+    waiting=_("Waiting for the approval by a programme manager."),
 )
 REJECT = Step(
     "reject",
@@ -190,6 +196,7 @@ RECORD_DELIVERY = Step(
         wf.HANDOVER_PROTOCOL,
     ),
     budget=True,
+    waiting=_("Waiting for finance or a field officer to confirm the delivery of the equipment."),
 )
 START_FOLLOW_UP = Step(
     "start_follow_up",
@@ -199,6 +206,7 @@ START_FOLLOW_UP = Step(
     button=_("Start follow-up visits"),
     diagram=_("start follow-up"),
     history=_("Follow-up started"),
+    waiting=_("Waiting for a field officer to start the follow-up visits."),
 )
 COMPLETE = Step(
     "complete",
@@ -209,6 +217,7 @@ COMPLETE = Step(
     diagram=_("complete"),
     history=_("Completed"),
     guards=(wf.LAST_VISIT_DONE,),
+    waiting=_("Waiting for a field officer to complete the grant."),
 )
 DISCONTINUE = Step(
     "discontinue",
@@ -241,6 +250,16 @@ STEPS = {
     )
 }
 NAMES = list(STEPS)
+
+# The way from a draft to a completed grant, one step from each state on it: what the
+# application page offers as the one primary action, and whom everyone else waits for.
+MAIN_PATH = (SUBMIT, ADMIT_TO_TRAINING, APPROVE, RECORD_DELIVERY, START_FOLLOW_UP, COMPLETE)
+_FORWARD = {source: step for step in MAIN_PATH for source in step.source}
+
+
+def forward(state):
+    """The main path's step out of `state`, or None once the application's path ended."""
+    return _FORWARD.get(state)
 
 
 def step(name):

@@ -83,17 +83,28 @@ class Rule:
         return f"Rule({self.code})"
 
 
+# The plan's fields a draft needs before it is sent, in the order of the form.
+REQUIRED_PLAN_FIELDS = (
+    "business_name",
+    "sector",
+    "activity",
+    "market",
+    "expected_monthly_revenue",
+    "expected_monthly_costs",
+)
+
+
+def _filled(value):
+    return value is not None and (str(value).strip() if isinstance(value, str) else True)
+
+
+def missing_required_fields(app):
+    """The required plan fields the draft leaves empty (the next-step panel links each)."""
+    return [name for name in REQUIRED_PLAN_FIELDS if not _filled(getattr(app, name))]
+
+
 def _required_fields(app):
-    return all(
-        [
-            app.business_name.strip(),
-            app.sector,
-            app.activity.strip(),
-            app.market.strip(),
-            app.expected_monthly_revenue is not None,
-            app.expected_monthly_costs is not None,
-        ]
-    )
+    return not missing_required_fields(app)
 
 
 def _has_items(app):

@@ -25,9 +25,10 @@ def _back(pk):
 
 
 def _refused(request, pk, errors):
+    # To the top of the page, where the error summary says what was refused.
     for message in errors:
         messages.error(request, message)
-    return _back(pk)
+    return redirect("application-detail", pk=pk)
 
 
 def _form_errors(form):

@@ -5,6 +5,10 @@
  * - Attendance sheet: "all present" ticks a session's column.
  * - Tables shown as cards on a phone (class "cards"): each cell without a data-label
  *   gets its column's header as one, so every value is shown with its name.
+ * - After a failed submit the error summary takes the focus, so the page shows it and a
+ *   screen reader reads it (the summary is first in <main>; autofocus does it too).
+ * - Disclosures marked data-open-wide (the workflow diagram) start open on wide screens;
+ *   on a phone they stay folded.
  */
 (function () {
   "use strict";
@@ -122,5 +126,13 @@
 
   document.querySelectorAll("table.cards").forEach(labelCells);
   document.querySelectorAll("form[data-items-form]").forEach(updateTotal);
+  var summary = document.getElementById("error-summary");
+  if (summary) {
+    summary.focus();
+    summary.scrollIntoView({ block: "start" });
+  }
+  if (window.matchMedia && window.matchMedia("(min-width: 48em)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (details) { details.open = true; });
+  }
   document.documentElement.classList.add("js");
 })();
