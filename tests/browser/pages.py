@@ -45,7 +45,8 @@ def shape(url):
     return re.sub(r"\d+", "N", url.partition("?")[0])
 
 
-def start_pages(user):
+def start_pages(user, states=None):
+    """Home, and an application page for each state the user can see (or each of `states`)."""
     from grants.selectors import applications_for
 
     if user is None:
@@ -54,7 +55,7 @@ def start_pages(user):
     if roles.is_staff_member(user):
         seen = set()
         for pk, state in applications_for(user).order_by("pk").values_list("pk", "state"):
-            if state not in seen:
+            if state not in seen and (states is None or state in states):
                 seen.add(state)
                 pages.append(reverse("application-detail", args=[pk]))
     return pages
@@ -68,11 +69,12 @@ def client_for(user):
     return client
 
 
-def reachable(user, *, limit=MAX_PAGES):
+def reachable(user, *, states=None, limit=MAX_PAGES):
     """Every page `user` reaches from their start pages, one per shape, at most `limit`;
-    application pages in each state are kept beside each other (they differ by state)."""
+    application pages in each state (or each of `states`) are kept beside each other:
+    they differ by state."""
     client = client_for(user)
-    start = start_pages(user)
+    start = start_pages(user, states)
     queue, seen, pages = deque(start), set(start), []
     shapes = {shape(url) for url in start if "/applications/" not in url}
     while queue and len(pages) < limit:
