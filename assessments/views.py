@@ -13,7 +13,7 @@ from applicants import roles
 from applicants.roles import role_required
 from applicants.selectors import centres_for
 from core.errors import ServiceError
-from core.web import error_messages, paginate
+from core.web import PAGE_SIZE, error_messages, page_number, paginate
 from grants import selectors as grant_selectors
 from grants.forms import TransitionForm
 from grants.views.common import visible_application
@@ -336,7 +336,9 @@ def approvals(request):
     each. The buttons post to the application's transition view, which applies every
     rule (four eyes, budget, pass mark) and comes back here."""
     user = request.user
-    page = paginate(request, selectors.approvals_ready(user))
+    # Not counted: counting checks the training rule of every application in training,
+    # the page only of those up to its last row (README "Performance").
+    page = selectors.approvals_page(user, page_number(request), per_page=PAGE_SIZE)
     for application in page:
         application.own_assessment = application.assessor_id == user.pk
         application.recommendation_label = RECOMMENDATIONS.get(application.recommendation, "")

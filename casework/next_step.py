@@ -8,7 +8,7 @@ user may do (the page context: `can_enrol`, `can_assess`, ...), so that the pane
 only what the page below offers too. The template only prints the result.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.urls import reverse
 from django.utils import formats
@@ -128,8 +128,22 @@ def next_step(application, user, page):
             waiting.append(sentence)
     if not may_take:
         waiting.append(str(step.waiting))
+    blockers = _merged(blockers)
     primary = next((Action(b.link, href=b.href) for b in blockers if b.fix), None)
     return NextStep(title=title, explanation=explanation, blockers=blockers, primary=primary, waiting=waiting)
+
+
+def _merged(blockers):
+    """Rules met in the same place (no assessment: neither a recommendation nor a score)
+    are one blocker with both sentences and one link."""
+    merged = {}
+    for blocker in blockers:
+        key = (blocker.href, blocker.link)
+        if key in merged:
+            merged[key] = replace(merged[key], text=f"{merged[key].text} {blocker.text}")
+        else:
+            merged[key] = blocker
+    return list(merged.values())
 
 
 def _page(application, anchor):

@@ -42,13 +42,18 @@ class UncountedPage:
         return self.number + 1
 
 
+def page_number(request):
+    """The `page` asked for, 1 for anything that is not a page number."""
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except (TypeError, ValueError):
+        return 1
+
+
 def paginate_uncounted(request, queryset, per_page=PAGE_SIZE):
     """A page of a list too long to count on every request (the audit trail: a million
     events): its rows and whether a next page exists, in one query, no COUNT."""
-    try:
-        number = max(1, int(request.GET.get("page", 1)))
-    except (TypeError, ValueError):
-        number = 1
+    number = page_number(request)
     start = (number - 1) * per_page
     rows = list(queryset[start : start + per_page + 1])
     return UncountedPage(rows[:per_page], number, has_next=len(rows) > per_page)

@@ -59,6 +59,7 @@ class Panel(HTMLParser):
             assert self.primary is None, "more than one primary action"
             self.primary = {"tag": tag, "label": "", "href": attrs.get("href"), "step": attrs.get("value")}
             self.primary["class"] = attrs.get("class", "")
+            self.primary["form"] = attrs.get("form")
             self._into = "primary"
         if tag == "a" and self._into == "blocker":
             self.blockers[-1]["links"].append(attrs["href"])
@@ -98,6 +99,8 @@ def panel_of(client, user, application):
     response = verified_login(client, user).get(reverse("application-detail", args=[application.pk]))
     assert response.status_code == 200
     html = response.content.decode()
+    if 'form="steps-form"' in html:
+        assert '<form method="post" action="' in html and 'id="steps-form"' in html
     assert html.count('data-testid="next-step"') == 1
     # At the top: before every other section of the page.
     assert html.index("<section", html.index("<main")) == html.index('<section class="next-step"')
@@ -149,6 +152,8 @@ def test_a_ready_draft_offers_send_as_the_primary_action(client, world):
     assert panel.primary["step"] == "submit"
     assert panel.primary["label"] == str(transitions.SUBMIT.button)
     assert "primary" in panel.primary["class"]
+    # It submits the steps form, with whatever comment was typed there.
+    assert panel.primary["form"] == "steps-form"
 
 
 def test_the_primary_action_takes_the_step(client, world):
@@ -231,6 +236,9 @@ def test_officer_in_training_is_sent_to_attendance_and_assessment(client, world)
     assert training["links"] == [reverse("cohort-detail", args=[cohort.pk]) + "#sheet-title"]
     assessment = blocker_with(panel, workflow.ASSESSMENT_RECOMMENDS.message)
     assert assessment["links"] == [reverse("assessment-form", args=[application.pk])]
+    # No assessment fails two rules: one blocker says both, with one link.
+    assert "There is no assessment yet." in assessment["text"]
+    assert len(panel.blockers) == 2
     assert panel.primary["href"] == training["links"][0]
     # Approval is the manager's.
     assert str(transitions.APPROVE.waiting) in panel.waiting

@@ -136,6 +136,60 @@ class TestApprovalsQueue:
         assert response.content.decode().count('name="transition" value="approve"') == 8
 
 
+class TestApprovalsPages:
+    """The queue is read a slice of applications in training at a time (selectors.
+    approvals_page): the pages hold the same rows, in the same order, as the one query."""
+
+    def make_queue(self, world, ready, waiting):
+        made = []
+        for i in range(ready + waiting):
+            made.append(
+                world.application(
+                    ready=i % 2 == 0 or i >= 2 * waiting,
+                    training=True,
+                    applicant=ApplicantFactory(centre=world.centre),
+                )
+            )
+        return made
+
+    def test_the_pages_are_the_queue_in_order(self, world):
+        from assessments import selectors
+
+        self.make_queue(world, ready=7, waiting=6)
+        expected = [a.pk for a in selectors.approvals_ready(world.manager)]
+        assert len(expected) == 7
+
+        pages = [selectors.approvals_page(world.manager, number, per_page=3) for number in (1, 2, 3, 4)]
+
+        assert [a.pk for page in pages for a in page] == expected
+        assert [page.has_next for page in pages] == [True, True, False, False]
+        assert [len(page) for page in pages] == [3, 3, 1, 0]
+
+    def test_a_slice_where_nothing_passes_is_skipped(self, world):
+        from assessments import selectors
+
+        # Twelve in training, not assessed, submitted first: the first slices hold none.
+        for _ in range(12):
+            world.application(training=True, applicant=ApplicantFactory(centre=world.centre))
+        last = world.application(ready=True, applicant=ApplicantFactory(centre=world.centre))
+
+        page = selectors.approvals_page(world.manager, 1, per_page=2)
+
+        assert [a.pk for a in page] == [last.pk]
+        assert not page.has_next
+
+    def test_the_page_links_to_the_next_without_counting(self, manager, world):
+        from assessments import selectors
+
+        self.make_queue(world, ready=3, waiting=0)
+        first = selectors.approvals_page(world.manager, 1, per_page=50)
+        assert len(first) == 3
+
+        body = manager.get(reverse("approvals") + "?page=2").content.decode()
+        assert "Nothing is waiting for approval." in body
+        assert manager.get(reverse("approvals") + "?page=x").status_code == 200
+
+
 class TestProgrammes:
     def test_it_lists_the_programmes_and_their_calls(self, manager, world):
         ProgrammeFactory(
