@@ -287,6 +287,19 @@ class TestTwoFactorInTheBrowser:
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/two-factor/")
 
+    def test_the_code_page_shows_no_menu_that_leads_back_to_it(self, world, client):
+        """Before the code every page sends the person back to the code page: its menu and
+        "Your devices" would only go round in a circle. "Log out" stays."""
+        TOTPDevice.objects.create(user=world.officer, name="phone", key=totp_key_hex(), confirmed=True)
+        client.force_login(world.officer)
+        page = client.get("/accounts/two-factor/").content.decode()
+        assert 'class="menu"' not in page
+        assert "/accounts/devices/" not in page
+        assert 'action="/accounts/logout/"' in page
+        client.post("/accounts/two-factor/", {"code": otp_now(), "next": "/"})
+        home = client.get("/", follow=True).content.decode()
+        assert 'class="menu"' in home and "/accounts/devices/" in home
+
     def test_logout_works_before_the_code(self, world, client):
         client.force_login(world.officer)
         response = client.post("/accounts/logout/")

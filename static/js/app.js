@@ -3,6 +3,8 @@
  *   instead of reloading the page; a ticked "remove" box hides its row.
  * - Equipment: the total is recalculated as you type and compared with the ceiling.
  * - Attendance sheet: "all present" ticks a session's column.
+ * - Tables shown as cards on a phone (class "cards"): each cell without a data-label
+ *   gets its column's header as one, so every value is shown with its name.
  * - After a failed submit the error summary takes the focus, so the page shows it and a
  *   screen reader reads it (the summary is first in <main>; autofocus does it too).
  * - Disclosures marked data-open-wide (the workflow diagram) start open on wide screens;
@@ -94,6 +96,35 @@
     if (form && form.hasAttribute("data-items-form")) { updateTotal(form); }
   });
 
+  function text(node) {
+    return node ? node.textContent.replace(/\s+/g, " ").trim() : "";
+  }
+
+  function labelCells(table) {
+    var head = table.tHead;
+    if (!head || !head.rows.length) { return; }
+    var labels = [];
+    Array.prototype.forEach.call(head.rows[head.rows.length - 1].cells, function (th) {
+      var label = text(th);
+      // A header that only names the column for screen readers ("Action") labels nothing.
+      if (label === text(th.querySelector(".sr-only"))) { label = ""; }
+      for (var i = 0; i < (th.colSpan || 1); i++) { labels.push(label); }
+    });
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          var label = labels[column];
+          if (cell.tagName === "TD" && label && cell.colSpan === 1 && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", label);
+          }
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  }
+
+  document.querySelectorAll("table.cards").forEach(labelCells);
   document.querySelectorAll("form[data-items-form]").forEach(updateTotal);
   var summary = document.getElementById("error-summary");
   if (summary) {

@@ -33,8 +33,7 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="module")
-def live_server():
+def start_live_server():
     """pytest-django's live server, started while MEDIA_URL names a path: the project sets
     MEDIA_URL = None (documents are only served through the permission-checked view), and
     Django's live-server thread cannot wrap a media handler around None. The path is never
@@ -42,7 +41,14 @@ def live_server():
     from pytest_django.live_server_helper import LiveServer
 
     with override_settings(MEDIA_URL="/__live-server-media__/"):
-        server = LiveServer(os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost")
+        return LiveServer(os.environ.get("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost")
+
+
+@pytest.fixture(scope="module")
+def live_server():
+    """Named live_server, pytest-django gives each test using it a transactional database
+    (emptied after the test)."""
+    server = start_live_server()
     yield server
     server.stop()
 

@@ -29,6 +29,29 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 360, "height": 740}
 TIMEOUT_MS = 10_000
 
+# What a person can click or type into, and where it lies left or right of the screen;
+# the first line says when the page itself scrolls sideways. The skip link is placed
+# off-screen on purpose and slides into view when it gets the keyboard focus.
+OFF_SCREEN = """() => {
+  const width = window.innerWidth;
+  const selector = "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button]";
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    if (el.classList.contains("skip")) { continue; }
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) { continue; }
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden" || style.display === "none") { continue; }
+    if (box.left < -0.5 || box.right > width + 0.5) {
+      const name = (el.innerText || el.value || el.name || el.getAttribute("aria-label") || "").trim().slice(0, 40);
+      out.push(`${el.tagName.toLowerCase()} "${name}" at x=${Math.round(box.left)}..${Math.round(box.right)}`);
+    }
+  }
+  const scroll = document.scrollingElement.scrollWidth;
+  if (scroll > width) { out.unshift(`the page scrolls sideways: ${scroll} px wide in ${width}`); }
+  return out;
+}"""
+
 
 def artifacts_dir():
     """Where screenshots go: $ARTIFACTS_DIR (CI prints it), ./artifacts by default."""
@@ -182,6 +205,11 @@ class Person:
     def horizontal_overflow(self):
         """Pixels the page is wider than the viewport (0 when nothing sticks out)."""
         return self.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+    def off_screen(self):
+        """What sticks out sideways: the clickable elements outside the screen's width,
+        and whether the page scrolls sideways (an empty list when nothing does)."""
+        return self.page.evaluate(OFF_SCREEN)
 
     def close(self):
         self.context.close()
