@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from core.errors import NotAllowed, NotVisible
 
 from . import roles, services
+from .consent import SPECIAL_PURPOSES
 from .duplicates import DEFAULT_PURPOSE, ELSEWHERE_MESSAGE, PURPOSES, TooManyChecks, pending_flags_for
 from .models import Applicant, DuplicateFlag, IntegrationCentre, Language, TargetGroup
 from .selectors import applicants_for, centre_ids
@@ -118,6 +119,11 @@ class ApplicantCreateSerializer(serializers.Serializer):
         choices=Language.choices, required=False, default=Language.SERBIAN_LATIN
     )
     consent_given = serializers.BooleanField()
+    # Each special category (prison, return, ethnicity, disability) has its own consent,
+    # given on paper; the facts of that category are refused without it.
+    special_consents = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(SPECIAL_PURPOSES)), required=False, default=list
+    )
     sensitive = SensitiveInSerializer(required=False)
 
     def validate_date_of_birth(self, value):

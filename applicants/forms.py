@@ -5,6 +5,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
+from .consent import ETHNICITY, PRISON, RETURN, special_wording
 from .models import Applicant, IntegrationCentre, Language, TargetGroup
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -36,6 +37,22 @@ class PersonForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["centre"].queryset = centres if centres is not None else IntegrationCentre.objects.all()
         self.fields["centre"].label_from_instance = lambda centre: f"{centre.name} ({centre.country.name})"
+
+    # The special-category consents this form asks, each its own optional tick box
+    # (`consent_<purpose>`), labelled with the wording the record keeps.
+    SPECIAL_CONSENTS = ()
+
+    def add_special_consents(self):
+        for purpose in self.SPECIAL_CONSENTS:
+            self.fields[f"consent_{purpose}"] = forms.BooleanField(
+                label=special_wording(purpose), required=False
+            )
+
+    def special_consent_fields(self):
+        return [self[f"consent_{purpose}"] for purpose in self.SPECIAL_CONSENTS]
+
+    def special_consents(self):
+        return {p for p in self.SPECIAL_CONSENTS if self.cleaned_data.get(f"consent_{p}")}
 
     def add_service_error(self, exc):
         """Put a ServiceError's message on the field it names, else on the form."""
@@ -86,9 +103,15 @@ class SignUpForm(PersonForm):
     ]
 
     LOGIN_FIELDS = ("password1", "password2", "consent")
+    SPECIAL_CONSENTS = (PRISON, RETURN)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_special_consents()
 
     def person_fields(self):
-        return [self[name] for name in self.fields if name not in self.LOGIN_FIELDS]
+        skip = {*self.LOGIN_FIELDS, *(f"consent_{p}" for p in self.SPECIAL_CONSENTS)}
+        return [self[name] for name in self.fields if name not in skip]
 
     def clean(self):
         data = super().clean()
@@ -160,9 +183,11 @@ class RegisterApplicantForm(PersonForm):
         "consent_given",
     ]
     SENSITIVE = ("returned_from", "return_date", "referral_institution", "release_month", "ethnicity")
+    SPECIAL_CONSENTS = (PRISON, RETURN, ETHNICITY)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.add_special_consents()
         self.fields["target_groups"].label = _("Target groups")
         self.fields["household_size"].label = _("People in the household")
         self.fields["dependants"].label = _("Dependants")
@@ -172,7 +197,8 @@ class RegisterApplicantForm(PersonForm):
         return value.replace(day=1) if value else value
 
     def ordinary_fields(self):
-        return [self[name] for name in self.fields if name not in self.SENSITIVE]
+        skip = {*self.SENSITIVE, *(f"consent_{p}" for p in self.SPECIAL_CONSENTS)}
+        return [self[name] for name in self.fields if name not in skip]
 
     def sensitive_fields(self):
         return [self[name] for name in self.SENSITIVE]

@@ -243,7 +243,12 @@ class ApplicantSensitive(models.Model):
 
 
 class ConsentRecord(models.Model):
+    """One consent of one person to one purpose under one wording (applicants.consent).
+    A new wording adds a record; the older one stays, with what was read then."""
+
     applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="consents")
+    # "general" (needed to register) or a special category (applicants.consent.PURPOSES).
+    purpose = models.CharField(max_length=30, default="general", db_default="general")
     wording = models.TextField()
     version = models.CharField(max_length=20)
     language = models.CharField(max_length=10, choices=Language)
@@ -251,13 +256,16 @@ class ConsentRecord(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Given on paper and recorded by an officer for the person.
+    on_behalf = models.BooleanField(default=False, db_default=False)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-given_at"]
+        indexes = [models.Index(fields=["applicant", "purpose"])]
 
     def __str__(self):
-        return f"consent {self.version} of applicant {self.applicant_id}"
+        return f"consent {self.purpose} {self.version} of applicant {self.applicant_id}"
 
 
 class DuplicateFlagQuerySet(models.QuerySet):

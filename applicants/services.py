@@ -8,6 +8,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
 from audit import trail
@@ -15,7 +16,7 @@ from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 from core.errors import NotAllowed, ServiceError, checked_text, require, too_long
 
 from . import roles
-from .consent import CONSENT_VERSION, consent_wording
+from .consent import CONSENT_VERSION, GENERAL, SPECIAL_PURPOSES, consent_wording, needed_purposes
 from .duplicates import (
     DEFAULT_PURPOSE,
     PURPOSES,
@@ -182,6 +183,7 @@ def register_applicant(
     language="sr-latn",
     household_ref="",
     consent_given=False,
+    special_consents=(),
     sensitive=None,
     user=None,
 ):
@@ -189,7 +191,10 @@ def register_applicant(
 
     Refuses without consent: nothing is stored before the person agreed. Possible
     duplicates are flagged (DuplicateFlag, pending) for an officer to decide, never
-    merged; they are also on the returned object as `possible_duplicates`."""
+    merged; they are also on the returned object as `possible_duplicates`.
+
+    Prison, return and ethnicity facts (the target group included) are stored only with
+    their own consent among `special_consents` (applicants.consent.SPECIAL_PURPOSES)."""
     if user is None or by is None or by.pk != user.pk:
         require(can_register(by, centre))
     values = clean_registration(
@@ -210,6 +215,11 @@ def register_applicant(
     )
     if not consent_given:
         raise _invalid("consent_given", _("The applicant's consent is needed before their data is stored."))
+    special_consents = set(special_consents or ())
+    if special_consents - set(SPECIAL_PURPOSES):
+        raise _invalid("special_consents", _("Unknown consent."))
+    sensitive = {k: v for k, v in (sensitive or {}).items() if k in SENSITIVE_FIELDS and v}
+    _require_special_consents(values["target_groups"], sensitive, special_consents)
     groups = values.pop("target_groups")
     applicant = Applicant(
         user=user, centre=centre, created_by=by, **values, **Applicant.target_group_flags(groups)
@@ -223,13 +233,14 @@ def register_applicant(
         national_id=applicant.national_id,
     )
     applicant.save()
-    sensitive = {k: v for k, v in (sensitive or {}).items() if k in SENSITIVE_FIELDS and v}
     if sensitive:
         ApplicantSensitive.objects.create(applicant=applicant, **sensitive)
     DuplicateFlag.objects.bulk_create(
         [DuplicateFlag(applicant=applicant, other=other, reasons=reasons) for other, reasons in duplicates]
     )
-    record_consent(applicant=applicant, by=by)
+    on_behalf = by is not None and by != user
+    for purpose in [GENERAL, *sorted(special_consents)]:
+        record_consent(applicant=applicant, by=by, purpose=purpose, on_behalf=on_behalf)
     if user is not None:
         assign_perm("applicants.view_applicant", user, applicant)
     trail.record(
@@ -237,7 +248,11 @@ def register_applicant(
         actor=by,
         applicant=applicant,
         on_behalf_of=applicant if by is not None and by != user else None,
-        data={"possible_duplicates": [o.pk for o, _r in duplicates], "sensitive_fields": sorted(sensitive)},
+        data={
+            "possible_duplicates": [o.pk for o, _r in duplicates],
+            "sensitive_fields": sorted(sensitive),
+            "consents": [GENERAL, *sorted(special_consents)],
+        },
     )
     applicant.possible_duplicates = duplicates
     return applicant
@@ -289,15 +304,44 @@ def check_possible_duplicates(
     return DuplicateCheck(here=here, elsewhere=elsewhere)
 
 
-def record_consent(*, applicant, by):
+SPECIAL_CONSENT_MISSING = {
+    "prison": (
+        "target_groups",
+        _lazy("Release from prison is only recorded with its own consent: tick it too."),
+    ),
+    "return": (
+        "target_groups",
+        _lazy("Return from abroad is only recorded with its own consent: tick it too."),
+    ),
+    "ethnicity": ("ethnicity", _lazy("Ethnicity is only recorded with its own consent: tick it too.")),
+    "disability": (
+        "special_consents",
+        _lazy("Disability is only recorded with its own consent: tick it too."),
+    ),
+}
+
+
+def _require_special_consents(target_groups, sensitive, given):
+    """ServiceError naming the field whose fact lacks its special consent."""
+    missing = sorted(needed_purposes(target_groups=target_groups, sensitive=sensitive) - set(given))
+    if missing:
+        purpose = missing[0]
+        field, message = SPECIAL_CONSENT_MISSING[purpose]
+        raise ServiceError(str(message), code="special_consent", details={field: [str(message)]})
+
+
+def record_consent(*, applicant, by, purpose=GENERAL, on_behalf=False):
+    """A consent record with the wording the person read, in their language."""
     with translation.override(applicant.language):
-        wording = consent_wording()
+        wording = consent_wording(purpose, applicant.centre.country.code)
     return ConsentRecord.objects.create(
         applicant=applicant,
+        purpose=purpose,
         wording=wording,
         version=CONSENT_VERSION,
         language=applicant.language,
         recorded_by=by,
+        on_behalf=on_behalf,
     )
 
 

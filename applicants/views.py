@@ -93,6 +93,7 @@ def _create_account(form, language):
         dependants=data["dependants"],
         language=language,
         consent_given=data["consent"],
+        special_consents=form.special_consents(),
     )
     return user
 
@@ -200,6 +201,7 @@ def register(request):
                         dependants=data["dependants"],
                         language=data["language"],
                         consent_given=data["consent_given"],
+                        special_consents=form.special_consents(),
                         sensitive=form.sensitive(),
                     )
                 except ServiceError as exc:

@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "config.middleware.StaffTwoFactorMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "privacy.consents.ConsentRenewalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -412,6 +413,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "grants@localhost")
 
 # Personal data of applicants whose grant ended is pseudonymised after this many days.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 365 * 10)
+# The organisation holding the applicants' data (the controller), named in the consent
+# text with how to reach it (applicants.consent).
+DATA_CONTROLLER_NAME = env_str("DATA_CONTROLLER_NAME", "The grant programme's organisation")
+DATA_CONTROLLER_CONTACT = env_str("DATA_CONTROLLER_CONTACT", DEFAULT_FROM_EMAIL)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

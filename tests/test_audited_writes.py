@@ -498,6 +498,7 @@ def register_applicant(world, during):
             target_groups=["former_inmate"],
             phone="+381641112233",
             consent_given=True,
+            special_consents=["prison"],
             sensitive={"referral_institution": "Probation office"},
         )
 
@@ -522,8 +523,8 @@ def assign_staff_command(world, during):
 def import_applicants_command(world, during, tmp_path):
     file = tmp_path / "people.csv"
     file.write_text(
-        "first_name,last_name,date_of_birth,phone,target_groups,consent_given,household_size,language\n"
-        "Ana,Jović,1990-01-02,,returnee,yes,2,sr-latn\n"
+        "first_name,last_name,date_of_birth,phone,target_groups,consent_given,household_size,language,special_consents\n"
+        "Ana,Jović,1990-01-02,,returnee,yes,2,sr-latn,return\n"
     )
     with during():
         call_command(

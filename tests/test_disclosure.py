@@ -333,6 +333,7 @@ class TestDuplicateCheck:
                 "household_size": 1,
                 "dependants": 0,
                 "consent_given": "on",
+                "consent_return": "on",
             },
         )
         assert page.status_code == 429
@@ -351,6 +352,7 @@ class TestDuplicateCheck:
                 "centre": world.centre.pk,
                 "target_groups": ["returnee"],
                 "consent_given": True,
+                "special_consents": ["return"],
             },
             format="json",
         )

@@ -707,6 +707,7 @@ def body_for(name, method, owned, world):
             "centre": world.centre.pk,
             "target_groups": ["returnee"],
             "consent_given": True,
+            "special_consents": ["return"],
         }
     if name == "api:applications":
         body = {"programme": world.programme.pk, "business_name": "Bakery", "sector": "food"}

@@ -89,6 +89,8 @@ ACTION_LABELS = {
     "certificate_issued": _("Training certificate issued"),
     "sensitive_viewed": _("Sensitive facts viewed"),
     "register_applicant": _("Person registered"),
+    "consent_given": _("Consent given"),
+    "consent_withdrawn": _("Consent withdrawn"),
     "duplicate_decided": _("Possible duplicate decided"),
     "applicants_imported": _("People imported"),
     "cohort_created": _("Training course created"),

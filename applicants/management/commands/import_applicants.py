@@ -7,7 +7,9 @@ first_name, last_name, date_of_birth (1990-03-02 or 02.03.1990), target_groups
 (returnee / former_inmate / socially_disadvantaged, several separated by ";"),
 consent_given (yes/no: the paper consent form is signed), and optionally phone,
 national_id, email, municipality, address, household_size, dependants, language
-(en, sr-latn, sq). Sensitive facts (referral, return details, ethnicity) are never
+(en, sr-latn, sq) and special_consents (prison / return / ethnicity / disability, several
+separated by ";": the separate consents signed on paper; a person imported as
+former_inmate needs "prison", as returnee "return"). Sensitive facts (referral, return details, ethnicity) are never
 imported from spreadsheets: officers enter them in the person's record.
 
 Every row goes through the same service as the form and the API. The import is all or
@@ -26,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.db import transaction
 from tqdm import tqdm
 
+from applicants.consent import SPECIAL_PURPOSES
 from applicants.models import IntegrationCentre, Language, TargetGroup
 from applicants.services import can_register, register_applicant
 from audit import trail
@@ -41,6 +44,7 @@ OPTIONAL = (
     "household_size",
     "dependants",
     "language",
+    "special_consents",
 )
 ALIASES = {
     "name": "first_name",
@@ -114,6 +118,21 @@ def parse_groups(value):
             )
         groups.append(code)
     return groups
+
+
+def parse_special_consents(value):
+    purposes = []
+    for part in re.split(r"[;,|/]+", cell_text(value)):
+        code = part.strip().lower()
+        if not code:
+            continue
+        if code not in SPECIAL_PURPOSES:
+            raise RowError(
+                "special_consents",
+                f"“{part.strip()}” is not a separate consent ({', '.join(sorted(SPECIAL_PURPOSES))}).",
+            )
+        purposes.append(code)
+    return purposes
 
 
 def parse_yes(value, field):
@@ -202,6 +221,7 @@ def registration_values(row):
         "household_size": parse_count(row.get("household_size"), "household_size", 1),
         "dependants": parse_count(row.get("dependants"), "dependants", 0),
         "language": parse_language(row.get("language")),
+        "special_consents": parse_special_consents(row.get("special_consents")),
     }
 
 
