@@ -17,7 +17,7 @@ from .roles import uses_public_labels
 
 class TargetGroup(models.TextChoices):
     RETURNEE = "returnee", _("Returnee")
-    FORMER_INMATE = "former_inmate", _("Former inmate")
+    FORMER_INMATE = "former_inmate", _("Person released from prison")
     SOCIALLY_DISADVANTAGED = "socially_disadvantaged", _("Socially disadvantaged")
 
 
@@ -141,7 +141,7 @@ class Applicant(models.Model):
     address = models.CharField(_("address"), max_length=255, blank=True)
     centre = models.ForeignKey(IntegrationCentre, on_delete=models.PROTECT, related_name="applicants")
     is_returnee = models.BooleanField(_("returnee"), default=False)
-    is_former_inmate = models.BooleanField(_("former inmate"), default=False)
+    is_former_inmate = models.BooleanField(_("released from prison"), default=False)
     is_socially_disadvantaged = models.BooleanField(_("socially disadvantaged"), default=False)
     household_size = models.PositiveSmallIntegerField(_("household size"), default=1)
     # A reference the officer records for people who live as one household at

@@ -8,7 +8,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
 from audit import trail
@@ -126,7 +126,10 @@ def clean_registration(
     if not groups or any(g not in TargetGroup.values for g in groups):
         raise _invalid(
             "target_groups",
-            _("Choose at least one target group: returnee, former inmate or socially disadvantaged."),
+            _(
+                "Choose at least one target group: returnee, person released from prison or socially "
+                "disadvantaged."
+            ),
         )
     try:
         phone = normalise_phone(phone, centre.country.code)
@@ -307,16 +310,16 @@ def check_possible_duplicates(
 SPECIAL_CONSENT_MISSING = {
     "prison": (
         "target_groups",
-        _lazy("Release from prison is only recorded with its own consent: tick it too."),
+        gettext_lazy("Release from prison is only recorded with its own consent: tick it too."),
     ),
     "return": (
         "target_groups",
-        _lazy("Return from abroad is only recorded with its own consent: tick it too."),
+        gettext_lazy("Return from abroad is only recorded with its own consent: tick it too."),
     ),
-    "ethnicity": ("ethnicity", _lazy("Ethnicity is only recorded with its own consent: tick it too.")),
+    "ethnicity": ("ethnicity", gettext_lazy("Ethnicity is only recorded with its own consent: tick it too.")),
     "disability": (
         "special_consents",
-        _lazy("Disability is only recorded with its own consent: tick it too."),
+        gettext_lazy("Disability is only recorded with its own consent: tick it too."),
     ),
 }
 

@@ -144,11 +144,11 @@ class TestPagesAndFiles:
     ):
         verified_login(client, world.finance)
         page = client.get(reverse("programme-list")).content.decode()
-        assert RELEASE not in page and "Former inmate" not in page
+        assert RELEASE not in page and "Person released from prison" not in page
         assert f"Programme {world.programme.pk}" in page
         verified_login(client, world.manager)
         page = client.get(reverse("programme-list")).content.decode()
-        assert RELEASE in page and "Former inmate" in page
+        assert RELEASE in page and "Person released from prison" in page
 
     def test_the_dashboard_filters_offer_finance_labels_only(self, client, world, prison_grant):
         verified_login(client, world.finance)
