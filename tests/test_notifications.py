@@ -55,7 +55,7 @@ class TestStateChanges:
                 "Your application has been submitted. A field officer will contact you.",
             ),
             ("sr-latn", "Vaša prijava", "Vaša prijava je podneta. Terenski službenik će vas kontaktirati."),
-            ("sq", "Aplikimi juaj", "Aplikimi juaj u dorëzua. Një zyrtar në terren do t'ju kontaktojë."),
+            ("sq", "Aplikimi juaj", "Aplikimi juaj u paraqit. Një punonjës në terren do t'ju kontaktojë."),
         ],
     )
     def test_the_applicant_is_told_in_their_language(
