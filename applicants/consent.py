@@ -60,7 +60,8 @@ SUPERVISORY_AUTHORITIES = {
 
 def controller():
     """(name, contact) of the organisation holding the data (settings.DATA_CONTROLLER_*)."""
-    return settings.DATA_CONTROLLER_NAME, settings.DATA_CONTROLLER_CONTACT
+    name = settings.DATA_CONTROLLER_NAME or _("The organisation running this grant programme")
+    return name, settings.DATA_CONTROLLER_CONTACT
 
 
 def _retention():

@@ -414,8 +414,9 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "grants@localhost")
 # Personal data of applicants whose grant ended is pseudonymised after this many days.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 365 * 10)
 # The organisation holding the applicants' data (the controller), named in the consent
-# text with how to reach it (applicants.consent).
-DATA_CONTROLLER_NAME = env_str("DATA_CONTROLLER_NAME", "The grant programme's organisation")
+# text with how to reach it (applicants.consent); unset, the text says "the
+# organisation running this grant programme" in the reader's language.
+DATA_CONTROLLER_NAME = env_str("DATA_CONTROLLER_NAME")
 DATA_CONTROLLER_CONTACT = env_str("DATA_CONTROLLER_CONTACT", DEFAULT_FROM_EMAIL)
 
 REST_FRAMEWORK = {
