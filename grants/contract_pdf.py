@@ -172,7 +172,7 @@ TEXT = {
             (
                 "Neni 2. Përdorimi i pajisjeve",
                 "Përfituesi i përdor pajisjet për biznesin e përmendur më sipër. Gjatë periudhës "
-                "së monitorimit prej {period} pas dorëzimit, përfituesi nuk i shet, nuk i "
+                "së monitorimit prej {period_count} muajsh pas dorëzimit, përfituesi nuk i shet, nuk i "
                 "jep me qira, nuk i dhuron dhe nuk i lë peng pajisjet.",
             ),
             (
@@ -256,6 +256,8 @@ def render(contract, *, signer_name=""):
         "amount": pdf.format_money(contract.approved_amount, language),
         "currency": currency,
         "period": pdf.months_phrase([max(months)] if months else [12], language),
+        # (Albanian says "prej 12 muajsh": the ablative, written beside the number)
+        "period_count": str(max(months)) if months else "12",
         "months": pdf.months_phrase(months, language),
     }
     fourth = _contribution(contract, text, language, currency)

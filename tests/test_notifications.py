@@ -54,7 +54,7 @@ class TestStateChanges:
                 "Your application",
                 "Your application has been submitted. A field officer will contact you.",
             ),
-            ("sr-latn", "Vaša prijava", "Vaša prijava je podneta. Terenski službenik će vas kontaktirati."),
+            ("sr-latn", "Vaša prijava", "Vaša prijava je podneta. Terenski saradnik će vas kontaktirati."),
             ("sq", "Aplikimi juaj", "Aplikimi juaj u paraqit. Një punonjës në terren do t'ju kontaktojë."),
         ],
     )
