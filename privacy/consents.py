@@ -77,7 +77,7 @@ def withdraw_consent(*, applicant, purpose, by):
             )
         setattr(applicant, flag, False)
         applicant.save(update_fields=[flag])
-    erased = [f for f in facts["fields"]]
+    erased = list(facts["fields"])
     if erased:
         ApplicantSensitive.objects.filter(applicant=applicant).update(
             **{f: ApplicantSensitive._meta.get_field(f).get_default() for f in erased}

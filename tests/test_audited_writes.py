@@ -733,6 +733,7 @@ SOURCES = [
     "grants/handover.py",
     "applicants/services.py",
     "privacy/subjects.py",
+    "privacy/consents.py",
     "assessments/services.py",
     "assessments/certificates.py",
     "selection/services.py",
@@ -758,7 +759,7 @@ AUDIT_CALLS = {"record"}
 UNAUDITED = {
     "applicants/services.py:sync_staff_permissions": "guardian rows derived from the audited assignments",
     "applicants/services.py:record_consent": "the consent record is its own record (NOT_FACTS), written "
-    "by the audited registration",
+    "by the audited registration and consent renewal (privacy.consents)",
     "assessments/services.py:schedule_visits": "run by the audited start_follow_up transition",
     "assessments/services.py:close_unmade_visits": "run by the audited complete and discontinue transitions",
 }
