@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from applicants import consent
+from applicants import consent, roles
 from applicants.models import Applicant, ApplicantSensitive, ConsentRecord
 from applicants.services import record_consent
 from audit import trail
@@ -103,7 +103,7 @@ def mark_renewal_at_sign_in(sender, request, user, **kwargs):
     """user_logged_in: remember in the session whether this person must answer again."""
     if request is None or not hasattr(request, "session"):
         return
-    applicant = Applicant.objects.filter(user=user).first()
+    applicant = Applicant.objects.filter(user=user).first() if roles.has_role(user, roles.APPLICANT) else None
     if applicant is not None and consent.needs_renewal(applicant):
         request.session[SESSION_KEY] = True
     else:

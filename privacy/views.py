@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from applicants import consent
+from applicants import consent, roles
 from applicants.models import Applicant
 from applicants.selectors import applicants_for
 from core.errors import ServiceError
@@ -68,7 +68,7 @@ def consent_renew(request):
     """The person's consents: the current wording to agree to (asked again after a change
     of wording), and each separate consent to give or withdraw (its facts then erased)."""
     applicant = Applicant.objects.select_related("centre__country").filter(user=request.user).first()
-    if applicant is None:
+    if applicant is None or not roles.has_role(request.user, roles.APPLICANT):
         raise Http404()
     held = consent.current_consents(applicant)
     status = 200
