@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from core.errors import NotAllowed, NotVisible, require
 
 from . import roles, services, tokens
+from .consent import SPECIAL_PURPOSES
 from .duplicates import DEFAULT_PURPOSE, ELSEWHERE_MESSAGE, PURPOSES, TooManyChecks, pending_flags_for
 from .models import (
     Applicant,
@@ -159,6 +160,11 @@ class ApplicantCreateSerializer(serializers.Serializer):
     )
     consent_disability = serializers.BooleanField(
         required=False, default=False, help_text="the person agreed to the disability questions"
+    )
+    # Each special category (prison, return, ethnicity, disability) has its own consent,
+    # given on paper; the facts of that category are refused without it.
+    special_consents = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(SPECIAL_PURPOSES)), required=False, default=list
     )
     sensitive = SensitiveInSerializer(required=False)
 

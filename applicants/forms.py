@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from .consent import ETHNICITY, PRISON, RETURN, special_wording
 from .models import (
     WG_DOMAINS,
     Applicant,
@@ -95,6 +96,22 @@ class PersonForm(forms.Form):
         """The Washington Group answers given ({domain: 1..4})."""
         return {d: self.cleaned_data[d] for d in WG_DOMAINS if self.cleaned_data.get(d) is not None}
 
+    # The special-category consents this form asks, each its own optional tick box
+    # (`consent_<purpose>`), labelled with the wording the record keeps.
+    SPECIAL_CONSENTS = ()
+
+    def add_special_consents(self):
+        for purpose in self.SPECIAL_CONSENTS:
+            self.fields[f"consent_{purpose}"] = forms.BooleanField(
+                label=special_wording(purpose), required=False
+            )
+
+    def special_consent_fields(self):
+        return [self[f"consent_{purpose}"] for purpose in self.SPECIAL_CONSENTS]
+
+    def special_consents(self):
+        return {p for p in self.SPECIAL_CONSENTS if self.cleaned_data.get(f"consent_{p}")}
+
     def add_service_error(self, exc):
         """Put a ServiceError's message on the field it names, else on the form."""
         placed = False
@@ -149,9 +166,15 @@ class SignUpForm(PersonForm):
     ]
 
     LOGIN_FIELDS = ("password1", "password2", "consent")
+    SPECIAL_CONSENTS = (PRISON, RETURN)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_special_consents()
 
     def person_fields(self):
-        return [self[name] for name in self.fields if name not in self.LOGIN_FIELDS]
+        skip = {*self.LOGIN_FIELDS, *(f"consent_{p}" for p in self.SPECIAL_CONSENTS)}
+        return [self[name] for name in self.fields if name not in skip]
 
     def clean(self):
         data = super().clean()
@@ -232,9 +255,11 @@ class RegisterApplicantForm(PersonForm):
         "ethnicity",
         *PersonForm.DISABILITY,
     )
+    SPECIAL_CONSENTS = (PRISON, RETURN, ETHNICITY)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.add_special_consents()
         self.fields["target_groups"].label = _("Target groups")
         self.fields["household_size"].label = _("People in the household")
         self.fields["dependants"].label = _("Dependants")
@@ -245,7 +270,8 @@ class RegisterApplicantForm(PersonForm):
         return value.replace(day=1) if value else value
 
     def ordinary_fields(self):
-        return [self[name] for name in self.fields if name not in self.SENSITIVE]
+        skip = {*self.SENSITIVE, *(f"consent_{p}" for p in self.SPECIAL_CONSENTS)}
+        return [self[name] for name in self.fields if name not in skip]
 
     def sensitive_fields(self):
         return [self[name] for name in self.SENSITIVE]

@@ -17,7 +17,7 @@ from .roles import uses_public_labels
 
 class TargetGroup(models.TextChoices):
     RETURNEE = "returnee", _("Returnee")
-    FORMER_INMATE = "former_inmate", _("Former inmate")
+    FORMER_INMATE = "former_inmate", _("Person released from prison")
     SOCIALLY_DISADVANTAGED = "socially_disadvantaged", _("Socially disadvantaged")
 
 
@@ -193,7 +193,7 @@ class Applicant(models.Model):
     address = models.CharField(_("address"), max_length=255, blank=True)
     centre = models.ForeignKey(IntegrationCentre, on_delete=models.PROTECT, related_name="applicants")
     is_returnee = models.BooleanField(_("returnee"), default=False)
-    is_former_inmate = models.BooleanField(_("former inmate"), default=False)
+    is_former_inmate = models.BooleanField(_("released from prison"), default=False)
     is_socially_disadvantaged = models.BooleanField(_("socially disadvantaged"), default=False)
     sex = models.CharField(
         _("sex"),
@@ -370,7 +370,12 @@ class ApplicantSensitive(models.Model):
 
 
 class ConsentRecord(models.Model):
+    """One consent of one person to one purpose under one wording (applicants.consent).
+    A new wording adds a record; the older one stays, with what was read then."""
+
     applicant = models.ForeignKey(Applicant, on_delete=models.CASCADE, related_name="consents")
+    # "general" (needed to register) or a special category (applicants.consent.PURPOSES).
+    purpose = models.CharField(max_length=30, default="general", db_default="general")
     wording = models.TextField()
     version = models.CharField(max_length=20)
     language = models.CharField(max_length=10, choices=Language)
@@ -378,13 +383,16 @@ class ConsentRecord(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Given on paper and recorded by an officer for the person.
+    on_behalf = models.BooleanField(default=False, db_default=False)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-given_at"]
+        indexes = [models.Index(fields=["applicant", "purpose"])]
 
     def __str__(self):
-        return f"consent {self.version} of applicant {self.applicant_id}"
+        return f"consent {self.purpose} {self.version} of applicant {self.applicant_id}"
 
 
 class DuplicateFlagQuerySet(models.QuerySet):

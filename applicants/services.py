@@ -8,6 +8,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
 from audit import trail
@@ -15,7 +16,7 @@ from core.decisions import ALLOWED, NOT_VISIBLE, Decision
 from core.errors import NotAllowed, ServiceError, checked_text, require, too_long
 
 from . import roles
-from .consent import CONSENT_VERSION, consent_wording
+from .consent import CONSENT_VERSION, DISABILITY, GENERAL, SPECIAL_PURPOSES, consent_wording, needed_purposes
 from .duplicates import (
     DEFAULT_PURPOSE,
     PURPOSES,
@@ -137,7 +138,10 @@ def clean_registration(
     if not groups or any(g not in TargetGroup.values for g in groups):
         raise _invalid(
             "target_groups",
-            _("Choose at least one target group: returnee, former inmate or socially disadvantaged."),
+            _(
+                "Choose at least one target group: returnee, person released from prison or socially "
+                "disadvantaged."
+            ),
         )
     try:
         phone = normalise_phone(phone, centre.country.code)
@@ -224,6 +228,7 @@ def register_applicant(
     sex="",
     consent_given=False,
     consent_disability=False,
+    special_consents=(),
     sensitive=None,
     user=None,
     accepts_email=True,
@@ -237,7 +242,9 @@ def register_applicant(
 
     The disability questions (Washington Group, `sensitive` keys wg_*) are health data:
     stored only with the person's own consent to them (`consent_disability`, kept as
-    `consent_disability_at`); answers without it are refused."""
+    `consent_disability_at`); answers without it are refused.
+    Prison, return and ethnicity facts (the target group included) are stored only with
+    their own consent among `special_consents` (applicants.consent.SPECIAL_PURPOSES)."""
     if user is None or by is None or by.pk != user.pk:
         require(can_register(by, centre))
     values = clean_registration(
@@ -257,11 +264,21 @@ def register_applicant(
         household_ref=household_ref,
         sex=sex,
     )
+    special_consents = set(special_consents or ())
+    # The disability questions' consent is the "disability" purpose of the consent
+    # records (applicants.consent); either way of giving it gives both.
+    consent_disability = bool(consent_disability) or DISABILITY in special_consents
+    if consent_disability:
+        special_consents.add(DISABILITY)
     disability = clean_disability_answers(sensitive, consent_disability)
     if not consent_given:
         raise _invalid("consent_given", _("The applicant's consent is needed before their data is stored."))
     if accepts_sms and not values["phone"]:
         raise _invalid("accepts_sms", sms_needs_phone())
+    if special_consents - set(SPECIAL_PURPOSES):
+        raise _invalid("special_consents", _("Unknown consent."))
+    sensitive = {k: v for k, v in (sensitive or {}).items() if k in SENSITIVE_FIELDS and v}
+    _require_special_consents(values["target_groups"], sensitive, special_consents)
     groups = values.pop("target_groups")
     applicant = Applicant(
         user=user,
@@ -293,7 +310,9 @@ def register_applicant(
     DuplicateFlag.objects.bulk_create(
         [DuplicateFlag(applicant=applicant, other=other, reasons=reasons) for other, reasons in duplicates]
     )
-    record_consent(applicant=applicant, by=by)
+    on_behalf = by is not None and by != user
+    for purpose in [GENERAL, *sorted(special_consents)]:
+        record_consent(applicant=applicant, by=by, purpose=purpose, on_behalf=on_behalf)
     if user is not None:
         assign_perm("applicants.view_applicant", user, applicant)
     trail.record(
@@ -305,6 +324,7 @@ def register_applicant(
             "possible_duplicates": [o.pk for o, _r in duplicates],
             "sensitive_fields": sorted(sensitive),
             "channels": _channels(applicant),
+            "consents": [GENERAL, *sorted(special_consents)],
         },
     )
     applicant.possible_duplicates = duplicates
@@ -441,15 +461,44 @@ def check_possible_duplicates(
     return DuplicateCheck(here=here, elsewhere=elsewhere)
 
 
-def record_consent(*, applicant, by):
+SPECIAL_CONSENT_MISSING = {
+    "prison": (
+        "target_groups",
+        gettext_lazy("Release from prison is only recorded with its own consent: tick it too."),
+    ),
+    "return": (
+        "target_groups",
+        gettext_lazy("Return from abroad is only recorded with its own consent: tick it too."),
+    ),
+    "ethnicity": ("ethnicity", gettext_lazy("Ethnicity is only recorded with its own consent: tick it too.")),
+    "disability": (
+        "special_consents",
+        gettext_lazy("Disability is only recorded with its own consent: tick it too."),
+    ),
+}
+
+
+def _require_special_consents(target_groups, sensitive, given):
+    """ServiceError naming the field whose fact lacks its special consent."""
+    missing = sorted(needed_purposes(target_groups=target_groups, sensitive=sensitive) - set(given))
+    if missing:
+        purpose = missing[0]
+        field, message = SPECIAL_CONSENT_MISSING[purpose]
+        raise ServiceError(str(message), code="special_consent", details={field: [str(message)]})
+
+
+def record_consent(*, applicant, by, purpose=GENERAL, on_behalf=False):
+    """A consent record with the wording the person read, in their language."""
     with translation.override(applicant.language):
-        wording = consent_wording()
+        wording = consent_wording(purpose, applicant.centre.country.code)
     return ConsentRecord.objects.create(
         applicant=applicant,
+        purpose=purpose,
         wording=wording,
         version=CONSENT_VERSION,
         language=applicant.language,
         recorded_by=by,
+        on_behalf=on_behalf,
     )
 
 

@@ -97,6 +97,7 @@ def _create_account(form, language):
         **form.channel_choice(),
         consent_disability=data["consent_disability"],
         sensitive=form.disability_answers(),
+        special_consents=form.special_consents(),
     )
     return user
 
@@ -206,6 +207,7 @@ def register(request):
                         sex=data["sex"],
                         consent_given=data["consent_given"],
                         consent_disability=data["consent_disability"],
+                        special_consents=form.special_consents(),
                         sensitive=form.sensitive(),
                         **form.channel_choice(),
                     )

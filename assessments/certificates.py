@@ -15,7 +15,7 @@ from pathlib import Path
 from django.db.models import Max, Min, Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 from fpdf import FPDF
 
 from applicants import roles
@@ -172,7 +172,13 @@ def render(*, name, title, hours, first, last, number, issued, language):
     line(name, 26, "B", gap=6)
     line(_("has completed the business training"), 15)
     line(title, 20, "B", gap=10)
-    line(_("Duration: %(hours)s hours") % {"hours": _hours(hours)}, 14, gap=2)
+    # The plural form follows the number of hours (a fraction: the form for many).
+    count = int(hours) if Decimal(hours) == int(hours) else 5
+    line(
+        ngettext("Duration: %(hours)s hour", "Duration: %(hours)s hours", count) % {"hours": _hours(hours)},
+        14,
+        gap=2,
+    )
     if first == last:
         held = _("Held on %(date)s") % {"date": day(first)}
     else:

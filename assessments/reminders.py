@@ -12,6 +12,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from applicants import roles
 from grants import sms, sms_provider
@@ -77,15 +78,21 @@ def render_visit_reminder(visit, kind, language):
         }
         if kind == OVERDUE:
             subject = _("Overdue monitoring visit: %(business)s (due %(date)s)") % values
-            first = _(
+            first = ngettext(
                 "The %(months)s-month monitoring visit of “%(business)s” (%(person)s, application "
-                "#%(number)s) was due on %(date)s and has not been recorded."
+                "#%(number)s) was due on %(date)s and has not been recorded.",
+                "The %(months)s-month monitoring visit of “%(business)s” (%(person)s, application "
+                "#%(number)s) was due on %(date)s and has not been recorded.",
+                visit.months,
             )
         else:
             subject = _("Monitoring visit due %(date)s: %(business)s") % values
-            first = _(
+            first = ngettext(
                 "The %(months)s-month monitoring visit of “%(business)s” (%(person)s, application "
-                "#%(number)s) is due on %(date)s."
+                "#%(number)s) is due on %(date)s.",
+                "The %(months)s-month monitoring visit of “%(business)s” (%(person)s, application "
+                "#%(number)s) is due on %(date)s.",
+                visit.months,
             )
         body = "\n\n".join(
             [

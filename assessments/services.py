@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from applicants import roles
 from applicants.selectors import centre_ids
@@ -366,7 +367,11 @@ def check_visit_request_size(content_length):
 def _too_early(visit):
     opens = visit.window_opens
     return ServiceError(
-        _("This %(months)s-month visit is due on %(due)s; it can be recorded from %(opens)s.")
+        ngettext(
+            "This %(months)s-month visit is due on %(due)s; it can be recorded from %(opens)s.",
+            "This %(months)s-month visit is due on %(due)s; it can be recorded from %(opens)s.",
+            visit.months,
+        )
         % {
             "months": visit.months,
             "due": formats.date_format(visit.due_on),

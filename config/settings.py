@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "config.middleware.StaffTwoFactorMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "privacy.consents.ConsentRenewalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -453,6 +454,11 @@ IDEMPOTENCY_KEY_HOURS = max(24, env_int("IDEMPOTENCY_KEY_HOURS", 48))
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20)
 # Webhooks to private or loopback addresses (and over plain http): off in production.
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# The organisation holding the applicants' data (the controller), named in the consent
+# text with how to reach it (applicants.consent); unset, the text says "the
+# organisation running this grant programme" in the reader's language.
+DATA_CONTROLLER_NAME = env_str("DATA_CONTROLLER_NAME")
+DATA_CONTROLLER_CONTACT = env_str("DATA_CONTROLLER_CONTACT", DEFAULT_FROM_EMAIL)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

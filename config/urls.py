@@ -238,6 +238,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("config.account_urls")),
     path("applicants/<int:pk>/export.zip", privacy_views.export_zip, name="applicant-export"),
+    path("my/consent/", privacy_views.consent_renew, name="consent-renew"),
     path("", include("applicants.urls")),
     path("", include("assessments.urls")),
     path("", include("casework.urls")),

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from applicants import roles
+from applicants.consent import needed_purposes
 from applicants.models import WG_DOMAINS, Country, IntegrationCentre, ReferralPartner, Sex
 from applicants.services import assign_staff, record_referral, register_applicant
 from assessments.models import RubricCriterion
@@ -153,6 +154,13 @@ RUBRIC = [
     ("need", "Need", "0.15"),
     ("commitment", "Commitment", "0.15"),
 ]
+
+
+def _register(**values):
+    """A demo person who, on the paper form, also signed the separate consents their
+    facts need (applicants.consent)."""
+    needed = needed_purposes(target_groups=values["target_groups"], sensitive=values.get("sensitive"))
+    return register_applicant(special_consents=needed, **values)
 
 
 def tiny_pdf(*objects):
@@ -307,7 +315,7 @@ def seed(stdout=None):
     applicant_user = make_user("applicant", roles.APPLICANT, first_name="Marko", last_name="Demić")
     applicant2_user = make_user("applicant2", roles.APPLICANT, first_name="Arta", last_name="Demaj")
     people = [
-        register_applicant(
+        _register(
             by=officer,
             user=applicant_user,
             first_name="Marko",
@@ -326,7 +334,7 @@ def seed(stdout=None):
                 "release_month": today.replace(day=1) - timedelta(days=200),
             },
         ),
-        register_applicant(
+        _register(
             by=officer2,
             user=applicant2_user,
             first_name="Arta",
@@ -368,7 +376,7 @@ def seed(stdout=None):
             )
         sex, born, consent_disability, answers = person_facts(rnd, today)
         names = {"female": WOMEN_FIRST, "male": MEN_FIRST}.get(sex, FIRST)
-        return register_applicant(
+        return _register(
             by=officer_user,
             first_name=rnd.choice(names),
             last_name=rnd.choice(LAST),
@@ -677,7 +685,7 @@ def register_possible_duplicate(officers):
     if waiting is None:
         return
     person = waiting.applicant
-    register_applicant(
+    _register(
         by=officers[person.centre_id],
         first_name=person.first_name,
         last_name=person.last_name,
@@ -724,7 +732,7 @@ def seed_selection(*, programme, centre, officer, manager):
     external = make_user("committee", roles.COMMITTEE_MEMBER, first_name="Drita", last_name="Committee")
     selection_services.set_committee(call=call, chair=manager, members=[external, officer], by=manager)
     for number, (business, equipment, amount, scores) in enumerate(SELECTION):
-        person = register_applicant(
+        person = _register(
             by=officer,
             first_name=FIRST[number % len(FIRST)],
             last_name=business.split()[-1],

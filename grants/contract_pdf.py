@@ -42,12 +42,12 @@ TEXT = {
             (
                 "Article 2. Use of the equipment",
                 "The beneficiary uses the equipment for the business named above. During the "
-                "monitoring period of {period} months after the handover, the beneficiary does "
+                "monitoring period of {period} after the handover, the beneficiary does "
                 "not sell, rent out, give away or pledge the equipment.",
             ),
             (
                 "Article 3. Monitoring visits",
-                "Programme staff visit the business {months} months after the handover. The "
+                "Programme staff visit the business {months} after the handover. The "
                 "beneficiary lets them see the equipment and answers their questions about the "
                 "business.",
             ),
@@ -108,12 +108,12 @@ TEXT = {
             (
                 "Član 2. Korišćenje opreme",
                 "Korisnik koristi opremu za gore navedenu delatnost. Tokom perioda praćenja od "
-                "{period} meseci nakon primopredaje korisnik ne sme prodati, iznajmiti, pokloniti "
+                "{period} nakon primopredaje korisnik ne sme prodati, iznajmiti, pokloniti "
                 "niti založiti opremu.",
             ),
             (
                 "Član 3. Posete praćenja",
-                "Predstavnici programa posetiće korisnika {months} meseci nakon primopredaje. "
+                "Predstavnici programa posetiće korisnika {months} nakon primopredaje. "
                 "Korisnik im omogućava uvid u opremu i odgovara na pitanja o poslovanju.",
             ),
             ("Član 4. Sopstveno učešće", None),
@@ -172,12 +172,12 @@ TEXT = {
             (
                 "Neni 2. Përdorimi i pajisjeve",
                 "Përfituesi i përdor pajisjet për biznesin e përmendur më sipër. Gjatë periudhës "
-                "së monitorimit prej {period} muajsh pas dorëzimit, përfituesi nuk i shet, nuk i "
+                "së monitorimit prej {period_count} muajsh pas dorëzimit, përfituesi nuk i shet, nuk i "
                 "jep me qira, nuk i dhuron dhe nuk i lë peng pajisjet.",
             ),
             (
                 "Neni 3. Vizitat e monitorimit",
-                "Stafi i programit do ta vizitojë biznesin {months} muaj pas dorëzimit. "
+                "Stafi i programit do ta vizitojë biznesin {months} pas dorëzimit. "
                 "Përfituesi u lejon të shohin pajisjet dhe u përgjigjet pyetjeve për biznesin.",
             ),
             ("Neni 4. Kontributi vetjak", None),
@@ -255,8 +255,10 @@ def render(contract, *, signer_name=""):
     values = {
         "amount": pdf.format_money(contract.approved_amount, language),
         "currency": currency,
-        "period": str(max(months)) if months else "12",
-        "months": pdf.months_list(months, language),
+        "period": pdf.months_phrase([max(months)] if months else [12], language),
+        # (Albanian says "prej 12 muajsh": the ablative, written beside the number)
+        "period_count": str(max(months)) if months else "12",
+        "months": pdf.months_phrase(months, language),
     }
     fourth = _contribution(contract, text, language, currency)
     if programme.registration_rule:

@@ -47,7 +47,7 @@ TEXT = {
             "The beneficiary confirms having received the equipment listed above, complete and "
             "in working order. The equipment is a grant in kind: it is to be used for the business "
             "named above and is not to be sold, rented out or pledged during the monitoring period. "
-            "Programme staff will visit the business {months} months after the handover."
+            "Programme staff will visit the business {months} after the handover."
         ),
         "place_date": "Place and date",
         "beneficiary_sign": "Beneficiary (name and signature)",
@@ -77,14 +77,14 @@ TEXT = {
         "total": "Ukupno",
         "estimate": "* još nije isporučeno: vrednost prema odobrenoj proceni",
         "statement": (
-            "Korisnik potvrđuje da je primio gore navedenu opremu, kompletnu i ispravnu. Oprema je "
+            "Potpisom korisnika potvrđuje se prijem gore navedene opreme, kompletne i ispravne. Oprema je "
             "bespovratna pomoć u naturi: koristi se za gore navedenu delatnost i ne sme se prodati, "
             "iznajmiti niti založiti tokom perioda praćenja. Predstavnici programa posetiće korisnika "
-            "{months} meseci nakon primopredaje."
+            "{months} nakon primopredaje."
         ),
         "place_date": "Mesto i datum",
         "beneficiary_sign": "Korisnik (ime, prezime i potpis)",
-        "officer_sign": "Predao/la (ime, prezime i potpis)",
+        "officer_sign": "Za program opremu predaje (ime, prezime i potpis)",
         "page": "Grant {grant} · strana {page}/{pages}",
     },
     "sq": {
@@ -113,7 +113,7 @@ TEXT = {
             "Përfituesi konfirmon se ka pranuar pajisjet e renditura më sipër, të plota dhe në "
             "gjendje pune. Pajisjet janë grant në natyrë: përdoren për biznesin e përmendur më sipër "
             "dhe nuk lejohet të shiten, të jepen me qira apo të lihen peng gjatë periudhës së "
-            "monitorimit. Stafi i programit do ta vizitojë biznesin {months} muaj pas dorëzimit."
+            "monitorimit. Stafi i programit do ta vizitojë biznesin {months} pas dorëzimit."
         ),
         "place_date": "Vendi dhe data",
         "beneficiary_sign": "Përfituesi (emri, mbiemri dhe nënshkrimi)",
@@ -234,7 +234,7 @@ def render(application, *, officer_name="", delivery=None):
         form.set_font("DejaVu", "", 8)
         form.cell(0, 6, text["estimate"], new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     form.ln(4)
-    form.paragraph(text["statement"].format(months=pdf.months_list(programme.visit_months, language)))
+    form.paragraph(text["statement"].format(months=pdf.months_phrase(programme.visit_months, language)))
     form.signatures(
         place_date=text["place_date"],
         left_label=text["beneficiary_sign"],

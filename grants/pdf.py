@@ -50,6 +50,30 @@ def months_list(months, language):
     return f"{', '.join(months[:-1])} {AND[language]} {months[-1]}"
 
 
+def serbian_plural(number, one, few, many):
+    """The noun form after `number`: 1 mesec, 3 meseca, 12 meseci (21 mesec, 22 meseca)."""
+    if number % 10 == 1 and number % 100 != 11:
+        return one
+    if 2 <= number % 10 <= 4 and not 12 <= number % 100 <= 14:
+        return few
+    return many
+
+
+def months_phrase(months, language):
+    """[3, 6, 12] → "3, 6 and 12 months" ("3, 6 i 12 meseci", "3 meseca"): the legal
+    texts are fixed forms outside the catalogue, so the noun agrees with the last number
+    here."""
+    months = sorted(months or []) or [12]
+    last = months[-1]
+    if language == "sr-latn":
+        noun = serbian_plural(last, "mesec", "meseca", "meseci")
+    elif language == "sq":
+        noun = "muaj"
+    else:
+        noun = "month" if last == 1 else "months"
+    return f"{months_list(months, language)} {noun}"
+
+
 def beneficiary_facts(application, text):
     """The lines a signed form gives about who receives the grant (`text`: the form's
     wording in its language): the business, the person, their ID number and

@@ -73,8 +73,8 @@ TEXT = {
             "narudžbenice. Oprema se finansira sredstvima gore navedenog donatora; isporuke bez broja "
             "ove narudžbenice neće biti plaćene."
         ),
-        "approved_procurement": "Odobrio/la (nabavka)",
-        "approved_finance": "Odobrio/la (finansije)",
+        "approved_procurement": "Odobrenje (nabavka)",
+        "approved_finance": "Odobrenje (finansije)",
         "page": "{number} · strana {page}/{pages}",
     },
     "sq": {

@@ -11,6 +11,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from applicants.consent import GENERAL, has_consent
 from applicants.models import ConsentRecord, DuplicateFlag
 
 from . import households
@@ -123,7 +124,9 @@ def _people(app):
         people += list(
             app.members.annotate(
                 has_consent=Exists(
-                    ConsentRecord.objects.filter(applicant=OuterRef("pk"), withdrawn_at__isnull=True)
+                    ConsentRecord.objects.filter(
+                        applicant=OuterRef("pk"), purpose=GENERAL, withdrawn_at__isnull=True
+                    )
                 )
             ).order_by("last_name", "first_name", "pk")
         )
@@ -132,7 +135,7 @@ def _people(app):
 
 def _without_consent(app):
     people = _people(app)
-    if not app.applicant.consents.filter(withdrawn_at__isnull=True).exists():
+    if not has_consent(app.applicant, GENERAL):
         people[0].has_consent = False
     return [p for p in people if getattr(p, "has_consent", True) is False]
 

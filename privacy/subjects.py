@@ -117,10 +117,12 @@ def applicant_data(applicant):
         "centre": applicant.centre.name,
         "consents": [
             {
+                "purpose": c.purpose,
                 "version": c.version,
                 "language": c.language,
                 "wording": c.wording,
                 "given_at": c.given_at,
+                "on_behalf": c.on_behalf,
                 "withdrawn_at": c.withdrawn_at,
             }
             for c in ConsentRecord.objects.filter(applicant=applicant).order_by("given_at")

@@ -17,6 +17,7 @@ from factory.django import DjangoModelFactory
 from guardian.shortcuts import assign_perm
 
 from applicants import roles
+from applicants.consent import CONSENT_VERSION
 from applicants.models import (
     Applicant,
     ApplicantSensitive,
@@ -196,7 +197,9 @@ class ApplicantFactory(DjangoModelFactory):
     @factory.post_generation
     def consent(self, create, extracted, **kwargs):
         if create and extracted is not False:
-            ConsentRecord.objects.create(applicant=self, wording="I agree.", version="test", language="en")
+            ConsentRecord.objects.create(
+                applicant=self, wording="I agree.", version=CONSENT_VERSION, language="en"
+            )
 
     @factory.post_generation
     def with_user(self, create, extracted, **kwargs):

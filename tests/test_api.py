@@ -59,6 +59,7 @@ def test_one_application_from_draft_to_completed(world, settings):
                 "centre": world.centre.pk,
                 "target_groups": ["returnee"],
                 "consent_given": True,
+                "special_consents": ["return"],
             },
             format="json",
         ),

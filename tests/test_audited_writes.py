@@ -507,6 +507,7 @@ def register_applicant(world, during):
             target_groups=["former_inmate"],
             phone="+381641112233",
             consent_given=True,
+            special_consents=["prison"],
             sensitive={"referral_institution": "Probation office"},
         )
 
@@ -531,8 +532,8 @@ def assign_staff_command(world, during):
 def import_applicants_command(world, during, tmp_path):
     file = tmp_path / "people.csv"
     file.write_text(
-        "first_name,last_name,date_of_birth,phone,target_groups,consent_given,household_size,language\n"
-        "Ana,Jović,1990-01-02,,returnee,yes,2,sr-latn\n"
+        "first_name,last_name,date_of_birth,phone,target_groups,consent_given,household_size,language,special_consents\n"
+        "Ana,Jović,1990-01-02,,returnee,yes,2,sr-latn,return\n"
     )
     with during():
         call_command(
@@ -808,6 +809,7 @@ SOURCES = [
     "grants/handover.py",
     "applicants/services.py",
     "privacy/subjects.py",
+    "privacy/consents.py",
     "assessments/services.py",
     "assessments/certificates.py",
     "selection/services.py",
@@ -836,7 +838,7 @@ AUDIT_CALLS = {"record"}
 UNAUDITED = {
     "applicants/services.py:sync_staff_permissions": "guardian rows derived from the audited assignments",
     "applicants/services.py:record_consent": "the consent record is its own record (NOT_FACTS), written "
-    "by the audited registration",
+    "by the audited registration and consent renewal (privacy.consents)",
     "assessments/services.py:schedule_visits": "run by the audited start_follow_up transition",
     "assessments/services.py:close_unmade_visits": "run by the audited complete and discontinue transitions",
 }

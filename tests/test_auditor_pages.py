@@ -176,7 +176,7 @@ class TestProgrammesAndNavigation:
         body = response.content.decode()
         assert "Programme RS-1" in body
         assert "prison" not in body
-        assert "Former inmate" not in body  # whom it is for: left out
+        assert "Person released from prison" not in body  # whom it is for: left out
         assert "Edit" not in body
 
     def test_the_auditor_has_both_pages_in_the_navigation(self, client, world):

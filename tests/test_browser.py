@@ -149,6 +149,10 @@ class Walk:
         applicant.fill("Municipality", "Niš")
         applicant.choose_containing("Integration centre", self.world.centre.name)
         applicant.check("Returnee", exact=True)
+        applicant.check(
+            "Optional: that you returned from abroad, the country and the date. Only your field "
+            "officer and the centre's programme managers see it."
+        )
         applicant.fill("People in the household", "3")
         applicant.fill("Of them, people who depend on you", "1")
         applicant.fill("Choose a password", APPLICANT_PASSWORD)
@@ -325,3 +329,38 @@ def test_no_page_loads_anything_from_another_host(world, people, requests_log):
     assert any(url.endswith(".css") for url in requests_log.urls)
     assert any(url.endswith(".js") for url in requests_log.urls)
     assert requests_log.foreign() == []
+
+
+# Words a page left in English would show (Django's own messages included).
+ENGLISH = (
+    "Select an option",
+    "What we do with your data",
+    "Separate consents",
+    "Optional:",
+    "Returnee",
+    "Choose a password",
+    "This password",
+    "Register",
+    "Log in",
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "authority"),
+    [
+        ("sr-latn", "Poverenika za informacije od javnog značaja"),
+        ("sq", "Agjencisë për Informim dhe Privatësi"),
+    ],
+)
+def test_the_sign_up_page_has_no_english_word_in_serbian_and_albanian(world, people, language, authority):
+    """Issue 19: the sign-up page as a person reads it in their language, the consent
+    naming the supervisory authority (the password rule's error in Albanian is checked
+    without a browser, tests/test_words.py: the browser would not send a half-filled form)."""
+    anonymous = people("anonymous", language=language)
+    anonymous.goto("/signup/")
+    text = anonymous.text()
+    assert not [word for word in ENGLISH if word in text], text
+    assert anonymous.t("Separate consents, each optional") in text
+    assert anonymous.t("At least 10 characters; not only digits.") in text
+    assert authority in text
+    assert anonymous.errors == []

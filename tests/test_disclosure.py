@@ -144,11 +144,11 @@ class TestPagesAndFiles:
     ):
         verified_login(client, world.finance)
         page = client.get(reverse("programme-list")).content.decode()
-        assert RELEASE not in page and "Former inmate" not in page
+        assert RELEASE not in page and "Person released from prison" not in page
         assert f"Programme {world.programme.pk}" in page
         verified_login(client, world.manager)
         page = client.get(reverse("programme-list")).content.decode()
-        assert RELEASE in page and "Former inmate" in page
+        assert RELEASE in page and "Person released from prison" in page
 
     def test_the_dashboard_filters_offer_finance_labels_only(self, client, world, prison_grant):
         verified_login(client, world.finance)
@@ -333,6 +333,7 @@ class TestDuplicateCheck:
                 "household_size": 1,
                 "dependants": 0,
                 "consent_given": "on",
+                "consent_return": "on",
             },
         )
         assert page.status_code == 429
@@ -351,6 +352,7 @@ class TestDuplicateCheck:
                 "centre": world.centre.pk,
                 "target_groups": ["returnee"],
                 "consent_given": True,
+                "special_consents": ["return"],
             },
             format="json",
         )

@@ -93,6 +93,7 @@ def seed(world):
         email="dragana.k@example.test",
         address="Heroja Pinkija 7",
         consent_given=True,
+        special_consents=["prison"],
         sensitive={"referral_institution": "Sremska Mitrovica Correctional Institution"},
     )
 

@@ -314,6 +314,7 @@ def test_the_database_going_away_gives_503_and_service_resumes(world, tmp_path):
         "centre": world.centre.pk,
         "target_groups": ["returnee"],
         "consent_given": True,
+        "special_consents": ["return"],
     }
     try:
         with gunicorn(tmp_path, database=database_url(proxy.port)) as (url,):

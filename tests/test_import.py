@@ -16,7 +16,7 @@ from .factories import ApplicantFactory
 
 pytestmark = pytest.mark.django_db
 
-HEADER = "first_name,last_name,date_of_birth,phone,target_groups,consent_given,household_size,language\n"
+HEADER = "first_name,last_name,date_of_birth,phone,target_groups,consent_given,household_size,language,special_consents\n"
 
 
 def run(path, world, *extra):
@@ -68,8 +68,8 @@ def test_it_imports_a_csv_and_flags_the_possible_duplicate(world, marko, tmp_pat
         tmp_path,
         "registrations.csv",
         HEADER
-        + "Jelena,Nikolić,1985-07-09,064 765 4321,returnee,yes,4,sr-latn\n"
-        + "Марко,Петровић,02.03.1990,,former_inmate;socially_disadvantaged,da,,\n"
+        + "Jelena,Nikolić,1985-07-09,064 765 4321,returnee,yes,4,sr-latn,return\n"
+        + "Марко,Петровић,02.03.1990,,former_inmate;socially_disadvantaged,da,,,prison\n"
         + ",,,,,,,\n",
     )
     before = Applicant.objects.count()
@@ -105,11 +105,11 @@ def test_one_bad_row_imports_nothing_and_the_report_says_why(world, tmp_path):
         tmp_path,
         "registrations.csv",
         HEADER
-        + "Jelena,Nikolić,1985-07-09,,returnee,yes,,\n"
-        + "Dragan,Ilić,31.02.1980,,returnee,yes,,\n"
-        + "Sanja,Ilić,1981-01-01,12,returnee,yes,,\n"
+        + "Jelena,Nikolić,1985-07-09,,returnee,yes,,,return\n"
+        + "Dragan,Ilić,31.02.1980,,returnee,yes,,,return\n"
+        + "Sanja,Ilić,1981-01-01,12,returnee,yes,,,return\n"
         + "Bojan,Ilić,1982-01-01,,tourist,yes,,\n"
-        + "Ivana,Ilić,1983-01-01,,returnee,no,,\n",
+        + "Ivana,Ilić,1983-01-01,,returnee,no,,,return\n",
     )
     before = Applicant.objects.count()
 
@@ -128,7 +128,7 @@ def test_one_bad_row_imports_nothing_and_the_report_says_why(world, tmp_path):
 
 
 def test_a_dry_run_reports_and_saves_nothing(world, tmp_path):
-    path = write(tmp_path, "registrations.csv", HEADER + "Jelena,Nikolić,1985-07-09,,returnee,yes,,\n")
+    path = write(tmp_path, "registrations.csv", HEADER + "Jelena,Nikolić,1985-07-09,,returnee,yes,,,return\n")
     before = Applicant.objects.count()
     out = run(path, world, "--dry-run")
     assert "row 2: imported — Jelena Nikolić" in out
@@ -141,7 +141,8 @@ def test_two_rows_for_one_person_flag_the_second(world, tmp_path):
     path = write(
         tmp_path,
         "registrations.csv",
-        HEADER + "Jelena,Nikolić,1985-07-09,,returnee,yes,,\nJelena,Nikolic,1985-07-09,,returnee,yes,,\n",
+        HEADER
+        + "Jelena,Nikolić,1985-07-09,,returnee,yes,,,return\nJelena,Nikolic,1985-07-09,,returnee,yes,,,return\n",
     )
     out = run(path, world)
     first, second = Applicant.objects.filter(date_of_birth=datetime.date(1985, 7, 9)).order_by("pk")
@@ -153,9 +154,20 @@ def test_it_imports_an_xlsx_with_date_cells_and_numeric_phones(world, tmp_path):
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(
-        ["First name", "Last name", "Date of birth", "Phone", "Target groups", "Consent", "Language"]
+        [
+            "First name",
+            "Last name",
+            "Date of birth",
+            "Phone",
+            "Target groups",
+            "Consent",
+            "Language",
+            "Special consents",
+        ]
     )
-    sheet.append(["Arta", "Gashi", datetime.datetime(1992, 5, 17), 641234567, "Returnee", "yes", "sq"])
+    sheet.append(
+        ["Arta", "Gashi", datetime.datetime(1992, 5, 17), 641234567, "Returnee", "yes", "sq", "return"]
+    )
     sheet.append(["Drita", "Hoxha", datetime.date(1979, 11, 30), None, "socially disadvantaged", "po", ""])
     path = tmp_path / "registrations.xlsx"
     workbook.save(path)
@@ -176,7 +188,7 @@ def test_it_imports_an_xlsx_with_date_cells_and_numeric_phones(world, tmp_path):
 def test_a_semicolon_csv_from_excel_in_cp1250_is_read(world, tmp_path):
     path = tmp_path / "registrations.csv"
     path.write_bytes(
-        "first_name;last_name;date_of_birth;target_groups;consent_given\nĐorđe;Čavić;1.2.1970;returnee;yes\n".encode(
+        "first_name;last_name;date_of_birth;target_groups;consent_given;special_consents\nĐorđe;Čavić;1.2.1970;returnee;yes;return\n".encode(
             "cp1250"
         )
     )
@@ -195,7 +207,7 @@ def test_it_refuses_a_file_without_the_required_columns(world, tmp_path):
 
 
 def test_it_refuses_an_officer_of_another_centre_and_other_file_types(world, tmp_path):
-    path = write(tmp_path, "registrations.csv", HEADER + "Jelena,Nikolić,1985-07-09,,returnee,yes,,\n")
+    path = write(tmp_path, "registrations.csv", HEADER + "Jelena,Nikolić,1985-07-09,,returnee,yes,,,return\n")
     with pytest.raises(CommandError, match="officer2 cannot register applicants"):
         call_command(
             "import_applicants",

@@ -205,8 +205,9 @@ class TestHandoverProtocol:
         assert "Dough mixer * 1 81.900,00 81.900,00" in text
         assert "Ukupno 223.900,00 RSD" in text
         assert "Korisnik (ime, prezime i potpis)" in text
-        assert "Predao/la (ime, prezime i potpis)" in text
-        assert "3, 6 i 12 meseci" in text
+        assert "Za program opremu predaje (ime, prezime i potpis)" in text
+        assert "/la" not in text and "primio" not in text
+        assert "3, 6 i 12 meseci" in " ".join(text.split())
         event = AuditEvent.objects.filter(application=dinar_grant).order_by("-id").first()
         assert (event.action, event.actor, event.data) == (
             "handover_protocol_printed",
@@ -235,7 +236,7 @@ class TestHandoverProtocol:
         app = world.application(approved=True)
         text = pdf_text(api(world.officer).get(self.url(app)).content)
         assert world.centre.name not in text
-        assert "Returnee" not in text and "Povratnik" not in text
+        assert "Returnee" not in text and "Povrat" not in text
 
     @pytest.mark.parametrize(
         ("role", "status"),

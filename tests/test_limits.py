@@ -135,6 +135,7 @@ class TestServicesRefuseInsteadOfCutting:
                 target_groups=["returnee"],
                 address="x" * (limit + 1),
                 consent_given=True,
+                special_consents=["return"],
             )
         )
         assert Applicant.objects.count() == before

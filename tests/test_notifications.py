@@ -54,8 +54,8 @@ class TestStateChanges:
                 "Your application",
                 "Your application has been submitted. A field officer will contact you.",
             ),
-            ("sr-latn", "Vaša prijava", "Vaša prijava je podneta. Terenski službenik će vas kontaktirati."),
-            ("sq", "Aplikimi juaj", "Aplikimi juaj u dorëzua. Një zyrtar në terren do t'ju kontaktojë."),
+            ("sr-latn", "Vaša prijava", "Vaša prijava je podneta. Terenski saradnik će vas kontaktirati."),
+            ("sq", "Aplikimi juaj", "Aplikimi juaj u paraqit. Një punonjës në terren do t'ju kontaktojë."),
         ],
     )
     def test_the_applicant_is_told_in_their_language(

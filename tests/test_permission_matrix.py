@@ -199,6 +199,9 @@ MATRIX = [
     ("home", "GET", None, "login", "302", "302", "302", "302", "302"),
     # -- web: applicants
     ("my-applications", "GET", None, "login", "200", "403", "403", "403", "403"),
+    # (the person's own consents: staff have none, and no such page)
+    ("consent-renew", "GET", None, "login", "200", "404", "404", "404", "404"),
+    ("consent-renew", "POST", None, "login", "400", "404", "404", "404", "404"),
     ("applicant-list", "GET", None, "login", "403", "200", "200", "403", "403"),
     ("applicant-register", "GET", None, "login", "403", "200", "403", "403", "403"),
     ("applicant-register", "POST", None, "login", "403", "ok", "403", "403", "403"),
@@ -381,6 +384,8 @@ PROCUREMENT_ANSWERS = {
     ("signup", "GET", None): "ok",
     ("home", "GET", None): "302",
     ("my-applications", "GET", None): "403",
+    ("consent-renew", "GET", None): "404",
+    ("consent-renew", "POST", None): "404",
     ("applicant-list", "GET", None): "403",
     ("applicant-register", "GET", None): "403",
     ("applicant-register", "POST", None): "403",
@@ -832,6 +837,7 @@ def body_for(name, method, owned, world):
             "centre": world.centre.pk,
             "target_groups": ["returnee"],
             "consent_given": True,
+            "special_consents": ["return"],
         }
     if name == "api:applications":
         body = {"programme": world.programme.pk, "business_name": "Bakery", "sector": "food"}

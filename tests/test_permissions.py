@@ -123,6 +123,7 @@ class TestObjectPermissions:
             centre=centre,
             target_groups=["returnee"],
             consent_given=True,
+            special_consents=["return"],
         )
         assert ApplicantUserObjectPermission.objects.filter(user=user, content_object=person).exists()
         assert list(applicants_for(fresh(user))) == [person]

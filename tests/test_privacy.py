@@ -59,13 +59,16 @@ class TestConsent:
             phone="+381641112223",
             language="en",
             consent_given=True,
+            special_consents=["return"],
         )
-        consent = ConsentRecord.objects.get(applicant=applicant)
+        consent = ConsentRecord.objects.get(applicant=applicant, purpose="general")
         assert "We store your name" in consent.wording
         assert "never your name" in consent.wording
         assert consent.language == "en" and consent.version
         assert abs(consent.given_at - timezone.now()) < timedelta(minutes=1)
-        assert consent.recorded_by == world.officer
+        assert consent.recorded_by == world.officer and consent.on_behalf
+        special = ConsentRecord.objects.get(applicant=applicant, purpose="return")
+        assert "returned from abroad" in special.wording and special.version == consent.version
 
 
 class TestExport:

@@ -29,6 +29,7 @@ def register(world, **overrides):
         "target_groups": ["returnee"],
         "phone": "",
         "consent_given": True,
+        "special_consents": ["return"],
     }
     values.update(overrides)
     return register_applicant(**values)
@@ -69,6 +70,7 @@ class TestPossibleDuplicates:
                 "centre": world.centre.pk,
                 "target_groups": ["former_inmate"],
                 "consent_given": True,
+                "special_consents": ["prison"],
             },
             format="json",
         )
@@ -212,8 +214,8 @@ class TestRegistration:
         person = register(world, phone="064 765 4321", language="sq")
         assert person.phone == "+381647654321"
         assert person.created_by == world.officer
-        consent = ConsentRecord.objects.get(applicant=person)
-        assert (consent.language, consent.recorded_by) == ("sq", world.officer)
+        consent = ConsentRecord.objects.get(applicant=person, purpose="general")
+        assert (consent.language, consent.recorded_by, consent.on_behalf) == ("sq", world.officer, True)
         event = AuditEvent.objects.get(applicant=person, action="register_applicant")
         assert (event.actor, event.on_behalf_of) == (world.officer, person)
 
@@ -274,6 +276,7 @@ class TestApi:
                 "centre": world.centre.pk,
                 "target_groups": ["returnee"],
                 "consent_given": True,
+                "special_consents": ["return"],
             },
             format="json",
         )

@@ -202,6 +202,7 @@ def registration_body(world, **changes):
         "centre": world.centre.pk,
         "target_groups": ["returnee"],
         "consent_given": True,
+        "special_consents": ["return"],
         **changes,
     }
 

@@ -288,7 +288,7 @@ class TestMinutes:
         assert f"member_b – #{funded.pk}: nema sukoba interesa" in text
         assert f"Ana Extern – #{reserve.pk}: nema sukoba interesa" in text
         assert "finansirati" in text and "rezerva" in text
-        assert f"#{funded.pk} odobrio/la" in text
+        assert f"#{funded.pk} odobreno" in text and "/la" not in text
         assert AuditEvent.objects.filter(action="selection_minutes_printed").exists()
 
     def test_a_member_who_is_not_chair_does_not_read_the_minutes(self, board, client):

@@ -39,6 +39,7 @@ def signup_data(world, **overrides):
         "password1": "a long enough secret 42",
         "password2": "a long enough secret 42",
         "consent": "on",
+        "consent_return": "on",
     }
     data.update(overrides)
     return data
@@ -82,7 +83,7 @@ class TestSignUp:
         assert response.status_code == 200
         body = response.content.decode()
         assert "We store your name, date of birth" in body
-        assert "for its deletion" in body
+        assert "for its correction or its erasure" in body
         assert f'<option value="{world.centre.pk}">' in body
 
     def test_the_login_page_leads_to_it(self, client, world):
@@ -106,8 +107,8 @@ class TestSignUp:
             True,
             4,
         )
-        consent = ConsentRecord.objects.get(applicant=person)
-        assert "We store your name" in consent.wording
+        consent = ConsentRecord.objects.get(applicant=person, purpose="general")
+        assert "We store your name" in consent.wording and not consent.on_behalf
         assert AuditEvent.objects.filter(applicant=person, action="register_applicant", actor=user).exists()
         assert client.get(reverse("my-applications")).status_code == 200
 

@@ -92,7 +92,7 @@ def test_the_bars_break_the_figure_down_by_centre_and_by_target_group(client, fi
     by_group = client.get(
         reverse("dashboard"), {"by": "target_group", "figure": "investment_eur"}
     ).content.decode()
-    assert "Former inmate" in by_group
+    assert "Person released from prison" in by_group
     assert "Investment (EUR) — Per target group" in by_group
 
 
@@ -184,7 +184,7 @@ class TestAuditorSeesOnlyTheDashboard:
         response = auditor.get(export.replace("&amp;", "&"))
         assert response.status_code == 200
         content = b"".join(response.streaming_content) if response.streaming else response.content
-        assert b"Former inmate" in content or b"former_inmate" in content
+        assert b"Person released from prison" in content or b"former_inmate" in content
 
 
 @pytest.mark.parametrize("role", ["officer", "applicant"])

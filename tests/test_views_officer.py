@@ -177,6 +177,7 @@ class TestRegister:
             "dependants": "1",
             "language": "sr-latn",
             "consent_given": "on",
+            "consent_prison": "on",
             "referral_institution": "Correctional Institution Niš",
             "release_month": "2025-04",
         }
@@ -192,7 +193,7 @@ class TestRegister:
         assert (person.created_by, person.is_former_inmate) == (world.officer, True)
         assert person.sensitive.referral_institution == "Correctional Institution Niš"
         assert person.sensitive.release_month == datetime.date(2025, 4, 1)
-        assert person.consents.count() == 1
+        assert sorted(person.consents.values_list("purpose", flat=True)) == ["general", "prison"]
 
     def test_possible_duplicates_are_shown_before_saving(self, officer, world):
         data = self.data(world, first_name="Marko", last_name="Demic", date_of_birth="1990-03-02")

@@ -90,6 +90,8 @@ ACTION_LABELS = {
     "sensitive_viewed": _("Sensitive facts viewed"),
     "register_applicant": _("Person registered"),
     "contact_channels_changed": _("Channels for news changed"),
+    "consent_given": _("Consent given"),
+    "consent_withdrawn": _("Consent withdrawn"),
     "duplicate_decided": _("Possible duplicate decided"),
     "applicants_imported": _("People imported"),
     "cohort_created": _("Training course created"),

@@ -7,10 +7,12 @@ first_name, last_name, date_of_birth (1990-03-02 or 02.03.1990), target_groups
 (returnee / former_inmate / socially_disadvantaged, several separated by ";"),
 consent_given (yes/no: the paper consent form is signed), and optionally phone,
 national_id, email, municipality, address, household_size, dependants, language
-(en, sr-latn, sq), sex (female, male, other, not_said, or empty). Sensitive facts
-(referral, return details, ethnicity, the disability questions) are never imported from
-spreadsheets: officers enter them in the person's record, the disability answers with
-the person's own consent to them.
+(en, sr-latn, sq), sex (female, male, other, not_said, or empty) and special_consents
+(prison / return / ethnicity / disability, several separated by ";": the separate
+consents signed on paper; a person imported as former_inmate needs "prison", as returnee
+"return"). Sensitive facts (referral, return details, ethnicity, the disability
+questions) are never imported from spreadsheets: officers enter them in the person's
+record, the disability answers with the person's own consent to them.
 
 Every row goes through the same service as the form and the API. The import is all or
 nothing: when any row has an error nothing is saved, and the report says which rows to
@@ -28,6 +30,7 @@ from django.core.management.base import BaseCommand, CommandError, no_translatio
 from django.db import transaction
 from tqdm import tqdm
 
+from applicants.consent import SPECIAL_PURPOSES
 from applicants.models import IntegrationCentre, Language, TargetGroup
 from applicants.services import can_register, register_applicant
 from audit import trail
@@ -44,6 +47,7 @@ OPTIONAL = (
     "household_size",
     "dependants",
     "language",
+    "special_consents",
 )
 ALIASES = {
     "name": "first_name",
@@ -117,6 +121,21 @@ def parse_groups(value):
             )
         groups.append(code)
     return groups
+
+
+def parse_special_consents(value):
+    purposes = []
+    for part in re.split(r"[;,|/]+", cell_text(value)):
+        code = part.strip().lower()
+        if not code:
+            continue
+        if code not in SPECIAL_PURPOSES:
+            raise RowError(
+                "special_consents",
+                f"“{part.strip()}” is not a separate consent ({', '.join(sorted(SPECIAL_PURPOSES))}).",
+            )
+        purposes.append(code)
+    return purposes
 
 
 def parse_yes(value, field):
@@ -206,6 +225,7 @@ def registration_values(row):
         "dependants": parse_count(row.get("dependants"), "dependants", 0),
         "language": parse_language(row.get("language")),
         "sex": cell_text(row.get("sex")).lower(),
+        "special_consents": parse_special_consents(row.get("special_consents")),
     }
 
 
