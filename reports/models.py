@@ -117,9 +117,10 @@ class DonorReport(models.Model):
         FAILED = "failed", _("Failed")
 
     class Language(models.TextChoices):
-        EN = "en", "English"
-        SR_LATN = "sr-latn", "Srpski (latinica)"
-        SQ = "sq", "Shqip"
+        # Named in the reader's language: a Serbian page offers "engleski".
+        EN = "en", _("English")
+        SR_LATN = "sr-latn", _("Serbian (Latin)")
+        SQ = "sq", _("Albanian")
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="donor_reports")
     date_from = models.DateField(_("from"))
