@@ -101,6 +101,8 @@ FACTS = {
 }
 NOT_FACTS = {
     "grants.AuditEvent": "the trail itself",
+    "applicants.ServiceAccount": "an integration's account (its key an ApiToken, hashed), not a grant fact; "
+    "creating, rotating and revoking one are audited (service_account_*)",
     "applicants.ApiToken": "a sign-in credential (its key hashed), not a grant fact; issuing and revoking "
     "are audited (api_token_issued, api_token_revoked)",
     "grants.AuditText": "the trail's free texts, written with their event",
@@ -690,6 +692,7 @@ def record_referral(world, during):
         applicant_services.record_referral(applicant=world.person, partner=None, by=world.officer)
 
 
+@path
 def complaint_submitted_answered_escalated_and_anonymised(world, during):
     from complaints import services as complaint_services
     from complaints.models import Complaint
