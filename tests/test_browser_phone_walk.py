@@ -161,31 +161,7 @@ class PanelWalk(Walk):
     # ---- the forms the primary actions lead to --------------------------------------------
 
     def draft(self, applicant):
-        applicant.click_link("Start a new application")
-        applicant.click_link("Apply to this programme")
-        applicant.fill("Business name", BUSINESS)
-        applicant.choose("Sector", "Food")
-        applicant.fill("What will the business do?", "Bake bread and pastries every morning.")
-        applicant.fill("Who will buy from you?", "Shops and kiosks in Niš, and the Saturday market.")
-        applicant.fill("Your experience in this work", "Eight years in a bakery in Germany.")
-        applicant.fill("Expected money coming in per month", "1200")
-        applicant.fill("Expected costs per month", "450")
-        applicant.fill("Jobs planned (including yours)", "2")
-        page = applicant.page
-        if page.get_by_label(applicant.exact("Equipment")).count() < 2:
-            applicant.press("Add a row")
-        rows = [("Bakery oven", "1", "1450"), ("Dough mixer", "1", "380")]
-        for index, (description, quantity, price) in enumerate(rows):
-            page.get_by_label(applicant.exact("Equipment")).nth(index).fill(description)
-            page.get_by_label(applicant.exact("Quantity")).nth(index).fill(quantity)
-            page.get_by_label(applicant.exact("Price of one (estimate)")).nth(index).fill(price)
-        self.seen(applicant, "application-form")
-        applicant.press("Save")
-        self.state_is(applicant, "Draft")
-        applicant.choose("Kind of document", "Business plan")
-        applicant.upload("File", pdf_file(self.tmp_path / "business-plan.pdf", "Business plan: Pekara Sunce"))
-        applicant.press("Upload")
-        assert "business-plan.pdf" in applicant.text()
+        self.write_draft(applicant, buyers="Shops and kiosks in Niš, and the Saturday market.")
 
     def course(self, officer, today):
         officer.fill("Course title", "Start and run your business")
