@@ -90,14 +90,18 @@ def _refuse(detail, code="invalid", **fields):
 class ObtainToken(APIView):
     """POST signs in (no credential needed, throttled); DELETE signs the carried token out."""
 
+    def _signing_in(self):
+        # (The schema generator asks before it has set a request.)
+        return getattr(self.request, "method", None) == "POST"
+
     def get_authenticators(self):
-        return [] if self.request.method == "POST" else super().get_authenticators()
+        return [] if self._signing_in() else super().get_authenticators()
 
     def get_permissions(self):
-        return [AllowAny()] if self.request.method == "POST" else super().get_permissions()
+        return [AllowAny()] if self._signing_in() else super().get_permissions()
 
     def get_throttles(self):
-        return [LoginThrottle()] if self.request.method == "POST" else super().get_throttles()
+        return [LoginThrottle()] if self._signing_in() else super().get_throttles()
 
     @extend_schema(request=None, responses={204: None}, operation_id="auth_token_destroy")
     def delete(self, request):
