@@ -50,6 +50,13 @@ class ApplicantSerializer(serializers.ModelSerializer):
         help_text="Only for the person, the assigned field officer and the centre's managers.",
     )
     centre_name = serializers.CharField(source="centre.name", read_only=True)
+    # Blank when not recorded: the schema says so (a plain read-only choice would not).
+    sex = serializers.ChoiceField(
+        choices=Sex.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="As the person states it; empty: not recorded.",
+    )
 
     class Meta:
         model = Applicant
