@@ -238,6 +238,7 @@ class TestCollecting:
             "centre": world.centre,
             "target_groups": ["returnee"],
             "consent_given": True,
+            "special_consents": ["return"],
         }
         return register_applicant(**{**values, **kwargs})
 
@@ -270,6 +271,7 @@ class TestCollecting:
             "centre": world.centre.pk,
             "target_groups": ["returnee"],
             "consent_given": True,
+            "special_consents": ["return"],
             "sex": "female",
             "consent_disability": True,
             "sensitive": {"wg_hearing": 4},
