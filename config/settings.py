@@ -493,8 +493,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SupplierStatusEnum": "grants.models.procurement.Supplier.Status",
         "PurchaseOrderStatusEnum": "grants.models.procurement.PurchaseOrder.Status",
-        "DonorReportLanguageEnum": "reports.models.DonorReport.Language",
+        # (a donor report's languages are the applicants' languages: one enum)
         "LanguageEnum": "applicants.models.Language",
+        "WashingtonGroupAnswerEnum": "applicants.models.WashingtonGroupAnswer",
+        "CentreKindEnum": "applicants.models.IntegrationCentre.Kind",
+        "KindEnum": "grants.models.documents.DocumentKind",  # (its name before centres had a kind too)
         "ComplaintStatusEnum": "complaints.models.Status",
     },
     "POSTPROCESSING_HOOKS": [

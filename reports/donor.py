@@ -195,7 +195,7 @@ def indicator_rows(content, language):
                     _indicator_value(row["baseline"], unit) if not period["sex"] else None,
                     _indicator_value(period["target"], unit),
                     achieved,
-                    None if period["share_of_target"] is None else float(period["share_of_target"]),
+                    period["share_of_target"],
                     row["definition"],
                 ]
             )
@@ -371,7 +371,7 @@ class DonorPdf(Form):
             self.cell(55, 5, str(bar["label"])[:40])
             if bar["width"]:
                 self.image(
-                    io.BytesIO(bar_svg(bar["width"])), x=self.l_margin + 57, y=y + 0.5, w=bar["width"], h=4
+                    io.BytesIO(bar_svg(bar["width"])), x=self.l_margin + 57, y=y + 1, w=bar["width"], h=4
                 )
             self.set_x(self.l_margin + 160)
             shown = cell(row, figure)

@@ -106,6 +106,7 @@ class TestApi:
                 "centre": world.centre.pk,
                 "target_groups": ["returnee"],
                 "consent_given": True,
+                "special_consents": ["return"],
                 "accepts_email": False,
                 "accepts_sms": True,
             },
@@ -134,6 +135,7 @@ class TestForms:
                 "language": "sq",
                 "channels": ["sms"],
                 "consent_given": "on",
+                "consent_return": "on",
             },
         )
         assert response.status_code == 302

@@ -147,8 +147,9 @@ class TestAuditorSeesOnlyTheDashboard:
             .split('<nav class="menu"')[1]
             .split("</nav>")[0]
         )
-        assert menu.count("<li>") == 4
-        for name in ("dashboard", "programme-list", "audit-trail", "complaint-register"):
+        assert menu.count("<li>") == 6
+        names = ("dashboard", "indicator-progress", "donor-reports", "programme-list", "audit-trail")
+        for name in (*names, "complaint-register"):
             assert f'href="{reverse(name)}"' in menu
 
     @pytest.mark.parametrize(
