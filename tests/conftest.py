@@ -3,6 +3,7 @@ import threading
 import pyotp
 import pytest
 from django.db import connection
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from applicants import roles
@@ -39,6 +40,9 @@ def _isolated_services(settings, tmp_path):
     settings.COMPLAINT_FORM_LIMIT = settings.COMPLAINT_FOLLOW_UP_LIMIT = 100_000
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     yield
+    # A page requested in Albanian leaves Albanian active in the thread (LocaleMiddleware
+    # does not reset it): the next test's messages would be read in it.
+    translation.deactivate()
 
 
 def on_postgres():
