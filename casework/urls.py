@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import application_page, applications, cooperatives, selection
+from . import application_page, applications, cooperatives, selection, transfers
 
 urlpatterns = [
     path("", applications.home, name="home"),
@@ -30,4 +30,8 @@ urlpatterns = [
     ),
     path("applications/<int:pk>/documents/", application_page.document_upload, name="document-upload"),
     path("documents/<int:pk>/", application_page.document_download, name="document-download-page"),
+    path("transfers/", transfers.transfer_list, name="transfer-list"),
+    path("transfers/request/", transfers.transfer_request, name="transfer-request"),
+    path("transfers/<int:pk>/decide/", transfers.transfer_decide, name="transfer-decide"),
+    path("applicants/<int:pk>/move/", transfers.person_move, name="person-move"),
 ]

@@ -208,6 +208,12 @@ MATRIX = [
     ("duplicate-list", "GET", None, "login", "403", "200", "200", "403", "403"),
     ("duplicate-decide", "POST", "flag", "login", "403 403 403", "ok ok 404", "ok ok 404", "403 403", "403 403"),
     ("applicant-export", "GET", "person", "login", "404 404 404", "403 403 404", "200 200 404", "404 404", "404 404"),
+    # -- web: transfer of a case (the same rules as the API rows above)
+    ("transfer-list", "GET", None, "login", "403", "200", "200", "403", "403", "403"),
+    ("transfer-request", "POST", "person", "login", "403 403 403", "400 400 302", "403 403 403", "403 403", "403 403", "403 403"),
+    ("transfer-decide", "POST", "transfer", "login", "403 403 403", "403 302 403", "403 302 403", "403 403", "403 403", "403 403"),
+    ("person-move", "GET", "person", "login", "403 403 403", "403 403 403", "403 200 404", "403 403", "403 403", "403 403"),
+    ("person-move", "POST", "person", "login", "403 403 403", "403 403 403", "403 302 404", "403 403", "403 403", "403 403"),
     # -- web: applications
     ("inbox", "GET", None, "login", "403", "200", "200", "403", "403"),
     ("application-new", "GET", "person", "login", "200 200 200", "403 200 404", "403 403 403", "404 404", "404 404"),
@@ -916,7 +922,11 @@ def body_for(name, method, owned, world):
         return {"to_centre": world.other_centre.pk}
     if name == "api:applicant-referral":
         return {"partner": world.referral_partner.pk}
-    if name == "api:transfers":
+    if name == "person-move":
+        return {"to_centre": world.other_centre.pk}
+    if name == "transfer-decide":
+        return {"decision": "confirm"}
+    if name in ("api:transfers", "transfer-request"):
         person = owned.person
         return {
             "applicant": person.pk,
@@ -971,7 +981,7 @@ def body_for(name, method, owned, world):
 
 
 # Rows whose object goes in the request (body or query), not in the URL.
-OBJECT_IN_REQUEST = {"api:applications", "application-new", "api:transfers"}
+OBJECT_IN_REQUEST = {"api:applications", "application-new", "api:transfers", "transfer-request"}
 
 
 def url_for(name, obj_kind, owned, extra=None):
@@ -1130,6 +1140,7 @@ COMMITTEE_MATRIX = [
     (A + "applicants", "GET", None, "403", "403", "403"),
     (A + "audit-events", "GET", None, "403", "403", "403"),
     (A + "report-budget", "GET", None, "403", "403", "403"),
+    ("transfer-list", "GET", None, "403", "403", "403"),
 ]
 # fmt: on
 
@@ -1186,6 +1197,8 @@ MNE_MATRIX = [
     (A + "approvals", "GET", None, "403", "403"),
     (A + "audit-events", "GET", None, "403", "403"),
     (A + "transfers", "GET", None, "403", "403"),
+    ("transfer-list", "GET", None, "403", "403"),
+    ("person-move", "GET", "person", "403", "403"),
     (A + "referrals", "GET", None, "403", "403"),
     (A + "report-impact", "GET", None, "200", "200"),
     (A + "report-budget", "GET", None, "200", "200"),
