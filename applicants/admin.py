@@ -12,9 +12,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count
 from django.utils.translation import gettext as _
 from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdmin
 
+from audit import trail
 from core.errors import NotAllowed, ServiceError
 
 from . import roles, service_accounts, services
@@ -23,6 +25,7 @@ from .models import (
     ConsentRecord,
     Country,
     IntegrationCentre,
+    ReferralPartner,
     ServiceAccount,
     StaffAssignment,
     StaffProfile,
@@ -447,3 +450,99 @@ class ServiceAccountAdmin(admin.ModelAdmin):
         for account in queryset:
             service_accounts.revoke(account=account, by=request.user)
         messages.success(request, _("Revoked."))
+
+
+class ReferralPartnerForm(forms.ModelForm):
+    class Meta:
+        model = ReferralPartner
+        fields = ["name", "country", "members"]
+
+    def __init__(self, *args, countries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].queryset = countries
+        # Only accounts holding the referral partner role, and no one else's staff: a
+        # member reads what became of the partner's referrals.
+        self.fields["members"].queryset = (
+            User.objects.filter(groups=roles.group_of(roles.REFERRAL_PARTNER)).order_by("username").distinct()
+        )
+        self.fields["members"].required = False
+
+
+@admin.register(ReferralPartner)
+class ReferralPartnerAdmin(admin.ModelAdmin):
+    """The organisations that refer people (a Roma association, the employment service),
+    kept by superusers and by programme managers for the countries of their centres. Who
+    belongs to a partner decides what its accounts read (grants.referrals), so every
+    change is written to the audit trail."""
+
+    list_display = ["name", "country", "member_count"]
+    list_filter = ["country"]
+    search_fields = ["name"]
+    filter_horizontal = ["members"]
+
+    def _countries(self, request):
+        if request.user.is_superuser:
+            return Country.objects.all()
+        return Country.objects.filter(centres__in=centres_for(request.user)).distinct()
+
+    def _manages(self, request, obj=None):
+        user = request.user
+        if user.is_superuser:
+            return True
+        if not roles.has_role(user, roles.PROGRAMME_MANAGER):
+            return False
+        return obj is None or self._countries(request).filter(pk=obj.country_id).exists()
+
+    def has_module_permission(self, request):
+        return self._manages(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+    def has_add_permission(self, request):
+        return self._manages(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # A partner named on people's records stays (PROTECT would refuse anyway).
+        return False
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).annotate(members_count=Count("members", distinct=True))
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(country__in=self._countries(request))
+
+    @admin.display(description=_("members"), ordering="members_count")
+    def member_count(self, partner):
+        return partner.members_count
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = ReferralPartnerForm
+        form = super().get_form(request, obj, change=change, **kwargs)
+        countries = self._countries(request)
+
+        class Bound(form):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, countries=countries, **inner)
+
+        return Bound
+
+    def save_related(self, request, form, formsets, change):
+        before = sorted(form.instance.members.values_list("pk", flat=True)) if change else []
+        super().save_related(request, form, formsets, change)
+        after = sorted(form.instance.members.values_list("pk", flat=True))
+        trail.record(
+            action="referral_partner_changed",
+            actor=request.user,
+            data={
+                "partner": form.instance.pk,
+                "name": form.instance.name,
+                "before": {"members": before},
+                "after": {"members": after},
+            },
+        )
+        for user in User.objects.filter(pk__in=set(before) ^ set(after)):
+            forget_permissions(user)

@@ -7,6 +7,7 @@ programme manager may reassign one to another field officer, nothing else. The a
 trail is read-only for everyone, and the auditor sees it without personal data.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,8 @@ from audit.models import AuditEvent
 from core.errors import NotAllowed, NotVisible, ServiceError
 
 from . import permissions, selectors, services
-from .models import Call, EquipmentItem, GrantApplication, Programme
+from .models import Call, EquipmentItem, GrantApplication, Programme, ProgrammeScope
+from .selectors import SCOPED_ROLES
 
 User = get_user_model()
 
@@ -312,3 +314,94 @@ class AuditEventAdmin(admin.ModelAdmin):
 if admin.site.is_registered(AuditEvent):
     admin.site.unregister(AuditEvent)
 admin.site.register(AuditEvent, AuditEventAdmin)
+
+
+class ProgrammeScopeForm(forms.ModelForm):
+    class Meta:
+        model = ProgrammeScope
+        fields = ["user", "programme", "donor"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        scoped = User.objects.none()
+        for role in SCOPED_ROLES:
+            scoped = scoped | User.objects.filter(groups=roles.group_of(role))
+        self.fields["user"].queryset = scoped.distinct().order_by("username")
+        self.fields["programme"].required = False
+        self.fields["donor"].required = False
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("programme")) == bool((data.get("donor") or "").strip()):
+            raise forms.ValidationError(_("Name either a programme or a donor, not both."))
+        return data
+
+
+@admin.register(ProgrammeScope)
+class ProgrammeScopeAdmin(admin.ModelAdmin):
+    """Narrowing a manager, auditor or M&E officer to programmes or to a donor's
+    programmes (docs/permissions.md, "Scopes by programme and donor"): superusers only,
+    one row at a time, through grants.services.set_programme_scope (validated and
+    audited), as `manage.py scope_staff` does."""
+
+    form = ProgrammeScopeForm
+    list_display = ["user", "programme", "donor", "created_at", "created_by"]
+    list_filter = ["donor"]
+    search_fields = ["user__username", "donor", "programme__name"]
+    list_select_related = ["user", "programme", "created_by"]
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        # A row is added or removed; changing one in place would hide what it was.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def _current(self, user, without=None):
+        rows = ProgrammeScope.objects.filter(user=user)
+        if without is not None:
+            rows = rows.exclude(pk=without.pk)
+        programmes = [pk for pk in rows.values_list("programme_id", flat=True) if pk]
+        donors = [donor for donor in rows.values_list("donor", flat=True) if donor]
+        return programmes, donors
+
+    def _apply(self, request, user, programmes, donors):
+        try:
+            services.set_programme_scope(user=user, programmes=programmes, donors=donors, by=request.user)
+        except (ServiceError, NotAllowed) as exc:
+            self.message_user(request, str(getattr(exc, "message", exc)), messages.ERROR)
+            return False
+        return True
+
+    def save_model(self, request, obj, form, change):
+        programmes, donors = self._current(obj.user)
+        if obj.programme_id:
+            programmes.append(obj.programme_id)
+        else:
+            donors.append(obj.donor.strip())
+        if self._apply(request, obj.user, programmes, donors):
+            saved = ProgrammeScope.objects.filter(
+                user=obj.user, programme=obj.programme, donor=obj.donor.strip()
+            ).first()
+            obj.pk = saved.pk if saved else None
+
+    def delete_model(self, request, obj):
+        programmes, donors = self._current(obj.user, without=obj)
+        self._apply(request, obj.user, programmes, donors)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related("user"):
+            self.delete_model(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The service replaced the user's rows: there is no `obj` row to continue with.
+        return self.response_post_save_add(request, obj)

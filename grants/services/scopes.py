@@ -13,9 +13,15 @@ from ..selectors import SCOPED_ROLES
 
 
 def _rows(user):
+    # A user may hold programme rows and donor rows at once: sorted by (programme or 0, donor).
     return sorted(
-        [programme, donor]
-        for programme, donor in ProgrammeScope.objects.filter(user=user).values_list("programme_id", "donor")
+        (
+            [programme, donor]
+            for programme, donor in ProgrammeScope.objects.filter(user=user).values_list(
+                "programme_id", "donor"
+            )
+        ),
+        key=lambda row: (row[0] or 0, row[1]),
     )
 
 

@@ -139,6 +139,7 @@ ACTION_LABELS = {
     "case_transfer_declined": _("Transfer to another centre declined"),
     "referral_recorded": _("Referring organisation recorded"),
     "programme_scope_changed": _("Staff member narrowed to programmes or donors"),
+    "referral_partner_changed": _("Referring organisation's members changed"),
     "household_override": _("Second grant in the household allowed"),
     "member_added": _("Cooperative member added"),
     "member_removed": _("Cooperative member removed"),
