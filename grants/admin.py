@@ -10,6 +10,7 @@ trail is read-only for everyone, and the auditor sees it without personal data.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import ReinforcedGuardedModelAdmin
 
@@ -22,7 +23,7 @@ from audit.models import AuditEvent
 from core.errors import NotAllowed, NotVisible, ServiceError
 
 from . import permissions, selectors, services
-from .models import Call, EquipmentItem, GrantApplication, Programme, ProgrammeScope
+from .models import Call, EquipmentItem, GrantApplication, Programme, ProgrammeScope, RegionalProgramme
 from .selectors import SCOPED_ROLES
 
 User = get_user_model()
@@ -73,7 +74,11 @@ class ProgrammeAdmin(admin.ModelAdmin):
     def call_closes(self, obj):
         return obj.call_closes
 
-    list_filter = [("country", admin.RelatedOnlyFieldListFilter), "currency"]
+    list_filter = [
+        ("country", admin.RelatedOnlyFieldListFilter),
+        "currency",
+        ("regional_programme", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["name", "donor"]
     inlines = [CallInline]
 
@@ -405,3 +410,46 @@ class ProgrammeScopeAdmin(admin.ModelAdmin):
     def response_add(self, request, obj, post_url_continue=None):
         # The service replaced the user's rows: there is no `obj` row to continue with.
         return self.response_post_save_add(request, obj)
+
+
+class RegionalPartInline(ReadOnlyInline):
+    """Each country's part: a programme of that country, set on the programme's page."""
+
+    model = Programme
+    fk_name = "regional_programme"
+    fields = ["name", "country", "currency", "budget"]
+    readonly_fields = fields
+    verbose_name = _("part")
+    verbose_name_plural = _("parts (one programme per country)")
+
+
+@admin.register(RegionalProgramme)
+class RegionalProgrammeAdmin(admin.ModelAdmin):
+    """A donor's programme across countries. Superusers name it; each country's
+    programme joins it from its own page (same donor, one per country)."""
+
+    list_display = ["name", "public_name", "donor", "part_count"]
+    search_fields = ["name", "donor"]
+    inlines = [RegionalPartInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(parts_count=Count("parts"))
+
+    @admin.display(description=_("countries"), ordering="parts_count")
+    def part_count(self, regional):
+        return regional.parts_count
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser or roles.has_role(request.user, roles.PROGRAMME_MANAGER)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and not roles.uses_public_labels(request.user)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

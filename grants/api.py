@@ -269,6 +269,12 @@ class ProgrammeSerializer(serializers.ModelSerializer):
     public_label = serializers.CharField(
         read_only=True, help_text="What finance and auditors read as `name`."
     )
+    regional_programme = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The regional programme this is one country's part of (reports filter "
+        "`regional_programme`), or null.",
+    )
 
     class Meta:
         model = Programme
@@ -279,6 +285,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             "donor",
             "country",
             "currency",
+            "regional_programme",
             "budget",
             "ceiling",
             "target_groups",

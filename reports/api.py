@@ -32,12 +32,16 @@ FILTER_PARAMETERS = [
     OpenApiParameter("to", OpenApiTypes.DATE, description="last day of the period"),
     OpenApiParameter("donor", str, description="the programme's donor, exactly"),
     OpenApiParameter("currency", str, description="the programme's currency"),
+    OpenApiParameter(
+        "regional_programme", int, description="regional programme id: its parts in every country"
+    ),
 ]
 BUDGET_PARAMETERS = [
     OpenApiParameter("programme", int),
     OpenApiParameter("country", str, description="country id or ISO 3166 code"),
     OpenApiParameter("donor", str),
     OpenApiParameter("currency", str),
+    OpenApiParameter("regional_programme", int),
 ]
 BY_PARAMETER = OpenApiParameter(
     "by",

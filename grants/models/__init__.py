@@ -63,7 +63,7 @@ from .procurement import (
     iban_is_valid,
     normalised_iban,
 )
-from .programmes import CommitteeResult, ListApprover, Programme, default_visit_months
+from .programmes import CommitteeResult, ListApprover, Programme, RegionalProgramme, default_visit_months
 from .scopes import ProgrammeScope
 from .selection import HouseholdOverride
 from .transfers import CaseTransfer
@@ -108,6 +108,7 @@ __all__ = [
     "ListApprover",
     "Notification",
     "Programme",
+    "RegionalProgramme",
     "ProgrammeScope",
     "RuleTiming",
     "contribution_expected",

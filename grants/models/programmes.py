@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -32,6 +33,37 @@ def default_visit_months():
     return [3, 6, 12]
 
 
+class RegionalProgramme(models.Model):
+    """One donor's programme run in several countries (the German-funded regional
+    programme covered five): each country's part is a `Programme` of that country, with
+    its own currency, budget, ceiling and rules; the regional programme names them
+    together for the donor's figures (reports filter `regional_programme`), where
+    amounts stay in each part's currency and are added only in EUR."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    public_name = models.CharField(
+        _("public label"),
+        max_length=200,
+        blank=True,
+        default="",
+        help_text=_("Shown to finance and auditors instead of the name. Must not reveal prison or return."),
+    )
+    donor = models.CharField(_("donor"), max_length=200)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("regional programme")
+        verbose_name_plural = _("regional programmes")
+
+    def __str__(self):
+        return self.name
+
+    def label_for(self, user):
+        if uses_public_labels(user):
+            return self.public_name or _("Regional programme %(number)s") % {"number": self.pk}
+        return self.name
+
+
 class Programme(models.Model):
     name = models.CharField(_("name"), max_length=200)
     # What roles without sensitive access (finance, the auditor) and the printed handover
@@ -51,6 +83,16 @@ class Programme(models.Model):
     donor = models.CharField(_("donor"), max_length=200)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="programmes")
     currency = models.CharField(_("currency"), max_length=3, choices=Currency)
+    # The regional programme this is one country's part of (same donor, one part per
+    # country), or none.
+    regional_programme = models.ForeignKey(
+        RegionalProgramme,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="parts",
+        verbose_name=_("part of the regional programme"),
+    )
     budget = models.DecimalField(_("total budget"), **MONEY)
     ceiling = models.DecimalField(_("ceiling per grant"), **MONEY)
     target_groups = models.JSONField(_("eligible target groups"), default=list)
@@ -191,10 +233,35 @@ class Programme(models.Model):
                 condition=Q(cost_tolerance__gte=0) & Q(cost_tolerance__lte=1),
                 name="programme_cost_tolerance_share",
             ),
+            models.UniqueConstraint(
+                fields=["regional_programme", "country"],
+                condition=Q(regional_programme__isnull=False),
+                name="programme_one_part_per_country",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        super().clean()
+        regional = self.regional_programme
+        if regional is None:
+            return
+        if self.donor and self.donor != regional.donor:
+            raise ValidationError(
+                {
+                    "regional_programme": _("A part of a regional programme has its donor: %(donor)s.")
+                    % {"donor": regional.donor}
+                }
+            )
+        others = Programme.objects.filter(regional_programme=regional, country_id=self.country_id)
+        if self.pk:
+            others = others.exclude(pk=self.pk)
+        if self.country_id and others.exists():
+            raise ValidationError(
+                {"regional_programme": _("The regional programme already has a part in this country.")}
+            )
 
     @property
     def public_label(self):

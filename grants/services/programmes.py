@@ -13,6 +13,7 @@ PROGRAMME_FACTS = [
     "donor",
     "country",
     "currency",
+    "regional_programme",
     "budget",
     "ceiling",
     "target_groups",

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from applicants import roles
 from core.money import ZERO, cents
@@ -65,6 +66,8 @@ def budget_programmes(user, filters=NO_FILTERS):
     programmes = reportable_programmes(user).filter(filters.country_q())
     if filters.programme:
         programmes = programmes.filter(pk=filters.programme)
+    if filters.regional_programme:
+        programmes = programmes.filter(regional_programme_id=filters.regional_programme)
     if filters.donor:
         programmes = programmes.filter(donor=filters.donor)
     if filters.currency:
@@ -144,6 +147,9 @@ def budget_table(programmes):
         "country__code",
         "country__name",
         "budget",
+        "regional_programme",
+        "regional_programme__name",
+        "regional_programme__public_name",
     ):
         own = calls.get(row["id"], [])
         budget = cents(row["budget"])
@@ -265,7 +271,48 @@ def budget_report(user, filters=NO_FILTERS):
         budget_rollup(programmes, "country"), key=lambda r: (r["country__name"], r["currency"])
     )
     by_donor = sorted(budget_rollup(programmes, "donor"), key=lambda r: (r["donor"], r["currency"]))
-    return {"results": results, "by_country": by_country, "by_donor": by_donor}
+    return {
+        "results": results,
+        "by_country": by_country,
+        "by_donor": by_donor,
+        "by_regional_programme": regional_rollup(programmes, public=roles.uses_public_labels(user)),
+    }
+
+
+def regional_rollup(rows, *, public=False):
+    """The programme rows that are parts of a regional programme, per regional
+    programme: each part (country) in its own currency, and what was delivered added up
+    in EUR, the only sum across currencies. Computed from the programme rows: no query."""
+    regional = {}
+    for row in rows:
+        pk = row["regional_programme"]
+        if pk is None:
+            continue
+        name = row["regional_programme__name"]
+        if public:
+            name = row["regional_programme__public_name"] or _("Regional programme %(number)s") % {
+                "number": pk
+            }
+        group = regional.setdefault(pk, {"id": pk, "name": name, "parts": [], "delivered_eur": ZERO})
+        group["parts"].append(
+            {
+                key: row[key]
+                for key in (
+                    "id",
+                    "country__code",
+                    "country__name",
+                    "currency",
+                    "budget",
+                    "committed",
+                    "delivered",
+                    "remaining",
+                )
+            }
+        )
+        group["delivered_eur"] += row["delivered_eur"]
+    for group in regional.values():
+        group["parts"].sort(key=lambda part: (part["country__name"], part["id"]))
+    return sorted(regional.values(), key=lambda group: (group["name"], group["id"]))
 
 
 # ---- own contributions ----------------------------------------------------------------

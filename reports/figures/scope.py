@@ -114,11 +114,13 @@ class ReportFilters:
     date_to: date | None = None
     donor: str | None = None
     currency: str | None = None
+    regional_programme: int | None = None
 
     @classmethod
     def from_params(cls, params):
         """From query parameters `programme`, `country`, `centre`, `target_group`,
-        `from`, `to`, `donor`, `currency`; bad values raise ServiceError (400)."""
+        `from`, `to`, `donor`, `currency`, `regional_programme`; bad values raise
+        ServiceError (400)."""
         country = params.get("country")
         if country in (None, ""):
             country = None
@@ -155,6 +157,7 @@ class ReportFilters:
             date_to=date_to,
             donor=donor,
             currency=currency,
+            regional_programme=_id(params, "regional_programme"),
         )
 
     def as_params(self):
@@ -168,6 +171,7 @@ class ReportFilters:
             "to": self.date_to.isoformat() if self.date_to else None,
             "donor": self.donor,
             "currency": self.currency,
+            "regional_programme": self.regional_programme,
         }
         return {k: v for k, v in values.items() if v is not None}
 
@@ -201,6 +205,8 @@ def filtered_applications(user, filters):
     apps = reportable_applications(user)
     if filters.programme:
         apps = apps.filter(programme_id=filters.programme)
+    if filters.regional_programme:
+        apps = apps.filter(programme__regional_programme_id=filters.regional_programme)
     if filters.donor:
         apps = apps.filter(programme__donor=filters.donor)
     if filters.currency:
