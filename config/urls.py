@@ -111,6 +111,7 @@ api_v1 = [
     ),
     path("approvals/", assessments_api.ApprovalsQueue.as_view(), name="approvals"),
     path("audit-events/", grants_audit_api.AuditTrail.as_view(), name="audit-events"),
+    path("changes/", grants_audit_api.ChangeFeed.as_view(), name="changes"),
     path("reports/impact/", reports_api.ImpactReport.as_view(), name="report-impact"),
     path(
         "reports/impact/export.<str:fmt>",
