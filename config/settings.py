@@ -505,6 +505,8 @@ SPECTACULAR_SETTINGS = {
         "CentreKindEnum": "applicants.models.IntegrationCentre.Kind",
         "KindEnum": "grants.models.documents.DocumentKind",  # (its name before centres had a kind too)
         "ComplaintStatusEnum": "complaints.models.Status",
+        "FormSubmissionStatusEnum": "integrations.models.FormSubmission.Status",
+        "YesNoEnum": "integrations.kobo.YES_NO",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -6,9 +6,12 @@ the list does not offer, answers 400 with the field named."""
 
 import datetime
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class AwareDateTimeField(serializers.Field):
     """An ISO 8601 date-time with its offset (`2026-12-06T10:00:00Z`, `...+01:00`). A
     naive one is refused: "since 10:00" means nothing without knowing whose 10:00."""

@@ -29,6 +29,7 @@ JOBS = {"owner": "jobs_owner", "family": "jobs_family", "employees": "jobs_emplo
 NOTES = "notes"
 PHOTOS = tuple(f"photo_{n}" for n in range(1, 6))
 YES, NO = "yes", "no"
+YES_NO = [YES, NO]
 FORM_ID = "monitoring_visit"
 
 # Where the instance id may be, in the order looked for.

@@ -16,7 +16,7 @@ from applicants import roles, service_accounts
 from grants.models import AuditEvent, Document, DocumentKind
 from integrations.models import FormSubmission
 
-from .conftest import verified_login
+from .conftest import run_at_once, verified_login
 from .documents.support import jpeg
 
 pytestmark = pytest.mark.django_db
@@ -442,3 +442,26 @@ class TestAPersonFixesIt:
             rows = officer.get("/api/v1/intake/submissions/", {"status": "refused"}).json()["results"]
         assert len(rows) == 6
         assert officer.get("/api/v1/intake/submissions/", {"status": "lost"}).status_code == 400
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_submission_posted_at_the_same_moment_records_one_visit(world):
+    _account, key = service_accounts.create_service_account(
+        by=world.manager, name="KoboToolbox race", role=roles.FIELD_OFFICER, centres=[world.centre], days=30
+    )
+    application = world.application(
+        follow_up=True, state_facts__delivered_on=TODAY - datetime.timedelta(days=100)
+    )
+    visit = application.visits.get(months=3)
+    body = kobo_submission(application.pk)
+    clients = [key_client(key) for _ in range(4)]
+
+    answers = run_at_once([lambda c=c: post(c, body) for c in clients])
+
+    assert [a.status_code for a in answers] == [201] * 4, answers
+    assert len({a.json()["id"] for a in answers}) == 1
+    visit.refresh_from_db()
+    assert visit.visited_on == TODAY
+    assert AuditEvent.objects.filter(action="visit_recorded", application=application).count() == 1
+    assert FormSubmission.objects.get().times_posted == 4
