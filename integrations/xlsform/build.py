@@ -43,7 +43,7 @@ QUESTIONS = [
     (
         "date",
         kobo.VISITED_ON,
-        ("Visited on", "Datum posete", "Data e përcjelljes"),
+        ("Visited on", "Datum posete", "Data e vizitës"),
         "yes",
         ". <= today()",
         None,
