@@ -416,6 +416,7 @@ class TestAPersonFixesIt:
 
         listed = client.get("/intake/")
         assert listed.status_code == 200 and f"/intake/{submission.pk}/" in listed.text
+        assert 'href="/intake/" aria-current="page"' in listed.text  # in the menu
         assert 'class="list cards"' in listed.text
         bad = client.post(f"/intake/{submission.pk}/reapply/", {"application": "", "months": "3"})
         assert bad.status_code == 400 and "error-summary" in bad.text

@@ -33,8 +33,8 @@ QUESTIONS = [
         kobo.MONTHS,
         (
             "Visit (months after delivery)",
-            "Poseta (meseci posle isporuke)",
-            "Përcjellja (muaj pas dorëzimit)",
+            "Poseta praćenja (meseci posle isporuke)",
+            "Vizita e monitorimit (muaj pas dorëzimit)",
         ),
         "yes",
         ". >= 1 and . <= 120",
