@@ -105,14 +105,11 @@ class DeliveryList(ListAPIView):
 # ---- form intake (KoboToolbox, ODK) -----------------------------------------------------
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
 class CorrectionsSerializer(serializers.Serializer):
-    application = serializers.IntegerField()
-    months = serializers.IntegerField()
+    """Empty until a person corrects the submission."""
+
+    application = serializers.IntegerField(required=False)
+    months = serializers.IntegerField(required=False)
 
 
 @extend_schema_field(CorrectionsSerializer)
@@ -191,13 +188,25 @@ class SubmissionDetailSerializer(SubmissionSerializer):
         read_only_fields = fields
 
 
-class RefusedSubmissionSerializer(SubmissionSerializer):
-    detail = serializers.CharField(read_only=True, help_text="Why the submission is not a visit.")
-    code = serializers.CharField(read_only=True, help_text="`reason_code`, or `submission_dismissed`.")
+class RefusedSubmissionSerializer(serializers.Serializer):
+    """The error shape; for a refused or dismissed submission also its fields (a 422 of the
+    Idempotency-Key check has `detail` and `code` alone)."""
 
-    class Meta(SubmissionSerializer.Meta):
-        fields = ["detail", "code", *SubmissionSerializer.Meta.fields]
-        read_only_fields = fields
+    detail = serializers.CharField(help_text="Why the submission is not a visit.")
+    code = serializers.CharField(help_text="`reason_code`, or `submission_dismissed`.")
+    id = serializers.IntegerField(required=False)
+    instance_id = serializers.CharField(required=False)
+    status = serializers.ChoiceField(choices=FormSubmission.Status.choices, required=False)
+    reason_code = serializers.CharField(required=False)
+    reason = serializers.CharField(required=False)
+    centre = serializers.IntegerField(required=False, allow_null=True)
+    application = serializers.IntegerField(required=False, allow_null=True)
+    visit = serializers.IntegerField(required=False, allow_null=True)
+    received_at = serializers.DateTimeField(required=False)
+    corrections = CorrectionsField(required=False)
+    resolved_by = serializers.IntegerField(required=False, allow_null=True)
+    resolved_at = serializers.DateTimeField(required=False, allow_null=True)
+    resolution = serializers.CharField(required=False)
 
 
 def submission_answer(submission):
@@ -226,12 +235,7 @@ class KoboIntake(APIView):
 
     @extend_schema(
         request=KoboSubmissionIn,
-        responses={
-            201: SubmissionSerializer,
-            400: ErrorSerializer,
-            403: ErrorSerializer,
-            422: RefusedSubmissionSerializer,
-        },
+        responses={201: SubmissionSerializer, 422: RefusedSubmissionSerializer},
     )
     def post(self, request):
         intake.intake_account(request.user)  # a person is refused before their body is read
@@ -280,7 +284,7 @@ class DismissSerializer(serializers.Serializer):
 class SubmissionReapply(APIView):
     @extend_schema(
         request=ReapplySerializer,
-        responses={200: SubmissionDetailSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        responses=SubmissionDetailSerializer,
     )
     def post(self, request, pk):
         submission = _submission(request.user, pk)
@@ -293,7 +297,7 @@ class SubmissionReapply(APIView):
 class SubmissionDismiss(APIView):
     @extend_schema(
         request=DismissSerializer,
-        responses={200: SubmissionDetailSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
+        responses=SubmissionDetailSerializer,
     )
     def post(self, request, pk):
         submission = _submission(request.user, pk)
