@@ -11,6 +11,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.changes import apply_changes, changes_query
 from core.errors import NotAllowed, NotVisible, require
 
 from . import roles, services, tokens
@@ -80,6 +81,7 @@ class ApplicantSerializer(serializers.ModelSerializer):
             "accepts_email",
             "accepts_sms",
             "channels_recorded_at",
+            "updated_at",
         ]
         read_only_fields = fields
 
@@ -232,18 +234,30 @@ def _refuse_finance_and_auditor(user):
         raise NotAllowed("Your role does not see applicants' personal data.")
 
 
+ApplicantChangesQuery = changes_query(
+    ["last_name", "created_at", "updated_at", "id"], name="ApplicantChangesQuery"
+)
+
+
 class ApplicantListCreate(ListAPIView):
     serializer_class = ApplicantSerializer
 
+    @extend_schema(parameters=[ApplicantChangesQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         _refuse_finance_and_auditor(self.request.user)
+        query = ApplicantChangesQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
         user = self.request.user
-        return (
+        applicants = (
             applicants_for(user)
             .select_related("centre")
             .annotate(user_is_assigned_officer=assigned_officer_exists(user, OuterRef("pk")))
             .order_by("last_name", "first_name", "id")
         )
+        return apply_changes(applicants, query.validated_data)
 
     @extend_schema(request=ApplicantCreateSerializer, responses={201: ApplicantCreatedSerializer})
     def post(self, request):

@@ -229,6 +229,7 @@ class Applicant(models.Model):
     # duplicate detection across scripts.
     name_key = models.CharField(max_length=210, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

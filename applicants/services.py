@@ -575,7 +575,7 @@ def record_referral(*, applicant, partner, by):
     if previous == new:
         return applicant
     applicant.referred_by_id = new
-    applicant.save(update_fields=["referred_by"])
+    applicant.save(update_fields=["referred_by", "updated_at"])
     trail.record(
         action="referral_recorded",
         actor=by,

@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from applicants import roles
 from applicants.models import IntegrationCentre
 from applicants.selectors import centre_ids
+from core.changes import apply_changes, changes_query
 from core.errors import NotAllowed, NotVisible
 from grants.api import NoAuditor, get_application
 from grants.models import max_length
@@ -251,16 +252,26 @@ class VisitSerializer(serializers.ModelSerializer):
             "jobs_family",
             "jobs_employees",
             "notes",
+            "updated_at",
         ]
         read_only_fields = fields
+
+
+VisitChangesQuery = changes_query(["due_on", "updated_at", "id"], name="VisitChangesQuery")
 
 
 class VisitList(NoAuditor, ListAPIView):
     serializer_class = VisitSerializer
 
+    @extend_schema(parameters=[VisitChangesQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
+        query = VisitChangesQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
         application = get_application(self.request.user, self.kwargs["pk"])
-        return application.visits.order_by("due_on", "id")
+        return apply_changes(application.visits.order_by("due_on", "id"), query.validated_data)
 
 
 class DueVisitSerializer(VisitSerializer):
@@ -282,6 +293,7 @@ class DueVisitSerializer(VisitSerializer):
             "due_on",
             "window_opens",
             "overdue",
+            "updated_at",
         ]
 
     def get_overdue(self, visit) -> bool:
@@ -300,18 +312,23 @@ class VisitsDueQuery(serializers.Serializer):
     mine = serializers.BooleanField(required=False, default=False, help_text="Only the caller's own cases.")
 
 
+VisitsDueChangesQuery = changes_query(
+    ["due_on", "updated_at", "id"], name="VisitsDueChangesQuery", base=VisitsDueQuery
+)
+
+
 class VisitsDue(NoAuditor, ListAPIView):
     """Visits not yet made, overdue first, across every application the caller may open:
     a field app's list for the coming weeks."""
 
     serializer_class = DueVisitSerializer
 
-    @extend_schema(parameters=[VisitsDueQuery])
+    @extend_schema(parameters=[VisitsDueChangesQuery])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        query = VisitsDueQuery(data=self.request.query_params)
+        query = VisitsDueChangesQuery(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         values = query.validated_data
         visits = selectors.due_visits(self.request.user, within_days=values["within_days"])
@@ -319,7 +336,7 @@ class VisitsDue(NoAuditor, ListAPIView):
             visits = visits.filter(application__centre_id=values["centre"])
         if values["mine"]:
             visits = visits.filter(application__assigned_officer=self.request.user)
-        return visits
+        return apply_changes(visits, values)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "today": timezone.localdate()}

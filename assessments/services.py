@@ -322,7 +322,7 @@ def close_unmade_visits(*, application):
     only ever look at visits still owed."""
     MonitoringVisit.objects.filter(
         application=application, visited_on__isnull=True, closed_on__isnull=True
-    ).update(closed_on=timezone.localdate())
+    ).update(closed_on=timezone.localdate(), updated_at=timezone.now())
 
 
 @transitions.after("start_follow_up")

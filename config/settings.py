@@ -454,6 +454,12 @@ IDEMPOTENCY_KEY_HOURS = max(24, env_int("IDEMPOTENCY_KEY_HOURS", 48))
 WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20)
 # Webhooks to private or loopback addresses (and over plain http): off in production.
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
+# Form intake (docs/api.md "Form intake"): the only origins (scheme://host[:port]) a
+# submission's photos are fetched from, e.g. "https://kf.kobotoolbox.org"; empty: none,
+# and a submission with photos is kept for a person. The token (a KoboToolbox API token
+# of an account that may read the form's submissions) goes only to those origins.
+INTAKE_ATTACHMENT_ORIGINS = env_list("INTAKE_ATTACHMENT_ORIGINS")
+INTAKE_ATTACHMENT_TOKEN = env_str("INTAKE_ATTACHMENT_TOKEN")
 # The organisation holding the applicants' data (the controller), named in the consent
 # text with how to reach it (applicants.consent); unset, the text says "the
 # organisation running this grant programme" in the reader's language.
@@ -499,6 +505,8 @@ SPECTACULAR_SETTINGS = {
         "CentreKindEnum": "applicants.models.IntegrationCentre.Kind",
         "KindEnum": "grants.models.documents.DocumentKind",  # (its name before centres had a kind too)
         "ComplaintStatusEnum": "complaints.models.Status",
+        "FormSubmissionStatusEnum": "integrations.models.FormSubmission.Status",
+        "YesNoEnum": "integrations.kobo.YES_NO",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

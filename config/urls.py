@@ -26,6 +26,18 @@ api_v1 = [
     path("webhooks/<int:pk>/", integrations_api.EndpointDetail.as_view(), name="webhook"),
     path("webhooks/<int:pk>/enable/", integrations_api.EndpointEnable.as_view(), name="webhook-enable"),
     path("webhooks/<int:pk>/deliveries/", integrations_api.DeliveryList.as_view(), name="webhook-deliveries"),
+    path("intake/kobo/", integrations_api.KoboIntake.as_view(), name="intake-kobo"),
+    path("intake/submissions/", integrations_api.SubmissionList.as_view(), name="intake-submissions"),
+    path(
+        "intake/submissions/<int:pk>/reapply/",
+        integrations_api.SubmissionReapply.as_view(),
+        name="intake-submission-reapply",
+    ),
+    path(
+        "intake/submissions/<int:pk>/dismiss/",
+        integrations_api.SubmissionDismiss.as_view(),
+        name="intake-submission-dismiss",
+    ),
     path("centres/", applicants_api.CentreList.as_view(), name="centres"),
     path("programmes/", grants_api.ProgrammeList.as_view(), name="programmes"),
     path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
@@ -111,6 +123,7 @@ api_v1 = [
     ),
     path("approvals/", assessments_api.ApprovalsQueue.as_view(), name="approvals"),
     path("audit-events/", grants_audit_api.AuditTrail.as_view(), name="audit-events"),
+    path("changes/", grants_audit_api.ChangeFeed.as_view(), name="changes"),
     path("reports/impact/", reports_api.ImpactReport.as_view(), name="report-impact"),
     path(
         "reports/impact/export.<str:fmt>",
@@ -246,4 +259,5 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("selection.urls")),
     path("", include("complaints.urls")),
+    path("", include("integrations.urls")),
 ]

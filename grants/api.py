@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import applicants_for
+from core.changes import apply_changes, changes_query
 from core.errors import NotAllowed, NotVisible, PreconditionFailed, ServiceError, require
 
 from . import documents as document_service
@@ -139,6 +140,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "approved_amount",
             "assigned_officer",
             "created_at",
+            "updated_at",
             "submitted_at",
             "approved_at",
             "delivered_at",
@@ -397,19 +399,27 @@ class ApplicationListQuery(serializers.Serializer):
     )
 
 
+ApplicationChangesQuery = changes_query(
+    ["created_at", "updated_at", "id"], name="ApplicationChangesQuery", base=ApplicationListQuery
+)
+
+
 class ApplicationListCreate(NoAuditor, ListAPIView):
     serializer_class = ApplicationListSerializer
 
-    @extend_schema(parameters=[ApplicationListQuery])
+    @extend_schema(parameters=[ApplicationChangesQuery])
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         # Strict: an unknown state or a programme that is not a number is 400, never an
         # empty list that looks like "none".
-        query = ApplicationListQuery(data=self.request.query_params)
+        query = ApplicationChangesQuery(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return selectors.applications_with_items(self.request.user, **query.validated_data)
+        filters = {k: v for k, v in query.validated_data.items() if k not in ("updated_since", "ordering")}
+        return apply_changes(
+            selectors.applications_with_items(self.request.user, **filters), query.validated_data
+        )
 
     @extend_schema(request=ApplicationCreateSerializer, responses={201: ApplicationSerializer})
     def post(self, request):
@@ -661,6 +671,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "content_type",
             "sha256",
             "created_at",
+            "updated_at",
             "download_url",
         ]
 
@@ -671,6 +682,9 @@ class DocumentSerializer(serializers.ModelSerializer):
 class DocumentUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DocumentKind.choices)
     file = serializers.FileField()
+
+
+DocumentChangesQuery = changes_query(["created_at", "updated_at", "id"], name="DocumentChangesQuery")
 
 
 @method_decorator(transaction.non_atomic_requests, name="dispatch")
@@ -694,9 +708,17 @@ class DocumentListCreate(NoAuditor, ListAPIView):
         with transaction.atomic():
             return super().handle_exception(exc)
 
+    @extend_schema(parameters=[DocumentChangesQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
+        query = DocumentChangesQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
         application = get_application(self.request.user, self.kwargs["pk"])
-        return document_service.visible_documents(self.request.user, application)
+        return apply_changes(
+            document_service.visible_documents(self.request.user, application), query.validated_data
+        )
 
     @extend_schema(
         request=DocumentUploadSerializer,
@@ -824,6 +846,8 @@ class DeliveryReadSerializer(serializers.ModelSerializer):
             "invoice_number",
             "purchase_order",
             "reapproval",
+            "created_at",
+            "updated_at",
             "lines",
         ]
 
@@ -844,12 +868,24 @@ class DeliveryReadSerializer(serializers.ModelSerializer):
         ]
 
 
+DeliveryChangesQuery = changes_query(
+    ["delivered_on", "created_at", "updated_at", "id"], name="DeliveryChangesQuery"
+)
+
+
 class DeliveryListCreate(NoAuditor, ListAPIView):
     serializer_class = DeliveryReadSerializer
 
+    @extend_schema(parameters=[DeliveryChangesQuery])
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
+        query = DeliveryChangesQuery(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
         application = get_application(self.request.user, self.kwargs["pk"])
-        return application.deliveries.prefetch_related("lines").order_by("delivered_on", "id")
+        deliveries = application.deliveries.prefetch_related("lines").order_by("delivered_on", "id")
+        return apply_changes(deliveries, query.validated_data)
 
     @extend_schema(request=DeliverySerializer, responses={201: DeliveryReadSerializer})
     def post(self, request, pk):

@@ -1,8 +1,10 @@
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from applicants.models import ServiceAccount
 
@@ -89,3 +91,56 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} to {self.endpoint_id} ({self.status})"
+
+
+class FormSubmission(models.Model):
+    """A form server's submission (KoboToolbox, ODK) of the monitoring-visit form, kept as
+    it was posted, once per instance id and account however often it comes
+    (integrations.intake). Recorded: it became its visit. Refused: kept with the reason
+    for a person of the centre to correct and apply again, or to dismiss."""
+
+    class Status(models.TextChoices):
+        RECORDED = "recorded", _("recorded")
+        REFUSED = "refused", _("refused")
+        DISMISSED = "dismissed", _("dismissed")
+
+    account = models.ForeignKey(ServiceAccount, on_delete=models.PROTECT, related_name="submissions")
+    instance_id = models.CharField(max_length=100)
+    payload = models.JSONField(help_text="The submission as the form server posted it.")
+    received_at = models.DateTimeField(default=timezone.now)
+    last_posted_at = models.DateTimeField(default=timezone.now)
+    times_posted = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REFUSED)
+    reason_code = models.CharField(max_length=40, blank=True)
+    reason = models.TextField(blank=True)
+    centre = models.ForeignKey(
+        "applicants.IntegrationCentre",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Whose staff fix it: the application's centre, else the account's first.",
+    )
+    application = models.ForeignKey(
+        "grants.GrantApplication", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    visit = models.ForeignKey(
+        "assessments.MonitoringVisit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    corrections = models.JSONField(
+        default=dict, blank=True, help_text='{"application", "months"} a person set.'
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True, max_length=500)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "instance_id"], name="submission_once_per_account"),
+        ]
+        indexes = [models.Index(fields=["centre", "status", "-received_at"])]
+
+    def __str__(self):
+        return f"{self.instance_id} ({self.status})"

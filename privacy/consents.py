@@ -76,7 +76,7 @@ def withdraw_consent(*, applicant, purpose, by):
                 code="only_target_group",
             )
         setattr(applicant, flag, False)
-        applicant.save(update_fields=[flag])
+        applicant.save(update_fields=[flag, "updated_at"])
     erased = list(facts["fields"])
     if erased:
         ApplicantSensitive.objects.filter(applicant=applicant).update(

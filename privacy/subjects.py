@@ -349,12 +349,15 @@ def erase_applicant(*, applicant, by=None, reason):
             market="",
             experience="",
             closing_reason=ERASED_TEXT if application.closing_reason else "",
+            updated_at=timezone.now(),
         )
     Commitment.objects.filter(application__applicant=applicant).exclude(release_reason="").update(
         release_reason=ERASED_TEXT
     )
     Assessment.objects.filter(application__applicant=applicant).update(notes="", reasons="")
-    MonitoringVisit.objects.filter(application__applicant=applicant).update(notes="")
+    MonitoringVisit.objects.filter(application__applicant=applicant).update(
+        notes="", updated_at=timezone.now()
+    )
     ApplicantSensitive.objects.filter(applicant=applicant).delete()
     DuplicateFlag.objects.filter(Q(applicant=applicant) | Q(other=applicant)).delete()
     # The audit chain holds only digests of these texts: deleting them leaves it provable.

@@ -820,6 +820,7 @@ SOURCES = [
     "reports/services.py",
     "reports/generation.py",
     "complaints/services.py",
+    "integrations/intake.py",
     *sorted(
         str(p)
         for app in (*APPS, "privacy", "demo")

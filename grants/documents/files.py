@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
@@ -203,7 +204,7 @@ def _cover_deliveries(application, document):
         .without_protocol()
         .values_list("pk", flat=True)
     )
-    Delivery.objects.filter(pk__in=covered).update(handover_protocol=document)
+    Delivery.objects.filter(pk__in=covered).update(handover_protocol=document, updated_at=timezone.now())
     return covered
 
 

@@ -93,7 +93,7 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
     )
     state = FSMField(default=State.DRAFT, choices=State.CHOICES, protected=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

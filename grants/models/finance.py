@@ -213,6 +213,7 @@ class Delivery(models.Model):
         CostReapproval, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     objects = DeliveryQuerySet.as_manager()
 

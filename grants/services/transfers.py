@@ -129,7 +129,7 @@ def _move(transfer, applicant, *, by, assign_to):
         .order_by("pk")
     )
     applicant.centre_id = target
-    applicant.save(update_fields=["centre"])
+    applicant.save(update_fields=["centre", "updated_at"])
     officer = assign_to.pk if assign_to is not None else None
     for application in moving:
         before = {"centre": application.centre_id, "assigned_officer": application.assigned_officer_id}
