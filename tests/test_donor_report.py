@@ -113,6 +113,7 @@ class TestTheReport:
             "Figures broken down",
             "Sex and target group",
             "Quarter by quarter",
+            "Institutions supported",
             "Budget",
             "Definitions",
         ]
