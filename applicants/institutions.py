@@ -99,6 +99,9 @@ def register_institution(
             ("municipality", municipality),
         )
     }
+    for field, value in values.items():
+        if any(ord(ch) < 32 for ch in value):
+            raise _invalid(field, _("Write it without control characters."))
     if not values["name"]:
         raise _invalid("name", _("Give the institution's name."))
     kind = clean_kind(kind)

@@ -286,6 +286,7 @@ class TestRegistration:
             ({"contact_date_of_birth": datetime.date(2999, 1, 1)}, "contact_date_of_birth"),
             ({"contact_phone": "12"}, "contact_phone"),
             ({"consent_given": False}, "consent_given"),
+            ({"address": "Bulevar\x0012"}, "address"),
         ],
     )
     def test_bad_input_is_refused_and_nothing_is_stored(self, world, changes, field):
