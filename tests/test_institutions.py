@@ -536,6 +536,8 @@ class TestPages:
         assert (application.institution, application.applicant) == (institution, institution.contact)
         listing = client.get(reverse("institution-list"))
         assert "Municipal cooperative Merošina" in listing.content.decode()
+        detail = client.get(reverse("application-detail", args=[application.pk]))
+        assert "Institution: Municipal cooperative Merošina" in detail.content.decode()
 
     def test_an_empty_form_shows_the_error_summary_and_stores_nothing(self, world, client):
         response = verified_login(client, world.officer).post(reverse("institution-register"), {})
