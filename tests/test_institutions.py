@@ -381,6 +381,15 @@ class TestNoSensitiveFacts:
         ]:
             assert f'name="{name}"' not in html
 
+    def test_no_special_category_consent_is_recorded_for_a_contact(self, world):
+        from privacy.consents import renew_consents
+
+        contact = register(world).contact
+        with pytest.raises(ServiceError) as refused:
+            renew_consents(applicant=contact, by=world.officer, special=["prison"])
+        assert refused.value.code == "not_applicable"
+        assert not ConsentRecord.objects.filter(applicant=contact).exclude(purpose="general").exists()
+
     def test_sensitive_documents_cannot_be_uploaded_for_an_institution(self, world, programme):
         from grants.documents import access
 
