@@ -11,6 +11,7 @@ from .models import (
     WG_DOMAINS,
     Applicant,
     ApplicantSensitive,
+    Institution,
     IntegrationCentre,
     Language,
     Sex,
@@ -286,3 +287,52 @@ class RegisterApplicantForm(PersonForm):
 
 class ApplicantSearchForm(forms.Form):
     q = forms.CharField(label=_("Search by name or phone"), max_length=100, required=False)
+
+
+class RegisterInstitutionForm(forms.Form):
+    """An institution and its contact person. No target group, no sensitive fact and no
+    special consent is asked: an institution has none (applicants.institutions)."""
+
+    name = forms.CharField(label=_("Name of the institution"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Institution.Kind.choices)
+    registration_number = forms.CharField(
+        label=_("Registration number (optional)"), max_length=50, required=False
+    )
+    centre = forms.ModelChoiceField(label=_("Integration centre"), queryset=IntegrationCentre.objects.none())
+    address = forms.CharField(label=_("Address"), max_length=255, required=False)
+    municipality = forms.CharField(label=_("Municipality"), max_length=100, required=False)
+    contact_first_name = forms.CharField(label=_("Contact person's first name"), max_length=100)
+    contact_last_name = forms.CharField(label=_("Contact person's last name"), max_length=100)
+    contact_date_of_birth = forms.DateField(
+        label=_("Contact person's date of birth"),
+        widget=DATE,
+        help_text=_("They sign the contract and the handover protocol for the institution."),
+    )
+    contact_phone = forms.CharField(
+        label=_("Contact person's phone"),
+        max_length=30,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel"}),
+    )
+    contact_email = forms.EmailField(label=_("Contact person's email (optional)"), required=False)
+    contact_language = forms.ChoiceField(label=_("Contact person's language"), choices=Language.choices)
+    consent_given = forms.BooleanField(
+        label=_("The contact person agrees that their name and contact details are kept for this grant."),
+        required=False,
+    )
+
+    def __init__(self, *args, centres=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["centre"].queryset = centres if centres is not None else IntegrationCentre.objects.none()
+        self.fields["centre"].label_from_instance = lambda centre: f"{centre.name} ({centre.country.name})"
+
+    def add_service_error(self, exc):
+        """Put a ServiceError's message on the field it names, else on the form."""
+        placed = False
+        for field, messages in getattr(exc, "details", {}).items():
+            if field in self.fields:
+                for message in messages:
+                    self.add_error(field, str(message))
+                placed = True
+        if not placed:
+            self.add_error(None, str(exc.message))

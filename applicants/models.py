@@ -253,13 +253,29 @@ class Applicant(models.Model):
         related_name="referrals",
         verbose_name=_("referred by"),
     )
+    # The contact person of an institution (Institution.contact): someone who speaks for
+    # a prison workshop or a school, not a member of a target group. No target group, no
+    # sensitive facts (applicants.sensitivity refuses them), never a person in the figures.
+    is_institution_contact = models.BooleanField(
+        _("contact person of an institution"), default=False, db_default=False, editable=False
+    )
 
     class Meta:
         ordering = ["last_name", "first_name"]
         constraints = [
             models.CheckConstraint(condition=Q(household_size__gte=1), name="applicant_household_positive"),
+            # A person is in a target group; an institution's contact person in none.
             models.CheckConstraint(
-                condition=Q(is_returnee=True) | Q(is_former_inmate=True) | Q(is_socially_disadvantaged=True),
+                condition=(
+                    Q(is_institution_contact=False)
+                    & (Q(is_returnee=True) | Q(is_former_inmate=True) | Q(is_socially_disadvantaged=True))
+                )
+                | Q(
+                    is_institution_contact=True,
+                    is_returnee=False,
+                    is_former_inmate=False,
+                    is_socially_disadvantaged=False,
+                ),
                 name="applicant_has_target_group",
             ),
         ]
@@ -295,6 +311,44 @@ class Applicant(models.Model):
             "is_former_inmate": TargetGroup.FORMER_INMATE in groups,
             "is_socially_disadvantaged": TargetGroup.SOCIALLY_DISADVANTAGED in groups,
         }
+
+
+class Institution(models.Model):
+    """An organisation that may be a grantee where its programme allows it
+    (`Programme.allows_institutions`): a prison's workshop, a vocational school, a
+    municipality's cooperative. It belongs to a centre like a person, and speaks through
+    its contact person, an Applicant record flagged `is_institution_contact`, so that
+    every path that reads `application.applicant` (consent, notifications, the contract,
+    the handover protocol) works unchanged. It has no personal facts of its own."""
+
+    class Kind(models.TextChoices):
+        PRISON_WORKSHOP = "prison_workshop", _("Prison workshop")
+        VOCATIONAL_SCHOOL = "vocational_school", _("Vocational school")
+        MUNICIPAL_COOPERATIVE = "municipal_cooperative", _("Municipal cooperative")
+        OTHER_PUBLIC = "other_public", _("Other public institution")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind)
+    registration_number = models.CharField(_("registration number"), max_length=50, blank=True)
+    centre = models.ForeignKey(IntegrationCentre, on_delete=models.PROTECT, related_name="institutions")
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    municipality = models.CharField(_("municipality"), max_length=100, blank=True)
+    contact = models.OneToOneField(
+        Applicant, on_delete=models.PROTECT, related_name="institution", verbose_name=_("contact person")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["centre", "name"], name="institution_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class StaffProfile(models.Model):

@@ -8,6 +8,9 @@
   referral): only the assigned field officer, the centre's programme managers and the
   person themselves. Finance and auditors never receive them (the API omits the keys,
   the UI the sections), and no export contains them.
+
+An institution's contact person (Applicant.is_institution_contact) has no sensitive facts
+at all: nobody sees any, and no path stores any (applicants.institutions).
 """
 
 from django.db.models import Exists
@@ -53,6 +56,9 @@ def sensitive_access(user, applicant):
     The reason is a sentence the UI can show next to the missing section."""
     if not user.is_authenticated:
         return False, _("Not allowed.")
+    if applicant.is_institution_contact:
+        # Speaks for an institution: no sensitive fact is asked, stored or shown.
+        return False, _("An institution's contact person: no sensitive facts are kept.")
     if applicant.user_id is not None and applicant.user_id == user.pk:
         return True, ""
     if not user.has_perm("grants.view_sensitive"):

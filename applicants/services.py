@@ -119,9 +119,11 @@ def clean_registration(
     language="sr-latn",
     household_ref="",
     sex="",
+    institution_contact=False,
 ):
     """The registration's values, normalised, or ServiceError naming the field: shared by
-    the form, the API and the spreadsheet import so that all three refuse the same input."""
+    the form, the API and the spreadsheet import so that all three refuse the same input.
+    An institution's contact person (`institution_contact`) is in no target group."""
     names = {}
     for field, value in (("first_name", first_name), ("last_name", last_name)):
         value = str(value or "").strip()
@@ -135,7 +137,11 @@ def clean_registration(
     if date_of_birth > timezone.localdate() or date_of_birth.year < 1900:
         raise _invalid("date_of_birth", _("Enter a real date of birth."))
     groups = list(dict.fromkeys(target_groups or []))
-    if not groups or any(g not in TargetGroup.values for g in groups):
+    if institution_contact and groups:
+        raise _invalid(
+            "target_groups", _("An institution's contact person is not registered in a target group.")
+        )
+    if not institution_contact and (not groups or any(g not in TargetGroup.values for g in groups)):
         raise _invalid(
             "target_groups",
             _(

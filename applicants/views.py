@@ -1,6 +1,7 @@
 """People in the web interface: signing up as an applicant, an officer registering a
-person (possible duplicates shown before anything is saved), the list of people, and
-each person's own API sign-ins (devices) with a button to revoke each."""
+person (possible duplicates shown before anything is saved), the list of people, the
+institutions that may be grantees, and each person's own API sign-ins (devices) with a
+button to revoke each."""
 
 import secrets
 
@@ -23,10 +24,10 @@ from applicants.roles import role_required
 from core.errors import ServiceError
 from core.web import paginate
 
-from . import roles, services, tokens
+from . import institutions, roles, services, tokens
 from .consent import consent_wording
 from .duplicates import ELSEWHERE_MESSAGE, TooManyChecks, pending_flags_for
-from .forms import ApplicantSearchForm, RegisterApplicantForm, SignUpForm
+from .forms import ApplicantSearchForm, RegisterApplicantForm, RegisterInstitutionForm, SignUpForm
 from .models import DuplicateFlag, IntegrationCentre, Language
 from .normalise import fold
 from .selectors import applicants_for, centre_ids, centres_for
@@ -308,3 +309,39 @@ def device_revoke(request, pk):
     tokens.revoke_token(token_id=pk, by=request.user)
     messages.success(request, _("That device is signed out: its token no longer works."))
     return redirect("device-list")
+
+
+@role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)
+def institution_list(request):
+    """The institutions of the user's centres; officers start an application from here."""
+    page = paginate(
+        request,
+        institutions.institutions_for(request.user)
+        .annotate(application_count=Count("applications"))
+        .order_by("name", "id"),
+    )
+    return render(request, "applicants/institution_list.html", {"page": page})
+
+
+@role_required(roles.FIELD_OFFICER)
+def institution_register(request):
+    """Register an institution with its contact person, then choose its programme."""
+    user = request.user
+    centres = centres_for(user).select_related("country").order_by("name")
+    status = 200
+    if request.method == "POST":
+        form = RegisterInstitutionForm(request.POST, centres=centres)
+        if form.is_valid():
+            try:
+                institution = institutions.register_institution(by=user, **form.cleaned_data)
+            except ServiceError as exc:
+                form.add_service_error(exc)
+                status = 400
+            else:
+                messages.success(request, _("Registered. Now choose the programme of its application."))
+                return redirect(f"{reverse('application-new')}?institution={institution.pk}")
+        else:
+            status = 400
+    else:
+        form = RegisterInstitutionForm(centres=centres, initial={"contact_language": Language.SERBIAN_LATIN})
+    return render(request, "applicants/institution_register.html", {"form": form}, status=status)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from applicants import roles, sensitivity
+from applicants.institutions import institutions_for
 from applicants.roles import role_required
 from applicants.selectors import applicants_for
 from audit.models import AuditEvent
@@ -141,6 +142,19 @@ def my_applications(request):
 # ---- the application form ----------------------------------------------------------------
 
 
+def _institution_for_new(request):
+    """The institution chosen (`?institution=`): one of the officer's centres, else 404."""
+    raw = request.POST.get("institution") or request.GET.get("institution")
+    if raw is None:
+        return None
+    if not roles.has_role(request.user, roles.FIELD_OFFICER) or not str(raw).isdigit():
+        raise Http404
+    institution = institutions_for(request.user).filter(pk=int(raw)).first()
+    if institution is None:
+        raise Http404
+    return institution
+
+
 def _applicant_for_new(request):
     """The person the new application is for: yourself, or (officers) the one chosen."""
     user = request.user
@@ -160,7 +174,7 @@ def _applicant_for_new(request):
     return applicant
 
 
-def _open_programmes(user, applicant):
+def _open_programmes(user, applicant, institution=None):
     today = timezone.localdate()
     # The call the application would be made in (services.open_call_for): its close.
     open_calls = (
@@ -169,31 +183,36 @@ def _open_programmes(user, applicant):
         .covering(applicant.centre_id)
         .order_by("closes", "id")
     )
-    return (
+    programmes = (
         selectors.programmes_for(user)
         .filter(country_id=applicant.centre.country_id)
         .annotate(apply_by=Subquery(open_calls.values("closes")[:1]))
         .filter(apply_by__isnull=False)
         .order_by("name")
     )
+    return programmes.filter(allows_institutions=True) if institution is not None else programmes
 
 
 @login_required
 def application_new(request):
     user = request.user
-    applicant = _applicant_for_new(request)
+    institution = _institution_for_new(request)
+    applicant = institution.contact if institution is not None else _applicant_for_new(request)
     if applicant is None:
         messages.info(request, _("Choose the person the application is for, or register them first."))
         return redirect("applicant-list")
     require(services.can_create_for(user, applicant))
-    programmes = _open_programmes(user, applicant)
+    programmes = _open_programmes(user, applicant, institution)
     programme_id = request.POST.get("programme") or request.GET.get("programme")
     programme = programmes.filter(pk=programme_id).first() if str(programme_id or "").isdigit() else None
     if programme is None:
         # Which programmes the person is eligible for tells their target group: only
         # for those who may see it (the sensitive-facts rule). Anyone else creating the
         # draft becomes its assigned officer, and sees it then.
-        if sensitivity.can_see_sensitive(user, applicant):
+        if institution is not None:
+            # Only programmes that take institutions are listed.
+            choices = [{"programme": p, "eligible": True} for p in programmes]
+        elif sensitivity.can_see_sensitive(user, applicant):
             groups = set(applicant.target_groups)
             choices = [{"programme": p, "eligible": bool(groups & set(p.target_groups))} for p in programmes]
         else:
@@ -201,9 +220,14 @@ def application_new(request):
         return render(
             request,
             "grants/application_programme.html",
-            {"applicant": applicant, "choices": choices, "for_someone_else": applicant.user_id != user.pk},
+            {
+                "applicant": applicant,
+                "institution": institution,
+                "choices": choices,
+                "for_someone_else": applicant.user_id != user.pk,
+            },
         )
-    return _application_form(request, applicant=applicant, programme=programme)
+    return _application_form(request, applicant=applicant, programme=programme, institution=institution)
 
 
 @login_required
@@ -229,7 +253,7 @@ def _item_initial(application):
     ]
 
 
-def _application_form(request, *, applicant, programme, application=None):
+def _application_form(request, *, applicant, programme, application=None, institution=None):
     """Create or edit a draft with its equipment rows. "Add a row" works without
     JavaScript: it re-shows the form with one more empty row and saves nothing."""
     user = request.user
@@ -242,7 +266,9 @@ def _application_form(request, *, applicant, programme, application=None):
             )
             formset = ItemFormSet(initial=_rows_from_post(request.POST), prefix="items")
             formset.extra = 1
-            return _render_form(request, form, formset, applicant, programme, application, [], 200)
+            return _render_form(
+                request, form, formset, applicant, programme, application, [], 200, institution
+            )
         form = ApplicationForm(request.POST)
         formset = ItemFormSet(request.POST, prefix="items")
         if form.is_valid() and formset.is_valid():
@@ -256,6 +282,7 @@ def _application_form(request, *, applicant, programme, application=None):
                         sector=form.cleaned_data["sector"],
                         plan=form.plan(),
                         items=formset.items(),
+                        institution=institution,
                     )
                 else:
                     services.update_draft(
@@ -294,7 +321,9 @@ def _application_form(request, *, applicant, programme, application=None):
             item_initial = _item_initial(application)
             formset = ItemFormSet(initial=item_initial, prefix="items")
             formset.extra = 0 if item_initial else 1
-    return _render_form(request, form, formset, applicant, programme, application, errors, status)
+    return _render_form(
+        request, form, formset, applicant, programme, application, errors, status, institution
+    )
 
 
 def _rows_from_post(data, prefix="items"):
@@ -314,7 +343,7 @@ def _rows_from_post(data, prefix="items"):
     return rows
 
 
-def _render_form(request, form, formset, applicant, programme, application, errors, status):
+def _render_form(request, form, formset, applicant, programme, application, errors, status, institution=None):  # noqa: PLR0913
     return render(
         request,
         "grants/application_form.html",
@@ -322,6 +351,7 @@ def _render_form(request, form, formset, applicant, programme, application, erro
             "form": form,
             "formset": formset,
             "applicant": applicant,
+            "institution": institution or (application.institution if application else None),
             "programme": programme,
             "application": application,
             "errors": errors,

@@ -504,6 +504,7 @@ SPECTACULAR_SETTINGS = {
         "WashingtonGroupAnswerEnum": "applicants.models.WashingtonGroupAnswer",
         "CentreKindEnum": "applicants.models.IntegrationCentre.Kind",
         "KindEnum": "grants.models.documents.DocumentKind",  # (its name before centres had a kind too)
+        "InstitutionKindEnum": "applicants.models.Institution.Kind",
         "ComplaintStatusEnum": "complaints.models.Status",
         "FormSubmissionStatusEnum": "integrations.models.FormSubmission.Status",
         "YesNoEnum": "integrations.kobo.YES_NO",

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from applicants import api as applicants_api
+from applicants import institution_api
 from assessments import api as assessments_api
 from complaints import api as complaints_api
 from grants import api as grants_api
@@ -42,6 +43,7 @@ api_v1 = [
     path("programmes/", grants_api.ProgrammeList.as_view(), name="programmes"),
     path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
     path("applicants/<int:pk>/", applicants_api.ApplicantDetail.as_view(), name="applicant"),
+    path("institutions/", institution_api.InstitutionListCreate.as_view(), name="institutions"),
     path(
         "applicants/<int:pk>/channels/", applicants_api.ApplicantChannels.as_view(), name="applicant-channels"
     ),

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from applicants import roles
 from applicants.consent import needed_purposes
-from applicants.models import WG_DOMAINS, Country, IntegrationCentre, ReferralPartner, Sex
+from applicants.institutions import register_institution
+from applicants.models import WG_DOMAINS, Country, Institution, IntegrationCentre, ReferralPartner, Sex
 from applicants.services import assign_staff, record_referral, register_applicant
 from assessments.models import RubricCriterion
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
@@ -251,6 +252,8 @@ def seed(stdout=None):
         # about €1,000 in dinars; the history below was bought before purchase orders
         quote_threshold=Decimal("117000.00"),
         requires_purchase_orders=False,
+        # The prisons' own workshops are equipped too (docs/design.md, "Institutional grantees").
+        allows_institutions=True,
     )
     returnees = Programme.objects.create(
         name="Prospects at home: returnees' micro enterprises",
@@ -454,6 +457,15 @@ def seed(stdout=None):
         finance=finance,
         cohort=cohorts[nis.pk],
         new_person=lambda i: new_person(nis, officer, i),
+        rnd=rnd,
+    )
+    seed_prison_workshop(
+        centre=sremska,
+        programme=resocialisation,
+        officer=officer_prison,
+        manager=manager,
+        finance=finance,
+        cohort=cohorts[sremska.pk],
         rnd=rnd,
     )
     seed_procurement(centres=centres, finance=finance, programmes=(resocialisation, returnees), today=today)
@@ -672,6 +684,44 @@ def seed_selecting_fairly(*, centre, programme, officer, manager, finance, cohor
         )
 
 
+def seed_prison_workshop(*, centre, programme, officer, manager, finance, cohort, rnd):
+    """An institution as grantee: the prison's carpentry workshop, equipped and followed
+    up like a person's business, counted as an institution in the figures."""
+    workshop = register_institution(
+        by=officer,
+        centre=centre,
+        name="Carpentry workshop of the Sremska Mitrovica Correctional Institution",
+        kind=Institution.Kind.PRISON_WORKSHOP,
+        registration_number="07012345",
+        address="Fruškogorska 2",
+        municipality=centre.municipality,
+        contact_first_name="Zoran",
+        contact_last_name="Radić",
+        contact_date_of_birth=timezone.localdate().replace(year=timezone.localdate().year - 52, day=1),
+        contact_phone="+381 22 123 456",
+        contact_email="radionica.sm@demo.invalid",
+        consent_given=True,
+    )
+    return drive(
+        state=State.FOLLOW_UP,
+        person=workshop.contact,
+        institution=workshop,
+        programme=programme,
+        officer=officer,
+        manager=manager,
+        finance=finance,
+        cohort=cohort,
+        business="Carpentry workshop: machines for the trainees",
+        sector="crafts",
+        items=[
+            {"description": "Table saw", "quantity": 1, "unit_cost": "165000.00"},
+            {"description": "Thickness planer", "quantity": 1, "unit_cost": "120000.00"},
+        ],
+        rnd=rnd,
+        variant=0,
+    )
+
+
 def register_possible_duplicate(officers):
     """The same person registered twice at a centre, while their first registration's
     grant waits in the approvals queue: the flag is shown there and holds the approval
@@ -768,15 +818,30 @@ def seed_selection(*, programme, centre, officer, manager):
     return call
 
 
-def drive(
-    *, state, person, programme, officer, manager, finance, cohort, business, sector, items, rnd, variant
+def drive(  # noqa: PLR0913
+    *,
+    state,
+    person,
+    programme,
+    officer,
+    manager,
+    finance,
+    cohort,
+    business,
+    sector,
+    items,
+    rnd,
+    variant,
+    institution=None,
 ):
-    """Create one application and take it through the workflow to `state`."""
+    """Create one application (an institution's, with `institution`: `person` is its
+    contact) and take it through the workflow to `state`."""
     today = timezone.localdate()
     by = person.user if person.user and variant % 2 == 0 else officer
     app = services.create_application(
         by=by,
         applicant=person,
+        institution=institution,
         programme=programme,
         business_name=business,
         sector=sector,

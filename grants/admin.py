@@ -159,6 +159,7 @@ class GrantApplicationAdmin(ReinforcedGuardedModelAdmin):
     list_select_related = ["applicant", "centre", "programme", "assigned_officer"]
     fields = [
         "applicant",
+        "institution",
         "programme",
         "centre",
         "business_name",

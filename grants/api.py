@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applicants import roles
+from applicants.institutions import institutions_for
 from applicants.models import Applicant
 from applicants.selectors import applicants_for
 from core.changes import apply_changes, changes_query
@@ -130,6 +131,7 @@ class ApplicationSerializer(serializers.ModelSerializer):
             "centre_name",
             "business_name",
             "sector",
+            "institution",
             "is_cooperative",
             "cooperative_registration_number",
             "cooperative_registered_on",
@@ -191,6 +193,11 @@ class ApplicationCreateSerializer(serializers.Serializer):
         required=False, help_text="One of the programme's open calls; left out: the open call for the centre."
     )
     applicant = serializers.IntegerField(required=False)
+    institution = serializers.IntegerField(
+        required=False,
+        help_text="An institution of the caller's centres (GET institutions/): an institutional grant, its "
+        "contact person the applicant. Leave `applicant` out; the programme must allow institutions.",
+    )
     business_name = serializers.CharField(max_length=max_length(GrantApplication, "business_name"))
     sector = serializers.ChoiceField(choices=Sector.choices)
     is_cooperative = serializers.BooleanField(required=False, default=False)
@@ -429,7 +436,17 @@ class ApplicationListCreate(NoAuditor, ListAPIView):
         programme = selectors.programmes_for(request.user).filter(pk=values["programme"]).first()
         if programme is None:
             raise serializers.ValidationError({"programme": ["Unknown programme."]})
-        if "applicant" in values:
+        institution = None
+        if "institution" in values:
+            if "applicant" in values:
+                raise serializers.ValidationError(
+                    {"applicant": ["Give the institution or the applicant, not both."]}
+                )
+            institution = institutions_for(request.user).filter(pk=values["institution"]).first()
+            if institution is None:
+                raise serializers.ValidationError({"institution": ["Unknown institution."]})
+            applicant = institution.contact
+        elif "applicant" in values:
             applicant = applicants_for(request.user).filter(pk=values["applicant"]).first()
             if applicant is None:
                 raise serializers.ValidationError({"applicant": ["Unknown applicant."]})
@@ -450,6 +467,7 @@ class ApplicationListCreate(NoAuditor, ListAPIView):
                 items=[dict(i) for i in values.get("items", [])],
                 is_cooperative=values.get("is_cooperative", False),
                 call=values.get("call"),
+                institution=institution,
             )
             _save_cooperative(
                 application, request.user, {k: v for k, v in values.items() if k != "is_cooperative"}

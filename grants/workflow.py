@@ -141,6 +141,10 @@ def _without_consent(app):
 
 
 def _ineligible(app):
+    if app.institution_id is not None:
+        # An institution is in no target group: eligible where its programme takes
+        # institutions (the setting may have changed since the draft was made).
+        return [] if app.programme.allows_institutions else [app.applicant]
     eligible = set(app.programme.target_groups)
     return [p for p in _people(app) if not set(p.target_groups) & eligible]
 
@@ -165,6 +169,8 @@ def _explain_consent(app):
 
 
 def _explain_target_group(app):
+    if app.institution_id is not None:
+        return _("This programme does not take institutions as grantees.")
     missing = _ineligible(app)
     if [p.pk for p in missing] == [app.applicant_id]:
         return TARGET_GROUP_ELIGIBLE.message

@@ -31,6 +31,11 @@ def renew_consents(*, applicant, by, special=()):
     unknown = special - set(consent.SPECIAL_PURPOSES)
     if unknown:
         raise ServiceError(_("Unknown consent."), code="unknown_consent")
+    if special and applicant.is_institution_contact:
+        # No sensitive fact is kept of an institution's contact person, so none is asked.
+        raise ServiceError(
+            _("An institution's contact person gives no special-category consent."), code="not_applicable"
+        )
     held = consent.current_consents(applicant)
     for purpose in set(held) & set(consent.SPECIAL_PURPOSES) - special:
         withdraw_consent(applicant=applicant, purpose=purpose, by=by)

@@ -143,6 +143,9 @@ IMPACT_SCHEMA = inline_serializer(
         # (null when withheld: a group too small for the caller's role, `withheld`)
         "enterprises_supported": serializers.IntegerField(allow_null=True),
         "cooperatives_supported": serializers.IntegerField(allow_null=True),
+        "institutions_supported": serializers.IntegerField(
+            help_text="grants to institutions (a prison workshop, a school): not in enterprises_supported"
+        ),
         "families_with_non_cash_benefits": serializers.IntegerField(allow_null=True),
         "people_trained": serializers.IntegerField(allow_null=True),
         "investment_eur": serializers.CharField(allow_null=True, help_text="decimal string, 2 places"),

@@ -76,6 +76,14 @@ def definitions():
         (_("Enterprises supported"), _("Grants whose last item was handed over in the period.")),
         (_("Cooperatives supported"), _("Those of the enterprises supported that are cooperatives.")),
         (
+            _("Institutions supported"),
+            _(
+                "Grants to institutions (prison workshops, vocational schools, municipal cooperatives) whose "
+                "last item was handed over in the period: not enterprises, and in no figure of people, "
+                "survival or jobs; their equipment is in the investment."
+            ),
+        ),
+        (
             _("Families with non-cash benefits"),
             _(
                 "Distinct people among the grantees and cooperative members: one person stands for one household."
@@ -148,8 +156,18 @@ def build(user, programme, date_from, date_to, *, step=lambda percent, name: Non
             "cells": crossed,
         },
         "quarters": shown_quarters,
+        # Grants to institutions: not people, so never withheld as a small number.
+        "institutions": institution_rows(exact_totals, exact_quarters),
         "budget": budget[0] if budget else None,
     }
+
+
+def institution_rows(totals, quarters):
+    """[label, institutions supported] per quarter, then the period's total."""
+    return [
+        *([row["label"], row["institutions_supported"]] for row in quarters),
+        [_("Total"), totals["institutions_supported"]],
+    ]
 
 
 # ---- cells --------------------------------------------------------------------------
@@ -226,6 +244,7 @@ def headings():
         "crossed": _("Enterprises supported by sex and target group"),
         "crossed_sheet": _("Sex and target group"),
         "quarters": _("Quarter by quarter"),
+        "institutions": _("Institutions supported"),
         "budget": _("Budget"),
         "definitions": _("Definitions"),
         **{name: str(label) for name, label in reports.DIMENSION_LABELS.items()},
@@ -304,6 +323,10 @@ def xlsx(content, language):
         sheet = book.create_sheet(titles["quarters"][:31])
         sheet.append([_("Quarter"), *labels.values()])
         for row in figure_rows(content["quarters"], labels):
+            sheet.append(row)
+        sheet = book.create_sheet(titles["institutions"][:31])
+        sheet.append([_("Quarter"), titles["institutions"]])
+        for row in content["institutions"]:
             sheet.append(row)
         sheet = book.create_sheet(titles["budget"][:31])
         budget = content["budget"]
@@ -432,6 +455,11 @@ def pdf(content, language):
         document.heading(titles["quarters"])
         document.paragraph(labels[CHART_FIGURE], size=9)
         document.bars(content["quarters"], CHART_FIGURE, language)
+
+        document.heading(titles["institutions"])
+        document.grid(
+            [_("Quarter"), titles["institutions"]], content["institutions"], [60, 40], language=language
+        )
 
         document.heading(titles["budget"])
         budget = content["budget"]

@@ -410,6 +410,7 @@ IMPACT_COLUMNS = [
     Column("survived_12m", "int"),
     Column("assessed_12m", "int"),
     Column("jobs_created", "int"),
+    Column("institutions_supported", "int"),
     Column("withheld"),
 ]
 _IMPACT_VALUES = [c.name for c in IMPACT_COLUMNS[3:-1]]

@@ -32,6 +32,7 @@ FIGURES = {
     "investment_eur": _("Investment (EUR)"),
     "survival_rate_12m": _("Businesses operating after 12 months"),
     "jobs_created": _("Jobs"),
+    "institutions_supported": _("Institutions supported"),
 }
 BREAKDOWN_LABELS = {
     "programme": _("Per programme"),

@@ -125,7 +125,9 @@ def can_see_scores(user, application):
 
 def sees_sensitive(user, application):
     """A member without sensitive access reads sensitive facts only where the programme
-    allows it; staff keep their own rule."""
+    allows it; staff keep their own rule. An institution's grant has none to read."""
+    if application.applicant.is_institution_contact:
+        return False
     if sensitivity.can_see_sensitive(user, application.applicant):
         return True
     return seat(user, application.call_id) is not None and application.programme.committee_sees_sensitive

@@ -676,3 +676,25 @@ def committee_scores(user, application, value=4, *, conflict=False, **by_code):
         return None
     scores = {c.pk: by_code.get(c.criterion, value) for c in application.programme.rubric.all()}
     return selection_services.score(application=application, by=user, scores=scores)
+
+
+# ---- institutions as grantees ----
+
+
+class InstitutionContactFactory(ApplicantFactory):
+    """The contact person of an institution: in no target group, no sensitive facts."""
+
+    first_name = "Dragan"
+    is_returnee = False
+    is_institution_contact = True
+
+
+class InstitutionFactory(DjangoModelFactory):
+    class Meta:
+        model = "applicants.Institution"
+
+    name = factory.Sequence(lambda n: f"Prison workshop {n}")
+    kind = "prison_workshop"
+    centre = factory.SubFactory(CentreFactory)
+    municipality = "Niš"
+    contact = factory.SubFactory(InstitutionContactFactory, centre=factory.SelfAttribute("..centre"))

@@ -29,6 +29,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from applicants import institutions
 from applicants import services as applicant_services
 from applicants.models import DuplicateFlag
 from assessments import services as assessment_services
@@ -79,6 +80,7 @@ FACTS = {
     "grants.ProgrammeScope",
     "applicants.Applicant",
     "applicants.ApplicantSensitive",
+    "applicants.Institution",
     "applicants.DuplicateFlag",
     "applicants.StaffAssignment",
     "assessments.RubricCriterion",
@@ -515,6 +517,21 @@ def register_applicant(world, during):
 
 
 @path
+def register_institution(world, during):
+    with during():
+        institutions.register_institution(
+            by=world.officer,
+            centre=world.centre,
+            name="Carpentry workshop",
+            kind="prison_workshop",
+            contact_first_name="Dragan",
+            contact_last_name="Ilić",
+            contact_date_of_birth=datetime.date(1975, 4, 1),
+            consent_given=True,
+        )
+
+
+@path
 def decide_duplicate(world, during):
     flag = DuplicateFlagFactory(applicant=world.person, other=ApplicantFactory(centre=world.centre))
     with during():
@@ -811,6 +828,7 @@ SOURCES = [
     ),
     "grants/handover.py",
     "applicants/services.py",
+    "applicants/institutions.py",
     "privacy/subjects.py",
     "privacy/consents.py",
     "assessments/services.py",

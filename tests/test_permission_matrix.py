@@ -115,6 +115,10 @@ MATRIX = [
     (A + "applicants", "GET", None, 401, "200", "200", "200", "403", "403"),
     (A + "applicants", "POST", None, 401, "403", "201", "403", "403", "403"),
     (A + "applicant", "GET", "person", 401, "200 404 404", "200 200 404", "200 200 404", "403 403", "403 403"),
+    # institutions as grantees: read by officers and managers of their centres (an
+    # applicant's list is empty), registered by field officers
+    (A + "institutions", "GET", None, 401, "200", "200", "200", "403", "403", "403"),
+    (A + "institutions", "POST", None, 401, "403", "201", "403", "403", "403", "403"),
     (A + "applications", "GET", None, 401, "200", "200", "200", "200", "403"),
     (A + "applications", "POST", "person", 401, "201 400 400", "403 201 400", "403 403 400", "400 400", "403 403"),
     # the channels for news: the person, or a field officer of their centre
@@ -206,6 +210,9 @@ MATRIX = [
     ("applicant-register", "GET", None, "login", "403", "200", "403", "403", "403"),
     ("applicant-register", "POST", None, "login", "403", "ok", "403", "403", "403"),
     ("duplicate-list", "GET", None, "login", "403", "200", "200", "403", "403"),
+    ("institution-list", "GET", None, "login", "403", "200", "200", "403", "403", "403"),
+    ("institution-register", "GET", None, "login", "403", "200", "403", "403", "403", "403"),
+    ("institution-register", "POST", None, "login", "403", "ok", "403", "403", "403", "403"),
     ("duplicate-decide", "POST", "flag", "login", "403 403 403", "ok ok 404", "ok ok 404", "403 403", "403 403"),
     ("applicant-export", "GET", "person", "login", "404 404 404", "403 403 404", "200 200 404", "404 404", "404 404"),
     # -- web: transfer of a case (the same rules as the API rows above)
@@ -848,6 +855,16 @@ def body_for(name, method, owned, world):
     if name == "api:applications":
         body = {"programme": world.programme.pk, "business_name": "Bakery", "sector": "food"}
         return body
+    if name == "api:institutions":
+        return {
+            "centre": world.centre.pk,
+            "name": "Prison workshop",
+            "kind": "prison_workshop",
+            "contact_first_name": "Dragan",
+            "contact_last_name": "Ilić",
+            "contact_date_of_birth": "1975-04-01",
+            "consent_given": True,
+        }
     if name == "api:cohorts":
         return {
             "programme": world.programme.pk,
@@ -1194,6 +1211,8 @@ MNE_MATRIX = [
     (A + "document-download", "GET", "doc_sensitive", "403", "404"),  # (the same answer as any document)
     (A + "applicant", "GET", "person", "403", "403"),
     (A + "applicants", "GET", None, "403", "403"),
+    (A + "institutions", "GET", None, "403", "403"),
+    ("institution-list", "GET", None, "403", "403"),
     (A + "approvals", "GET", None, "403", "403"),
     (A + "audit-events", "GET", None, "403", "403"),
     (A + "transfers", "GET", None, "403", "403"),

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from applicants.models import Applicant, IntegrationCentre
+from applicants.models import Applicant, Institution, IntegrationCentre
 
 from .. import transitions as steps
 from ..workflow import State
@@ -65,6 +65,16 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
         db_default="",  # (rows written in bulk without it, bench/generate, get the blank)
     )
     cooperative_registered_on = models.DateField(_("cooperative registered on"), null=True, blank=True)
+    # Set: an institutional grant, the institution the grantee and `applicant` its contact
+    # person (docs/design.md, "Institutional grantees"); counted apart from enterprises.
+    institution = models.ForeignKey(
+        Institution,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("institution"),
+    )
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
     # The programme's call it was made in (the open call covering its centre): its dates
     # decide when it may be sent, its budget share how many of its kind are approved.
@@ -132,6 +142,10 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
                 condition=Q(expected_monthly_costs__isnull=True) | Q(expected_monthly_costs__gte=0),
                 name="application_costs_nonneg",
             ),
+            models.CheckConstraint(
+                condition=Q(institution__isnull=True) | Q(is_cooperative=False),
+                name="application_institution_not_cooperative",
+            ),
         ]
         indexes = [
             models.Index(fields=["centre", "state", "-created_at"]),
@@ -175,6 +189,10 @@ class GrantApplication(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.business_name}"
+
+    @property
+    def is_institutional(self):
+        return self.institution_id is not None
 
     @property
     def state_label(self):

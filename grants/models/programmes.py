@@ -212,6 +212,11 @@ class Programme(models.Model):
     requires_purchase_orders = models.BooleanField(
         _("deliveries need an approved purchase order"), default=True, db_default=False
     )
+    # Whether an institution (a prison workshop, a vocational school: applicants.Institution)
+    # may be a grantee besides the people of its target groups.
+    allows_institutions = models.BooleanField(
+        _("institutions may be grantees"), default=False, db_default=False
+    )
 
     class Meta:
         ordering = ["name"]

@@ -10,6 +10,7 @@ from django_fsm import ConcurrentTransition
 from guardian.shortcuts import assign_perm
 
 from applicants import roles
+from applicants.institutions import can_view_institution
 from applicants.models import Applicant
 from applicants.selectors import centre_ids
 from audit import trail
@@ -137,7 +138,7 @@ def can_create_for(user, applicant):
 def create_application(
     *,
     by,
-    applicant,
+    applicant=None,
     programme,
     business_name,
     sector,
@@ -146,10 +147,19 @@ def create_application(
     is_cooperative=False,
     members=(),
     call=None,
+    institution=None,
 ):
+    """A draft of `applicant`, or with `institution` an institutional grant: its contact
+    person is the applicant, and its programme must allow institutions."""
+    if institution is not None:
+        applicant = institution.contact
+        _check_institutional(by, institution, programme, is_cooperative=is_cooperative or bool(members))
+    elif applicant is None:
+        raise ServiceError(_("Say whom the application is for."), details={"applicant": [_("Required.")]})
     require(can_create_for(by, applicant))
     application = GrantApplication(
         applicant=applicant,
+        institution=institution,
         programme=programme,
         call=open_call_for(programme, applicant.centre_id, call=call),
         centre_id=applicant.centre_id,
@@ -175,6 +185,22 @@ def create_application(
         to_state=application.state,
     )
     return application
+
+
+def _check_institutional(by, institution, programme, *, is_cooperative):
+    require(can_view_institution(by, institution))
+    if not programme.allows_institutions:
+        raise ServiceError(
+            _("This programme does not take institutions as grantees."),
+            code="institutions_not_allowed",
+            details={"programme": [_("This programme does not take institutions as grantees.")]},
+        )
+    if is_cooperative:
+        raise ServiceError(
+            _("An institution's grant is not a cooperative's."),
+            code="institution_not_cooperative",
+            details={"is_cooperative": [_("An institution's grant is not a cooperative's.")]},
+        )
 
 
 def open_call_for(programme, centre_id, *, call=None):

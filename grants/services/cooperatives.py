@@ -201,6 +201,12 @@ def set_cooperative(*, application, by, is_cooperative, number="", registered_on
     require(permissions.can_edit_application(by, application))
     if not is_cooperative and application.memberships.exists():
         raise _refused(_("Remove the members first."), "has_members", "is_cooperative")
+    if is_cooperative and application.institution_id is not None:
+        raise _refused(
+            _("An institution's grant is not a cooperative's."),
+            "institution_not_cooperative",
+            "is_cooperative",
+        )
     if registered_on is not None and not isinstance(registered_on, datetime.date):
         raise _refused(
             _("Enter the registration date as a date, such as 2025-03-02."),

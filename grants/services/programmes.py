@@ -33,6 +33,7 @@ PROGRAMME_FACTS = [
     "quotes_required",
     "quote_threshold",
     "requires_purchase_orders",
+    "allows_institutions",
 ]
 
 

@@ -89,6 +89,7 @@ ACTION_LABELS = {
     "certificate_issued": _("Training certificate issued"),
     "sensitive_viewed": _("Sensitive facts viewed"),
     "register_applicant": _("Person registered"),
+    "register_institution": _("Institution registered"),
     "contact_channels_changed": _("Channels for news changed"),
     "consent_given": _("Consent given"),
     "consent_withdrawn": _("Consent withdrawn"),

@@ -151,6 +151,9 @@ def impact_figures(user, filters=NO_FILTERS):
       or discontinued (they reached equipment_delivered); dated by their last delivery,
       the day the last item was handed over.
     - cooperatives_supported: those of them that are cooperatives.
+    - institutions_supported: grants to institutions (a prison workshop, a school) in
+      the same states, apart from the enterprises and left out of every figure of
+      people, survival and jobs (`enterprises`); their equipment is in investment_eur.
     - families_with_non_cash_benefits: distinct people among the applicants of those
       grants and the members of those cooperatives (one person stands for one household).
     - people_trained: distinct applicants who completed business training (attendance
@@ -171,16 +174,24 @@ def impact_figures(user, filters=NO_FILTERS):
     counts = supported.aggregate(**SUPPORTED_COUNTS)
     return _figures(
         counts,
-        _families(supported),
-        _people_trained(apps, filters),
+        _families(enterprises(supported)),
+        _people_trained(enterprises(apps), filters),
         _investment_eur(apps, filters),
-        survival_and_jobs(supported),
+        survival_and_jobs(enterprises(supported)),
     )
 
 
+def enterprises(applications):
+    """The grants to people and cooperatives: an institution's grant (a prison
+    workshop's) is no enterprise, its contact person no family reached, nobody trained
+    and no business surviving; it counts as `institutions_supported` only."""
+    return applications.filter(institution__isnull=True)
+
+
 SUPPORTED_COUNTS = {
-    "enterprises": Count("pk"),
+    "enterprises": Count("pk", filter=Q(institution__isnull=True)),
     "cooperatives": Count("pk", filter=Q(is_cooperative=True)),
+    "institutions": Count("pk", filter=Q(institution__isnull=False)),
 }
 # The field of an application that puts it in a group of a breakdown. Target groups
 # overlap (a person may be in two), so they are not a field: see impact_breakdown.
@@ -191,6 +202,7 @@ def _figures(counts, families, people_trained, investment_eur, outcomes):
     return {
         "enterprises_supported": counts["enterprises"],
         "cooperatives_supported": counts["cooperatives"],
+        "institutions_supported": counts["institutions"],
         "families_with_non_cash_benefits": families,
         "people_trained": people_trained,
         "investment_eur": investment_eur,
@@ -236,11 +248,11 @@ def impact_grouped(user, filters, group):
         row.pop("key"): row
         for row in supported.order_by().values(key=group_key(group)).annotate(**SUPPORTED_COUNTS)
     }
-    families = _families_by(supported, group)
-    trained = _people_trained(apps, filters, group)
+    families = _families_by(enterprises(supported), group)
+    trained = _people_trained(enterprises(apps), filters, group)
     investment = _investment_eur(apps, filters, group)
     keys = {*counts, *families, *trained, *investment}
-    outcomes = survival_and_jobs_by(supported, group, keys)
+    outcomes = survival_and_jobs_by(enterprises(supported), group, keys)
     return {key: _group_figures(key, counts, families, trained, investment, outcomes) for key in keys}
 
 
@@ -249,7 +261,7 @@ def impact_grouped(user, filters, group):
 # per grant). Each figure of the supported grants is computed per grant, joined to
 # this and added up per period.
 PERIOD_COUNTS_SQL = """
-SELECT q.grp, SUM(r.enterprises), SUM(r.cooperatives)
+SELECT q.grp, SUM(r.enterprises), SUM(r.cooperatives), SUM(r.institutions)
   FROM ({rows}) r JOIN ({periods}) q ON q.application_id = r.key
  WHERE q.grp IS NOT NULL
  GROUP BY q.grp
@@ -303,20 +315,24 @@ def impact_by_period(user, filters, periods):
         rows = _sql(supported.order_by().values(key=F("pk")).annotate(**SUPPORTED_COUNTS))
         cursor.execute(PERIOD_COUNTS_SQL.format(rows=rows[0], periods=last[0]), [*rows[1], *last[1]])
         counts = {
-            key: {"enterprises": int(enterprises), "cooperatives": int(cooperatives)}
-            for key, enterprises, cooperatives in cursor.fetchall()
+            key: {
+                "enterprises": int(grants),
+                "cooperatives": int(cooperatives),
+                "institutions": int(institutions),
+            }
+            for key, grants, cooperatives, institutions in cursor.fetchall()
         }
-        people = supported.order_by().values(grp=F("pk"), person=F("applicant_id"))
+        people = enterprises(supported).order_by().values(grp=F("pk"), person=F("applicant_id"))
         members = CooperativeMember.objects.filter(
             application_id__in=supported.order_by().values("pk")
         ).values(grp=F("application_id"), person=F("applicant_id"))
         pairs = _sql(people.union(members).order_by())
         cursor.execute(PERIOD_FAMILIES_SQL.format(pairs=pairs[0], periods=last[0]), [*pairs[1], *last[1]])
         families = dict(cursor.fetchall())
-    trained = _people_trained(apps, span, periods=periods)
+    trained = _people_trained(enterprises(apps), span, periods=periods)
     investment = _investment_eur(apps, span, periods=periods)
     keys = range(len(periods))
-    outcomes = survival_and_jobs_joined(supported, last, keys)
+    outcomes = survival_and_jobs_joined(enterprises(supported), last, keys)
     return {
         period: _group_figures(key, counts, families, trained, investment, outcomes)
         for key, period in zip(keys, periods, strict=True)

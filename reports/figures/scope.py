@@ -26,6 +26,7 @@ TARGET_GROUP_FIELDS = {
 IMPACT_FIGURES = (
     "enterprises_supported",
     "cooperatives_supported",
+    "institutions_supported",
     "families_with_non_cash_benefits",
     "people_trained",
     "investment_eur",
