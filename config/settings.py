@@ -505,6 +505,7 @@ SPECTACULAR_SETTINGS = {
         "CentreKindEnum": "applicants.models.IntegrationCentre.Kind",
         "KindEnum": "grants.models.documents.DocumentKind",  # (its name before centres had a kind too)
         "ComplaintStatusEnum": "complaints.models.Status",
+        "FieldItemKindEnum": "field.sync.KINDS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -10,8 +10,8 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from applicants.models import Language, Sex, TargetGroup
 from applicants.consent import SPECIAL_PURPOSES
+from applicants.models import Language, Sex, TargetGroup
 from assessments.models import MAX_VISIT_PHOTOS, MonitoringVisit
 from assessments.services import check_visit_request_size
 from core.errors import NotAllowed
@@ -190,7 +190,9 @@ class RegistrationItemSerializer(serializers.Serializer):
     special_consents = serializers.ListField(
         child=serializers.ChoiceField(choices=sorted(SPECIAL_PURPOSES)), required=False, default=list
     )
-    programme = serializers.IntegerField(required=False, allow_null=True, help_text="Start a draft application.")
+    programme = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Start a draft application."
+    )
     business_name = serializers.CharField(
         required=False, allow_blank=True, max_length=max_length(GrantApplication, "business_name")
     )
@@ -223,9 +225,7 @@ class FieldItemSerializer(serializers.Serializer):
 
 class FieldItemUploadSerializer(serializers.Serializer):
     item = serializers.CharField(help_text="The item (FieldItem) as JSON text.")
-    photos = serializers.ListField(
-        child=serializers.FileField(), required=False, max_length=MAX_VISIT_PHOTOS
-    )
+    photos = serializers.ListField(child=serializers.FileField(), required=False, max_length=MAX_VISIT_PHOTOS)
 
 
 class FieldRecordSerializer(serializers.Serializer):
@@ -238,7 +238,9 @@ class FieldRecordSerializer(serializers.Serializer):
     visited_on = serializers.DateField(required=False, allow_null=True)
     operating = serializers.BooleanField(required=False, allow_null=True)
     equipment_in_use = serializers.BooleanField(required=False, allow_null=True)
-    monthly_revenue = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True)
+    monthly_revenue = serializers.DecimalField(
+        max_digits=12, decimal_places=2, required=False, allow_null=True
+    )
     jobs_owner = serializers.IntegerField(required=False)
     jobs_family = serializers.IntegerField(required=False)
     jobs_employees = serializers.IntegerField(required=False)

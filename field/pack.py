@@ -61,9 +61,9 @@ def field_pack(user, *, now=None):
         )
     )
     cohorts = list(cohorts)
-    marks = Attendance.objects.filter(
-        cohort__in=[c.pk for c in cohorts], enrolment__active=True
-    ).values_list("session_id", "enrolment__application_id", "present")
+    marks = Attendance.objects.filter(cohort__in=[c.pk for c in cohorts], enrolment__active=True).values_list(
+        "session_id", "enrolment__application_id", "present"
+    )
     marks_by_cohort = {}
     session_cohort = dict(
         TrainingSession.objects.filter(cohort__in=[c.pk for c in cohorts]).values_list("id", "cohort_id")

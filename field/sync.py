@@ -177,7 +177,9 @@ def apply_visit(*, by, data, photos):
     if visit is None:
         raise NotVisible()
     known = data.get("known_recorded_at")
-    if visit.recorded_at is not None and (known is None or abs(visit.recorded_at - known) > datetime.timedelta(seconds=1)):
+    if visit.recorded_at is not None and (
+        known is None or abs(visit.recorded_at - known) > datetime.timedelta(seconds=1)
+    ):
         raise ConflictWithServer(
             _("This visit was recorded by %(name)s meanwhile. Compare, then keep one.")
             % {"name": _name(visit.recorded_by) or _("someone else")},

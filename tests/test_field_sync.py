@@ -70,7 +70,9 @@ def visit_data(visit, **values):
 
 def post(client, body, *, key=None, **extra):
     key = key or body["id"]
-    return client.post(SYNC, json.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, **extra)
+    return client.post(
+        SYNC, json.dumps(body), content_type="application/json", HTTP_IDEMPOTENCY_KEY=key, **extra
+    )
 
 
 def registration(world, **values):
@@ -188,7 +190,9 @@ class TestVisit:
         assert due_visit.visited_on == TODAY and due_visit.recorded_by == world.officer
         assert due_visit.jobs_family == 1 and str(due_visit.monthly_revenue) == "450.00"
         assert Document.objects.filter(application=due_visit.application, kind="photo").count() == 1
-        assert AuditEvent.objects.filter(action="visit_recorded", application=due_visit.application).count() == 1
+        assert (
+            AuditEvent.objects.filter(action="visit_recorded", application=due_visit.application).count() == 1
+        )
         synced = AuditEvent.objects.get(action="field_item_synced")
         assert synced.actor == world.officer and synced.application == due_visit.application
         assert synced.data["device_item"] == body["id"] and synced.data["kind"] == "visit"
@@ -210,7 +214,10 @@ class TestVisit:
 
     def test_a_visit_recorded_meanwhile_is_a_conflict_with_the_servers_version(self, world, due_visit):
         colleague = signed_in(world.colleague)
-        assert post(colleague, item("visit", visit_data(due_visit, notes="Closed on Mondays."))).status_code == 201
+        assert (
+            post(colleague, item("visit", visit_data(due_visit, notes="Closed on Mondays."))).status_code
+            == 201
+        )
         recorded = MonitoringVisit.objects.get(pk=due_visit.pk)
         client = signed_in(world.officer)
         mine = item("visit", visit_data(due_visit, jobs_employees=2))
@@ -223,7 +230,8 @@ class TestVisit:
         assert MonitoringVisit.objects.get(pk=due_visit.pk).recorded_at == recorded.recorded_at
         # The officer decides to send theirs as a correction of what they were shown.
         correction = item(
-            "visit", visit_data(due_visit, jobs_employees=2, known_recorded_at=answer["record"]["recorded_at"])
+            "visit",
+            visit_data(due_visit, jobs_employees=2, known_recorded_at=answer["record"]["recorded_at"]),
         )
         assert post(client, correction).json()["outcome"] == "created"
         visit = MonitoringVisit.objects.get(pk=due_visit.pk)
@@ -248,7 +256,10 @@ class TestVisit:
 class TestCaptureTime:
     @pytest.mark.parametrize(
         ("offset", "code"),
-        [(datetime.timedelta(hours=1), "captured_in_future"), (-datetime.timedelta(days=15), "captured_too_long_ago")],
+        [
+            (datetime.timedelta(hours=1), "captured_in_future"),
+            (-datetime.timedelta(days=15), "captured_too_long_ago"),
+        ],
     )
     def test_an_impossible_capture_time_is_refused(self, world, due_visit, offset, code):
         body = item("visit", visit_data(due_visit), captured_at=timezone.now() + offset)
@@ -286,7 +297,10 @@ class TestAttendance:
 
     def test_another_centres_session_is_refused(self, world, cohort):
         cohort, application = cohort
-        body = item("attendance", {"session": cohort.sessions.first().pk, "application": application.pk, "present": True})
+        body = item(
+            "attendance",
+            {"session": cohort.sessions.first().pk, "application": application.pk, "present": True},
+        )
         response = post(signed_in(world.officer2), body)
         assert response.status_code == 404
         assert not Attendance.objects.exists()
@@ -294,8 +308,16 @@ class TestAttendance:
 
 class TestRegistration:
     def test_it_registers_with_the_paper_consent_and_flags_duplicates(self, world):
-        ApplicantFactory(centre=world.centre, first_name="Jelena", last_name="Marković", date_of_birth=datetime.date(1991, 4, 2))
-        body = item("registration", registration(world, programme=world.programme.pk, business_name="Bakery", sector="food"))
+        ApplicantFactory(
+            centre=world.centre,
+            first_name="Jelena",
+            last_name="Marković",
+            date_of_birth=datetime.date(1991, 4, 2),
+        )
+        body = item(
+            "registration",
+            registration(world, programme=world.programme.pk, business_name="Bakery", sector="food"),
+        )
         response = post(signed_in(world.officer), body)
         assert response.status_code == 201, response.content
         record = response.json()["record"]
@@ -333,7 +355,10 @@ class TestShape:
 
     def test_only_a_visit_has_photos(self, world, cohort):
         cohort, application = cohort
-        body = item("attendance", {"session": cohort.sessions.first().pk, "application": application.pk, "present": True})
+        body = item(
+            "attendance",
+            {"session": cohort.sessions.first().pk, "application": application.pk, "present": True},
+        )
         response = signed_in(world.officer).post(SYNC, {"item": json.dumps(body), "photos": [photo()]})
         assert response.status_code == 400 and not Attendance.objects.exists()
 
