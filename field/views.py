@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
@@ -56,11 +57,15 @@ def register(request):
 
 
 def _cache_version(urls):
-    """Changes whenever the worker's code or a file it keeps changes (static URLs carry
-    their content hash in production), so that a new version replaces the old cache."""
+    """Changes whenever the worker's code or a file it keeps changes, so that a new
+    worker replaces the old cache (static URLs keep their names from one release to the
+    next)."""
     digest = hashlib.sha256(SW_SOURCE.read_bytes())
-    for url in urls:
+    for path, url in zip(ASSETS, urls, strict=True):
         digest.update(url.encode())
+        found = finders.find(path)
+        if found:
+            digest.update(Path(found).read_bytes())
     return digest.hexdigest()[:16]
 
 

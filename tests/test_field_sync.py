@@ -253,6 +253,33 @@ class TestVisit:
         assert not AuditEvent.objects.filter(action="field_item_synced").exists()
 
 
+class TestPrizren:
+    """The officer of Niš cannot sync anything into Prizren; Prizren's officer can."""
+
+    @pytest.fixture
+    def prizren_visit(self, world):
+        application = world.application(
+            applicant=world.person2,
+            programme=world.other_programme,
+            assigned_officer=world.officer2,
+            follow_up=True,
+            state_facts__delivered_on=days(-95),
+        )
+        return application.visits.get(months=3)
+
+    def test_a_visit_there_is_not_found_for_nis(self, world, prizren_visit):
+        response = post(signed_in(world.officer), item("visit", visit_data(prizren_visit)))
+        assert response.status_code == 404 and response.json()["outcome"] == "refused"
+        assert MonitoringVisit.objects.get(pk=prizren_visit.pk).visited_on is None
+        assert post(signed_in(world.officer2), item("visit", visit_data(prizren_visit))).status_code == 201
+
+    def test_nis_gets_none_of_it_in_the_pack(self, world, prizren_visit):
+        pack = signed_in(world.officer).get(PACK).json()
+        assert prizren_visit.pk not in [v["id"] for v in pack["visits"]]
+        assert world.other_centre.pk not in [c["id"] for c in pack["centres"]]
+        assert prizren_visit.pk in [v["id"] for v in signed_in(world.officer2).get(PACK).json()["visits"]]
+
+
 class TestCaptureTime:
     @pytest.mark.parametrize(
         ("offset", "code"),

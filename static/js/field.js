@@ -501,6 +501,13 @@
     };
   }
 
+  // The person's language by default: Albanian in Kosovo and Albania, else Serbian.
+  function centreOf(form) { return Number(form.querySelector("#f-centre").value); }
+  function languageOf(centreId) {
+    var centre = (currentPack ? currentPack.centres : []).filter(function (c) { return c.id === centreId; })[0];
+    return centre && (centre.country === "XK" || centre.country === "AL") ? "sq" : "sr-latn";
+  }
+
   function whole(value) { var n = parseInt(value, 10); return isNaN(n) ? 0 : n; }
 
   function itemsOf(form) {
@@ -551,7 +558,7 @@
       target_groups: checked("target_groups"),
       consent_on_paper: form.querySelector("#f-consent").checked,
       special_consents: checked("special_consents"),
-      language: document.documentElement.lang === "sq" ? "sq" : "sr-latn"
+      language: languageOf(centreOf(form))
     };
     var programme = form.querySelector("#f-programme").value;
     if (programme) {
