@@ -20,11 +20,6 @@ from grants.models import GrantApplication, Sector, max_length
 from . import pack, sync
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
 class ChoiceOut(serializers.Serializer):
     value = serializers.CharField()
     label = serializers.CharField()
@@ -108,13 +103,9 @@ class FieldOfficersOnly:
 class FieldPack(FieldOfficersOnly, APIView):
     """What the officer's phone keeps to work without signal, for FIELD_PACK_DAYS."""
 
-    @extend_schema(
-        responses={
-            200: FieldPackSerializer,
-            401: OpenApiResponse(ErrorSerializer, description="Not signed in."),
-            403: OpenApiResponse(ErrorSerializer, description="Not a field officer."),
-        }
-    )
+    # 401 (not signed in) and 403 (not a field officer) carry the project's error shape
+    # (config/schema.py adds them to every operation).
+    @extend_schema(responses={200: FieldPackSerializer})
     def get(self, request):
         return Response(FieldPackSerializer(pack.field_pack(request.user)).data)
 
@@ -128,13 +119,7 @@ class FieldSession(FieldOfficersOnly, APIView):
     """Asked before a sync: whether the session still holds, for whom, and the CSRF token
     of this session (a page kept offline holds the token of an older one)."""
 
-    @extend_schema(
-        responses={
-            200: FieldSessionSerializer,
-            401: OpenApiResponse(ErrorSerializer, description="Session ended: sign in again."),
-            403: OpenApiResponse(ErrorSerializer, description="Not a field officer."),
-        }
-    )
+    @extend_schema(responses={200: FieldSessionSerializer})
     def get(self, request):
         return Response({"user": request.user.pk, "csrf_token": get_token(request)})
 
@@ -283,15 +268,12 @@ class FieldSync(FieldOfficersOnly, APIView):
 
     @extend_schema(
         request={"application/json": FieldItemSerializer, "multipart/form-data": FieldItemUploadSerializer},
+        # A refused item (400, 403, 404) and a conflict (409) answer a FieldAnswer too,
+        # which has the project's error shape (`detail`, `code`) that config/schema.py
+        # documents for those codes, besides `outcome`, `errors` and `record`.
         responses={
             201: OpenApiResponse(FieldAnswerSerializer, description="created"),
             200: OpenApiResponse(FieldAnswerSerializer, description="already received"),
-            400: OpenApiResponse(FieldAnswerSerializer, description="refused: the reason and field errors"),
-            403: OpenApiResponse(FieldAnswerSerializer, description="refused: not allowed"),
-            404: OpenApiResponse(FieldAnswerSerializer, description="refused: no such record here"),
-            409: OpenApiResponse(FieldAnswerSerializer, description="conflict: the server's version"),
-            401: OpenApiResponse(ErrorSerializer, description="Session ended: sign in again."),
-            413: OpenApiResponse(ErrorSerializer, description="The photos are too large."),
         },
     )
     def post(self, request):
