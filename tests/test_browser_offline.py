@@ -355,3 +355,31 @@ def test_logout_deletes_the_pack_from_the_phone(phone, world):
     )
     assert left is None
     assert phone.page.evaluate("caches.has('field-pages')") is False
+
+
+def test_logout_with_items_waiting_asks_first(phone, world):
+    phone.sign_in()
+    phone.refresh_pack()
+    phone.page.route("**/api/v1/field/sync/", lambda route: route.abort())
+    phone.register(world)
+    phone.goto("/field/")
+    phone.waiting(1)
+    questions = []
+
+    def answer(dialog, accept):
+        questions.append(dialog.message)
+        dialog.accept() if accept else dialog.dismiss()
+
+    phone.page.once("dialog", lambda dialog: answer(dialog, False))
+    phone.page.get_by_role("button", name="Log out").click()
+    phone.waiting(1)
+    assert questions == [
+        "1 items have not been sent yet. Logging out deletes them from this phone. Log out anyway?"
+    ]
+    assert phone.page.url.endswith("/field/")
+
+    phone.page.once("dialog", lambda dialog: answer(dialog, True))
+    phone.page.get_by_role("button", name="Log out").click()
+    phone.page.wait_for_url("**/accounts/login/")
+    assert not Applicant.objects.filter(first_name="Jelena").exists()
+    assert phone.page.evaluate("indexedDB.databases().then(list => list.map(db => db.name))") == []
