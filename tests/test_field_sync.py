@@ -237,7 +237,8 @@ class TestVisit:
         visit = MonitoringVisit.objects.get(pk=due_visit.pk)
         assert visit.jobs_employees == 2 and visit.recorded_by == world.officer
         event = AuditEvent.objects.filter(action="visit_recorded").order_by("-id").first()
-        assert event.data["before"] == {"jobs_employees": 0, "jobs_family": 1} or event.data["before"]
+        # The colleague's finding stays in the trail as what the correction replaced.
+        assert event.data["before"] == {"jobs_employees": 0} and event.data["after"] == {"jobs_employees": 2}
 
     def test_an_application_that_moved_on_is_a_conflict(self, world, due_visit):
         GrantApplication.objects.filter(pk=due_visit.application_id).update(state="completed")
