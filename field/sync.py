@@ -169,7 +169,7 @@ class ConflictWithServer(Conflict):
 def apply_visit(*, by, data, photos):
     visit = (
         assessment_selectors.visits_for(by)
-        .select_for_update()
+        .select_for_update(of=("self",))
         .select_related("application", "recorded_by")
         .filter(pk=data["visit"])
         .first()
@@ -221,7 +221,7 @@ def apply_attendance(*, by, data, photos):
     if session is None or application is None:
         raise NotVisible()
     mark = (
-        Attendance.objects.select_for_update()
+        Attendance.objects.select_for_update(of=("self",))
         .select_related("recorded_by")
         .filter(session=session, enrolment__application=application, enrolment__active=True)
         .first()
