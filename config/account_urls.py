@@ -10,7 +10,7 @@ from . import security_views
 
 urlpatterns = [
     path("login/", security_views.Login.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", security_views.Logout.as_view(), name="logout"),
     path("two-factor/", security_views.verify, name="otp-verify"),
     path("two-factor/setup/", security_views.setup, name="otp-setup"),
     path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),

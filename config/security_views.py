@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.signals import user_login_failed
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -54,6 +54,17 @@ def locked_out(request, original_response=None, credentials=None):
 def _safe_next(request):
     """Where to go after signing in: `next` when it is a path of this site (core.web)."""
     return safe_next(request, reverse(settings.LOGIN_REDIRECT_URL))
+
+
+class Logout(LogoutView):
+    """Signing out also empties the browser's storage for this site: the field pack and
+    anything captured offline on a phone (docs/design.md "Offline field work"; the
+    page asks first when items are still waiting to be sent)."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response["Clear-Site-Data"] = '"storage"'
+        return response
 
 
 class Login(LoginView):

@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "complaints",
     "privacy",
     "casework",
+    "field",
     "reports",
     "demo",
 ]
@@ -221,6 +222,11 @@ COMPLAINT_FORM_MIN_SECONDS = env_int("COMPLAINT_FORM_MIN_SECONDS", 5)
 # A monitoring visit may be recorded at most this many days before it is due; only
 # visits inside that window count in the survival and jobs figures (docs/reports.md).
 VISIT_EARLY_MARGIN_DAYS = env_int("VISIT_EARLY_MARGIN_DAYS", 30)
+# How long a field officer's offline pack stays usable on the phone, and how old an item
+# captured offline may be when it is synced (docs/design.md "Offline field work").
+FIELD_PACK_DAYS = env_int("FIELD_PACK_DAYS", 14)
+if not 1 <= FIELD_PACK_DAYS <= 60:
+    raise ImproperlyConfigured("FIELD_PACK_DAYS must be from 1 to 60.")
 # Counts of people from 1 to one less are shown as "< 5" to readers outside the
 # programme team, with the cells that would give them away (docs/reports.md).
 SMALL_NUMBER_THRESHOLD = env_int("SMALL_NUMBER_THRESHOLD", 5)
@@ -508,6 +514,7 @@ SPECTACULAR_SETTINGS = {
         "ComplaintStatusEnum": "complaints.models.Status",
         "FormSubmissionStatusEnum": "integrations.models.FormSubmission.Status",
         "YesNoEnum": "integrations.kobo.YES_NO",
+        "FieldItemKindEnum": "field.sync.KINDS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -6,6 +6,7 @@ from applicants import api as applicants_api
 from applicants import institution_api
 from assessments import api as assessments_api
 from complaints import api as complaints_api
+from field import api as field_api
 from grants import api as grants_api
 from grants import api_procurement, contract_api, referral_api, transfer_api
 from grants import audit_api as grants_audit_api
@@ -40,6 +41,9 @@ api_v1 = [
         name="intake-submission-dismiss",
     ),
     path("centres/", applicants_api.CentreList.as_view(), name="centres"),
+    path("field/pack/", field_api.FieldPack.as_view(), name="field-pack"),
+    path("field/session/", field_api.FieldSession.as_view(), name="field-session"),
+    path("field/sync/", field_api.FieldSync.as_view(), name="field-sync"),
     path("programmes/", grants_api.ProgrammeList.as_view(), name="programmes"),
     path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
     path("applicants/<int:pk>/", applicants_api.ApplicantDetail.as_view(), name="applicant"),
@@ -257,6 +261,7 @@ urlpatterns = [
     path("", include("applicants.urls")),
     path("", include("assessments.urls")),
     path("", include("casework.urls")),
+    path("", include("field.urls")),
     path("", include("grants.urls")),
     path("", include("reports.urls")),
     path("", include("selection.urls")),

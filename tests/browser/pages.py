@@ -58,6 +58,11 @@ def start_pages(user, states=None):
             if state not in seen and (states is None or state in states):
                 seen.add(state)
                 pages.append(reverse("application-detail", args=[pk]))
+    if roles.has_role(user, roles.FIELD_OFFICER):
+        # The offline field pages link to each other only from script (field.js).
+        pages += [
+            reverse(name) for name in ("field-home", "field-visit", "field-attendance", "field-register")
+        ]
     return pages
 
 
