@@ -6,6 +6,9 @@ from django.contrib.auth import get_user_model, password_validation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceError
+
+from . import institutions
 from .consent import ETHNICITY, PRISON, RETURN, special_wording
 from .models import (
     WG_DOMAINS,
@@ -13,6 +16,7 @@ from .models import (
     ApplicantSensitive,
     IntegrationCentre,
     Language,
+    ReferralInstitution,
     Sex,
     TargetGroup,
     WashingtonGroupAnswer,
@@ -215,8 +219,12 @@ class RegisterApplicantForm(PersonForm):
     )
     returned_from = forms.CharField(label=_("Country returned from"), max_length=100, required=False)
     return_date = forms.DateField(label=_("Return date"), required=False, widget=DATE)
-    referral_institution = forms.CharField(
-        label=_("Referring prison or probation service"), max_length=200, required=False
+    referral = forms.ChoiceField(label=_("Referring institution"), required=False)
+    referral_other = forms.CharField(
+        label=_("Referring institution, if “other”"),
+        max_length=institutions.OTHER_MAX_LENGTH,
+        required=False,
+        help_text=institutions.OTHER_WARNING,
     )
     release_month = forms.DateField(
         label=_("Release month"),
@@ -250,7 +258,8 @@ class RegisterApplicantForm(PersonForm):
     SENSITIVE = (
         "returned_from",
         "return_date",
-        "referral_institution",
+        "referral",
+        "referral_other",
         "release_month",
         "ethnicity",
         *PersonForm.DISABILITY,
@@ -264,6 +273,21 @@ class RegisterApplicantForm(PersonForm):
         self.fields["household_size"].label = _("People in the household")
         self.fields["dependants"].label = _("Dependants")
         self.fields["sex"].label = _("Sex (as the person states it, optional)")
+        self.fields["referral"].choices = referral_choices()
+
+    def clean(self):
+        data = super().clean()
+        try:
+            institutions.clean_referral(
+                institutions=ReferralInstitution.objects.filter(active=True),
+                referral=data.get("referral"),
+                other=data.get("referral_other", ""),
+            )
+        except ServiceError as refused:
+            for field, messages in refused.details.items():
+                for message in messages:
+                    self.add_error(field, message)
+        return data
 
     def clean_release_month(self):
         value = self.cleaned_data.get("release_month")
@@ -286,3 +310,30 @@ class RegisterApplicantForm(PersonForm):
 
 class ApplicantSearchForm(forms.Form):
     q = forms.CharField(label=_("Search by name or phone"), max_length=100, required=False)
+
+
+def referral_choices():
+    return [
+        ("", _("None")),
+        *[
+            (str(pk), name)
+            for pk, name in ReferralInstitution.objects.filter(active=True).values_list("pk", "name")
+        ],
+        (institutions.OTHER, _("Other (write its name below)")),
+    ]
+
+
+class ReferralReviewForm(forms.Form):
+    """A programme manager chooses the institution that a free-text referral names."""
+
+    referral = forms.ChoiceField(label=_("Referring institution"), required=False)
+    referral_other = forms.CharField(
+        label=_("Referring institution, if “other”"),
+        max_length=institutions.OTHER_MAX_LENGTH,
+        required=False,
+        help_text=institutions.OTHER_WARNING,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referral"].choices = referral_choices()

@@ -27,6 +27,11 @@ api_v1 = [
     path("webhooks/<int:pk>/enable/", integrations_api.EndpointEnable.as_view(), name="webhook-enable"),
     path("webhooks/<int:pk>/deliveries/", integrations_api.DeliveryList.as_view(), name="webhook-deliveries"),
     path("centres/", applicants_api.CentreList.as_view(), name="centres"),
+    path(
+        "referral-institutions/",
+        applicants_api.ReferralInstitutionList.as_view(),
+        name="referral-institutions",
+    ),
     path("programmes/", grants_api.ProgrammeList.as_view(), name="programmes"),
     path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
     path("applicants/<int:pk>/", applicants_api.ApplicantDetail.as_view(), name="applicant"),

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from applicants import roles
 from applicants.consent import needed_purposes
-from applicants.models import WG_DOMAINS, Country, IntegrationCentre, ReferralPartner, Sex
+from applicants.models import (
+    WG_DOMAINS,
+    Country,
+    IntegrationCentre,
+    ReferralInstitution,
+    ReferralPartner,
+    Sex,
+)
 from applicants.services import assign_staff, record_referral, register_applicant
 from assessments.models import RubricCriterion
 from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
@@ -314,6 +321,14 @@ def seed(stdout=None):
 
     applicant_user = make_user("applicant", roles.APPLICANT, first_name="Marko", last_name="Demić")
     applicant2_user = make_user("applicant2", roles.APPLICANT, first_name="Arta", last_name="Demaj")
+    # The migration seeds the list; a flushed database (tests) is given them again.
+    prison, _created = ReferralInstitution.objects.get_or_create(
+        name="Sremska Mitrovica Correctional Institution",
+        defaults={"kind": ReferralInstitution.Kind.PRISON, "country": serbia},
+    )
+    probation, _created = ReferralInstitution.objects.get_or_create(
+        name="Probation service Niš", defaults={"kind": ReferralInstitution.Kind.PROBATION, "country": serbia}
+    )
     people = [
         _register(
             by=officer,
@@ -330,7 +345,7 @@ def seed(stdout=None):
             consent_given=True,
             language="sr-latn",
             sensitive={
-                "referral_institution": "Sremska Mitrovica Correctional Institution",
+                "referral": prison,
                 "release_month": today.replace(day=1) - timedelta(days=200),
             },
         ),
@@ -360,11 +375,8 @@ def seed(stdout=None):
 
     def new_person(centre, officer_user, index):
         groups = ["former_inmate"] + (["socially_disadvantaged"] if index % 2 else [])
-        referral = (
-            "Sremska Mitrovica Correctional Institution" if centre == sremska else "Probation service Niš"
-        )
         sensitive = {
-            "referral_institution": referral,
+            "referral": prison if centre == sremska else probation,
             "release_month": today.replace(day=1) - timedelta(days=60 + index),
         }
         if centre == prizren:
