@@ -86,6 +86,13 @@ api_v1 = [
     path("cohorts/", assessments_api.CohortListCreate.as_view(), name="cohorts"),
     path("cohorts/<int:pk>/enrollments/", assessments_api.Enrolments.as_view(), name="cohort-enrollments"),
     path("cohorts/<int:pk>/attendance/", assessments_api.AttendanceView.as_view(), name="cohort-attendance"),
+    path("cohorts/<int:pk>/headcounts/", assessments_api.Headcounts.as_view(), name="cohort-headcounts"),
+    path("meetings/", assessments_api.Meetings.as_view(), name="meetings"),
+    path(
+        "enrolments/<int:pk>/certificate/",
+        assessments_api.EnrolmentCertificate.as_view(),
+        name="enrolment-certificate",
+    ),
     path(
         "cohorts/<int:pk>/attendance/sheet/",
         assessments_api.AttendanceSheet.as_view(),
