@@ -8,7 +8,7 @@ aggregate query over the cohorts and meetings of the user's centres (and program
 donors, for a scoped user)."""
 
 from django.db import connections
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from applicants.selectors import centre_scope
@@ -88,8 +88,8 @@ def _people_trained(cohorts, filters):
 # so this is the least number of people the cohorts reached (docs/reports.md).
 PARTICIPANTS_SQL = """
 SELECT COALESCE(SUM(c.most), 0), COALESCE(SUM(c.every), 0)
-  FROM (SELECT t.cohort_id, MAX(t.total) AS most, SUM(t.total) AS every
-          FROM ({totals}) t GROUP BY t.cohort_id) c
+  FROM (SELECT t.grp, MAX(t.total) AS most, SUM(t.total) AS every
+          FROM ({totals}) t GROUP BY t.grp) c
 """
 
 
@@ -100,7 +100,7 @@ def _participants(cohorts, filters):
         SessionHeadcount.objects.filter(session__cohort__in=cohorts.values("pk"))
         .filter(filters.period_q("session__date"))
         .order_by()
-        .values("session_id", "session__cohort_id")
+        .values("session_id", grp=F("session__cohort_id"))
         .annotate(total=Sum("count"))
     )
     sql, params = per_session.query.get_compiler(per_session.db).as_sql()
