@@ -26,7 +26,14 @@ from applicants.models import (
 )
 from applicants.services import assign_staff, record_referral, register_applicant
 from assessments.models import RubricCriterion
-from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
+from assessments.services import (
+    create_cohort,
+    enrol,
+    record_assessment,
+    record_attendance,
+    record_meeting,
+    record_visit,
+)
 from complaints import services as complaint_services
 from grants import documents, selectors, services
 from grants.models import Call, ExchangeRate, GrantApplication, Programme, Supplier
@@ -420,6 +427,16 @@ def seed(stdout=None):
             title="Start and run your business",
             session_dates=dates,
         )
+        # Training as a service of its own: meetings held apart from the grants.
+        for days, kind, participants in ((30, "business_training", 18), (12, "network", 26)):
+            record_meeting(
+                by=officers[centre.pk],
+                programme=programme,
+                centre=centre,
+                held_on=today - timedelta(days=days),
+                kind=kind,
+                participants=participants,
+            )
 
     index = 0
     used = set()

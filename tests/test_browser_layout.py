@@ -149,6 +149,7 @@ FAILED_FORMS = [
     ("anonymous", r"^/signup/$"),
     ("officer", r"^/applicants/new/$"),
     ("officer", r"^/cohorts/new/$"),
+    ("officer", r"^/meetings/new/$"),
     ("officer", r"^/applications/\d+/assessment/$"),
     ("officer", r"^/visits/\d+/record/$"),
     ("finance", r"^/applications/\d+/deliveries/new/$"),
