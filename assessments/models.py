@@ -229,9 +229,9 @@ class Enrolment(models.Model):
 
     def is_completed(self):
         total, present = self.attendance_counts()
-        return training_completed(
-            attended=present, sessions=total, threshold=self.cohort.programme.training_threshold
-        )
+        # The cohort's programme is the application's (enrol checks it), already loaded.
+        programme = self.application.programme if self.application_id else self.cohort.programme
+        return training_completed(attended=present, sessions=total, threshold=programme.training_threshold)
 
 
 class SessionHeadcount(models.Model):

@@ -132,6 +132,16 @@ def applicant_data(applicant):
             for c in ConsentRecord.objects.filter(applicant=applicant).order_by("given_at")
         ],
         "applications": [_application_data(a) for a in applications],
+        # Training joined without a grant application (training as a service).
+        "training": [
+            {
+                "course": e.cohort.title,
+                "sessions": [{"date": a.session.date, "present": a.present} for a in e.attendance.all()],
+            }
+            for e in applicant.direct_enrolments.select_related("cohort").prefetch_related(
+                "attendance__session"
+            )
+        ],
         "messages": [
             {
                 "channel": n.channel,

@@ -113,6 +113,7 @@ class TestTheReport:
             "Figures broken down",
             "Sex and target group",
             "Quarter by quarter",
+            "Training without a grant",
             "Budget",
             "Definitions",
         ]
@@ -380,7 +381,7 @@ class TestApi:
         response = api(world.auditor).get(listed["files"]["xlsx"])
         assert response.status_code == 200
         book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-        assert len(book.sheetnames) == 6
+        assert len(book.sheetnames) == 7
         assert AuditEvent.objects.filter(action="donor_report_downloaded", actor=world.auditor).exists()
 
     @pytest.mark.parametrize(

@@ -111,6 +111,15 @@ class TestEnrolWithoutApplication:
             services.enrol_applicant(by=world.officer, cohort=cohort, applicant=elsewhere)
         assert not Enrolment.objects.filter(application__isnull=True).exists()
 
+    def test_the_persons_own_data_export_lists_it(self, world, cohort):
+        from privacy.subjects import applicant_data
+
+        someone = person(world)
+        services.enrol_applicant(by=world.officer, cohort=cohort, applicant=someone)
+        attend_all(world, cohort, applicant=someone)
+        (training,) = applicant_data(someone)["training"]
+        assert training["course"] == cohort.title and len(training["sessions"]) == 3
+
     def test_a_mark_for_someone_not_enrolled_is_refused(self, world, cohort):
         with pytest.raises(ServiceError) as refused:
             services.record_attendance(
