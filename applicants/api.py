@@ -504,14 +504,16 @@ class ReferralInstitutionOut(serializers.Serializer):
 
 
 class ReferralInstitutionList(ListAPIView):
-    """The referring institutions offered in forms (staff only): what `referral` of a
+    """The referring institutions offered in forms (field officers, programme managers): what `referral` of a
     registration's sensitive facts takes."""
 
     serializer_class = ReferralInstitutionOut
 
     def get_queryset(self):
-        if not roles.is_staff_member(self.request.user):
-            raise NotAllowed("Only staff read the referring institutions.")
+        # Those who record or review a referral: a prison's name beside nothing else
+        # still tells nothing, but no other role needs the list.
+        if not roles.sees_personal_data(self.request.user):
+            raise NotAllowed("Only field officers and programme managers read the referring institutions.")
         return (
             ReferralInstitution.objects.filter(active=True).select_related("country").order_by("name", "id")
         )

@@ -25,7 +25,6 @@ INSTITUTIONS = [
     ("Kosovo Probation Service – Prizren", "probation", "XK"),
     ("Centre for Social Work Prizren", "social_service", "XK"),
     ("Employment Agency of Kosovo – Prizren office", "employment_service", "XK"),
-    ("Roma Association Niš", "association", "RS"),
 ]
 
 
