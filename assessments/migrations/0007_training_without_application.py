@@ -37,7 +37,7 @@ def make_triggers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("applicants", "0021_remove_free_text_referral"),
+        ("applicants", "0018_merge_consent_purposes"),
         ("assessments", "0006_visits_no_longer_owed"),
         ("grants", "0020_programme_anonymous_training"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
