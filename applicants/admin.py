@@ -25,6 +25,7 @@ from .models import (
     ConsentRecord,
     Country,
     IntegrationCentre,
+    ReferralInstitution,
     ReferralPartner,
     ServiceAccount,
     StaffAssignment,
@@ -207,6 +208,19 @@ class IntegrationCentreAdmin(SavesAssignmentsThroughServices, ReinforcedGuardedM
 class CountryAdmin(admin.ModelAdmin):
     list_display = ["code", "name"]
     search_fields = ["code", "name"]
+
+
+@admin.register(ReferralInstitution)
+class ReferralInstitutionAdmin(admin.ModelAdmin):
+    """The list officers choose the referring institution from. An entry is made
+    inactive rather than deleted: the people it referred keep it (PROTECT)."""
+
+    list_display = ["name", "kind", "country", "active"]
+    list_filter = ["kind", "country", "active"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from core.changes import apply_changes, changes_query
 from core.errors import NotAllowed, NotVisible, require
 
-from . import roles, services, tokens
+from . import referral_institutions, roles, services, tokens
 from .consent import SPECIAL_PURPOSES
 from .duplicates import DEFAULT_PURPOSE, ELSEWHERE_MESSAGE, PURPOSES, TooManyChecks, pending_flags_for
 from .models import (
@@ -22,6 +22,7 @@ from .models import (
     DuplicateFlag,
     IntegrationCentre,
     Language,
+    ReferralInstitution,
     ReferralPartner,
     Sex,
     TargetGroup,
@@ -111,7 +112,27 @@ class ApplicantDetailSerializer(ApplicantSerializer):
 
 
 class SensitiveInSerializer(serializers.Serializer):
-    referral_institution = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    referral = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The referring institution: an id from GET /api/v1/referral-institutions/.",
+    )
+    referral_other = serializers.CharField(
+        max_length=referral_institutions.OTHER_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text=f"Only when the institution is not in the list: its name. {referral_institutions.OTHER_WARNING}",
+    )
+    referral_institution = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        help_text=(
+            "Kept for older clients, instead of referral/referral_other: a list entry's name "
+            "(case and spacing aside) becomes that entry, another short name becomes "
+            "referral_other; a longer text or one naming an offence is refused (400)."
+        ),
+    )
     release_month = serializers.DateField(required=False, allow_null=True)
     returned_from = serializers.CharField(max_length=100, required=False, allow_blank=True)
     return_date = serializers.DateField(required=False, allow_null=True)
@@ -278,7 +299,7 @@ class ApplicantListCreate(ListAPIView):
             applicant = services.register_applicant(
                 by=user,
                 centre=IntegrationCentre.objects.get(pk=values["centre"]),
-                sensitive=dict(values.get("sensitive") or {}),
+                sensitive=_sensitive_in(values.get("sensitive")),
                 **{k: v for k, v in values.items() if k not in ("centre", "sensitive")},
             )
         return Response(
@@ -287,11 +308,22 @@ class ApplicantListCreate(ListAPIView):
         )
 
 
+def _sensitive_in(values):
+    """The API's sensitive facts as the service takes them: a `referral_other` without a
+    `referral` is the list's "other"."""
+    values = dict(values or {})
+    if values.get("referral") is None and values.get("referral_other"):
+        values["referral"] = referral_institutions.OTHER
+    return values
+
+
 class ApplicantDetail(APIView):
     @extend_schema(responses=ApplicantDetailSerializer)
     def get(self, request, pk):
         _refuse_finance_and_auditor(request.user)
-        applicant = applicants_for(request.user).select_related("centre", "sensitive").filter(pk=pk).first()
+        applicant = (
+            applicants_for(request.user).select_related("centre", "sensitive__referral").filter(pk=pk).first()
+        )
         if applicant is None:
             raise NotVisible()
         return Response(ApplicantDetailSerializer(applicant, context={"request": request}).data)
@@ -478,6 +510,43 @@ class CentreList(ListAPIView):
         return self.get_paginated_response([centre_out(c, request.user) for c in page])
 
 
+class ReferralInstitutionOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=ReferralInstitution.Kind.choices)
+    country = serializers.CharField(allow_null=True, help_text="ISO 3166 code, or null.")
+
+
+class ReferralInstitutionList(ListAPIView):
+    """The referring institutions offered in forms (field officers, programme managers): what `referral` of a
+    registration's sensitive facts takes."""
+
+    serializer_class = ReferralInstitutionOut
+
+    def get_queryset(self):
+        # Those who record or review a referral: a prison's name beside nothing else
+        # still tells nothing, but no other role needs the list.
+        if not roles.sees_personal_data(self.request.user):
+            raise NotAllowed("Only field officers and programme managers read the referring institutions.")
+        return (
+            ReferralInstitution.objects.filter(active=True).select_related("country").order_by("name", "id")
+        )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(
+            [
+                {
+                    "id": i.pk,
+                    "name": i.name,
+                    "kind": i.kind,
+                    "country": i.country.code if i.country_id else None,
+                }
+                for i in page
+            ]
+        )
+
+
 class MeOut(serializers.Serializer):
     id = serializers.IntegerField()
     username = serializers.CharField()
@@ -537,7 +606,7 @@ class ApplicantChannels(APIView):
         applicant = services.set_contact_channels(
             applicant=applicant, by=request.user, how="api", **data.validated_data
         )
-        applicant = applicants_for(request.user).select_related("centre", "sensitive").get(pk=pk)
+        applicant = applicants_for(request.user).select_related("centre", "sensitive__referral").get(pk=pk)
         return Response(ApplicantDetailSerializer(applicant, context={"request": request}).data)
 
 

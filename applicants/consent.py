@@ -38,7 +38,10 @@ PURPOSES = {GENERAL: gettext_lazy("Use of my data for the grant"), **SPECIAL_PUR
 # Which sensitive facts each special consent covers (applicants.models.ApplicantSensitive
 # fields and the target-group flag on Applicant).
 FACTS = {
-    PRISON: {"flag": "is_former_inmate", "fields": ("referral_institution", "release_month")},
+    PRISON: {
+        "flag": "is_former_inmate",
+        "fields": ("referral", "referral_other", "referral_review", "release_month"),
+    },
     RETURN: {"flag": "is_returnee", "fields": ("returned_from", "return_date")},
     ETHNICITY: {"flag": None, "fields": ("ethnicity",)},
     DISABILITY: {"flag": None, "fields": ()},

@@ -6,6 +6,9 @@ from django.contrib.auth import get_user_model, password_validation
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import ServiceError
+
+from . import referral_institutions
 from .consent import ETHNICITY, PRISON, RETURN, special_wording
 from .models import (
     WG_DOMAINS,
@@ -14,6 +17,7 @@ from .models import (
     Institution,
     IntegrationCentre,
     Language,
+    ReferralInstitution,
     Sex,
     TargetGroup,
     WashingtonGroupAnswer,
@@ -216,8 +220,12 @@ class RegisterApplicantForm(PersonForm):
     )
     returned_from = forms.CharField(label=_("Country returned from"), max_length=100, required=False)
     return_date = forms.DateField(label=_("Return date"), required=False, widget=DATE)
-    referral_institution = forms.CharField(
-        label=_("Referring prison or probation service"), max_length=200, required=False
+    referral = forms.ChoiceField(label=_("Referring institution"), required=False)
+    referral_other = forms.CharField(
+        label=_("Referring institution, if “other”"),
+        max_length=referral_institutions.OTHER_MAX_LENGTH,
+        required=False,
+        help_text=referral_institutions.OTHER_WARNING,
     )
     release_month = forms.DateField(
         label=_("Release month"),
@@ -251,7 +259,8 @@ class RegisterApplicantForm(PersonForm):
     SENSITIVE = (
         "returned_from",
         "return_date",
-        "referral_institution",
+        "referral",
+        "referral_other",
         "release_month",
         "ethnicity",
         *PersonForm.DISABILITY,
@@ -265,6 +274,21 @@ class RegisterApplicantForm(PersonForm):
         self.fields["household_size"].label = _("People in the household")
         self.fields["dependants"].label = _("Dependants")
         self.fields["sex"].label = _("Sex (as the person states it, optional)")
+        self.fields["referral"].choices = referral_choices()
+
+    def clean(self):
+        data = super().clean()
+        try:
+            referral_institutions.clean_referral(
+                institutions=ReferralInstitution.objects.filter(active=True),
+                referral=data.get("referral"),
+                other=data.get("referral_other", ""),
+            )
+        except ServiceError as refused:
+            for field, messages in refused.details.items():
+                for message in messages:
+                    self.add_error(field, message)
+        return data
 
     def clean_release_month(self):
         value = self.cleaned_data.get("release_month")
@@ -336,3 +360,30 @@ class RegisterInstitutionForm(forms.Form):
                 placed = True
         if not placed:
             self.add_error(None, str(exc.message))
+
+
+def referral_choices():
+    return [
+        ("", _("None")),
+        *[
+            (str(pk), name)
+            for pk, name in ReferralInstitution.objects.filter(active=True).values_list("pk", "name")
+        ],
+        (referral_institutions.OTHER, _("Other (write its name below)")),
+    ]
+
+
+class ReferralReviewForm(forms.Form):
+    """A programme manager chooses the institution that a free-text referral names."""
+
+    referral = forms.ChoiceField(label=_("Referring institution"), required=False)
+    referral_other = forms.CharField(
+        label=_("Referring institution, if “other”"),
+        max_length=referral_institutions.OTHER_MAX_LENGTH,
+        required=False,
+        help_text=referral_institutions.OTHER_WARNING,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referral"].choices = referral_choices()

@@ -376,6 +376,33 @@ class ApplicantGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Applicant, on_delete=models.CASCADE)
 
 
+class ReferralInstitution(models.Model):
+    """An institution that refers people to a centre (a prison, a probation or social
+    service, an employment service), chosen from this list rather than written: free
+    text is where offence details slip in. Managed in the admin; an entry no longer
+    used is made inactive, never deleted (the people it referred keep it)."""
+
+    class Kind(models.TextChoices):
+        PRISON = "prison", _("Prison")
+        PROBATION = "probation", _("Probation service")
+        SOCIAL_SERVICE = "social_service", _("Social service")
+        EMPLOYMENT_SERVICE = "employment_service", _("Employment service")
+        ASSOCIATION = "association", _("Association")
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    country = models.ForeignKey(
+        Country, null=True, blank=True, on_delete=models.PROTECT, related_name="referral_institutions"
+    )
+    active = models.BooleanField(_("offered in forms"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
 class ApplicantSensitive(models.Model):
     """Special-category and criminal-record facts, minimised: never offences, sentences
     or free text about them. Field classes are in applicants.sensitivity."""
@@ -383,9 +410,20 @@ class ApplicantSensitive(models.Model):
     applicant = models.OneToOneField(
         Applicant, primary_key=True, on_delete=models.CASCADE, related_name="sensitive"
     )
-    referral_institution = models.CharField(
-        _("referring prison or probation service"), max_length=200, blank=True
+    referral = models.ForeignKey(
+        ReferralInstitution,
+        verbose_name=_("referring institution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
+    # Only when the institution is not in the list ("other"): its name, never a story.
+    referral_other = models.CharField(_("referring institution (other)"), max_length=80, blank=True)
+    # A free-text referral written before the list, too long or reading like a story
+    # (applicants.referral_institutions): kept whole for a programme manager to review, shown to
+    # nobody else, cleared when they have chosen the institution.
+    referral_review = models.TextField(_("referral text to review"), blank=True)
     release_month = models.DateField(_("release month"), null=True, blank=True)
     returned_from = models.CharField(_("country returned from"), max_length=100, blank=True)
     return_date = models.DateField(_("return date"), null=True, blank=True)
@@ -422,6 +460,12 @@ class ApplicantSensitive(models.Model):
 
     def __str__(self):
         return f"sensitive facts of applicant {self.applicant_id}"
+
+    @property
+    def referral_institution(self):
+        """The referring institution as one text, as the API's old field gave it: the
+        list entry's name, or the "other" text."""
+        return self.referral.name if self.referral_id else self.referral_other
 
 
 class ConsentRecord(models.Model):

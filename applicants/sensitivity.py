@@ -43,10 +43,19 @@ FIELD_CLASSES = {
     "ethnicity": SPECIAL,
     "sex": ORDINARY,
     **dict.fromkeys(WG_DOMAINS, SPECIAL),
+    # The referring institution: the list entry (its id), the "other" name, and the two
+    # as one text under the old name (ApplicantSensitive.referral_institution).
+    "referral": CRIMINAL,
+    "referral_other": CRIMINAL,
     "referral_institution": CRIMINAL,
     "release_month": CRIMINAL,
 }
 SENSITIVE_FIELDS = [name for name, cls in FIELD_CLASSES.items() if cls != ORDINARY]
+# Sensitive facts that are not columns: read from others (ApplicantSensitive's property).
+DERIVED_FIELDS = ("referral_institution",)
+# Columns kept for a programme manager's review only (`may_review_referral`), outside
+# every payload and page section.
+REVIEW_FIELDS = ("referral_review",)
 # Ordinary fields that identify a person: masked in lists and exports by default.
 MASKED_FIELDS = ["first_name", "last_name", "phone", "national_id", "email", "address"]
 
@@ -116,11 +125,7 @@ def sensitive_payload(user, applicant, *, audit=True):
     if not can_see_sensitive(user, applicant):
         return None
     facts = getattr(applicant, "sensitive", None) if hasattr(applicant, "sensitive") else None
-    payload = {name: None for name in SENSITIVE_FIELDS}
-    if facts is not None:
-        for name in SENSITIVE_FIELDS:
-            value = getattr(facts, name)
-            payload[name] = value.isoformat() if hasattr(value, "isoformat") else (value or None)
+    payload = sensitive_values(facts)
     # Derived from the answers by the Washington Group's cut-off, with their consent.
     payload["disability"] = disability({domain: payload[domain] for domain in WG_DOMAINS})
     consent = applicant.consent_disability_at
@@ -128,6 +133,23 @@ def sensitive_payload(user, applicant, *, audit=True):
     if audit and applicant.user_id != user.pk:
         trail.record(action="sensitive_viewed", actor=user, applicant=applicant)
     return payload
+
+
+def sensitive_values(facts):
+    """{field: value} of an ApplicantSensitive row (or None) for SENSITIVE_FIELDS, as
+    JSON takes them: dates as ISO text, the referring institution as its id."""
+    payload = dict.fromkeys(SENSITIVE_FIELDS)
+    if facts is not None:
+        for name in SENSITIVE_FIELDS:
+            value = facts.referral_id if name == "referral" else getattr(facts, name)
+            payload[name] = value.isoformat() if hasattr(value, "isoformat") else (value or None)
+    return payload
+
+
+def may_review_referral(user, applicant):
+    """The free-text referral kept for review (ApplicantSensitive.referral_review) is
+    read only by the programme managers who see the person's sensitive facts."""
+    return roles.has_role(user, roles.PROGRAMME_MANAGER) and sensitive_access(user, applicant)[0]
 
 
 def mask(value):
@@ -158,11 +180,14 @@ def sensitive_section(user, applicant):
     payload = sensitive_payload(user, applicant)
     if payload is None:
         return None
+    # The institution is shown once, as its name or the "other" text.
+    shown = [name for name in SENSITIVE_FIELDS if name not in ("referral", "referral_other")]
+    labels = {"referral_institution": ApplicantSensitive._meta.get_field("referral").verbose_name}
     return [
         (
-            ApplicantSensitive._meta.get_field(name).verbose_name,
+            labels.get(name) or ApplicantSensitive._meta.get_field(name).verbose_name,
             WashingtonGroupAnswer(payload[name]).label if name in WG_DOMAINS else payload[name],
         )
-        for name in SENSITIVE_FIELDS
+        for name in shown
         if payload[name]
     ]

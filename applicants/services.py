@@ -13,9 +13,9 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from audit import trail
 from core.decisions import ALLOWED, NOT_VISIBLE, Decision
-from core.errors import NotAllowed, ServiceError, checked_text, require, too_long
+from core.errors import Conflict, NotAllowed, NotVisible, ServiceError, checked_text, require, too_long
 
-from . import roles
+from . import referral_institutions, roles, sensitivity
 from .consent import CONSENT_VERSION, DISABILITY, GENERAL, SPECIAL_PURPOSES, consent_wording, needed_purposes
 from .duplicates import (
     DEFAULT_PURPOSE,
@@ -32,6 +32,7 @@ from .models import (
     DuplicateFlag,
     IntegrationCentreUserObjectPermission,
     Language,
+    ReferralInstitution,
     Sex,
     StaffAssignment,
     StaffProfile,
@@ -42,7 +43,8 @@ from .normalise import InvalidPhone, name_key, normalise_national_id, normalise_
 from .selectors import applicants_for, centre_ids
 
 SENSITIVE_FIELDS = (
-    "referral_institution",
+    "referral",
+    "referral_other",
     "release_month",
     "returned_from",
     "return_date",
@@ -283,7 +285,8 @@ def register_applicant(
         raise _invalid("accepts_sms", sms_needs_phone())
     if special_consents - set(SPECIAL_PURPOSES):
         raise _invalid("special_consents", _("Unknown consent."))
-    sensitive = {k: v for k, v in (sensitive or {}).items() if k in SENSITIVE_FIELDS and v}
+    sensitive = _with_referral(sensitive)
+    sensitive = {k: v for k, v in sensitive.items() if k in SENSITIVE_FIELDS and v}
     _require_special_consents(values["target_groups"], sensitive, special_consents)
     groups = values.pop("target_groups")
     applicant = Applicant(
@@ -307,9 +310,7 @@ def register_applicant(
         national_id=applicant.national_id,
     )
     applicant.save()
-    sensitive = {
-        k: v for k, v in (sensitive or {}).items() if k in SENSITIVE_FIELDS and v and k not in WG_DOMAINS
-    }
+    sensitive = {k: v for k, v in sensitive.items() if k not in WG_DOMAINS}
     sensitive.update(disability)
     if sensitive:
         ApplicantSensitive.objects.create(applicant=applicant, **sensitive)
@@ -482,6 +483,50 @@ SPECIAL_CONSENT_MISSING = {
         gettext_lazy("Disability is only recorded with its own consent: tick it too."),
     ),
 }
+
+
+def _with_referral(sensitive):
+    """`sensitive` with the referring institution checked (applicants.referral_institutions):
+    `referral` a list entry or "other" with `referral_other`, or the old single text
+    `referral_institution`; it leaves as `referral` (an entry or None) and
+    `referral_other`."""
+    sensitive = dict(sensitive or {})
+    referral, other = referral_institutions.clean_referral(
+        institutions=ReferralInstitution.objects.filter(active=True),
+        referral=sensitive.pop("referral", None),
+        other=sensitive.pop("referral_other", ""),
+        legacy=sensitive.pop("referral_institution", ""),
+    )
+    return {**sensitive, "referral": referral, "referral_other": other}
+
+
+@transaction.atomic
+def referral_review_close(*, by, applicant, referral=None, referral_other=""):
+    """A programme manager has read the free-text referral kept for review and chosen
+    the institution (or "other" with a short name, or none): the text is cleared, the
+    audit event says that it was, never what it said."""
+    facts = ApplicantSensitive.objects.select_for_update().filter(applicant=applicant).first()
+    if facts is None or not sensitivity.may_review_referral(by, applicant):
+        raise NotVisible()
+    if not facts.referral_review:
+        raise Conflict(_("There is no referral text to review."), code="nothing_to_review")
+    entry, other = referral_institutions.clean_referral(
+        institutions=ReferralInstitution.objects.filter(active=True), referral=referral, other=referral_other
+    )
+    before = {"referral": facts.referral_id, "referral_other_set": bool(facts.referral_other)}
+    facts.referral, facts.referral_other, facts.referral_review = entry, other, ""
+    facts.save(update_fields=["referral", "referral_other", "referral_review"])
+    trail.record(
+        action="referral_reviewed",
+        actor=by,
+        applicant=applicant,
+        data={
+            "before": before,
+            "after": {"referral": facts.referral_id, "referral_other_set": bool(other)},
+            "review_text_cleared": True,
+        },
+    )
+    return facts
 
 
 def _require_special_consents(target_groups, sensitive, given):

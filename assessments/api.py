@@ -13,8 +13,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applicants import roles
-from applicants.models import IntegrationCentre
-from applicants.selectors import centre_ids
+from applicants.models import IntegrationCentre, Sex
+from applicants.selectors import applicants_for, centre_ids
 from core.changes import apply_changes, changes_query
 from core.errors import NotAllowed, NotVisible
 from grants.api import NoAuditor, get_application
@@ -23,8 +23,8 @@ from grants.selectors import applications_for, programmes_for
 from grants.workflow import passes_mark
 
 from . import selectors, services
-from .certificates import completion_certificate
-from .models import MAX_VISIT_PHOTOS, Assessment, MonitoringVisit, TrainingCohort
+from .certificates import completion_certificate, direct_certificate
+from .models import MAX_VISIT_PHOTOS, Assessment, MonitoringVisit, TrainingCohort, TrainingMeeting
 
 
 class SessionSerializer(serializers.Serializer):
@@ -87,26 +87,68 @@ def _cohort(user, pk):
 
 
 class EnrolmentSerializer(serializers.Serializer):
-    application = serializers.IntegerField()
+    application = serializers.IntegerField(
+        required=False, help_text="The grant application to enrol (business training before the grant)."
+    )
+    applicant = serializers.IntegerField(
+        required=False,
+        help_text="Or a registered person, enrolled without any grant application (training as a service).",
+    )
+
+    def validate(self, data):
+        if ("application" in data) == ("applicant" in data):
+            raise serializers.ValidationError(
+                {"application": ["Give either application or applicant."]}, code="invalid"
+            )
+        return data
+
+
+class EnrolmentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    cohort = serializers.IntegerField()
+    application = serializers.IntegerField(allow_null=True, help_text="null: enrolled without an application")
+    applicant = serializers.IntegerField()
+
+
+def _person(user, values):
+    """{"application": ...} or {"applicant": ...} of a request naming one, each looked up
+    among those the user may see (404 otherwise)."""
+    if values.get("application") is not None:
+        return {"application": get_application(user, values["application"])}
+    applicant = applicants_for(user).filter(pk=values["applicant"]).first()
+    if applicant is None:
+        raise NotVisible()
+    return {"applicant": applicant}
 
 
 class Enrolments(NoAuditor, APIView):
-    @extend_schema(request=EnrolmentSerializer, responses={201: EnrolmentSerializer})
+    @extend_schema(request=EnrolmentSerializer, responses={201: EnrolmentOut})
     def post(self, request, pk):
         cohort = _cohort(request.user, pk)
         data = EnrolmentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        application = get_application(request.user, data.validated_data["application"])
-        enrolment = services.enrol(by=request.user, cohort=cohort, application=application)
+        person = _person(request.user, data.validated_data)
+        if "application" in person:
+            enrolment = services.enrol(by=request.user, cohort=cohort, application=person["application"])
+            applicant_id = person["application"].applicant_id
+        else:
+            enrolment = services.enrol_applicant(
+                by=request.user, cohort=cohort, applicant=person["applicant"]
+            )
+            applicant_id = person["applicant"].pk
         return Response(
-            {"id": enrolment.pk, "cohort": cohort.pk, "application": application.pk},
+            {
+                "id": enrolment.pk,
+                "cohort": cohort.pk,
+                "application": enrolment.application_id,
+                "applicant": applicant_id,
+            },
             status=status.HTTP_201_CREATED,
         )
 
 
-class AttendanceSerializer(serializers.Serializer):
+class AttendanceSerializer(EnrolmentSerializer):
     session = serializers.IntegerField()
-    application = serializers.IntegerField()
     present = serializers.BooleanField()
 
 
@@ -120,18 +162,16 @@ class AttendanceView(NoAuditor, APIView):
         session = cohort.sessions.filter(pk=values["session"]).first()
         if session is None:
             raise serializers.ValidationError({"session": ["This session is not in this cohort."]})
-        application = get_application(request.user, values["application"])
-        services.record_attendance(
-            by=request.user, session=session, application=application, present=values["present"]
-        )
+        person = _person(request.user, values)
+        services.record_attendance(by=request.user, session=session, present=values["present"], **person)
+        who = {key: value.pk for key, value in person.items()}
         return Response(
-            {"session": session.pk, "application": application.pk, "present": values["present"]},
+            {"session": session.pk, **who, "present": values["present"]},
             status=status.HTTP_201_CREATED,
         )
 
 
-class MarkSerializer(serializers.Serializer):
-    application = serializers.IntegerField()
+class MarkSerializer(EnrolmentSerializer):
     present = serializers.BooleanField()
 
 
@@ -146,7 +186,8 @@ class AttendanceSheetOut(serializers.Serializer):
 
 
 class AttendanceSheet(NoAuditor, APIView):
-    """Attendance for one session, for many people at once: all marks or none."""
+    """Attendance for one session, for many people at once: all marks or none. A mark
+    names the person's application or, enrolled without one, the applicant."""
 
     @extend_schema(request=AttendanceSheetSerializer, responses={201: AttendanceSheetOut})
     def post(self, request, pk):
@@ -157,11 +198,160 @@ class AttendanceSheet(NoAuditor, APIView):
         session = cohort.sessions.filter(pk=values["session"]).first()
         if session is None:
             raise serializers.ValidationError({"session": ["This session is not in this cohort."]})
-        ids = {mark["application"] for mark in values["records"]}
-        visible = applications_for(request.user).in_bulk(ids)
-        marks = [(visible.get(mark["application"]), mark["present"]) for mark in values["records"]]
+        records = values["records"]
+        applications = applications_for(request.user).in_bulk(
+            {mark["application"] for mark in records if "application" in mark}
+        )
+        people = applicants_for(request.user).in_bulk(
+            {mark["applicant"] for mark in records if "applicant" in mark}
+        )
+        marks = [
+            (
+                applications.get(mark["application"])
+                if "application" in mark
+                else people.get(mark["applicant"]),
+                mark["present"],
+            )
+            for mark in records
+        ]
         services.record_attendance_sheet(by=request.user, session=session, marks=marks)
         return Response({"session": session.pk, "recorded": len(marks)}, status=status.HTTP_201_CREATED)
+
+
+# ---- training as its own service: headcounts, meetings, certificates -------------------
+
+
+class HeadcountRow(serializers.Serializer):
+    sex = serializers.ChoiceField(choices=[("", "not recorded"), *Sex.choices], required=False, default="")
+    age_band = serializers.CharField(
+        max_length=10,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="e.g. 25-34; blank: not recorded",
+    )
+    count = serializers.IntegerField(min_value=0, max_value=services.MAX_COUNT)
+
+
+class HeadcountIn(serializers.Serializer):
+    session = serializers.IntegerField()
+    counts = HeadcountRow(many=True, max_length=60)
+
+
+class HeadcountOut(serializers.Serializer):
+    session = serializers.IntegerField()
+    date = serializers.DateField()
+    counts = HeadcountRow(many=True)
+    total = serializers.IntegerField()
+
+
+def headcount_json(session, rows):
+    counts = [{"sex": r.sex, "age_band": r.age_band, "count": r.count} for r in rows]
+    return {
+        "session": session.pk,
+        "date": session.date,
+        "counts": counts,
+        "total": sum(r.count for r in rows),
+    }
+
+
+class Headcounts(NoAuditor, APIView):
+    """Participants counted without personal data, per session, where the cohort's
+    programme allows it (`anonymous_training`)."""
+
+    @extend_schema(responses={200: HeadcountOut(many=True)})
+    def get(self, request, pk):
+        cohort = _cohort(request.user, pk)
+        rows = selectors.headcounts_of(cohort)
+        return Response([headcount_json(s, rows.get(s.pk, [])) for s in cohort.sessions.all()])
+
+    @extend_schema(request=HeadcountIn, responses={201: HeadcountOut})
+    def post(self, request, pk):
+        cohort = _cohort(request.user, pk)
+        data = HeadcountIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        session = cohort.sessions.filter(pk=values["session"]).first()
+        if session is None:
+            raise serializers.ValidationError({"session": ["This session is not in this cohort."]})
+        counts = {}
+        for row in values["counts"]:
+            key = (row["sex"], row["age_band"])
+            if key in counts:
+                raise serializers.ValidationError({"counts": ["Each sex and age band once."]})
+            counts[key] = row["count"]
+        rows = services.record_headcount(by=request.user, session=session, counts=counts)
+        return Response(headcount_json(session, rows), status=status.HTTP_201_CREATED)
+
+
+class MeetingSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    programme = serializers.IntegerField()
+    centre = serializers.IntegerField()
+    held_on = serializers.DateField()
+    kind = serializers.ChoiceField(choices=TrainingMeeting.Kind.choices)
+    participants = serializers.IntegerField(min_value=0, max_value=services.MAX_COUNT)
+
+
+def meeting_json(meeting):
+    return {
+        "id": meeting.pk,
+        "programme": meeting.programme_id,
+        "centre": meeting.centre_id,
+        "held_on": meeting.held_on,
+        "kind": meeting.kind,
+        "participants": meeting.participants,
+    }
+
+
+class Meetings(NoAuditor, ListAPIView):
+    """Business training and network meetings of the caller's centres: counts, no names."""
+
+    serializer_class = MeetingSerializer
+
+    def get_queryset(self):
+        return selectors.meetings_for(self.request.user)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([meeting_json(m) for m in page])
+
+    @extend_schema(request=MeetingSerializer, responses={201: MeetingSerializer})
+    def post(self, request):
+        data = MeetingSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if values["centre"] not in centre_ids(request.user):
+            raise serializers.ValidationError({"centre": ["Choose one of your centres."]})
+        programme = programmes_for(request.user).filter(pk=values["programme"]).first()
+        if programme is None:
+            raise serializers.ValidationError({"programme": ["Unknown programme."]})
+        meeting = services.record_meeting(
+            by=request.user,
+            programme=programme,
+            centre=IntegrationCentre.objects.get(pk=values["centre"]),
+            held_on=values["held_on"],
+            kind=values["kind"],
+            participants=values["participants"],
+        )
+        return Response(meeting_json(meeting), status=status.HTTP_201_CREATED)
+
+
+class EnrolmentCertificate(NoAuditor, APIView):
+    """The neutral completion certificate (PDF) of someone trained without a grant
+    application; for an enrolment through an application see
+    applications/{id}/certificate/."""
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request, pk):
+        enrolment = selectors.direct_enrolment(request.user, pk)
+        if enrolment is None:
+            raise NotVisible()
+        name, pdf = direct_certificate(by=request.user, enrolment=enrolment)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class AssessmentInSerializer(serializers.Serializer):

@@ -22,7 +22,7 @@ from applicants import roles
 from applicants.normalise import fold
 from audit import trail
 from core.decisions import ALLOWED, Decision
-from core.errors import ServiceError, require
+from core.errors import NotAllowed, ServiceError, require
 from grants import permissions
 
 # fontTools logs every subsetting step at INFO.
@@ -115,9 +115,42 @@ def completion_certificate(*, by, application, today=None):
             _("The business training is not completed yet; the certificate comes after completion."),
             code="training_not_completed",
         )
+    pdf_name, pdf = _certificate(enrolment, application.applicant, today)
+    trail.record(
+        action="certificate_issued",
+        actor=by,
+        application=application,
+        from_state=application.state,
+        to_state=application.state,
+        data={"enrolment": enrolment.pk},
+    )
+    return pdf_name, pdf
+
+
+def direct_certificate(*, by, enrolment, today=None):
+    """(file name, PDF bytes) for a completed training without a grant application
+    (training as a service): the same neutral certificate; audited. The caller found
+    the enrolment among those of the cohorts `by` may open."""
+    if not (roles.has_role(by, roles.FIELD_OFFICER) or roles.has_role(by, roles.PROGRAMME_MANAGER)):
+        raise NotAllowed(_("Only the person's centre's officers print certificates."))
+    if not enrolment.active or not enrolment.is_completed():
+        raise ServiceError(
+            _("The training is not completed yet; the certificate comes after completion."),
+            code="training_not_completed",
+        )
+    pdf_name, pdf = _certificate(enrolment, enrolment.applicant, today)
+    trail.record(
+        action="certificate_issued",
+        actor=by,
+        applicant=enrolment.applicant,
+        data={"enrolment": enrolment.pk, "without_application": True},
+    )
+    return pdf_name, pdf
+
+
+def _certificate(enrolment, person, today):
     cohort = enrolment.cohort
     span = cohort.sessions.aggregate(first=Min("date"), last=Max("date"), hours=Sum("hours"))
-    person = application.applicant
     language = person.language
     with translation.override(language):
         pdf = render(
@@ -130,14 +163,6 @@ def completion_certificate(*, by, application, today=None):
             issued=today or timezone.localdate(),
             language=language,
         )
-    trail.record(
-        action="certificate_issued",
-        actor=by,
-        application=application,
-        from_state=application.state,
-        to_state=application.state,
-        data={"enrolment": enrolment.pk},
-    )
     return f"certificate-{cohort.pk}-{enrolment.pk}.pdf", pdf
 
 

@@ -1,12 +1,20 @@
 """Forms for what field officers record: cohorts, enrolment, assessments and visits."""
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from applicants.models import Sex
 from grants.models import max_length
 
-from .models import MAX_VISIT_PHOTOS, Assessment, MonitoringVisit, RubricCriterion, TrainingCohort
+from .models import (
+    MAX_VISIT_PHOTOS,
+    Assessment,
+    MonitoringVisit,
+    RubricCriterion,
+    TrainingCohort,
+    TrainingMeeting,
+)
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 SCORES = [(n, str(n)) for n in range(1, 6)]
@@ -85,6 +93,49 @@ class EnrolForm(forms.Form):
         self.fields["application"].choices = [
             (a.pk, f"#{a.pk} {a.applicant.full_name}: {a.business_name}") for a in applications
         ]
+
+
+class DirectEnrolForm(forms.Form):
+    """Enrol a registered person who has not applied for a grant: training as a service."""
+
+    applicant = forms.TypedChoiceField(label=_("Registered person"), coerce=int)
+
+    def __init__(self, *args, applicants, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["applicant"].choices = [(a.pk, a.full_name) for a in applicants]
+
+
+class HeadcountForm(forms.Form):
+    """How many took part in one session, counted without names, by sex."""
+
+    session = forms.TypedChoiceField(label=_("Session"), coerce=int)
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].choices = [(s.pk, formats.date_format(s.date)) for s in sessions]
+        for value, label in [*Sex.choices, ("", _("Not recorded"))]:
+            self.fields[f"count_{value or 'unknown'}"] = forms.IntegerField(
+                label=label, min_value=0, max_value=1000, initial=0, required=False
+            )
+
+    def counts(self):
+        return {
+            (value, ""): self.cleaned_data.get(f"count_{value or 'unknown'}") or 0
+            for value in [*Sex.values, ""]
+        }
+
+
+class MeetingForm(forms.Form):
+    programme = forms.ModelChoiceField(label=_("Programme"), queryset=None)
+    centre = forms.ModelChoiceField(label=_("Centre"), queryset=None)
+    held_on = forms.DateField(label=_("Date"), widget=DATE)
+    kind = forms.ChoiceField(label=_("Kind"), choices=TrainingMeeting.Kind.choices)
+    participants = forms.IntegerField(label=_("Participants"), min_value=0, max_value=1000)
+
+    def __init__(self, *args, programmes, centres, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = programmes
+        self.fields["centre"].queryset = centres
 
 
 class CohortChoiceForm(forms.Form):

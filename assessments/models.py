@@ -13,6 +13,7 @@ from django.db.models.lookups import GreaterThan, GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from applicants.models import Sex
 from grants.models import MONEY, GrantApplication, Programme
 from grants.workflow import passes_mark
 
@@ -167,8 +168,21 @@ class TrainingSession(models.Model):
 
 
 class Enrolment(models.Model):
+    """A person in a cohort: through their grant application (business training before
+    the grant), or, training being a service of its own, a registered applicant
+    directly, without any application. Exactly one of the two."""
+
     cohort = models.ForeignKey(TrainingCohort, on_delete=models.PROTECT, related_name="enrolments")
-    application = models.ForeignKey(GrantApplication, on_delete=models.CASCADE, related_name="enrolments")
+    application = models.ForeignKey(
+        GrantApplication, null=True, blank=True, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    applicant = models.ForeignKey(
+        "applicants.Applicant",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="direct_enrolments",
+    )
     enrolled_at = models.DateTimeField(default=timezone.now)
     # An applicant moved to another cohort keeps the old enrolment, inactive.
     active = models.BooleanField(default=True)
@@ -180,10 +194,25 @@ class Enrolment(models.Model):
                 fields=["application"], condition=Q(active=True), name="one_active_enrolment"
             ),
             models.UniqueConstraint(fields=["id", "cohort"], name="enrolment_id_cohort"),
+            models.UniqueConstraint(
+                fields=["cohort", "applicant"],
+                condition=Q(active=True, applicant__isnull=False),
+                name="one_direct_enrolment_per_cohort",
+            ),
+            models.CheckConstraint(
+                condition=Q(application__isnull=False, applicant__isnull=True)
+                | Q(application__isnull=True, applicant__isnull=False),
+                name="enrolment_application_or_applicant",
+            ),
         ]
 
     def __str__(self):
-        return f"{self.application_id} in {self.cohort_id}"
+        return f"{self.application_id or f'applicant {self.applicant_id}'} in {self.cohort_id}"
+
+    @property
+    def is_direct(self):
+        """Enrolled without a grant application (training as its own service)."""
+        return self.application_id is None
 
     def attendance_counts(self):
         """(sessions of the cohort, sessions attended): from the query's annotations when
@@ -200,9 +229,65 @@ class Enrolment(models.Model):
 
     def is_completed(self):
         total, present = self.attendance_counts()
-        return training_completed(
-            attended=present, sessions=total, threshold=self.application.programme.training_threshold
-        )
+        # The cohort's programme is the application's (enrol checks it), already loaded.
+        programme = self.application.programme if self.application_id else self.cohort.programme
+        return training_completed(attended=present, sessions=total, threshold=programme.training_threshold)
+
+
+class SessionHeadcount(models.Model):
+    """Participants of one session counted without personal data, where the cohort's
+    programme allows it (Programme.anonymous_training): how many, by sex and age band
+    as the breakdowns know them (blank: not recorded). No names, ever."""
+
+    session = models.ForeignKey(TrainingSession, on_delete=models.CASCADE, related_name="headcounts")
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex, blank=True)
+    age_band = models.CharField(_("age band"), max_length=10, blank=True)
+    count = models.PositiveSmallIntegerField(_("participants"), validators=[MaxValueValidator(1000)])
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["session", "sex", "age_band"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "sex", "age_band"], name="headcount_unique"),
+            models.CheckConstraint(condition=Q(count__lte=1000), name="headcount_at_most_1000"),
+        ]
+
+    def __str__(self):
+        return f"{self.count} at {self.session_id} ({self.sex or '-'}, {self.age_band or '-'})"
+
+
+class TrainingMeeting(models.Model):
+    """A business training or network meeting held by a centre ("530 business training
+    and network meetings"): when, what kind, how many took part. Counts only."""
+
+    class Kind(models.TextChoices):
+        BUSINESS_TRAINING = "business_training", _("Business training")
+        NETWORK = "network", _("Network meeting")
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="meetings")
+    centre = models.ForeignKey(
+        "applicants.IntegrationCentre", on_delete=models.PROTECT, related_name="meetings"
+    )
+    held_on = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    participants = models.PositiveSmallIntegerField(_("participants"), validators=[MaxValueValidator(1000)])
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(participants__lte=1000), name="meeting_at_most_1000"),
+        ]
+        indexes = [models.Index(fields=["centre", "held_on"])]
+
+    def __str__(self):
+        return f"{self.kind} {self.held_on} ({self.participants})"
 
 
 class Attendance(models.Model):

@@ -32,7 +32,7 @@ from applicants.models import DuplicateFlag
 from applicants.selectors import centre_ids_query, centre_scope
 from core.web import UncountedPage
 from grants import workflow
-from grants.selectors import applications_for, committed_by_programme
+from grants.selectors import applications_for, committed_by_programme, programme_scope_q
 from grants.workflow import State
 
 from .models import (
@@ -41,7 +41,9 @@ from .models import (
     Attendance,
     Enrolment,
     MonitoringVisit,
+    SessionHeadcount,
     TrainingCohort,
+    TrainingMeeting,
     TrainingSession,
     training_completed,
     training_completed_expression,
@@ -84,9 +86,13 @@ def attendance_sheet(cohort, *, today=None):
     sessions = list(cohort.sessions.order_by("date", "id"))
     enrolments = list(
         cohort.enrolments.filter(active=True)
-        .select_related("application__applicant", "application__programme")
+        .select_related("application__applicant", "application__programme", "applicant")
         .prefetch_related("attendance")
-        .order_by("application__applicant__last_name", "application__applicant__first_name", "id")
+        .annotate(
+            last_name=Coalesce("application__applicant__last_name", "applicant__last_name"),
+            first_name=Coalesce("application__applicant__first_name", "applicant__first_name"),
+        )
+        .order_by("last_name", "first_name", "id")
     )
     threshold = cohort.programme.training_threshold
     total = len(sessions)
@@ -100,7 +106,11 @@ def attendance_sheet(cohort, *, today=None):
         rows.append(
             {
                 "enrolment": enrolment,
+                # None for a person enrolled without a grant application (`person` is set).
                 "application": enrolment.application,
+                "person": enrolment.application.applicant
+                if enrolment.application_id
+                else enrolment.applicant,
                 "marks": marks,
                 "present": len(attended),
                 "hours": sum((s.hours for s in attended), Decimal("0")),
@@ -110,6 +120,38 @@ def attendance_sheet(cohort, *, today=None):
             }
         )
     return sessions, rows
+
+
+def direct_enrolment(user, pk):
+    """An enrolment without a grant application, of a cohort the user may open, with its
+    person and cohort; None otherwise (the certificate of training as a service)."""
+    return (
+        Enrolment.objects.filter(pk=pk, application__isnull=True, cohort__in=cohorts_for(user).values("pk"))
+        .select_related("applicant", "cohort__centre", "cohort__programme")
+        .first()
+    )
+
+
+def headcounts_of(cohort):
+    """{session id: [headcount rows]} of the cohort's anonymous participants (one query)."""
+    rows = {}
+    for row in SessionHeadcount.objects.filter(session__cohort=cohort).order_by("session", "sex", "age_band"):
+        rows.setdefault(row.session_id, []).append(row)
+    return rows
+
+
+def meetings_for(user):
+    """The meetings of the user's centres (and programmes, for a scoped user), with their
+    centre and programme: staff who see cohorts."""
+    if not user.is_authenticated or not roles.is_staff_member(user):
+        return TrainingMeeting.objects.none()
+    if not user.has_perm("assessments.view_trainingcohort"):
+        return TrainingMeeting.objects.none()
+    return (
+        TrainingMeeting.objects.filter(programme_scope_q(user), centre_id__in=centre_ids_query(user))
+        .select_related("centre", "programme")
+        .order_by("-held_on", "-id")
+    )
 
 
 def enrolment_history(application):

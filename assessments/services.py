@@ -8,7 +8,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from applicants import roles
+from applicants import facts, roles
+from applicants.models import Applicant, Sex
 from applicants.selectors import centre_ids
 from audit import trail
 from core.dates import add_months
@@ -25,7 +26,9 @@ from .models import (
     Attendance,
     Enrolment,
     MonitoringVisit,
+    SessionHeadcount,
     TrainingCohort,
+    TrainingMeeting,
     TrainingSession,
     visit_in_window,
 )
@@ -105,26 +108,74 @@ def enrol(*, by, cohort, application):
 
 
 @transaction.atomic
-def record_attendance(*, by, session, application, present):
-    """Mark one person present or absent at one session. A correction replaces the mark
-    and its audit event keeps the mark it replaced; the same mark again writes nothing.
+def enrol_applicant(*, by, cohort, applicant):
+    """Enrol a registered person directly, without a grant application: training as a
+    service of its own. The person is one of the officer's centres'; enrolling twice in
+    the same cohort gives back the enrolment there is."""
+    _officer_at(by, cohort.centre_id)
+    if applicant.user_id is not None and applicant.user_id == by.pk:
+        raise NotAllowed(_("You cannot enrol yourself."))
+    if applicant.centre_id not in centre_ids(by):
+        raise NotVisible()
+    current = (
+        Enrolment.objects.select_for_update().filter(cohort=cohort, applicant=applicant, active=True).first()
+    )
+    if current is not None:
+        return current
+    try:
+        with transaction.atomic():
+            enrolment = Enrolment.objects.create(cohort=cohort, applicant=applicant)
+    except IntegrityError:
+        raise Conflict(_("The person was enrolled meanwhile; reload the page.")) from None
+    trail.record(
+        action="enrolled",
+        actor=by,
+        applicant=applicant,
+        data={"cohort": cohort.pk, "enrolment": enrolment.pk, "without_application": True},
+    )
+    return enrolment
+
+
+def _active_enrolment(cohort, *, application, applicant):
+    if application is not None:
+        return Enrolment.objects.filter(cohort=cohort, application=application, active=True).first()
+    return Enrolment.objects.filter(cohort=cohort, applicant=applicant, active=True).first()
+
+
+@transaction.atomic
+def record_attendance(*, by, session, present, application=None, applicant=None):
+    """Mark one person present or absent at one session: enrolled through their
+    `application`, or directly (`applicant`, no application). A correction replaces the
+    mark and its audit event keeps the mark it replaced; the same mark again writes
+    nothing.
 
     Only the active enrolment takes attendance: after a move to another cohort the old
     cohort's marks stay as they were, in history, and do not count for the new one."""
+    if (application is None) == (applicant is None):
+        raise ServiceError(
+            _("Mark a person by their application or, enrolled without one, by themselves."),
+            details={"application": [_("Give the application or the applicant.")]},
+        )
     cohort = session.cohort
     _officer_at(by, cohort.centre_id)
-    if permissions.is_party(by, application):
+    person = application.applicant if application is not None else applicant
+    if (
+        person.user_id is not None
+        and person.user_id == by.pk
+        or (application is not None and permissions.is_party(by, application))
+    ):
         raise NotAllowed(_("You cannot act on your own application."))
     if session.date > timezone.localdate():
         raise ServiceError(
             _("Attendance is recorded on or after the day of the session."),
             details={"session": [_("This session has not taken place yet.")]},
         )
-    enrolment = Enrolment.objects.filter(cohort=cohort, application=application, active=True).first()
+    enrolment = _active_enrolment(cohort, application=application, applicant=applicant)
     if enrolment is None:
+        field = "application" if application is not None else "applicant"
         raise ServiceError(
-            _("This application is not enrolled in the session's cohort."),
-            details={"application": [_("Not enrolled in this cohort.")]},
+            _("This person is not enrolled in the session's cohort."),
+            details={field: [_("Not enrolled in this cohort.")]},
         )
     present = bool(present)
     attendance = Attendance.objects.select_for_update().filter(session=session, enrolment=enrolment).first()
@@ -144,8 +195,9 @@ def record_attendance(*, by, session, application, present):
         action="attendance_recorded",
         actor=by,
         application=application,
-        from_state=application.state,
-        to_state=application.state,
+        applicant=applicant,
+        from_state=application.state if application is not None else "",
+        to_state=application.state if application is not None else "",
         data={
             "session": session.pk,
             "date": session.date.isoformat(),
@@ -164,7 +216,8 @@ MAX_MARKS_AT_ONCE = 200
 def record_attendance_sheet(*, by, session, marks):
     """Mark many people at one session at once (an officer's sheet, a field app's sync):
     each mark as `record_attendance` makes it, and all of them or none. `marks` is a list
-    of (application or None when the caller may not see it, present); a refused mark
+    of (application, or applicant enrolled without one, or None when the caller may not
+    see it; present); a refused mark
     names its place in the list and nothing is saved. A mark the caller may not make at
     all (not an officer of the centre, their own application) refuses the sheet (403)."""
     if len(marks) > MAX_MARKS_AT_ONCE:
@@ -173,12 +226,13 @@ def record_attendance_sheet(*, by, session, marks):
             details={"records": [_("Too many.")]},
         )
     problems = []
-    for index, (application, present) in enumerate(marks):
+    for index, (person, present) in enumerate(marks):
         try:
-            if application is None:
+            if person is None:
                 raise NotVisible
+            who = {"applicant": person} if isinstance(person, Applicant) else {"application": person}
             with transaction.atomic():
-                record_attendance(by=by, session=session, application=application, present=present)
+                record_attendance(by=by, session=session, present=present, **who)
         except NotVisible:
             problems.append(_("Mark %(number)d: no such application.") % {"number": index + 1})
         except ServiceError as refused:
@@ -479,3 +533,98 @@ def record_visit(
         },
     )
     return visit
+
+
+# ---- training as its own service: headcounts and meetings ---------------------------------
+
+MAX_COUNT = 1000
+
+
+def _count(value, field):
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise ServiceError(
+            _("Give a whole number from 0 to %(max)d.") % {"max": MAX_COUNT},
+            details={field: [_("A whole number from 0 to %(max)d.") % {"max": MAX_COUNT}]},
+        )
+    return value
+
+
+@transaction.atomic
+def record_headcount(*, by, session, counts):
+    """The participants of `session` counted without personal data, where the cohort's
+    programme allows it: `counts` is {(sex, age band): number} (blank: not recorded);
+    it replaces the session's earlier headcount, whose total the audit event keeps."""
+    cohort = session.cohort
+    _officer_at(by, cohort.centre_id)
+    if not cohort.programme.anonymous_training:
+        raise Conflict(
+            _("This programme counts only registered participants; enrol them by name."),
+            code="no_anonymous_training",
+        )
+    if session.date > timezone.localdate():
+        raise ServiceError(
+            _("Participants are counted on or after the day of the session."),
+            details={"session": [_("This session has not taken place yet.")]},
+        )
+    bands = {key for key, _label in facts.age_bands(_bands_of(cohort.programme))}
+    rows = []
+    for (sex, band), number in dict(counts or {}).items():
+        if sex not in ("", *Sex.values):
+            raise ServiceError(_("Unknown sex."), details={"sex": [_("Choose one of the values listed.")]})
+        if band not in ("", *bands):
+            raise ServiceError(
+                _("Unknown age band."), details={"age_band": [_("Choose one of the bands listed.")]}
+            )
+        if _count(number, "count"):
+            rows.append(
+                SessionHeadcount(session=session, sex=sex, age_band=band, count=number, recorded_by=by)
+            )
+    before = sum(session.headcounts.values_list("count", flat=True))
+    session.headcounts.all().delete()
+    SessionHeadcount.objects.bulk_create(rows)
+    trail.record(
+        action="headcount_recorded",
+        actor=by,
+        data={
+            "cohort": cohort.pk,
+            "session": session.pk,
+            "before": {"total": before},
+            "after": {"total": sum(r.count for r in rows)},
+        },
+    )
+    return rows
+
+
+def _bands_of(programme):
+    try:
+        return facts.clean_age_bands(programme.age_bands) if programme.age_bands else facts.DEFAULT_AGE_BANDS
+    except ValueError:
+        return facts.DEFAULT_AGE_BANDS
+
+
+@transaction.atomic
+def record_meeting(*, by, programme, centre, held_on, kind, participants):
+    """A business training or network meeting held: when, what kind, how many came."""
+    _officer_at(by, centre.pk)
+    if kind not in TrainingMeeting.Kind.values:
+        raise ServiceError(
+            _("Unknown kind of meeting."), details={"kind": [_("Choose one of the kinds listed.")]}
+        )
+    if held_on > timezone.localdate():
+        raise ServiceError(
+            _("A meeting is recorded once it has been held."), details={"held_on": [_("In the future.")]}
+        )
+    meeting = TrainingMeeting.objects.create(
+        programme=programme,
+        centre=centre,
+        held_on=held_on,
+        kind=kind,
+        participants=_count(participants, "participants"),
+        recorded_by=by,
+    )
+    trail.record(
+        action="meeting_recorded",
+        actor=by,
+        data={"meeting": meeting.pk, "kind": kind, "participants": meeting.participants},
+    )
+    return meeting

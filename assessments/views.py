@@ -4,14 +4,15 @@ monitoring visits."""
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from applicants import roles
 from applicants.roles import role_required
-from applicants.selectors import centres_for
+from applicants.selectors import applicants_for, centres_for
 from core.errors import ServiceError
 from core.web import PAGE_SIZE, error_messages, page_number, paginate
 from grants import selectors as grant_selectors
@@ -19,8 +20,18 @@ from grants.forms import TransitionForm
 from grants.views.common import visible_application
 from grants.workflow import State, passes_mark
 
-from . import selectors, services
-from .forms import AssessmentForm, CohortChoiceForm, CohortForm, EnrolForm, SessionFormSet, VisitForm
+from . import certificates, selectors, services
+from .forms import (
+    AssessmentForm,
+    CohortChoiceForm,
+    CohortForm,
+    DirectEnrolForm,
+    EnrolForm,
+    HeadcountForm,
+    MeetingForm,
+    SessionFormSet,
+    VisitForm,
+)
 from .models import Assessment
 
 IN_ASSESSMENT = (State.SUBMITTED, State.BUSINESS_TRAINING)
@@ -108,7 +119,20 @@ def _enrol_candidates(user, cohort):
     )
 
 
-def _cohort_page(request, cohort, *, enrol_form=None, errors=(), status=200):
+def _direct_candidates(user, cohort):
+    """Registered people of the cohort's centre not enrolled in it directly: whom an
+    officer may enrol without a grant application."""
+    return (
+        applicants_for(user)
+        .filter(centre_id=cohort.centre_id)
+        .exclude(direct_enrolments__cohort=cohort, direct_enrolments__active=True)
+        .order_by("last_name", "first_name", "id")
+    )
+
+
+def _cohort_page(
+    request, cohort, *, enrol_form=None, direct_form=None, headcount_form=None, errors=(), status=200
+):
     user = request.user
     sessions, rows = selectors.attendance_sheet(cohort)
     for row in rows:
@@ -122,6 +146,10 @@ def _cohort_page(request, cohort, *, enrol_form=None, errors=(), status=200):
         ]
     is_officer = roles.has_role(user, roles.FIELD_OFFICER)
     candidates = list(_enrol_candidates(user, cohort)[:200]) if is_officer else []
+    people = list(_direct_candidates(user, cohort)[:200]) if is_officer else []
+    anonymous = cohort.programme.anonymous_training
+    held = [s for s in sessions if s.date <= timezone.localdate()]
+    headcounts = selectors.headcounts_of(cohort) if anonymous else {}
     return render(
         request,
         "assessments/cohort_detail.html",
@@ -130,6 +158,12 @@ def _cohort_page(request, cohort, *, enrol_form=None, errors=(), status=200):
             "sessions": sessions,
             "rows": rows,
             "is_officer": is_officer,
+            "direct_form": direct_form or (DirectEnrolForm(applicants=people) if people else None),
+            "anonymous": anonymous,
+            "headcounts": [(s, headcounts.get(s.pk, [])) for s in sessions] if anonymous else [],
+            "headcount_form": (headcount_form or HeadcountForm(sessions=held))
+            if anonymous and is_officer and held
+            else None,
             "enrol_form": enrol_form or (EnrolForm(applications=candidates) if candidates else None),
             "errors": list(errors),
             "threshold_percent": round(cohort.programme.training_threshold * 100),
@@ -161,9 +195,12 @@ def attendance_save(request, pk):
                     current = row["marks"].get(session.pk)
                     if current is None and not wanted or current == wanted:
                         continue
-                    services.record_attendance(
-                        by=user, session=session, application=row["application"], present=wanted
+                    who = (
+                        {"application": row["application"]}
+                        if row["application"] is not None
+                        else {"applicant": row["person"]}
                     )
+                    services.record_attendance(by=user, session=session, present=wanted, **who)
                     changed += 1
     except ServiceError as exc:
         return _cohort_page(request, cohort, errors=error_messages(exc), status=exc.status)
@@ -187,6 +224,96 @@ def cohort_enrol(request, pk):
         return _cohort_page(request, cohort, enrol_form=form, errors=error_messages(exc), status=exc.status)
     messages.success(request, _("%(name)s is enrolled.") % {"name": application.applicant.full_name})
     return redirect("cohort-detail", pk=pk)
+
+
+@role_required(roles.FIELD_OFFICER)
+@require_POST
+def cohort_enrol_person(request, pk):
+    """Enrol a registered person without a grant application (training as a service)."""
+    user = request.user
+    cohort = _cohort(user, pk)
+    form = DirectEnrolForm(request.POST, applicants=list(_direct_candidates(user, cohort)[:200]))
+    if not form.is_valid():
+        return _cohort_page(request, cohort, direct_form=form, status=400)
+    person = applicants_for(user).get(pk=form.cleaned_data["applicant"])
+    try:
+        services.enrol_applicant(by=user, cohort=cohort, applicant=person)
+    except ServiceError as exc:
+        return _cohort_page(request, cohort, direct_form=form, errors=error_messages(exc), status=exc.status)
+    messages.success(request, _("%(name)s is enrolled.") % {"name": person.full_name})
+    return redirect("cohort-detail", pk=pk)
+
+
+@role_required(roles.FIELD_OFFICER)
+@require_POST
+def cohort_headcount(request, pk):
+    """Participants of one session counted without names, where the programme allows it."""
+    user = request.user
+    cohort = _cohort(user, pk)
+    held = [s for s in cohort.sessions.all() if s.date <= timezone.localdate()]
+    form = HeadcountForm(request.POST, sessions=held)
+    if not form.is_valid():
+        return _cohort_page(request, cohort, headcount_form=form, status=400)
+    session = next(s for s in held if s.pk == form.cleaned_data["session"])
+    try:
+        services.record_headcount(by=user, session=session, counts=form.counts())
+    except ServiceError as exc:
+        return _cohort_page(
+            request, cohort, headcount_form=form, errors=error_messages(exc), status=exc.status
+        )
+    messages.success(request, _("The participants are counted."))
+    return redirect("cohort-detail", pk=pk)
+
+
+@role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)
+def enrolment_certificate(request, pk):
+    """The neutral certificate of someone trained without a grant application."""
+    enrolment = selectors.direct_enrolment(request.user, pk)
+    if enrolment is None:
+        raise Http404
+    try:
+        name, pdf = certificates.direct_certificate(by=request.user, enrolment=enrolment)
+    except ServiceError as exc:
+        for message in error_messages(exc):
+            messages.error(request, message)
+        return redirect("cohort-detail", pk=enrolment.cohort_id)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)
+def meeting_list(request):
+    page = paginate(request, selectors.meetings_for(request.user))
+    return render(
+        request,
+        "assessments/meeting_list.html",
+        {"page": page, "is_officer": roles.has_role(request.user, roles.FIELD_OFFICER)},
+    )
+
+
+@role_required(roles.FIELD_OFFICER)
+def meeting_new(request):
+    user = request.user
+    programmes = grant_selectors.programmes_for(user).order_by("name")
+    centres = centres_for(user).order_by("name")
+    errors, status = [], 200
+    if request.method == "POST":
+        form = MeetingForm(request.POST, programmes=programmes, centres=centres)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.record_meeting(by=user, **data)
+            except ServiceError as exc:
+                errors, status = error_messages(exc), exc.status
+            else:
+                messages.success(request, _("The meeting is recorded."))
+                return redirect("meeting-list")
+        else:
+            status = 400
+    else:
+        form = MeetingForm(programmes=programmes, centres=centres)
+    return render(request, "assessments/meeting_form.html", {"form": form, "errors": errors}, status=status)
 
 
 @role_required(roles.FIELD_OFFICER)

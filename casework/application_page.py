@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from applicants import roles, sensitivity
 from applicants import services as applicant_services
+from applicants.forms import ReferralReviewForm
 from applicants.permissions import can_change_channels
 from applicants.roles import role_required
 from assessments import certificates
@@ -252,9 +253,15 @@ def _sensitive_section(request, application):
     user, applicant = request.user, application.applicant
     allowed = sensitivity.can_see_sensitive(user, applicant)
     shown = allowed and request.GET.get("show") == "sensitive"
+    review = ""
+    if shown and sensitivity.may_review_referral(user, applicant):
+        facts = getattr(applicant, "sensitive", None) if hasattr(applicant, "sensitive") else None
+        review = facts.referral_review if facts is not None else ""
     return {
         "can_see_sensitive": allowed,
         "sensitive": sensitivity.sensitive_section(user, applicant) if shown else None,
+        "referral_review": review,
+        "referral_review_form": ReferralReviewForm() if review else None,
     }
 
 
@@ -453,6 +460,32 @@ def application_reassign(request, pk):
         _("The application is now with %(name)s.") % {"name": officer.get_full_name() or officer.username},
     )
     return redirect("application-detail", pk=pk)
+
+
+@role_required(roles.PROGRAMME_MANAGER)
+@require_POST
+def referral_review(request, pk):
+    """A programme manager replaces a free-text referral kept for review by the
+    institution it names (applicants.services.referral_review_close)."""
+    application = visible_application(request.user, pk)
+    form = ReferralReviewForm(request.POST)
+    back = f"{reverse('application-detail', args=[pk])}?show=sensitive#sensitive-title"
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the institutions listed."))
+        return redirect(back)
+    try:
+        applicant_services.referral_review_close(
+            by=request.user,
+            applicant=application.applicant,
+            referral=form.cleaned_data["referral"] or None,
+            referral_other=form.cleaned_data["referral_other"],
+        )
+    except ServiceError as exc:
+        for message in error_messages(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The referral is reviewed; the text written before is removed."))
+    return redirect(back)
 
 
 # ---- documents ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path(
         "applications/<int:pk>/channels/", application_page.application_channels, name="application-channels"
     ),
+    path("applications/<int:pk>/referral-review/", application_page.referral_review, name="referral-review"),
     path("applications/<int:pk>/step/", application_page.application_transition, name="application-step"),
     path(
         "applications/<int:pk>/reassign/", application_page.application_reassign, name="application-reassign"

@@ -44,6 +44,11 @@ api_v1 = [
     path("field/pack/", field_api.FieldPack.as_view(), name="field-pack"),
     path("field/session/", field_api.FieldSession.as_view(), name="field-session"),
     path("field/sync/", field_api.FieldSync.as_view(), name="field-sync"),
+    path(
+        "referral-institutions/",
+        applicants_api.ReferralInstitutionList.as_view(),
+        name="referral-institutions",
+    ),
     path("programmes/", grants_api.ProgrammeList.as_view(), name="programmes"),
     path("applicants/", applicants_api.ApplicantListCreate.as_view(), name="applicants"),
     path("applicants/<int:pk>/", applicants_api.ApplicantDetail.as_view(), name="applicant"),
@@ -99,6 +104,13 @@ api_v1 = [
     path("cohorts/", assessments_api.CohortListCreate.as_view(), name="cohorts"),
     path("cohorts/<int:pk>/enrollments/", assessments_api.Enrolments.as_view(), name="cohort-enrollments"),
     path("cohorts/<int:pk>/attendance/", assessments_api.AttendanceView.as_view(), name="cohort-attendance"),
+    path("cohorts/<int:pk>/headcounts/", assessments_api.Headcounts.as_view(), name="cohort-headcounts"),
+    path("meetings/", assessments_api.Meetings.as_view(), name="meetings"),
+    path(
+        "enrolments/<int:pk>/certificate/",
+        assessments_api.EnrolmentCertificate.as_view(),
+        name="enrolment-certificate",
+    ),
     path(
         "cohorts/<int:pk>/attendance/sheet/",
         assessments_api.AttendanceSheet.as_view(),

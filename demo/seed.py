@@ -17,10 +17,25 @@ from django.utils import timezone
 from applicants import roles
 from applicants.consent import needed_purposes
 from applicants.institutions import register_institution
-from applicants.models import WG_DOMAINS, Country, Institution, IntegrationCentre, ReferralPartner, Sex
+from applicants.models import (
+    WG_DOMAINS,
+    Country,
+    Institution,
+    IntegrationCentre,
+    ReferralInstitution,
+    ReferralPartner,
+    Sex,
+)
 from applicants.services import assign_staff, record_referral, register_applicant
 from assessments.models import RubricCriterion
-from assessments.services import create_cohort, enrol, record_assessment, record_attendance, record_visit
+from assessments.services import (
+    create_cohort,
+    enrol,
+    record_assessment,
+    record_attendance,
+    record_meeting,
+    record_visit,
+)
 from complaints import services as complaint_services
 from grants import documents, selectors, services
 from grants.models import Call, ExchangeRate, GrantApplication, Programme, Supplier
@@ -317,6 +332,14 @@ def seed(stdout=None):
 
     applicant_user = make_user("applicant", roles.APPLICANT, first_name="Marko", last_name="Demić")
     applicant2_user = make_user("applicant2", roles.APPLICANT, first_name="Arta", last_name="Demaj")
+    # The migration seeds the list; a flushed database (tests) is given them again.
+    prison, _created = ReferralInstitution.objects.get_or_create(
+        name="Sremska Mitrovica Correctional Institution",
+        defaults={"kind": ReferralInstitution.Kind.PRISON, "country": serbia},
+    )
+    probation, _created = ReferralInstitution.objects.get_or_create(
+        name="Probation service Niš", defaults={"kind": ReferralInstitution.Kind.PROBATION, "country": serbia}
+    )
     people = [
         _register(
             by=officer,
@@ -333,7 +356,7 @@ def seed(stdout=None):
             consent_given=True,
             language="sr-latn",
             sensitive={
-                "referral_institution": "Sremska Mitrovica Correctional Institution",
+                "referral": prison,
                 "release_month": today.replace(day=1) - timedelta(days=200),
             },
         ),
@@ -363,11 +386,8 @@ def seed(stdout=None):
 
     def new_person(centre, officer_user, index):
         groups = ["former_inmate"] + (["socially_disadvantaged"] if index % 2 else [])
-        referral = (
-            "Sremska Mitrovica Correctional Institution" if centre == sremska else "Probation service Niš"
-        )
         sensitive = {
-            "referral_institution": referral,
+            "referral": prison if centre == sremska else probation,
             "release_month": today.replace(day=1) - timedelta(days=60 + index),
         }
         if centre == prizren:
@@ -411,6 +431,16 @@ def seed(stdout=None):
             title="Start and run your business",
             session_dates=dates,
         )
+        # Training as a service of its own: meetings held apart from the grants.
+        for days, kind, participants in ((30, "business_training", 18), (12, "network", 26)):
+            record_meeting(
+                by=officers[centre.pk],
+                programme=programme,
+                centre=centre,
+                held_on=today - timedelta(days=days),
+                kind=kind,
+                participants=participants,
+            )
 
     index = 0
     used = set()

@@ -28,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from applicants import roles
 from applicants.models import ApiToken, Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
 from applicants.selectors import centre_ids
-from applicants.sensitivity import SENSITIVE_FIELDS
+from applicants.sensitivity import sensitive_values
 from assessments.models import Assessment, MonitoringVisit
 from audit import trail
 from audit.models import ERASED_TEXT, AuditEvent, AuditText
@@ -113,7 +113,11 @@ def applicant_data(applicant):
         },
         "sensitive": None
         if sensitive is None
-        else {name: getattr(sensitive, name) for name in SENSITIVE_FIELDS},
+        else {
+            **sensitive_values(sensitive),
+            "referral_name": sensitive.referral.name if sensitive.referral_id else None,
+            "referral_review": sensitive.referral_review or None,
+        },
         "centre": applicant.centre.name,
         "consents": [
             {
@@ -128,6 +132,16 @@ def applicant_data(applicant):
             for c in ConsentRecord.objects.filter(applicant=applicant).order_by("given_at")
         ],
         "applications": [_application_data(a) for a in applications],
+        # Training joined without a grant application (training as a service).
+        "training": [
+            {
+                "course": e.cohort.title,
+                "sessions": [{"date": a.session.date, "present": a.present} for a in e.attendance.all()],
+            }
+            for e in applicant.direct_enrolments.select_related("cohort").prefetch_related(
+                "attendance__session"
+            )
+        ],
         "messages": [
             {
                 "channel": n.channel,

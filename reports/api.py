@@ -162,6 +162,27 @@ IMPACT_SCHEMA = inline_serializer(
         ),
         "filters": serializers.DictField(),
         "breakdown": serializers.ListField(child=serializers.DictField(), required=False),
+        "training_service": inline_serializer(
+            "TrainingServiceFigures",
+            {
+                "people_trained": serializers.IntegerField(
+                    allow_null=True,
+                    help_text="registered people who completed a training without a grant application "
+                    "(not in the top-level people_trained); null when withheld",
+                ),
+                "participants_counted": serializers.IntegerField(
+                    allow_null=True,
+                    help_text="participants counted without names: per cohort its fullest session, summed "
+                    "(the least number of people); null with a target_group filter",
+                ),
+                "participant_sessions": serializers.IntegerField(allow_null=True),
+                "meetings_held": serializers.IntegerField(allow_null=True),
+                "business_training_meetings": serializers.IntegerField(allow_null=True),
+                "network_meetings": serializers.IntegerField(allow_null=True),
+                "meeting_participants": serializers.IntegerField(allow_null=True),
+                "withheld": serializers.ListField(child=serializers.CharField()),
+            },
+        ),
     },
 )
 BUDGET_ROW = inline_serializer(
@@ -216,6 +237,7 @@ class ImpactReport(ReportsOnly, APIView):
         body["min_group_size"] = None if reports.sees_small_groups(request.user) else reports.threshold()
         if by:
             body["breakdown"] = [figures_json(row) for row in report["breakdown"]]
+        body["training_service"] = reports.training_service_figures(request.user, filters)
         return Response(body)
 
 

@@ -95,6 +95,12 @@ def definitions():
                 "Distinct applicants who attended the programme's share of business-training sessions, by the course's last session."
             ),
         ),
+        (
+            _("Training without a grant"),
+            _(
+                "Apart from the people trained above: registered people who completed a course without applying for a grant; participants counted without names (per course its fullest session: the least number of people); business training and network meetings held and their participants."
+            ),
+        ),
         (_("Investment (EUR)"), _("Equipment delivered in the period, in EUR at each delivery's rate.")),
         (
             _("Businesses operating after 12 months"),
@@ -140,6 +146,8 @@ def build(user, programme, date_from, date_to, *, step=lambda percent, name: Non
     by_quarter = reports.impact_by_period(user, filters, [period for _label, period in quarters])
     exact_quarters = [{"label": label, **by_quarter[period]} for label, period in quarters]
     shown_quarters, _total = protect_rows(exact_quarters, exact_totals)
+    step(75, "training without a grant")
+    training_service = reports.training_service_figures(user, filters)
     step(78, "budget")
     budget = reports.budget_report(user, reports.ReportFilters(programme=programme.pk))["results"]
     return {
@@ -158,6 +166,7 @@ def build(user, programme, date_from, date_to, *, step=lambda percent, name: Non
         "quarters": shown_quarters,
         # Grants to institutions: not people, so never withheld as a small number.
         "institutions": institution_rows(exact_totals, exact_quarters),
+        "training_service": training_service,
         "budget": budget[0] if budget else None,
     }
 
@@ -224,6 +233,24 @@ def figure_rows(rows, labels):
     return [[row["label"], *(cell(row, figure) for figure in labels)] for row in rows]
 
 
+def training_service_rows(content):
+    """(label, value) of the training without a grant; a withheld count reads "< 5"."""
+    figures = content.get("training_service") or {}
+
+    def value(name):
+        if name in figures.get("withheld", ()):
+            return small_numbers.shown_as()
+        return "–" if figures.get(name) is None else figures[name]
+
+    return [
+        (_("Registered people trained without a grant application"), value("people_trained")),
+        (_("Participants counted without names (at least)"), value("participants_counted")),
+        (_("Business training meetings"), value("business_training_meetings")),
+        (_("Network meetings"), value("network_meetings")),
+        (_("Participants in the meetings"), value("meeting_participants")),
+    ]
+
+
 def budget_rows(content):
     row = content["budget"]
     if row is None:
@@ -246,6 +273,7 @@ def headings():
         "quarters": _("Quarter by quarter"),
         "institutions": _("Institutions supported"),
         "budget": _("Budget"),
+        "training_service": _("Training without a grant"),
         "definitions": _("Definitions"),
         **{name: str(label) for name, label in reports.DIMENSION_LABELS.items()},
     }
@@ -328,6 +356,9 @@ def xlsx(content, language):
         sheet.append([_("Quarter"), titles["institutions"]])
         for row in content["institutions"]:
             sheet.append(row)
+        sheet = book.create_sheet(titles["training_service"][:31])
+        for row in training_service_rows(content):
+            sheet.append(list(row))
         sheet = book.create_sheet(titles["budget"][:31])
         budget = content["budget"]
         sheet.append([_("Currency"), budget["currency"] if budget else ""])
@@ -460,6 +491,8 @@ def pdf(content, language):
         document.grid(
             [_("Quarter"), titles["institutions"]], content["institutions"], [60, 40], language=language
         )
+        document.heading(titles["training_service"])
+        document.facts([(label, str(value)) for label, value in training_service_rows(content)])
 
         document.heading(titles["budget"])
         budget = content["budget"]

@@ -120,6 +120,7 @@ def dashboard(request):
             "min_group_size": None if reports.sees_small_groups(user) else reports.threshold(),
             "any_withheld": any(row["withheld"] for row in [totals, *breakdown, *periods]),
             "register": complaint_register(user, date_from=filters.date_from, date_to=filters.date_to),
+            "training_service": reports.training_service_figures(user, filters),
             "min_count": MIN_COUNT,
         },
     )

@@ -25,6 +25,7 @@ from applicants.models import (
     Country,
     DuplicateFlag,
     IntegrationCentre,
+    ReferralInstitution,
     StaffAssignment,
 )
 from applicants.normalise import name_key
@@ -216,7 +217,7 @@ class ApplicantSensitiveFactory(DjangoModelFactory):
         model = ApplicantSensitive
 
     applicant = factory.SubFactory(ApplicantFactory)
-    referral_institution = "Correctional Institution Sremska Mitrovica"
+    referral_other = "Correctional Institution Sremska Mitrovica"
     release_month = datetime.date(2025, 5, 1)
     returned_from = "Germany"
     return_date = datetime.date(2024, 2, 1)
@@ -698,3 +699,12 @@ class InstitutionFactory(DjangoModelFactory):
     centre = factory.SubFactory(CentreFactory)
     municipality = "Niš"
     contact = factory.SubFactory(InstitutionContactFactory, centre=factory.SelfAttribute("..centre"))
+
+
+class ReferralInstitutionFactory(DjangoModelFactory):
+    class Meta:
+        model = ReferralInstitution
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Correctional Institution {n}")
+    kind = ReferralInstitution.Kind.PRISON

@@ -114,6 +114,8 @@ NOT_FACTS = {
     "its creation and assignment, which are audited",
     "grants.GrantApplicationGroupObjectPermission": "not used for grants: roles are groups",
     "applicants.Country": "reference data set up with the service",
+    "applicants.ReferralInstitution": "reference data (the list officers choose the referring "
+    "institution from), managed in the admin",
     "applicants.IntegrationCentre": "places, set up by superusers; no grant fact",
     "applicants.IntegrationCentreUserObjectPermission": "follows from staff assignments, audited",
     "applicants.IntegrationCentreGroupObjectPermission": "not used: roles are groups",

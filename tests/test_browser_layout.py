@@ -150,6 +150,7 @@ FAILED_FORMS = [
     ("officer", r"^/applicants/new/$"),
     ("officer", r"^/institutions/new/$"),
     ("officer", r"^/cohorts/new/$"),
+    ("officer", r"^/meetings/new/$"),
     ("officer", r"^/applications/\d+/assessment/$"),
     ("officer", r"^/visits/\d+/record/$"),
     ("finance", r"^/applications/\d+/deliveries/new/$"),

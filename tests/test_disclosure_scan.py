@@ -140,10 +140,10 @@ def revealing_labels():
         with translation.override(language):
             labels |= {str(group.label) for group in REVEALING_GROUPS}
             labels |= {str(DocumentKind(kind).label) for kind in REVEALING_KINDS}
-    for referral, returned_from in ApplicantSensitive.objects.values_list(
-        "referral_institution", "returned_from"
+    for referral, other, returned_from in ApplicantSensitive.objects.values_list(
+        "referral__name", "referral_other", "returned_from"
     ):
-        labels |= {value for value in (referral, returned_from) if value}
+        labels |= {value for value in (referral, other, returned_from) if value}
     return sorted(labels)
 
 

@@ -114,6 +114,7 @@ class TestTheReport:
             "Sex and target group",
             "Quarter by quarter",
             "Institutions supported",
+            "Training without a grant",
             "Budget",
             "Definitions",
         ]

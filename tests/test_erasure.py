@@ -70,7 +70,8 @@ NEEDLES = [
     "drinking again",
     "after relapse",
     "old SIM card",
-    "Sremska Mitrovica",
+    # The referral written as "other" (a list entry is the list's, not hers).
+    "Ruma outreach desk",
 ]
 
 
@@ -94,7 +95,7 @@ def seed(world):
         address="Heroja Pinkija 7",
         consent_given=True,
         special_consents=["prison"],
-        sensitive={"referral_institution": "Sremska Mitrovica Correctional Institution"},
+        sensitive={"referral": "other", "referral_other": "Ruma outreach desk"},
     )
 
     def apply(name):

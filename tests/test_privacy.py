@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def person(world):
     """Marko, a returnee with sensitive facts, one completed grant with documents."""
-    ApplicantSensitiveFactory(applicant=world.person, ethnicity="Roma", referral_institution="KPZ Niš")
+    ApplicantSensitiveFactory(applicant=world.person, ethnicity="Roma", referral_other="KPZ Niš")
     application = world.application(completed=True, business_name="Marko's Tailoring")
     DocumentFactory(application=application, kind="id_document", original_name="passport.pdf")
     return world.person

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 # The dashboard's queries, whatever the data, the programmes, centres and quarters: 6
 # for the totals, 1 + 6 for the breakdown, 6 for the 8 quarters, 7 for the session,
 # the user, the permissions and the filter form's choices, and 1 for the complaints
-# register.
-DASHBOARD_QUERIES = 27
+# register, and 3 for training without a grant (people, participants, meetings).
+DASHBOARD_QUERIES = 30
 
 
 @pytest.fixture

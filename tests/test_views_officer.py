@@ -178,7 +178,8 @@ class TestRegister:
             "language": "sr-latn",
             "consent_given": "on",
             "consent_prison": "on",
-            "referral_institution": "Correctional Institution Niš",
+            "referral": "other",
+            "referral_other": "Correctional Institution Niš",
             "release_month": "2025-04",
         }
         values.update(overrides)

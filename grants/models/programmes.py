@@ -113,6 +113,11 @@ class Programme(models.Model):
         default=Decimal("0.80"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
+    # Training as its own service (assessments.TrainingCohort): whether its cohorts may
+    # count participants without personal data, as a headcount per session.
+    anonymous_training = models.BooleanField(
+        _("training may count participants without names"), default=False, db_default=False
+    )
     pass_mark = models.DecimalField(
         _("assessment pass mark (weighted, 1-5)"),
         max_digits=4,

@@ -7,7 +7,8 @@ those centres' countries. Nothing is loaded into Python to be filtered or summed
 few rows that come back are already totals. Money is Decimal, in the programme's
 currency unless the name says EUR.
 
-In named parts: `scope` (who reads which figures, the filters), `impact`, `breakdowns`
+In named parts: `scope` (who reads which figures, the filters), `impact`, `training`
+(training without a grant), `breakdowns`
 (by sex, age band, ... alone or crossed), `small_groups`
 and `budget`. Every name is importable from `reports.figures`."""
 
@@ -51,10 +52,13 @@ from .scope import (
 )
 from .small_groups import MIN_GROUP_SIZE, SURVIVAL_FIGURES, sees_small_groups, withhold, withhold_small_groups
 from .small_numbers import protect, protected_table, shown_as, threshold
+from .training import TRAINING_SERVICE_FIGURES, training_service_figures
 
 BREAKDOWNS = DIMENSIONS
 
 __all__ = [
+    "TRAINING_SERVICE_FIGURES",
+    "training_service_figures",
     "BREAKDOWNS",
     "DIMENSIONS",
     "DIMENSION_LABELS",

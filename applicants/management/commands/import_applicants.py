@@ -11,8 +11,9 @@ national_id, email, municipality, address, household_size, dependants, language
 (prison / return / ethnicity / disability, several separated by ";": the separate
 consents signed on paper; a person imported as former_inmate needs "prison", as returnee
 "return"). Sensitive facts (referral, return details, ethnicity, the disability
-questions) are never imported from spreadsheets: officers enter them in the person's
-record, the disability answers with the person's own consent to them.
+questions) are never imported from spreadsheets: a sheet with such a column is refused;
+officers enter them in the person's record (the referring institution chosen from the
+list), the disability answers with the person's own consent to them.
 
 Every row goes through the same service as the form and the API. The import is all or
 nothing: when any row has an error nothing is saved, and the report says which rows to
@@ -48,6 +49,16 @@ OPTIONAL = (
     "dependants",
     "language",
     "special_consents",
+)
+# Sensitive facts' columns, refused (the module's docstring).
+NEVER_IMPORTED = (
+    "referral_institution",
+    "referral",
+    "referral_other",
+    "release_month",
+    "returned_from",
+    "return_date",
+    "ethnicity",
 )
 ALIASES = {
     "name": "first_name",
@@ -201,6 +212,14 @@ def read_rows(path, encoding):
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise CommandError(f"{path.name} lacks the column(s): {', '.join(missing)}.")
+    # A referral column is refused rather than skipped: a sheet's free text is where
+    # offence details slip in, and it would be lost without a word.
+    refused = [name for name in header if name in NEVER_IMPORTED]
+    if refused:
+        raise CommandError(
+            f"{path.name} has the column(s) {', '.join(refused)}: sensitive facts are not imported. "
+            "Remove them and choose the referring institution in the person's record."
+        )
     body = [
         (number, dict(zip(header, row, strict=False)))
         for number, row in enumerate(rows[1:], start=2)
