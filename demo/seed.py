@@ -338,7 +338,7 @@ def seed(stdout=None):
         defaults={"kind": ReferralInstitution.Kind.PRISON, "country": serbia},
     )
     probation, _created = ReferralInstitution.objects.get_or_create(
-        name="Probation service Niš", defaults={"kind": ReferralInstitution.Kind.PROBATION, "country": serbia}
+        name="Povereništvo Niš", defaults={"kind": ReferralInstitution.Kind.PROBATION, "country": serbia}
     )
     people = [
         _register(

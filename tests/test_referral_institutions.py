@@ -74,7 +74,7 @@ class TestSortingOldValues:
 
     @pytest.mark.parametrize(
         "text",
-        ["Kazneno-popravni zavod Niš", "Probation service Niš", "Centar za socijalni rad Prizren", "KPZ Niš"],
+        ["Kazneno-popravni zavod Niš", "Povereništvo Niš", "Centar za socijalni rad Prizren", "KPZ Niš"],
     )
     def test_institution_names_are_not_stories(self, text):
         assert not looks_like_story(text)
@@ -130,7 +130,7 @@ def test_the_migration_moves_every_old_value_and_loses_none():
         .get(applicant=pk)
         for key, pk in ids.items()
     }
-    assert rows["listed"].referral.name == "Probation service Niš" and rows["listed"].referral_other == ""
+    assert rows["listed"].referral.name == "Povereništvo Niš" and rows["listed"].referral_other == ""
     assert (rows["other"].referral_id, rows["other"].referral_other, rows["other"].referral_review) == (
         None,
         "KPZ Niš",
@@ -149,7 +149,7 @@ def test_the_migration_moves_every_old_value_and_loses_none():
     back = executor.loader.project_state(before).apps.get_model("applicants", "ApplicantSensitive")
     texts = dict(back.objects.values_list("applicant_id", "referral_institution"))
     assert texts[ids["long"]] == long_name and texts[ids["story"]] == values["story"]
-    assert texts[ids["listed"]] == "Probation service Niš" and texts[ids["other"]] == "KPZ Niš"
+    assert texts[ids["listed"]] == "Povereništvo Niš" and texts[ids["other"]] == "KPZ Niš"
     executor = MigrationExecutor(connection)
     executor.migrate(latest)
 
