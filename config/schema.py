@@ -2,6 +2,21 @@
 docs/api.md's conventions (JSON with a `detail` sentence), so that clients, and schemathesis
 in the test suite, know a 404 or a 409 is part of the contract and not a surprise."""
 
+from drf_spectacular import openapi
+
+
+class AutoSchema(openapi.AutoSchema):
+    """Request bodies as the API wants them: JSON, multipart where files go. Parsers kept
+    only for old clients (`deprecated`, core.parsers) are not advertised."""
+
+    def map_parsers(self):
+        return list(
+            dict.fromkeys(
+                p.media_type for p in self.view.get_parsers() if not getattr(p, "deprecated", False)
+            )
+        )
+
+
 ERROR_SCHEMA = {
     "type": "object",
     "description": (

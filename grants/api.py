@@ -14,13 +14,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applicants import roles
 from applicants.models import Applicant
 from applicants.selectors import applicants_for
+from core import parsers
 from core.errors import NotAllowed, NotVisible, PreconditionFailed, ServiceError, require
 
 from . import documents as document_service
@@ -672,7 +672,7 @@ class DocumentListCreate(NoAuditor, ListAPIView):
     the file travels to storage, and a failed save can remove the object again."""
 
     serializer_class = DocumentSerializer
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = parsers.UPLOAD_BODIES
 
     def initial(self, request, *args, **kwargs):
         if request.method == "POST":

@@ -11,10 +11,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import parsers
 from core.errors import NotVisible, ServiceError, require
 
 from . import documents as document_service
@@ -197,7 +197,7 @@ class QuoteListCreate(NoAuditor, ListAPIView):
     manages its own transactions, as the documents endpoint does."""
 
     serializer_class = QuoteSerializer
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = parsers.UPLOAD_BODIES
 
     def handle_exception(self, exc):
         with transaction.atomic():

@@ -20,6 +20,8 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -34,7 +36,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 # Examples per endpoint, per role and per mode (valid / invalid data); CI may raise it.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    positive_data_acceptance,
+    negative_data_rejection,
+]
 ROLES = ["applicant", "officer", "manager", "finance", "auditor", "anonymous"]
 
 
