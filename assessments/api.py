@@ -48,7 +48,7 @@ class CohortCreateSerializer(serializers.Serializer):
     programme = serializers.IntegerField()
     centre = serializers.IntegerField()
     title = serializers.CharField(max_length=max_length(TrainingCohort, "title"))
-    sessions = SessionSerializer(many=True, allow_empty=False)
+    sessions = SessionSerializer(many=True, allow_empty=False, min_length=1)
 
 
 class CohortListCreate(NoAuditor, ListAPIView):
@@ -74,6 +74,7 @@ class CohortListCreate(NoAuditor, ListAPIView):
             centre=IntegrationCentre.objects.get(pk=values["centre"]),
             title=values["title"],
             session_dates=[s["date"] for s in values["sessions"]],
+            hours_on={s["date"]: s["hours"] for s in values["sessions"] if "hours" in s},
         )
         cohort = selectors.cohorts_for(request.user).get(pk=cohort.pk)
         return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED)

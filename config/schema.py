@@ -3,11 +3,23 @@ docs/api.md's conventions (JSON with a `detail` sentence), so that clients, and 
 in the test suite, know a 404 or a 409 is part of the contract and not a surprise."""
 
 from drf_spectacular import openapi
+from rest_framework import serializers
 
 
 class AutoSchema(openapi.AutoSchema):
     """Request bodies as the API wants them: JSON, multipart where files go. Parsers kept
     only for old clients (`deprecated`, core.parsers) are not advertised."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        """Lists of nested objects say how many items they take, as plain lists do."""
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
+            least = getattr(field, "min_length", None) or (0 if field.allow_empty else 1)
+            if least:
+                schema["minItems"] = least
+            if getattr(field, "max_length", None):
+                schema["maxItems"] = field.max_length
+        return schema
 
     def map_parsers(self):
         return list(
@@ -68,6 +80,43 @@ IDEMPOTENCY_KEY = {
 }
 WRITES = {"422": "This Idempotency-Key was already used for a different request."}
 STALE = {"412": "`If-Match` names an ETag that is no longer the object's: it changed since it was read."}
+
+
+# core.parsers.FORBIDDEN as a JSON Schema pattern: what a text may not carry, said where
+# clients (and schemathesis's valid data) read it.
+SAFE_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f\\u202a-\\u202e\\u2066-\\u2069]*$"
+PAGING = {"page": 1, "page_size": 1}
+
+
+def _safe_strings(schema):
+    if not isinstance(schema, dict):
+        return
+    if schema.get("type") == "string" and not ({"format", "enum", "pattern"} & set(schema)):
+        schema["pattern"] = SAFE_TEXT
+    for key in ("properties", "patternProperties"):
+        for child in schema.get(key, {}).values():
+            _safe_strings(child)
+    for key in ("items", "additionalProperties"):
+        _safe_strings(schema.get(key))
+    for key in ("oneOf", "anyOf", "allOf"):
+        for child in schema.get(key, []):
+            _safe_strings(child)
+
+
+def tighten_inputs(result, generator, request, public):
+    """What the server refuses, in the schema: texts without control characters (request
+    bodies), `page` and `page_size` from 1."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _safe_strings(schema)
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("name") in PAGING:
+                    parameter["schema"]["minimum"] = PAGING[parameter["name"]]
+    return result
 
 
 def add_error_responses(result, generator, request, public):

@@ -71,7 +71,9 @@ class FormParser(parsers.FormParser):
         try:
             text = body.decode(encoding)
             if text:
-                parse_qsl(text, keep_blank_values=True, strict_parsing=True, encoding=encoding, errors="strict")
+                parse_qsl(
+                    text, keep_blank_values=True, strict_parsing=True, encoding=encoding, errors="strict"
+                )
         except (UnicodeDecodeError, ValueError):
             raise ParseError("The body is not form-encoded (name=value pairs joined by &).") from None
         return reject_control_characters(QueryDict(body, encoding=encoding))

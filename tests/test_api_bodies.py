@@ -27,7 +27,9 @@ def withdraw(client, app, body, content_type):
 
 def test_it_reads_a_form_encoded_step_with_deprecation_headers(world):
     app = world.application(submitted=True)
-    response = withdraw(token_client(world.applicant), app, "comment=Found+work", "application/x-www-form-urlencoded")
+    response = withdraw(
+        token_client(world.applicant), app, "comment=Found+work", "application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200, response.content
     assert response["Deprecation"].startswith("@")
     assert response["Sunset"].endswith("GMT")
