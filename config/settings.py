@@ -485,7 +485,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Micro-enterprise grants API",
     "DESCRIPTION": "REST API v1: see docs/api.md. Errors are JSON with a `detail` sentence.",
-    "VERSION": "1.0.0",
+    # The API's version (docs/api.md, "The schema and its version": its changelog).
+    "VERSION": "1.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
