@@ -13,6 +13,14 @@ class AutoSchema(openapi.AutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         """Lists of nested objects say how many items they take, as plain lists do."""
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (
+            isinstance(field, serializers.DecimalField)
+            and field.min_value is not None
+            and field.min_value >= 0
+            and schema.get("pattern", "").startswith("^-?")
+        ):
+            # A decimal string from zero up: no minus sign.
+            schema["pattern"] = "^" + schema["pattern"][3:]
         if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             least = getattr(field, "min_length", None) or (0 if field.allow_empty else 1)
             if least:
@@ -104,11 +112,15 @@ def _safe_strings(schema):
 
 
 def tighten_inputs(result, generator, request, public):
-    """What the server refuses, in the schema: texts without control characters (request
-    bodies), `page` and `page_size` from 1."""
+    """What the server refuses, in the schema: texts without control characters and no
+    unknown properties in request bodies, `page` and `page_size` from 1."""
     for name, schema in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request"):
             _safe_strings(schema)
+            # Unknown properties are no part of the contract (read past today, and checked
+            # for control characters like the rest).
+            if schema.get("type") == "object" and "properties" in schema:
+                schema.setdefault("additionalProperties", False)
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             if not isinstance(operation, dict):
