@@ -21,6 +21,16 @@ class AutoSchema(openapi.AutoSchema):
         ):
             # A decimal string from zero up: no minus sign.
             schema["pattern"] = "^" + schema["pattern"][3:]
+        if (
+            direction == "response"
+            and isinstance(field, serializers.EmailField | serializers.URLField)
+            and "format" in schema
+            and "oneOf" not in schema
+        ):
+            # A stored address may be blank (none given): "" is an answer, not a broken email.
+            kept = {k: v for k, v in schema.items() if k in ("readOnly", "description", "title")}
+            typed = {k: v for k, v in schema.items() if k not in kept}
+            schema = {**kept, "oneOf": [typed, {"type": "string", "maxLength": 0}]}
         if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             least = getattr(field, "min_length", None) or (0 if field.allow_empty else 1)
             if least:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applicants import roles
-from applicants.models import Applicant
+from applicants.models import Applicant, TargetGroup
 from applicants.selectors import applicants_for
 from core import parsers
 from core.errors import NotAllowed, NotVisible, PreconditionFailed, ServiceError, require
@@ -78,6 +78,12 @@ class PlanSerializer(serializers.Serializer):
 
 
 PLAN_TEXTS = ("activity", "market", "experience")
+
+
+class PlanReadSerializer(PlanSerializer):
+    """The plan as read: the texts are left out for finance, so none is required."""
+
+    jobs_planned = serializers.IntegerField(required=False, allow_null=True)
 
 
 class MemberSerializer(serializers.Serializer):
@@ -146,11 +152,11 @@ class ApplicationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema(responses=MemberReadSerializer(many=True))
+    @extend_schema_field(MemberReadSerializer(many=True))
     def get_members(self, obj) -> list:
         return MemberReadSerializer(obj.memberships.order_by("pk"), many=True).data
 
-    @extend_schema(responses=PlanSerializer)
+    @extend_schema_field(PlanReadSerializer)
     def get_plan(self, obj) -> dict:
         plan = PlanSerializer(obj).data
         if not self._names:
@@ -269,6 +275,15 @@ class ProgrammeSerializer(serializers.ModelSerializer):
     public_label = serializers.CharField(
         read_only=True, help_text="What finance and auditors read as `name`."
     )
+    # Not read_only: left out for finance and auditors, so not "required" in the schema.
+    target_groups = serializers.ListField(
+        child=serializers.ChoiceField(choices=TargetGroup.choices),
+        required=False,
+        help_text="Who may apply; left out for finance and auditors.",
+    )
+    visit_months = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), read_only=True, help_text="months after delivery"
+    )
 
     class Meta:
         model = Programme
@@ -306,8 +321,8 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             data.pop("target_groups")
         return data
 
-    @extend_schema(
-        responses=inline_serializer(
+    @extend_schema_field(
+        inline_serializer(
             "RubricCriterion",
             {
                 "criterion": serializers.CharField(),
@@ -820,6 +835,23 @@ class DeliveryReadSerializer(serializers.ModelSerializer):
             "lines",
         ]
 
+    @extend_schema_field(
+        inline_serializer(
+            "DeliveryLineRead",
+            {
+                "item": serializers.IntegerField(),
+                "quantity": serializers.IntegerField(),
+                "actual_unit_cost": serializers.DecimalField(max_digits=12, decimal_places=2),
+                "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
+                "amount_eur": serializers.DecimalField(max_digits=14, decimal_places=2),
+                "serial_number": serializers.CharField(allow_blank=True),
+                "asset_tag": serializers.CharField(allow_blank=True),
+                "reallocated_from": serializers.IntegerField(allow_null=True),
+                "book_value": serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True),
+            },
+            many=True,
+        )
+    )
     def get_lines(self, obj) -> list:
         return [
             {
