@@ -79,6 +79,7 @@ EVERY_OPERATION = {
 UPLOADS = {
     "413": "The file is too large.",
     "415": "This file type is not allowed for this kind of document.",
+    "503": "The database or the file storage is not reachable; nothing was saved.",
 }
 TOKEN = {
     "429": "Too many failed sign-ins from this address (locked for a while), or too many requests a minute."
@@ -164,8 +165,11 @@ def add_error_responses(result, generator, request, public):
                     answers.update(STALE)
             responses = operation.setdefault("responses", {})
             for status, description in answers.items():
-                responses.setdefault(
-                    status,
-                    {"description": description, "content": {"application/json": {"schema": reference}}},
-                )
+                responses.setdefault(status, {"description": description})
+            for status, response in responses.items():
+                # An error declared without a body (`413: None` in @extend_schema) has one.
+                if status[:1] in "45" and not response.get("content"):
+                    response["content"] = {"application/json": {"schema": reference}}
+                    if response.get("description") in (None, "", "No response body"):
+                        response["description"] = answers.get(status, "An error (the message says which).")
     return result

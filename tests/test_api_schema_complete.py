@@ -105,3 +105,25 @@ def test_every_field_of_the_answer_is_in_the_schema(world, records, schema, role
         jsonschema.Draft202012Validator(answer_schema(schema, path)).iter_errors(body), key=lambda e: e.path
     )
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:300]}" for e in errors[:10])
+
+
+def test_every_error_answer_is_documented_with_its_json_body(schema):
+    operations = [
+        (method, path, operation)
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+    ]
+    for method, path, operation in operations:
+        responses = operation["responses"]
+        for status in ("400", "401", "403", "404", "409", "503"):
+            assert status in responses, (method, path, status)
+        for status, response in responses.items():
+            if status[0] in "45":
+                content = response.get("content", {}).get("application/json", {})
+                assert content.get("schema") == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+    uploads = [
+        op for _, _, op in operations if "multipart/form-data" in op.get("requestBody", {}).get("content", {})
+    ]
+    assert uploads
+    for operation in uploads:
+        assert {"413", "415", "503"} <= set(operation["responses"])
