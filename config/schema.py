@@ -13,14 +13,15 @@ class AutoSchema(openapi.AutoSchema):
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         """Lists of nested objects say how many items they take, as plain lists do."""
         schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        if (
-            isinstance(field, serializers.DecimalField)
-            and field.min_value is not None
-            and field.min_value >= 0
-            and schema.get("pattern", "").startswith("^-?")
-        ):
-            # A decimal string from zero up: no minus sign.
-            schema["pattern"] = "^" + schema["pattern"][3:]
+        if isinstance(field, serializers.DecimalField) and field.max_digits and "pattern" in schema:
+            # drf-spectacular's pattern takes "" and "."; a number has a digit (from zero
+            # up: no minus sign).
+            whole = field.max_digits - (field.decimal_places or 0)
+            places = field.decimal_places or 0
+            sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+            number = rf"\d{{1,{whole}}}(?:\.\d{{0,{places}}})?" if whole else ""
+            fraction = rf"\.\d{{1,{places}}}" if places else ""
+            schema["pattern"] = f"^{sign}(?:{'|'.join(p for p in (number, fraction) if p)})$"
         if (
             direction == "response"
             and isinstance(field, serializers.EmailField | serializers.URLField)
@@ -115,6 +116,9 @@ def _safe_strings(schema):
     for key in ("properties", "patternProperties"):
         for child in schema.get(key, {}).values():
             _safe_strings(child)
+    if isinstance(schema.get("additionalProperties"), dict) and schema["additionalProperties"]:
+        # A map's keys are texts too.
+        schema.setdefault("propertyNames", {"pattern": SAFE_TEXT})
     for key in ("items", "additionalProperties"):
         _safe_strings(schema.get(key))
     for key in ("oneOf", "anyOf", "allOf"):

@@ -23,9 +23,12 @@ from . import figures as reports
 from .models import DonorReport
 
 EXPORT_FORMATS = ("csv", "xlsx")
+COUNTRY_PARAMETER = OpenApiParameter(
+    "country", {"type": "string", "pattern": "^([0-9]+|[A-Za-z]{2})$"}, description="country id or ISO 3166 code"
+)
 FILTER_PARAMETERS = [
     OpenApiParameter("programme", int, description="programme id"),
-    OpenApiParameter("country", str, description="country id or ISO 3166 code"),
+    COUNTRY_PARAMETER,
     OpenApiParameter("centre", int, description="integration centre id"),
     OpenApiParameter("target_group", str, enum=list(reports.TARGET_GROUP_FIELDS)),
     OpenApiParameter("from", OpenApiTypes.DATE, description="first day of the period"),
@@ -35,7 +38,7 @@ FILTER_PARAMETERS = [
 ]
 BUDGET_PARAMETERS = [
     OpenApiParameter("programme", int),
-    OpenApiParameter("country", str, description="country id or ISO 3166 code"),
+    COUNTRY_PARAMETER,
     OpenApiParameter("donor", str),
     OpenApiParameter("currency", str),
 ]
