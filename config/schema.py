@@ -40,6 +40,15 @@ class AutoSchema(openapi.AutoSchema):
                 schema["maxItems"] = field.max_length
         return schema
 
+    def _map_basic_serializer(self, serializer, direction):
+        """A serializer's `schema_rules` (JSON Schema keywords: which fields go together)
+        join its request schema: rules between fields that field types cannot say."""
+        schema = super()._map_basic_serializer(serializer, direction)
+        rules = getattr(serializer, "schema_rules", None)
+        if rules and direction == "request":
+            schema.update(rules)
+        return schema
+
     def map_parsers(self):
         return list(
             dict.fromkeys(

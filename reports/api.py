@@ -24,7 +24,9 @@ from .models import DonorReport
 
 EXPORT_FORMATS = ("csv", "xlsx")
 COUNTRY_PARAMETER = OpenApiParameter(
-    "country", {"type": "string", "pattern": "^([0-9]+|[A-Za-z]{2})$"}, description="country id or ISO 3166 code"
+    "country",
+    {"type": "string", "pattern": "^([0-9]+|[A-Za-z]{2})$"},
+    description="country id or ISO 3166 code",
 )
 FILTER_PARAMETERS = [
     OpenApiParameter("programme", int, description="programme id"),
@@ -573,6 +575,17 @@ class DonorReportRequest(serializers.Serializer):
     date_from = serializers.DateField(required=False, help_text="with date_to, instead of year")
     date_to = serializers.DateField(required=False)
     language = serializers.ChoiceField(choices=DonorReport.Language.choices, default="en")
+
+    # A year, or both dates, never both (config.schema.AutoSchema adds it to the schema).
+    schema_rules = {
+        "oneOf": [
+            {
+                "required": ["year"],
+                "not": {"anyOf": [{"required": ["date_from"]}, {"required": ["date_to"]}]},
+            },
+            {"required": ["date_from", "date_to"], "not": {"required": ["year"]}},
+        ]
+    }
 
     def validate(self, data):
         year, date_from, date_to = data.get("year"), data.get("date_from"), data.get("date_to")
