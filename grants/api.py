@@ -789,6 +789,17 @@ class DeliverySerializer(serializers.Serializer):
     )
     lines = DeliveryLineSerializer(many=True)
 
+    # The supplier, unless a purchase order names it (config.schema.AutoSchema): refused
+    # is a body whose supplier is missing or blank and whose purchase order is too.
+    schema_rules = {
+        "not": {
+            "properties": {
+                "supplier": {"pattern": "^\\s*$"},
+                "purchase_order": {"nullable": True, "enum": [None]},
+            }
+        }
+    }
+
 
 class CostReapprovalSerializer(serializers.ModelSerializer):
     limit = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))

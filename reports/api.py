@@ -17,6 +17,7 @@ from core.errors import require
 from core.money import cents
 from grants import handover, ledger, permissions
 from grants.api import AnyAccept, NoAuditor, get_application
+from grants.models import Currency
 
 from . import exports, indicators, services
 from . import figures as reports
@@ -36,13 +37,13 @@ FILTER_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="first day of the period"),
     OpenApiParameter("to", OpenApiTypes.DATE, description="last day of the period"),
     OpenApiParameter("donor", str, description="the programme's donor, exactly"),
-    OpenApiParameter("currency", str, description="the programme's currency"),
+    OpenApiParameter("currency", str, enum=list(Currency.values), description="the programme's currency"),
 ]
 BUDGET_PARAMETERS = [
     OpenApiParameter("programme", int),
     COUNTRY_PARAMETER,
     OpenApiParameter("donor", str),
-    OpenApiParameter("currency", str),
+    OpenApiParameter("currency", str, enum=list(Currency.values)),
 ]
 BY_PARAMETER = OpenApiParameter(
     "by",
@@ -576,15 +577,15 @@ class DonorReportRequest(serializers.Serializer):
     date_to = serializers.DateField(required=False)
     language = serializers.ChoiceField(choices=DonorReport.Language.choices, default="en")
 
-    # A year, or both dates, never both (config.schema.AutoSchema adds it to the schema).
+    # A year, or both dates, never both (config.schema.AutoSchema): refused are a year
+    # with a date, and neither a year nor both dates.
     schema_rules = {
-        "oneOf": [
-            {
-                "required": ["year"],
-                "not": {"anyOf": [{"required": ["date_from"]}, {"required": ["date_to"]}]},
-            },
-            {"required": ["date_from", "date_to"], "not": {"required": ["year"]}},
-        ]
+        "not": {
+            "anyOf": [
+                {"required": ["year"], "anyOf": [{"required": ["date_from"]}, {"required": ["date_to"]}]},
+                {"not": {"anyOf": [{"required": ["year"]}, {"required": ["date_from", "date_to"]}]}},
+            ]
+        }
     }
 
     def validate(self, data):

@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from applicants.models import Applicant
 from assessments.models import MonitoringVisit, TrainingCohort
+from core.parsers import FORBIDDEN
 from grants.models import TRANSITION_NAMES, AuditEvent, Document, GrantApplication
 
 from .factories import DocumentFactory, TrainingCohortFactory, api_key
@@ -92,6 +93,22 @@ def refused_on_content(response, case):
     return response.status_code in (413, 415) and "multipart/form-data" in body
 
 
+def _keys(value):
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield key
+            yield from _keys(child)
+    elif isinstance(value, list):
+        for child in value:
+            yield from _keys(child)
+
+
+def control_character_in_a_key(response, case):
+    """The schema states a map's keys' pattern (`propertyNames`), which schemathesis's
+    generator does not read: a key with a control character is refused as the schema says."""
+    return response.status_code == 400 and any(FORBIDDEN.search(str(k)) for k in _keys(case.body))
+
+
 def wrong_credentials(response, case):
     """Signing in with a well-formed but wrong password (schemathesis lets credential
     refusals pass when it recognises a token endpoint; it does not recognise this one)."""
@@ -105,6 +122,8 @@ def well_formed_data_accepted(ctx, response, case):
         if response.status_code == 400 and refused_on_meaning(response, case):
             return None
         if refused_on_content(response, case) or wrong_credentials(response, case):
+            return None
+        if control_character_in_a_key(response, case):
             return None
     return positive_data_acceptance(ctx, response, case)
 
