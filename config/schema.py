@@ -125,9 +125,6 @@ def _safe_strings(schema):
     for key in ("properties", "patternProperties"):
         for child in schema.get(key, {}).values():
             _safe_strings(child)
-    if isinstance(schema.get("additionalProperties"), dict) and schema["additionalProperties"]:
-        # A map's keys are texts too.
-        schema.setdefault("propertyNames", {"pattern": SAFE_TEXT})
     for key in ("items", "additionalProperties"):
         _safe_strings(schema.get(key))
     for key in ("oneOf", "anyOf", "allOf"):
@@ -137,7 +134,8 @@ def _safe_strings(schema):
 
 def tighten_inputs(result, generator, request, public):
     """What the server refuses, in the schema: texts without control characters and no
-    unknown properties in request bodies, `page` and `page_size` from 1."""
+    unknown properties in request bodies, `page` and `page_size` from 1, integer filters
+    from 0."""
     for name, schema in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request"):
             _safe_strings(schema)
@@ -152,6 +150,9 @@ def tighten_inputs(result, generator, request, public):
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") == "query" and parameter.get("name") in PAGING:
                     parameter["schema"]["minimum"] = PAGING[parameter["name"]]
+                elif parameter.get("in") == "query" and parameter.get("schema", {}).get("type") == "integer":
+                    # Ids and counts: a whole number, never negative (the filters say so in 400s).
+                    parameter["schema"].setdefault("minimum", 0)
     return result
 
 

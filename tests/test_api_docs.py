@@ -23,3 +23,10 @@ def test_its_version_is_the_newest_of_the_changelog(client, settings):
     assert version == settings.SPECTACULAR_SETTINGS["VERSION"]
     changelog = DOCS.read_text().split("Changelog:", 1)[1]
     assert changelog.lstrip().startswith(f"- **{version}**")
+
+
+def test_the_schema_is_valid_openapi_without_generator_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", validate=True, fail_on_warn=True, file=str(tmp_path / "schema.yaml"))
+    assert (tmp_path / "schema.yaml").stat().st_size > 100_000
