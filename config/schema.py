@@ -32,6 +32,16 @@ class AutoSchema(openapi.AutoSchema):
             kept = {k: v for k, v in schema.items() if k in ("readOnly", "description", "title")}
             typed = {k: v for k, v in schema.items() if k not in kept}
             schema = {**kept, "oneOf": [typed, {"type": "string", "maxLength": 0}]}
+        if (
+            direction == "request"
+            and type(field) is serializers.CharField
+            and not field.allow_blank
+            and field.trim_whitespace
+            and schema.get("type") == "string"
+            and "pattern" not in schema
+        ):
+            # Spaces alone are blank once trimmed: a required text has something else.
+            schema["pattern"] = NON_BLANK_TEXT
         if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             least = getattr(field, "min_length", None) or (0 if field.allow_empty else 1)
             if least:
@@ -114,6 +124,8 @@ STALE = {"412": "`If-Match` names an ETag that is no longer the object's: it cha
 # core.parsers.FORBIDDEN as a JSON Schema pattern: what a text may not carry, said where
 # clients (and schemathesis's valid data) read it.
 SAFE_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f\\u202a-\\u202e\\u2066-\\u2069]*$"
+_FORBIDDEN = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f\\u202a-\\u202e\\u2066-\\u2069"
+NON_BLANK_TEXT = f"^[^{_FORBIDDEN}]*[^\\s{_FORBIDDEN}][^{_FORBIDDEN}]*$"
 PAGING = {"page": 1, "page_size": 1}
 
 

@@ -382,6 +382,10 @@ def get_application(user, pk):
     return application
 
 
+_STATES = "|".join(value for value, _label in State.CHOICES)
+
+
+@extend_schema_field({"type": "string", "pattern": f"^,*(?:{_STATES})(?:,+(?:{_STATES}))*,*$"})
 class StatesField(serializers.CharField):
     """Comma-separated workflow states, each one of them."""
 
@@ -593,7 +597,11 @@ class TransitionTake(NoAuditor, APIView):
         values = data.validated_data
         if "items" in values:
             if name != "approve":
-                raise serializers.ValidationError({"items": ["Items are given with approve only."]})
+                raise ServiceError(
+                    "Items are given with approve only.",
+                    code="items_with_approve_only",
+                    details={"items": ["Items are given with approve only."]},
+                )
             granted = {row["item"]: (row["quantity"], row["unit_cost"]) for row in values["items"]}
             if len(granted) != len(values["items"]):
                 raise serializers.ValidationError({"items": ["Each item once."]})

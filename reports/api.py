@@ -45,9 +45,10 @@ BUDGET_PARAMETERS = [
     OpenApiParameter("donor", str),
     OpenApiParameter("currency", str, enum=list(Currency.values)),
 ]
+_DIMENSIONS = "|".join(reports.DIMENSIONS)
 BY_PARAMETER = OpenApiParameter(
     "by",
-    str,
+    {"type": "string", "pattern": f"^(?:{_DIMENSIONS})(?:,(?:{_DIMENSIONS}))?$"},
     description="add a breakdown: one of " + ", ".join(reports.DIMENSIONS) + ", or two of them crossed, "
     "separated by a comma (sex,target_group)",
 )

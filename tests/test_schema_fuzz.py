@@ -57,6 +57,11 @@ def _limited_value(value):
 
 def _names_only_references(errors, body):
     """True when every field error sits on an id, an amount or a date of the body."""
+    if isinstance(errors, dict) and isinstance(body, list):
+        # A list's errors by position: {"1": {"hours": [...]}}.
+        if not all(str(key).isdigit() and int(key) < len(body) for key in errors):
+            return False
+        return all(_names_only_references(errors[key], body[int(key)]) for key in errors)
     if isinstance(errors, dict):
         if not isinstance(body, dict):
             return False
@@ -123,6 +128,9 @@ def well_formed_data_accepted(ctx, response, case):
         if response.status_code == 400 and refused_on_meaning(response, case):
             return None
         if refused_on_content(response, case) or wrong_credentials(response, case):
+            return None
+        if response.status_code == 412 and "If-Match" in (case.headers or {}):
+            # An ETag that is not the object's: the precondition fails, as documented.
             return None
         if control_character_in_a_key(response, case):
             return None
