@@ -136,9 +136,25 @@ class SensitiveInSerializer(serializers.Serializer):
     )
 
 
+# What _printable takes (and the parser: core.parsers.FORBIDDEN), for the schema: no
+# character below a space, not only spaces.
+_NOT_IN_NAMES = "\\u0000-\\u001f\\u007f\\u202a-\\u202e\\u2066-\\u2069"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 100,
+        "pattern": f"^[^{_NOT_IN_NAMES}]*[^\\s{_NOT_IN_NAMES}][^{_NOT_IN_NAMES}]*$",
+    }
+)
+class NameField(serializers.CharField):
+    pass
+
+
 class ApplicantCreateSerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    first_name = NameField(max_length=100)
+    last_name = NameField(max_length=100)
     date_of_birth = serializers.DateField()
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     national_id = serializers.CharField(max_length=30, required=False, allow_blank=True)

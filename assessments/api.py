@@ -349,7 +349,14 @@ class JobsField(serializers.JSONField):
 
 
 @extend_schema_field(
-    {"type": "string", "description": 'JSON text: an integer, or {"owner", "family", "employees"}.'}
+    {
+        "type": "string",
+        "pattern": (
+            r'^\s*(?:\d{1,4}|\{\s*(?:"(?:owner|family|employees)"\s*:\s*\d{1,4}\s*'
+            r'(?:,\s*"(?:owner|family|employees)"\s*:\s*\d{1,4}\s*)*)?\})\s*$'
+        ),
+        "description": 'JSON text: an integer, or {"owner", "family", "employees"}.',
+    }
 )
 class JobsTextField(serializers.JSONField):
     pass

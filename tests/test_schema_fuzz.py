@@ -68,6 +68,10 @@ def _names_only_references(errors, body):
         return all(_names_only_references(errors[key], body.get(key)) for key in errors)
     if isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors):
         values = body if isinstance(body, list) else [body]
+        if values and all(isinstance(v, dict) for v in values):
+            # A refusal of a list of rows as a whole ("a line names an item that is not in
+            # this application"): each row names a record by id.
+            return all(any(_limited_value(x) for x in v.values()) for v in values)
         return bool(values) and all(_limited_value(v) for v in values)
     if isinstance(errors, list):
         if not isinstance(body, list) or len(body) < len(errors):
