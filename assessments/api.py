@@ -352,8 +352,8 @@ class JobsField(serializers.JSONField):
     {
         "type": "string",
         "pattern": (
-            r'^\s*(?:\d{1,4}|\{\s*(?:"(?:owner|family|employees)"\s*:\s*\d{1,4}\s*'
-            r'(?:,\s*"(?:owner|family|employees)"\s*:\s*\d{1,4}\s*)*)?\})\s*$'
+            r'^[ \t\n\r]*(?:\d{1,4}|\{[ \t\n\r]*(?:"(?:owner|family|employees)"[ \t\n\r]*:[ \t\n\r]*\d{1,4}[ \t\n\r]*'
+            r'(?:,[ \t\n\r]*"(?:owner|family|employees)"[ \t\n\r]*:[ \t\n\r]*\d{1,4}[ \t\n\r]*)*)?\})[ \t\n\r]*$'
         ),
         "description": 'JSON text: an integer, or {"owner", "family", "employees"}.',
     }
