@@ -4,7 +4,7 @@ only themselves. Sensitive facts are returned only to those who may see them."""
 from django.db import transaction
 from django.db.models import OuterRef
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
 from rest_framework.generics import ListAPIView
@@ -159,9 +159,25 @@ class SensitiveInSerializer(serializers.Serializer):
     )
 
 
+# What _printable takes (and the parser: core.parsers.FORBIDDEN), for the schema: no
+# character below a space, not only spaces.
+_NOT_IN_NAMES = "\\u0000-\\u001f\\u007f\\u202a-\\u202e\\u2066-\\u2069"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": 100,
+        "pattern": f"^[^{_NOT_IN_NAMES}]*[^\\s{_NOT_IN_NAMES}][^{_NOT_IN_NAMES}]*$",
+    }
+)
+class NameField(serializers.CharField):
+    pass
+
+
 class ApplicantCreateSerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    first_name = NameField(max_length=100)
+    last_name = NameField(max_length=100)
     date_of_birth = serializers.DateField()
     phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
     national_id = serializers.CharField(max_length=30, required=False, allow_blank=True)
@@ -241,7 +257,7 @@ class ApplicantCreatedSerializer(ApplicantDetailSerializer):
             o.centre_id not in mine for o, _r in found
         )
 
-    @extend_schema(responses=DuplicateSerializer(many=True))
+    @extend_schema_field(DuplicateSerializer(many=True))
     def get_possible_duplicates(self, obj) -> list:
         return [{"applicant": o.pk, "reasons": r} for o, r in self._split(obj)[0]]
 
@@ -435,7 +451,7 @@ class DuplicateFlagSerializer(serializers.ModelSerializer):
     def get_other(self, obj) -> int | None:
         return None if self.get_other_elsewhere(obj) else obj.other_id
 
-    @extend_schema(responses=serializers.ListField(child=serializers.CharField()))
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_reasons(self, obj) -> list:
         return [] if self.get_other_elsewhere(obj) else obj.reasons
 
@@ -556,8 +572,11 @@ class MeOut(serializers.Serializer):
     applicant = serializers.IntegerField(allow_null=True, help_text="The caller's applicant record, if any.")
     language = serializers.CharField(allow_blank=True)
     centres = CentreOut(many=True)
-    token = serializers.DictField(
-        allow_null=True, help_text='The token this request carries: {"id", "expires"}; null for a session.'
+    token = inline_serializer(
+        "MeToken",
+        {"id": serializers.IntegerField(), "expires": serializers.DateTimeField(allow_null=True)},
+        allow_null=True,
+        help_text="The token this request carries; null for a session.",
     )
 
 

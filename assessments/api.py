@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from applicants import roles
 from applicants.models import IntegrationCentre, Sex
 from applicants.selectors import applicants_for, centre_ids
+from core import parsers
 from core.changes import apply_changes, changes_query
 from core.errors import NotAllowed, NotVisible
 from grants.api import NoAuditor, get_application
@@ -48,7 +49,7 @@ class CohortCreateSerializer(serializers.Serializer):
     programme = serializers.IntegerField()
     centre = serializers.IntegerField()
     title = serializers.CharField(max_length=max_length(TrainingCohort, "title"))
-    sessions = SessionSerializer(many=True, allow_empty=False)
+    sessions = SessionSerializer(many=True, allow_empty=False, min_length=1)
 
 
 class CohortListCreate(NoAuditor, ListAPIView):
@@ -74,6 +75,7 @@ class CohortListCreate(NoAuditor, ListAPIView):
             centre=IntegrationCentre.objects.get(pk=values["centre"]),
             title=values["title"],
             session_dates=[s["date"] for s in values["sessions"]],
+            hours_on={s["date"]: s["hours"] for s in values["sessions"] if "hours" in s},
         )
         cohort = selectors.cohorts_for(request.user).get(pk=cohort.pk)
         return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED)
@@ -532,22 +534,53 @@ class VisitsDue(NoAuditor, ListAPIView):
         return {**super().get_serializer_context(), "today": timezone.localdate()}
 
 
+JOBS_SCHEMA = {
+    "oneOf": [
+        {"type": "integer", "minimum": 0, "maximum": 1000, "description": "the owner's job(s) only"},
+        {
+            "type": "object",
+            "properties": {
+                name: {"type": "integer", "minimum": 0, "maximum": 1000}
+                for name in ("owner", "family", "employees")
+            },
+            "additionalProperties": False,
+        },
+    ],
+    "description": 'Jobs the business gives: an integer, or {"owner", "family", "employees"}.',
+}
+
+
+@extend_schema_field(JOBS_SCHEMA)
+class JobsField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": (
+            r'^[ \t\n\r]*(?:\d{1,4}|\{[ \t\n\r]*(?:"(?:owner|family|employees)"[ \t\n\r]*:[ \t\n\r]*\d{1,4}[ \t\n\r]*'
+            r'(?:,[ \t\n\r]*"(?:owner|family|employees)"[ \t\n\r]*:[ \t\n\r]*\d{1,4}[ \t\n\r]*)*)?\})[ \t\n\r]*$'
+        ),
+        "description": 'JSON text: an integer, or {"owner", "family", "employees"}.',
+    }
+)
+class JobsTextField(serializers.JSONField):
+    pass
+
+
 class VisitRecordSerializer(serializers.Serializer):
+    """A visit as JSON (no photos)."""
+
     visited_on = serializers.DateField()
     operating = serializers.BooleanField()
     equipment_in_use = serializers.BooleanField()
     monthly_revenue = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True
     )
-    jobs = serializers.JSONField(required=False, help_text='An integer, or {"owner", "family", "employees"}.')
+    jobs = JobsField(required=False)
     notes = serializers.CharField(
         required=False, allow_blank=True, max_length=max_length(MonitoringVisit, "notes")
-    )
-    photos = serializers.ListField(
-        child=serializers.FileField(),
-        required=False,
-        max_length=MAX_VISIT_PHOTOS,
-        help_text="Multipart only: photos of the business, each stored as a document of kind photo.",
     )
 
     def validate_jobs(self, value):
@@ -562,14 +595,34 @@ class VisitRecordSerializer(serializers.Serializer):
         return value
 
 
+class VisitRecordWithPhotosSerializer(VisitRecordSerializer):
+    """The same visit as multipart, with its photos."""
+
+    jobs = JobsTextField(required=False)
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        max_length=MAX_VISIT_PHOTOS,
+        help_text="Photos of the business, each stored as a document of kind photo.",
+    )
+
+
 class VisitRecord(NoAuditor, APIView):
-    @extend_schema(request=VisitRecordSerializer, responses=VisitSerializer)
+    parser_classes = parsers.JSON_OR_UPLOAD_BODIES
+
+    @extend_schema(
+        request={
+            "application/json": VisitRecordSerializer,
+            "multipart/form-data": VisitRecordWithPhotosSerializer,
+        },
+        responses=VisitSerializer,
+    )
     def post(self, request, pk):
         visit = selectors.visits_for(request.user).filter(pk=pk).first()
         if visit is None:
             raise NotVisible()
         services.check_visit_request_size(request.META.get("CONTENT_LENGTH"))
-        data = VisitRecordSerializer(data=request.data)
+        data = VisitRecordWithPhotosSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         visit = services.record_visit(

@@ -44,7 +44,8 @@ def _officer_at(user, centre_id):
 
 
 @transaction.atomic
-def create_cohort(*, by, programme, centre, title, session_dates, hours=Decimal("3.0")):
+def create_cohort(*, by, programme, centre, title, session_dates, hours=Decimal("3.0"), hours_on=None):
+    """`hours_on`: the hours of the sessions that differ from `hours`, by date."""
     _officer_at(by, centre.pk)
     if not str(title).strip():
         raise ServiceError(_("Give the course a title."), details={"title": [_("Required.")]})
@@ -61,7 +62,10 @@ def create_cohort(*, by, programme, centre, title, session_dates, hours=Decimal(
         programme=programme, centre=centre, title=checked_text(title, TrainingCohort._meta.get_field("title"))
     )
     TrainingSession.objects.bulk_create(
-        [TrainingSession(cohort=cohort, date=d, hours=hours) for d in sorted(session_dates)]
+        [
+            TrainingSession(cohort=cohort, date=d, hours=(hours_on or {}).get(d, hours))
+            for d in sorted(session_dates)
+        ]
     )
     trail.record(action="cohort_created", actor=by, data={"cohort": cohort.pk})
     return cohort

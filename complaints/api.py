@@ -1,7 +1,7 @@
 """The complaints API: staff read the cases they may read (complaints.permissions), as
 the pages do. Additions to /api/v1/ (docs/api.md)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -59,6 +59,17 @@ class ComplaintDetailSerializer(ComplaintSerializer):
             "notes",
         ]
 
+    @extend_schema_field(
+        inline_serializer(
+            "ComplaintNote",
+            {
+                "at": serializers.DateTimeField(),
+                "author": serializers.CharField(allow_null=True),
+                "text": serializers.CharField(),
+            },
+            many=True,
+        )
+    )
     def get_notes(self, obj) -> list[dict]:
         return [
             {"at": note.created_at, "author": getattr(note.author, "username", None), "text": note.text}

@@ -21,6 +21,7 @@ from django.utils.cache import patch_cache_control
 from django.views import defaults
 
 from applicants.roles import is_staff_account, needs_two_factor
+from core.parsers import legacy_body_headers
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,21 @@ DATABASE_AWAY = "The database is not reachable right now. Nothing was saved; try
 
 def _is_api(request):
     return request.path_info.startswith("/api/")
+
+
+class LegacyBodyMiddleware:
+    """A form-encoded or multipart body sent where the API takes JSON is still read, and
+    answered with `Deprecation` and `Sunset` (RFC 9745, RFC 8594) so that its client
+    learns to send JSON before the sunset (docs/api.md, "Request bodies")."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if getattr(request, "legacy_body", None):
+            legacy_body_headers(response)
+        return response
 
 
 class LoopbackOnlyWhenDebug:

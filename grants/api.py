@@ -10,18 +10,18 @@ from django.db import transaction
 from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from applicants import roles
 from applicants.institutions import institutions_for
-from applicants.models import Applicant
+from applicants.models import Applicant, TargetGroup
 from applicants.selectors import applicants_for
+from core import parsers
 from core.changes import apply_changes, changes_query
 from core.errors import NotAllowed, NotVisible, PreconditionFailed, ServiceError, require
 
@@ -80,6 +80,12 @@ class PlanSerializer(serializers.Serializer):
 
 
 PLAN_TEXTS = ("activity", "market", "experience")
+
+
+class PlanReadSerializer(PlanSerializer):
+    """The plan as read: the texts are left out for finance, so none is required."""
+
+    jobs_planned = serializers.IntegerField(required=False, allow_null=True)
 
 
 class MemberSerializer(serializers.Serializer):
@@ -150,11 +156,11 @@ class ApplicationSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema(responses=MemberReadSerializer(many=True))
+    @extend_schema_field(MemberReadSerializer(many=True))
     def get_members(self, obj) -> list:
         return MemberReadSerializer(obj.memberships.order_by("pk"), many=True).data
 
-    @extend_schema(responses=PlanSerializer)
+    @extend_schema_field(PlanReadSerializer)
     def get_plan(self, obj) -> dict:
         plan = PlanSerializer(obj).data
         if not self._names:
@@ -284,6 +290,15 @@ class ProgrammeSerializer(serializers.ModelSerializer):
         help_text="The regional programme this is one country's part of (reports filter "
         "`regional_programme`), or null.",
     )
+    # Not read_only: left out for finance and auditors, so not "required" in the schema.
+    target_groups = serializers.ListField(
+        child=serializers.ChoiceField(choices=TargetGroup.choices),
+        required=False,
+        help_text="Who may apply; left out for finance and auditors.",
+    )
+    visit_months = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), read_only=True, help_text="months after delivery"
+    )
 
     class Meta:
         model = Programme
@@ -322,8 +337,8 @@ class ProgrammeSerializer(serializers.ModelSerializer):
             data.pop("target_groups")
         return data
 
-    @extend_schema(
-        responses=inline_serializer(
+    @extend_schema_field(
+        inline_serializer(
             "RubricCriterion",
             {
                 "criterion": serializers.CharField(),
@@ -383,6 +398,10 @@ def get_application(user, pk):
     return application
 
 
+_STATES = "|".join(value for value, _label in State.CHOICES)
+
+
+@extend_schema_field({"type": "string", "pattern": f"^,*(?:{_STATES})(?:,+(?:{_STATES}))*,*$"})
 class StatesField(serializers.CharField):
     """Comma-separated workflow states, each one of them."""
 
@@ -613,7 +632,11 @@ class TransitionTake(NoAuditor, APIView):
         values = data.validated_data
         if "items" in values:
             if name != "approve":
-                raise serializers.ValidationError({"items": ["Items are given with approve only."]})
+                raise ServiceError(
+                    "Items are given with approve only.",
+                    code="items_with_approve_only",
+                    details={"items": ["Items are given with approve only."]},
+                )
             granted = {row["item"]: (row["quantity"], row["unit_cost"]) for row in values["items"]}
             if len(granted) != len(values["items"]):
                 raise serializers.ValidationError({"items": ["Each item once."]})
@@ -711,7 +734,7 @@ class DocumentListCreate(NoAuditor, ListAPIView):
     the file travels to storage, and a failed save can remove the object again."""
 
     serializer_class = DocumentSerializer
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = parsers.UPLOAD_BODIES
 
     def initial(self, request, *args, **kwargs):
         if request.method == "POST":
@@ -821,6 +844,17 @@ class DeliverySerializer(serializers.Serializer):
     )
     lines = DeliveryLineSerializer(many=True)
 
+    # The supplier, unless a purchase order names it (config.schema.AutoSchema): refused
+    # is a body whose supplier is missing or blank and whose purchase order is too.
+    schema_rules = {
+        "not": {
+            "properties": {
+                "supplier": {"pattern": "^\\s*$"},
+                "purchase_order": {"nullable": True, "enum": [None]},
+            }
+        }
+    }
+
 
 class CostReapprovalSerializer(serializers.ModelSerializer):
     limit = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
@@ -869,6 +903,23 @@ class DeliveryReadSerializer(serializers.ModelSerializer):
             "lines",
         ]
 
+    @extend_schema_field(
+        inline_serializer(
+            "DeliveryLineRead",
+            {
+                "item": serializers.IntegerField(),
+                "quantity": serializers.IntegerField(),
+                "actual_unit_cost": serializers.DecimalField(max_digits=12, decimal_places=2),
+                "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
+                "amount_eur": serializers.DecimalField(max_digits=14, decimal_places=2),
+                "serial_number": serializers.CharField(allow_blank=True),
+                "asset_tag": serializers.CharField(allow_blank=True),
+                "reallocated_from": serializers.IntegerField(allow_null=True),
+                "book_value": serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True),
+            },
+            many=True,
+        )
+    )
     def get_lines(self, obj) -> list:
         return [
             {

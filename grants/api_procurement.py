@@ -7,14 +7,14 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.decorators import method_decorator
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import parsers
 from core.errors import NotVisible, ServiceError, require
 
 from . import documents as document_service
@@ -119,6 +119,17 @@ class PurchaseOrderSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(
+        inline_serializer(
+            "PurchaseOrderItem",
+            {
+                "item": serializers.IntegerField(),
+                "quote": serializers.IntegerField(),
+                "unit_price": serializers.DecimalField(max_digits=12, decimal_places=2),
+            },
+            many=True,
+        )
+    )
     def get_items(self, obj) -> list:
         return [{"item": q.item_id, "quote": q.pk, "unit_price": str(q.unit_price)} for q in obj.quotes.all()]
 
@@ -197,7 +208,7 @@ class QuoteListCreate(NoAuditor, ListAPIView):
     manages its own transactions, as the documents endpoint does."""
 
     serializer_class = QuoteSerializer
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = parsers.UPLOAD_BODIES
 
     def handle_exception(self, exc):
         with transaction.atomic():

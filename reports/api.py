@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,35 +17,42 @@ from core.errors import require
 from core.money import cents
 from grants import handover, ledger, permissions
 from grants.api import AnyAccept, NoAuditor, get_application
+from grants.models import Currency
 
 from . import exports, indicators, services
 from . import figures as reports
 from .models import DonorReport
 
 EXPORT_FORMATS = ("csv", "xlsx")
+COUNTRY_PARAMETER = OpenApiParameter(
+    "country",
+    {"type": "string", "pattern": "^([0-9]+|[A-Za-z]{2})$"},
+    description="country id or ISO 3166 code",
+)
 FILTER_PARAMETERS = [
     OpenApiParameter("programme", int, description="programme id"),
-    OpenApiParameter("country", str, description="country id or ISO 3166 code"),
+    COUNTRY_PARAMETER,
     OpenApiParameter("centre", int, description="integration centre id"),
     OpenApiParameter("target_group", str, enum=list(reports.TARGET_GROUP_FIELDS)),
     OpenApiParameter("from", OpenApiTypes.DATE, description="first day of the period"),
     OpenApiParameter("to", OpenApiTypes.DATE, description="last day of the period"),
     OpenApiParameter("donor", str, description="the programme's donor, exactly"),
-    OpenApiParameter("currency", str, description="the programme's currency"),
+    OpenApiParameter("currency", str, enum=list(Currency.values), description="the programme's currency"),
     OpenApiParameter(
         "regional_programme", int, description="regional programme id: its parts in every country"
     ),
 ]
 BUDGET_PARAMETERS = [
     OpenApiParameter("programme", int),
-    OpenApiParameter("country", str, description="country id or ISO 3166 code"),
+    COUNTRY_PARAMETER,
     OpenApiParameter("donor", str),
-    OpenApiParameter("currency", str),
+    OpenApiParameter("currency", str, enum=list(Currency.values)),
     OpenApiParameter("regional_programme", int),
 ]
+_DIMENSIONS = "|".join(reports.DIMENSIONS)
 BY_PARAMETER = OpenApiParameter(
     "by",
-    str,
+    {"type": "string", "pattern": f"^(?:{_DIMENSIONS})(?:,(?:{_DIMENSIONS}))?$"},
     description="add a breakdown: one of " + ", ".join(reports.DIMENSIONS) + ", or two of them crossed, "
     "separated by a comma (sex,target_group)",
 )
@@ -136,32 +143,114 @@ def export_format(fmt):
     return fmt
 
 
-MONEY = serializers.CharField(help_text="decimal string, 2 places")
+def money_field(**kwargs):
+    """A money amount as the reports write it: a decimal string with 2 places, possibly
+    negative (a variance, an overspent remainder). A new field each time: DRF binds a
+    field to one name, and one object reused under five names documented only the last."""
+    return serializers.DecimalField(
+        max_digits=16, decimal_places=2, help_text="decimal string, 2 places", **kwargs
+    )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer"},
+            {"type": "string"},
+            {"type": "array", "items": {"oneOf": [{"type": "integer"}, {"type": "string"}]}},
+        ],
+        "description": "the group: an id (programme, centre, country) or a word; by two, both",
+    }
+)
+class GroupKeyField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+        "description": "by two: each dimension's group",
+    }
+)
+class GroupKeysField(serializers.JSONField):
+    pass
+
+
+def figures_fields():
+    """The programme figures (docs/reports.md); null when withheld for the caller's role."""
+    counts = (
+        "enterprises_supported",
+        "cooperatives_supported",
+        "families_with_non_cash_benefits",
+        "people_trained",
+        "survived_12m",
+        "closed_by_12m",
+        "assessed_12m",
+        "awaiting_12m_visit",
+        "jobs_created",
+        "jobs_owner",
+        "jobs_family",
+        "jobs_employees",
+    )
+    return {
+        **{name: serializers.IntegerField(allow_null=True) for name in counts},
+        "institutions_supported": serializers.IntegerField(
+            help_text="grants to institutions (a prison workshop, a school): not in enterprises_supported; "
+            "never withheld (not a count of people)"
+        ),
+        "investment_eur": money_field(allow_null=True),
+        "survival_rate_12m": serializers.DecimalField(
+            max_digits=5, decimal_places=4, allow_null=True, help_text="share 0..1, 4 places"
+        ),
+        "withheld": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="figures withheld (null) because fewer than `min_group_size` people are behind them "
+            "(or with those, so that they cannot be worked out from a total)",
+        ),
+        "below_threshold": serializers.ListField(
+            child=serializers.CharField(),
+            help_text="the figures withheld because fewer than `min_group_size` people are behind them",
+        ),
+    }
+
+
+FILTERS_SCHEMA = inline_serializer(
+    "ReportFilters",
+    {
+        "programme": serializers.IntegerField(required=False),
+        "country": serializers.CharField(required=False),
+        "centre": serializers.IntegerField(required=False),
+        "target_group": serializers.CharField(required=False),
+        "from": serializers.DateField(required=False),
+        "to": serializers.DateField(required=False),
+        "donor": serializers.CharField(required=False),
+        "currency": serializers.CharField(required=False),
+        "regional_programme": serializers.IntegerField(required=False),
+    },
+    help_text="the filters as they were understood and applied",
+)
+BREAKDOWN_ROW = inline_serializer(
+    "ImpactBreakdownRow",
+    {
+        "key": GroupKeyField(),
+        "label": serializers.CharField(),
+        "keys": GroupKeysField(required=False),
+        "labels": serializers.DictField(child=serializers.CharField(), required=False),
+        **figures_fields(),
+    },
+    many=True,
+    required=False,
+)
 IMPACT_SCHEMA = inline_serializer(
     "ImpactReport",
     {
-        # (null when withheld: a group too small for the caller's role, `withheld`)
-        "enterprises_supported": serializers.IntegerField(allow_null=True),
-        "cooperatives_supported": serializers.IntegerField(allow_null=True),
-        "institutions_supported": serializers.IntegerField(
-            help_text="grants to institutions (a prison workshop, a school): not in enterprises_supported"
-        ),
-        "families_with_non_cash_benefits": serializers.IntegerField(allow_null=True),
-        "people_trained": serializers.IntegerField(allow_null=True),
-        "investment_eur": serializers.CharField(allow_null=True, help_text="decimal string, 2 places"),
-        "survival_rate_12m": serializers.CharField(allow_null=True, help_text="share 0..1, 4 places"),
-        "survived_12m": serializers.IntegerField(allow_null=True),
-        "assessed_12m": serializers.IntegerField(allow_null=True),
-        "jobs_created": serializers.IntegerField(allow_null=True),
-        "withheld": serializers.ListField(
-            child=serializers.CharField(),
-            help_text="figures withheld (null) because fewer than `min_group_size` people are behind them",
-        ),
+        **figures_fields(),
         "min_group_size": serializers.IntegerField(
             allow_null=True, help_text="groups smaller than this are withheld; null: nothing is withheld"
         ),
-        "filters": serializers.DictField(),
-        "breakdown": serializers.ListField(child=serializers.DictField(), required=False),
+        "filters": FILTERS_SCHEMA,
+        "breakdown": BREAKDOWN_ROW,
         "training_service": inline_serializer(
             "TrainingServiceFigures",
             {
@@ -185,6 +274,32 @@ IMPACT_SCHEMA = inline_serializer(
         ),
     },
 )
+
+
+def budget_amounts():
+    return {
+        **{name: money_field() for name in reports.BUDGET_AMOUNTS},
+        "quotes_per_item": serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True),
+        "cheapest_share": serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True),
+        "purchase_orders": serializers.IntegerField(),
+        "approved_purchase_orders": serializers.IntegerField(),
+    }
+
+
+BUDGET_CALL_ROW = inline_serializer(
+    "BudgetCallRow",
+    {
+        "call": serializers.IntegerField(),
+        "call_name": serializers.CharField(),
+        "opens": serializers.DateField(),
+        "closes": serializers.DateField(),
+        **{
+            name: money_field() for name in ("budget", "committed", "delivered", "delivered_eur", "remaining")
+        },
+    },
+    many=True,
+    help_text="the programme's calls: the same amounts against each call's budget share",
+)
 BUDGET_ROW = inline_serializer(
     "BudgetRow",
     {
@@ -193,35 +308,54 @@ BUDGET_ROW = inline_serializer(
         "donor": serializers.CharField(),
         "country": serializers.CharField(),
         "currency": serializers.CharField(),
-        "budget": MONEY,
-        "committed": MONEY,
-        "delivered": MONEY,
-        "delivered_eur": MONEY,
-        "remaining": MONEY,
-        "quotes_per_item": serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True),
-        "cheapest_share": serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True),
-        "purchase_orders": serializers.IntegerField(),
-        "approved_purchase_orders": serializers.IntegerField(),
-        "purchase_order_value": MONEY,
-        "delivered_at_approved": MONEY,
-        "variance": MONEY,
-        "calls": serializers.ListField(
-            child=serializers.DictField(),
-            help_text="the programme's calls: call, call_name, opens, closes and the same amounts "
-            "against the call's budget share",
-        ),
+        **budget_amounts(),
+        "calls": BUDGET_CALL_ROW,
     },
     many=True,
+)
+BUDGET_COUNTRY_ROW = inline_serializer(
+    "BudgetCountryRow",
+    {
+        "country": serializers.CharField(),
+        "country_name": serializers.CharField(),
+        "currency": serializers.CharField(),
+        "programmes": serializers.IntegerField(),
+        **budget_amounts(),
+    },
+    many=True,
+)
+BUDGET_DONOR_ROW = inline_serializer(
+    "BudgetDonorRow",
+    {
+        "donor": serializers.CharField(),
+        "currency": serializers.CharField(),
+        "programmes": serializers.IntegerField(),
+        **budget_amounts(),
+    },
+    many=True,
+)
+BUDGET_SUPPLIER_ROW = inline_serializer(
+    "BudgetSupplierRow",
+    {
+        "supplier": serializers.CharField(),
+        "currency": serializers.CharField(),
+        "delivered": money_field(),
+        "delivered_at_approved": money_field(),
+        "variance": money_field(),
+    },
+    many=True,
+    required=False,
+    help_text="finance officers and programme managers only",
 )
 BUDGET_SCHEMA = inline_serializer(
     "BudgetReport",
     {
         "count": serializers.IntegerField(),
         "results": BUDGET_ROW,
-        "by_country": serializers.ListField(child=serializers.DictField()),
-        "by_donor": serializers.ListField(child=serializers.DictField()),
-        "by_supplier": serializers.ListField(child=serializers.DictField(), required=False),
-        "filters": serializers.DictField(),
+        "by_country": BUDGET_COUNTRY_ROW,
+        "by_donor": BUDGET_DONOR_ROW,
+        "by_supplier": BUDGET_SUPPLIER_ROW,
+        "filters": FILTERS_SCHEMA,
     },
 )
 
@@ -474,6 +608,17 @@ class DonorReportRequest(serializers.Serializer):
     date_from = serializers.DateField(required=False, help_text="with date_to, instead of year")
     date_to = serializers.DateField(required=False)
     language = serializers.ChoiceField(choices=DonorReport.Language.choices, default="en")
+
+    # A year, or both dates, never both (config.schema.AutoSchema): refused are a year
+    # with a date, and neither a year nor both dates.
+    schema_rules = {
+        "not": {
+            "anyOf": [
+                {"required": ["year"], "anyOf": [{"required": ["date_from"]}, {"required": ["date_to"]}]},
+                {"not": {"anyOf": [{"required": ["year"]}, {"required": ["date_from", "date_to"]}]}},
+            ]
+        }
+    }
 
     def validate(self, data):
         year, date_from, date_to = data.get("year"), data.get("date_from"), data.get("date_to")

@@ -56,7 +56,11 @@ MEMBERS = inline_serializer(
     {
         "call": serializers.IntegerField(),
         "chair": serializers.IntegerField(allow_null=True),
-        "members": serializers.ListField(child=serializers.DictField()),
+        "members": inline_serializer(
+            "CommitteeMember",
+            {"user": serializers.IntegerField(), "name": serializers.CharField()},
+            many=True,
+        ),
     },
 )
 
@@ -133,7 +137,17 @@ SCORES = inline_serializer(
     {
         "result": serializers.CharField(allow_null=True),
         "spread": serializers.CharField(allow_null=True),
-        "scores": serializers.ListField(child=serializers.DictField()),
+        "scores": inline_serializer(
+            "MemberScores",
+            {
+                "member": serializers.IntegerField(),
+                "weighted": serializers.DecimalField(max_digits=6, decimal_places=2),
+                "criteria": serializers.DictField(
+                    child=serializers.IntegerField(), help_text="{criterion id: 1-5}"
+                ),
+            },
+            many=True,
+        ),
     },
 )
 
@@ -202,7 +216,23 @@ RANKING = inline_serializer(
     {
         "call": serializers.IntegerField(),
         "budget": serializers.CharField(),
-        "results": serializers.ListField(child=serializers.DictField()),
+        "results": inline_serializer(
+            "RankedRow",
+            {
+                "rank": serializers.IntegerField(),
+                "application": serializers.IntegerField(),
+                "business_name": serializers.CharField(),
+                "state": serializers.CharField(),
+                "result": serializers.CharField(allow_null=True),
+                "spread": serializers.CharField(allow_null=True),
+                "lowest": serializers.CharField(allow_null=True),
+                "amount": serializers.DecimalField(max_digits=14, decimal_places=2),
+                "cumulative": serializers.DecimalField(max_digits=16, decimal_places=2),
+                "recommendation": serializers.CharField(allow_null=True),
+                "open_offer": serializers.BooleanField(),
+            },
+            many=True,
+        ),
     },
 )
 
@@ -223,7 +253,10 @@ class ApproveSerializer(serializers.Serializer):
 
 APPROVED = inline_serializer(
     "ListApproval",
-    {"approved": serializers.ListField(child=serializers.IntegerField()), "refused": serializers.DictField()},
+    {
+        "approved": serializers.ListField(child=serializers.IntegerField()),
+        "refused": serializers.DictField(child=serializers.CharField(), help_text="{application id: reason}"),
+    },
 )
 
 
