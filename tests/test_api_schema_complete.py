@@ -107,6 +107,24 @@ def test_every_field_of_the_answer_is_in_the_schema(world, records, schema, role
     assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message[:300]}" for e in errors[:10])
 
 
+# The error shape, or an answer that is the error shape and more: the intake's refused
+# submission (422) carries `detail` and `code` and the submission kept for a person.
+ERROR_BODIES = [
+    {"$ref": "#/components/schemas/Error"},
+    {"$ref": "#/components/schemas/RefusedSubmission"},
+]
+
+
+def test_error_extensions_are_the_error_shape_and_more(schema):
+    components = schema["components"]["schemas"]
+    error = components["Error"]
+    for ref in ERROR_BODIES[1:]:
+        extended = components[ref["$ref"].rsplit("/", 1)[1]]
+        assert set(error["required"]) <= set(extended["required"])
+        for name in error["required"]:
+            assert extended["properties"][name]["type"] == error["properties"][name]["type"]
+
+
 def test_every_error_answer_is_documented_with_its_json_body(schema):
     operations = [
         (method, path, operation)
@@ -120,7 +138,7 @@ def test_every_error_answer_is_documented_with_its_json_body(schema):
         for status, response in responses.items():
             if status[0] in "45":
                 content = response.get("content", {}).get("application/json", {})
-                assert content.get("schema") == {"$ref": "#/components/schemas/Error"}, (method, path, status)
+                assert content.get("schema") in ERROR_BODIES, (method, path, status)
     uploads = [
         op for _, _, op in operations if "multipart/form-data" in op.get("requestBody", {}).get("content", {})
     ]
