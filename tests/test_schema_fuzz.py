@@ -449,7 +449,7 @@ def form_arguments(cls):
     import inspect
 
     from applicants.models import IntegrationCentre
-    from assessments.models import RubricCriterion
+    from assessments.models import RubricCriterion, TrainingSession
     from grants.models import EquipmentItem, Programme
     from grants.views.timeline import ACTION_LABELS
 
@@ -462,6 +462,8 @@ def form_arguments(cls):
         "officers": lambda: get_user_model().objects.all(),
         "items": lambda: EquipmentItem.objects.all()[:3],
         "action_labels": lambda: ACTION_LABELS,
+        "applicants": lambda: Applicant.objects.all()[:5],
+        "sessions": lambda: TrainingSession.objects.all()[:5],
     }
     kwargs = {}
     for name, parameter in inspect.signature(cls.__init__).parameters.items():
