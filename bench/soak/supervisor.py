@@ -22,6 +22,11 @@ class Supervisor:
         self.processes = {}  # name -> (Popen, command, options)
         self.lock = threading.Lock()
         self.closed = False
+        # Processes restarted when they exit on their own, as systemd's Restart=always
+        # would (a task worker exits when the database is away).
+        self.keep_alive = set()
+        self.watcher = threading.Thread(target=self._watch, daemon=True)
+        self.watcher.start()
         atexit.register(self.stop_all)
         self._previous = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -39,8 +44,20 @@ class Supervisor:
             out.write(json.dumps(record) + "\n")
         return record
 
-    def start(self, name, command, *, env=None, cwd=None, user=None):
-        """Start `command` as `name` (a name in use is restarted with the same command)."""
+    def _watch(self):
+        while not self.closed:
+            for name in list(self.keep_alive):
+                process = self.processes[name][0]
+                if process.poll() is not None and name in self.keep_alive and not self.closed:
+                    self.event(name, "exited", returncode=process.returncode)
+                    time.sleep(1)
+                    if name in self.keep_alive and not self.closed:
+                        self.restart(name)
+            time.sleep(0.5)
+
+    def start(self, name, command, *, env=None, cwd=None, user=None, keep_alive=False):
+        """Start `command` as `name` (a name in use is restarted with the same command);
+        `keep_alive`: started again whenever it exits by itself."""
         log = (self.run_dir / f"{name}.log").open("ab")
         process = subprocess.Popen(  # noqa: S603 - our own commands
             command,
@@ -54,7 +71,13 @@ class Supervisor:
         )
         log.close()
         with self.lock:
-            self.processes[name] = (process, command, {"env": env, "cwd": cwd, "user": user})
+            self.processes[name] = (
+                process,
+                command,
+                {"env": env, "cwd": cwd, "user": user, "keep_alive": keep_alive},
+            )
+        if keep_alive:
+            self.keep_alive.add(name)
         self.event(name, "start", pid=process.pid)
         return process
 
@@ -78,6 +101,7 @@ class Supervisor:
                 process.send_signal(sig)
 
     def stop(self, name, *, sig=signal.SIGTERM, timeout=15):
+        self.keep_alive.discard(name)
         process = self.processes[name][0]
         if process.poll() is None:
             self.send(name, sig)
@@ -92,7 +116,8 @@ class Supervisor:
         self.event(name, "stopped", returncode=process.returncode)
 
     def kill(self, name):
-        """SIGKILL the whole group, at once (a crash)."""
+        """SIGKILL the whole group, at once (a crash); the caller restarts it."""
+        self.keep_alive.discard(name)
         process = self.processes[name][0]
         self.send(name, signal.SIGKILL)
         process.wait()
@@ -102,6 +127,7 @@ class Supervisor:
         if self.closed:
             return
         self.closed = True
+        self.keep_alive.clear()
         for name in reversed(list(self.processes)):
             with contextlib.suppress(Exception):
                 self.stop(name, timeout=10)

@@ -342,7 +342,8 @@ class Topology:
 
     def start_worker(self, name):
         command = [sys.executable, "manage.py", "db_worker", "--interval", "1", "--no-reload"]
-        self.sv.start(name, command, env=self.app_env(), cwd=BASE_DIR)
+        # db_worker exits when it cannot reach the database: run it as systemd would.
+        self.sv.start(name, command, env=self.app_env(), cwd=BASE_DIR, keep_alive=True)
 
     def start_proxy(self):
         error_file = self.run_dir / "haproxy-503.http"
