@@ -78,7 +78,7 @@ class Supervisor:
             )
         if keep_alive:
             self.keep_alive.add(name)
-        self.event(name, "start", pid=process.pid)
+        self.event(name, "start", pid=process.pid, command=[str(part) for part in command])
         return process
 
     def restart(self, name):
