@@ -24,6 +24,7 @@ import statistics
 import time
 from collections import Counter, defaultdict
 
+KILLED_APP_SERVER = "app server killed"
 TRANSITIONS = {"submit": "submit", "admit to training": "admit_to_training", "approve": "approve"}
 CREATED = {
     "create draft": ("grants", "GrantApplication"),
@@ -319,7 +320,7 @@ def request_stats(requests_log, faults, *, started):
             "mean_ms": round(statistics.fmean(ms), 1),
         }
     errors = Counter()
-    bad_outside, bad_inside = [], []
+    bad_outside, bad_inside, cut = [], [], []
     for r in records:
         phase = phase_of(r, faults)
         if r["status"] >= 400 or r["status"] == 0:
@@ -329,6 +330,11 @@ def request_stats(requests_log, faults, *, started):
             continue
         if phase == "normal":
             bad_outside.append(r)
+        elif r["status"] == 0 and phase == KILLED_APP_SERVER:
+            # The server died with the request in flight or its answer half sent: the
+            # proxy can only close the connection. Counted apart (a write's retry with
+            # its key settles it; the reconciliation checks that).
+            cut.append(r)
         elif r["status"] != 503 or not r.get("retry_after"):
             bad_inside.append(r)
     all_ms = [(r["end"] - r["t"]) * 1000 for r in records]
@@ -361,6 +367,7 @@ def request_stats(requests_log, faults, *, started):
         ],
         "server_errors_outside_fault_windows": len(bad_outside),
         "server_errors_inside_windows_not_503_with_retry_after": len(bad_inside),
+        "connections_cut_by_the_app_server_kill": len(cut),
         "samples": [
             {k: r.get(k) for k in ("t", "kind", "path", "status", "code", "retry_after")}
             for r in (bad_outside + bad_inside)[:10]

@@ -103,7 +103,9 @@ def markdown(results):
         "",
         f"5xx outside fault windows: baseline {b_req.get('server_errors_outside_fault_windows', '–')}, "
         f"with faults {f_req.get('server_errors_outside_fault_windows', '–')}; inside the windows other than "
-        f"503 with Retry-After: {f_req.get('server_errors_inside_windows_not_503_with_retry_after', '–')}.",
+        f"503 with Retry-After: {f_req.get('server_errors_inside_windows_not_503_with_retry_after', '–')}; "
+        f"connections closed without an answer by the app server's SIGKILL (in flight on it): "
+        f"{f_req.get('connections_cut_by_the_app_server_kill', '–')}.",
         "",
     ]
     for run in (base, fault):

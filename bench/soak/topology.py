@@ -72,7 +72,9 @@ def haproxy_cfg(*, port, servers, error_file, stats_socket):
         # problem: the request goes to another one.
         "    retries 3",
         "    option redispatch 1",
-        "    retry-on conn-failure empty-response",
+        # Only connection failures: a request the server may have begun is not sent
+        # again behind the client's back (haproxy then answers 502, below a 503).
+        "    retry-on conn-failure",
         "frontend web",
         f"    bind 127.0.0.1:{port}",
         # TLS would end here in production; the app is told the client used HTTPS.
