@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test venv install migrate seed serve worker lint format diagram messages bench mutate clean check-deploy
+.PHONY: run test venv install migrate seed serve worker lint format diagram messages bench soak mutate clean check-deploy
 
 $(PY):
 	@PYTHON_BIN=$$(scripts/find-python) || exit 1; \
@@ -78,6 +78,17 @@ check-deploy: install
 ## recreates (its name must contain "bench"). BENCH_ARGS="--scale 0.1 --runs 50 --workers 4 --reuse"
 bench: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/grants_bench} $(PY) -u -m bench.run $(BENCH_ARGS)
+
+## The deployment of docs/deploy.md on this machine (haproxy, 3 gunicorn, pgbouncer, PostgreSQL,
+## moto S3, 2 task workers) under a locust workload, with and without faults, then reconciled
+## (README "Performance", bench/soak). Needs `haproxy` and `pgbouncer` (apt) and PostgreSQL at
+## 127.0.0.1:5432. SOAK_MINUTES=10 SOAK_SCALE=0.01 SOAK_USERS=24 SOAK_BASELINE=1
+## SOAK_PG_RESTART=1 (0 on a machine whose PostgreSQL others use) SOAK_S3_OUTAGE=30.
+## Drops and recreates the database SOAK_DATABASE (default grants_soak).
+soak: install
+	@for bin in haproxy pgbouncer; do command -v $$bin >/dev/null || test -x /usr/sbin/$$bin || \
+	  { echo "make soak needs $$bin: apt-get install haproxy pgbouncer"; exit 1; }; done
+	$(PY) -u -m bench.soak
 
 ## Mutation testing of the rule modules (README "Mutation testing"); not part of `make test`.
 ## Works in a copy under mutants/; MUTATE_ARGS="grants/ledger.py" for one module,

@@ -85,6 +85,10 @@ def exception_handler(exc, context):
     response = _answer(exc, context)
     if response is not None and isinstance(response.data, dict) and "code" not in response.data:
         response.data["code"] = code_of(exc, response.status_code)
+    if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        # The database or the document store is away for a moment: say when to try again,
+        # as the middleware's 503 does (clients and proxies retry on it).
+        response.setdefault("Retry-After", "10")
     return response
 
 

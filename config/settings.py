@@ -168,6 +168,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # A request's writes commit together or not at all: if the database goes away halfway,
 # nothing of that request is left behind (and the 503 answer can say so).
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Behind a pooler in transaction mode (pgbouncer, docs/deploy.md) a server connection
+# serves another client after each transaction: no cursor may outlive one (Django's
+# server-side cursors for .iterator()) and no statement may be prepared on it (psycopg 3
+# prepares a query it has run five times on a connection).
+DATABASE_POOLER = env_str("DATABASE_POOLER", "").strip().lower()
+if DATABASE_POOLER not in ("", "session", "transaction"):
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER must be empty, 'session' or 'transaction', not {DATABASE_POOLER!r}."
+    )
+if DATABASE_POOLER == "transaction" and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env_str("TEST_DATABASE_NAME") or None
 if not DATABASES["default"]["TEST"]["NAME"]:
     del DATABASES["default"]["TEST"]["NAME"]

@@ -555,7 +555,7 @@ class ApplicationDetail(NoAuditor, APIView):
         with transaction.atomic():
             if "If-Match" in request.headers:
                 # Locked while compared and changed: two edits of one read cannot both pass.
-                GrantApplication.objects.select_for_update().filter(pk=application.pk).first()
+                GrantApplication.objects.select_for_update(no_key=True).filter(pk=application.pk).first()
                 application = get_application(request.user, pk)
                 check_if_match(request, application)
             services.update_draft(

@@ -11,3 +11,8 @@ class GrantsConfig(AppConfig):
         # Every select's empty choice. Django's own Albanian catalogue lacks this
         # message: naming it here puts it in ours (makemessages), translated.
         fields.BLANK_CHOICE_LABEL = _("- Select an option -")
+        from django.core.signals import request_finished
+
+        from .documents.files import discard_uncommitted
+
+        request_finished.connect(discard_uncommitted, dispatch_uid="grants.discard_uncommitted")

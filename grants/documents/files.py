@@ -13,12 +13,13 @@ crash between the two steps could leave.
 import hashlib
 import logging
 import os
+import threading
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -193,7 +194,38 @@ def _write_object(document, stream, content_type):
             code="storage_unavailable",
         ) from exc
     document.file.name = stored
+    _until_committed(stored)
     return stored
+
+
+# Objects stored by this thread whose row has not committed yet. A request whose
+# transaction never commits (the database went away before or at COMMIT, the request
+# answered 503 "nothing was saved") would otherwise leave its object behind: they are
+# removed when the request ends (`discard_uncommitted`, on request_finished).
+_uncommitted = threading.local()
+
+
+def _until_committed(key):
+    keys = _uncommitted.__dict__.setdefault("keys", set())
+    keys.add(key)
+    transaction.on_commit(lambda: keys.discard(key))
+
+
+def discard_uncommitted(**_signal):
+    """Remove the objects of this thread's uploads whose rows never committed: the
+    request failed, and its answer said nothing was saved. A row this connection can
+    still see (a transaction still open around the request, as in the tests) keeps its
+    object."""
+    keys = _uncommitted.__dict__.get("keys")
+    while keys:
+        key = keys.pop()
+        try:
+            if Document.objects.filter(file=key).exists():
+                continue
+        except DatabaseError:
+            pass  # the database is away: the request failed with it
+        log.warning("upload not committed; removing its object %s", key)
+        _delete_object(key)
 
 
 def _cover_deliveries(application, document):

@@ -305,7 +305,11 @@ def _draft_texts(application):
 def locked(application):
     try:
         return (
-            GrantApplication.objects.select_for_update(of=("self",))
+            # NO KEY: rows that refer to the application (audit events, documents) are
+            # checked at COMMIT with FOR KEY SHARE; a plain FOR UPDATE would make those
+            # transactions wait for this one while it waits for the audit chain head they
+            # hold: a deadlock (found by `make soak`). Transitions still exclude each other.
+            GrantApplication.objects.select_for_update(of=("self",), no_key=True)
             .select_related("programme", "call", "applicant")
             .get(pk=application.pk)
         )
@@ -379,7 +383,9 @@ def take_transition(*, application, name, by, comment="", data=None):
     if step.budget:
         # Serialises the steps that change a programme's committed amount: the budget
         # check and the commitment of an approval see every change made before it.
-        programme = Programme.objects.select_for_update().get(pk=application.programme_id)
+        # NO KEY, as in locked(): a new draft of the programme checks its foreign key to
+        # the programme at COMMIT while holding the audit chain head.
+        programme = Programme.objects.select_for_update(no_key=True).get(pk=application.programme_id)
         programme._budget_locked = True
         application.programme = programme
         # The call's budget share: its grants are the programme's, so the programme's

@@ -113,7 +113,7 @@ def _reallocate(application, line, to_item, *, by, on):
     item = EquipmentItem.objects.filter(pk=item_pk).select_related("application").first()
     if item is None or item.application_id == application.pk:
         _refuse(_("Choose the item of the approved grant that receives the equipment."), line.pk)
-    target = GrantApplication.objects.select_for_update(of=("self",)).get(pk=item.application_id)
+    target = GrantApplication.objects.select_for_update(of=("self",), no_key=True).get(pk=item.application_id)
     if target.programme_id != application.programme_id or target.state != State.APPROVED:
         _refuse(_("Equipment is reallocated to an approved grant of the same programme only."), line.pk)
     if not permissions.can_view_application(by, target):

@@ -296,7 +296,7 @@ def create_purchase_order(*, application, supplier, by):
     if not supplier.is_vetted:
         raise ServiceError(_("Orders go to vetted suppliers only."), details={"supplier": [_("Not vetted.")]})
     # Locks the programme's numbering (and nothing else waits long on the row).
-    programme = Programme.objects.select_for_update().get(pk=application.programme_id)
+    programme = Programme.objects.select_for_update(no_key=True).get(pk=application.programme_id)
     quotes = list(
         SupplierQuote.objects.select_for_update(of=("self",))
         .filter(item__application=application, supplier=supplier, chosen=True, purchase_order__isnull=True)

@@ -123,7 +123,7 @@ def _move(transfer, applicant, *, by, assign_to):
     each application, so that each history shows the move."""
     source, target = transfer.from_centre_id, transfer.to_centre_id
     moving = list(
-        GrantApplication.objects.select_for_update()
+        GrantApplication.objects.select_for_update(no_key=True)
         .filter(applicant=applicant)
         .exclude(state__in=State.ENDS)
         .order_by("pk")

@@ -38,6 +38,8 @@ def test_an_unreachable_store_is_a_clear_503_and_leaves_nothing(world, api, stor
     response = post_document(api(world.applicant), app, kind="business_plan", name="plan.pdf", data=pdf())
     assert response.status_code == 503
     assert response.json() == {"detail": STORE_AWAY, "code": "storage_unavailable"}
+    # A client (or a proxy) is told when to try again, as for a database away.
+    assert response["Retry-After"] == "10"
     assert_nothing_stored(store)
 
 
@@ -105,6 +107,41 @@ def test_a_database_failure_after_the_object_was_written_removes_the_object(worl
     )
     assert len(written) == 1
     assert_nothing_stored(store)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_that_never_commits_after_the_upload_leaves_no_object(world, store):
+    """The upload's own transaction is done, but the request's is not: the database goes
+    away while the Idempotency-Key's answer is stored, in the same transaction. The
+    request answers 503 "nothing was saved", so the object goes too (the soak found it)."""
+    from rest_framework.test import APIClient
+
+    from ..factories import api_key
+
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_key(world.applicant)}", HTTP_IDEMPOTENCY_KEY="k-1")
+    app = world.application()
+    failure_at = 'UPDATE "integrations_idempotentrequest"'
+    tripped = []
+
+    def database_goes_away(execute, sql, params, many, context):
+        if sql.startswith(failure_at):
+            tripped.extend(store.keys())
+            raise OperationalError("server closed the connection unexpectedly")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(database_goes_away):
+        response = post_document(client, app, kind="business_plan", name="p.pdf", data=pdf())
+    assert len(tripped) == 1, "the object was written before the request failed"
+    assert response.status_code == 503
+    assert response["Retry-After"] == "10"
+    assert not Document.objects.filter(application=app).exists()
+    assert_nothing_stored(store)
+
+    # The same key again, the database back: it runs afresh and is kept.
+    response = post_document(client, app, kind="business_plan", name="p.pdf", data=pdf())
+    assert response.status_code == 201
+    assert store.keys() == {Document.objects.get(application=app).file.name}
 
 
 class RacingStorage(FileSystemStorage):
