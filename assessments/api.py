@@ -100,7 +100,7 @@ class EnrolmentSerializer(serializers.Serializer):
     def validate(self, data):
         if ("application" in data) == ("applicant" in data):
             raise serializers.ValidationError(
-                {"application": ["Give either application or applicant."]}, code="invalid"
+                {"application": ["Give either application or applicant."]}, code="application_or_applicant"
             )
         return data
 

@@ -8,6 +8,7 @@ import json
 
 from django.core.management.color import no_style
 from django.db import connection, models
+from django.utils import timezone
 
 
 class TableWriter:
@@ -25,6 +26,7 @@ class TableWriter:
         """Insert `rows` (tuples in the order of `fields`, model field names) into the
         model's table. Returns the number of rows written."""
         opts = model._meta
+        fields, rows = self._with_auto_now(opts, list(fields), rows)
         columns = [opts.get_field(name) for name in fields]
         if model not in self.models:
             self.models.append(model)
@@ -37,6 +39,25 @@ class TableWriter:
             bar.close()
         self.rows_written[opts.db_table] = self.rows_written.get(opts.db_table, 0) + count
         return count
+
+    @staticmethod
+    def _with_auto_now(opts, fields, rows):
+        """A timestamp the model keeps by itself (`auto_now`, such as `updated_at`) that
+        the generator does not give: the row's `created_at` (else now), as a save would."""
+        missing = [
+            f.name for f in opts.concrete_fields if getattr(f, "auto_now", False) and f.name not in fields
+        ]
+        if not missing:
+            return fields, rows
+        source = fields.index("created_at") if "created_at" in fields else None
+        now = timezone.now()
+
+        def stamped():
+            for row in rows:
+                stamp = row[source] if source is not None and row[source] is not None else now
+                yield (*row, *([stamp] * len(missing)))
+
+        return [*fields, *missing], stamped()
 
     def _copy(self, table, columns, rows, bar):
         json_at = [i for i, field in enumerate(columns) if isinstance(field, models.JSONField)]

@@ -71,10 +71,31 @@ STATUS_CODES = {
 }
 
 
+# Rules between fields that a request schema cannot state (one of two fields; the part
+# an offline item's kind names; JSON inside a multipart field): refused as a field error
+# whose own code is the answer's `code`, as a service rule's is, not "invalid".
+FIELD_RULE_CODES = frozenset({"application_or_applicant", "item_kind", "item_not_json"})
+
+
+def _leaf_codes(detail):
+    if isinstance(detail, dict):
+        for value in detail.values():
+            yield from _leaf_codes(value)
+    elif isinstance(detail, list):
+        for value in detail:
+            yield from _leaf_codes(value)
+    else:
+        yield getattr(detail, "code", None)
+
+
 def code_of(exc, status_code):
     for kind, code in CODES:
         if isinstance(exc, kind):
             return code
+    if isinstance(exc, exceptions.ValidationError):
+        codes = set(_leaf_codes(exc.detail))
+        if len(codes) == 1 and codes <= FIELD_RULE_CODES:
+            return codes.pop()
     if isinstance(exc, exceptions.APIException):
         return exc.default_code
     return STATUS_CODES.get(status_code, "error")

@@ -86,11 +86,24 @@ class MultiPartParser(parsers.MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
         request = (parser_context or {}).get("request")
         length = request.META.get("CONTENT_LENGTH") if request is not None else None
+        boundary = _boundary(media_type)
+        if boundary and length and str(length).isdigit() and int(length) <= len(boundary) + 8:
+            # A form with no field is the closing delimiter alone ("--B--"), as clients
+            # send an empty form: empty, like no body. Anything else this short is not
+            # multipart.
+            if stream is not None and stream.read().strip() == b"--" + boundary + b"--":
+                return parsers.DataAndFiles(QueryDict("", encoding="utf-8"), {})
+            raise ParseError("The multipart body has no parts (check the boundary).")
         result = super().parse(stream, media_type, parser_context)
         if length not in (None, "", "0") and not result.data and not result.files:
             raise ParseError("The multipart body has no parts (check the boundary).")
         reject_control_characters(result.data)
         return result
+
+
+def _boundary(media_type):
+    match = re.search(r'boundary="?([^";]+)"?', media_type or "")
+    return match.group(1).encode("ascii", "replace") if match else b""
 
 
 def _mark_legacy(parser_context, media_type):

@@ -201,10 +201,14 @@ class FieldItemSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs["kind"] not in attrs:
-            raise serializers.ValidationError({attrs["kind"]: ["Required for this kind of item."]})
+            raise serializers.ValidationError(
+                {attrs["kind"]: ["Required for this kind of item."]}, code="item_kind"
+            )
         extra = [kind for kind in sync.KINDS if kind != attrs["kind"] and kind in attrs]
         if extra:
-            raise serializers.ValidationError({extra[0]: ["Only the item's own kind is sent."]})
+            raise serializers.ValidationError(
+                {extra[0]: ["Only the item's own kind is sent."]}, code="item_kind"
+            )
         return attrs
 
 
@@ -285,7 +289,7 @@ class FieldSync(FieldOfficersOnly, APIView):
             try:
                 raw = json.loads(upload.validated_data["item"])
             except ValueError:
-                raise serializers.ValidationError({"item": ["Not JSON."]}) from None
+                raise serializers.ValidationError({"item": ["Not JSON."]}, code="item_not_json") from None
             photos = upload.validated_data.get("photos", [])
         else:
             raw = request.data

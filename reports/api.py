@@ -215,11 +215,18 @@ def figures_fields():
     }
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "integer"}, {"type": "string"}], "description": "a country id, or its ISO 3166 code"}
+)
+class CountryFilterField(serializers.JSONField):
+    pass
+
+
 FILTERS_SCHEMA = inline_serializer(
     "ReportFilters",
     {
         "programme": serializers.IntegerField(required=False),
-        "country": serializers.CharField(required=False),
+        "country": CountryFilterField(required=False),
         "centre": serializers.IntegerField(required=False),
         "target_group": serializers.CharField(required=False),
         "from": serializers.DateField(required=False),

@@ -70,6 +70,19 @@ def test_a_body_that_does_not_parse_is_a_400_and_changes_nothing(world, body, co
     assert AuditEvent.objects.count() == events
 
 
+def test_an_empty_form_is_read_as_no_body(world):
+    """A form with no field is the closing delimiter alone: what clients (and DRF's test
+    client) send for an empty form. Read as no body, with the deprecation headers."""
+    app = world.application(submitted=True)
+    response = withdraw(
+        token_client(world.applicant), app, "--xyz--\r\n", "multipart/form-data; boundary=xyz"
+    )
+    assert response.status_code == 200, response.content
+    assert "Deprecation" in response
+    app.refresh_from_db()
+    assert app.state == "withdrawn"
+
+
 def test_an_unknown_content_type_is_a_415_and_changes_nothing(world):
     app = world.application(submitted=True)
     response = withdraw(token_client(world.applicant), app, "comment", "text/plain")

@@ -48,6 +48,7 @@ from .factories import (
     ExchangeRateFactory,
     SupplierFactory,
     SupplierQuoteFactory,
+    TrainingCohortFactory,
     quote_file,
     staff,
 )
@@ -91,6 +92,8 @@ FACTS = {
     "assessments.Enrolment",
     "assessments.Attendance",
     "assessments.MonitoringVisit",
+    "assessments.SessionHeadcount",
+    "assessments.TrainingMeeting",
     "selection.Committee",
     "selection.CommitteeMember",
     "selection.Declaration",
@@ -114,6 +117,9 @@ NOT_FACTS = {
     "its creation and assignment, which are audited",
     "grants.GrantApplicationGroupObjectPermission": "not used for grants: roles are groups",
     "applicants.Country": "reference data set up with the service",
+    "grants.RegionalProgramme": "a name for one donor's country programmes together, set up by "
+    "superusers in the admin (its log keeps the change); a programme joining one is audited with the "
+    "programme's facts (programme_changed)",
     "applicants.ReferralInstitution": "reference data (the list officers choose the referring "
     "institution from), managed in the admin",
     "applicants.IntegrationCentre": "places, set up by superusers; no grant fact",
@@ -219,6 +225,30 @@ def transition_approve(world, during):
     app = app_in(world, ready=True)
     with during():
         services.take_transition(application=app, name="approve", by=world.manager, comment="Sound plan.")
+
+
+@path
+def record_headcount(world, during):
+    Programme.objects.filter(pk=world.programme.pk).update(anonymous_training=True)
+    world.programme.refresh_from_db()
+    cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre)
+    with during():
+        assessment_services.record_headcount(
+            by=world.officer, session=cohort.sessions.first(), counts={("female", ""): 4}
+        )
+
+
+@path
+def record_meeting(world, during):
+    with during():
+        assessment_services.record_meeting(
+            by=world.officer,
+            programme=world.programme,
+            centre=world.centre,
+            held_on=TODAY - datetime.timedelta(days=3),
+            kind="network",
+            participants=14,
+        )
 
 
 @path
@@ -860,6 +890,8 @@ WRITES = {
 AUDIT_CALLS = {"record"}
 # Public functions that write without an event of their own, and why that is right.
 UNAUDITED = {
+    "grants/documents/files.py:discard_uncommitted": "removes the stored object of an upload whose row "
+    "never committed: the request failed and said nothing was saved, so there is no fact to audit",
     "applicants/services.py:sync_staff_permissions": "guardian rows derived from the audited assignments",
     "applicants/services.py:record_consent": "the consent record is its own record (NOT_FACTS), written "
     "by the audited registration and consent renewal (privacy.consents)",

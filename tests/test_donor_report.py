@@ -382,7 +382,7 @@ class TestApi:
         response = api(world.auditor).get(listed["files"]["xlsx"])
         assert response.status_code == 200
         book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-        assert len(book.sheetnames) == 7
+        assert len(book.sheetnames) == 8
         assert AuditEvent.objects.filter(action="donor_report_downloaded", actor=world.auditor).exists()
 
     @pytest.mark.parametrize(

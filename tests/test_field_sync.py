@@ -131,7 +131,7 @@ class TestPack:
     def test_it_holds_no_sensitive_fact_and_no_document(self, world, due_visit, cohort):
         assert due_visit.application.applicant == cohort[1].applicant
         ApplicantSensitiveFactory(
-            applicant=cohort[1].applicant, referral_institution="KPZ Sremska Mitrovica", ethnicity="Roma"
+            applicant=cohort[1].applicant, referral_other="KPZ Sremska Mitrovica", ethnicity="Roma"
         )
         Applicant.objects.update(address="Ulica 1", national_id="0101990710011", phone="+381641234567")
         body = signed_in(world.officer).get(PACK).content.decode()

@@ -476,9 +476,12 @@ def independent_figures(applications, *, target_group=None, since=None):
     supported_states = {"equipment_delivered", "follow_up", "completed", "discontinued"}
     since = since or datetime.date.min
     apps = [a for a in applications if target_group is None or target_group in a.applicant.target_groups]
+    # An institution's grant is counted apart (institutions_supported), in no figure of
+    # people; its equipment is still money invested.
+    people = [a for a in apps if a.institution_id is None]
     supported = [
         a
-        for a in apps
+        for a in people
         if a.state in supported_states and max(d.delivered_on for d in a.deliveries.all()) >= since
     ]
     families = {a.applicant_id for a in supported}
@@ -486,7 +489,7 @@ def independent_figures(applications, *, target_group=None, since=None):
         if a.is_cooperative:
             families |= {m.pk for m in a.members.all()}
     trained = set()
-    for a in apps:
+    for a in people:
         for enrolment in a.enrolments.all():
             sessions = enrolment.cohort.sessions.count()
             present = enrolment.attendance.filter(present=True).count()

@@ -298,6 +298,7 @@ class People:
                 sensitive.append((
                     person["id"],
                     f"Correctional Institution {PRISONS[0]}" if person["inmate"] else "",
+                    "",  # referral_review: nothing written before the list to review
                     datetime.date(created.year, created.month, 1) if person["inmate"] else None,
                     rnd.choice(["Germany", "Austria", "Switzerland", "Sweden"]) if person["returnee"] else "",
                     created.date() - days(rnd.randint(30, 400)) if person["returnee"] else None,
@@ -320,7 +321,7 @@ class People:
         )  # fmt: skip
         self.writer.write(
             ApplicantSensitive,
-            ["applicant", "referral_institution", "release_month", "returned_from", "return_date", "ethnicity",
+            ["applicant", "referral_other", "referral_review", "release_month", "returned_from", "return_date", "ethnicity",
              *WG_DOMAINS],
             sensitive, label="sensitive facts",
         )  # fmt: skip
