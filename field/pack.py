@@ -99,9 +99,12 @@ def field_pack(user, *, now=None):
                 "centre": c.centre_id,
                 "programme": c.programme_id,
                 "sessions": [{"id": s.pk, "date": s.date} for s in c.sessions.all()],
+                # (people enrolled without an application are marked online for now: the
+                # offline attendance names an application)
                 "people": [
                     {"application": e.application_id, "name": _person(e.application.applicant)}
                     for e in c.active_enrolments
+                    if e.application_id is not None
                 ],
                 "marks": marks_by_cohort.get(c.pk, []),
             }

@@ -223,6 +223,30 @@ MATRIX = [
     ("institution-register", "POST", None, "login", "403", "ok", "403", "403", "403", "403"),
     ("duplicate-decide", "POST", "flag", "login", "403 403 403", "ok ok 404", "ok ok 404", "403 403", "403 403"),
     ("applicant-export", "GET", "person", "login", "404 404 404", "403 403 404", "200 200 404", "404 404", "404 404"),
+    # -- API: the change feed (as the audit trail), the form intake (service accounts
+    #    only: a person's token is refused), the offline field app (field officers)
+    (A + "changes", "GET", None, 401, "403", "200", "200", "403", "200", "403"),
+    (A + "intake-kobo", "POST", None, 401, "403", "403", "403", "403", "403", "403"),
+    # (the list is filtered in the database: empty for whoever reads none)
+    (A + "intake-submissions", "GET", None, 401, "200", "200", "200", "200", "200", "200"),
+    # ("submission": a number no submission has: not found, for every role)
+    (A + "intake-submission-reapply", "POST", "submission", 401, "404 404 404", "404 404 404", "404 404 404", "404 404", "404 404", "404 404"),
+    (A + "intake-submission-dismiss", "POST", "submission", 401, "404 404 404", "404 404 404", "404 404 404", "404 404", "404 404", "404 404"),
+    (A + "field-pack", "GET", None, 401, "403", "200", "403", "403", "403", "403"),
+    (A + "field-session", "GET", None, 401, "403", "200", "403", "403", "403", "403"),
+    (A + "field-sync", "POST", None, 401, "403", "400", "403", "403", "403", "403"),
+    # -- web: the offline field app, its worker and manifest (public files, no data)
+    ("field-home", "GET", None, "login", "403", "200", "403", "403", "403", "403"),
+    ("field-visit", "GET", None, "login", "403", "200", "403", "403", "403", "403"),
+    ("field-attendance", "GET", None, "login", "403", "200", "403", "403", "403", "403"),
+    ("field-register", "GET", None, "login", "403", "200", "403", "403", "403", "403"),
+    ("service-worker", "GET", None, "200", "200", "200", "200", "200", "200", "200"),
+    ("web-manifest", "GET", None, "200", "200", "200", "200", "200", "200", "200"),
+    # -- web: form submissions refused at intake, for the centre's officers and managers
+    ("intake-submission-list", "GET", None, "login", "403", "200", "200", "403", "403", "403"),
+    ("intake-submission-detail", "GET", "submission", "login", "403 403 403", "404 404 404", "404 404 404", "403 403", "403 403", "403 403"),
+    ("intake-submission-reapply-page", "POST", "submission", "login", "403 403 403", "404 404 404", "404 404 404", "403 403", "403 403", "403 403"),
+    ("intake-submission-dismiss-page", "POST", "submission", "login", "403 403 403", "404 404 404", "404 404 404", "403 403", "403 403", "403 403"),
     # -- web: transfer of a case (the same rules as the API rows above)
     ("transfer-list", "GET", None, "login", "403", "200", "200", "403", "403", "403"),
     ("transfer-request", "POST", "person", "login", "403 403 403", "400 400 302", "403 403 403", "403 403", "403 403", "403 403"),
@@ -1049,8 +1073,8 @@ def url_for(name, obj_kind, owned, extra=None):
         pass
     elif obj_kind == "person":
         kwargs["pk"] = owned.person.pk
-    elif obj_kind == "webhook":
-        kwargs["pk"] = 424242  # a service account's endpoint: no person owns one
+    elif obj_kind in ("webhook", "submission"):
+        kwargs["pk"] = 424242  # a service account's endpoint or form submission: no person owns one
     elif obj_kind in (
         "doc", "doc_sensitive", "visit", "cohort", "enrolled_cohort", "flag", "token", "payment", "supplier",
         "quote", "order", "call", "offer", "programme", "transfer", "direct_enrolment",

@@ -211,6 +211,12 @@ def _until_committed(key):
     transaction.on_commit(lambda: keys.discard(key))
 
 
+def forget_uncommitted(**_signal):
+    """A request starts with no upload of its own yet: what a command, a task or a test
+    stored outside a request is not this request's to remove."""
+    _uncommitted.__dict__["keys"] = set()
+
+
 def discard_uncommitted(**_signal):
     """Remove the objects of this thread's uploads whose rows never committed: the
     request failed, and its answer said nothing was saved. A row this connection can
