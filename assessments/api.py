@@ -63,22 +63,28 @@ class CohortListCreate(NoAuditor, ListAPIView):
         data = CohortCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if values["centre"] not in centre_ids(request.user):
-            raise serializers.ValidationError({"centre": ["Choose one of your centres."]})
-        programme = programmes_for(request.user).filter(pk=values["programme"]).first()
-        if programme is None:
-            raise serializers.ValidationError({"programme": ["Unknown programme."]})
-
+        centre, programme = _centre_and_programme(request.user, values)
         cohort = services.create_cohort(
             by=request.user,
             programme=programme,
-            centre=IntegrationCentre.objects.get(pk=values["centre"]),
+            centre=centre,
             title=values["title"],
             session_dates=[s["date"] for s in values["sessions"]],
             hours_on={s["date"]: s["hours"] for s in values["sessions"] if "hours" in s},
         )
         cohort = selectors.cohorts_for(request.user).get(pk=cohort.pk)
         return Response(CohortSerializer(cohort).data, status=status.HTTP_201_CREATED)
+
+
+def _centre_and_programme(user, values):
+    """The centre (one of the user's) and the programme (one they work on) a cohort or
+    a meeting names by id; anything else is a field error."""
+    if values["centre"] not in centre_ids(user):
+        raise serializers.ValidationError({"centre": ["Choose one of your centres."]})
+    programme = programmes_for(user).filter(pk=values["programme"]).first()
+    if programme is None:
+        raise serializers.ValidationError({"programme": ["Unknown programme."]})
+    return IntegrationCentre.objects.get(pk=values["centre"]), programme
 
 
 def _cohort(user, pk):
@@ -323,15 +329,11 @@ class Meetings(NoAuditor, ListAPIView):
         data = MeetingSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        if values["centre"] not in centre_ids(request.user):
-            raise serializers.ValidationError({"centre": ["Choose one of your centres."]})
-        programme = programmes_for(request.user).filter(pk=values["programme"]).first()
-        if programme is None:
-            raise serializers.ValidationError({"programme": ["Unknown programme."]})
+        centre, programme = _centre_and_programme(request.user, values)
         meeting = services.record_meeting(
             by=request.user,
             programme=programme,
-            centre=IntegrationCentre.objects.get(pk=values["centre"]),
+            centre=centre,
             held_on=values["held_on"],
             kind=values["kind"],
             participants=values["participants"],
