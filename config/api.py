@@ -71,10 +71,13 @@ STATUS_CODES = {
 }
 
 
-# Rules between fields that a request schema cannot state (one of two fields; the part
-# an offline item's kind names; JSON inside a multipart field): refused as a field error
-# whose own code is the answer's `code`, as a service rule's is, not "invalid".
-FIELD_RULE_CODES = frozenset({"application_or_applicant", "item_kind", "item_not_json"})
+# Rules that a request schema cannot state (one of two fields; the part an offline
+# item's kind names; JSON inside a multipart field; a feed's cursor the server never gave;
+# an uploaded file with no bytes): refused as a field error whose own code is the
+# answer's `code`, as a service rule's is, not "invalid".
+FIELD_RULE_CODES = frozenset(
+    {"application_or_applicant", "item_kind", "item_not_json", "cursor_unknown", "empty"}
+)
 
 
 def _leaf_codes(detail):

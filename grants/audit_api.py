@@ -121,7 +121,9 @@ def decode_cursor(cursor):
         text = ""
     number = text.removeprefix(CURSOR_PREFIX)
     if not text.startswith(CURSOR_PREFIX) or not number.isdigit() or len(number) > 18:
-        raise serializers.ValidationError({"cursor": ["Not a cursor this feed gave: start without one."]})
+        raise serializers.ValidationError(
+            {"cursor": ["Not a cursor this feed gave: start without one."]}, code="cursor_unknown"
+        )
     return int(number)
 
 

@@ -222,7 +222,7 @@ class TestChangeFeed:
     def test_a_cursor_the_feed_did_not_give_is_400(self, world, api, cursor):
         response = api(world.officer).get("/api/v1/changes/", {"cursor": cursor})
         assert response.status_code == 400
-        assert "cursor" in response.json() and response.json()["code"] == "invalid"
+        assert "cursor" in response.json() and response.json()["code"] == "cursor_unknown"
 
     @pytest.mark.parametrize("limit", ["0", "501", "many"])
     def test_a_bad_limit_is_400(self, world, api, limit):
