@@ -42,6 +42,14 @@ class AutoSchema(openapi.AutoSchema):
         ):
             # Spaces alone are blank once trimmed: a required text has something else.
             schema["pattern"] = NON_BLANK_TEXT
+        if (
+            direction == "request"
+            and isinstance(field, serializers.FileField)
+            and not field.allow_empty_file
+            and schema.get("format") == "binary"
+        ):
+            # A file with no bytes is refused (`empty`): an upload has at least one.
+            schema["minLength"] = 1
         if isinstance(field, serializers.ListSerializer) and schema.get("type") == "array":
             least = getattr(field, "min_length", None) or (0 if field.allow_empty else 1)
             if least:

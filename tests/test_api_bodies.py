@@ -4,9 +4,10 @@ sunset, with `Deprecation` and `Sunset` headers; a body that does not parse as i
 type says is a 400 and changes nothing."""
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from grants.models import AuditEvent
+from grants.models import AuditEvent, Document
 
 from .factories import api_key
 
@@ -114,3 +115,24 @@ def test_the_schema_advertises_json_and_multipart_for_uploads_only(client):
         # (items captured offline: a visit's photos travel with it)
         "/api/v1/field/sync/",
     }
+
+
+def test_an_upload_with_no_bytes_is_refused_with_its_own_code_and_stores_nothing(world):
+    """The schema says an uploaded file has at least one byte; the server answers an empty
+    one with `empty`, a code a client can branch on (docs/api.md)."""
+    app = world.application()
+    response = token_client(world.applicant).post(
+        f"/api/v1/applications/{app.pk}/documents/",
+        {"kind": "business_plan", "file": SimpleUploadedFile("plan.pdf", b"", "application/pdf")},
+        format="multipart",
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "empty"
+    assert "file" in response.json()
+    assert not Document.objects.filter(application=app).exists()
+
+
+def test_the_schema_says_an_uploaded_file_has_a_byte_at_least(client):
+    schema = client.get("/api/v1/schema/?format=json").json()["components"]["schemas"]
+    for name in ("DocumentUploadRequest", "QuoteUploadRequest"):
+        assert schema[name]["properties"]["file"] == {"type": "string", "format": "binary", "minLength": 1}

@@ -11,6 +11,7 @@ import pkgutil
 import shutil
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -43,9 +44,13 @@ def generator():
 def client_package(live_server, tmp_path):
     """Generate the client from the schema the live server serves, and import all of it."""
     output = tmp_path / PACKAGE
+    # Fetched here, not by the generator: its own fetch gives up after 5 seconds, and a
+    # busy machine builds the schema more slowly than that the first time.
+    schema = tmp_path / "schema.yaml"
+    with urllib.request.urlopen(f"{live_server.url}/api/v1/schema/", timeout=120) as served:
+        schema.write_bytes(served.read())
     result = subprocess.run(
-        [generator(), "generate", "--url", f"{live_server.url}/api/v1/schema/", "--output-path", str(output)]
-        + ["--meta", "none"],
+        [generator(), "generate", "--path", str(schema), "--output-path", str(output), "--meta", "none"],
         capture_output=True,
         text=True,
         timeout=300,
