@@ -8,6 +8,9 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations"
 
     def ready(self):
-        from . import webhooks
+        from applicants.signals import person_erased
+
+        from . import erasure, webhooks
 
         webhooks.connect_signals()
+        person_erased.connect(erasure.erase_copies, dispatch_uid="integrations-erase-copies")

@@ -29,6 +29,7 @@ from applicants import roles
 from applicants.models import ApiToken, Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
 from applicants.selectors import centre_ids
 from applicants.sensitivity import sensitive_values
+from applicants.signals import person_erased
 from assessments.models import Assessment, MonitoringVisit
 from audit import trail
 from audit.models import ERASED_TEXT, AuditEvent, AuditText
@@ -344,6 +345,13 @@ def erase_applicant(*, applicant, by=None, reason):
         )
 
     old_email, old_phone, user = applicant.email, applicant.phone, applicant.user
+    former = {
+        "first_name": applicant.first_name,
+        "last_name": applicant.last_name,
+        "phone": applicant.phone,
+        "national_id": applicant.national_id,
+        "email": old_email,
+    }
     identifiers = [
         applicant.first_name,
         applicant.last_name,
@@ -423,6 +431,10 @@ def erase_applicant(*, applicant, by=None, reason):
     )
 
     anonymise_complaints_of(applicant=applicant, by=by, reason=_scrub(reason, identifiers))
+    # The copies other parts keep (a form server's submissions, stored API answers).
+    person_erased.send(
+        sender=Applicant, applicant=applicant, application_ids=application_ids, former=former, by=by
+    )
     trail.record(
         action="applicant_pseudonymised",
         actor=by,

@@ -12,13 +12,15 @@ import pytest
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from rest_framework.test import APIClient
 
-from applicants import roles, sensitivity
+from applicants import roles, sensitivity, service_accounts
 from applicants.models import Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
 from applicants.services import register_applicant
 from audit import trail
 from grants import services
 from grants.models import AuditEvent, Commitment, DeliveryLine, Document, GrantApplication, Notification
+from integrations.models import FormSubmission, IdempotentRequest
 from privacy import subjects
 
 from .conftest import verified_login
@@ -27,8 +29,10 @@ from .factories import (
     ApplicantSensitiveFactory,
     DocumentFactory,
     DuplicateFlagFactory,
+    api_key,
     staff,
 )
+from .test_kobo_intake import kobo_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -307,3 +311,61 @@ class TestSensitiveSection:
     def test_the_person_sees_their_own_without_an_audit_row(self, world, person):
         assert sensitivity.sensitive_section(world.applicant, person)
         assert not AuditEvent.objects.filter(action="sensitive_viewed").exists()
+
+
+class TestCopiesOutsideTheRecord:
+    """What other parts keep about a person goes with the erasure (applicants.signals)."""
+
+    def test_a_form_servers_submission_keeps_its_instance_id_not_its_answers(self, world, person):
+        _account, key = service_accounts.create_service_account(
+            by=world.manager, name="Kobo Niš", role=roles.FIELD_OFFICER, centres=[world.centre], days=30
+        )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        application = person.applications.get()
+        body = kobo_submission(application.pk, notes="Marko says his brother took the machine.")
+        assert client.post("/api/v1/intake/kobo/", body, format="json").json()["status"] == "refused"
+
+        subjects.erase_applicant(applicant=person, by=world.manager, reason="Asked.")
+
+        submission = FormSubmission.objects.get()
+        assert submission.payload == {"erased": True}
+        assert "Marko" not in json.dumps(submission.payload) and submission.reason == ""
+        assert submission.status == FormSubmission.Status.DISMISSED
+        assert submission.resolved_by == world.manager
+        # Sent again by the form server: recognised by its instance id, not applied.
+        again = client.post("/api/v1/intake/kobo/", body, format="json")
+        assert again.status_code == 422 and again.json()["code"] == "submission_dismissed"
+        assert "Marko" not in again.content.decode() and "brother" not in again.content.decode()
+        assert FormSubmission.objects.get().times_posted == 2
+        assert FormSubmission.objects.get().payload == {"erased": True}
+
+    def test_stored_answers_about_the_person_no_longer_name_them_and_still_replay(self, world, person):
+        officer = APIClient()
+        officer.credentials(HTTP_AUTHORIZATION=f"Token {api_key(world.officer)}")
+        registered = {
+            "first_name": "Vesna",
+            "last_name": "Ristić",
+            "date_of_birth": "1988-04-02",
+            "centre": world.centre.pk,
+            "target_groups": ["returnee"],
+            "phone": "+381641112223",
+            "consent_given": True,
+            "special_consents": ["return"],
+        }
+        other = dict(registered, first_name="Jelena", last_name="Marić", phone="+381641112299")
+        first = officer.post("/api/v1/applicants/", registered, format="json", HTTP_IDEMPOTENCY_KEY="vesna-1")
+        kept = officer.post("/api/v1/applicants/", other, format="json", HTTP_IDEMPOTENCY_KEY="jelena-1")
+        assert first.status_code == kept.status_code == 201, (first.content, kept.content)
+        vesna = Applicant.objects.get(pk=first.json()["id"])
+
+        subjects.erase_applicant(applicant=vesna, by=world.manager, reason="Asked.")
+
+        stored = IdempotentRequest.objects.get(key="vesna-1")
+        assert b"Vesna" not in bytes(stored.body) and b"+381641112223" not in bytes(stored.body)
+        again = officer.post("/api/v1/applicants/", registered, format="json", HTTP_IDEMPOTENCY_KEY="vesna-1")
+        assert again.status_code == 201 and again.json()["code"] == "erased"
+        assert Applicant.objects.filter(phone="+381641112223").count() == 0
+        assert Applicant.objects.filter(last_name="Ristić").count() == 0
+        # Someone else's stored answer is left as it was.
+        assert "Jelena" in bytes(IdempotentRequest.objects.get(key="jelena-1").body).decode()
