@@ -6,10 +6,8 @@ message, no partial writes, and service resumes by itself when it is back."""
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +22,7 @@ from rest_framework.test import APIClient
 from applicants import roles
 from applicants.models import Applicant
 from audit import trail
+from bench.soak.topology import Gate, free_port
 from grants.models import AuditEvent, Commitment, EquipmentItem, GrantApplication
 
 from .conftest import run_at_once, verified_login
@@ -136,12 +135,6 @@ def test_twenty_threads_taking_one_transition_give_one_success_and_409s(world):
     assert trail.verify_chain()[2] == []
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def database_url(port=None):
     db = connection.settings_dict
     return f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{port or db['PORT'] or 5432}/{db['NAME']}"
@@ -241,72 +234,14 @@ def test_two_gunicorn_processes_approving_at_once_never_exceed_the_budget(world,
     assert trail.verify_chain()[2] == []
 
 
-class Proxy:
-    """A TCP proxy on loopback in front of PostgreSQL that we can cut and restore: the
-    database 'goes away' for the service without touching the real server."""
-
-    def __init__(self, target_port):
-        self.target = ("127.0.0.1", target_port)
-        self.port = free_port()
-        self.listener = None
-        self.sockets = set()
-        self.lock = threading.Lock()
-
-    def start(self):
-        self.listener = socket.socket()
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind(("127.0.0.1", self.port))
-        self.listener.listen(50)
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
-
-    def stop(self):
-        # shutdown() wakes the thread blocked in accept(); close() alone would not.
-        with contextlib.suppress(OSError):
-            self.listener.shutdown(socket.SHUT_RDWR)
-        self.listener.close()
-        with self.lock:
-            for sock in self.sockets:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
-            self.sockets.clear()
-
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            try:
-                server = socket.create_connection(self.target)
-            except OSError:
-                client.close()
-                continue
-            with self.lock:
-                self.sockets.update((client, server))
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    def _pipe(self, source, sink):
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_the_database_going_away_gives_503_and_service_resumes(world, tmp_path):
     token = api_key(world.officer)
     headers = {"Authorization": f"Token {token}"}
-    proxy = Proxy(int(connection.settings_dict["PORT"] or 5432))
-    proxy.start()
+    proxy = Gate(int(connection.settings_dict["PORT"] or 5432))
+    proxy.open()
     registration = {
         "first_name": "Ana",
         "last_name": "Proxytest",
@@ -324,7 +259,7 @@ def test_the_database_going_away_gives_503_and_service_resumes(world, tmp_path):
             browser = requests.Session()
             assert browser.get(f"{url}/accounts/login/", timeout=30).status_code == 200
 
-            proxy.stop()
+            proxy.close()
             listing = requests.get(f"{url}/api/v1/applications/", headers=headers, timeout=30)
             assert listing.status_code == 503
             assert listing.json() == {"detail": DATABASE_AWAY, "code": "database_unavailable"}
@@ -348,7 +283,7 @@ def test_the_database_going_away_gives_503_and_service_resumes(world, tmp_path):
             assert DATABASE_AWAY in sign_in.text
             assert not Applicant.objects.filter(last_name="Proxytest").exists()
 
-            proxy.start()
+            proxy.open()
             wait_until(
                 lambda: (
                     requests.get(f"{url}/api/v1/applications/", headers=headers, timeout=10).status_code
@@ -361,4 +296,4 @@ def test_the_database_going_away_gives_503_and_service_resumes(world, tmp_path):
             assert created.status_code == 201, created.text
             assert Applicant.objects.filter(last_name="Proxytest").count() == 1
     finally:
-        proxy.stop()
+        proxy.close()

@@ -125,9 +125,10 @@ admin_users = postgres
 
 
 class Gate:
-    """A TCP relay in front of the S3 server that can be closed (connections refused,
-    open ones cut) and opened again: the document store goes away and comes back with
-    its objects."""
+    """A TCP relay on loopback that can be closed (connections refused, open ones cut)
+    and opened again. The soak puts it in front of the S3 server (the document store
+    goes away and comes back with its objects); tests/test_faults.py in front of
+    PostgreSQL (the database goes away for the service, the real server untouched)."""
 
     def __init__(self, target_port):
         self.target = ("127.0.0.1", target_port)
