@@ -325,7 +325,7 @@ admin.site.register(AuditEvent, AuditEventAdmin)
 class ProgrammeScopeForm(forms.ModelForm):
     class Meta:
         model = ProgrammeScope
-        fields = ["user", "programme", "donor"]
+        fields = ["user", "programme", "regional_programme", "donor"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -333,28 +333,31 @@ class ProgrammeScopeForm(forms.ModelForm):
         for role in SCOPED_ROLES:
             scoped = scoped | User.objects.filter(groups=roles.group_of(role))
         self.fields["user"].queryset = scoped.distinct().order_by("username")
-        self.fields["programme"].required = False
-        self.fields["donor"].required = False
+        for name in ("programme", "regional_programme", "donor"):
+            self.fields[name].required = False
 
     def clean(self):
         data = super().clean()
-        if bool(data.get("programme")) == bool((data.get("donor") or "").strip()):
-            raise forms.ValidationError(_("Name either a programme or a donor, not both."))
+        named = [bool(data.get("programme")), bool(data.get("regional_programme"))]
+        named.append(bool((data.get("donor") or "").strip()))
+        if sum(named) != 1:
+            raise forms.ValidationError(_("Name one programme, one regional programme or one donor."))
         return data
 
 
 @admin.register(ProgrammeScope)
 class ProgrammeScopeAdmin(admin.ModelAdmin):
-    """Narrowing a manager, auditor or M&E officer to programmes or to a donor's
-    programmes (docs/permissions.md, "Scopes by programme and donor"): superusers only,
+    """Narrowing a manager, auditor or M&E officer to programmes, to a regional
+    programme's country parts or to a donor's programmes (docs/permissions.md, "Scopes by
+    programme and donor"): superusers only,
     one row at a time, through grants.services.set_programme_scope (validated and
     audited), as `manage.py scope_staff` does."""
 
     form = ProgrammeScopeForm
-    list_display = ["user", "programme", "donor", "created_at", "created_by"]
+    list_display = ["user", "programme", "regional_programme", "donor", "created_at", "created_by"]
     list_filter = ["donor"]
-    search_fields = ["user__username", "donor", "programme__name"]
-    list_select_related = ["user", "programme", "created_by"]
+    search_fields = ["user__username", "donor", "programme__name", "regional_programme__name"]
+    list_select_related = ["user", "programme", "regional_programme", "created_by"]
 
     def has_module_permission(self, request):
         return request.user.is_superuser
@@ -376,33 +379,43 @@ class ProgrammeScopeAdmin(admin.ModelAdmin):
         rows = ProgrammeScope.objects.filter(user=user)
         if without is not None:
             rows = rows.exclude(pk=without.pk)
-        programmes = [pk for pk in rows.values_list("programme_id", flat=True) if pk]
-        donors = [donor for donor in rows.values_list("donor", flat=True) if donor]
-        return programmes, donors
+        named = {"programmes": [], "regional_programmes": [], "donors": []}
+        for programme, regional, donor in rows.values_list("programme_id", "regional_programme_id", "donor"):
+            if programme:
+                named["programmes"].append(programme)
+            elif regional:
+                named["regional_programmes"].append(regional)
+            else:
+                named["donors"].append(donor)
+        return named
 
-    def _apply(self, request, user, programmes, donors):
+    def _apply(self, request, user, named):
         try:
-            services.set_programme_scope(user=user, programmes=programmes, donors=donors, by=request.user)
+            services.set_programme_scope(user=user, by=request.user, **named)
         except (ServiceError, NotAllowed) as exc:
             self.message_user(request, str(getattr(exc, "message", exc)), messages.ERROR)
             return False
         return True
 
     def save_model(self, request, obj, form, change):
-        programmes, donors = self._current(obj.user)
+        named = self._current(obj.user)
         if obj.programme_id:
-            programmes.append(obj.programme_id)
+            named["programmes"].append(obj.programme_id)
+        elif obj.regional_programme_id:
+            named["regional_programmes"].append(obj.regional_programme_id)
         else:
-            donors.append(obj.donor.strip())
-        if self._apply(request, obj.user, programmes, donors):
+            named["donors"].append(obj.donor.strip())
+        if self._apply(request, obj.user, named):
             saved = ProgrammeScope.objects.filter(
-                user=obj.user, programme=obj.programme, donor=obj.donor.strip()
+                user=obj.user,
+                programme=obj.programme,
+                regional_programme=obj.regional_programme,
+                donor=obj.donor.strip(),
             ).first()
             obj.pk = saved.pk if saved else None
 
     def delete_model(self, request, obj):
-        programmes, donors = self._current(obj.user, without=obj)
-        self._apply(request, obj.user, programmes, donors)
+        self._apply(request, obj.user, self._current(obj.user, without=obj))
 
     def delete_queryset(self, request, queryset):
         for obj in queryset.select_related("user"):

@@ -64,10 +64,16 @@ def may_be_scoped(user):
 
 
 def scoped_programmes(user):
-    """Subquery: the ids of the programmes the user's scope rows name, by id or donor."""
+    """Subquery: the ids of the programmes the user's scope rows name, by id, by their
+    regional programme or by donor."""
     scopes = ProgrammeScope.objects.filter(user_id=user.pk)
     return Programme.objects.filter(
         Q(pk__in=scopes.filter(programme__isnull=False).values("programme_id"))
+        | Q(
+            regional_programme__in=scopes.filter(regional_programme__isnull=False).values(
+                "regional_programme_id"
+            )
+        )
         | Q(donor__in=scopes.exclude(donor="").values("donor"))
     ).values("pk")
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 from applicants import roles
 from applicants.models import ReferralPartner
 from audit.models import AuditEvent
-from grants.models import ProgrammeScope
+from grants.models import ProgrammeScope, RegionalProgramme
 
 from .conftest import verified_login
 from .factories import CountryFactory, UserFactory, staff
@@ -41,7 +41,7 @@ def test_a_superuser_narrows_an_auditor_to_a_donor_in_the_admin(root, world):
     row = ProgrammeScope.objects.get(user=auditor)
     assert row.donor == "GIZ" and row.created_by.username == "root"
     event = AuditEvent.objects.filter(action="programme_scope_changed").latest("id")
-    assert event.data["after"] == [[None, "GIZ"]]
+    assert event.data["after"] == [[None, "GIZ", None]]
     # A second row adds to the first; deleting one keeps the other.
     root.post(
         reverse("admin:grants_programmescope_add"),
@@ -66,6 +66,20 @@ def test_the_admin_refuses_both_or_neither_and_unknown_donors(root, world):
     answer = root.post(url, {"user": auditor.pk, "programme": "", "donor": "Nobody funds this"}, follow=True)
     assert b"No programme is funded by" in answer.content
     assert not ProgrammeScope.objects.filter(user=auditor).exists()
+    # A programme and a regional programme at once: one row names one thing.
+    regional = RegionalProgramme.objects.create(donor="GIZ", name="Western Balkans regional")
+    answer = root.post(
+        url, {"user": auditor.pk, "programme": "", "regional_programme": regional.pk, "donor": "GIZ"}
+    )
+    assert answer.status_code == 200 and answer.context["adminform"].form.errors
+    answer = root.post(
+        url, {"user": auditor.pk, "programme": "", "regional_programme": regional.pk, "donor": ""}
+    )
+    assert answer.status_code == 302
+    assert list(
+        ProgrammeScope.objects.filter(user=auditor).values_list("regional_programme_id", flat=True)
+    ) == [regional.pk]
+    ProgrammeScope.objects.filter(user=auditor).delete()
     # A field officer is not narrowed: not even offered.
     answer = root.post(url, {"user": world.officer.pk, "programme": "", "donor": "GIZ"})
     assert answer.status_code == 200 and "user" in answer.context["adminform"].form.errors

@@ -16,10 +16,16 @@ from applicants import roles
 from audit import trail
 from audit.models import AuditEvent
 from core.errors import NotAllowed, ServiceError
+from grants.models import Programme, RegionalProgramme
 from grants.services import set_programme_scope
 
 from .conftest import verified_login
-from .factories import ApplicantSensitiveFactory, ApplicationFactory, ProgrammeFactory, staff
+from .factories import (
+    ApplicantSensitiveFactory,
+    ApplicationFactory,
+    ProgrammeFactory,
+    staff,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -95,8 +101,8 @@ def test_a_donor_scoped_auditor_reads_only_that_donors_programmes(donors, world)
 def test_a_manager_narrowed_to_a_programme_sees_only_its_applications(donors, world):
     set_programme_scope(user=world.manager, programmes=[donors.german.pk], by=None)
     client = client_for(world.manager)
-    listed = {row["id"] for row in client.get(reverse("api:applications")).json()["results"]}
-    assert listed == {a.pk for a in donors.german_grants}
+    trail_rows = client.get(reverse("api:audit-events")).json()["results"]
+    assert {row["application"] for row in trail_rows} == {a.pk for a in donors.german_grants}
     eu = donors.eu_grants[0]
     assert client.get(reverse("api:application", kwargs={"pk": eu.pk})).status_code == 404
     page = Client()
@@ -113,11 +119,13 @@ def test_a_manager_narrowed_to_a_programme_sees_only_its_applications(donors, wo
 def test_scoping_is_audited_and_refuses_bad_input(donors, world):
     events = AuditEvent.objects.filter(action="programme_scope_changed")
     assert events.count() == 1
-    assert events.get().data["after"] == [[None, "European Union"]]
+    assert events.get().data["after"] == [[None, "European Union", None]]
     with pytest.raises(ServiceError):
         set_programme_scope(user=world.manager, donors=["Nobody funds this"], by=None)
     with pytest.raises(ServiceError):
         set_programme_scope(user=world.manager, programmes=[987654], by=None)
+    with pytest.raises(ServiceError, match="regional"):
+        set_programme_scope(user=world.manager, regional_programmes=[987654], by=None)
     with pytest.raises(ServiceError):
         set_programme_scope(user=world.officer, programmes=[donors.eu.pk], by=None)
     with pytest.raises(NotAllowed):
@@ -127,6 +135,30 @@ def test_scoping_is_audited_and_refuses_bad_input(donors, world):
     call_command("scope_staff", world.auditor.username, "--programme", str(donors.german.pk), stdout=out)
     assert str(donors.german.pk) in out.getvalue()
     assert events.count() == 2
+
+
+def test_a_regional_programme_scope_reads_its_country_parts_and_not_the_donors_others(donors, world):
+    """The German donor funds a regional programme (its Serbian part here, its Kosovo part
+    at Prizren) and a programme of its own: the regional auditor reads the parts only."""
+    regional = RegionalProgramme.objects.create(donor="GIZ", name="Western Balkans regional")
+    Programme.objects.filter(pk=donors.german.pk).update(regional_programme=regional)
+    other = ProgrammeFactory(country=world.serbia, donor="GIZ", name="GIZ national")
+    ApplicationFactory.create_batch(5, programme=other, applicant__centre=world.centre, delivered=True)
+    auditor = staff(roles.AUDITOR, world.centre, username="regional-auditor")
+    set_programme_scope(user=auditor, regional_programmes=[regional.pk], by=None)
+
+    client = client_for(auditor)
+    budget = client.get(reverse("api:report-budget")).json()["results"]
+    assert {row["programme"] for row in budget} == {donors.german.pk}
+    trail_rows = client.get(reverse("api:audit-events")).json()["results"]
+    assert {row["application"] for row in trail_rows} == {a.pk for a in donors.german_grants}
+    assert client.get(reverse("api:report-impact")).json()["enterprises_supported"] == 5
+    assert AuditEvent.objects.filter(action="programme_scope_changed").latest("id").data["after"] == [
+        [None, "", regional.pk]
+    ]
+    out = io.StringIO()
+    call_command("scope_staff", auditor.username, "--regional-programme", str(regional.pk), stdout=out)
+    assert f"regional {regional.pk}" in out.getvalue()
 
 
 def test_scoped_lists_cost_no_extra_query(donors, world, django_assert_max_num_queries):

@@ -1,5 +1,6 @@
-"""Narrow a programme manager, auditor or M&E officer to programmes or donors:
-`manage.py scope_staff USERNAME [--programme ID ...] [--donor NAME ...]`; neither: every
+"""Narrow a programme manager, auditor or M&E officer to programmes, regional programmes
+or donors: `manage.py scope_staff USERNAME [--programme ID ...] [--regional-programme ID
+...] [--donor NAME ...]`; none: every
 programme of their centres again (docs/permissions.md, "Scopes by programme and donor")."""
 
 from django.contrib.auth import get_user_model
@@ -10,11 +11,15 @@ from grants.services.scopes import set_programme_scope
 
 
 class Command(BaseCommand):
-    help = "Narrow a staff member to programmes (--programme) or donors (--donor); neither: clear."
+    help = (
+        "Narrow a staff member to programmes (--programme), regional programmes "
+        "(--regional-programme) or donors (--donor); none: clear."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--programme", type=int, action="append", default=[])
+        parser.add_argument("--regional-programme", type=int, action="append", default=[])
         parser.add_argument("--donor", action="append", default=[])
 
     def handle(self, *args, **options):
@@ -22,10 +27,16 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {options['username']!r}.")
         try:
-            rows = set_programme_scope(user=user, programmes=options["programme"], donors=options["donor"])
+            rows = set_programme_scope(
+                user=user,
+                programmes=options["programme"],
+                donors=options["donor"],
+                regional_programmes=options["regional_programme"],
+            )
         except ServiceError as error:
             raise CommandError(str(error)) from None
         if rows:
-            self.stdout.write(f"{user.username}: " + ", ".join(str(p or d) for p, d in rows))
+            named = [str(p) if p else (f"regional {r}" if r else d) for p, d, r in rows]
+            self.stdout.write(f"{user.username}: " + ", ".join(named))
         else:
             self.stdout.write(f"{user.username}: every programme of their centres")
