@@ -6,6 +6,7 @@ SECRET_KEY), never by a second copy of these settings. docs/deploy.md lists ever
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -479,6 +480,23 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", False)
 # of an account that may read the form's submissions) goes only to those origins.
 INTAKE_ATTACHMENT_ORIGINS = env_list("INTAKE_ATTACHMENT_ORIGINS")
 INTAKE_ATTACHMENT_TOKEN = env_str("INTAKE_ATTACHMENT_TOKEN")
+# ODK Central's submissions name a photo by its file name only: it is fetched from this
+# Central server (its address, e.g. "https://central.example.org"), from the project and
+# form configured here, through Central's API for submission attachments, with the token
+# (a session token of a web user who may read the form's submissions; never logged).
+# Unset: a Central submission with photos is kept for a person.
+INTAKE_CENTRAL_URL = env_str("INTAKE_CENTRAL_URL").strip().rstrip("/").removesuffix("/v1")
+INTAKE_CENTRAL_PROJECT_ID = env_int("INTAKE_CENTRAL_PROJECT_ID", None)
+INTAKE_CENTRAL_FORM_ID = env_str(
+    "INTAKE_CENTRAL_FORM_ID", "monitoring_visit"
+).strip()  # the XLSForm's form_id
+INTAKE_CENTRAL_TOKEN = env_str("INTAKE_CENTRAL_TOKEN").strip()
+if INTAKE_CENTRAL_URL and not re.match(r"^https?://[^/@\s]+$", INTAKE_CENTRAL_URL):
+    raise ImproperlyConfigured(
+        f"INTAKE_CENTRAL_URL must be an ODK Central server's address (https://host[:port]), not {INTAKE_CENTRAL_URL!r}"
+    )
+if INTAKE_CENTRAL_PROJECT_ID is not None and INTAKE_CENTRAL_PROJECT_ID < 1:
+    raise ImproperlyConfigured("INTAKE_CENTRAL_PROJECT_ID must be an ODK Central project's id (1, 2, ...).")
 # The organisation holding the applicants' data (the controller), named in the consent
 # text with how to reach it (applicants.consent); unset, the text says "the
 # organisation running this grant programme" in the reader's language.

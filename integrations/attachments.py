@@ -6,8 +6,17 @@ would let whoever can post a submission make this server read any address it rea
 is fetched only from an origin on INTAKE_ATTACHMENT_ORIGINS (scheme, host and port, as
 configured by the operator), redirects only to another such origin, within a time limit
 and the photo size limit, and only an image is taken; the stored photo then goes through
-the upload checks every photo does (content type by its bytes, pixels, EXIF removed)."""
+the upload checks every photo does (content type by its bytes, pixels, EXIF removed).
 
+An ODK Central submission names a photo by its file name only. It is fetched from the
+one Central server configured (INTAKE_CENTRAL_URL), from the configured project and form,
+through Central's API for a submission's attachments
+(`GET /v1/projects/{project}/forms/{form}/submissions/{instance}/attachments/{name}`),
+with INTAKE_CENTRAL_TOKEN as `Authorization: Bearer`; the same limits and checks apply,
+and Central's redirect to its storage is followed only to an origin on
+INTAKE_ATTACHMENT_ORIGINS (without the token)."""
+
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +33,8 @@ from .kobo import Refusal
 IMAGE_TYPES = {"image/jpeg", "image/png"}
 TIMEOUT_SECONDS = 10
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# What `@odata.context` names: /v1/projects/{project}/forms/{form}.svc/...
+CENTRAL_FORM_PATH = re.compile(r"^/v1/projects/(?P<project>[^/]+)/forms/(?P<form>[^/]+?)(?:\.svc)?(?:/|$)")
 
 
 def origin_of(url):
@@ -53,8 +64,12 @@ def _absolute(url):
 class _AllowListRedirects(urllib.request.HTTPRedirectHandler):
     max_redirections = 3
 
+    def __init__(self, origins):
+        super().__init__()
+        self.origins = origins
+
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        if origin_of(newurl) not in allowed_origins():
+        if origin_of(newurl) not in self.origins:
             raise Refusal(
                 "photo_host_not_allowed",
                 _("A photo's address led to a server that is not the form server's: it was not fetched."),
@@ -65,13 +80,15 @@ class _AllowListRedirects(urllib.request.HTTPRedirectHandler):
         return new
 
 
-def _opener():
+def _opener(origins):
     # No proxy from the environment: the allow-list names the server actually reached.
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _AllowListRedirects())
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _AllowListRedirects(origins))
 
 
 def fetch_photo(photo):
     """The photo as an uploaded file, or Refusal naming why it was not fetched."""
+    if photo.central is not None:
+        return _fetch(photo, *_central_request(photo))
     url = _absolute(photo.url)
     if not allowed_origins():
         raise Refusal(
@@ -84,20 +101,82 @@ def fetch_photo(photo):
             _("%(field)s: the photo is on a server that is not the form server's: it was not fetched.")
             % {"field": photo.field},
         )
+    token = settings.INTAKE_ATTACHMENT_TOKEN
+    return _fetch(photo, url, f"Token {token}" if token else None, allowed_origins())
+
+
+def central_origin():
+    """The configured ODK Central server's origin, or None when there is none."""
+    return origin_of(settings.INTAKE_CENTRAL_URL) if settings.INTAKE_CENTRAL_URL else None
+
+
+def _central_request(photo):
+    """(url, authorization, origins a redirect may go to) of a photo on ODK Central;
+    Refusal when Central is not configured or the row is of another server or form."""
+    origin = central_origin()
+    project, form = settings.INTAKE_CENTRAL_PROJECT_ID, settings.INTAKE_CENTRAL_FORM_ID
+    if origin is None or not project or not form or not settings.INTAKE_CENTRAL_TOKEN:
+        raise Refusal(
+            "photos_not_configured",
+            _(
+                "The submission is ODK Central's and has photos, but no ODK Central server, "
+                "project, form and token are configured to fetch them from."
+            ),
+        )
+    attachment = photo.central
+    if attachment.context:
+        named = origin_of(attachment.context)
+        if named is not None and named != origin:
+            raise Refusal(
+                "photo_host_not_allowed",
+                _("%(field)s: the photo is on a server that is not the form server's: it was not fetched.")
+                % {"field": photo.field},
+            )
+        path = CENTRAL_FORM_PATH.match(urllib.parse.urlsplit(attachment.context).path)
+        if path is not None and (
+            urllib.parse.unquote(path["project"]) != str(project)
+            or urllib.parse.unquote(path["form"]) != form
+        ):
+            raise Refusal(
+                "photo_other_form",
+                _(
+                    "%(field)s: the submission is of another ODK Central project or form than the "
+                    "one configured: its photo was not fetched."
+                )
+                % {"field": photo.field},
+            )
+    quoted = urllib.parse.quote
+    url = (
+        f"{settings.INTAKE_CENTRAL_URL}/v1/projects/{int(project)}/forms/{quoted(form, safe='')}"
+        f"/submissions/{quoted(attachment.instance, safe=':')}/attachments/{quoted(attachment.name, safe='')}"
+    )
+    origins = [origin, *allowed_origins()]
+    return url, f"Bearer {settings.INTAKE_CENTRAL_TOKEN}", origins
+
+
+def _fetch(photo, url, authorization, origins):
+    """GET the photo; the credentials go to that URL's server only, never on a redirect."""
     request = urllib.request.Request(url, headers={"Accept": "image/jpeg, image/png"})  # noqa: S310 - origin checked
-    if settings.INTAKE_ATTACHMENT_TOKEN:
-        request.add_unredirected_header("Authorization", f"Token {settings.INTAKE_ATTACHMENT_TOKEN}")
+    if authorization:
+        request.add_unredirected_header("Authorization", authorization)
     limit = documents.max_bytes(DocumentKind.PHOTO)
     try:
-        with _opener().open(request, timeout=TIMEOUT_SECONDS) as answer:
+        with _opener(origins).open(request, timeout=TIMEOUT_SECONDS) as answer:
             content_type = answer.headers.get_content_type()
             body = answer.read(limit + 1)
+    except urllib.error.HTTPError as error:
+        if photo.central is not None and error.code in (401, 403):
+            raise Refusal(
+                "photo_token_refused",
+                _(
+                    "%(field)s: ODK Central did not accept this server's token (%(status)s): an "
+                    "administrator renews INTAKE_CENTRAL_TOKEN, then apply it again."
+                )
+                % {"field": photo.field, "status": error.code},
+            ) from None
+        raise _unavailable(photo, error) from None
     except (urllib.error.URLError, OSError, ValueError) as error:
-        raise Refusal(
-            "photo_unavailable",
-            _("%(field)s: the photo could not be fetched (%(error)s); try again later.")
-            % {"field": photo.field, "error": str(getattr(error, "reason", error))[:200]},
-        ) from None
+        raise _unavailable(photo, error) from None
     if len(body) > limit:
         raise Refusal(
             "photo_too_large",
@@ -111,3 +190,11 @@ def fetch_photo(photo):
             % {"field": photo.field, "type": content_type[:60]},
         )
     return SimpleUploadedFile(photo.filename or f"{photo.field}.jpg", body, content_type=content_type)
+
+
+def _unavailable(photo, error):
+    return Refusal(
+        "photo_unavailable",
+        _("%(field)s: the photo could not be fetched (%(error)s); try again later.")
+        % {"field": photo.field, "error": str(getattr(error, "reason", error))[:200]},
+    )

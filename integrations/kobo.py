@@ -5,7 +5,11 @@ KoboToolbox's REST service posts the submission as one flat object, each answer 
 its XPath ("group/field", or "field" outside groups), with `meta/instanceID`, `_uuid`
 and `_attachments` (each with `download_url`, `filename`, `mimetype`, `question_xpath`).
 ODK Central's JSON (its OData rows, forwarded by a relay: Central itself posts nothing)
-nests groups as objects and names the instance `__id`; both are read alike.
+nests groups as objects and names the instance `__id`; both are read alike. A Central
+row names a photo by its file name only: the photo is the attachment of that name of
+the submission `__id` on Central (integrations/attachments.py fetches it from the
+configured server, project and form; `@odata.context`, when the relay keeps it, says
+which server, project and form the row is of).
 
 The field names are the XLSForm's (integrations/xlsform/build.py reads
 them from here, so the form and the intake cannot disagree)."""
@@ -48,10 +52,21 @@ class Refusal(Exception):
 
 
 @dataclass
+class CentralAttachment:
+    """A photo on ODK Central: the submission's `__id` (as Central writes it, "uuid:"
+    kept), the attachment's file name, and the row's `@odata.context` ("" without)."""
+
+    instance: str
+    name: str
+    context: str = ""
+
+
+@dataclass
 class Photo:
     field: str
     filename: str
     url: str
+    central: CentralAttachment | None = None
 
 
 @dataclass
@@ -161,8 +176,10 @@ def read(payload, *, corrections=None):
 
 def _photos(flat, answers):
     """The photos answered, each with the attachment that carries it (Kobo's
-    `_attachments`: matched by file name, or by the question's XPath)."""
+    `_attachments`: matched by file name, or by the question's XPath; on ODK Central,
+    the attachment of that file name of the submission `__id`)."""
     attachments = [a for a in flat.get("_attachments") or [] if isinstance(a, dict)]
+    central = _central_instance(flat)
     photos = []
     for name in PHOTOS:
         value = answers.get(name)
@@ -180,6 +197,9 @@ def _photos(flat, answers):
             None,
         )
         url = match and (match.get("download_url") or match.get("download_large_url"))
+        if match is None and central is not None:
+            photos.append(_central_photo(flat, central, name, value))
+            continue
         if not isinstance(url, str) or not url:
             raise Refusal(
                 "photo_missing",
@@ -188,3 +208,32 @@ def _photos(flat, answers):
             )
         photos.append(Photo(field=name, filename=posixpath.basename(value)[:100], url=url))
     return photos
+
+
+def _central_instance(flat):
+    """The submission's id on ODK Central (its OData row's `__id`), or None for a row
+    that is not Central's."""
+    value = flat.get("__id")
+    if not isinstance(value, str) or not INSTANCE_ID.match(value.strip()) or value.strip() in (".", ".."):
+        return None
+    return value.strip()
+
+
+def _central_photo(flat, instance, name, value):
+    filename = value.strip()
+    if (
+        not filename
+        or filename in (".", "..")
+        or len(filename) > 255
+        or re.search(r"[/\\\x00-\x1f]", filename)
+    ):
+        raise _bad(name, _("a file name."))
+    context = flat.get("@odata.context")
+    return Photo(
+        field=name,
+        filename=filename[:100],
+        url="",
+        central=CentralAttachment(
+            instance=instance, name=filename, context=context if isinstance(context, str) else ""
+        ),
+    )

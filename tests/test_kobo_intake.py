@@ -1,7 +1,8 @@
 """Form intake (docs/api.md "Form intake"): a KoboToolbox-shaped submission of the
 monitoring-visit form becomes its visit once, however often it is posted; photos are
-fetched only from the configured form server; refused submissions are kept and listed
-for a person of the centre to correct and apply again, or to dismiss, audited."""
+fetched only from the configured form server (KoboToolbox's download URLs, or ODK
+Central's attachments API); refused submissions are kept and listed for a person of the
+centre to correct and apply again, or to dismiss, audited."""
 
 import datetime
 import threading
@@ -17,7 +18,7 @@ from grants.models import AuditEvent, Document, DocumentKind
 from integrations.models import FormSubmission
 
 from .conftest import run_at_once, verified_login
-from .documents.support import jpeg
+from .documents.support import jpeg, png
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -25,15 +26,22 @@ TODAY = timezone.localdate()
 
 class FormServer:
     """A form server's attachments on loopback: `files` {path: (content type, body)},
-    `redirects` {path: url}; keeps every request's path and Authorization header."""
+    `redirects` {path: url}; keeps every request's path and Authorization header. With
+    `authorization` set, answers 401 to a request without exactly that header, as ODK
+    Central does to a token it does not know."""
 
     def __init__(self):
         self.files, self.redirects, self.requests = {}, {}, []
+        self.authorization = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 server.requests.append((self.path, self.headers.get("Authorization")))
+                if server.authorization and self.headers.get("Authorization") != server.authorization:
+                    self.send_response(401)
+                    self.end_headers()
+                    return
                 if self.path in server.redirects:
                     self.send_response(302)
                     self.send_header("Location", server.redirects[self.path])
@@ -64,6 +72,21 @@ def form_server(settings):
     server = FormServer()
     settings.INTAKE_ATTACHMENT_ORIGINS = [server.origin]
     settings.INTAKE_ATTACHMENT_TOKEN = "kobo-token"
+    yield server
+    server.httpd.shutdown()
+
+
+@pytest.fixture
+def central(settings):
+    """An ODK Central server on loopback, configured (project 7, the form's id, a web
+    user's session token) and the only form server: no KoboToolbox origin."""
+    server = FormServer()
+    server.authorization = "Bearer central-session-token"
+    settings.INTAKE_ATTACHMENT_ORIGINS = []
+    settings.INTAKE_CENTRAL_URL = server.origin
+    settings.INTAKE_CENTRAL_PROJECT_ID = 7
+    settings.INTAKE_CENTRAL_FORM_ID = "monitoring_visit"
+    settings.INTAKE_CENTRAL_TOKEN = "central-session-token"
     yield server
     server.httpd.shutdown()
 
@@ -148,6 +171,40 @@ def kobo_submission(application, /, *, months=3, instance=None, photos=(), **ans
         )
     body.update(answers)
     return body
+
+
+def central_row(application, /, *, origin, instance=None, photos=(), project=7, form="monitoring_visit"):
+    """ODK Central's OData row of a submission (groups nested, `__id`, `__system`), as a
+    relay forwards it with the feed's `@odata.context`; `photos` are file names."""
+    instance = instance or str(uuid.uuid4())
+    row = {
+        "@odata.context": f"{origin}/v1/projects/{project}/forms/{form}.svc/$metadata#Submissions",
+        "__id": f"uuid:{instance}",
+        "__system": {
+            "submissionDate": f"{TODAY}T09:20:31.000Z",
+            "updatedAt": None,
+            "submitterId": "12",
+            "submitterName": "enumerator",
+            "attachmentsPresent": len(photos),
+            "attachmentsExpected": len(photos),
+            "status": None,
+            "reviewState": None,
+            "deviceId": "collect:Xa9",
+            "edits": 0,
+            "formVersion": "2026120601",
+        },
+        "visit": {"application_id": application, "visit_months": 3, "visited_on": TODAY.isoformat()},
+        "business": {"operating": "yes", "equipment_in_use": "yes", "monthly_revenue": 450.5},
+        "jobs": {"jobs_owner": 1, "jobs_family": 2, "jobs_employees": 0},
+        "notes": "The shop is open six days a week.",
+        "photos": {f"photo_{n}": name for n, name in enumerate(photos, start=1)},
+        "meta": {"instanceID": f"uuid:{instance}"},
+    }
+    return row
+
+
+def central_path(instance_id, name, *, project=7, form="monitoring_visit"):
+    return f"/v1/projects/{project}/forms/{form}/submissions/{instance_id}/attachments/{name}"
 
 
 def post(client, body):
@@ -466,3 +523,148 @@ def test_one_submission_posted_at_the_same_moment_records_one_visit(world):
     assert visit.visited_on == TODAY
     assert AuditEvent.objects.filter(action="visit_recorded", application=application).count() == 1
     assert FormSubmission.objects.get().times_posted == 4
+
+
+class TestODKCentralPhotos:
+    """An ODK Central row names its photos by file name: they are fetched from the
+    configured Central server, project and form, through its attachments API."""
+
+    def test_a_nested_central_row_with_photos_records_its_visit_once_with_the_photos(
+        self, world, kobo_account, due, central
+    ):
+        account, client = kobo_account
+        row = central_row(due.application_id, origin=central.origin, photos=["1733482800123.jpg", "shop.png"])
+        first, second = (central_path(row["__id"], name) for name in ("1733482800123.jpg", "shop.png"))
+        central.files[first] = ("image/jpeg", jpeg())
+        central.files[second] = ("image/png", png())
+
+        answers = [post(client, row) for _ in range(3)]
+
+        assert [a.status_code for a in answers] == [201] * 3, answers[0].content
+        assert all(a.json() == answers[0].json() for a in answers)
+        assert answers[0].json()["status"] == "recorded" and answers[0].json()["visit"] == due.pk
+        due.refresh_from_db()
+        assert due.visited_on == TODAY and due.recorded_by == account.user
+        assert str(due.monthly_revenue) == "450.50" and due.jobs_family == 2
+        photos = Document.objects.filter(application=due.application, kind=DocumentKind.PHOTO)
+        assert sorted(p.original_name for p in photos) == ["1733482800123.jpg", "shop.png"]
+        assert AuditEvent.objects.filter(action="visit_recorded", application=due.application).count() == 1
+        assert FormSubmission.objects.get().times_posted == 3
+        # Each photo fetched once, from Central's attachments API, with the session token.
+        assert central.requests == [
+            (first, "Bearer central-session-token"),
+            (second, "Bearer central-session-token"),
+        ]
+        assert first.startswith("/v1/projects/7/forms/monitoring_visit/submissions/uuid:")
+
+    @pytest.mark.parametrize(
+        "unset",
+        [
+            {"INTAKE_CENTRAL_URL": ""},
+            {"INTAKE_CENTRAL_PROJECT_ID": None},
+            {"INTAKE_CENTRAL_TOKEN": ""},
+        ],
+    )
+    def test_without_central_configured_the_photos_are_not_fetched_and_the_submission_is_kept(
+        self, world, kobo_account, due, central, settings, unset
+    ):
+        for name, value in unset.items():
+            setattr(settings, name, value)
+        _account, client = kobo_account
+        row = central_row(due.application_id, origin=central.origin, photos=["a.jpg"])
+        central.files[central_path(row["__id"], "a.jpg")] = ("image/jpeg", jpeg())
+
+        answer = post(client, row)
+
+        assert answer.status_code == 422 and answer.json()["code"] == "photos_not_configured"
+        assert central.requests == []
+        due.refresh_from_db()
+        assert due.visited_on is None
+        kept = FormSubmission.objects.get()
+        assert kept.status == "refused" and kept.payload == row
+        assert [
+            r["id"] for r in APIClient_for(world.officer).get("/api/v1/intake/submissions/").json()["results"]
+        ] == [kept.pk]
+
+    def test_a_row_of_another_server_is_not_fetched_from_it_nor_from_central(
+        self, world, kobo_account, due, central, elsewhere
+    ):
+        _account, client = kobo_account
+        row = central_row(due.application_id, origin=elsewhere.origin, photos=["a.jpg"])
+        answer = post(client, row)
+        assert answer.status_code == 422 and answer.json()["code"] == "photo_host_not_allowed"
+        assert elsewhere.requests == [] and central.requests == []
+
+    @pytest.mark.parametrize(("project", "form"), [(8, "monitoring_visit"), (7, "household_survey")])
+    def test_a_row_of_another_project_or_form_is_refused(
+        self, world, kobo_account, due, central, project, form
+    ):
+        _account, client = kobo_account
+        row = central_row(
+            due.application_id, origin=central.origin, photos=["a.jpg"], project=project, form=form
+        )
+        answer = post(client, row)
+        assert answer.status_code == 422 and answer.json()["code"] == "photo_other_form"
+        assert central.requests == []
+
+    def test_a_redirect_away_from_central_is_not_followed(self, world, kobo_account, due, central, elsewhere):
+        _account, client = kobo_account
+        row = central_row(due.application_id, origin=central.origin, photos=["a.jpg"])
+        central.redirects[central_path(row["__id"], "a.jpg")] = f"{elsewhere.origin}/latest/meta-data/"
+        answer = post(client, row)
+        assert answer.status_code == 422 and answer.json()["code"] == "photo_host_not_allowed"
+        assert elsewhere.requests == []
+
+    def test_a_file_name_that_is_a_path_is_refused_and_nothing_is_fetched(
+        self, world, kobo_account, due, central
+    ):
+        _account, client = kobo_account
+        row = central_row(due.application_id, origin=central.origin, photos=["../../../users/current"])
+        answer = post(client, row)
+        assert answer.status_code == 422 and answer.json()["code"] == "invalid_data"
+        assert "photo_1" in answer.json()["detail"]
+        assert central.requests == []
+
+    def test_a_wrong_token_is_refused_and_kept_until_a_person_applies_it_again(
+        self, world, kobo_account, due, central, settings
+    ):
+        account, client = kobo_account
+        settings.INTAKE_CENTRAL_TOKEN = "expired-session-token"
+        row = central_row(due.application_id, origin=central.origin, photos=["a.jpg"])
+        path = central_path(row["__id"], "a.jpg")
+        central.files[path] = ("image/jpeg", jpeg())
+
+        answers = [post(client, row) for _ in range(2)]
+
+        assert [a.status_code for a in answers] == [422, 422]
+        assert answers[0].json()["code"] == "photo_token_refused"
+        assert "expired-session-token" not in answers[0].content.decode()
+        assert central.requests == [(path, "Bearer expired-session-token")]  # the second post fetches nothing
+        due.refresh_from_db()
+        assert due.visited_on is None
+        submission = FormSubmission.objects.get()
+        assert submission.status == "refused" and submission.reason_code == "photo_token_refused"
+        assert AuditEvent.objects.filter(action="form_submission_refused").count() == 1
+
+        settings.INTAKE_CENTRAL_TOKEN = "central-session-token"
+        fixed = APIClient_for(world.officer).post(
+            f"/api/v1/intake/submissions/{submission.pk}/reapply/",
+            {"application": due.application_id, "months": 3},
+            format="json",
+        )
+
+        assert fixed.status_code == 200, fixed.content
+        assert fixed.json()["status"] == "recorded"
+        due.refresh_from_db()
+        assert due.visited_on == TODAY and due.recorded_by == account.user
+        assert Document.objects.filter(application=due.application, kind=DocumentKind.PHOTO).count() == 1
+
+    def test_a_central_shaped_row_without_its_id_has_no_photo_to_fetch(
+        self, world, kobo_account, due, central
+    ):
+        _account, client = kobo_account
+        row = central_row(due.application_id, origin=central.origin, photos=["a.jpg"])
+        del row["__id"]
+        answer = post(client, row)
+        assert answer.status_code == 422 and answer.json()["code"] == "photo_missing"
+        assert central.requests == []
