@@ -246,8 +246,15 @@ def register(request):
 def applicant_list(request):
     user = request.user
     form = ApplicantSearchForm(request.GET or None)
-    people = applicants_for(user).select_related("centre").annotate(application_count=Count("applications"))
-    q = form.cleaned_data.get("q") if form.is_valid() else ""
+    people = (
+        applicants_for(user)
+        .select_related("centre", "institution")
+        .annotate(application_count=Count("applications"))
+    )
+    valid = form.is_valid()
+    q = form.cleaned_data.get("q") if valid else ""
+    if not (valid and form.cleaned_data.get("contacts")):
+        people = people.filter(is_institution_contact=False)
     if q:
         digits = "".join(ch for ch in q if ch.isdigit())
         condition = Q(name_key__contains=fold(q))
@@ -255,7 +262,11 @@ def applicant_list(request):
             condition |= Q(phone__contains=digits)
         people = people.filter(condition)
     page = paginate(request, people.order_by("last_name", "first_name", "id"))
-    return render(request, "applicants/applicant_list.html", {"form": form, "page": page})
+    return render(
+        request,
+        "applicants/applicant_list.html",
+        {"form": form, "page": page, "with_contacts": valid and form.cleaned_data.get("contacts")},
+    )
 
 
 @role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)
