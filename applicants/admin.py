@@ -574,12 +574,15 @@ class InstitutionForm(forms.ModelForm):
         model = Institution
         fields = institutions.AUDITED_FIELDS
 
+    def changes(self):
+        return {name: self.cleaned_data[name] for name in institutions.AUDITED_FIELDS if name in self.fields}
+
     def clean(self):
         data = super().clean()
         if self.errors:
             return data
         try:
-            institutions.clean_changes(self.instance, {f: data.get(f, "") for f in self._meta.fields})
+            institutions.clean_changes(self.instance, self.changes())
         except ServiceError as refused:
             for field, problems in (refused.details or {None: [refused.message]}).items():
                 for problem in problems:
@@ -641,9 +644,7 @@ class InstitutionAdmin(admin.ModelAdmin):
         return institution.applications_count
 
     def save_model(self, request, obj, form, change):
-        institutions.update_institution(
-            institution=obj, by=request.user, **{f: form.cleaned_data[f] for f in form._meta.fields}
-        )
+        institutions.update_institution(institution=obj, by=request.user, **form.changes())
 
     def delete_view(self, request, object_id, extra_context=None):
         institution = self.get_object(request, unquote(object_id))
