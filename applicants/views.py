@@ -246,14 +246,13 @@ def register(request):
 def applicant_list(request):
     user = request.user
     form = ApplicantSearchForm(request.GET or None)
-    people = (
-        applicants_for(user)
-        .select_related("centre", "institution")
-        .annotate(application_count=Count("applications"))
-    )
+    people = applicants_for(user).select_related("centre").annotate(application_count=Count("applications"))
     valid = form.is_valid()
     q = form.cleaned_data.get("q") if valid else ""
-    if not (valid and form.cleaned_data.get("contacts")):
+    with_contacts = valid and form.cleaned_data.get("contacts")
+    if with_contacts:
+        people = people.select_related("institution")
+    else:
         people = people.filter(is_institution_contact=False)
     if q:
         digits = "".join(ch for ch in q if ch.isdigit())
@@ -265,7 +264,7 @@ def applicant_list(request):
     return render(
         request,
         "applicants/applicant_list.html",
-        {"form": form, "page": page, "with_contacts": valid and form.cleaned_data.get("contacts")},
+        {"form": form, "page": page, "with_contacts": with_contacts},
     )
 
 
