@@ -10,13 +10,14 @@ which validate and audit); their sensitive facts are never shown in the admin.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.admin.utils import unquote
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdmin
 
 from audit import trail
@@ -631,15 +632,15 @@ class InstitutionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return self._may(request, obj)
 
-    @admin.display(description=_("contact person"), ordering="contact__last_name")
+    @admin.display(description=gettext_lazy("contact person"), ordering="contact__last_name")
     def contact_person(self, institution):
         return institution.contact.full_name
 
-    @admin.display(description=_("contact person's phone"))
+    @admin.display(description=gettext_lazy("contact person's phone"))
     def contact_phone(self, institution):
         return institution.contact.phone or "–"
 
-    @admin.display(description=_("applications"), ordering="applications_count")
+    @admin.display(description=gettext_lazy("applications"), ordering="applications_count")
     def application_count(self, institution):
         return institution.applications_count
 

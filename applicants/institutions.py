@@ -202,7 +202,9 @@ def clean_changes(institution, values):
         raise ServiceError(_("These cannot be changed here: %(names)s.") % {"names": ", ".join(unknown)})
     texts = _clean_values(
         {
-            field: checked_text(values.get(field, getattr(institution, field)), Institution._meta.get_field(field))
+            field: checked_text(
+                values.get(field, getattr(institution, field)), Institution._meta.get_field(field)
+            )
             for field in INSTITUTION_FIELDS
         }
     )

@@ -210,7 +210,10 @@ class TestDeleting:
         programme = ProgrammeFactory(country=world.serbia, allows_institutions=True)
         ApplicationFactory(applicant=places.nis.contact, institution=places.nis, programme=programme)
         client = admin_for(world.manager)
-        for answer in (client.get(delete_url(places.nis)), client.post(delete_url(places.nis), {"post": "yes"})):
+        for answer in (
+            client.get(delete_url(places.nis)),
+            client.post(delete_url(places.nis), {"post": "yes"}),
+        ):
             assert answer.status_code == 302 and answer["Location"] == change_url(places.nis)
             said = [str(message) for message in get_messages(answer.wsgi_request)]
             assert "Carpentry workshop KPZ Niš has 1 application" in said[-1]
@@ -268,7 +271,9 @@ class TestPeopleList:
         searched = client.get(reverse("applicant-list"), {"q": "Ilić", "contacts": "on"})
         assert [person.pk for person in searched.context["page"]] == [places.nis.contact_id]
 
-    def test_the_list_takes_a_bounded_number_of_queries(self, world, places, client, django_assert_max_num_queries):
+    def test_the_list_takes_a_bounded_number_of_queries(
+        self, world, places, client, django_assert_max_num_queries
+    ):
         verified_login(client, world.manager)
         with django_assert_max_num_queries(14):
             client.get(reverse("applicant-list"), {"contacts": "on"})
@@ -289,9 +294,7 @@ class TestApiFilter:
         answer = api(world.manager).get("/api/v1/applicants/", {"is_institution_contact": value})
         assert answer.status_code == 200
         ids = {row["id"] for row in answer.json()["results"]}
-        expected = set(
-            Applicant.objects.filter(is_institution_contact=contacts).values_list("pk", flat=True)
-        )
+        expected = set(Applicant.objects.filter(is_institution_contact=contacts).values_list("pk", flat=True))
         assert ids == expected and ids
         assert (places.nis.contact_id in ids) is contacts
 
@@ -367,4 +370,3 @@ class TestContactErasure:
             "kind": "prison_workshop",
         }
         assert subjects.applicant_data(world.person)["institution"] is None
-
