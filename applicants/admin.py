@@ -10,20 +10,25 @@ which validate and audit); their sensitive facts are never shown in the admin.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from guardian.admin import AdminUserObjectPermissionsForm, ReinforcedGuardedModelAdmin
 
 from audit import trail
 from core.errors import NotAllowed, ServiceError
 
-from . import roles, service_accounts, services
+from . import institutions, roles, service_accounts, services
 from .models import (
     Applicant,
     ConsentRecord,
     Country,
+    Institution,
     IntegrationCentre,
     ReferralInstitution,
     ReferralPartner,
@@ -560,3 +565,96 @@ class ReferralPartnerAdmin(admin.ModelAdmin):
         )
         for user in User.objects.filter(pk__in=set(before) ^ set(after)):
             forget_permissions(user)
+
+
+class InstitutionForm(forms.ModelForm):
+    """An institution's own facts, checked as the service checks them
+    (`institutions.clean_changes`): a refusal is shown at its field."""
+
+    class Meta:
+        model = Institution
+        fields = institutions.AUDITED_FIELDS
+
+    def changes(self):
+        return {name: self.cleaned_data[name] for name in institutions.AUDITED_FIELDS if name in self.fields}
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            institutions.clean_changes(self.instance, self.changes())
+        except ServiceError as refused:
+            for field, problems in (refused.details or {None: [refused.message]}).items():
+                for problem in problems:
+                    self.add_error(field if field in self.fields else None, problem)
+        return data
+
+
+@admin.register(Institution)
+class InstitutionAdmin(admin.ModelAdmin):
+    """Institutions as grantees (applicants.institutions), kept by superusers and by the
+    programme managers of their centres. Field officers register them with their contact
+    person's consent on the web page, so nothing is added here; a change goes through
+    `institutions.update_institution` (audited), and an institution with applications is
+    never deleted."""
+
+    form = InstitutionForm
+    list_display = ["name", "kind", "centre", "contact_person", "application_count"]
+    list_filter = ["kind", ("centre", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "registration_number", "municipality"]
+    readonly_fields = ["centre", "contact_person", "contact_phone", "application_count", "created_at"]
+    actions = None
+
+    def get_queryset(self, request):
+        return institutions.institutions_managed_by(request.user).annotate(
+            applications_count=Count("applications")
+        )
+
+    def _may(self, request, obj=None):
+        user = request.user
+        if obj is not None:
+            return bool(institutions.can_change_institution(user, obj))
+        return user.is_superuser or roles.has_role(user, roles.PROGRAMME_MANAGER)
+
+    def has_module_permission(self, request):
+        return self._may(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._may(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self._may(request, obj)
+
+    @admin.display(description=gettext_lazy("contact person"), ordering="contact__last_name")
+    def contact_person(self, institution):
+        return institution.contact.full_name
+
+    @admin.display(description=gettext_lazy("contact person's phone"))
+    def contact_phone(self, institution):
+        return institution.contact.phone or "–"
+
+    @admin.display(description=gettext_lazy("applications"), ordering="applications_count")
+    def application_count(self, institution):
+        return institution.applications_count
+
+    def save_model(self, request, obj, form, change):
+        institutions.update_institution(institution=obj, by=request.user, **form.changes())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        institution = self.get_object(request, unquote(object_id))
+        if institution is not None and self.has_delete_permission(request, institution):
+            reason = institutions.deletion_refused(institution)
+            if reason:
+                self.message_user(request, reason, messages.ERROR)
+                return redirect(reverse("admin:applicants_institution_change", args=[institution.pk]))
+        return super().delete_view(request, object_id, extra_context)
+
+    def delete_model(self, request, obj):
+        institutions.delete_institution(institution=obj, by=request.user)

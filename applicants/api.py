@@ -271,8 +271,23 @@ def _refuse_finance_and_auditor(user):
         raise NotAllowed("Your role does not see applicants' personal data.")
 
 
+class OptionalBooleanField(serializers.BooleanField):
+    """A yes/no filter that, left out of the query string, filters nothing (DRF's
+    BooleanField reads a missing form value as false)."""
+
+    default_empty_html = serializers.empty
+
+
+class ApplicantListQuery(serializers.Serializer):
+    is_institution_contact = OptionalBooleanField(
+        required=False,
+        help_text="true: only institutions' contact people; false: only people. "
+        "Left out: both (GET /api/v1/institutions/ names each institution's contact).",
+    )
+
+
 ApplicantChangesQuery = changes_query(
-    ["last_name", "created_at", "updated_at", "id"], name="ApplicantChangesQuery"
+    ["last_name", "created_at", "updated_at", "id"], name="ApplicantChangesQuery", base=ApplicantListQuery
 )
 
 
@@ -294,6 +309,9 @@ class ApplicantListCreate(ListAPIView):
             .annotate(user_is_assigned_officer=assigned_officer_exists(user, OuterRef("pk")))
             .order_by("last_name", "first_name", "id")
         )
+        contacts = query.validated_data.get("is_institution_contact")
+        if contacts is not None:
+            applicants = applicants.filter(is_institution_contact=contacts)
         return apply_changes(applicants, query.validated_data)
 
     @extend_schema(request=ApplicantCreateSerializer, responses={201: ApplicantCreatedSerializer})

@@ -311,6 +311,9 @@ class RegisterApplicantForm(PersonForm):
 
 class ApplicantSearchForm(forms.Form):
     q = forms.CharField(label=_("Search by name or phone"), max_length=100, required=False)
+    # An institution's contact person speaks for it, they are not a grantee: listed with
+    # their institution, and here only when asked for.
+    contacts = forms.BooleanField(label=_("Show institutions' contact people too"), required=False)
 
 
 class RegisterInstitutionForm(forms.Form):

@@ -247,7 +247,13 @@ def applicant_list(request):
     user = request.user
     form = ApplicantSearchForm(request.GET or None)
     people = applicants_for(user).select_related("centre").annotate(application_count=Count("applications"))
-    q = form.cleaned_data.get("q") if form.is_valid() else ""
+    valid = form.is_valid()
+    q = form.cleaned_data.get("q") if valid else ""
+    with_contacts = valid and form.cleaned_data.get("contacts")
+    if with_contacts:
+        people = people.select_related("institution")
+    else:
+        people = people.filter(is_institution_contact=False)
     if q:
         digits = "".join(ch for ch in q if ch.isdigit())
         condition = Q(name_key__contains=fold(q))
@@ -255,7 +261,11 @@ def applicant_list(request):
             condition |= Q(phone__contains=digits)
         people = people.filter(condition)
     page = paginate(request, people.order_by("last_name", "first_name", "id"))
-    return render(request, "applicants/applicant_list.html", {"form": form, "page": page})
+    return render(
+        request,
+        "applicants/applicant_list.html",
+        {"form": form, "page": page, "with_contacts": with_contacts},
+    )
 
 
 @role_required(roles.FIELD_OFFICER, roles.PROGRAMME_MANAGER)

@@ -26,7 +26,14 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from applicants import roles
-from applicants.models import ApiToken, Applicant, ApplicantSensitive, ConsentRecord, DuplicateFlag
+from applicants.models import (
+    ApiToken,
+    Applicant,
+    ApplicantSensitive,
+    ConsentRecord,
+    DuplicateFlag,
+    Institution,
+)
 from applicants.selectors import centre_ids
 from applicants.sensitivity import sensitive_values
 from applicants.signals import person_erased
@@ -120,6 +127,8 @@ def applicant_data(applicant):
             "referral_review": sensitive.referral_review or None,
         },
         "centre": applicant.centre.name,
+        # The institution the person is the contact person of, if any.
+        "institution": _institution_data(applicant),
         "consents": [
             {
                 "purpose": c.purpose,
@@ -174,6 +183,15 @@ def applicant_data(applicant):
             .order_by("at", "id")
         ],
     }
+
+
+def _institution_data(applicant):
+    if not applicant.is_institution_contact:
+        return None
+    institution = Institution.objects.filter(contact=applicant).first()
+    if institution is None:
+        return None
+    return {"id": institution.pk, "name": institution.name, "kind": institution.kind}
 
 
 def _application_data(application):
@@ -328,7 +346,11 @@ def export_bytes(applicant, *, by=None, via="manager"):
 def erase_applicant(*, applicant, by=None, reason):
     """Pseudonymise `applicant`: identifying details, sensitive facts, free texts and
     documents go; amounts, items, deliveries, target groups, household and scores stay,
-    so budgets and reports add up as before. Refused while an application is open."""
+    so budgets and reports add up as before. Refused while an application is open.
+
+    An institution's contact person is a person like any other: their name, numbers,
+    account, consents and messages go. The institution's applications are not theirs:
+    their texts stay with the person's identifiers taken out, and their documents stay."""
 
     applicant = Applicant.objects.select_for_update().get(pk=applicant.pk)
     if applicant.pseudonymised_at is not None:
@@ -361,25 +383,17 @@ def erase_applicant(*, applicant, by=None, reason):
     ]
     applications = GrantApplication.objects.filter(applicant=applicant)
     application_ids = list(applications.values_list("pk", flat=True))
-    documents = list(Document.objects.filter(application__applicant=applicant))
+    if applicant.is_institution_contact:
+        # The applications, their documents and texts are the institution's grant
+        # records, not the contact person's: they stay, with the person's name and
+        # numbers taken out of the texts.
+        documents = []
+        _scrub_institution_texts(applications, identifiers)
+    else:
+        documents = list(Document.objects.filter(application__applicant=applicant))
+        _erase_application_texts(applications, applicant)
     names = [d.file.name for d in documents]
     Document.objects.filter(pk__in=[d.pk for d in documents]).delete()
-    for application in applications:
-        GrantApplication.objects.filter(pk=application.pk).update(
-            business_name=f"{application.get_sector_display()} business #{application.pk}",
-            activity="",
-            market="",
-            experience="",
-            closing_reason=ERASED_TEXT if application.closing_reason else "",
-            updated_at=timezone.now(),
-        )
-    Commitment.objects.filter(application__applicant=applicant).exclude(release_reason="").update(
-        release_reason=ERASED_TEXT
-    )
-    Assessment.objects.filter(application__applicant=applicant).update(notes="", reasons="")
-    MonitoringVisit.objects.filter(application__applicant=applicant).update(
-        notes="", updated_at=timezone.now()
-    )
     ApplicantSensitive.objects.filter(applicant=applicant).delete()
     DuplicateFlag.objects.filter(Q(applicant=applicant) | Q(other=applicant)).delete()
     # The audit chain holds only digests of these texts: deleting them leaves it provable.
@@ -440,10 +454,55 @@ def erase_applicant(*, applicant, by=None, reason):
         actor=by,
         applicant=applicant,
         comment=_scrub(reason, identifiers),
-        data={"documents_deleted": len(documents), "applications": application_ids},
+        data={
+            "documents_deleted": len(documents),
+            "applications": application_ids,
+            **({"institution_contact": True} if applicant.is_institution_contact else {}),
+        },
     )
     transaction.on_commit(lambda: _delete_objects(names))
     return {"documents_deleted": len(documents)}
+
+
+def _erase_application_texts(applications, applicant):
+    for application in applications:
+        GrantApplication.objects.filter(pk=application.pk).update(
+            business_name=f"{application.get_sector_display()} business #{application.pk}",
+            activity="",
+            market="",
+            experience="",
+            closing_reason=ERASED_TEXT if application.closing_reason else "",
+            updated_at=timezone.now(),
+        )
+    Commitment.objects.filter(application__applicant=applicant).exclude(release_reason="").update(
+        release_reason=ERASED_TEXT
+    )
+    Assessment.objects.filter(application__applicant=applicant).update(notes="", reasons="")
+    MonitoringVisit.objects.filter(application__applicant=applicant).update(
+        notes="", updated_at=timezone.now()
+    )
+
+
+def _scrub_institution_texts(applications, identifiers):
+    """The free texts of an institution's grant, with its contact person's identifiers
+    replaced: they describe the institution's project and stay."""
+    application_ids = [a.pk for a in applications]
+    for queryset, fields in (
+        (
+            GrantApplication.objects.filter(pk__in=application_ids),
+            ["business_name", "activity", "market", "experience", "closing_reason"],
+        ),
+        (Commitment.objects.filter(application_id__in=application_ids), ["release_reason"]),
+        (Assessment.objects.filter(application_id__in=application_ids), ["notes", "reasons"]),
+        (MonitoringVisit.objects.filter(application_id__in=application_ids), ["notes"]),
+    ):
+        stamped = any(field.name == "updated_at" for field in queryset.model._meta.fields)
+        for row in queryset.only("pk", *fields):
+            scrubbed = {name: _scrub(getattr(row, name), identifiers) for name in fields}
+            if any(scrubbed[name] != getattr(row, name) for name in fields):
+                # (the change feeds read updated_at: an integration fetches the texts anew)
+                touched = {"updated_at": timezone.now()} if stamped else {}
+                queryset.filter(pk=row.pk).update(**scrubbed, **touched)
 
 
 def _scrub(text, identifiers):

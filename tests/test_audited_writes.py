@@ -564,6 +564,23 @@ def register_institution(world, during):
 
 
 @path
+def admin_institution_change_and_delete(world, during, client):
+    from .factories import InstitutionFactory
+
+    kept = InstitutionFactory(centre=world.centre, name="Carpentry workshop")
+    mistaken = InstitutionFactory(centre=world.centre, name="Typo workshop")
+    world.manager.is_staff = True
+    world.manager.save(update_fields=["is_staff"])
+    verified_login(client, world.manager)
+    form = {"name": "Carpentry workshop Niš", "kind": "vocational_school", "registration_number": "07123456"}
+    form |= {"address": "Bulevar 12", "municipality": "Niš"}
+    with during():
+        changed = client.post(f"/admin/applicants/institution/{kept.pk}/change/", form)
+        deleted = client.post(f"/admin/applicants/institution/{mistaken.pk}/delete/", {"post": "yes"})
+    assert (changed.status_code, deleted.status_code) == (302, 302)
+
+
+@path
 def decide_duplicate(world, during):
     flag = DuplicateFlagFactory(applicant=world.person, other=ApplicantFactory(centre=world.centre))
     with during():

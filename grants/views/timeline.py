@@ -90,6 +90,8 @@ ACTION_LABELS = {
     "sensitive_viewed": _("Sensitive facts viewed"),
     "register_applicant": _("Person registered"),
     "register_institution": _("Institution registered"),
+    "institution_changed": _("Institution changed"),
+    "institution_deleted": _("Institution deleted"),
     "contact_channels_changed": _("Channels for news changed"),
     "consent_given": _("Consent given"),
     "consent_withdrawn": _("Consent withdrawn"),
