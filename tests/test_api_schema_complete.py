@@ -5,14 +5,27 @@ field marked required that a role does not get, or a money field typed as anythi
 a decimal string fails here."""
 
 import copy
+from decimal import Decimal
 
 import jsonschema
 import pytest
 from rest_framework.test import APIClient
 
+from applicants import roles, service_accounts
 from audit import trail
+from grants import services as grant_services
+from integrations import services as integration_services
+from reports.models import Definition, DonorReport, Indicator, IndicatorTarget
 
-from .factories import DocumentFactory, TrainingCohortFactory, api_key
+from .factories import (
+    ApplicantFactory,
+    CentreFactory,
+    DocumentFactory,
+    ProgrammeFactory,
+    TrainingCohortFactory,
+    api_key,
+    today,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -154,15 +167,6 @@ def test_every_error_answer_is_documented_with_its_json_body(schema):
 
 @pytest.fixture
 def typed_records(world, settings, django_capture_on_commit_callbacks):
-    from decimal import Decimal
-
-    from applicants import roles, service_accounts
-    from grants import services as grant_services
-    from integrations import services as integration_services
-    from reports.models import Definition, DonorReport, Indicator, IndicatorTarget
-
-    from .factories import ApplicantFactory, CentreFactory, ProgrammeFactory, today
-
     # A grant with its contract issued, a contribution paid and corrected, a registration,
     # and the programme's conditions; one approved before its contract is issued.
     programme = ProgrammeFactory(
