@@ -548,6 +548,8 @@ SPECTACULAR_SETTINGS = {
         "FormSubmissionStatusEnum": "integrations.models.FormSubmission.Status",
         "YesNoEnum": "integrations.kobo.YES_NO",
         "FieldItemKindEnum": "field.sync.KINDS",
+        # (the events an endpoint subscribes to and the event a payload tells of: one enum)
+        "EventsEnum": "integrations.webhooks.EVENTS",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -13,7 +13,9 @@ from core.errors import NotVisible, require
 
 from . import contracts, permissions, selectors, services
 from .api import AnyAccept, NoAuditor, get_application
-from .models import ContributionPayment, GrantApplication, max_length
+from .models import ContributionPayment, GrantApplication, RuleTiming, max_length
+from .models.common import MONEY
+from .models.contracts import PERCENT
 
 
 class PaymentSerializer(serializers.ModelSerializer):
@@ -35,6 +37,61 @@ class ReversalSerializer(serializers.Serializer):
 class RegistrationSerializer(serializers.Serializer):
     number = serializers.CharField(max_length=max_length(GrantApplication, "business_registration_number"))
     registered_on = serializers.DateField()
+
+
+# The answer of GET contract/ as contract_json writes it (for the schema only: the
+# answer is built below). Money as decimal strings with 2 places.
+def _money(**kwargs):
+    return serializers.DecimalField(**MONEY, **kwargs)
+
+
+class IssuedContractSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    issued_on = serializers.DateField()
+    language = serializers.CharField()
+    approved_amount = _money()
+    signed = serializers.BooleanField()
+    signed_received_at = serializers.DateTimeField(allow_null=True, help_text="null until signed")
+
+
+class ContractPaymentSerializer(PaymentSerializer):
+    reversed = serializers.BooleanField(help_text="A later payment reverses this one.")
+
+    class Meta(PaymentSerializer.Meta):
+        fields = [*PaymentSerializer.Meta.fields, "reversed"]
+
+
+class ContributionStateSerializer(serializers.Serializer):
+    percent = serializers.DecimalField(
+        max_digits=PERCENT["max_digits"], decimal_places=PERCENT["decimal_places"]
+    )
+    expected = _money()
+    paid = _money()
+    outstanding = _money()
+    due_on = serializers.DateField(allow_null=True)
+    payments = ContractPaymentSerializer(many=True)
+
+
+class RegisteredSerializer(serializers.Serializer):
+    number = serializers.CharField(allow_blank=True, help_text='"" until registered')
+    registered_on = serializers.DateField(allow_null=True)
+
+
+class ConditionSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    timing = serializers.ChoiceField(choices=[RuleTiming.BEFORE_PROCUREMENT, RuleTiming.BEFORE_DELIVERY])
+    timing_label = serializers.CharField()
+    met = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class ContractStateSerializer(serializers.Serializer):
+    contract = IssuedContractSerializer(allow_null=True, help_text="null until the contract is issued")
+    contribution = ContributionStateSerializer()
+    registration = RegisteredSerializer()
+    conditions = ConditionSerializer(many=True, help_text="each condition the programme asks for")
+    unmet_before_procurement = serializers.ListField(child=serializers.CharField())
+    unmet_before_delivery = serializers.ListField(child=serializers.CharField())
 
 
 def contract_json(application):
@@ -70,7 +127,7 @@ def contract_json(application):
 
 
 class ContractDetail(NoAuditor, APIView):
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: ContractStateSerializer})
     def get(self, request, pk):
         application = get_application(request.user, pk)
         require(permissions.can_print_contract(request.user, application))

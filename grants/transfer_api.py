@@ -23,6 +23,11 @@ class TransferSerializer(serializers.ModelSerializer):
 
     from_centre_name = serializers.CharField(source="from_centre.name", read_only=True)
     to_centre_name = serializers.CharField(source="to_centre.name", read_only=True)
+    moved_applications = serializers.ListField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text="The ids of the open applications that moved with the person (empty until confirmed).",
+    )
 
     class Meta:
         model = CaseTransfer

@@ -36,7 +36,28 @@ class RegisterSerializer(serializers.Serializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=sorted(EVENTS)), allow_empty=False)
 
 
+class WebhookPayloadSerializer(serializers.Serializer):
+    """The body POSTed to a webhook endpoint (docs/api.md "Webhooks"): ids and states
+    only, never personal data. Receivers may type their handler with it."""
+
+    id = serializers.UUIDField(help_text="The delivery's id, as in `Webhook-Id`: deduplicate on it.")
+    event = serializers.ChoiceField(choices=sorted(EVENTS))
+    occurred_at = serializers.DateTimeField(help_text="When the audited write happened.")
+    audit_event = serializers.IntegerField(help_text="The audit event it tells of.")
+    application = serializers.IntegerField(help_text="Read it for more, within your scope.")
+    action = serializers.CharField(help_text="The audit event's action (`transition`, `delivery`, ...).")
+    from_state = serializers.CharField(help_text='The state before; "" when the state did not change.')
+    to_state = serializers.CharField(help_text='The state after; "" when the state did not change.')
+
+
+@extend_schema_field(WebhookPayloadSerializer)
+class WebhookPayloadField(serializers.JSONField):
+    """The payload as it was sent (stored with the delivery)."""
+
+
 class DeliverySerializer(serializers.ModelSerializer):
+    payload = WebhookPayloadField(read_only=True)
+
     class Meta:
         model = WebhookDelivery
         fields = [

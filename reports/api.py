@@ -21,7 +21,7 @@ from grants.models import Currency
 
 from . import exports, indicators, services
 from . import figures as reports
-from .models import DonorReport
+from .models import Definition, DonorReport
 
 EXPORT_FORMATS = ("csv", "xlsx")
 COUNTRY_PARAMETER = OpenApiParameter(
@@ -521,8 +521,105 @@ def ledger_json(entry):
     }
 
 
+def _texts(*names, **kwargs):
+    return {name: serializers.CharField(allow_blank=True, **kwargs) for name in names}
+
+
+LEDGER_SCHEMA = inline_serializer(
+    "ApplicationLedger",
+    {
+        "application": serializers.IntegerField(),
+        "business_name": serializers.CharField(allow_blank=True),
+        "state": serializers.CharField(),
+        "programme": serializers.IntegerField(),
+        "programme_name": serializers.CharField(help_text="as the caller may read it"),
+        "currency": serializers.CharField(),
+        "approved_amount": money_field(allow_null=True),
+        "commitments": inline_serializer(
+            "LedgerCommitment",
+            {
+                "id": serializers.IntegerField(),
+                "amount": money_field(),
+                "status": serializers.ChoiceField(choices=["active", "released"]),
+                "created_at": serializers.DateTimeField(),
+                "released_at": serializers.DateTimeField(allow_null=True),
+                "release_reason": serializers.CharField(
+                    allow_blank=True, help_text='"" for readers who do not see names'
+                ),
+            },
+            many=True,
+        ),
+        "lines": inline_serializer(
+            "LedgerLine",
+            {
+                "delivery": serializers.IntegerField(),
+                "delivered_on": serializers.DateField(),
+                **_texts("supplier", "invoice_number", "description"),
+                "item": serializers.IntegerField(),
+                "quantity": serializers.IntegerField(),
+                **{
+                    name: money_field()
+                    for name in (
+                        "estimated_unit_cost",
+                        "actual_unit_cost",
+                        "amount",
+                        "amount_eur",
+                        "estimate",
+                    )
+                },
+                "approved_unit_cost": serializers.FloatField(
+                    help_text="the unit cost approved, as a JSON number (the other amounts are strings)"
+                ),
+                "units_per_eur": serializers.DecimalField(max_digits=14, decimal_places=6),
+                "variance": money_field(),
+                **_texts("serial_number", "asset_tag"),
+                "reallocated_from": serializers.IntegerField(allow_null=True),
+                "book_value": money_field(allow_null=True),
+                "outcome": serializers.CharField(
+                    allow_blank=True, help_text='"" while the equipment is in use'
+                ),
+                "proceeds": money_field(allow_null=True),
+                "ownership_passed_on": serializers.DateField(allow_null=True),
+            },
+            many=True,
+        ),
+        **{
+            name: money_field()
+            for name in ("committed", "delivered", "delivered_eur", "delivered_at_estimate", "variance")
+        },
+        "still_to_deliver_at_estimate": money_field(allow_null=True),
+        "by_supplier": inline_serializer(
+            "LedgerSupplierRow",
+            {
+                "supplier": serializers.CharField(allow_blank=True),
+                **{name: money_field() for name in ("delivered", "at_approved", "variance")},
+            },
+            many=True,
+        ),
+        "cost_tolerance": serializers.DecimalField(
+            max_digits=3, decimal_places=2, help_text="share over the approved amount, 2 places"
+        ),
+        "within_tolerance": money_field(allow_null=True),
+        "ceiling": money_field(),
+        "reapprovals": inline_serializer(
+            "LedgerReapproval",
+            {
+                "id": serializers.IntegerField(),
+                "limit": money_field(),
+                "created_at": serializers.DateTimeField(),
+                "approved_by": serializers.IntegerField(allow_null=True),
+                "reason": serializers.CharField(
+                    allow_blank=True, help_text='"" for readers who do not see names'
+                ),
+            },
+            many=True,
+        ),
+    },
+)
+
+
 class ApplicationLedger(NoAuditor, APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=LEDGER_SCHEMA)
     def get(self, request, pk):
         application = get_application(request.user, pk)
         require(permissions.can_view_ledger(request.user, application))
@@ -569,15 +666,65 @@ def protocol_response(request, application, name, delivery=None):
     return response
 
 
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^-?\\d+(?:\\.\\d+)?$"}],
+        "nullable": True,
+        "description": "a count as a whole number (a string when not whole); EUR as a decimal string with "
+        "2 places, a share with 3; null when none (or withheld)",
+    }
+)
+class IndicatorValueField(serializers.JSONField):
+    pass
+
+
 INDICATORS_SCHEMA = inline_serializer(
     "IndicatorProgress",
     {
         "programme": serializers.IntegerField(),
         "min_group_size": serializers.IntegerField(allow_null=True),
-        "results": serializers.ListField(
-            child=serializers.DictField(),
-            help_text="per indicator: id, code, name {en, sr-latn, sq}, definition, unit, baseline, "
-            'progress [{from, to, year, sex, target, achieved, share_of_target, withheld}]: one entry per period for everybody (sex ""), and one per sex the year has a target for',
+        "results": inline_serializer(
+            "IndicatorResult",
+            {
+                "id": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "name": inline_serializer(
+                    "IndicatorName",
+                    {
+                        "en": serializers.CharField(),
+                        "sr-latn": serializers.CharField(),
+                        "sq": serializers.CharField(),
+                    },
+                ),
+                "definition": serializers.ChoiceField(choices=Definition.choices),
+                "unit": serializers.ChoiceField(choices=["count", "eur", "share"]),
+                "baseline": IndicatorValueField(),
+                "progress": inline_serializer(
+                    "IndicatorPeriod",
+                    {
+                        "from": serializers.DateField(),
+                        "to": serializers.DateField(),
+                        "year": serializers.IntegerField(
+                            allow_null=True, help_text="null when the period is not a calendar year"
+                        ),
+                        "sex": serializers.CharField(allow_blank=True, help_text='"" for everybody'),
+                        "target": IndicatorValueField(),
+                        "achieved": IndicatorValueField(),
+                        "share_of_target": serializers.DecimalField(
+                            max_digits=12,
+                            decimal_places=3,
+                            allow_null=True,
+                            help_text="achieved / target, 3 places",
+                        ),
+                        "withheld": serializers.BooleanField(),
+                    },
+                    many=True,
+                    help_text='one entry per period for everybody (sex ""), and one per sex the year has a '
+                    "target for",
+                ),
+            },
+            many=True,
+            help_text="per indicator: its name, definition, unit, baseline and progress",
         ),
     },
 )
@@ -658,16 +805,43 @@ def donor_report_json(report, request):
     return body
 
 
+DONOR_REPORT_SCHEMA = inline_serializer(
+    "DonorReport",
+    {
+        "id": serializers.IntegerField(),
+        "programme": serializers.IntegerField(),
+        "from": serializers.DateField(),
+        "to": serializers.DateField(),
+        "language": serializers.ChoiceField(choices=DonorReport.Language.choices),
+        "status": serializers.ChoiceField(choices=DonorReport.Status.choices),
+        "progress": serializers.IntegerField(min_value=0, max_value=100, help_text="percent written"),
+        "requested_at": serializers.DateTimeField(),
+        "finished_at": serializers.DateTimeField(allow_null=True),
+        "min_group_size": serializers.IntegerField(),
+        "files": inline_serializer(
+            "DonorReportFiles",
+            {fmt: serializers.URLField(required=False) for fmt in services.FORMATS},
+            help_text="the download address of each format once `status` is done ({} before)",
+        ),
+    },
+)
+DONOR_REPORTS_SCHEMA = inline_serializer(
+    "DonorReportList",
+    {"results": type(DONOR_REPORT_SCHEMA)(many=True)},
+    help_text="the latest 50, newest first",
+)
+
+
 class DonorReports(ReportsOnly, APIView):
     """The donor period reports of the caller's programmes; POST asks for one (written in
     the background: poll the list for its `status` and `progress`)."""
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(responses={200: DONOR_REPORTS_SCHEMA})
     def get(self, request):
         listed = services.donor_reports_for(request.user)[:50]
         return Response({"results": [donor_report_json(report, request) for report in listed]})
 
-    @extend_schema(request=DonorReportRequest, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=DonorReportRequest, responses={201: DONOR_REPORT_SCHEMA})
     def post(self, request):
         serializer = DonorReportRequest(data=request.data)
         serializer.is_valid(raise_exception=True)
