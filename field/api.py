@@ -168,6 +168,9 @@ class AttendanceItemSerializer(EnrolmentSerializer):
     """The person by their `application` or, enrolled without one, as `applicant`
     (exactly one: `application_or_applicant`, as the online attendance)."""
 
+    # The rule in the request schema too (config.schema.AutoSchema).
+    schema_rules = {"oneOf": [{"required": ["application"]}, {"required": ["applicant"]}]}
+
     application = serializers.IntegerField(required=False, help_text="The person's grant application.")
     applicant = serializers.IntegerField(
         required=False, help_text="Or the person, enrolled without an application (the pack's direct_people)."
