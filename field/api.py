@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from applicants.consent import SPECIAL_PURPOSES
 from applicants.models import Language, Sex, TargetGroup
+from assessments.api import EnrolmentSerializer
 from assessments.models import MAX_VISIT_PHOTOS, MonitoringVisit
 from assessments.services import check_visit_request_size
 from core.errors import NotAllowed
@@ -63,6 +64,17 @@ class PackMark(serializers.Serializer):
     present = serializers.BooleanField()
 
 
+class PackDirectPerson(serializers.Serializer):
+    applicant = serializers.IntegerField(help_text="The person's record: what their attendance item names.")
+    name = serializers.CharField()
+
+
+class PackDirectMark(serializers.Serializer):
+    session = serializers.IntegerField()
+    applicant = serializers.IntegerField()
+    present = serializers.BooleanField()
+
+
 class PackCohort(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -71,6 +83,12 @@ class PackCohort(serializers.Serializer):
     sessions = PackSession(many=True)
     people = PackPerson(many=True)
     marks = PackMark(many=True)
+    direct_people = PackDirectPerson(
+        many=True,
+        help_text="People enrolled without a grant application (training as a service), "
+        "of the officer's centres.",
+    )
+    direct_marks = PackDirectMark(many=True, help_text="Their marks.")
 
 
 class PackProgramme(serializers.Serializer):
@@ -146,9 +164,18 @@ class VisitItemSerializer(serializers.Serializer):
     )
 
 
-class AttendanceItemSerializer(serializers.Serializer):
+class AttendanceItemSerializer(EnrolmentSerializer):
+    """The person by their `application` or, enrolled without one, as `applicant`
+    (exactly one: `application_or_applicant`, as the online attendance)."""
+
+    # The rule in the request schema too (config.schema.AutoSchema).
+    schema_rules = {"oneOf": [{"required": ["application"]}, {"required": ["applicant"]}]}
+
+    application = serializers.IntegerField(required=False, help_text="The person's grant application.")
+    applicant = serializers.IntegerField(
+        required=False, help_text="Or the person, enrolled without an application (the pack's direct_people)."
+    )
     session = serializers.IntegerField()
-    application = serializers.IntegerField()
     present = serializers.BooleanField()
     known_present = serializers.BooleanField(
         required=False, allow_null=True, help_text="The mark the pack held (null: none)."
@@ -223,6 +250,9 @@ class FieldRecordSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=sync.KINDS)
     id = serializers.IntegerField(allow_null=True)
     application = serializers.IntegerField(required=False, allow_null=True)
+    applicant = serializers.IntegerField(
+        required=False, help_text="The person of a mark made without an application."
+    )
     state = serializers.CharField(required=False)
     visited_on = serializers.DateField(required=False, allow_null=True)
     operating = serializers.BooleanField(required=False, allow_null=True)

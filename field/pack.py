@@ -1,6 +1,7 @@
 """The field pack: what a field officer's phone keeps to work without signal
 (docs/design.md "Offline field work"). Only what the offline forms need: the visits
-owed in the coming weeks, the active cohorts with their people, sessions and marks, and
+owed in the coming weeks, the active cohorts with their people (enrolled through an
+application, or directly: training as a service of its own), sessions and marks, and
 the choices of the registration form. No sensitive fact (applicants.sensitivity), no
 document, no address: a lost phone gives away names of businesses and people, and for
 FIELD_PACK_DAYS at most."""
@@ -13,7 +14,7 @@ from django.utils import timezone
 
 from applicants import roles
 from applicants.models import IntegrationCentre, Sex, TargetGroup
-from applicants.selectors import centre_scope
+from applicants.selectors import applicants_for, centre_scope
 from assessments import selectors as assessment_selectors
 from assessments.models import Attendance, Enrolment, TrainingSession
 from grants.models import Sector
@@ -53,25 +54,43 @@ def field_pack(user, *, now=None):
         .prefetch_related(
             Prefetch(
                 "enrolments",
-                queryset=Enrolment.objects.filter(active=True)
+                queryset=Enrolment.objects.filter(active=True, application__isnull=False)
                 .select_related("application__applicant")
                 .order_by("application__applicant__last_name", "application__applicant__first_name", "id"),
                 to_attr="active_enrolments",
-            )
+            ),
+            # People enrolled without an application: only those whose record the
+            # officer may open (their centre's), as the sync asks again.
+            Prefetch(
+                "enrolments",
+                queryset=Enrolment.objects.filter(
+                    active=True, application__isnull=True, applicant__in=applicants_for(user)
+                )
+                .select_related("applicant")
+                .order_by("applicant__last_name", "applicant__first_name", "id"),
+                to_attr="direct_enrolments",
+            ),
         )
     )
     cohorts = list(cohorts)
+    direct_people = {(c.pk, e.applicant_id) for c in cohorts for e in c.direct_enrolments}
     marks = Attendance.objects.filter(cohort__in=[c.pk for c in cohorts], enrolment__active=True).values_list(
-        "session_id", "enrolment__application_id", "present"
+        "session_id", "enrolment__application_id", "enrolment__applicant_id", "present"
     )
-    marks_by_cohort = {}
+    marks_by_cohort, direct_marks_by_cohort = {}, {}
     session_cohort = dict(
         TrainingSession.objects.filter(cohort__in=[c.pk for c in cohorts]).values_list("id", "cohort_id")
     )
-    for session_id, application_id, present in marks:
-        marks_by_cohort.setdefault(session_cohort[session_id], []).append(
-            {"session": session_id, "application": application_id, "present": present}
-        )
+    for session_id, application_id, applicant_id, present in marks:
+        cohort_id = session_cohort[session_id]
+        if application_id is not None:
+            marks_by_cohort.setdefault(cohort_id, []).append(
+                {"session": session_id, "application": application_id, "present": present}
+            )
+        elif (cohort_id, applicant_id) in direct_people:
+            direct_marks_by_cohort.setdefault(cohort_id, []).append(
+                {"session": session_id, "applicant": applicant_id, "present": present}
+            )
     programmes = programmes_for(user).order_by("name", "id")
     return {
         "issued_at": now,
@@ -99,14 +118,16 @@ def field_pack(user, *, now=None):
                 "centre": c.centre_id,
                 "programme": c.programme_id,
                 "sessions": [{"id": s.pk, "date": s.date} for s in c.sessions.all()],
-                # (people enrolled without an application are marked online for now: the
-                # offline attendance names an application)
                 "people": [
                     {"application": e.application_id, "name": _person(e.application.applicant)}
                     for e in c.active_enrolments
-                    if e.application_id is not None
                 ],
                 "marks": marks_by_cohort.get(c.pk, []),
+                # Enrolled without an application: the mark names the person.
+                "direct_people": [
+                    {"applicant": e.applicant_id, "name": _person(e.applicant)} for e in c.direct_enrolments
+                ],
+                "direct_marks": direct_marks_by_cohort.get(c.pk, []),
             }
             for c in cohorts
         ],

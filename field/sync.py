@@ -1,7 +1,8 @@
 """Items captured on a field officer's phone without signal, applied when it syncs
 (docs/design.md "Offline field work"). Each item is applied by the service that
 applies the same thing online (assessments.services.record_visit and
-record_attendance, applicants.services.register_applicant,
+record_attendance, for a person enrolled through an application or directly,
+applicants.services.register_applicant,
 grants.services.applications.create_application): no rule is written twice here.
 
 This module adds what offline capture needs on top of them: the capture time checked
@@ -21,9 +22,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applicants.models import IntegrationCentre
+from applicants.selectors import applicants_for
 from applicants.services import register_applicant
 from assessments import selectors as assessment_selectors
-from assessments.models import Attendance, MonitoringVisit, TrainingSession
+from assessments.models import Attendance, Enrolment, MonitoringVisit, TrainingSession
 from assessments.services import record_attendance, record_visit
 from audit import trail
 from audit.models import AuditEvent
@@ -88,17 +90,21 @@ def visit_version(visit):
     }
 
 
-def attendance_version(mark, session, application):
-    return {
-        "kind": ATTENDANCE,
-        "id": getattr(mark, "pk", None),
-        "application": application.pk,
-        "state": application.state,
-        "session": session.pk,
-        "present": None if mark is None else mark.present,
-        "recorded_by": None if mark is None else _name(mark.recorded_by),
-        "recorded_at": None if mark is None else mark.recorded_at,
-    }
+def attendance_version(mark, session, application=None, applicant=None):
+    """The server's version of a mark: of an application's enrolment, or (`applicant`)
+    of a person enrolled without one."""
+    version = {"kind": ATTENDANCE, "id": getattr(mark, "pk", None)}
+    if application is not None:
+        version.update(application=application.pk, state=application.state)
+    else:
+        version["applicant"] = applicant.pk
+    version.update(
+        session=session.pk,
+        present=None if mark is None else mark.present,
+        recorded_by=None if mark is None else _name(mark.recorded_by),
+        recorded_at=None if mark is None else mark.recorded_at,
+    )
+    return version
 
 
 def _name(user):
@@ -210,6 +216,20 @@ def apply_visit(*, by, data, photos):
     return version, visit.application, None
 
 
+def _person_of(by, data):
+    """(application, applicant) named by the item, one of them None; NotVisible unless
+    the officer may open it."""
+    if data.get("application") is not None:
+        application = applications_for(by).filter(pk=data["application"]).first()
+        if application is None:
+            raise NotVisible()
+        return application, None
+    applicant = applicants_for(by).filter(pk=data["applicant"]).first()
+    if applicant is None:
+        raise NotVisible()
+    return None, applicant
+
+
 def apply_attendance(*, by, data, photos):
     session = (
         TrainingSession.objects.filter(cohort__in=assessment_selectors.cohorts_for(by).values("pk"))
@@ -217,13 +237,24 @@ def apply_attendance(*, by, data, photos):
         .filter(pk=data["session"])
         .first()
     )
-    application = applications_for(by).filter(pk=data["application"]).first()
-    if session is None or application is None:
+    if session is None:
         raise NotVisible()
+    application, applicant = _person_of(by, data)
+    if application is not None:
+        enrolled = {"enrolment__application": application}
+    else:
+        enrolled = {"enrolment__applicant": applicant}
+        # record_attendance refuses it too; asked first to answer a phone with its own
+        # code (a person enrolled directly in another cohort, or moved out of this one).
+        if not Enrolment.objects.filter(cohort=session.cohort_id, applicant=applicant, active=True).exists():
+            message = _("This person is not enrolled in the session's cohort.")
+            raise ServiceError(
+                message, code="not_enrolled", details={"applicant": [_("Not enrolled in this cohort.")]}
+            )
     mark = (
         Attendance.objects.select_for_update(of=("self",))
         .select_related("recorded_by")
-        .filter(session=session, enrolment__application=application, enrolment__active=True)
+        .filter(session=session, enrolment__active=True, **enrolled)
         .first()
     )
     present = data["present"]
@@ -233,15 +264,17 @@ def apply_attendance(*, by, data, photos):
             _("%(name)s recorded this mark meanwhile. Compare, then keep one.")
             % {"name": _name(mark.recorded_by) or _("Someone else")},
             code="recorded_meanwhile",
-            server=attendance_version(mark, session, application),
+            server=attendance_version(mark, session, application, applicant),
         )
     try:
-        mark = record_attendance(by=by, session=session, application=application, present=present)
+        mark = record_attendance(
+            by=by, session=session, application=application, applicant=applicant, present=present
+        )
     except Conflict as moved:
         raise ConflictWithServer(
-            moved.message, code=moved.code, server=attendance_version(mark, session, application)
+            moved.message, code=moved.code, server=attendance_version(mark, session, application, applicant)
         ) from None
-    return attendance_version(mark, session, application), application, None
+    return attendance_version(mark, session, application, applicant), application, applicant
 
 
 def apply_registration(*, by, data, photos):

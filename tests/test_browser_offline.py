@@ -245,6 +245,35 @@ def test_it_captures_offline_survives_a_restart_and_syncs_each_item_once(phone, 
     assert AuditEvent.objects.filter(action="register_applicant").count() == 1
 
 
+def test_a_person_trained_without_an_application_is_marked_offline(phone, world):
+    """Training as a service of its own (issue 21): a person enrolled directly is on the
+    session's sheet offline, beside the applicants, and their mark reaches the server
+    once."""
+    person = ApplicantFactory(centre=world.centre, first_name="Vesna", last_name="Jovanović")
+    EnrolmentFactory(cohort=world.cohort, application=None, applicant=person)
+    phone.sign_in()
+    phone.refresh_pack()
+    phone.context.set_offline(True)
+    phone.goto(f"/field/attendance/?session={world.session.pk}")
+    assert phone.page.get_by_label("Mira Stanković").is_visible()
+    phone.page.get_by_label("Vesna Jovanović").check()
+    phone.page.get_by_role("button", name="Save the attendance on this phone").click()
+    phone.saved()
+    phone.goto("/field/")
+    phone.waiting(2)
+    assert not Attendance.objects.filter(session=world.session).exists()
+
+    phone.context.set_offline(False)
+    phone.page.get_by_test_id("sync-now").click()
+    phone.waiting(0)
+    assert Attendance.objects.get(session=world.session, enrolment__applicant=person).present is True
+    assert (
+        Attendance.objects.get(session=world.session, enrolment__application=world.trainee).present is False
+    )
+    assert Attendance.objects.filter(session=world.session).count() == 2
+    assert synced("attendance") == 2
+
+
 def test_a_lost_answer_is_sent_again_and_applied_once(phone, world):
     phone.sign_in()
     phone.refresh_pack()

@@ -24,7 +24,13 @@ from field import sync
 from grants.models import Document, GrantApplication
 
 from .conftest import verified_login
-from .factories import ApplicantFactory, ApplicantSensitiveFactory, EnrolmentFactory, TrainingCohortFactory
+from .factories import (
+    ApplicantFactory,
+    ApplicantSensitiveFactory,
+    AttendanceFactory,
+    EnrolmentFactory,
+    TrainingCohortFactory,
+)
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -100,6 +106,22 @@ def cohort(world):
     return cohort, enrolment.application
 
 
+def enrol_directly(cohort, applicant):
+    """Training as a service of its own: the person is in the cohort without any
+    application."""
+    return EnrolmentFactory(cohort=cohort, application=None, applicant=applicant).applicant
+
+
+@pytest.fixture
+def direct(world, cohort):
+    """The cohort above with a person enrolled directly, of the officer's centre."""
+    cohort = cohort[0]
+    person = enrol_directly(
+        cohort, ApplicantFactory(centre=world.centre, first_name="Dragan", last_name="Ilić")
+    )
+    return cohort, person
+
+
 def keys_of(value):
     if isinstance(value, dict):
         for key, inner in value.items():
@@ -133,9 +155,18 @@ class TestPack:
         ApplicantSensitiveFactory(
             applicant=cohort[1].applicant, referral_other="KPZ Sremska Mitrovica", ethnicity="Roma"
         )
+        # A person enrolled without an application, with every sensitive fact recorded.
+        trainee = enrol_directly(cohort[0], ApplicantFactory(centre=world.centre))
+        ApplicantSensitiveFactory(
+            applicant=trainee, referral_other="KPZ Niš", ethnicity="Egyptian", returned_from="Sweden"
+        )
         Applicant.objects.update(address="Ulica 1", national_id="0101990710011", phone="+381641234567")
         body = signed_in(world.officer).get(PACK).content.decode()
         pack = json.loads(body)
+        ours = next(c for c in pack["cohorts"] if c["id"] == cohort[0].pk)
+        assert [p["applicant"] for p in ours["direct_people"]] == [trainee.pk]
+        for value in ("KPZ Niš", "Egyptian", "Sweden"):
+            assert value not in body
         keys = set(keys_of(pack))
         assert not keys & set(SENSITIVE_FIELDS), keys & set(SENSITIVE_FIELDS)
         assert not keys & {"address", "national_id", "phone", "email", "documents", "document", "file"}
@@ -151,10 +182,15 @@ class TestPack:
                 world.application(follow_up=True, state_facts__delivered_on=days(-95))
                 cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre, sessions=3)
                 EnrolmentFactory(cohort=cohort, application=world.application(submitted=True))
+                trainee = enrol_directly(cohort, ApplicantFactory(centre=world.centre))
+                session = cohort.sessions.first()
+                AttendanceFactory(enrolment=trainee.direct_enrolments.get(), session=session, present=True)
             with CaptureQueriesContext(connection) as queries:
                 pack = client.get(PACK).json()
             counts.append(len(queries))
         assert len(pack["visits"]) == 4 and len(pack["cohorts"]) >= 4
+        assert sum(len(c["direct_people"]) for c in pack["cohorts"]) == 4
+        assert sum(len(c["direct_marks"]) for c in pack["cohorts"]) == 4
         assert counts[0] == counts[1] <= 20, counts
 
     @pytest.mark.parametrize("role", ["manager", "finance", "auditor", "procurement", "applicant"])
@@ -331,6 +367,121 @@ class TestAttendance:
         )
         response = post(signed_in(world.officer2), body)
         assert response.status_code == 404
+        assert not Attendance.objects.exists()
+
+
+class TestTrainingWithoutApplication:
+    """Issue 21's training as its own service, offline: the people enrolled directly are
+    on the session's sheet in the pack, and their marks sync like the others."""
+
+    def test_the_pack_carries_them_with_their_marks(self, world, direct):
+        cohort, person = direct
+        session = cohort.sessions.first()
+        AttendanceFactory(enrolment=person.direct_enrolments.get(), session=session, present=False)
+        pack = signed_in(world.officer).get(PACK).json()
+        ours = next(c for c in pack["cohorts"] if c["id"] == cohort.pk)
+        assert ours["direct_people"] == [{"applicant": person.pk, "name": "Dragan Ilić"}]
+        assert ours["direct_marks"] == [{"session": session.pk, "applicant": person.pk, "present": False}]
+        # The people enrolled through an application stay where they were, alone.
+        assert [p["application"] for p in ours["people"]] and ours["marks"] == []
+
+    def test_a_person_of_a_centre_the_officer_does_not_work_for_is_not_in_it(self, world, direct):
+        cohort, _person = direct
+        outsider = enrol_directly(cohort, ApplicantFactory(centre=world.other_centre))
+        AttendanceFactory(enrolment=outsider.direct_enrolments.get(), present=True)
+        pack = signed_in(world.officer).get(PACK).json()
+        ours = next(c for c in pack["cohorts"] if c["id"] == cohort.pk)
+        assert outsider.pk not in [p["applicant"] for p in ours["direct_people"]]
+        assert outsider.pk not in [m["applicant"] for m in ours["direct_marks"]]
+
+    def test_the_pack_costs_a_bounded_number_of_queries(self, world, direct, django_assert_max_num_queries):
+        client = signed_in(world.officer)
+        client.get(PACK)  # the session's first request writes when it was last seen
+        for _n in range(5):
+            cohort = TrainingCohortFactory(programme=world.programme, centre=world.centre, sessions=2)
+            for _m in range(3):
+                enrol_directly(cohort, ApplicantFactory(centre=world.centre))
+        with django_assert_max_num_queries(20):
+            pack = client.get(PACK).json()
+        assert sum(len(c["direct_people"]) for c in pack["cohorts"]) == 16
+
+    def test_their_mark_is_applied_once_however_often_sent(self, world, direct):
+        cohort, person = direct
+        session = cohort.sessions.first()
+        client = signed_in(world.officer)
+        body = item("attendance", {"session": session.pk, "applicant": person.pk, "present": True})
+        first = post(client, body)
+        assert first.status_code == 201, first.json()
+        assert first.json()["record"]["applicant"] == person.pk
+        assert first.json()["record"]["application"] is None
+        assert post(client, body).status_code == 201  # the same request again: replayed
+        again = post(client, body, key=str(uuid.uuid4()))  # the key forgotten: the device id
+        assert again.json()["outcome"] == sync.ALREADY_RECEIVED
+        same = item("attendance", {"session": session.pk, "applicant": person.pk, "present": True})
+        assert post(client, same).status_code == 201  # captured twice on the phone
+        assert Attendance.objects.filter(session=session, enrolment__applicant=person).count() == 1
+        assert Attendance.objects.get(session=session, enrolment__applicant=person).present is True
+        assert AuditEvent.objects.filter(action="attendance_recorded", applicant=person).count() == 1
+        synced = AuditEvent.objects.filter(action=sync.SYNCED_ACTION, applicant=person)
+        assert synced.count() == 2 and {e.data["kind"] for e in synced} == {"attendance"}
+
+    def test_a_different_mark_made_meanwhile_is_a_conflict(self, world, direct):
+        cohort, person = direct
+        session = cohort.sessions.first()
+        other = {"session": session.pk, "applicant": person.pk, "present": False}
+        assert post(signed_in(world.colleague), item("attendance", other)).status_code == 201
+        response = post(signed_in(world.officer), item("attendance", {**other, "present": True}))
+        assert response.status_code == 409
+        server = response.json()["record"]
+        assert (server["applicant"], server["session"], server["present"]) == (person.pk, session.pk, False)
+        assert server["recorded_by"] == (world.colleague.get_full_name() or world.colleague.get_username())
+        assert Attendance.objects.get().present is False
+        correction = {**other, "present": True, "known_present": False}
+        assert post(signed_in(world.officer), item("attendance", correction)).status_code == 201
+        assert Attendance.objects.get().present is True
+
+    def test_a_person_of_another_centre_is_refused(self, world, direct):
+        cohort, _person = direct
+        outsider = enrol_directly(cohort, ApplicantFactory(centre=world.other_centre))
+        body = item(
+            "attendance", {"session": cohort.sessions.first().pk, "applicant": outsider.pk, "present": True}
+        )
+        response = post(signed_in(world.officer), body)
+        assert response.status_code == 404
+        assert response.json()["outcome"] == sync.REFUSED and response.json()["code"] == "not_found"
+        assert not Attendance.objects.exists()
+
+    def test_another_centres_officer_is_refused(self, world, direct):
+        cohort, person = direct
+        body = item(
+            "attendance", {"session": cohort.sessions.first().pk, "applicant": person.pk, "present": True}
+        )
+        response = post(signed_in(world.officer2), body)
+        assert response.status_code == 404
+        assert not Attendance.objects.exists()
+
+    def test_a_person_not_enrolled_in_the_cohort_is_refused_with_its_code(self, world, direct):
+        cohort, person = direct
+        elsewhere = TrainingCohortFactory(programme=world.programme, centre=world.centre, sessions=1)
+        stranger = ApplicantFactory(centre=world.centre)
+        client = signed_in(world.officer)
+        for who, session in ((stranger, cohort.sessions.first()), (person, elsewhere.sessions.first())):
+            response = post(
+                client, item("attendance", {"session": session.pk, "applicant": who.pk, "present": True})
+            )
+            assert response.status_code == 400
+            answer = response.json()
+            assert answer["outcome"] == sync.REFUSED and answer["code"] == "not_enrolled"
+            assert answer["errors"] == {"applicant": ["Not enrolled in this cohort."]}
+        assert not Attendance.objects.exists()
+
+    @pytest.mark.parametrize("who", [{}, {"application": 1, "applicant": 1}], ids=["neither", "both"])
+    def test_the_item_names_the_application_or_the_applicant(self, world, direct, who):
+        cohort, _person = direct
+        body = item("attendance", {"session": cohort.sessions.first().pk, "present": True, **who})
+        response = post(signed_in(world.officer), body)
+        assert response.status_code == 400
+        assert response.json()["code"] == "application_or_applicant"
         assert not Attendance.objects.exists()
 
 

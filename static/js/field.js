@@ -224,7 +224,7 @@
 
   var SHOWN = {
     visit: ["visited_on", "operating", "equipment_in_use", "monthly_revenue", "jobs_owner", "jobs_family", "jobs_employees", "notes"],
-    attendance: ["session", "application", "present"],
+    attendance: ["session", "application", "applicant", "present"],
     registration: ["first_name", "last_name", "date_of_birth", "centre", "programme", "business_name"]
   };
 
@@ -447,18 +447,29 @@
     return found;
   }
 
+  // The people on a session's sheet: those enrolled through an application and those
+  // enrolled directly (training as a service of its own), each with the key their mark
+  // names ("application" or "applicant") and their mark in the pack, if any.
+  function sheetOf(cohort, sessionId) {
+    function row(person, key, marks) {
+      var mark = (marks || []).filter(function (m) { return String(m.session) === String(sessionId) && m[key] === person[key]; })[0];
+      return { key: key, id: person[key], name: person.name, mark: mark || null, input: (key === "applicant" ? "f-present-person-" : "f-present-") + person[key] };
+    }
+    return cohort.people.map(function (p) { return row(p, "application", cohort.marks); }).concat(
+      (cohort.direct_people || []).map(function (p) { return row(p, "applicant", cohort.direct_marks); })
+    );
+  }
+
   function fillPeople(pack) {
     var box = document.getElementById("f-people");
     clear(box);
     var sessionId = document.getElementById("f-session").value;
     var cohort = cohortOf(pack, sessionId);
     if (!cohort) { return; }
-    cohort.people.forEach(function (person) {
-      var id = "f-present-" + person.application;
-      var mark = cohort.marks.filter(function (m) { return String(m.session) === String(sessionId) && m.application === person.application; })[0];
-      var box2 = el("input", { type: "checkbox", id: id, name: "present", value: String(person.application) });
-      if (mark && mark.present) { box2.checked = true; }
-      box.appendChild(el("p", {}, [box2, " ", el("label", { "for": id }, [person.name])]));
+    sheetOf(cohort, sessionId).forEach(function (person) {
+      var box2 = el("input", { type: "checkbox", id: person.input, name: "present", value: String(person.id), "data-person": person.key });
+      if (person.mark && person.mark.present) { box2.checked = true; }
+      box.appendChild(el("p", {}, [box2, " ", el("label", { "for": person.input }, [person.name])]));
     });
   }
 
@@ -533,14 +544,12 @@
     if (kind === "attendance") {
       var session = form.querySelector("#f-session");
       var cohort = cohortOf(currentPack, session.value);
-      return (cohort ? cohort.people : []).map(function (person) {
-        var mark = cohort.marks.filter(function (m) { return String(m.session) === session.value && m.application === person.application; })[0];
-        return newItem("attendance", session.options[session.selectedIndex].text + " — " + person.name, {
-          session: Number(session.value),
-          application: person.application,
-          present: form.querySelector("#f-present-" + person.application).checked,
-          known_present: mark ? mark.present : null
-        });
+      return (cohort ? sheetOf(cohort, session.value) : []).map(function (person) {
+        var data = { session: Number(session.value) };
+        data[person.key] = person.id;
+        data.present = form.querySelector("#" + person.input).checked;
+        data.known_present = person.mark ? person.mark.present : null;
+        return newItem("attendance", session.options[session.selectedIndex].text + " — " + person.name, data);
       });
     }
     var checked = function (name) {
