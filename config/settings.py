@@ -528,7 +528,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Micro-enterprise grants API",
     "DESCRIPTION": "REST API v1: see docs/api.md. Errors are JSON with a `detail` sentence.",
     # The API's version (docs/api.md, "The schema and its version": its changelog).
-    "VERSION": "1.2.0",
+    "VERSION": "1.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
