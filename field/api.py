@@ -210,6 +210,21 @@ class RegistrationItemSerializer(serializers.Serializer):
     )
     sector = serializers.ChoiceField(choices=Sector.choices, required=False, allow_blank=True)
 
+    # A draft needs the business's name and sector (config.schema.AutoSchema): refused is
+    # a body naming a programme whose name is missing or blank, or whose sector is.
+    schema_rules = {
+        "not": {
+            "required": ["programme"],
+            "properties": {"programme": {"type": "integer", "minimum": 1}},
+            "anyOf": [
+                {"not": {"required": ["business_name"]}},
+                {"required": ["business_name"], "properties": {"business_name": {"pattern": "^\\s*$"}}},
+                {"not": {"required": ["sector"]}},
+                {"required": ["sector"], "properties": {"sector": {"maxLength": 0}}},
+            ],
+        }
+    }
+
     def validate(self, attrs):
         if attrs.get("programme") and not (attrs.get("business_name", "").strip() and attrs.get("sector")):
             raise serializers.ValidationError(
