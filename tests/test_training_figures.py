@@ -5,12 +5,16 @@ numbers withheld by the one rule (reports.figures.small_numbers); meetings by ki
 import datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from assessments import services
+from reports import donor
 from reports import figures as reports
 
+from .conftest import verified_login
 from .factories import ApplicantFactory
+from .test_exports import csv_rows, xlsx_rows
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -55,7 +59,9 @@ def mixed(world, cohort):
     for _n in range(2):
         complete(world, cohort, sex="male", date_of_birth=born_aged(20))
     first, second, _third = cohort.sessions.order_by("date")
-    services.record_headcount(by=world.officer, session=first, counts={("female", "25-34"): 6, ("male", ""): 4})
+    services.record_headcount(
+        by=world.officer, session=first, counts={("female", "25-34"): 6, ("male", ""): 4}
+    )
     services.record_headcount(
         by=world.officer, session=second, counts={("female", "25-34"): 7, ("male", "15-24"): 5}
     )
@@ -170,7 +176,9 @@ class TestSmallNumbers:
 
 
 class TestQueries:
-    def test_the_report_keeps_its_queries_whatever_the_rows(self, world, mixed, django_assert_max_num_queries):
+    def test_the_report_keeps_its_queries_whatever_the_rows(
+        self, world, mixed, django_assert_max_num_queries
+    ):
         with django_assert_max_num_queries(13) as before:
             reports.training_service_report(world.manager)
         other = services.create_cohort(
@@ -194,3 +202,46 @@ class TestQueries:
         with django_assert_max_num_queries(len(before.captured_queries)):
             shown = reports.training_service_report(world.manager)
         assert len(shown["by_centre"]) == 2
+
+
+class TestWhereTheyAreShown:
+    def test_the_api_report_adds_them_typed(self, world, api, mixed):
+        body = api(world.manager).get("/api/v1/reports/impact/").json()
+        training = body["training_service"]
+        assert training["people_trained"] == 6  # unchanged: registered people only
+        assert people(row(training["by_sex"], "female")) == (11, 4, 7)
+        assert people(training["total"]) == (18, 6, 12)
+        assert row(training["meetings_by_kind"], "network")["meetings"] == 2
+        hidden = api(world.auditor).get("/api/v1/reports/impact/").json()["training_service"]
+        assert row(hidden["by_sex"], "male")["below_threshold"] == ["people_registered"]
+
+    @pytest.mark.parametrize(("role", "shown"), [("manager", "2"), ("auditor", "&lt; 5")])
+    def test_the_dashboard_shows_them(self, world, client, mixed, role, shown):
+        verified_login(client, getattr(world, role))
+        page = client.get(reverse("dashboard")).content.decode()
+        assert "People trained without a grant by sex, age band and centre; meetings by kind" in page
+        male = page.split('<th scope="row">Male</th>')[-1]
+        assert f'data-label="Registered">{shown}</td>' in male.replace("\n", "")
+
+    @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+    def test_the_impact_export_adds_rows_with_small_numbers_protected(self, world, api, mixed, fmt):
+        response = api(world.manager).get(f"/api/v1/reports/impact/export.{fmt}")
+        rows = csv_rows(response) if fmt == "csv" else xlsx_rows(response)
+        training = {(r["group"], str(r["key"] or "")): r for r in rows if r["group"].startswith("training_")}
+        female = training[("training_sex", "female")]
+        assert (str(female["people_trained"]), female["people_registered"]) == ("11", "< 5")
+        assert female["people_counted"] in ("", None)
+        assert "people_counted" in female["withheld"].split()
+        assert str(training[("training_all", "")]["people_trained"]) == "18"
+        network = training[("training_meetings", "network")]
+        assert (str(network["meetings_held"]), str(network["meeting_participants"])) == ("2", "42")
+        assert str(training[("training_centre", str(world.centre.pk))]["people_trained"]) == "18"
+
+    def test_the_donor_report_has_the_tables(self, world, mixed):
+        content = donor.build(world.manager, world.programme, weeks_ago(10), TODAY)
+        tables = dict(donor.training_breakdown_tables(content, donor.headings()))
+        by_sex = {r[0]: r[1:] for r in tables["Sex"]}
+        # the report leaves the programme team: small numbers protected for the manager too
+        assert by_sex["Male"] == [7, "< 5", "–"] and by_sex["Total"] == [18, 6, 12]
+        assert ["Network meeting", 2, 42] in donor.training_meeting_rows(content)
+        assert donor.xlsx(content, "en")[:2] == b"PK" and donor.pdf(content, "en")[:4] == b"%PDF"

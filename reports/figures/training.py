@@ -192,7 +192,9 @@ def _counted_rows(cohorts, filters):
         .values("pk")[:1]
     )
     return list(
-        SessionHeadcount.objects.filter(session__cohort__in=cohorts.values("pk"), session_id=Subquery(fullest))
+        SessionHeadcount.objects.filter(
+            session__cohort__in=cohorts.values("pk"), session_id=Subquery(fullest)
+        )
         .order_by()
         .values("session__cohort__centre_id", "sex", "age_band")
         .annotate(people=Sum("count"))
@@ -250,7 +252,11 @@ def training_breakdown(user, filters=NO_FILTERS):
     anonymous = not filters.target_group
     counted = {name: {} for name in TRAINING_DIMENSIONS}
     for centre, sex, band, people in _counted_rows(cohorts, filters) if anonymous else ():
-        for name, key in (("sex", facts.sex_key(sex)), ("age_band", band or facts.UNKNOWN), ("centre", centre)):
+        for name, key in (
+            ("sex", facts.sex_key(sex)),
+            ("age_band", band or facts.UNKNOWN),
+            ("centre", centre),
+        ):
             counted[name][key] = counted[name].get(key, 0) + people
     result = {}
     for name in TRAINING_DIMENSIONS:
@@ -258,9 +264,7 @@ def training_breakdown(user, filters=NO_FILTERS):
             {
                 "key": key,
                 "label": str(label),
-                **_people_row(
-                    registered[name].get(key, 0), counted[name].get(key, 0) if anonymous else None
-                ),
+                **_people_row(registered[name].get(key, 0), counted[name].get(key, 0) if anonymous else None),
             }
             for key, label in _groups(user, name, context, registered[name], counted[name])
         ]
@@ -334,5 +338,9 @@ def protected_training_service(user, filters=NO_FILTERS):
     figures = training_service_figures(user, filters)
     people = figures["people_trained"]
     if people and people < threshold():
-        figures = {**figures, "people_trained": None, "withheld": sorted({*figures["withheld"], "people_trained"})}
+        figures = {
+            **figures,
+            "people_trained": None,
+            "withheld": sorted({*figures["withheld"], "people_trained"}),
+        }
     return {**figures, **breakdown}
