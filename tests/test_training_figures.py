@@ -179,7 +179,7 @@ class TestQueries:
     def test_the_report_keeps_its_queries_whatever_the_rows(
         self, world, mixed, django_assert_max_num_queries
     ):
-        with django_assert_max_num_queries(13) as before:
+        with django_assert_max_num_queries(12) as before:
             reports.training_service_report(world.manager)
         other = services.create_cohort(
             by=world.officer2,

@@ -238,7 +238,7 @@ def training_breakdown(user, filters=NO_FILTERS):
     period, else today, in the programme's bands with a programme filter, else the
     default bands); people counted without names count as their cohort's fullest
     session recorded them (blank sex or band: "not recorded"). They and the meetings
-    have no target group: with a target-group filter their figures are None. Nine
+    have no target group: with a target-group filter their figures are None. Seven
     queries at most, whatever the number of rows."""
     cohorts = _scoped(TrainingCohort.objects.all(), user, filters)
     context = context_for(filters, ("age_band",))
@@ -269,7 +269,8 @@ def training_breakdown(user, filters=NO_FILTERS):
             for key, label in _groups(user, name, context, registered[name], counted[name])
         ]
     counted_total = sum(counted["sex"].values()) if anonymous else None
-    result["total"] = _people_row(_people_trained(cohorts, filters), counted_total)
+    # Each person has one sex: the groups by sex add up to the distinct people.
+    result["total"] = _people_row(sum(registered["sex"].values()), counted_total)
     result["meetings_by_kind"] = _meetings_by_kind(user, filters)
     return result
 
