@@ -244,6 +244,13 @@ class HeadcountRow(serializers.Serializer):
 class HeadcountIn(serializers.Serializer):
     session = serializers.IntegerField()
     counts = HeadcountRow(many=True, max_length=60)
+    total = serializers.IntegerField(
+        min_value=0,
+        max_value=services.MAX_COUNT,
+        required=False,
+        allow_null=True,
+        help_text="optional: the participants in all, checked against the sum of the counts",
+    )
 
 
 class HeadcountOut(serializers.Serializer):
@@ -288,7 +295,9 @@ class Headcounts(NoAuditor, APIView):
             if key in counts:
                 raise serializers.ValidationError({"counts": ["Each sex and age band once."]})
             counts[key] = row["count"]
-        rows = services.record_headcount(by=request.user, session=session, counts=counts)
+        rows = services.record_headcount(
+            by=request.user, session=session, counts=counts, total=values.get("total")
+        )
         return Response(headcount_json(session, rows), status=status.HTTP_201_CREATED)
 
 

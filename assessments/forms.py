@@ -105,24 +105,68 @@ class DirectEnrolForm(forms.Form):
         self.fields["applicant"].choices = [(a.pk, a.full_name) for a in applicants]
 
 
+def _band_slug(band):
+    """A field name's part for an age band key ("<15", "15-24", "50+"; blank)."""
+    return band.replace("<", "under").replace("+", "plus").replace("-", "_") or "unknown"
+
+
 class HeadcountForm(forms.Form):
-    """How many took part in one session, counted without names, by sex."""
+    """How many took part in one session, counted without names, by sex and age band
+    (the programme's bands; "not recorded" for either), as the API records them
+    (`services.record_headcount`). `total`, when given, is checked against the cells."""
 
     session = forms.TypedChoiceField(label=_("Session"), coerce=int)
+    total = forms.IntegerField(
+        label=_("Participants in all"),
+        help_text=_("Optional: the number counted at the door, checked against the counts below."),
+        min_value=0,
+        max_value=1000,
+        required=False,
+    )
 
-    def __init__(self, *args, sessions, **kwargs):
+    def __init__(self, *args, sessions, bands, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["session"].choices = [(s.pk, formats.date_format(s.date)) for s in sessions]
-        for value, label in [*Sex.choices, ("", _("Not recorded"))]:
-            self.fields[f"count_{value or 'unknown'}"] = forms.IntegerField(
-                label=label, min_value=0, max_value=1000, initial=0, required=False
-            )
+        self.sexes = [*Sex.choices, ("", _("Not recorded"))]
+        self.bands = [*bands, ("", _("Not recorded"))]
+        self.grid = []
+        for band, band_label in self.bands:
+            cells = []
+            for sex, sex_label in self.sexes:
+                name = self.cell_name(sex, band)
+                self.fields[name] = forms.IntegerField(
+                    label=f"{sex_label}, {band_label}", min_value=0, max_value=1000, initial=0, required=False
+                )
+                cells.append(name)
+            self.grid.append((band_label, cells))
+
+    @staticmethod
+    def cell_name(sex, band):
+        return f"count_{sex or 'unknown'}_{_band_slug(band)}"
+
+    def grid_rows(self):
+        """(band label, [bound field per sex]) for the table of the template."""
+        return [(label, [self[name] for name in cells]) for label, cells in self.grid]
 
     def counts(self):
         return {
-            (value, ""): self.cleaned_data.get(f"count_{value or 'unknown'}") or 0
-            for value in [*Sex.values, ""]
+            (sex, band): self.cleaned_data.get(self.cell_name(sex, band)) or 0
+            for band, _band_label in self.bands
+            for sex, _sex_label in self.sexes
         }
+
+    def clean(self):
+        cleaned = super().clean()
+        total = cleaned.get("total")
+        if total is not None and not self.errors:
+            counted = sum(self.counts().values())
+            if counted != total:
+                self.add_error(
+                    "total",
+                    _("The counts add up to %(sum)d, not to the %(total)d participants in all.")
+                    % {"sum": counted, "total": total},
+                )
+        return cleaned
 
 
 class MeetingForm(forms.Form):

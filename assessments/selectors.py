@@ -27,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, FirstValue, RowNumber
 from django.utils import timezone
 
-from applicants import roles
+from applicants import facts, roles
 from applicants.models import DuplicateFlag
 from applicants.selectors import centre_ids_query, centre_scope
 from core.web import UncountedPage
@@ -130,6 +130,16 @@ def direct_enrolment(user, pk):
         .select_related("applicant", "cohort__centre", "cohort__programme")
         .first()
     )
+
+
+def age_bands_of(programme):
+    """(key, label) of the age bands a headcount of `programme` is recorded in: its own
+    (`Programme.age_bands`), else the default ones."""
+    try:
+        bounds = facts.clean_age_bands(programme.age_bands) if programme.age_bands else None
+    except ValueError:
+        bounds = None
+    return facts.age_bands(bounds or facts.DEFAULT_AGE_BANDS)
 
 
 def headcounts_of(cohort):

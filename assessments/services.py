@@ -8,7 +8,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from applicants import facts, roles
+from applicants import roles
 from applicants.models import Applicant, Sex
 from applicants.selectors import centre_ids
 from audit import trail
@@ -32,6 +32,7 @@ from .models import (
     TrainingSession,
     visit_in_window,
 )
+from .selectors import age_bands_of
 
 
 def _officer_at(user, centre_id):
@@ -554,10 +555,11 @@ def _count(value, field):
 
 
 @transaction.atomic
-def record_headcount(*, by, session, counts):
+def record_headcount(*, by, session, counts, total=None):
     """The participants of `session` counted without personal data, where the cohort's
     programme allows it: `counts` is {(sex, age band): number} (blank: not recorded);
-    it replaces the session's earlier headcount, whose total the audit event keeps."""
+    it replaces the session's earlier headcount, whose total the audit event keeps.
+    `total`, when given (the number counted at the door), must be the counts' sum."""
     cohort = session.cohort
     _officer_at(by, cohort.centre_id)
     if not cohort.programme.anonymous_training:
@@ -570,7 +572,7 @@ def record_headcount(*, by, session, counts):
             _("Participants are counted on or after the day of the session."),
             details={"session": [_("This session has not taken place yet.")]},
         )
-    bands = {key for key, _label in facts.age_bands(_bands_of(cohort.programme))}
+    bands = {key for key, _label in age_bands_of(cohort.programme)}
     rows = []
     for (sex, band), number in dict(counts or {}).items():
         if sex not in ("", *Sex.values):
@@ -583,6 +585,12 @@ def record_headcount(*, by, session, counts):
             rows.append(
                 SessionHeadcount(session=session, sex=sex, age_band=band, count=number, recorded_by=by)
             )
+    if total is not None and _count(total, "total") != sum(r.count for r in rows):
+        raise ServiceError(
+            _("The counts add up to %(sum)d, not to the %(total)d participants in all.")
+            % {"sum": sum(r.count for r in rows), "total": total},
+            details={"total": [_("Give the sum of the counts, or leave it empty.")]},
+        )
     before = sum(session.headcounts.values_list("count", flat=True))
     session.headcounts.all().delete()
     SessionHeadcount.objects.bulk_create(rows)
@@ -597,13 +605,6 @@ def record_headcount(*, by, session, counts):
         },
     )
     return rows
-
-
-def _bands_of(programme):
-    try:
-        return facts.clean_age_bands(programme.age_bands) if programme.age_bands else facts.DEFAULT_AGE_BANDS
-    except ValueError:
-        return facts.DEFAULT_AGE_BANDS
 
 
 @transaction.atomic

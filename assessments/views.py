@@ -161,7 +161,9 @@ def _cohort_page(
             "direct_form": direct_form or (DirectEnrolForm(applicants=people) if people else None),
             "anonymous": anonymous,
             "headcounts": [(s, headcounts.get(s.pk, [])) for s in sessions] if anonymous else [],
-            "headcount_form": (headcount_form or HeadcountForm(sessions=held))
+            "headcount_form": (
+                headcount_form or HeadcountForm(sessions=held, bands=selectors.age_bands_of(cohort.programme))
+            )
             if anonymous and is_officer and held
             else None,
             "enrol_form": enrol_form or (EnrolForm(applications=candidates) if candidates else None),
@@ -247,16 +249,19 @@ def cohort_enrol_person(request, pk):
 @role_required(roles.FIELD_OFFICER)
 @require_POST
 def cohort_headcount(request, pk):
-    """Participants of one session counted without names, where the programme allows it."""
+    """Participants of one session counted without names, by sex and age band, where the
+    programme allows it; nothing is saved unless every count is right."""
     user = request.user
     cohort = _cohort(user, pk)
     held = [s for s in cohort.sessions.all() if s.date <= timezone.localdate()]
-    form = HeadcountForm(request.POST, sessions=held)
+    form = HeadcountForm(request.POST, sessions=held, bands=selectors.age_bands_of(cohort.programme))
     if not form.is_valid():
         return _cohort_page(request, cohort, headcount_form=form, status=400)
     session = next(s for s in held if s.pk == form.cleaned_data["session"])
     try:
-        services.record_headcount(by=user, session=session, counts=form.counts())
+        services.record_headcount(
+            by=user, session=session, counts=form.counts(), total=form.cleaned_data["total"]
+        )
     except ServiceError as exc:
         return _cohort_page(
             request, cohort, headcount_form=form, errors=error_messages(exc), status=exc.status

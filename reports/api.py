@@ -249,6 +249,39 @@ BREAKDOWN_ROW = inline_serializer(
     many=True,
     required=False,
 )
+
+
+def training_people_fields():
+    """The people trained without a grant of one group (or all), null when withheld."""
+    return {
+        "people_trained": serializers.IntegerField(
+            allow_null=True,
+            help_text="people_registered + people_counted; null when withheld or with a target_group filter",
+        ),
+        "people_registered": serializers.IntegerField(
+            allow_null=True, help_text="registered people who completed a course without a grant application"
+        ),
+        "people_counted": serializers.IntegerField(
+            allow_null=True,
+            help_text="people counted without names, as each cohort's fullest session recorded them; "
+            "null with a target_group filter",
+        ),
+        "withheld": serializers.ListField(child=serializers.CharField()),
+        "below_threshold": serializers.ListField(
+            child=serializers.CharField(), help_text='withheld counts under the threshold (shown "< 5")'
+        ),
+    }
+
+
+def training_rows(name, help_text):
+    return inline_serializer(
+        name,
+        {"key": GroupKeyField(), "label": serializers.CharField(), **training_people_fields()},
+        many=True,
+        help_text=help_text,
+    )
+
+
 IMPACT_SCHEMA = inline_serializer(
     "ImpactReport",
     {
@@ -277,6 +310,28 @@ IMPACT_SCHEMA = inline_serializer(
                 "network_meetings": serializers.IntegerField(allow_null=True),
                 "meeting_participants": serializers.IntegerField(allow_null=True),
                 "withheld": serializers.ListField(child=serializers.CharField()),
+                "total": inline_serializer(
+                    "TrainingServiceTotal",
+                    training_people_fields(),
+                    help_text="the people of the breakdowns below, all together",
+                ),
+                "by_sex": training_rows("TrainingServiceBySex", "people trained without a grant by sex"),
+                "by_age_band": training_rows(
+                    "TrainingServiceByAgeBand",
+                    "by age band (the programme's bands with a programme filter, else the default ones)",
+                ),
+                "by_centre": training_rows("TrainingServiceByCentre", "by centre (key: the centre's id)"),
+                "meetings_by_kind": inline_serializer(
+                    "TrainingMeetingsByKind",
+                    {
+                        "key": serializers.CharField(),
+                        "label": serializers.CharField(),
+                        "meetings": serializers.IntegerField(allow_null=True),
+                        "participants": serializers.IntegerField(allow_null=True),
+                    },
+                    many=True,
+                    help_text="meetings held and their participants per kind; null with a target_group filter",
+                ),
             },
         ),
     },
@@ -378,7 +433,7 @@ class ImpactReport(ReportsOnly, APIView):
         body["min_group_size"] = None if reports.sees_small_groups(request.user) else reports.threshold()
         if by:
             body["breakdown"] = [figures_json(row) for row in report["breakdown"]]
-        body["training_service"] = reports.training_service_figures(request.user, filters)
+        body["training_service"] = reports.training_service_report(request.user, filters)
         return Response(body)
 
 

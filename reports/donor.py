@@ -147,7 +147,7 @@ def build(user, programme, date_from, date_to, *, step=lambda percent, name: Non
     exact_quarters = [{"label": label, **by_quarter[period]} for label, period in quarters]
     shown_quarters, _total = protect_rows(exact_quarters, exact_totals)
     step(75, "training without a grant")
-    training_service = reports.training_service_figures(user, filters)
+    training_service = reports.protected_training_service(user, filters)
     step(78, "budget")
     budget = reports.budget_report(user, reports.ReportFilters(programme=programme.pk))["results"]
     return {
@@ -248,6 +248,33 @@ def training_service_rows(content):
         (_("Business training meetings"), value("business_training_meetings")),
         (_("Network meetings"), value("network_meetings")),
         (_("Participants in the meetings"), value("meeting_participants")),
+    ]
+
+
+def training_people_header():
+    return [_("People trained"), _("Registered"), _("Counted without names")]
+
+
+def training_breakdown_tables(content, titles):
+    """(title, rows) per breakdown of the training without a grant: each group's people
+    trained, registered and counted without names ("< 5" and "–" as elsewhere), then the
+    total; then the meetings by kind."""
+    figures = content.get("training_service") or {}
+    if "total" not in figures:  # a report built before the breakdowns
+        return
+    people = ("people_trained", "people_registered", "people_counted")
+    for name in reports.TRAINING_DIMENSIONS:
+        rows = [[row["label"], *(cell(row, f) for f in people)] for row in figures[f"by_{name}"]]
+        total = figures["total"]
+        yield titles[name], [*rows, [_("Total"), *(cell(total, f) for f in people)]]
+
+
+def training_meeting_rows(content):
+    """[kind, meetings held, participants] of the training without a grant."""
+    figures = content.get("training_service") or {}
+    return [
+        [row["label"], *("–" if row[f] is None else row[f] for f in ("meetings", "participants"))]
+        for row in figures.get("meetings_by_kind", ())
     ]
 
 
@@ -359,6 +386,15 @@ def xlsx(content, language):
         sheet = book.create_sheet(titles["training_service"][:31])
         for row in training_service_rows(content):
             sheet.append(list(row))
+        for title, rows in training_breakdown_tables(content, titles):
+            sheet.append([])
+            sheet.append([title, *training_people_header()])
+            for row in rows:
+                sheet.append(row)
+        sheet.append([])
+        sheet.append([_("Kind"), _("Meetings"), _("Participants")])
+        for row in training_meeting_rows(content):
+            sheet.append(row)
         sheet = book.create_sheet(titles["budget"][:31])
         budget = content["budget"]
         sheet.append([_("Currency"), budget["currency"] if budget else ""])
@@ -493,6 +529,14 @@ def pdf(content, language):
         )
         document.heading(titles["training_service"])
         document.facts([(label, str(value)) for label, value in training_service_rows(content)])
+        for title, rows in training_breakdown_tables(content, titles):
+            document.grid([title, *training_people_header()], rows, [60, 30, 30, 30], language=language)
+        document.grid(
+            [_("Kind"), _("Meetings"), _("Participants")],
+            training_meeting_rows(content),
+            [60, 30, 30],
+            language=language,
+        )
 
         document.heading(titles["budget"])
         budget = content["budget"]

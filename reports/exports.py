@@ -412,8 +412,14 @@ IMPACT_COLUMNS = [
     Column("jobs_created", "int"),
     Column("institutions_supported", "int"),
     Column("withheld"),
+    # Training without a grant (rows `training_*`), after the columns clients already read.
+    Column("people_registered", "int"),
+    Column("people_counted", "int"),
+    Column("meetings_held", "int"),
+    Column("meeting_participants", "int"),
 ]
-_IMPACT_VALUES = [c.name for c in IMPACT_COLUMNS[3:-1]]
+_IMPACT_VALUES = [c.name for c in IMPACT_COLUMNS[3 : [c.name for c in IMPACT_COLUMNS].index("withheld")]]
+_TRAINING_PEOPLE = ("people_registered", "people_counted")
 
 
 def impact_export(user, filters=reports.NO_FILTERS, by=None):
@@ -423,18 +429,44 @@ def impact_export(user, filters=reports.NO_FILTERS, by=None):
     whoever asks (`reports.protected_report`): a count of fewer than the threshold
     people reads "< 5", and the figures withheld with it are empty."""
     report = reports.protected_report(user, filters, by)
+    training = reports.protected_training_service(user, filters)
     below = reports.shown_as()
+    nothing = (None,) * len(_TRAINING_PEOPLE + ("meetings", "participants"))
+
+    def shown(row, name):
+        return below if name in row["below_threshold"] else row[name]
 
     def cells(row):
-        return (below if k in row["below_threshold"] else row[k] for k in _IMPACT_VALUES)
+        return (shown(row, k) for k in _IMPACT_VALUES)
+
+    def training_row(group, key, row):
+        """Training without a grant: people trained in `people_trained`, its two parts
+        in their own columns, the other figures empty."""
+        figures = (shown(row, k) if k == "people_trained" else None for k in _IMPACT_VALUES)
+        parts = (shown(row, k) for k in _TRAINING_PEOPLE)
+        return (group, key, row.get("label"), *figures, " ".join(row["withheld"]), *parts, None, None)
 
     def rows():
         # `withheld`: the figures left empty or "< 5" because too few people are behind them.
         total = report["totals"]
-        yield ("all", None, None, *cells(total), " ".join(total["withheld"]))
+        yield ("all", None, None, *cells(total), " ".join(total["withheld"]), *nothing)
         for row in report["breakdown"]:
             key = ",".join(map(str, row["key"])) if isinstance(row["key"], list) else row["key"]
-            yield (by, key, row["label"], *cells(row), " ".join(row["withheld"]))
+            yield (by, key, row["label"], *cells(row), " ".join(row["withheld"]), *nothing)
+        yield training_row("training_all", None, training["total"])
+        for name in reports.TRAINING_DIMENSIONS:
+            for row in training[f"by_{name}"]:
+                yield training_row(f"training_{name}", row["key"], row)
+        for row in training["meetings_by_kind"]:
+            empty = (None,) * (len(_IMPACT_VALUES) + 1 + len(_TRAINING_PEOPLE))
+            yield (
+                "training_meetings",
+                row["key"],
+                row["label"],
+                *empty,
+                row["meetings"],
+                row["participants"],
+            )
 
     return Export("Programme figures", IMPACT_COLUMNS, rows())
 

@@ -90,6 +90,7 @@ def dashboard(request):
         [{"label": label, **figures_by_quarter[period]} for label, period in quarters],
         complementary=True,
     )
+    training_service = reports.training_service_report(user, filters)
     return render(
         request,
         "grants/dashboard.html",
@@ -120,7 +121,16 @@ def dashboard(request):
             "min_group_size": None if reports.sees_small_groups(user) else reports.threshold(),
             "any_withheld": any(row["withheld"] for row in [totals, *breakdown, *periods]),
             "register": complaint_register(user, date_from=filters.date_from, date_to=filters.date_to),
-            "training_service": reports.training_service_figures(user, filters),
+            "training_service": training_service,
+            "training_tables": [
+                (reports.DIMENSION_LABELS[name], training_service[f"by_{name}"])
+                for name in reports.TRAINING_DIMENSIONS
+            ],
+            "training_withheld": any(
+                row["withheld"]
+                for name in reports.TRAINING_DIMENSIONS
+                for row in [*training_service[f"by_{name}"], training_service["total"]]
+            ),
             "min_count": MIN_COUNT,
         },
     )

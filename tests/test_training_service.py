@@ -262,7 +262,12 @@ class TestHeadcounts:
         session = cohort.sessions.first()
         response = client.post(
             reverse("cohort-headcount", args=[cohort.pk]),
-            {"session": session.pk, "count_female": "4", "count_male": "2", "count_unknown": "1"},
+            {
+                "session": session.pk,
+                "count_female_unknown": "4",
+                "count_male_unknown": "2",
+                "count_unknown_unknown": "1",
+            },
         )
         assert response.status_code == 302
         assert sum(SessionHeadcount.objects.values_list("count", flat=True)) == 7

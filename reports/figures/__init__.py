@@ -52,13 +52,24 @@ from .scope import (
 )
 from .small_groups import MIN_GROUP_SIZE, SURVIVAL_FIGURES, sees_small_groups, withhold, withhold_small_groups
 from .small_numbers import protect, protected_table, shown_as, threshold
-from .training import TRAINING_SERVICE_FIGURES, training_service_figures
+from .training import (
+    TRAINING_DIMENSIONS,
+    TRAINING_SERVICE_FIGURES,
+    protected_training_service,
+    training_breakdown,
+    training_service_figures,
+    training_service_report,
+)
 
 BREAKDOWNS = DIMENSIONS
 
 __all__ = [
     "TRAINING_SERVICE_FIGURES",
     "training_service_figures",
+    "TRAINING_DIMENSIONS",
+    "protected_training_service",
+    "training_breakdown",
+    "training_service_report",
     "BREAKDOWNS",
     "DIMENSIONS",
     "DIMENSION_LABELS",

@@ -46,6 +46,10 @@ PEOPLE_COUNTS = (
     "closed_by_12m",
     "assessed_12m",
     "awaiting_12m_visit",
+    # Training without a grant (reports.figures.training): registered people and people
+    # counted without names, apart and together.
+    "people_registered",
+    "people_counted",
 )
 
 
@@ -92,7 +96,7 @@ def _whole(positions):
     return (TOTAL, TOTAL)
 
 
-def withhold(rows, *, totals=None, complementary=False, limit=None):
+def withhold(rows, *, totals=None, complementary=False, limit=None, families=WITHHELD_TOGETHER):
     """`rows` of figures (and `totals`, their whole) with the figures of small groups
     withheld (set to None): each row gets `withheld`, the names of its figures withheld,
     and `below_threshold`, those of them that are counts of people under the threshold
@@ -102,7 +106,8 @@ def withhold(rows, *, totals=None, complementary=False, limit=None):
     protected by `small_numbers.protect`: `complementary` rows are parts of one whole (a
     breakdown by one group: one column with its total; by two groups, rows with `keys`:
     a table whose margins are its sums), so a lone hidden group takes the next smallest
-    with it; otherwise each row stands alone."""
+    with it; otherwise each row stands alone. `families`: other rows' families, in the
+    shape of WITHHELD_TOGETHER (the training figures: `training.TRAINING_FAMILIES`)."""
     limit = limit or threshold()
     rows = [{**row, "withheld": [], "below_threshold": []} for row in rows]
     totals = None if totals is None else {**totals, "withheld": [], "below_threshold": []}
@@ -110,7 +115,7 @@ def withhold(rows, *, totals=None, complementary=False, limit=None):
     placed = dict(zip(positions, rows, strict=True))
     if totals is not None:
         placed[_whole(positions)] = totals
-    for counts, figures in WITHHELD_TOGETHER:
+    for counts, figures in families:
         hidden = protect(_cells(rows, positions, crossed, totals, counts), limit)
         for pos, kind in hidden.items():
             row = placed.get(pos)
@@ -126,7 +131,7 @@ def withhold(rows, *, totals=None, complementary=False, limit=None):
     return rows, totals
 
 
-def withhold_small_groups(user, rows, *, complementary=False, totals=None):
+def withhold_small_groups(user, rows, *, complementary=False, totals=None, families=WITHHELD_TOGETHER):
     """`rows` of figures as `user` may read them on screen and in the API (`withhold`);
     for those who see small groups, nothing is withheld. With `totals`, returns (rows,
     totals)."""
@@ -134,5 +139,5 @@ def withhold_small_groups(user, rows, *, complementary=False, totals=None):
         rows = [{**row, "withheld": [], "below_threshold": []} for row in rows]
         shown = None if totals is None else {**totals, "withheld": [], "below_threshold": []}
     else:
-        rows, shown = withhold(rows, totals=totals, complementary=complementary)
+        rows, shown = withhold(rows, totals=totals, complementary=complementary, families=families)
     return rows if totals is None else (rows, shown)
