@@ -134,6 +134,32 @@ def verified_login(client, user):
     return client
 
 
+def admin_for(user):
+    """A browser client signed in to the admin as `user` (made `is_staff`)."""
+    from django.test import Client
+
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    client = Client()
+    verified_login(client, user)
+    return client
+
+
+def anonymous_training_cohort(world, *, title, session_dates):
+    """A cohort of `world.programme`, which now counts participants without names."""
+    from assessments import services
+
+    world.programme.anonymous_training = True
+    world.programme.save(update_fields=["anonymous_training"])
+    return services.create_cohort(
+        by=world.officer,
+        programme=world.programme,
+        centre=world.centre,
+        title=title,
+        session_dates=session_dates,
+    )
+
+
 def run_at_once(calls, timeout=120):
     """Each call in its own thread and database connection, released together by a
     barrier; returns each call's result or the exception it raised."""

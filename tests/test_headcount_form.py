@@ -12,7 +12,7 @@ from assessments import services
 from assessments.models import SessionHeadcount
 from grants.models import AuditEvent
 
-from .conftest import verified_login
+from .conftest import anonymous_training_cohort, verified_login
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
@@ -20,12 +20,8 @@ TODAY = timezone.localdate()
 
 @pytest.fixture
 def cohort(world):
-    world.programme.anonymous_training = True
-    world.programme.save(update_fields=["anonymous_training"])
-    return services.create_cohort(
-        by=world.officer,
-        programme=world.programme,
-        centre=world.centre,
+    return anonymous_training_cohort(
+        world,
         title="Bookkeeping for small businesses",
         session_dates=[TODAY - datetime.timedelta(days=7), TODAY + datetime.timedelta(days=7)],
     )

@@ -6,7 +6,6 @@ and its figures whole."""
 
 import pytest
 from django.contrib.messages import get_messages
-from django.test import Client
 from django.urls import reverse
 
 from applicants import institutions, roles
@@ -17,7 +16,7 @@ from grants.models import Document, GrantApplication
 from privacy import subjects
 from reports import figures as reports
 
-from .conftest import verified_login
+from .conftest import admin_for, verified_login
 from .factories import (
     ApplicationFactory,
     CentreFactory,
@@ -32,14 +31,6 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:applicants_institution_changelist"
-
-
-def admin_for(user):
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def change_url(institution):

@@ -3,7 +3,6 @@
 superusers and by programme managers for their countries, membership changes audited)."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from applicants import roles
@@ -11,19 +10,11 @@ from applicants.models import ReferralPartner
 from audit.models import AuditEvent
 from grants.models import ProgrammeScope, RegionalProgramme
 
-from .conftest import verified_login
+from .conftest import admin_for
 from .factories import CountryFactory, UserFactory, staff
 from .test_scopes import Donors
 
 pytestmark = pytest.mark.django_db
-
-
-def admin_for(user):
-    user.is_staff = True
-    user.save(update_fields=["is_staff"])
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from assessments import services
 from reports import donor
 from reports import figures as reports
 
-from .conftest import verified_login
+from .conftest import anonymous_training_cohort, verified_login
 from .factories import ApplicantFactory
 from .test_exports import csv_rows, xlsx_rows
 
@@ -30,14 +30,8 @@ def born_aged(years):
 
 @pytest.fixture
 def cohort(world):
-    world.programme.anonymous_training = True
-    world.programme.save(update_fields=["anonymous_training"])
-    return services.create_cohort(
-        by=world.officer,
-        programme=world.programme,
-        centre=world.centre,
-        title="Vocational training",
-        session_dates=[weeks_ago(n) for n in (3, 2, 1)],
+    return anonymous_training_cohort(
+        world, title="Vocational training", session_dates=[weeks_ago(n) for n in (3, 2, 1)]
     )
 
 
