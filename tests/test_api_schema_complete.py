@@ -377,6 +377,9 @@ def untyped(schema, components):
             if node.get(key):  # ({} is found above)
                 walk(node[key], f"{where}[]", seen)
         for child in node.get("oneOf", []) + node.get("anyOf", []) + node.get("allOf", []):
+            # A rule between fields ({"required": [...]}, `schema_rules`) types nothing.
+            if isinstance(child, dict) and child and set(child) <= {"required", "not"}:
+                continue
             walk(child, where, seen)
 
     for path, operations in schema["paths"].items():

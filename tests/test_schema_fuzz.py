@@ -450,6 +450,7 @@ def form_arguments(cls):
 
     from applicants.models import IntegrationCentre
     from assessments.models import RubricCriterion, TrainingSession
+    from assessments.selectors import age_bands_of
     from grants.models import EquipmentItem, Programme
     from grants.views.timeline import ACTION_LABELS
 
@@ -464,6 +465,7 @@ def form_arguments(cls):
         "action_labels": lambda: ACTION_LABELS,
         "applicants": lambda: Applicant.objects.all()[:5],
         "sessions": lambda: TrainingSession.objects.all()[:5],
+        "bands": lambda: age_bands_of(Programme.objects.first()),
     }
     kwargs = {}
     for name, parameter in inspect.signature(cls.__init__).parameters.items():
