@@ -30,14 +30,17 @@ class Applications:
         rnd = self.rnd
         total = self.size.applications
         states = [s for s, share in STATE_MIX for _ in range(share)]
+        # A person's second application in their programme cannot hold a grant or be
+        # ready for one (one grant per person and household, grants.households): it is
+        # a draft, waiting, or ended without a grant.
+        again = [s for s in states if s in (State.DRAFT, State.SUBMITTED, State.REJECTED, State.WITHDRAWN)]
         sectors = list(CATALOGUE)
         apps = []
         n_app = len(self.applicant_rows)
         for k in range(total):
             owner = k if k < n_app else rnd.randrange(n_app)
-            apps.append(
-                App(applicant=owner, state=rnd.choice(states), sector=rnd.choice(sectors), created=self.now)
-            )
+            state = rnd.choice(states if k < n_app else again)
+            apps.append(App(applicant=owner, state=state, sector=rnd.choice(sectors), created=self.now))
         # The bench applicant has three applications at different stages.
         extra = [a for a in apps[n_app : n_app + 2]] if len(apps) > n_app + 2 else []
         apps[0].state = State.COMPLETED

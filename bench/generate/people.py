@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 
 from applicants import roles
+from applicants.consent import CONSENT_VERSION, consent_wording
 from applicants.models import (
     WG_DOMAINS,
     Applicant,
@@ -279,6 +280,7 @@ class People:
         rnd = self.rnd
         rows, sensitive, consent = [], [], []
         consent_id = self.writer.next_id(ConsentRecord)
+        wording = consent_wording()
         for person in self.applicant_rows:
             created = person["created"] or self.now - days(rnd.uniform(1, 400))
             person["created"] = created
@@ -287,7 +289,7 @@ class People:
             rows.append((
                 person["id"], person.get("user"), person["first"], person["last"], person["dob"], phone,
                 national_id, f"applicant{person['id']}@bench.test" if rnd.random() < 0.4 else "",
-                TOWNS[person["country"]][0], f"Ulica {rnd.randint(1, 200)}", person["centre"],
+                TOWNS[person["country"]][0], f"Ulica {rnd.randint(1, 200)} {person['id']}", person["centre"],
                 person["returnee"], person["inmate"], person["disadvantaged"], rnd.randint(1, 8),
                 rnd.randint(0, 4), "sq" if person["country"] in ("XK", "AL") else "sr-latn",
                 name_key(person["first"], person["last"]), created, person["officer"], person["sex"],
@@ -305,7 +307,8 @@ class People:
                     "Roma" if rnd.random() < 0.3 else "",
                     *answers,
                 ))  # fmt: skip
-            consent.append((consent_id, person["id"], "I agree to the use of my data as explained.", "1",
+            # Under today's wording: an older version is asked again at sign-in (a redirect).
+            consent.append((consent_id, person["id"], wording, CONSENT_VERSION,
                             "sr-latn", created, person["officer"]))  # fmt: skip
             consent_id += 1
             self.event(created, "register_applicant", actor=person["officer"], applicant=person["id"],
