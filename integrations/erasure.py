@@ -36,6 +36,7 @@ def _erase_submissions(application_ids, by):
     ids = set(application_ids)
     if not ids:
         return
+    numbers = {str(i) for i in ids}
     linked = set(
         FormSubmission.objects.filter(
             Q(application_id__in=ids) | Q(visit__application_id__in=ids)
@@ -45,9 +46,10 @@ def _erase_submissions(application_ids, by):
     for pk, payload in FormSubmission.objects.filter(
         application__isnull=True, visit__isnull=True
     ).values_list("pk", "payload"):
-        if isinstance(payload, dict) and str(kobo.flatten(payload).get(kobo.APPLICATION, "")).strip() in {
-            str(i) for i in ids
-        }:
+        if (
+            isinstance(payload, dict)
+            and str(kobo.flatten(payload).get(kobo.APPLICATION, "")).strip() in numbers
+        ):
             linked.add(pk)
     if not linked:
         return

@@ -374,13 +374,7 @@ def erase_applicant(*, applicant, by=None, reason):
         "national_id": applicant.national_id,
         "email": old_email,
     }
-    identifiers = [
-        applicant.first_name,
-        applicant.last_name,
-        applicant.phone,
-        applicant.national_id,
-        old_email,
-    ]
+    identifiers = list(former.values())
     applications = GrantApplication.objects.filter(applicant=applicant)
     application_ids = list(applications.values_list("pk", flat=True))
     if applicant.is_institution_contact:
